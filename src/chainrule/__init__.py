@@ -1,0 +1,54 @@
+"""chainrule: feedforward neural networks whose every derivative is explicit, verified and visible.
+
+>>> import chainrule as cr
+>>> w = cr.tensor(0.0, requires_grad=True)
+>>> f = 1 / (cr.exp(-(w * 1.0 + 0.0)) + 1)
+>>> f.backward()
+>>> w.grad.item()
+0.25
+"""
+
+from __future__ import annotations
+
+from . import activations
+from .autograd import grad, value_and_grad
+from .dtypes import get_default_dtype, set_default_dtype
+from .errors import DerivativeCheckError, GraphFreedError, ShapeError
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import (
+    abs,
+    broadcast_to,
+    clip,
+    concatenate,
+    exp,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    ones,
+    ones_like,
+    reshape,
+    sqrt,
+    stack,
+    sum,
+    sum_to,
+    transpose,
+    where,
+    zeros,
+    zeros_like,
+)
+from .tensor import Tensor, gradients, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DerivativeCheckError", "GraphFreedError", "ShapeError", "Tensor", "__version__", "abs",
+    "activations", "broadcast_to", "clip", "concatenate", "enable_grad", "exp",
+    "get_default_dtype", "grad", "gradients", "is_grad_enabled", "log", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "reshape",
+    "set_default_dtype", "set_grad_enabled", "sqrt", "stack", "sum", "sum_to", "tensor",
+    "transpose", "value_and_grad", "where", "zeros", "zeros_like",
+]

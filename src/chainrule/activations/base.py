@@ -1,0 +1,244 @@
+"""What every activation is: a record of its math, and how it joins the autodiff graph.
+
+An elementwise activation subclass defines, in one place:
+
+- ``_forward(z)``: a = g(z), in a numerically stable form;
+- ``_derivative(z, a)``: g'(z), with the framework-default value at each kink;
+- ``_second_derivative(z, a)``: g''(z);
+- optionally ``_derivative_from_output(a)``: g' written from the output (σ' = a(1 − a));
+- ``kinks`` (the z where g is not differentiable) and ``default_subgradients`` (g' used there);
+- metadata: formulas, output range, zero-centred, monotonic, saturating.
+
+The public methods wrap these with the common rules: any array-like input, the caller's float
+dtype kept, NaN in → NaN out, and a user-chosen ``subgradient`` applied at the kinks.
+
+Applied to a tensor, an activation records one graph node whose VJP is g · g'(z), computed from
+the stored output a where a from-output form exists. With ``create_graph=True`` the g'(z) factor
+is itself a node whose VJP uses g''(z), so second derivatives through the engine are analytic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..dtypes import as_float_array
+from ..ops import record
+from ..tensor import Tensor
+
+
+def as_input_array(z: Any) -> np.ndarray:
+    """Float arrays keep their dtype; anything else becomes an array of the default dtype."""
+    if isinstance(z, Tensor):
+        return z.data
+    if isinstance(z, np.ndarray) and z.dtype.kind == "f":
+        return z
+    return as_float_array(z)
+
+
+def restore_nan(source: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """Put NaN back where ``source`` is NaN (piecewise formulas built on comparisons drop it)."""
+    nan = np.isnan(source)
+    if nan.any():
+        result = np.where(nan, np.nan, result)
+    return result
+
+
+class Activation:
+    """Base class of the catalog. Subclasses are records; instances carry the parameters."""
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    formula: ClassVar[str]
+    derivative_formula: ClassVar[str]
+    second_derivative_formula: ClassVar[str]
+    derivative_from_output_formula: ClassVar[str | None] = None
+    output_range: ClassVar[str]
+    zero_centered: ClassVar[str]  # "yes", "no", "roughly" (outputs of both signs, mean not 0)
+    monotonic: ClassVar[bool]
+    saturating: ClassVar[str]  # "no", "left", "right", "both": where g' → 0
+    elementwise: ClassVar[bool] = True
+    # True when the derivative formulas use comparisons (NaN must be put back explicitly).
+    piecewise: ClassVar[bool] = False
+
+    def __init__(self, subgradient: float | Sequence[float] | None = None) -> None:
+        self.subgradient = subgradient
+        self._subgradient_values: tuple[Any, ...] | None = None
+        if subgradient is not None:
+            kinks = self.kinks
+            if not kinks:
+                raise ValueError(
+                    f"{self.name} is differentiable everywhere; it has no kink for a subgradient"
+                )
+            values = (
+                tuple(subgradient)
+                if isinstance(subgradient, (list, tuple))
+                else (subgradient,) * len(kinks)
+            )
+            if len(values) != len(kinks):
+                raise ValueError(
+                    f"{self.name} has {len(kinks)} kinks (at z = {list(kinks)}); "
+                    f"give one subgradient value or {len(kinks)}, not {len(values)}"
+                )
+            self._subgradient_values = tuple(float(v) for v in values)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        """The z where g is not differentiable (g' jumps)."""
+        return ()
+
+    @property
+    def default_subgradients(self) -> tuple[Any, ...]:
+        """g' used at each kink unless ``subgradient`` says otherwise (PyTorch's values)."""
+        return ()
+
+    @property
+    def smooth(self) -> bool:
+        """True when g is differentiable everywhere (no kink)."""
+        return not self.kinks
+
+    @property
+    def has_derivative_from_output(self) -> bool:
+        return type(self)._derivative_from_output is not Activation._derivative_from_output
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The constructor parameters (enough to rebuild the activation with ``get``)."""
+        params = self._params()
+        if self.subgradient is not None:
+            params["subgradient"] = self.subgradient
+        return params
+
+    def _params(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Everything the catalog knows about this activation, as plain data."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "params": self.params,
+            "formula": self.formula,
+            "derivative_formula": self.derivative_formula,
+            "second_derivative_formula": self.second_derivative_formula,
+            "derivative_from_output_formula": self.derivative_from_output_formula,
+            "output_range": self.output_range,
+            "zero_centered": self.zero_centered,
+            "monotonic": self.monotonic,
+            "saturating": self.saturating,
+            "smooth": self.smooth,
+            "kinks": list(self.kinks),
+            "subgradients_at_kinks": list(self.subgradients_at_kinks),
+            "elementwise": self.elementwise,
+        }
+
+    @property
+    def subgradients_at_kinks(self) -> tuple[Any, ...]:
+        if self._subgradient_values is not None:
+            return self._subgradient_values
+        return self.default_subgradients
+
+    def __repr__(self) -> str:
+        inside = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({inside})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    # ------------------------------------------------------------------ NumPy interface
+    def forward(self, z: Any) -> np.ndarray:
+        """a = g(z) for an array (the input's float dtype is kept)."""
+        z = as_input_array(z)
+        return np.asarray(self._forward(z), dtype=z.dtype)
+
+    def derivative(self, z: Any, a: Any = None) -> np.ndarray:
+        """g'(z); at a kink, the subgradient (``subgradients_at_kinks``). ``a`` may save work."""
+        z = as_input_array(z)
+        a = None if a is None else as_input_array(a)
+        result = np.asarray(self._derivative(z, a), dtype=z.dtype)
+        if self._subgradient_values is not None:
+            for kink, value in zip(self.kinks, self._subgradient_values):
+                at_kink = z == kink
+                if at_kink.any():
+                    result = np.where(at_kink, value, result).astype(z.dtype, copy=False)
+        return restore_nan(z, result) if self.piecewise else result
+
+    def second_derivative(self, z: Any, a: Any = None) -> np.ndarray:
+        """g''(z) (0 on the linear pieces of piecewise-linear functions)."""
+        z = as_input_array(z)
+        a = None if a is None else as_input_array(a)
+        result = np.asarray(self._second_derivative(z, a), dtype=z.dtype)
+        return restore_nan(z, result) if self.piecewise else result
+
+    def derivative_from_output(self, a: Any) -> np.ndarray:
+        """g' written from the output a = g(z) (exact away from kinks; defaults at kinks)."""
+        if not self.has_derivative_from_output:
+            raise NotImplementedError(
+                f"{self.name}: g' cannot be written from the output a alone "
+                "(g is not invertible); use derivative(z)"
+            )
+        a = as_input_array(a)
+        result = np.asarray(self._derivative_from_output(a), dtype=a.dtype)
+        return restore_nan(a, result) if self.piecewise else result
+
+    # ------------------------------------------------------------------ the math (subclasses)
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the graph
+    def _backward_slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """g' for the backward pass: from the stored output when that form is exact."""
+        if self.has_derivative_from_output and self._subgradient_values is None:
+            return self.derivative_from_output(a)
+        return self.derivative(z, a)
+
+    def __call__(self, x: Any) -> Tensor:
+        """Apply to a tensor; the result's VJP is g · g'(z) (analytic, from the output)."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+
+        def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+            return (g * _slope_tensor(self, x, out),)
+
+        return record(self._forward_checked(x.data), (x,), self.name, vjp)
+
+    def _forward_checked(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(self._forward(z), dtype=z.dtype)
+
+
+def _slope_tensor(activation: Activation, x: Tensor, out: Tensor) -> Tensor:
+    """g'(z) as a tensor; differentiable in z (its VJP uses g''), for second-order backward."""
+    slope = activation._backward_slope(x.data, out.data)
+
+    def vjp(g: Tensor, out_: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+        return (g * _curvature_tensor(activation, x),)
+
+    return record(slope, (x,), f"{activation.name}'", vjp)
+
+
+def _curvature_tensor(activation: Activation, x: Tensor) -> Tensor:
+    """g''(z) as a tensor; a third derivative through it is refused with a clear error."""
+
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+        raise NotImplementedError(
+            f"third derivatives of {activation.name} are not defined by the catalog "
+            "(it gives g, g' and g'')"
+        )
+
+    return record(activation.second_derivative(x.data), (x,), f"{activation.name}''", vjp)

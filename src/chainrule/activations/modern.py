@@ -1,0 +1,463 @@
+"""The modern catalog: identity, GELU (exact and tanh), SiLU, Mish, SELU, CELU, the hard functions,
+ReLU6, softsign and log-sigmoid — with the definitions PyTorch uses, so it serves as the oracle.
+
+Kink values follow PyTorch (hard_swish'(−3) = −0.5, hard_swish'(3) = 1.5; hard_sigmoid, hard_tanh
+and relu6 have g' = 0 at their kinks) and can be changed with ``subgradient``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..special import normal_cdf, normal_pdf
+from .base import Activation
+from .classic import _check_finite, stable_sigmoid, stable_softplus
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+class Identity(Activation):
+    """Identity (linear output unit): g(z) = z, g' = 1, g'' = 0.
+
+    >>> Identity().derivative([3.0])
+    array([1.], dtype=float32)
+    """
+
+    name = "identity"
+    aliases = ("linear", "none")
+    formula = "identity(z) = z"
+    derivative_formula = "identity'(z) = 1"
+    second_derivative_formula = "identity''(z) = 0"
+    derivative_from_output_formula = "1"
+    output_range = "ℝ"
+    zero_centered = "yes"
+    monotonic = True
+    saturating = "no"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z.copy()
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.ones_like(z) + 0 * z  # 0·z keeps NaN
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return 0 * z
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return np.ones_like(a) + 0 * a
+
+
+class GELU(Activation):
+    """Gaussian error linear unit (exact): g = z·Φ(z), g' = Φ(z) + z·φ(z), g'' = φ(z)(2 − z²).
+
+    Φ is the standard normal CDF, φ(z) = e^(−z²/2)/√(2π) its density.
+
+    >>> round(float(GELU().forward([1.0])[0]), 4)
+    0.8413
+    """
+
+    name = "gelu"
+    aliases = ("gelu_exact",)
+    formula = "gelu(z) = z·Φ(z)"
+    derivative_formula = "gelu'(z) = Φ(z) + z·φ(z)"
+    second_derivative_formula = "gelu''(z) = φ(z)(2 − z²)"
+    output_range = "[≈−0.170, ∞)"
+    zero_centered = "roughly"
+    monotonic = False
+    saturating = "left"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z * normal_cdf(z)
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return normal_cdf(z) + z * normal_pdf(z)
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return normal_pdf(z) * (2 - z * z)
+
+
+class GELUTanh(Activation):
+    """GELU, tanh approximation: g = ½z(1 + t), t = tanh(u), u = √(2/π)(z + 0.044715z³).
+
+    g' = ½(1 + t) + ½z(1 − t²)u', u' = √(2/π)(1 + 3·0.044715z²);
+    g'' = (1 − t²)(u' − z·t·u'² + ½z·u''), u'' = 6·√(2/π)·0.044715z.
+
+    >>> round(float(GELUTanh().forward([1.0])[0]), 4)
+    0.8412
+    """
+
+    name = "gelu_tanh"
+    aliases = ("gelu_approx", "approximate_gelu")
+    formula = "gelu_tanh(z) = ½z(1 + tanh(√(2/π)(z + 0.044715z³)))"
+    derivative_formula = "gelu_tanh'(z) = ½(1 + t) + ½z(1 − t²)·√(2/π)(1 + 3·0.044715z²)"
+    second_derivative_formula = "gelu_tanh''(z) = (1 − t²)(u' − z·t·u'² + ½z·u'')"
+    output_range = "[≈−0.170, ∞)"
+    zero_centered = "roughly"
+    monotonic = False
+    saturating = "left"
+
+    @staticmethod
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_CUBIC * z * z * z))
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z * z)
+        return t, du
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        t, _ = self._pieces(z)
+        return 0.5 * z * (1 + t)
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, du = self._pieces(z)
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, du = self._pieces(z)
+        ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
+        return (1 - t * t) * (du - z * t * du * du + 0.5 * z * ddu)
+
+
+class SiLU(Activation):
+    """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
+
+    >>> SiLU().derivative([0.0])
+    array([0.5], dtype=float32)
+    """
+
+    name = "silu"
+    aliases = ("swish",)
+    formula = "silu(z) = z·σ(z)"
+    derivative_formula = "silu'(z) = σ(z)(1 + z(1 − σ(z)))"
+    second_derivative_formula = "silu''(z) = σ(z)(1 − σ(z))(2 + z(1 − 2σ(z)))"
+    output_range = "[≈−0.278, ∞)"
+    zero_centered = "roughly"
+    monotonic = False
+    saturating = "left"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z * stable_sigmoid(z)
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        s = stable_sigmoid(z)
+        return s * (1 + z * (1 - s))
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        s = stable_sigmoid(z)
+        return s * (1 - s) * (2 + z * (1 - 2 * s))
+
+
+class Mish(Activation):
+    """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
+
+    g' = t + z·s·(1 − t²);  g'' = s(1 − t²)(2 + z((1 − s) − 2ts)).
+
+    >>> round(float(Mish().forward([1.0])[0]), 4)
+    0.8651
+    """
+
+    name = "mish"
+    formula = "mish(z) = z·tanh(softplus(z))"
+    derivative_formula = "mish'(z) = tanh(sp) + z·σ(z)(1 − tanh²(sp)), sp = softplus(z)"
+    second_derivative_formula = "mish''(z) = σ(1 − t²)(2 + z((1 − σ) − 2tσ)), t = tanh(sp)"
+    output_range = "[≈−0.309, ∞)"
+    zero_centered = "roughly"
+    monotonic = False
+    saturating = "left"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z * np.tanh(stable_softplus(z))
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t = np.tanh(stable_softplus(z))
+        return t + z * stable_sigmoid(z) * (1 - t * t)
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t = np.tanh(stable_softplus(z))
+        s = stable_sigmoid(z)
+        return s * (1 - t * t) * (2 + z * ((1 - s) - 2 * t * s))
+
+
+class SELU(Activation):
+    """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
+
+    g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch). g'' = λαe^z for z ≤ 0.
+
+    >>> round(float(SELU().forward([1.0])[0]), 4)
+    1.0507
+    """
+
+    name = "selu"
+    formula = "selu(z) = λ·(z if z > 0 else α(e^z − 1))"
+    derivative_formula = "selu'(z) = λ if z > 0, λαe^z if z ≤ 0"
+    second_derivative_formula = "selu''(z) = 0 if z > 0, λαe^z if z ≤ 0"
+    derivative_from_output_formula = "λ if a > 0 else a + λα"
+    output_range = "(≈−1.758, ∞)"
+    zero_centered = "roughly"
+    monotonic = True
+    saturating = "left"
+    piecewise = True
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return (0.0,)
+
+    @property
+    def default_subgradients(self) -> tuple[Any, ...]:
+        return (SELU_SCALE * SELU_ALPHA,)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z > 0, 0.0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
+
+
+class CELU(Activation):
+    """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
+
+    g' = 1 (z > 0), e^(z/α) = a/α + 1 (z ≤ 0): continuous at 0 for every α (no kink);
+    g'' = e^(z/α)/α for z ≤ 0, 0 for z > 0. Default α = 1.
+
+    >>> CELU(alpha=2.0).derivative([0.0])
+    array([1.], dtype=float32)
+    """
+
+    name = "celu"
+    formula = "celu(z) = z if z > 0, α(e^(z/α) − 1) if z ≤ 0"
+    derivative_formula = "celu'(z) = 1 if z > 0, e^(z/α) if z ≤ 0"
+    second_derivative_formula = "celu''(z) = 0 if z > 0, e^(z/α)/α if z ≤ 0"
+    derivative_from_output_formula = "1 if a > 0 else a/α + 1"
+    output_range = "(−α, ∞)"
+    zero_centered = "roughly"
+    monotonic = True
+    saturating = "left"
+    piecewise = True
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = _check_finite("celu alpha", alpha)
+        if self.alpha <= 0:
+            raise ValueError("celu alpha must be > 0")
+        super().__init__(None)
+
+    def _params(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+    def _exp_part(self, z: np.ndarray) -> np.ndarray:
+        return np.exp(np.minimum(z, 0) / self.alpha)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0) / self.alpha))
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z > 0, 1.0, self._exp_part(z))
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z > 0, 0.0, self._exp_part(z) / self.alpha)
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return np.where(a > 0, 1.0, a / self.alpha + 1)
+
+
+class _Clipped(Activation):
+    """Shared shape of the clipped-linear functions: g = clip(scale·z + shift, low, high)."""
+
+    scale: float = 1.0
+    shift: float = 0.0
+    low: float
+    high: float
+    piecewise = True
+    derivative_from_output_formula = "slope if low < a < high else 0"
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return ((self.low - self.shift) / self.scale, (self.high - self.shift) / self.scale)
+
+    @property
+    def default_subgradients(self) -> tuple[Any, ...]:
+        return (0.0, 0.0)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return np.clip(self.scale * z + self.shift, self.low, self.high)
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        left, right = self.kinks
+        return np.where((z > left) & (z < right), self.scale, 0.0)
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.zeros_like(z)
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return np.where((a > self.low) & (a < self.high), self.scale, 0.0)
+
+
+class HardSigmoid(_Clipped):
+    """Hard sigmoid: relu6(z + 3)/6 = clip(z/6 + ½, 0, 1); g' = 1/6 on (−3, 3), 0 outside.
+
+    g'(±3) = 0 by default (PyTorch). (Keras 2's 0.2z + 0.5 is a different function.)
+
+    >>> HardSigmoid().forward([-4.0, 0.0, 4.0])
+    array([0. , 0.5, 1. ], dtype=float32)
+    """
+
+    name = "hard_sigmoid"
+    formula = "hard_sigmoid(z) = relu6(z + 3)/6 = clip(z/6 + ½, 0, 1)"
+    derivative_formula = "hard_sigmoid'(z) = 1/6 on (−3, 3), 0 outside"
+    second_derivative_formula = "hard_sigmoid''(z) = 0"
+    derivative_from_output_formula = "1/6 if 0 < a < 1 else 0"
+    output_range = "[0, 1]"
+    zero_centered = "no"
+    monotonic = True
+    saturating = "both"
+    scale, shift, low, high = 1.0 / 6.0, 0.5, 0.0, 1.0
+
+
+class HardTanh(_Clipped):
+    """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default.
+
+    >>> HardTanh().derivative([-2.0, 0.0, 1.0])
+    array([0., 1., 0.], dtype=float32)
+    """
+
+    name = "hard_tanh"
+    formula = "hard_tanh(z) = clip(z, −1, 1)"
+    derivative_formula = "hard_tanh'(z) = 1 on (−1, 1), 0 outside"
+    second_derivative_formula = "hard_tanh''(z) = 0"
+    derivative_from_output_formula = "1 if |a| < 1 else 0"
+    output_range = "[−1, 1]"
+    zero_centered = "yes"
+    monotonic = True
+    saturating = "both"
+    low, high = -1.0, 1.0
+
+
+class ReLU6(_Clipped):
+    """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
+
+    >>> ReLU6().forward([-1.0, 3.0, 9.0])
+    array([0., 3., 6.], dtype=float32)
+    """
+
+    name = "relu6"
+    formula = "relu6(z) = min(max(0, z), 6)"
+    derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
+    second_derivative_formula = "relu6''(z) = 0"
+    derivative_from_output_formula = "1 if 0 < a < 6 else 0"
+    output_range = "[0, 6]"
+    zero_centered = "no"
+    monotonic = True
+    saturating = "both"
+    low, high = 0.0, 6.0
+
+
+class HardSwish(Activation):
+    """Hard swish: z·relu6(z + 3)/6; g' = 0 (z < −3), (2z + 3)/6 on [−3, 3], 1 (z > 3).
+
+    At the kinks g'(−3) = −0.5 and g'(3) = 1.5 by default (PyTorch's inner formula; JAX uses 0
+    and 1). g'' = 1/3 on (−3, 3), 0 outside.
+
+    >>> HardSwish().derivative([-3.0, 0.0, 3.0])
+    array([-0.5,  0.5,  1.5], dtype=float32)
+    """
+
+    name = "hard_swish"
+    formula = "hard_swish(z) = z·relu6(z + 3)/6"
+    derivative_formula = "hard_swish'(z) = 0 if z < −3, (2z + 3)/6 if −3 ≤ z ≤ 3, 1 if z > 3"
+    second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside"
+    output_range = "[−0.375, ∞)"
+    zero_centered = "roughly"
+    monotonic = False
+    saturating = "left"
+    piecewise = True
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return (-3.0, 3.0)
+
+    @property
+    def default_subgradients(self) -> tuple[Any, ...]:
+        return (-0.5, 1.5)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z * np.clip(z + 3, 0, 6) / 6
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z < -3, 0.0, np.where(z <= 3, (2 * z + 3) / 6, 1.0))
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
+
+
+class Softsign(Activation):
+    """Softsign: z/(1 + |z|); g' = 1/(1 + |z|)² = (1 − |a|)²; g'' = −2·sign(z)/(1 + |z|)³.
+
+    >>> Softsign().forward([1.0])
+    array([0.5], dtype=float32)
+    """
+
+    name = "softsign"
+    formula = "softsign(z) = z / (1 + |z|)"
+    derivative_formula = "softsign'(z) = 1 / (1 + |z|)²"
+    second_derivative_formula = "softsign''(z) = −2·sign(z) / (1 + |z|)³"
+    derivative_from_output_formula = "(1 − |a|)²"
+    output_range = "(−1, 1)"
+    zero_centered = "yes"
+    monotonic = True
+    saturating = "both"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return z / (1 + np.abs(z))
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        d = 1 + np.abs(z)
+        return 1 / (d * d)
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        d = 1 + np.abs(z)
+        return -2 * np.sign(z) / (d * d * d)
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        r = 1 - np.abs(a)
+        return r * r
+
+
+class LogSigmoid(Activation):
+    """Log-sigmoid: log σ(z) = −softplus(−z) = min(z, 0) − log1p(e^(−|z|)) (stable).
+
+    g' = σ(−z) = 1 − e^a; g'' = −σ(z)σ(−z).
+
+    >>> LogSigmoid().derivative([0.0])
+    array([0.5], dtype=float32)
+    """
+
+    name = "log_sigmoid"
+    formula = "log_sigmoid(z) = log σ(z) = −softplus(−z)"
+    derivative_formula = "log_sigmoid'(z) = σ(−z)"
+    second_derivative_formula = "log_sigmoid''(z) = −σ(z)σ(−z)"
+    derivative_from_output_formula = "1 − e^a"
+    output_range = "(−∞, 0)"
+    zero_centered = "no"
+    monotonic = True
+    saturating = "right"
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return stable_sigmoid(-z)
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return -stable_sigmoid(z) * stable_sigmoid(-z)
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return -np.expm1(a)

@@ -1,0 +1,261 @@
+"""The catalog's index: names, aliases, ``get`` with helpful errors, and user registration.
+
+Lookup ignores case, '_', '-' and spaces, so "LeakyReLU", "leaky-relu" and "leaky_relu" are the
+same name. A user's activation is registered with its forward and derivative; registration
+compares the derivative with central finite differences and refuses a wrong one, showing where
+it disagrees.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import DerivativeCheckError
+from .base import Activation
+
+ArrayFunction = Callable[[np.ndarray], np.ndarray]
+
+_classes: dict[str, type[Activation]] = {}
+_lookup: dict[str, str] = {}  # normalised name or alias -> canonical name
+_defaults: dict[str, Activation] = {}  # parameter-free instances, shared
+
+
+class UnknownActivationError(KeyError, ValueError):
+    """An activation name that is not in the catalog (the message suggests close names)."""
+
+    def __str__(self) -> str:  # KeyError would print the message with quotes around it
+        return str(self.args[0])
+
+
+def normalize(name: str) -> str:
+    """The lookup key of a name: lower case without '_', '-' or spaces."""
+    return "".join(ch for ch in name.lower() if ch not in "_- ")
+
+
+def add(activation_class: type[Activation], replace: bool = False) -> type[Activation]:
+    """Put a class into the catalog under its name and aliases."""
+    keys = [normalize(activation_class.name)] + [normalize(a) for a in activation_class.aliases]
+    if not replace:
+        for key in keys:
+            if key in _lookup:
+                raise ValueError(
+                    f"the name {key!r} is taken by activation {_lookup[key]!r}; "
+                    "pass replace=True to overwrite it"
+                )
+    if replace and activation_class.name in _classes:
+        remove(activation_class.name)
+    _classes[activation_class.name] = activation_class
+    for key in keys:
+        _lookup[key] = activation_class.name
+    return activation_class
+
+
+def remove(name: str) -> None:
+    """Take an activation (and its aliases) out of the catalog."""
+    canonical = _canonical(name)
+    del _classes[canonical]
+    _defaults.pop(canonical, None)
+    for key in [k for k, v in _lookup.items() if v == canonical]:
+        del _lookup[key]
+
+
+def names() -> list[str]:
+    """The canonical names of every activation in the catalog, in catalog order."""
+    return list(_classes)
+
+
+def _canonical(name: str) -> str:
+    key = normalize(name)
+    if key in _lookup:
+        return _lookup[key]
+    close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(_lookup[c] for c in close))
+    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    raise UnknownActivationError(
+        f"unknown activation {name!r}{hint} (chainrule.activations.names() lists all)"
+    )
+
+
+def get(name: str | Activation, **params: Any) -> Activation:
+    """The activation called ``name`` (aliases accepted), built with ``params``.
+
+    An ``Activation`` object is returned as it is.
+
+    >>> get("logistic")
+    Sigmoid()
+    >>> get("LeakyReLU", gamma=0.2)
+    LeakyReLU(gamma=0.2)
+    """
+    if isinstance(name, Activation):
+        if params:
+            raise TypeError("parameters can only be given with an activation name, not an object")
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"an activation is a name or an Activation object, not {type(name).__name__}")
+    canonical = _canonical(name)
+    if not params:
+        if canonical not in _defaults:
+            _defaults[canonical] = _classes[canonical]()
+        return _defaults[canonical]
+    activation_class = _classes[canonical]
+    accepted = [p for p in inspect.signature(activation_class.__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{canonical} has no parameter {', '.join(unknown)}; "
+            f"its parameters are: {', '.join(accepted) or 'none'}"
+        )
+    return activation_class(**params)
+
+
+def lookup_for_tensor_methods(name: str, **params: Any) -> Activation:
+    return get(name, **params)
+
+
+# ---------------------------------------------------------------------- user activations
+def register(
+    name: str,
+    forward: ArrayFunction,
+    derivative: ArrayFunction,
+    second_derivative: ArrayFunction | None = None,
+    derivative_from_output: ArrayFunction | None = None,
+    *,
+    aliases: tuple[str, ...] = (),
+    formula: str = "",
+    derivative_formula: str = "",
+    second_derivative_formula: str = "",
+    output_range: str = "unknown",
+    zero_centered: str = "unknown",
+    monotonic: bool | None = None,
+    saturating: str = "unknown",
+    check: bool = True,
+    check_points: np.ndarray | None = None,
+    replace: bool = False,
+) -> type[Activation]:
+    """Add a user activation g to the catalog from NumPy functions of z (and of a, for g').
+
+    With ``check=True`` (the default) the derivative is compared with central finite
+    differences of ``forward`` (and ``second_derivative`` with those of ``derivative``, and
+    ``derivative_from_output(forward(z))`` with ``derivative(z)``) at ``check_points`` (default
+    201 points in [−5, 5] that avoid 0 and the integers); a disagreement raises
+    ``DerivativeCheckError`` with a table of the worst points. Returns the new class;
+    ``get(name)`` builds it.
+
+    >>> import numpy as np
+    >>> cls = register("cube_demo", lambda z: z ** 3, lambda z: 3 * z ** 2, replace=True)
+    >>> get("cube_demo").derivative([2.0])
+    array([12.], dtype=float32)
+    >>> remove("cube_demo")
+    """
+    functions = {"_forward": forward, "_derivative": derivative}
+    attributes: dict[str, Any] = {
+        "name": name,
+        "aliases": tuple(aliases),
+        "formula": formula or f"{name}(z) (user-defined)",
+        "derivative_formula": derivative_formula or f"{name}'(z) (user-defined)",
+        "second_derivative_formula": second_derivative_formula
+        or (f"{name}''(z) (user-defined)" if second_derivative else "not given"),
+        "derivative_from_output_formula": "user-defined" if derivative_from_output else None,
+        "output_range": output_range,
+        "zero_centered": zero_centered,
+        "monotonic": monotonic,
+        "saturating": saturating,
+        "piecewise": True,
+        "__doc__": f"User-defined activation {name!r}: {formula or 'no formula given'}.",
+    }
+    for method, function in functions.items():
+        attributes[method] = _wrap_z_function(function)
+    if second_derivative is not None:
+        attributes["_second_derivative"] = _wrap_z_function(second_derivative)
+    else:
+        attributes["_second_derivative"] = _missing_second_derivative(name)
+    if derivative_from_output is not None:
+        attributes["_derivative_from_output"] = lambda self, a: derivative_from_output(a)
+    activation_class = type(_class_name(name), (Activation,), attributes)
+    if check:
+        check_derivatives(activation_class(), check_points)
+    return add(activation_class, replace=replace)
+
+
+def _wrap_z_function(function: ArrayFunction) -> Callable[..., np.ndarray]:
+    def method(self: Activation, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        return function(z)
+
+    return method
+
+
+def _missing_second_derivative(name: str) -> Callable[..., np.ndarray]:
+    def method(self: Activation, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError(
+            f"activation {name!r} was registered without a second derivative; "
+            "register it with second_derivative=... to differentiate twice"
+        )
+
+    return method
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[\W_]+", name)) or "Custom"
+
+
+def default_check_points() -> np.ndarray:
+    """201 points in [−5, 5], shifted off 0 and the integers where kinks usually sit."""
+    return np.linspace(-5.0, 5.0, 201) + 0.0123
+
+
+def check_derivatives(
+    activation: Activation, points: np.ndarray | None = None, tolerance: float = 1e-5
+) -> None:
+    """Compare g', g'' and g'-from-output with finite differences; raise on a disagreement."""
+    z = np.asarray(default_check_points() if points is None else points, dtype=np.float64)
+    step = 1e-6 * np.maximum(1.0, np.abs(z))
+    forward = activation.forward
+    numeric = (forward(z + step) - forward(z - step)) / (2 * step)
+    _compare(activation.name, "derivative", z, activation.derivative(z), numeric, tolerance)
+    try:
+        analytic_second = activation.second_derivative(z)
+    except NotImplementedError:
+        analytic_second = None
+    if analytic_second is not None:
+        numeric_second = (activation.derivative(z + step) - activation.derivative(z - step)) / (
+            2 * step
+        )
+        _compare(activation.name, "second_derivative", z, analytic_second, numeric_second,
+                 tolerance)
+    if activation.has_derivative_from_output:
+        from_output = activation.derivative_from_output(forward(z))
+        _compare(activation.name, "derivative_from_output", z, from_output,
+                 activation.derivative(z), tolerance)
+
+
+def _compare(
+    name: str, what: str, z: np.ndarray, analytic: Any, reference: np.ndarray, tolerance: float
+) -> None:
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != z.shape:
+        raise DerivativeCheckError(
+            f"activation {name!r}: {what} returned shape {analytic.shape} for input shape {z.shape}"
+        )
+    error = np.abs(analytic - reference) / np.maximum(1.0, np.abs(reference))
+    error = np.where(np.isfinite(reference), error, 0.0)
+    error = np.where(np.isnan(analytic) & np.isfinite(reference), np.inf, error)
+    bad = np.flatnonzero(error > tolerance)
+    if bad.size == 0:
+        return
+    worst = bad[np.argsort(error[bad])[::-1][:5]]
+    compared_with = "derivative" if what == "derivative_from_output" else "finite differences"
+    rows = "\n".join(
+        f"    z = {z[i]: .4f}   {what} = {analytic[i]: .6g}   {compared_with} = {reference[i]: .6g}"
+        for i in worst
+    )
+    raise DerivativeCheckError(
+        f"activation {name!r}: the given {what} disagrees with {compared_with} at "
+        f"{bad.size} of {z.size} points (tolerance {tolerance:g}); worst:\n{rows}\n"
+        "fix the formula, or pass check=False to register it anyway"
+    )

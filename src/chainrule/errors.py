@@ -1,0 +1,15 @@
+"""The exceptions chainrule raises, so callers can catch them by kind."""
+
+from __future__ import annotations
+
+
+class ShapeError(ValueError):
+    """Operand shapes that do not fit an operation (the message names the op and the shapes)."""
+
+
+class GraphFreedError(RuntimeError):
+    """``backward`` reached a part of the graph that an earlier ``backward`` already freed."""
+
+
+class DerivativeCheckError(ValueError):
+    """A user-supplied derivative disagrees with finite differences of its function."""
