@@ -42,7 +42,9 @@ def value_and_grad(
         inputs, nested = [], False
         for number in numbers:
             if number >= len(arguments):
-                raise IndexError(f"argnums {number} but the function got {len(arguments)} arguments")
+                raise IndexError(
+                    f"argnums {number} but the function got {len(arguments)} arguments"
+                )
             tensor_, outer = _as_input(arguments[number])
             arguments[number] = tensor_
             inputs.append(tensor_)

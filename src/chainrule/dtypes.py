@@ -27,7 +27,9 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:
-        raise TypeError(f"unknown dtype {dtype!r}; chainrule supports float32 and float64") from error
+        raise TypeError(
+            f"unknown dtype {dtype!r}; chainrule supports float32 and float64"
+        ) from error
     if resolved not in FLOAT_DTYPES.values():
         raise TypeError(
             f"dtype {resolved.name} is not supported; chainrule tensors are float32 or float64"
@@ -69,7 +71,9 @@ def as_float_array(data: Any, dtype: Any = None) -> np.ndarray:
     if kind in "iu":
         return _exact_int_to_float(array, target)
     if kind == "c":
-        raise TypeError("complex data is not supported; chainrule tensors are real (float32/float64)")
+        raise TypeError(
+            "complex data is not supported; chainrule tensors are real (float32/float64)"
+        )
     if kind == "O":
         raise TypeError(
             "object data (None, ragged lists or Python objects) cannot become a tensor; "

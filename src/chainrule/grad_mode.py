@@ -68,4 +68,6 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801
         self.enabled = bool(enabled)
 
     def __call__(self, function: F) -> F:
-        raise TypeError("set_grad_enabled is a context manager; use no_grad/enable_grad to decorate")
+        raise TypeError(
+            "set_grad_enabled is a context manager; use no_grad/enable_grad to decorate"
+        )

@@ -199,7 +199,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     """a @ b (NumPy's matmul, with 1-D and batched operands); VJP: (g bᵀ, aᵀ g)."""
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul: operands must have at least 1 dimension, got {a.shape} and {b.shape}")
+        raise ShapeError(
+            f"matmul: operands must have at least 1 dimension, got {a.shape} and {b.shape}"
+        )
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if a.shape[-1] != inner_b:
         raise _matmul_shapes_error(a, b)
@@ -386,7 +388,9 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     try:
         data = a.data.reshape(shape)
     except ValueError:
-        raise ShapeError(f"reshape: cannot reshape a tensor of shape {a.shape} to {shape}") from None
+        raise ShapeError(
+            f"reshape: cannot reshape a tensor of shape {a.shape} to {shape}"
+        ) from None
     return record(data, (a,), "reshape", lambda g, out, needs: (reshape(g, a.shape),))
 
 
@@ -456,7 +460,9 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         data = np.concatenate([t.data for t in parts], axis=axis)
     except ValueError as error:
         shapes = ", ".join(str(t.shape) for t in parts)
-        raise ShapeError(f"concatenate along axis {axis}: shapes {shapes} do not fit ({error})") from None
+        raise ShapeError(
+            f"concatenate along axis {axis}: shapes {shapes} do not fit ({error})"
+        ) from None
     axis = axis % data.ndim
     bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
 

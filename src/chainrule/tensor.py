@@ -23,7 +23,7 @@ import numpy as np
 
 from .dtypes import as_float_array, resolve_dtype
 from .errors import GraphFreedError, ShapeError
-from .grad_mode import is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import no_grad, set_grad_enabled
 
 # vjp(g, out, needs) -> one gradient (or None) per parent. ``out`` is the node's own output
 # tensor, ``needs[i]`` says whether parent i wants a gradient (skip the work if not).
@@ -123,7 +123,9 @@ class Tensor:
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def numpy(self) -> np.ndarray:

@@ -68,7 +68,9 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """Hyperbolic tangent: tanh z = (e^z − e^(−z))/(e^z + e^(−z)); tanh' = 1 − a²; tanh'' = −2a(1 − a²).
+    """Hyperbolic tangent: tanh z = (e^z − e^(−z))/(e^z + e^(−z)).
+
+    tanh' = 1 − a²; tanh'' = −2a(1 − a²).
 
     >>> Tanh().derivative_from_output([0.0, 0.5])
     array([1.  , 0.75], dtype=float32)
@@ -213,7 +215,9 @@ class PReLU(Activation):
     name = "prelu"
     aliases = ("parametric_relu",)
     formula = "prelu(z) = max(0, z) + γ·min(0, z), γ learned per neuron"
-    derivative_formula = "prelu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ); ∂a/∂γ = min(0, z)"
+    derivative_formula = (
+        "prelu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ); ∂a/∂γ = min(0, z)"
+    )
     second_derivative_formula = "prelu''(z) = 0; ∂²a/∂z∂γ = 1 if z < 0 else 0"
     output_range = "ℝ"
     zero_centered = "roughly"
@@ -353,12 +357,14 @@ class Softplus(Activation):
     saturating = "left"
     piecewise = True
 
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+    def __init__(
+        self, beta: float = 1.0, threshold: float = 20.0, subgradient: float | None = None
+    ) -> None:
         self.beta = _check_finite("softplus beta", beta)
         self.threshold = _check_finite("softplus threshold", threshold)
         if self.beta <= 0:
             raise ValueError("softplus beta must be > 0")
-        super().__init__(None)
+        super().__init__(subgradient)
 
     def _params(self) -> dict[str, Any]:
         return {"beta": self.beta, "threshold": self.threshold}

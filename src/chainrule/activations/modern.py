@@ -1,8 +1,9 @@
 """The modern catalog: identity, GELU (exact and tanh), SiLU, Mish, SELU, CELU, the hard functions,
 ReLU6, softsign and log-sigmoid — with the definitions PyTorch uses, so it serves as the oracle.
 
-Kink values follow PyTorch (hard_swish'(−3) = −0.5, hard_swish'(3) = 1.5; hard_sigmoid, hard_tanh
-and relu6 have g' = 0 at their kinks) and can be changed with ``subgradient``.
+Kink values follow PyTorch 2.13, the test oracle (hard_swish'(−3) = 0, hard_swish'(3) = 1;
+hard_sigmoid, hard_tanh and relu6 have g' = 0 at their kinks), and can be changed with
+``subgradient``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class Identity(Activation):
         return np.ones_like(z) + 0 * z  # 0·z keeps NaN
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return 0 * z
+        return np.zeros_like(z) + 0 * z  # +0·z keeps NaN, avoids −0
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.ones_like(a) + 0 * a
@@ -87,6 +88,8 @@ class GELUTanh(Activation):
 
     g' = ½(1 + t) + ½z(1 − t²)u', u' = √(2/π)(1 + 3·0.044715z²);
     g'' = (1 − t²)(u' − z·t·u'² + ½z·u''), u'' = 6·√(2/π)·0.044715z.
+    Computed with 1 + t = 2σ(2u) and 1 − t = 2σ(−2u), which keep their precision in the tails
+    (1 + tanh u cancels catastrophically in float32 for u ≪ 0).
 
     >>> round(float(GELUTanh().forward([1.0])[0]), 4)
     0.8412
@@ -103,23 +106,25 @@ class GELUTanh(Activation):
     saturating = "left"
 
     @staticmethod
-    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_CUBIC * z * z * z))
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """σ(2u) = (1 + t)/2, σ(−2u) = (1 − t)/2 and u'."""
+        u = _SQRT_2_OVER_PI * (z + _GELU_CUBIC * z * z * z)
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z * z)
-        return t, du
+        return stable_sigmoid(2 * u), stable_sigmoid(-2 * u), du
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        t, _ = self._pieces(z)
-        return 0.5 * z * (1 + t)
+        plus, _, _ = self._pieces(z)
+        return z * plus
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        t, du = self._pieces(z)
-        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * du
+        plus, minus, du = self._pieces(z)
+        return plus + 2 * z * plus * minus * du
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        t, du = self._pieces(z)
+        plus, minus, du = self._pieces(z)
+        t = plus - minus
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
-        return (1 - t * t) * (du - z * t * du * du + 0.5 * z * ddu)
+        return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
 
 
 class SiLU(Activation):
@@ -244,11 +249,11 @@ class CELU(Activation):
     saturating = "left"
     piecewise = True
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
         self.alpha = _check_finite("celu alpha", alpha)
         if self.alpha <= 0:
             raise ValueError("celu alpha must be > 0")
-        super().__init__(None)
+        super().__init__(subgradient)
 
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
@@ -361,18 +366,19 @@ class ReLU6(_Clipped):
 
 
 class HardSwish(Activation):
-    """Hard swish: z·relu6(z + 3)/6; g' = 0 (z < −3), (2z + 3)/6 on [−3, 3], 1 (z > 3).
+    """Hard swish: z·relu6(z + 3)/6; g' = 0 (z < −3), (2z + 3)/6 on (−3, 3), 1 (z > 3).
 
-    At the kinks g'(−3) = −0.5 and g'(3) = 1.5 by default (PyTorch's inner formula; JAX uses 0
-    and 1). g'' = 1/3 on (−3, 3), 0 outside.
+    At the kinks g'(−3) = 0 and g'(3) = 1 by default: the one-sided outer slopes, which is what
+    PyTorch 2.13 (our oracle) and JAX compute. Older PyTorch releases used the inner formula there
+    (−0.5 and 1.5); pass ``subgradient=(-0.5, 1.5)`` for those. g'' = 1/3 on (−3, 3), 0 outside.
 
     >>> HardSwish().derivative([-3.0, 0.0, 3.0])
-    array([-0.5,  0.5,  1.5], dtype=float32)
+    array([0. , 0.5, 1. ], dtype=float32)
     """
 
     name = "hard_swish"
     formula = "hard_swish(z) = z·relu6(z + 3)/6"
-    derivative_formula = "hard_swish'(z) = 0 if z < −3, (2z + 3)/6 if −3 ≤ z ≤ 3, 1 if z > 3"
+    derivative_formula = "hard_swish'(z) = 0 if z ≤ −3, (2z + 3)/6 if −3 < z < 3, 1 if z ≥ 3"
     second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside"
     output_range = "[−0.375, ∞)"
     zero_centered = "roughly"
@@ -386,13 +392,13 @@ class HardSwish(Activation):
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
-        return (-0.5, 1.5)
+        return (0.0, 1.0)
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return z * np.clip(z + 3, 0, 6) / 6
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z < -3, 0.0, np.where(z <= 3, (2 * z + 3) / 6, 1.0))
+        return np.where(z <= -3, 0.0, np.where(z < 3, (2 * z + 3) / 6, 1.0))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)

@@ -97,7 +97,9 @@ def get(name: str | Activation, **params: Any) -> Activation:
             raise TypeError("parameters can only be given with an activation name, not an object")
         return name
     if not isinstance(name, str):
-        raise TypeError(f"an activation is a name or an Activation object, not {type(name).__name__}")
+        raise TypeError(
+            f"an activation is a name or an Activation object, not {type(name).__name__}"
+        )
     canonical = _canonical(name)
     if not params:
         if canonical not in _defaults:

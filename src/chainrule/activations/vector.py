@@ -68,7 +68,8 @@ class _AlongAxis(Activation):
 class Softmax(_AlongAxis):
     """Softmax along ``axis``: aᵢ = e^(zᵢ)/Σⱼ e^(zⱼ), computed as e^(zᵢ − max z) (stable).
 
-    Jacobian diag(a) − aaᵀ; VJP a ⊙ (v − ⟨v, a⟩); ∂²aᵢ/∂zⱼ∂zₖ = aᵢ(δᵢⱼ − aⱼ)(δᵢₖ − aₖ) − aᵢaⱼ(δⱼₖ − aₖ).
+    Jacobian diag(a) − aaᵀ; VJP a ⊙ (v − ⟨v, a⟩);
+    ∂²aᵢ/∂zⱼ∂zₖ = aᵢ(δᵢⱼ − aⱼ)(δᵢₖ − aₖ) − aᵢaⱼ(δⱼₖ − aₖ).
 
     >>> Softmax().forward([0.0, 0.0])
     array([0.5, 0.5], dtype=float32)
@@ -90,7 +91,8 @@ class Softmax(_AlongAxis):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         a = self._last(a)
-        return a[..., :, None] * np.eye(a.shape[-1], dtype=a.dtype) - a[..., :, None] * a[..., None, :]
+        column = a[..., :, None]
+        return column * np.eye(a.shape[-1], dtype=a.dtype) - column * a[..., None, :]
 
     def second_derivative(self, z: Any, a: Any = None) -> np.ndarray:
         z = as_input_array(z)
