@@ -26,11 +26,12 @@ class _SetGradMode:
     enabled: bool
 
     def __enter__(self) -> None:
-        self._previous = _mode.enabled
+        # A stack, so that one instance can be entered again inside itself.
+        self.__dict__.setdefault("_previous", []).append(_mode.enabled)
         _mode.enabled = self.enabled
 
     def __exit__(self, *exc_info: object) -> None:
-        _mode.enabled = self._previous
+        _mode.enabled = self._previous.pop()
 
     def __call__(self, function: F) -> F:
         @functools.wraps(function)

@@ -12,7 +12,6 @@ shape of each operand.
 
 from __future__ import annotations
 
-import builtins
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -66,17 +65,18 @@ def _check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
             ) from None
 
 
-def _normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+def _normalize_axes(op: str, axis: Axis, shape: tuple[int, ...]) -> tuple[int, ...]:
+    ndim = len(shape)
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise ShapeError(f"{op}: axis {a} is out of range for a tensor of shape {shape}")
         normalized.append(int(a) % ndim)
     if len(set(normalized)) != len(normalized):
-        raise ShapeError(f"repeated axis in {axis}")
+        raise ShapeError(f"{op}: repeated axis in {axis}")
     return tuple(normalized)
 
 
@@ -337,7 +337,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 # ---------------------------------------------------------------------- reductions
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Σ over ``axis``; VJP: g broadcast back over the summed axes."""
-    axes = _normalize_axes(axis, a.ndim)
+    axes = _normalize_axes("sum", axis, a.shape)
     kept = _keepdims_shape(a.shape, axes)
     data = a.data.sum(axis=axes, keepdims=keepdims)
     return record(data, (a,), "sum",
@@ -346,7 +346,7 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` = Σ / count."""
-    axes = _normalize_axes(axis, a.ndim)
+    axes = _normalize_axes("mean", axis, a.shape)
     count = math.prod(a.shape[i] for i in axes)
     if count == 0:
         raise ShapeError(f"mean: the reduced axes of shape {a.shape} are empty")
@@ -364,7 +364,7 @@ def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 
 def _reduce_extremum(name: str, reduce: Callable, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
-    axes = _normalize_axes(axis, a.ndim)
+    axes = _normalize_axes(name, axis, a.shape)
     if a.size == 0:
         raise ShapeError(f"{name}: cannot reduce an empty tensor of shape {a.shape}")
     data = reduce(a.data, axis=axes, keepdims=keepdims)
@@ -398,7 +398,9 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default); VJP: the inverse permutation."""
     if axes is None:
         axes = tuple(reversed(range(a.ndim)))
-    axes = tuple(int(x) % builtins.max(a.ndim, 1) for x in axes)
+    if any(not -a.ndim <= x < a.ndim for x in axes):
+        raise ShapeError(f"transpose: axes {tuple(axes)} are out of range for shape {a.shape}")
+    axes = tuple(int(x) % a.ndim for x in axes)
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"transpose: {axes} is not a permutation of the axes of shape {a.shape}")
     inverse = tuple(np.argsort(axes))

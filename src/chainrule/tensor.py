@@ -65,7 +65,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data: np.ndarray = as_float_array(data, dtype)
+        array = as_float_array(data, dtype)
+        # Copy what the caller still holds, so that changing it later cannot change the tensor.
+        self.data: np.ndarray = array.copy() if array is data else array
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._node: Node | None = None
@@ -356,10 +358,11 @@ def _activation(name: str, **params: Any) -> Callable[[Tensor], Tensor]:
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Make a tensor from a scalar, nested list, ndarray or tensor (default dtype: float32).
+    """Make a tensor from a scalar, nested list, ndarray or tensor; the data is copied.
 
-    Integer and boolean data are converted to float; a conversion that would change a value is
-    an error. Object, string and complex data are refused.
+    ``dtype=None`` means the default dtype (float32 unless ``set_default_dtype`` changed it),
+    for float64 arrays too. Integer and boolean data are converted to float; a conversion that
+    would change a value is an error. Object, string and complex data are refused.
 
     >>> import chainrule as cr
     >>> cr.tensor([[1, 2], [3, 4]]).dtype
@@ -438,7 +441,11 @@ def run_backward(
         root_grad = _root_gradient(root, grad)
         previous = pending.get(id(root))
         pending[id(root)] = root_grad if previous is None else previous + root_grad
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    wanted: dict[int, list[int]] | None = None
+    if inputs is not None:
+        wanted = {}
+        for position, input_ in enumerate(inputs):
+            wanted.setdefault(id(input_), []).append(position)
     results: list[Tensor | None] = [None] * (len(inputs) if inputs is not None else 0)
     order = _topological_order(roots)
     with set_grad_enabled(create_graph):
@@ -447,9 +454,8 @@ def run_backward(
             if grad is None:
                 continue
             if wanted is not None:
-                if id(tensor_) in wanted:
-                    index = wanted[id(tensor_)]
-                    results[index] = _accumulate(results[index], grad, True)
+                for position in wanted.get(id(tensor_), ()):
+                    results[position] = _accumulate(results[position], grad, create_graph)
             elif tensor_._node is None or tensor_._retains_grad:
                 tensor_.grad = _accumulate(tensor_.grad, grad, create_graph)
             node = tensor_._node
@@ -470,6 +476,8 @@ def run_backward(
                         f"internal: VJP of '{node.op}' gave a gradient of shape "
                         f"{parent_grad.shape} for an input of shape {parent.shape}"
                     )
+                if parent_grad.dtype != parent.dtype:  # float32 ⊙ float64 promoted it
+                    parent_grad = parent_grad.astype(parent.dtype)
                 previous = pending.get(id(parent))
                 pending[id(parent)] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:
