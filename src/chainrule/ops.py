@@ -55,7 +55,8 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return as_tensor(a, b), b
 
 
-def _check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
+def check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
+    """Raise a ShapeError naming ``op`` and both shapes if they do not broadcast."""
     if a.shape != b.shape:
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -120,7 +121,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """a + b; VJP: (g, g) summed back to each operand's shape."""
     a, b = _pair(a, b)
-    _check_broadcast("add", a, b)
+    check_broadcast("add", a, b)
     return record(a.data + b.data, (a, b), "add",
                   lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape)))
 
@@ -128,7 +129,7 @@ def add(a: Any, b: Any) -> Tensor:
 def sub(a: Any, b: Any) -> Tensor:
     """a − b; VJP: (g, −g)."""
     a, b = _pair(a, b)
-    _check_broadcast("sub", a, b)
+    check_broadcast("sub", a, b)
     return record(a.data - b.data, (a, b), "sub",
                   lambda g, out, needs: (sum_to(g, a.shape), sum_to(neg(g), b.shape)))
 
@@ -136,7 +137,7 @@ def sub(a: Any, b: Any) -> Tensor:
 def mul(a: Any, b: Any) -> Tensor:
     """a·b; VJP: (g·b, g·a)."""
     a, b = _pair(a, b)
-    _check_broadcast("mul", a, b)
+    check_broadcast("mul", a, b)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
         return (sum_to(g * b, a.shape) if needs[0] else None,
@@ -148,7 +149,7 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any) -> Tensor:
     """a / b; VJP: (g / b, −g·a / b²)."""
     a, b = _pair(a, b)
-    _check_broadcast("div", a, b)
+    check_broadcast("div", a, b)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
         return (sum_to(g / b, a.shape) if needs[0] else None,
@@ -169,7 +170,7 @@ def power(a: Any, b: Any) -> Tensor:
     b ≥ 0 (the limit of a^b·log a), so x**0 and 0**b do not produce NaN gradients.
     """
     a, b = _pair(a, b)
-    _check_broadcast("pow", a, b)
+    check_broadcast("pow", a, b)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
         grad_a = grad_b = None
@@ -237,7 +238,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def _extremum(name: str, pick: Callable, wins: Callable, a: Any, b: Any) -> Tensor:
     a, b = _pair(a, b)
-    _check_broadcast(name, a, b)
+    check_broadcast(name, a, b)
     dtype = np.result_type(a.data, b.data)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
@@ -256,7 +257,7 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
         a, b = _pair(a, b)
     except TypeError:
         return NotImplemented
-    _check_broadcast(ufunc.__name__, a, b)
+    check_broadcast(ufunc.__name__, a, b)
     return Tensor._wrap(ufunc(a.data, b.data))
 
 
@@ -324,7 +325,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
                 f"where: condition of shape {cond.shape} and {name} of shape {operand.shape} "
                 "do not broadcast"
             ) from None
-    _check_broadcast("where", x, y)
+    check_broadcast("where", x, y)
     condition_tensor = _constant(cond)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
@@ -458,13 +459,7 @@ def scatter_add(values: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; VJP: the gradient sliced back into pieces."""
     parts = _operands("concatenate", tensors)
-    try:
-        data = np.concatenate([t.data for t in parts], axis=axis)
-    except ValueError as error:
-        shapes = ", ".join(str(t.shape) for t in parts)
-        raise ShapeError(
-            f"concatenate along axis {axis}: shapes {shapes} do not fit ({error})"
-        ) from None
+    data = _join("concatenate", np.concatenate, parts, axis)
     axis = axis % data.ndim
     bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
 
@@ -479,11 +474,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along a new axis; VJP: the gradient taken apart along that axis."""
     parts = _operands("stack", tensors)
-    try:
-        data = np.stack([t.data for t in parts], axis=axis)
-    except ValueError as error:
-        shapes = ", ".join(str(t.shape) for t in parts)
-        raise ShapeError(f"stack along axis {axis}: shapes {shapes} do not fit ({error})") from None
+    data = _join("stack", np.stack, parts, axis)
     axis = axis % data.ndim
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> list[Tensor | None]:
@@ -491,6 +482,14 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         return [getitem(g, lead + (i,)) if need else None for i, need in enumerate(needs)]
 
     return record(data, tuple(parts), "stack", vjp)
+
+
+def _join(op: str, function: Callable, parts: list[Tensor], axis: int) -> np.ndarray:
+    try:
+        return function([t.data for t in parts], axis=axis)
+    except ValueError as error:
+        shapes = ", ".join(str(t.shape) for t in parts)
+        raise ShapeError(f"{op} along axis {axis}: shapes {shapes} do not fit ({error})") from None
 
 
 def _operands(op: str, tensors: Sequence[Any]) -> list[Tensor]:

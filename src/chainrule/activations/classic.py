@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..ops import as_tensor, record, sum_to, where
+from ..ops import as_tensor, check_broadcast, record, sum_to, where
 from ..tensor import Tensor
 from .base import Activation
 
@@ -146,35 +145,11 @@ class ReLU(Activation):
         return a > 0
 
 
-class LeakyReLU(Activation):
-    """Leaky ReLU: max(0, z) + γ·min(0, z); g' = 1 if z > 0, γ if z < 0; g'(0) = γ by default.
+class _NegativeSlope(Activation):
+    """The shared math of leaky ReLU and PReLU: z for z > 0, γ·z otherwise; g'(0) = γ."""
 
-    γ (``gamma``, default 0.01) must be ≥ 0. The default kink value follows PyTorch (γ; JAX uses 1).
-
-    >>> LeakyReLU(gamma=0.1).forward([-2.0, 3.0])
-    array([-0.2,  3. ], dtype=float32)
-    """
-
-    name = "leaky_relu"
-    aliases = ("lrelu",)
-    formula = "leaky_relu(z) = max(0, z) + γ·min(0, z)"
-    derivative_formula = "leaky_relu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ)"
-    second_derivative_formula = "leaky_relu''(z) = 0"
-    derivative_from_output_formula = "1 if a > 0 else γ"
-    output_range = "ℝ"
-    zero_centered = "roughly"
-    monotonic = True
-    saturating = "no"
     piecewise = True
-
-    def __init__(self, gamma: float = 0.01, subgradient: float | None = None) -> None:
-        self.gamma = _check_finite("leaky_relu gamma", gamma)
-        if self.gamma < 0:
-            raise ValueError("leaky_relu gamma must be ≥ 0; for a learned slope use prelu")
-        super().__init__(subgradient)
-
-    def _params(self) -> dict[str, Any]:
-        return {"gamma": self.gamma}
+    gamma: Any
 
     @property
     def kinks(self) -> tuple[float, ...]:
@@ -193,16 +168,47 @@ class LeakyReLU(Activation):
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.zeros_like(z)
 
+
+class LeakyReLU(_NegativeSlope):
+    """Leaky ReLU: max(0, z) + γ·min(0, z); g' = 1 if z > 0, γ if z < 0; g'(0) = γ by default.
+
+    γ (``gamma``, default 0.01) must be ≥ 0. The default kink value follows PyTorch (γ; JAX uses 1).
+
+    >>> LeakyReLU(gamma=0.1).forward([-2.0, 3.0])
+    array([-0.2,  3. ], dtype=float32)
+    """
+
+    name = "leaky_relu"
+    aliases = ("lrelu",)
+    formula = "leaky_relu(z) = max(0, z) + γ·min(0, z)"
+    derivative_formula = "leaky_relu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ)"
+    second_derivative_formula = "leaky_relu''(z) = 0"
+    derivative_from_output_formula = "1 if a > 0 else γ"
+    output_range = "ℝ"
+    zero_centered = "roughly"
+    monotonic = True
+    saturating = "no"
+
+    def __init__(self, gamma: float = 0.01, subgradient: float | None = None) -> None:
+        self.gamma = _check_finite("leaky_relu gamma", gamma)
+        if self.gamma < 0:
+            raise ValueError("leaky_relu gamma must be ≥ 0; for a learned slope use prelu")
+        super().__init__(subgradient)
+
+    def _params(self) -> dict[str, Any]:
+        return {"gamma": self.gamma}
+
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, self.gamma)
 
 
-class PReLU(Activation):
+class PReLU(_NegativeSlope):
     """Parametric ReLU: max(0, z) + γᵢ·min(0, z) with a learned slope γᵢ per neuron.
 
     g' = 1 if z > 0, γ if z < 0 (γ at z = 0, as PyTorch); ∂a/∂γ = min(0, z). Call it with the
     slope as a tensor, ``prelu(z, gamma)``, to learn γ (it broadcasts against the last axis of z);
-    without one it uses the fixed ``gamma`` (default 0.25, PyTorch's initial value).
+    without one it uses the fixed ``gamma`` (default 0.25, PyTorch's initial value). There is no
+    g' from the output: a learned γ may turn negative, and then a alone does not tell the side.
 
     >>> import chainrule as cr
     >>> gamma = cr.tensor([0.25, 0.5], requires_grad=True)
@@ -223,7 +229,6 @@ class PReLU(Activation):
     zero_centered = "roughly"
     monotonic = True  # for γ ≥ 0
     saturating = "no"
-    piecewise = True
 
     def __init__(self, gamma: Any = 0.25, subgradient: float | None = None) -> None:
         self.gamma = np.asarray(gamma, dtype=np.float64) if np.ndim(gamma) else float(gamma)
@@ -235,23 +240,6 @@ class PReLU(Activation):
         gamma = self.gamma.tolist() if isinstance(self.gamma, np.ndarray) else self.gamma
         return {"gamma": gamma}
 
-    @property
-    def kinks(self) -> tuple[float, ...]:
-        return (0.0,)
-
-    @property
-    def default_subgradients(self) -> tuple[Any, ...]:
-        return (self.gamma,)
-
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, self.gamma * z)
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 1.0, self.gamma)
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.zeros_like(z)
-
     def parameter_derivative(self, z: Any) -> np.ndarray:
         """∂a/∂γ = min(0, z) (per element; sum over the batch for the slope's gradient)."""
         z = np.asarray(z)
@@ -261,12 +249,7 @@ class PReLU(Activation):
         """prelu(x) with slope ``gamma`` (a tensor to learn it; default: the fixed ``gamma``)."""
         x = x if isinstance(x, Tensor) else Tensor(x)
         slope = as_tensor(self.gamma if gamma is None else gamma, like=x)
-        try:
-            np.broadcast_shapes(x.shape, slope.shape)
-        except ValueError:
-            raise ShapeError(
-                f"prelu: slope of shape {slope.shape} does not broadcast against input {x.shape}"
-            ) from None
+        check_broadcast("prelu", x, slope)
         positive = x.data > 0
         kink_value = None if self._subgradient_values is None else self._subgradient_values[0]
 

@@ -64,6 +64,15 @@ class _AlongAxis(Activation):
     def _vjp_from_output(self, a: np.ndarray, v: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _tensor_vjp(self, g: Tensor, out: Tensor) -> Tensor:
+        """The same VJP in tensor ops, so that it can be differentiated again."""
+        raise NotImplementedError
+
+    def __call__(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        return record(self.forward(x.data), (x,), self.name,
+                      lambda g, out, needs: (self._tensor_vjp(g, out),))
+
 
 class Softmax(_AlongAxis):
     """Softmax along ``axis``: aᵢ = e^(zᵢ)/Σⱼ e^(zⱼ), computed as e^(zᵢ − max z) (stable).
@@ -106,14 +115,8 @@ class Softmax(_AlongAxis):
     def _vjp_from_output(self, a: np.ndarray, v: np.ndarray) -> np.ndarray:
         return a * (v - (v * a).sum(axis=self.axis, keepdims=True))
 
-    def __call__(self, x: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        axis = self.axis
-
-        def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-            return (out * (g - tensor_sum(g * out, axis, keepdims=True)),)
-
-        return record(self.forward(x.data), (x,), self.name, vjp)
+    def _tensor_vjp(self, g: Tensor, out: Tensor) -> Tensor:
+        return out * (g - tensor_sum(g * out, self.axis, keepdims=True))
 
 
 class LogSoftmax(_AlongAxis):
@@ -150,14 +153,8 @@ class LogSoftmax(_AlongAxis):
     def _vjp_from_output(self, a: np.ndarray, v: np.ndarray) -> np.ndarray:
         return v - np.exp(a) * v.sum(axis=self.axis, keepdims=True)
 
-    def __call__(self, x: Any) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x)
-        axis = self.axis
-
-        def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-            return (g - exp(out) * tensor_sum(g, axis, keepdims=True),)
-
-        return record(self.forward(x.data), (x,), self.name, vjp)
+    def _tensor_vjp(self, g: Tensor, out: Tensor) -> Tensor:
+        return g - exp(out) * tensor_sum(g, self.axis, keepdims=True)
 
 
 class Maxout(Activation):
