@@ -1,0 +1,355 @@
+"""Loss functions 𝓛(prediction, target) and weight penalties (SPEC sections 2 and 3).
+
+Every loss reduces over all elements (``reduction="mean"``, the default), sums
+(``"sum"``) or returns the per-sample values (``"none"``). Targets are constants.
+
+The cross-entropies that take logits are fused and stable: softmax + cross-entropy is
+𝓛 = logsumexp(z) − ⟨y, z⟩ with gradient ∂𝓛/∂z = softmax(z)·Σy − y (= ŷ − y for one-hot y), and
+sigmoid + binary cross-entropy is max(z, 0) − z·y + log(1 + e^(−|z|)) with gradient σ(z) − y.
+Their VJPs are written with tensor operations, so second derivatives work too.
+
+Penalties on weights (never biases): ``L2(λ)`` gives (λ/2)‖W‖²_F, ``L1(λ)`` gives λ‖W‖₁.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import activations
+from .errors import ShapeError
+from .ops import abs as tensor_abs
+from .ops import as_tensor, clip, log, maximum, record, where
+from .ops import sum as tensor_sum
+from .tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class Loss:
+    """Base class: checks shapes, converts the target, applies the reduction."""
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    formula: ClassVar[str]
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, not {reduction!r}")
+        self.reduction = reduction
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
+        target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
+        values = self.values(prediction, target_array)
+        if self.reduction == "mean":
+            return values.mean()
+        if self.reduction == "sum":
+            return values.sum()
+        return values
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        """The unreduced loss (per element or per sample)."""
+        raise NotImplementedError
+
+    def _params(self) -> dict[str, Any]:
+        return {}
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {**self._params(), "reduction": self.reduction}
+
+    def __repr__(self) -> str:
+        inside = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({inside})"
+
+    def _same_shape_target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        if target.shape != prediction.shape:
+            raise ShapeError(
+                f"{self.name}: prediction has shape {prediction.shape} but target has shape "
+                f"{target.shape}; they must match"
+            )
+        return as_tensor(target, like=prediction)
+
+
+# ---------------------------------------------------------------------- regression
+class MeanSquaredError(Loss):
+    """MSE: mean of (ŷ − y)²; ∂/∂ŷ = 2(ŷ − y)/n."""
+
+    name = "mse"
+    aliases = ("mean_squared_error",)
+    formula = "mean((ŷ − y)²)"
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        difference = prediction - self._same_shape_target(prediction, target)
+        return difference * difference
+
+
+class MeanAbsoluteError(Loss):
+    """MAE: mean of |ŷ − y|; ∂/∂ŷ = sign(ŷ − y)/n (0 where ŷ = y)."""
+
+    name = "mae"
+    aliases = ("mean_absolute_error", "l1_loss")
+    formula = "mean(|ŷ − y|)"
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        return tensor_abs(prediction - self._same_shape_target(prediction, target))
+
+
+class Huber(Loss):
+    """Huber: ½d² where |d| ≤ δ, δ(|d| − ½δ) elsewhere, d = ŷ − y (quadratic, then linear)."""
+
+    name = "huber"
+    aliases = ("huber_loss", "smooth_l1")
+    formula = "½d² if |d| ≤ δ else δ(|d| − ½δ), d = ŷ − y"
+
+    def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"huber delta must be > 0, got {delta}")
+        self.delta = float(delta)
+
+    def _params(self) -> dict[str, Any]:
+        return {"delta": self.delta}
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        difference = prediction - self._same_shape_target(prediction, target)
+        size = tensor_abs(difference)
+        quadratic = size.data <= self.delta
+        return where(quadratic, 0.5 * difference * difference,
+                     self.delta * (size - 0.5 * self.delta))
+
+
+# ---------------------------------------------------------------------- binary classification
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy −[y log p + (1 − y) log(1 − p)], from probabilities or logits.
+
+    From logits z (``from_logits=True``, the stable choice): max(z, 0) − z·y + log(1 + e^(−|z|)),
+    gradient σ(z) − y. From probabilities p: the logs are clamped at −100 and the gradient is
+    (p − y)/max(p(1 − p), 1e−12), as PyTorch's BCELoss does, so p = 0 or 1 stays finite.
+    """
+
+    name = "binary_crossentropy"
+    aliases = ("bce", "binary_cross_entropy", "log_loss")
+    formula = "−[y log p + (1 − y) log(1 − p)]"
+
+    def __init__(self, from_logits: bool = False, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.from_logits = bool(from_logits)
+
+    def _params(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits}
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        y = self._same_shape_target(prediction, target)
+        if self.from_logits:
+            return _bce_from_logits(prediction, y)
+        return _bce_from_probabilities(prediction, y)
+
+
+def _bce_from_logits(z: Tensor, y: Tensor) -> Tensor:
+    """max(z, 0) − z·y + log1p(e^(−|z|)); VJP: g·(σ(z) − y)."""
+    data = np.maximum(z.data, 0) - z.data * y.data + np.log1p(np.exp(-np.abs(z.data)))
+    sigmoid = activations.get("sigmoid")
+    return record(data, (z,), "bce_with_logits",
+                  lambda g, out, needs: (g * (sigmoid(z) - y),))
+
+
+def _bce_from_probabilities(p: Tensor, y: Tensor) -> Tensor:
+    """−[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)]; VJP: g·(p − y)/max(p(1 − p), ε)."""
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p.data), -100.0)
+        log_not_p = np.maximum(np.log1p(-p.data), -100.0)
+    data = -(y.data * log_p + (1 - y.data) * log_not_p)
+
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+        return (g * (p - y) / maximum(p * (1.0 - p), 1e-12),)
+
+    return record(data, (p,), "bce", vjp)
+
+
+# ---------------------------------------------------------------------- multi-class
+def class_targets(name: str, prediction: Tensor, target: np.ndarray, axis: int) -> Tensor:
+    """One-hot (or probability) targets from one-hot/probability arrays or integer labels."""
+    if target.shape == prediction.shape:
+        return as_tensor(target, like=prediction)
+    classes_axis = axis % prediction.ndim if prediction.ndim else 0
+    label_shape = prediction.shape[:classes_axis] + prediction.shape[classes_axis + 1:]
+    if prediction.ndim == 0 or target.shape != label_shape:
+        raise ShapeError(
+            f"{name}: prediction has shape {prediction.shape}; the target must be one-hot of the "
+            f"same shape or integer labels of shape {label_shape}, got {target.shape}"
+        )
+    labels = integer_labels(name, target, prediction.shape[classes_axis])
+    one_hot = np.eye(prediction.shape[classes_axis], dtype=prediction.dtype)[labels]
+    return Tensor._wrap(np.moveaxis(one_hot, -1, classes_axis))
+
+
+def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
+    """Validate class labels: whole numbers in [0, classes)."""
+    if target.dtype.kind == "f":
+        if not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
+            raise ValueError(f"{name}: integer class labels expected, got non-integer values")
+    elif target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class labels must be integers, got dtype {target.dtype}")
+    labels = target.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)].flat[0]
+        raise ValueError(f"{name}: label {bad} is out of range for {classes} classes")
+    return labels
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy −Σᵢ yᵢ log ŷᵢ along ``axis``, from probabilities or logits.
+
+    Targets are one-hot (or probability) vectors, or integer class labels. From logits
+    (``from_logits=True``) the softmax is fused in: logsumexp(z) − ⟨y, z⟩, gradient
+    softmax(z)·Σy − y (= ŷ − y for one-hot targets). From probabilities, ŷ is renormalised to
+    sum to 1 and clipped to [1e−7, 1 − 1e−7] before the log (as Keras does).
+    """
+
+    name = "categorical_crossentropy"
+    aliases = ("cce", "crossentropy", "cross_entropy", "softmax_crossentropy")
+    formula = "−Σᵢ yᵢ log ŷᵢ"
+    epsilon = 1e-7
+
+    def __init__(self, from_logits: bool = False, axis: int = -1, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.from_logits = bool(from_logits)
+        self.axis = int(axis)
+
+    def _params(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits, "axis": self.axis}
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        y = class_targets(self.name, prediction, target, self.axis)
+        if self.from_logits:
+            return _softmax_cross_entropy(prediction, y, self.axis)
+        total = tensor_sum(prediction, self.axis, keepdims=True)
+        probabilities = clip(prediction / total, self.epsilon, 1 - self.epsilon)
+        return -tensor_sum(y * log(probabilities), self.axis)
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Categorical cross-entropy whose targets must be integer class labels."""
+
+    name = "sparse_categorical_crossentropy"
+    aliases = ("sparse_cce",)
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        if target.shape == prediction.shape:
+            raise ShapeError(
+                f"{self.name}: expects integer labels of shape {prediction.shape[:-1]}, got "
+                f"one-hot-shaped targets {target.shape}; use categorical_crossentropy for those"
+            )
+        return super().values(prediction, target)
+
+
+def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
+    """logsumexp(z) − ⟨y, z⟩ along ``axis``; VJP: g·(softmax(z)·Σy − y)."""
+    log_probabilities = activations.get("log_softmax", axis=axis).forward(z.data)
+    data = -(y.data * log_probabilities).sum(axis=axis)
+    softmax = activations.get("softmax", axis=axis)
+
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+        g = g.reshape(_keepdims_shape(z.shape, axis))
+        return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
+
+    return record(data, (z,), "softmax_cross_entropy", vjp)
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    axis = axis % len(shape)
+    return shape[:axis] + (1,) + shape[axis + 1:]
+
+
+class NegativeLogLikelihood(Loss):
+    """NLL: −log pᵧ from log-probabilities (e.g. a log_softmax output) and integer labels."""
+
+    name = "nll"
+    aliases = ("negative_log_likelihood", "nll_loss")
+    formula = "−log p_y"
+
+    def __init__(self, axis: int = -1, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.axis = int(axis)
+
+    def _params(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        y = class_targets(self.name, prediction, target, self.axis)
+        return -tensor_sum(y * prediction, self.axis)
+
+
+# ---------------------------------------------------------------------- penalties
+class L2:
+    """L2 penalty (λ/2)‖W‖²_F (SPEC's regularised risk); its gradient is λW (weight decay)."""
+
+    def __init__(self, lam: float) -> None:
+        if not lam >= 0:
+            raise ValueError(f"the L2 strength λ must be ≥ 0, got {lam}")
+        self.lam = float(lam)
+
+    def __call__(self, weight: Tensor) -> Tensor:
+        return (0.5 * self.lam) * tensor_sum(weight * weight)
+
+    def __repr__(self) -> str:
+        return f"L2(lam={self.lam!r})"
+
+
+class L1:
+    """L1 penalty λ‖W‖₁ (sum of absolute values); its gradient is λ·sign(W)."""
+
+    def __init__(self, lam: float) -> None:
+        if not lam >= 0:
+            raise ValueError(f"the L1 strength λ must be ≥ 0, got {lam}")
+        self.lam = float(lam)
+
+    def __call__(self, weight: Tensor) -> Tensor:
+        return self.lam * tensor_sum(tensor_abs(weight))
+
+    def __repr__(self) -> str:
+        return f"L1(lam={self.lam!r})"
+
+
+# ---------------------------------------------------------------------- registry
+CATALOG: tuple[type[Loss], ...] = (
+    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, NegativeLogLikelihood,
+)
+_lookup = {
+    activations.normalize(key): cls
+    for cls in CATALOG for key in (cls.name, *cls.aliases)
+}
+
+
+def names() -> list[str]:
+    """The canonical loss names."""
+    return [cls.name for cls in CATALOG]
+
+
+def get(name: str | Loss, **params: Any) -> Loss:
+    """The loss called ``name`` (aliases accepted, case and '_' ignored), built with ``params``.
+
+    >>> get("categorical_crossentropy", from_logits=True)
+    CategoricalCrossentropy(from_logits=True, axis=-1, reduction='mean')
+    """
+    if isinstance(name, Loss):
+        if params:
+            raise TypeError("parameters can only be given with a loss name, not an object")
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"a loss is a name or a Loss object, not {type(name).__name__}")
+    key = activations.normalize(name)
+    if key not in _lookup:
+        close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
+        hint = (f"did you mean {', '.join(sorted({repr(_lookup[c].name) for c in close}))}? "
+                if close else "")
+        raise ValueError(f"unknown loss {name!r}; {hint}valid names: {', '.join(names())}")
+    try:
+        return _lookup[key](**params)
+    except TypeError as error:
+        raise TypeError(f"{_lookup[key].name}: {error}") from None
