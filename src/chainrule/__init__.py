@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from . import activations, init, losses
+from . import activations, callbacks, init, losses, metrics, nn, optim
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
@@ -41,14 +41,15 @@ from .ops import (
     zeros_like,
 )
 from .tensor import Tensor, gradients, tensor
+from .training import Model
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DerivativeCheckError", "GraphFreedError", "ShapeError", "Tensor", "__version__", "abs",
-    "activations", "broadcast_to", "clip", "concatenate", "enable_grad", "exp",
+    "DerivativeCheckError", "GraphFreedError", "Model", "ShapeError", "Tensor", "__version__",
+    "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate", "enable_grad", "exp",
     "get_default_dtype", "grad", "gradients", "init", "is_grad_enabled", "log", "losses",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like",
-    "reshape", "set_default_dtype", "set_grad_enabled", "sqrt", "stack", "sum", "sum_to",
-    "tensor", "transpose", "value_and_grad", "where", "zeros", "zeros_like",
+    "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "nn", "no_grad", "ones",
+    "ones_like", "optim", "reshape", "set_default_dtype", "set_grad_enabled", "sqrt", "stack",
+    "sum", "sum_to", "tensor", "transpose", "value_and_grad", "where", "zeros", "zeros_like",
 ]

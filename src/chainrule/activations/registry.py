@@ -78,7 +78,7 @@ def _canonical(name: str) -> str:
     suggestions = list(dict.fromkeys(_lookup[c] for c in close))
     hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     raise UnknownActivationError(
-        f"unknown activation {name!r}{hint} (chainrule.activations.names() lists all)"
+        f"unknown activation {name!r}{hint}; valid names: {', '.join(_classes)}"
     )
 
 

@@ -1,0 +1,17 @@
+"""Networks: ``Module`` and ``Parameter``, the layers, and ``Sequential``.
+
+>>> from chainrule.nn import Sequential, Dense, Activation
+>>> model = Sequential([Dense(64, input_dim=100), Activation("relu"), Dense(10),
+...                     Activation("softmax")], seed=0)
+>>> model.count_parameters()
+7114
+"""
+
+from __future__ import annotations
+
+from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
+from .module import Module, Parameter  # noqa: I001 - first: training imports nn.module
+from .sequential import Sequential
+
+__all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Module",
+           "PReLU", "Parameter", "Sequential"]

@@ -1,0 +1,391 @@
+"""Layers: Dense, Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten.
+
+A batch is stored as rows (N × features). ``Dense`` computes Z = A Wᵀ + b with W of shape
+(out, in) — SPEC section 2's z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ for every row, PyTorch's Linear layout.
+Layers whose input width is not given build their parameters on the first call.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import activations, init
+from ..dtypes import get_default_dtype
+from ..errors import ShapeError
+from ..ops import reshape
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _as_input(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+class Layer(Module):
+    """A module with a name, an optional lazy ``build`` from the input width, and a summary line."""
+
+    kind = "layer"
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.built = False
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        """Create the parameters for inputs of ``input_shape`` (without the batch axis)."""
+        self.built = True
+
+    def ensure_built(self, input_shape: tuple[int, ...], rng: np.random.Generator | None = None
+                     ) -> None:
+        if not self.built:
+            self.build(tuple(input_shape), rng if rng is not None else self._default_rng())
+
+    def _default_rng(self) -> np.random.Generator:
+        return _rng(getattr(self, "seed", None))
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape (without the batch axis) for inputs of ``input_shape``."""
+        return input_shape
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer (for model files)."""
+        return {}
+
+    def __repr__(self) -> str:
+        inside = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({inside})"
+
+
+# ---------------------------------------------------------------------- Dense
+class Dense(Layer):
+    """Fully connected layer: z = x Wᵀ + b, then the activation if one is given.
+
+    ``weight`` has shape (units, inputs) and ``bias`` shape (units,). ``kernel_init="auto"``
+    picks the rule of thumb for the activation that follows (He for the ReLU family, LeCun for
+    SELU, Xavier otherwise: ``chainrule.init.recommended_for``). A weight initialised with
+    identical rows (zeros, a constant) warns about the symmetry problem.
+
+    >>> layer = Dense(3, input_dim=2, seed=0)
+    >>> layer.weight.shape, layer.bias.shape
+    ((3, 2), (3,))
+    """
+
+    kind = "dense"
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        input_dim: int | None = None,
+        use_bias: bool = True,
+        kernel_init: Any = "auto",
+        bias_init: Any = "zeros",
+        kernel_regularizer: Any = None,
+        seed: int | np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        if int(units) != units or units < 1:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = None if activation is None else activations.get(activation)
+        self.input_dim = None if input_dim is None else int(input_dim)
+        self.use_bias = bool(use_bias)
+        self.kernel_init = kernel_init
+        self.bias_init = bias_init
+        self.kernel_regularizer = _regularizer(kernel_regularizer)
+        self.seed = seed
+        self.activation_hint: str | None = None  # set by Sequential from a following Activation
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        if self.input_dim is not None:
+            self.build((self.input_dim,), _rng(seed))
+
+    def _kernel_initializer(self) -> init.Initializer:
+        if isinstance(self.kernel_init, str) and self.kernel_init == "auto":
+            follower = self.activation.name if self.activation is not None else self.activation_hint
+            return init.get(init.recommended_for(follower or "identity"))
+        return init.get(self.kernel_init)
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        if len(input_shape) != 1:
+            raise ShapeError(
+                f"{self.name or 'Dense'}: expects rows of features (N × inputs), got inputs of "
+                f"shape (N, {', '.join(map(str, input_shape))}); add a Flatten layer first"
+            )
+        self.input_dim = int(input_shape[0])
+        shape = (self.units, self.input_dim)
+        weight = self._kernel_initializer()(shape, rng)
+        init.warn_if_symmetric(weight, self.name or "Dense")
+        self.weight = Parameter(weight, dtype=weight.dtype)
+        if self.use_bias:
+            bias = init.get(self.bias_init)((self.units,), rng)
+            self.bias = Parameter(bias, dtype=bias.dtype)
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        self.ensure_built(x.shape[1:])
+        if x.shape[-1] != self.input_dim:
+            raise ShapeError(
+                f"{self.name or 'Dense'}: expects inputs with {self.input_dim} features on the "
+                f"last axis, got shape {x.shape}"
+            )
+        z = x @ self.weight.T
+        if self.bias is not None:
+            z = z + self.bias
+        return z if self.activation is None else self.activation(z)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape[:-1] + (self.units,)
+
+    def _own_penalty(self) -> Tensor | None:
+        if self.kernel_regularizer is None or self.weight is None:
+            return None
+        return self.kernel_regularizer(self.weight)
+
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"units": self.units}
+        if self.activation is not None:
+            config["activation"] = self.activation.name
+            if self.activation.params:
+                config["activation_params"] = self.activation.params
+        if self.input_dim is not None:
+            config["input_dim"] = self.input_dim
+        if not self.use_bias:
+            config["use_bias"] = False
+        return config
+
+
+def _regularizer(value: Any) -> Any:
+    """A penalty object: None, an L1/L2 object or callable, or a number meaning L2(λ)."""
+    from .. import losses
+
+    if value is None or callable(value):
+        return value
+    if isinstance(value, (int, float)):
+        return losses.L2(float(value))
+    raise TypeError(f"kernel_regularizer must be a penalty such as losses.L2(1e-4), not {value!r}")
+
+
+# ---------------------------------------------------------------------- activations
+class Activation(Layer):
+    """Applies an activation from the catalog (a name, with parameters, or an object).
+
+    >>> Activation("leaky_relu", gamma=0.2)
+    Activation(activation='leaky_relu', gamma=0.2)
+    """
+
+    kind = "activation"
+
+    def __init__(self, activation: Any, name: str | None = None, **params: Any) -> None:
+        super().__init__(name)
+        self.activation = activations.get(activation, **params)
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        return self.activation(_as_input(x))
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if self.activation.name == "maxout":
+            pieces = self.activation.params["pieces"]
+            return input_shape[:-1] + (input_shape[-1] // pieces,)
+        return input_shape
+
+    def config(self) -> dict[str, Any]:
+        return {"activation": self.activation.name, **self.activation.params}
+
+
+class PReLU(Layer):
+    """PReLU with a learned slope γᵢ per unit (``shared=True``: one slope for the layer).
+
+    a = z for z > 0, γᵢ·z otherwise; ∂a/∂γᵢ = min(0, z). γ starts at ``alpha_init`` (0.25).
+    """
+
+    kind = "prelu"
+
+    def __init__(self, alpha_init: float = 0.25, shared: bool = False, name: str | None = None
+                 ) -> None:
+        super().__init__(name)
+        self.alpha_init = float(alpha_init)
+        self.shared = bool(shared)
+        self.alpha: Parameter | None = None
+        self._activation = activations.get("prelu")
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        width = 1 if self.shared else input_shape[-1]
+        self.alpha = Parameter(np.full(width, self.alpha_init))
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        self.ensure_built(x.shape[1:])
+        return self._activation(x, self.alpha)
+
+    def config(self) -> dict[str, Any]:
+        return {"alpha_init": self.alpha_init, "shared": self.shared}
+
+
+class Maxout(Layer):
+    """Maxout unit layer: a linear map to units·pieces values, then the max of each group.
+
+    aᵤ = maxⱼ (x Wᵀ + b)_(u·pieces + j); g' is 1 for the winning piece (first on a tie).
+    """
+
+    kind = "maxout"
+
+    def __init__(self, units: int, pieces: int = 2, input_dim: int | None = None,
+                 kernel_init: Any = "xavier_uniform",
+                 seed: int | np.random.Generator | None = None, name: str | None = None) -> None:
+        super().__init__(name)
+        self.units = int(units)
+        self.pieces = int(pieces)
+        self.linear = Dense(self.units * self.pieces, input_dim=input_dim, kernel_init=kernel_init,
+                            seed=seed, name=name)
+        self._maxout = activations.get("maxout", pieces=self.pieces)
+        self.seed = seed
+        self.built = self.linear.built
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        self.linear.build(input_shape, rng)
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        self.ensure_built(x.shape[1:])
+        return self._maxout(self.linear(x))
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return input_shape[:-1] + (self.units,)
+
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"units": self.units, "pieces": self.pieces}
+        if self.linear.input_dim is not None:
+            config["input_dim"] = self.linear.input_dim
+        return config
+
+
+# ---------------------------------------------------------------------- regularisation
+class Dropout(Layer):
+    """Inverted dropout: in training, each value is zeroed with probability ``rate`` and the
+    survivors are scaled by 1/(1 − rate), so eval mode (identity) needs no rescaling.
+
+    The mask of the last call is kept in ``last_mask`` (for inspection and tests).
+    """
+
+    kind = "dropout"
+
+    def __init__(self, rate: float, seed: int | np.random.Generator | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.seed = seed
+        self._generator = _rng(seed)
+        self.last_mask: np.ndarray | None = None
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        if not self.training or self.rate == 0.0:
+            return x
+        keep = self._generator.random(x.shape) >= self.rate
+        self.last_mask = keep
+        scale = (keep / (1.0 - self.rate)).astype(x.dtype)
+        return x * Tensor._wrap(scale)
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate}
+
+
+class BatchNorm(Layer):
+    """Batch normalisation per feature, as PyTorch's BatchNorm1d.
+
+    Training: x̂ = (x − μ_B)/√(σ²_B + ε) with the batch mean and biased variance, y = γx̂ + β,
+    and running_mean/var ← (1 − m)·running + m·batch (unbiased variance). Eval: the running
+    statistics replace the batch ones.
+    """
+
+    kind = "batch_norm"
+
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.affine = bool(affine)
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        if len(input_shape) != 1:
+            raise ShapeError(f"BatchNorm expects (N, features) inputs, got (N, {input_shape})")
+        features = input_shape[0]
+        if self.affine:
+            self.weight = Parameter(np.ones(features))
+            self.bias = Parameter(np.zeros(features))
+        dtype = get_default_dtype()
+        self.register_buffer("running_mean", np.zeros(features, dtype=dtype))
+        self.register_buffer("running_var", np.ones(features, dtype=dtype))
+        self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        self.ensure_built(x.shape[1:])
+        if self.training:
+            count = x.shape[0]
+            if count < 2:
+                raise ValueError(
+                    "BatchNorm needs more than one sample per batch in training mode "
+                    f"(got a batch of shape {x.shape})"
+                )
+            mean = x.mean(axis=0)
+            centred = x - mean
+            variance = (centred * centred).mean(axis=0)
+            m = self.momentum
+            unbiased = variance.data * (count / (count - 1))
+            self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data)
+                            .astype(self.running_mean.dtype))
+            self.set_buffer("running_var", ((1 - m) * self.running_var + m * unbiased)
+                            .astype(self.running_var.dtype))
+            self.set_buffer("num_batches_tracked", self.num_batches_tracked + 1)
+            normalised = centred / (variance + self.eps).sqrt()
+        else:
+            mean = self.running_mean.astype(x.dtype)
+            inverse = (1.0 / np.sqrt(self.running_var + self.eps)).astype(x.dtype)
+            normalised = (x - Tensor._wrap(mean)) * Tensor._wrap(inverse)
+        if self.affine:
+            return normalised * self.weight + self.bias
+        return normalised
+
+    def config(self) -> dict[str, Any]:
+        return {"momentum": self.momentum, "eps": self.eps, "affine": self.affine}
+
+
+class Flatten(Layer):
+    """Reshape (N, d₁, d₂, …) to (N, d₁·d₂·…)."""
+
+    kind = "flatten"
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        self.built = True
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_input(x)
+        return reshape(x, (x.shape[0], -1))
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (math.prod(input_shape),)
+
+
+__all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "PReLU"]

@@ -1,0 +1,307 @@
+"""The Keras-like training API: ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+``fit`` is SPEC section 3's reference loop: every epoch shuffles the training set, and for each
+mini-batch runs the forward pass, the loss (plus the layers' weight penalties), backpropagation
+and one optimiser step; after the epoch it measures the validation loss, and callbacks such as
+``EarlyStopping(restore_best_weights=True)`` stop when that loss no longer falls and keep the best
+weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` online learning.
+
+``Model(module)`` gives any Module this API; ``chainrule.nn.Sequential`` is a Model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import activations, losses, metrics, optim
+from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
+from .dtypes import as_float_array, get_default_dtype
+from .errors import ShapeError
+from .grad_mode import no_grad
+from .nn.module import Module
+from .tensor import Tensor
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class Model(Module):
+    """A module that can be compiled and trained: wraps ``module`` or subclasses define forward.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.nn import Dense
+    >>> model = cr.Model(Dense(1, input_dim=2, seed=0))
+    >>> model.compile(loss="mse", optimizer=cr.optim.SGD(lr=0.1))
+    >>> x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> history = model.fit(x, x.sum(axis=1, keepdims=True), epochs=200, verbose=0)
+    >>> bool(history.history["loss"][-1] < 0.01 * history.history["loss"][0])
+    True
+    """
+
+    def __init__(self, module: Module | None = None, name: str = "model") -> None:
+        super().__init__()
+        self.name = name
+        self.module = module
+        self.loss: losses.Loss | None = None
+        self.optimizer: optim.Optimizer | None = None
+        self.metrics: list[tuple[str, Callable[..., float]]] = []
+        self.stop_training = False
+
+    def forward(self, x: Any) -> Tensor:
+        if self.module is None:
+            raise NotImplementedError("give Model a module, or subclass it and define forward()")
+        return self.module(x)
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        """Create lazily built parameters by running one sample of ``input_shape`` through."""
+        if not self.parameters() or any(not getattr(m, "built", True)
+                                         for _, m in self.named_modules()):
+            with no_grad():
+                self.eval()
+                self(np.zeros((2, *input_shape), dtype=get_default_dtype()))
+                self.train()
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
+                metrics: Sequence[Any] | None = None) -> None:
+        """Choose the loss, the optimiser and the metrics (names or objects).
+
+        A Keras-style optimiser (built without parameters) is bound to the model's parameters
+        here, or at the start of ``fit`` if the model is built lazily.
+        """
+        self.loss = losses.get(loss)
+        self.optimizer = optim.get(optimizer)
+        self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
+        if self.parameters() and not self.optimizer.params:
+            self.optimizer.bind(self.parameters())
+
+    def _require_compiled(self) -> tuple[losses.Loss, optim.Optimizer]:
+        if self.loss is None or self.optimizer is None:
+            raise RuntimeError("call compile(loss=..., optimizer=...) before fit/evaluate")
+        return self.loss, self.optimizer
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        callbacks: Sequence[Callback] | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+        initial_epoch: int = 0,
+    ) -> History:
+        """Train for ``epochs`` epochs and return the per-epoch ``History``."""
+        loss_function, optimizer = self._require_compiled()
+        x, y = _checked_pair(x, y, "x", "y")
+        if validation_data is not None:
+            if validation_split:
+                raise ValueError("give validation_data or validation_split, not both")
+            x_val, y_val = _checked_pair(*validation_data, "validation x", "validation y")
+        elif validation_split:
+            x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
+        else:
+            x_val = y_val = None
+        self.build(x.shape[1:])
+        if not optimizer.params:
+            optimizer.bind(self.parameters())
+        count = len(x)
+        needs_closure = getattr(optimizer, "requires_closure", False)
+        size = count if batch_size is None or needs_closure else _batch_size(batch_size)
+        generator = np.random.default_rng(seed)
+        history = History()
+        user_callbacks = list(callbacks or [])
+        stop_on_nan = any(isinstance(c, TerminateOnNaN) for c in user_callbacks)
+        # History after the user's callbacks, so it records what they add to the logs.
+        callback_list = CallbackList([*user_callbacks, history, ProgressBar(verbose)])
+        callback_list.set_model(self)
+        callback_list.set_params({
+            "epochs": epochs, "steps": -(-count // size), "batch_size": size, "samples": count,
+            "validation_samples": 0 if x_val is None else len(x_val), "verbose": verbose,
+        })
+        self.stop_training = False
+        callback_list.on_train_begin({})
+        logs: dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may override
+            callback_list.on_epoch_begin(epoch, {})
+            self.train()
+            order = generator.permutation(count) if shuffle else np.arange(count)
+            totals: dict[str, float] = {}
+            seen = 0
+            for batch, start in enumerate(range(0, count, size)):
+                rows = order[start:start + size]
+                callback_list.on_batch_begin(batch, {})
+                batch_logs = self._train_step(x[rows], y[rows], stop_on_nan)
+                for key, value in batch_logs.items():
+                    totals[key] = totals.get(key, 0.0) + value * len(rows)
+                seen += len(rows)
+                running = {key: value / seen for key, value in totals.items()}
+                callback_list.on_batch_end(batch, {**running, "size": len(rows)})
+                if self.stop_training:
+                    break
+            logs = {key: value / seen for key, value in totals.items()}
+            if x_val is not None:
+                validation = self._measure(x_val, y_val, size)
+                logs.update({f"val_{key}": value for key, value in validation.items()})
+            logs["lr"] = float(optimizer.lr)
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return history
+
+    def total_loss(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        """The compiled loss plus every layer's weight penalty (SPEC's regularised risk)."""
+        loss_function, _ = self._require_compiled()
+        value = loss_function(prediction, target)
+        penalty = self.penalty()
+        return value if penalty is None else value + penalty
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool) -> dict[str, float]:
+        _, optimizer = self._require_compiled()
+        if getattr(optimizer, "requires_closure", False):
+            def closure() -> Tensor:
+                optimizer.zero_grad()
+                value = self.total_loss(self(x), y)
+                value.backward()
+                return value
+
+            optimizer.step(closure)
+            with no_grad():
+                prediction = self(x)
+                loss = self.total_loss(prediction, y)
+        else:
+            optimizer.zero_grad()
+            prediction = self(x)
+            loss = self.total_loss(prediction, y)
+            if not np.isfinite(loss.item()):
+                if stop_on_nan:
+                    self.stop_training = True
+                    return {"loss": loss.item()}
+                raise FloatingPointError(
+                    f"the training loss became {loss.item()}: lower the learning rate, check the "
+                    "data for extreme values, or add a TerminateOnNaN callback to stop instead"
+                )
+            loss.backward()
+            optimizer.step()
+        logs = {"loss": loss.item()}
+        logs.update(self._metric_values(prediction.data, y))
+        return logs
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def _measure(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+        self.eval()
+        totals: dict[str, float] = {}
+        with no_grad():
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                prediction = self(xb)
+                values = {"loss": self.total_loss(prediction, yb).item()}
+                values.update(self._metric_values(prediction.data, yb))
+                for key, value in values.items():
+                    totals[key] = totals.get(key, 0.0) + value * len(xb)
+        self.train()
+        return {key: value / len(x) for key, value in totals.items()}
+
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = 32,
+                 return_dict: bool = False) -> Any:
+        """The loss (and metrics) on (x, y) in eval mode: a float without metrics, else
+        ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``."""
+        self._require_compiled()
+        x, y = _checked_pair(x, y, "x", "y")
+        self.build(x.shape[1:])
+        size = len(x) if batch_size is None else _batch_size(batch_size)
+        result = self._measure(x, y, size)
+        if return_dict:
+            return result
+        if not self.metrics:
+            return result["loss"]
+        return [result["loss"], *(result[key] for key, _ in self.metrics)]
+
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The model's outputs for x, in eval mode, as an ndarray."""
+        x = _checked_array(x, "x")
+        self.build(x.shape[1:])
+        size = len(x) if batch_size is None else _batch_size(batch_size)
+        self.eval()
+        with no_grad():
+            outputs = [self(x[start:start + size]).data for start in range(0, len(x), size)]
+        self.train()
+        return np.concatenate(outputs, axis=0)
+
+    def _metric_values(self, prediction: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        if not self.metrics:
+            return {}
+        probabilities = self._as_probabilities(prediction)
+        return {key: float(function(target, probabilities)) for key, function in self.metrics}
+
+    def _as_probabilities(self, prediction: np.ndarray) -> np.ndarray:
+        """Metrics read probabilities: undo a from_logits loss's fused sigmoid or softmax."""
+        if not getattr(self.loss, "from_logits", False):
+            return prediction
+        if isinstance(self.loss, losses.BinaryCrossentropy):
+            return activations.get("sigmoid").forward(prediction)
+        return activations.get("softmax").forward(prediction)
+
+
+# ---------------------------------------------------------------------- data checks
+def _checked_array(data: Any, name: str) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
+    if array.ndim == 0 or len(array) == 0:
+        raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
+    converted = as_float_array(array, get_default_dtype() if array.dtype.kind != "f"
+                               or array.dtype.itemsize > 4 else array.dtype)
+    bad = ~np.isfinite(converted)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
+    return converted
+
+
+def _checked_pair(x: Any, y: Any, x_name: str, y_name: str) -> Arrays:
+    x_array, y_array = _checked_array(x, x_name), _checked_array(y, y_name)
+    if len(x_array) != len(y_array):
+        raise ShapeError(
+            f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
+            "they must have the same number of rows"
+        )
+    return x_array, y_array
+
+
+def _split_off_validation(x: np.ndarray, y: np.ndarray, fraction: float
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1, got {fraction}")
+    held_out = int(round(len(x) * fraction))
+    if held_out == 0 or held_out == len(x):
+        raise ValueError(
+            f"validation_split={fraction} of {len(x)} samples leaves an empty training or "
+            "validation set"
+        )
+    # Keras' rule: the last fraction of the samples, before any shuffling.
+    return x[:-held_out], y[:-held_out], x[-held_out:], y[-held_out:]
+
+
+def _batch_size(batch_size: Any) -> int:
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _metric_key(metric: Any) -> str:
+    return metrics.metric_name(metric)
+
+
+def _metric_function(metric: Any) -> Callable[..., float]:
+    return metrics.get(metric)
