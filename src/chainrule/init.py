@@ -55,7 +55,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -66,6 +65,7 @@ import numpy as np
 
 from . import activations
 from .dtypes import as_float_array, resolve_dtype
+from .naming import NameIndex, check_parameters, normalize
 
 Shape = int | Sequence[int]
 InitFunction = Callable[[tuple[int, ...], np.random.Generator], Any]
@@ -505,8 +505,6 @@ _CATALOG: tuple[type[Initializer], ...] = (
     HeNormal, LecunUniform, LecunNormal, Orthogonal,
 )
 _classes: dict[str, type[Initializer]] = {cls.name: cls for cls in _CATALOG}
-_spellings: dict[str, str] = {}  # normalised name or alias -> the name or alias as written
-_lookup: dict[str, str] = {}  # normalised name or alias -> canonical name
 
 
 class UnknownInitializerError(KeyError, ValueError):
@@ -516,46 +514,24 @@ class UnknownInitializerError(KeyError, ValueError):
         return str(self.args[0])
 
 
-def normalize(name: str) -> str:
-    """The lookup key of a name: lower case without '_', '-' or spaces."""
-    return "".join(ch for ch in name.lower() if ch not in "_- ")
-
-
+_index = NameIndex(
+    "initialiser",
+    UnknownInitializerError,
+    advice=f" (aliases: {', '.join(a for cls in _CATALOG for a in cls.aliases)}; "
+    "case, '_' and '-' do not matter)",
+)
 for _cls in _CATALOG:
-    for _spelling in (_cls.name, *_cls.aliases):
-        _lookup[normalize(_spelling)] = _cls.name
-        _spellings[normalize(_spelling)] = _spelling
+    _index.add(_cls.name, _cls.aliases)
 
 
 def names() -> list[str]:
     """The canonical names of every initialiser, in registry order."""
-    return list(_classes)
-
-
-def _canonical(name: str) -> str:
-    key = normalize(name)
-    if key in _lookup:
-        return _lookup[key]
-    close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(_spellings[c] for c in close))
-    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    aliases = ", ".join(a for cls in _CATALOG for a in cls.aliases)
-    raise UnknownInitializerError(
-        f"unknown initialiser {name!r}{hint}{' ' if hint else '. '}"
-        f"Valid names: {', '.join(names())} "
-        f"(aliases: {aliases}; case, '_' and '-' do not matter)"
-    )
+    return _index.names()
 
 
 def _build(cls: type[Initializer], params: dict[str, Any]) -> Initializer:
     fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-    accepted = [f.name for f in fields]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{cls.name} has no parameter {', '.join(unknown)}; "
-            f"its parameters are: {', '.join(accepted) or 'none'}"
-        )
+    check_parameters(cls.name, [f.name for f in fields], params)
     required = [
         f.name for f in fields
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -596,7 +572,7 @@ def get(name_or_object: str | Initializer | InitFunction, **params: Any) -> Init
             raise TypeError(f"{name_or_object.__name__} cannot be built by name")
         return _build(name_or_object, params)
     if isinstance(name_or_object, str):
-        return _build(_classes[_canonical(name_or_object)], params)
+        return _build(_classes[_index.resolve(name_or_object)], params)
     if callable(name_or_object):
         if params:
             raise TypeError("parameters can only be given with an initialiser name, not a function")

@@ -13,13 +13,13 @@ Penalties on weights (never biases): ``L2(λ)`` gives (λ/2)‖W‖²_F, ``L1(λ
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, ClassVar
 
 import numpy as np
 
 from . import activations
 from .errors import ShapeError
+from .naming import NameIndex, accepted_parameters, check_parameters
 from .ops import abs as tensor_abs
 from .ops import as_tensor, clip, log, maximum, record, where
 from .ops import sum as tensor_sum
@@ -320,15 +320,15 @@ CATALOG: tuple[type[Loss], ...] = (
     MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, NegativeLogLikelihood,
 )
-_lookup = {
-    activations.normalize(key): cls
-    for cls in CATALOG for key in (cls.name, *cls.aliases)
-}
+_classes = {cls.name: cls for cls in CATALOG}
+_index = NameIndex("loss")
+for _cls in CATALOG:
+    _index.add(_cls.name, _cls.aliases)
 
 
 def names() -> list[str]:
     """The canonical loss names."""
-    return [cls.name for cls in CATALOG]
+    return _index.names()
 
 
 def get(name: str | Loss, **params: Any) -> Loss:
@@ -343,13 +343,6 @@ def get(name: str | Loss, **params: Any) -> Loss:
         return name
     if not isinstance(name, str):
         raise TypeError(f"a loss is a name or a Loss object, not {type(name).__name__}")
-    key = activations.normalize(name)
-    if key not in _lookup:
-        close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
-        hint = (f"did you mean {', '.join(sorted({repr(_lookup[c].name) for c in close}))}? "
-                if close else "")
-        raise ValueError(f"unknown loss {name!r}; {hint}valid names: {', '.join(names())}")
-    try:
-        return _lookup[key](**params)
-    except TypeError as error:
-        raise TypeError(f"{_lookup[key].name}: {error}") from None
+    loss_class = _classes[_index.resolve(name)]
+    check_parameters(loss_class.name, accepted_parameters(loss_class), params)
+    return loss_class(**params)

@@ -17,7 +17,6 @@ records it under ("val_" + that key for the validation data).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeError
+from .naming import NameIndex
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -279,35 +279,19 @@ _CATALOG: dict[str, tuple[Metric, tuple[str, ...]]] = {
 }
 
 
-def _normalize(name: str) -> str:
-    """The lookup key of a name: lower case without '_', '-' or spaces."""
-    return "".join(ch for ch in name.lower() if ch not in "_- ")
-
-
-_lookup = {
-    _normalize(key): canonical
-    for canonical, (_, aliases) in _CATALOG.items() for key in (canonical, *aliases)
-}
+_index = NameIndex(
+    "metric",
+    advice=" (aliases: acc, mean_squared_error, mean_absolute_error), or pass a function "
+    "f(y_true, y_pred) -> float",
+)
+for _canonical_name, (_, _aliases) in _CATALOG.items():
+    _index.add(_canonical_name, _aliases)
 _names_of_functions = [(function, canonical) for canonical, (function, _) in _CATALOG.items()]
 
 
 def names() -> list[str]:
     """The canonical metric names (the keys ``metric_name`` gives them)."""
-    return list(_CATALOG)
-
-
-def _canonical(name: str) -> str:
-    key = _normalize(name)
-    if key in _lookup:
-        return _lookup[key]
-    close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(_lookup[c] for c in close))
-    hint = f"did you mean {', '.join(repr(s) for s in suggestions)}? " if suggestions else ""
-    raise ValueError(
-        f"unknown metric {name!r}; {hint}valid names: {', '.join(names())} "
-        "(aliases: acc, mean_squared_error, mean_absolute_error), or pass a function "
-        "f(y_true, y_pred) -> float"
-    )
+    return _index.names()
 
 
 def get(name: str | Metric, **params: Any) -> Metric:
@@ -327,13 +311,13 @@ def get(name: str | Metric, **params: Any) -> Metric:
         return name
     if not isinstance(name, str):
         raise TypeError(f"a metric is a name or a function, not {type(name).__name__}")
-    function = _CATALOG[_canonical(name)][0]
+    function = _CATALOG[_index.resolve(name)][0]
     if not params:
         return function
     try:  # fail now, not at the end of the first epoch, on a parameter the function lacks
         inspect.signature(function).bind_partial(None, None, **params)
     except TypeError as error:
-        raise TypeError(f"metric {_canonical(name)}: {error}") from None
+        raise TypeError(f"metric {_index.resolve(name)}: {error}") from None
     return functools.partial(function, **params)
 
 
@@ -347,7 +331,7 @@ def metric_name(metric: str | Metric) -> str:
     ('accuracy', 'mse', 'mae')
     """
     if isinstance(metric, str):
-        return _canonical(metric)
+        return _index.resolve(metric)
     if not callable(metric):
         raise TypeError(f"a metric is a name or a function, not {type(metric).__name__}")
     given = getattr(metric, "name", None)

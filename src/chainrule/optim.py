@@ -44,7 +44,6 @@ Tensor([ 0.8, -1.6], dtype=float32, requires_grad=True)
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 import operator
@@ -53,9 +52,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import activations
 from .errors import ShapeError
 from .grad_mode import enable_grad
+from .naming import NameIndex, accepted_parameters, check_parameters
 from .tensor import Tensor
 
 Schedule = Callable[[int, float], float]
@@ -909,15 +908,14 @@ _CATALOG: dict[str, tuple[type[Optimizer], dict[str, Any], tuple[str, ...]]] = {
     "lbfgs": (LBFGS, {}, ("l-bfgs", "l-bfgs-b")),
     "cg": (ConjugateGradient, {}, ("conjugate_gradient",)),
 }
-_lookup = {
-    activations.normalize(key): name
-    for name, (_, _, aliases) in _CATALOG.items() for key in (name, *aliases)
-}
+_index = NameIndex("optimizer")
+for _name, (_, _, _aliases) in _CATALOG.items():
+    _index.add(_name, _aliases)
 
 
 def names() -> list[str]:
     """The canonical optimiser names ``get`` accepts (aliases aside)."""
-    return list(_CATALOG)
+    return _index.names()
 
 
 def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
@@ -936,27 +934,13 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, preset, label = name, {}, name.__name__
     elif isinstance(name, str):
-        key = activations.normalize(name)
-        if key not in _lookup:
-            close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
-            suggestions = list(dict.fromkeys(_lookup[c] for c in close))
-            hint = (f"did you mean {', '.join(map(repr, suggestions))}? " if suggestions else "")
-            raise ValueError(
-                f"unknown optimizer {name!r}; {hint}valid names: {', '.join(names())}"
-            )
-        label = _lookup[key]
+        label = _index.resolve(name)
         cls, preset, _ = _CATALOG[label]
     else:
         raise TypeError(
             f"an optimizer is a name or an Optimizer object, not {type(name).__name__}"
         )
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{label} has no parameter {', '.join(unknown)}; its parameters are: "
-            f"{', '.join(accepted)}"
-        )
+    check_parameters(label, accepted_parameters(cls), params)
     return cls(**{**preset, **params})
 
 

@@ -10,6 +10,7 @@ array([0.25], dtype=float32)
 
 from __future__ import annotations
 
+from ..naming import normalize
 from ..tensor import install_activation_lookup
 from .base import Activation
 from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh
@@ -33,7 +34,6 @@ from .registry import (
     check_derivatives,
     get,
     names,
-    normalize,
     register,
     remove,
 )

@@ -8,8 +8,6 @@ it disagrees.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,14 +15,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import DerivativeCheckError
+from ..naming import NameIndex, accepted_parameters, check_parameters
 from .base import Activation
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
-
-_classes: dict[str, type[Activation]] = {}
-_lookup: dict[str, str] = {}  # normalised name or alias -> canonical name
-_defaults: dict[str, Activation] = {}  # parameter-free instances, shared
-
 
 class UnknownActivationError(KeyError, ValueError):
     """An activation name that is not in the catalog (the message suggests close names)."""
@@ -33,53 +27,29 @@ class UnknownActivationError(KeyError, ValueError):
         return str(self.args[0])
 
 
-def normalize(name: str) -> str:
-    """The lookup key of a name: lower case without '_', '-' or spaces."""
-    return "".join(ch for ch in name.lower() if ch not in "_- ")
+_index = NameIndex("activation", UnknownActivationError)
+_classes: dict[str, type[Activation]] = {}
+_defaults: dict[str, Activation] = {}  # parameter-free instances, shared
 
 
 def add(activation_class: type[Activation], replace: bool = False) -> type[Activation]:
     """Put a class into the catalog under its name and aliases."""
-    keys = [normalize(activation_class.name)] + [normalize(a) for a in activation_class.aliases]
-    if not replace:
-        for key in keys:
-            if key in _lookup:
-                raise ValueError(
-                    f"the name {key!r} is taken by activation {_lookup[key]!r}; "
-                    "pass replace=True to overwrite it"
-                )
-    if replace and activation_class.name in _classes:
-        remove(activation_class.name)
+    _index.add(activation_class.name, activation_class.aliases, replace=replace)
     _classes[activation_class.name] = activation_class
-    for key in keys:
-        _lookup[key] = activation_class.name
+    _defaults.pop(activation_class.name, None)
     return activation_class
 
 
 def remove(name: str) -> None:
     """Take an activation (and its aliases) out of the catalog."""
-    canonical = _canonical(name)
+    canonical = _index.remove(name)
     del _classes[canonical]
     _defaults.pop(canonical, None)
-    for key in [k for k, v in _lookup.items() if v == canonical]:
-        del _lookup[key]
 
 
 def names() -> list[str]:
     """The canonical names of every activation in the catalog, in catalog order."""
-    return list(_classes)
-
-
-def _canonical(name: str) -> str:
-    key = normalize(name)
-    if key in _lookup:
-        return _lookup[key]
-    close = difflib.get_close_matches(key, list(_lookup), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(_lookup[c] for c in close))
-    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    raise UnknownActivationError(
-        f"unknown activation {name!r}{hint}; valid names: {', '.join(_classes)}"
-    )
+    return _index.names()
 
 
 def get(name: str | Activation, **params: Any) -> Activation:
@@ -100,19 +70,13 @@ def get(name: str | Activation, **params: Any) -> Activation:
         raise TypeError(
             f"an activation is a name or an Activation object, not {type(name).__name__}"
         )
-    canonical = _canonical(name)
+    canonical = _index.resolve(name)
     if not params:
         if canonical not in _defaults:
             _defaults[canonical] = _classes[canonical]()
         return _defaults[canonical]
     activation_class = _classes[canonical]
-    accepted = [p for p in inspect.signature(activation_class.__init__).parameters if p != "self"]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{canonical} has no parameter {', '.join(unknown)}; "
-            f"its parameters are: {', '.join(accepted) or 'none'}"
-        )
+    check_parameters(canonical, accepted_parameters(activation_class), params)
     return activation_class(**params)
 
 

@@ -1,0 +1,100 @@
+"""Looking things up by name: one spelling rule and one helpful error for every catalog.
+
+Activations, initialisers, losses, optimisers and metrics are all chosen by strings. Lookup
+ignores case, '_', '-' and spaces ("LeakyReLU" = "leaky_relu"); an unknown name is an error that
+suggests the closest spellings and lists every valid name; an unknown parameter is an error that
+lists the accepted ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+def normalize(name: str) -> str:
+    """The lookup key of a name: lower case without '_', '-' or spaces."""
+    return "".join(ch for ch in name.lower() if ch not in "_- ")
+
+
+class NameIndex:
+    """Canonical names and their aliases, looked up by ``normalize``d spelling.
+
+    >>> index = NameIndex("activation")
+    >>> index.add("leaky_relu", aliases=("lrelu",))
+    >>> index.resolve("LeakyReLU")
+    'leaky_relu'
+    """
+
+    def __init__(self, kind: str, error: type[Exception] = ValueError, advice: str = "") -> None:
+        self.kind = kind
+        self.error = error
+        self.advice = advice
+        self._canonical: dict[str, None] = {}  # ordered set of canonical names
+        self._lookup: dict[str, str] = {}  # normalised spelling -> canonical name
+        self._spellings: dict[str, str] = {}  # normalised spelling -> spelling as written
+
+    def add(self, name: str, aliases: Iterable[str] = (), replace: bool = False) -> None:
+        """Register ``name`` and its aliases; a spelling taken by another name is an error."""
+        spellings = [name, *aliases]
+        if not replace:
+            for spelling in spellings:
+                taken = self._lookup.get(normalize(spelling))
+                if taken is not None:
+                    raise ValueError(
+                        f"the name {spelling!r} is taken by {self.kind} {taken!r}; "
+                        "pass replace=True to overwrite it"
+                    )
+        elif name in self._canonical:
+            self.remove(name)
+        self._canonical[name] = None
+        for spelling in spellings:
+            self._lookup[normalize(spelling)] = name
+            self._spellings[normalize(spelling)] = spelling
+
+    def remove(self, name: str) -> str:
+        """Forget a name and its aliases; returns the canonical name removed."""
+        canonical = self.resolve(name)
+        del self._canonical[canonical]
+        for key in [k for k, v in self._lookup.items() if v == canonical]:
+            del self._lookup[key]
+            del self._spellings[key]
+        return canonical
+
+    def names(self) -> list[str]:
+        """The canonical names, in the order they were added."""
+        return list(self._canonical)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and normalize(name) in self._lookup
+
+    def resolve(self, name: str) -> str:
+        """The canonical name for ``name``, or ``self.error`` with suggestions and the list."""
+        key = normalize(name)
+        if key in self._lookup:
+            return self._lookup[key]
+        close = difflib.get_close_matches(key, list(self._lookup), n=3, cutoff=0.6)
+        suggestions = list(dict.fromkeys(self._spellings[c] for c in close))
+        hint = f"did you mean {', '.join(map(repr, suggestions))}? " if suggestions else ""
+        raise self.error(
+            f"unknown {self.kind} {name!r}; {hint}valid names: {', '.join(self.names())}"
+            f"{self.advice}"
+        )
+
+
+def accepted_parameters(function: Callable[..., Any]) -> list[str]:
+    """The keyword parameters ``function`` (a class: its ``__init__``) accepts, ``self`` aside."""
+    target = function.__init__ if isinstance(function, type) else function
+    return [p for p in inspect.signature(target).parameters if p != "self"]
+
+
+def check_parameters(owner: str, accepted: list[str], params: dict[str, Any]) -> None:
+    """Raise a TypeError naming the accepted parameters if ``params`` has any other."""
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{owner} has no parameter {', '.join(unknown)}; "
+            f"its parameters are: {', '.join(accepted) or 'none'}"
+        )
