@@ -28,6 +28,7 @@ Callbacks here: ``History``, ``EarlyStopping``, ``ModelCheckpoint``, ``LearningR
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import glob
 import inspect
@@ -73,12 +74,25 @@ class Callback:
     indices are 0-based. ``logs`` is a dict of numbers; a hook may add entries to it.
     """
 
+    # Attributes a training checkpoint keeps, so that a resumed run continues exactly.
+    state_attributes: tuple[str, ...] = ()
+
     def __init__(self) -> None:
         self.model: Any = None
         self.params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
         self.model = model
+
+    def get_state(self) -> dict[str, Any]:
+        """The callback's progress (``state_attributes``), for a training checkpoint."""
+        return {name: copy.deepcopy(getattr(self, name)) for name in self.state_attributes}
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``get_state`` returned (called after ``on_train_begin`` on resume)."""
+        for name in self.state_attributes:
+            if name in state:
+                setattr(self, name, copy.deepcopy(state[name]))
 
     def set_params(self, params: Mapping[str, Any]) -> None:
         self.params = dict(params)
@@ -317,6 +331,8 @@ class EarlyStopping(Callback):
     epoch is skipped.
     """
 
+    state_attributes = ("wait", "stopped_epoch", "best", "best_epoch", "best_weights")
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -506,6 +522,8 @@ class ModelCheckpoint(Callback):
     With ``save_best_only`` a file is written only when the value beats ``best`` (strictly; mode
     as in EarlyStopping); ``best`` starts at ±inf. ``last_saved`` is the latest path written.
     """
+
+    state_attributes = ("best",)
 
     def __init__(
         self,

@@ -11,6 +11,9 @@ weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` on
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +25,7 @@ from .dtypes import as_float_array, get_default_dtype
 from .errors import ShapeError
 from .grad_mode import no_grad
 from .nn.module import Module
+from .serialization import ModelFileError, read_training_state, save_model
 from .tensor import Tensor
 
 Arrays = tuple[np.ndarray, np.ndarray]
@@ -48,6 +52,10 @@ class Model(Module):
         self.optimizer: optim.Optimizer | None = None
         self.metrics: list[tuple[str, Callable[..., float]]] = []
         self.stop_training = False
+        # Fitted on training data and stored with the model: fit, evaluate and predict apply
+        # it to raw inputs, so prediction always uses the training scaling.
+        self.preprocessing: Any = None
+        self.metadata: dict[str, Any] = {}
 
     def forward(self, x: Any) -> Tensor:
         if self.module is None:
@@ -62,6 +70,15 @@ class Model(Module):
                 self.eval()
                 self(np.zeros((2, *input_shape), dtype=get_default_dtype()))
                 self.train()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
+        save_model(self, path)
+
+    def _prepare(self, x: np.ndarray) -> np.ndarray:
+        if self.preprocessing is None:
+            return x
+        return np.asarray(self.preprocessing.transform(x), dtype=x.dtype)
 
     # ------------------------------------------------------------------ compile
     def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
@@ -96,18 +113,32 @@ class Model(Module):
         verbose: int = 1,
         seed: int | None = None,
         initial_epoch: int = 0,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> History:
-        """Train for ``epochs`` epochs and return the per-epoch ``History``."""
+        """Train for ``epochs`` epochs and return the per-epoch ``History``.
+
+        With ``checkpoint``, the model, the optimiser state and the training progress are saved
+        there (atomically) after every epoch; ``resume=True`` continues from that file when it
+        exists, and ends with the same model as an uninterrupted run. Ctrl-C finishes the
+        current batch and raises ``TrainingInterrupted``; the checkpoint keeps the last
+        completed epoch.
+        """
         loss_function, optimizer = self._require_compiled()
+        if resume and checkpoint is None:
+            raise ValueError("resume=True needs the checkpoint path to resume from")
         x, y = _checked_pair(x, y, "x", "y")
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
             x_val, y_val = _checked_pair(*validation_data, "validation x", "validation y")
+            x_val = self._prepare(x_val)
         elif validation_split:
             x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
+            x_val = self._prepare(x_val)
         else:
             x_val = y_val = None
+        x = self._prepare(x)
         self.build(x.shape[1:])
         if not optimizer.params:
             optimizer.bind(self.parameters())
@@ -127,35 +158,91 @@ class Model(Module):
         })
         self.stop_training = False
         callback_list.on_train_begin({})
+        if resume and os.path.exists(checkpoint):
+            initial_epoch = self._resume_from(checkpoint, generator, history, user_callbacks)
         logs: dict[str, float] = {}
-        for epoch in range(initial_epoch, epochs):
-            optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may override
-            callback_list.on_epoch_begin(epoch, {})
-            self.train()
-            order = generator.permutation(count) if shuffle else np.arange(count)
-            totals: dict[str, float] = {}
-            seen = 0
-            for batch, start in enumerate(range(0, count, size)):
-                rows = order[start:start + size]
-                callback_list.on_batch_begin(batch, {})
-                batch_logs = self._train_step(x[rows], y[rows], stop_on_nan)
-                for key, value in batch_logs.items():
-                    totals[key] = totals.get(key, 0.0) + value * len(rows)
-                seen += len(rows)
-                running = {key: value / seen for key, value in totals.items()}
-                callback_list.on_batch_end(batch, {**running, "size": len(rows)})
+        with _StopOnInterrupt() as interrupt:
+            for epoch in range(initial_epoch, epochs):
+                optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may change it
+                callback_list.on_epoch_begin(epoch, {})
+                logs = self._run_epoch(epoch, x, y, size, shuffle, generator, callback_list,
+                                       stop_on_nan, interrupt)
+                if interrupt.requested:
+                    raise TrainingInterrupted(_interrupted_message(epoch, checkpoint))
+                if x_val is not None:
+                    validation = self._measure(x_val, y_val, size)
+                    logs.update({f"val_{key}": value for key, value in validation.items()})
+                logs["lr"] = float(optimizer.lr)
+                callback_list.on_epoch_end(epoch, logs)
+                if checkpoint is not None:
+                    self._save_checkpoint(checkpoint, epoch, generator, history, user_callbacks)
                 if self.stop_training:
                     break
-            logs = {key: value / seen for key, value in totals.items()}
-            if x_val is not None:
-                validation = self._measure(x_val, y_val, size)
-                logs.update({f"val_{key}": value for key, value in validation.items()})
-            logs["lr"] = float(optimizer.lr)
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
         callback_list.on_train_end(logs)
         return history
+
+    def _run_epoch(self, epoch: int, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
+                   generator: np.random.Generator, callback_list: CallbackList,
+                   stop_on_nan: bool, interrupt: _StopOnInterrupt) -> dict[str, float]:
+        """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs."""
+        self.train()
+        count = len(x)
+        order = generator.permutation(count) if shuffle else np.arange(count)
+        totals: dict[str, float] = {}
+        seen = 0
+        for batch, start in enumerate(range(0, count, size)):
+            rows = order[start:start + size]
+            callback_list.on_batch_begin(batch, {})
+            batch_logs = self._train_step(x[rows], y[rows], stop_on_nan)
+            for key, value in batch_logs.items():
+                totals[key] = totals.get(key, 0.0) + value * len(rows)
+            seen += len(rows)
+            running = {key: value / seen for key, value in totals.items()}
+            callback_list.on_batch_end(batch, {**running, "size": len(rows)})
+            if self.stop_training or interrupt.requested:
+                break
+        return {key: value / seen for key, value in totals.items()}
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save_checkpoint(self, path: str | os.PathLike[str], epoch: int,
+                         generator: np.random.Generator, history: History,
+                         callbacks: Sequence[Callback]) -> None:
+        _, optimizer = self._require_compiled()
+        state = {
+            "epoch": epoch,
+            "optimizer": optimizer.state_dict(),
+            "shuffle_generator": generator.bit_generator.state,
+            "layer_generators": {name: module._generator.bit_generator.state
+                                 for name, module in self.named_modules()
+                                 if hasattr(module, "_generator")},
+            "history": {"history": history.history, "epoch": history.epoch},
+            "callbacks": [{"class": type(c).__name__, "state": c.get_state()}
+                          for c in callbacks],
+        }
+        save_model(self, path, training_state=state)
+
+    def _resume_from(self, path: str | os.PathLike[str], generator: np.random.Generator,
+                     history: History, callbacks: Sequence[Callback]) -> int:
+        """Load a checkpoint's weights and progress; returns the epoch to continue with."""
+        _, optimizer = self._require_compiled()
+        state, weights = read_training_state(path)
+        try:
+            self.load_state_dict(weights)
+        except (KeyError, ShapeError) as error:
+            raise ModelFileError(f"the checkpoint {path} does not match this model ({error})"
+                                 ) from None
+        optimizer.load_state_dict(state["optimizer"])
+        generator.bit_generator.state = state["shuffle_generator"]
+        modules = dict(self.named_modules())
+        for name, generator_state in state["layer_generators"].items():
+            modules[name]._generator.bit_generator.state = generator_state
+        history.history = {k: list(v) for k, v in state["history"]["history"].items()}
+        history.epoch = list(state["history"]["epoch"])
+        saved = state["callbacks"]
+        for callback, entry in zip(callbacks, saved):
+            if entry["class"] == type(callback).__name__:
+                callback.set_state(entry["state"])
+        return int(state["epoch"]) + 1
 
     def total_loss(self, prediction: Tensor, target: np.ndarray) -> Tensor:
         """The compiled loss plus every layer's weight penalty (SPEC's regularised risk)."""
@@ -216,6 +303,7 @@ class Model(Module):
         ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``."""
         self._require_compiled()
         x, y = _checked_pair(x, y, "x", "y")
+        x = self._prepare(x)
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         result = self._measure(x, y, size)
@@ -227,7 +315,7 @@ class Model(Module):
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """The model's outputs for x, in eval mode, as an ndarray."""
-        x = _checked_array(x, "x")
+        x = self._prepare(_checked_array(x, "x"))
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         self.eval()
@@ -249,6 +337,43 @@ class Model(Module):
         if isinstance(self.loss, losses.BinaryCrossentropy):
             return activations.get("sigmoid").forward(prediction)
         return activations.get("softmax").forward(prediction)
+
+
+# ---------------------------------------------------------------------- interruption
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit`` after a batch; the message says how to resume."""
+
+
+class _StopOnInterrupt:
+    """While active, the first SIGINT only sets ``requested`` (fit stops after the batch);
+    a second one interrupts at once. Only in the main thread (where signals are delivered)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _interrupted_message(epoch: int, checkpoint: Any) -> str:
+    if checkpoint is None:
+        return (f"training interrupted during epoch {epoch + 1}; no checkpoint was being "
+                "written (pass checkpoint=PATH to fit to be able to resume)")
+    kept = f"holds epoch {epoch}" if epoch > 0 else "was not written yet (no epoch finished)"
+    return (f"training interrupted during epoch {epoch + 1}; the checkpoint {checkpoint} {kept}; "
+            "run again with resume=True (chainrule train --resume) to continue")
 
 
 # ---------------------------------------------------------------------- data checks

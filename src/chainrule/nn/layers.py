@@ -161,6 +161,12 @@ class Dense(Layer):
             config["input_dim"] = self.input_dim
         if not self.use_bias:
             config["use_bias"] = False
+        if self.kernel_regularizer is not None:
+            lam = getattr(self.kernel_regularizer, "lam", None)
+            if lam is None:
+                raise TypeError("only L1/L2 kernel regularizers can be described in a model file")
+            config["kernel_regularizer"] = {"class": type(self.kernel_regularizer).__name__,
+                                            "lam": lam}
         return config
 
 

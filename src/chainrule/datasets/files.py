@@ -1,0 +1,429 @@
+"""Your own data from files: CSV, NumPy ``.npz`` and MNIST's IDX format, each into a Dataset.
+
+Every loader checks what it reads and names the file in its errors (and, for CSV, the line
+number in the file and the column). What the target column or array becomes:
+
+- integers ≥ 0 (also floats with integral values, such as 1.0) → classification with those
+  labels (k = max + 1 classes);
+- other integers (such as −1/1) and text → classification with the sorted distinct values as
+  the class names, labelled 0..k−1 in that order;
+- non-integral numbers → regression (float32 targets of shape (n, 1)).
+
+``task="regression"`` or ``task="classification"`` overrides the guess (integer-valued
+targets that are amounts, not classes, need ``task="regression"``).
+
+IDX (http://yann.lecun.com/exdb/mnist/) is big-endian: a 4-byte magic number 0x00 0x00, a type
+code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64) and the
+number of dimensions D; then D 4-byte sizes; then the values in C order. Files may be gzipped
+(recognised by their content, whatever their name). Images are flattened to one row per image
+and converted to float32 with their original values (0..255 for MNIST; scale them yourself,
+e.g. with ``Standardizer``).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import errno
+import gzip
+import math
+import numbers
+import os
+import re
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..naming import normalize
+from .base import TASKS, Dataset
+
+PathLike = str | os.PathLike[str]
+
+IDX_TYPES: dict[int, str] = {
+    0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8",
+}
+_SIBLING = re.compile(r"images([-._]?idx)\d")
+
+
+def existing_file(path: PathLike) -> Path:
+    """``path`` as a Path; a FileNotFoundError naming it when there is no such file."""
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(errno.ENOENT, "no such data file", str(file))
+    if file.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a directory, not a data file", str(file))
+    return file
+
+
+def _check_task(task: str | None) -> None:
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be 'classification', 'regression' or None (guess), "
+                         f"not {task!r}")
+
+
+# ---------------------------------------------------------------------- targets
+def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
+                          ) -> tuple[np.ndarray, str, list[str] | None]:
+    """(y, task, classes) for numeric targets, following the rules in the module docstring."""
+    if task == "regression" or (values.ndim != 1 and task is None):
+        return values.astype(np.float64), "regression", None
+    integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
+    if not integral:
+        if task == "classification":
+            first = values.ravel()[np.argmax(values.ravel() != np.round(values.ravel()))]
+            raise ValueError(f"{where}: the target {first} is not an integer; class labels must be "
+                             "integers or names (use task='regression' for real values)")
+        return values.astype(np.float64), "regression", None
+    if values.ndim != 1:
+        raise ShapeError(f"{where}: class labels must be one per sample (shape (n,)), got "
+                         f"{values.shape}")
+    labels = values.astype(np.int64)
+    if labels.size == 0 or labels.min() >= 0:
+        return labels, "classification", None
+    distinct, index = np.unique(labels, return_inverse=True)
+    return index.astype(np.int64), "classification", [str(v) for v in distinct.tolist()]
+
+
+def _targets_from_names(names: np.ndarray, task: str | None, where: str
+                        ) -> tuple[np.ndarray, str, list[str]]:
+    if task == "regression":
+        raise ValueError(f"{where}: the target holds text ({names.ravel()[0]!r}), which cannot be "
+                         "a regression target")
+    distinct, index = np.unique(names, return_inverse=True)
+    return index.reshape(-1).astype(np.int64), "classification", [str(v) for v in distinct]
+
+
+# ---------------------------------------------------------------------- CSV
+def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = ",",
+             task: str | None = None) -> Dataset:
+    """A CSV file with a header row: one column is the target, all others numeric features.
+
+    ``target`` is a column name (exact, else ignoring case, '_', '-' and spaces) or index
+    (negative counts from the end); ``None`` means the last column. Blank lines are skipped.
+    A non-numeric, empty or non-finite feature cell is a ValueError naming the line (1-based,
+    as an editor shows it) and the column; rows of the wrong length are a ShapeError.
+    """
+    file = existing_file(path)
+    _check_task(task)
+    header, rows = _read_csv(file, delimiter)
+    column = _target_column(target, header, file)
+    features = [i for i in range(len(header)) if i != column]
+    x = _csv_features(file, header, rows, features)
+    values = [cells[column] for _, cells in rows]
+    y, task, classes = _csv_target(file, header[column], rows, values, task)
+    return Dataset(x, y, name=file.stem, task=task, classes=classes,
+                   feature_names=[header[i] for i in features],
+                   description=f"loaded from {file} (target column {header[column]!r})")
+
+
+def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            try:
+                for cells in reader:
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue  # a blank line
+                    cells = [cell.strip() for cell in cells]
+                    if header is None:
+                        header = cells
+                        header_line = reader.line_num
+                    else:
+                        rows.append((reader.line_num, cells))
+            except csv.Error as error:
+                raise ValueError(f"{file}, line {reader.line_num}: not valid CSV: {error}"
+                                 ) from error
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{file} is not UTF-8 text: {error}") from error
+    if header is None:
+        raise ValueError(f"{file} is empty; a CSV file needs a header row naming the columns "
+                         "and at least one data row")
+    for index, name in enumerate(header):
+        if not name:
+            raise ValueError(f"{file}, line {header_line}: column {index + 1} of the header has "
+                             "no name")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{file}: the header names {', '.join(map(repr, repeated))} more than "
+                         "once; column names must be unique")
+    if all(_is_number(name) for name in header):
+        raise ValueError(f"{file}, line {header_line}: the first row is all numbers "
+                         f"({delimiter.join(header)}); load_csv needs a header row naming the "
+                         "columns")
+    if len(header) < 2:
+        raise ShapeError(f"{file} has a single column {header[0]!r}; it needs feature columns "
+                         "and a target column")
+    if not rows:
+        raise ValueError(f"{file} has a header but no data rows")
+    for line, cells in rows:
+        if len(cells) != len(header):
+            raise ShapeError(f"{file}, line {line}: {len(cells)} cells but the header has "
+                             f"{len(header)} columns (is the delimiter {delimiter!r} right?)")
+    return header, rows
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _target_column(target: str | int | None, header: list[str], file: Path) -> int:
+    if target is None:
+        return len(header) - 1
+    if isinstance(target, bool) or not isinstance(target, (str, numbers.Integral)):
+        raise TypeError(f"target must be a column name or index, not {target!r}")
+    if isinstance(target, numbers.Integral):
+        if -len(header) <= target < len(header):
+            return int(target) % len(header)
+        raise IndexError(f"target column {target} is out of range: {file} has {len(header)} "
+                         f"columns ({', '.join(header)})")
+    if target in header:
+        return header.index(target)
+    same = [i for i, name in enumerate(header) if normalize(name) == normalize(target)]
+    if len(same) == 1:
+        return same[0]
+    close = difflib.get_close_matches(target, header, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    raise ValueError(f"{file} has no column {target!r}; {hint}its columns are: "
+                     f"{', '.join(header)}")
+
+
+def _csv_features(file: Path, header: list[str], rows: list[tuple[int, list[str]]],
+                  features: list[int]) -> np.ndarray:
+    table = [[cells[i] for i in features] for _, cells in rows]
+    try:  # the fast path; on any doubt, parse cell by cell to name the first bad one
+        x = np.array(table, dtype=np.float64).reshape(len(rows), len(features))
+        if np.isfinite(x).all():
+            return x
+    except ValueError:
+        pass
+    return np.array([[_feature_value(cells[i], file, line, header[i]) for i in features]
+                     for line, cells in rows], dtype=np.float64)
+
+
+def _feature_value(cell: str, file: Path, line: int, column: str) -> float:
+    if not cell:
+        raise ValueError(f"{file}, line {line}: column {column!r} is empty; every feature needs "
+                         "a value (fill in or drop rows with missing values)")
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ValueError(f"{file}, line {line}: column {column!r} has the non-numeric value "
+                         f"{cell!r}; feature columns must be numbers (only the target column "
+                         "may hold class names)") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{file}, line {line}: column {column!r} has the non-finite value "
+                         f"{cell!r}")
+    return value
+
+
+def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], values: list[str],
+                task: str | None) -> tuple[np.ndarray, str, list[str] | None]:
+    lines = [line for line, _ in rows]
+    for line, cell in zip(lines, values):
+        if not cell:
+            raise ValueError(f"{file}, line {line}: the target column {column!r} is empty")
+    parsed = [_parse_number(cell) for cell in values]
+    where = f"{file}, target column {column!r}"
+    if any(value is None for value in parsed):  # text: every value is a class name
+        if task == "regression":
+            line, cell = next((ln, c) for ln, c, v in zip(lines, values, parsed) if v is None)
+            raise ValueError(f"{file}, line {line}: the target column {column!r} has the "
+                             f"non-numeric value {cell!r}; regression needs numbers")
+        return _targets_from_names(np.array(values), task, where)
+    for line, cell, value in zip(lines, values, parsed):
+        if not math.isfinite(value):
+            raise ValueError(f"{file}, line {line}: the target column {column!r} has the "
+                             f"non-finite value {cell!r}")
+    if task == "regression":
+        return np.array(parsed, dtype=np.float64), "regression", None
+    fractional = [i for i, value in enumerate(parsed) if not isinstance(value, int)]
+    if not fractional:
+        return _targets_from_numbers(np.array(parsed, dtype=np.int64), task, where)
+    if task == "classification":
+        i = fractional[0]
+        raise ValueError(f"{file}, line {lines[i]}: the target {values[i]!r} in column "
+                         f"{column!r} is not an integer; class labels must be integers or "
+                         "names (use task='regression' for real values)")
+    return np.array(parsed, dtype=np.float64), "regression", None
+
+
+def _parse_number(cell: str) -> float | int | None:
+    """An int for integral text ('3', '3.0'), a float for other numbers, None for text."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    if math.isfinite(value) and value == round(value) and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------- NPZ
+def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | None = None
+             ) -> Dataset:
+    """Arrays ``x_key`` (samples × features; more dimensions are flattened) and ``y_key``.
+
+    Read with ``allow_pickle=False``: object arrays are refused, since unpickling a file can
+    run arbitrary code. Optional arrays ``classes`` (class names) and ``feature_names`` are
+    used when the archive has them.
+    """
+    file = existing_file(path)
+    _check_task(task)
+    with file.open("rb") as handle:
+        magic = handle.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{file} is a single .npy array, not an .npz archive holding "
+                         f"{x_key!r} and {y_key!r} (save with numpy.savez(path, x=x, y=y))")
+    if magic[:1] == b"\x80":
+        raise ValueError(f"{file} holds pickled data, which chainrule refuses to load "
+                         "(unpickling can run arbitrary code); save numeric arrays with "
+                         "numpy.savez")
+    if not magic.startswith(b"PK"):
+        raise ValueError(f"{file} is not an .npz archive (numpy.savez writes a zip file)")
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            stored = list(archive.files)
+            missing = [key for key in (x_key, y_key) if key not in stored]
+            if missing:
+                raise ValueError(f"{file} has no array {' or '.join(map(repr, missing))}; its "
+                                 f"arrays are: {', '.join(stored) or 'none'} (choose them with "
+                                 "x_key= and y_key=)")
+            arrays = {key: _npz_array(archive, key, file)
+                      for key in (x_key, y_key, "classes", "feature_names") if key in stored}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise ValueError(f"{file} is a damaged .npz archive: {error}") from error
+    x, y = arrays[x_key], arrays[y_key]
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{file}: array {x_key!r} must be numeric, not {x.dtype}")
+    if x.ndim < 2:
+        raise ShapeError(f"{file}: array {x_key!r} must be samples × features, got shape "
+                         f"{x.shape} (reshape one feature to (n, 1))")
+    x = x.reshape(x.shape[0], -1)
+    if y.shape[:1] != x.shape[:1]:
+        raise ShapeError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
+                         f"{y.shape}; they need one target per row")
+    where = f"{file}, array {y_key!r}"
+    if y.dtype.kind in "US":
+        y, task, classes = _targets_from_names(y.astype(str), task, where)
+    elif y.dtype.kind in "biuf":
+        if y.ndim == 2 and y.shape[1] == 1 and task != "regression":
+            y = y[:, 0]
+        y, task, classes = _targets_from_numbers(y, task, where)
+    else:
+        raise TypeError(f"{where} must hold numbers or class names, not {y.dtype}")
+    if "classes" in arrays and task == "classification" and classes is None:
+        classes = [str(c) for c in arrays["classes"].tolist()]
+    names = arrays.get("feature_names")
+    return Dataset(x, y, name=file.stem, task=task, classes=classes,
+                   feature_names=None if names is None else [str(n) for n in names.tolist()],
+                   description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})")
+
+
+def _npz_array(archive: Any, key: str, file: Path) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as error:
+        if "allow_pickle" in str(error) or "pickle" in str(error).lower():
+            raise ValueError(f"{file}: array {key!r} is an object array (pickled data); "
+                             "chainrule refuses pickled data because unpickling can run "
+                             "arbitrary code — save numeric or string arrays instead") from None
+        raise ValueError(f"{file}: array {key!r} cannot be read: {error}") from error
+
+
+# ---------------------------------------------------------------------- IDX
+def read_idx(path: PathLike) -> np.ndarray:
+    """The array in an IDX file (plain or gzipped), in native byte order."""
+    file = existing_file(path)
+    raw = file.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{file} is a damaged or truncated gzip file: {error}") from error
+    if len(raw) < 4:
+        raise ValueError(f"{file} is truncated: {len(raw)} bytes, too short for the 4-byte IDX "
+                         "magic number")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES or raw[3] == 0:
+        raise ValueError(
+            f"{file} is not an IDX file: bad magic number 0x{raw[:4].hex()} (expected 0x0000, a "
+            "type code 08/09/0b/0c/0d/0e and the number of dimensions)"
+        )
+    ndim = raw[3]
+    start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise ValueError(f"{file} is truncated: the header needs {start} bytes for {ndim} "
+                         f"dimensions, the file has {len(raw)}")
+    shape = struct.unpack(f">{ndim}I", raw[4:start])
+    dtype = np.dtype(IDX_TYPES[raw[2]])
+    count = math.prod(shape)
+    expected, found = count * dtype.itemsize, len(raw) - start
+    if found < expected:
+        raise ValueError(f"{file} is truncated: shape {shape} needs {expected} bytes of data, "
+                         f"the file has {found}")
+    if found > expected:
+        raise ValueError(f"{file} has {found - expected} bytes more than its shape {shape} "
+                         "needs; it is not a valid IDX file")
+    array = np.frombuffer(raw, dtype=dtype, count=count, offset=start).reshape(shape)
+    return array.astype(dtype.newbyteorder("="))
+
+
+def find_labels(images_path: PathLike) -> Path:
+    """The labels file beside an MNIST images file ("…-images-idx3-ubyte" → "…-labels-idx1-…").
+
+    The labels may be gzipped or not, whether or not the images are.
+    """
+    images = Path(images_path)
+    name, replaced = _SIBLING.subn(r"labels\g<1>1", images.name)
+    if not replaced:
+        raise ValueError(f"cannot guess the labels file for {images}: its name does not follow "
+                         "MNIST's '...-images-idx3-ubyte' pattern; pass labels_path")
+    plain = name[:-3] if name.endswith(".gz") else name
+    candidates = list(dict.fromkeys([name, plain, plain + ".gz"]))
+    for candidate in candidates:
+        if (images.parent / candidate).is_file():
+            return images.parent / candidate
+    raise FileNotFoundError(
+        errno.ENOENT,
+        f"no labels file for {images.name}: looked for {' and '.join(candidates)} beside it "
+        "(pass labels_path to name it)",
+        str(images.parent / candidates[0]),
+    )
+
+
+def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Dataset:
+    """MNIST-style IDX images and labels; each image becomes one float32 row of x.
+
+    ``labels_path=None`` looks for the labels beside the images by MNIST's naming (see
+    ``find_labels``).
+    """
+    images_file = existing_file(images_path)
+    labels_file = find_labels(images_file) if labels_path is None else existing_file(labels_path)
+    images = read_idx(images_file)
+    labels = read_idx(labels_file)
+    if labels.ndim != 1:
+        raise ShapeError(f"{labels_file} must hold one label per image (1 dimension), got shape "
+                         f"{labels.shape}")
+    if labels.shape[0] != images.shape[0]:
+        raise ShapeError(f"{images_file} has {images.shape[0]} images but {labels_file} has "
+                         f"{labels.shape[0]} labels")
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{labels_file} holds {labels.dtype} values; labels must be integers")
+    names = None
+    if images.ndim == 3:
+        names = [f"pixel_{r}_{c}" for r in range(images.shape[1]) for c in range(images.shape[2])]
+    y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file))
+    stem = images_file.name[:-3] if images_file.name.endswith(".gz") else images_file.name
+    return Dataset(images.reshape(images.shape[0], -1), y, name=stem, task=task, classes=classes,
+                   feature_names=names,
+                   description=f"loaded from {images_file} and {labels_file}")
