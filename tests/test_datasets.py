@@ -793,3 +793,10 @@ def test_standardizer_errors():
         Standardizer.from_state({"mean": np.zeros(2), "scale": np.ones(3)})
     with pytest.raises(ValueError, match="scale finite and > 0"):
         Standardizer.from_state({"mean": np.zeros(2), "scale": np.array([1.0, 0.0])})
+
+
+def test_npz_with_no_rows_is_an_empty_data_error(tmp_path):
+    path = tmp_path / "empty.npz"
+    np.savez(path, x=np.zeros((0, 3)), y=np.zeros(0))
+    with pytest.raises(ValueError, match="has no rows"):
+        datasets.load_npz(path)

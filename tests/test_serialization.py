@@ -231,3 +231,10 @@ def test_a_diverging_run_keeps_the_last_good_checkpoint(tmp_path):
     kept = cr.load(path)
     assert all(np.isfinite(p.numpy()).all() for p in kept.parameters())
     assert zipfile.is_zipfile(path)
+
+
+def test_model_files_get_the_usual_permissions(tmp_path):
+    _, path = _saved(tmp_path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)

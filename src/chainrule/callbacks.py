@@ -27,16 +27,13 @@ Callbacks here: ``History``, ``EarlyStopping``, ``ModelCheckpoint``, ``LearningR
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import csv
 import glob
 import inspect
 import math
 import os
-import shutil
 import sys
-import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,6 +41,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .atomic import fsync_directory, remove_path, write_npz_atomically
 from .progress import Progress, break_line
 
 Logs = dict[str, Any]
@@ -414,66 +412,6 @@ class EarlyStopping(Callback):
 
 
 # ---------------------------------------------------------------------- ModelCheckpoint
-def _file_mode() -> int:
-    """The permissions a newly created file gets (0o666 less the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _fsync_directory(directory: str) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-
-
-def write_npz_atomically(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> None:
-    """Write ``arrays`` (name → array) to ``path`` in NumPy's .npz format, atomically, no pickle.
-
-    The data go to a temporary file in the same directory, which is synced and then renamed
-    over ``path`` with ``os.replace``: a crash or an error leaves the previous file intact. The
-    name is used exactly (no ".npz" is appended). Object arrays are refused, so the file never
-    needs ``allow_pickle`` to be read.
-    """
-    path = os.fspath(path)
-    checked: dict[str, np.ndarray] = {}
-    for name, value in arrays.items():
-        if not isinstance(name, str):
-            raise TypeError(f"array names must be strings, got {name!r}")
-        if name in ("file", "allow_pickle"):
-            raise ValueError(f"the array name {name!r} is reserved by numpy.savez; rename it")
-        array = np.asarray(value)
-        if array.dtype.hasobject:
-            raise TypeError(f"{name!r} is an object array, which could only be saved by pickling")
-        checked[name] = array
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                     suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **checked)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, _file_mode())
-        os.replace(temporary, path)
-    except BaseException:
-        _remove(temporary)
-        raise
-    _fsync_directory(directory)
-
-
 def save_model_atomically(model: Any, path: str | os.PathLike[str]) -> None:
     """``model.save`` into a temporary name beside ``path``, then ``os.replace`` it into place.
 
@@ -497,9 +435,9 @@ def save_model_atomically(model: Any, path: str | os.PathLike[str]) -> None:
         os.replace(temporary, path)
     except BaseException:
         for leftover in glob.glob(glob.escape(temporary) + "*"):
-            _remove(leftover)
+            remove_path(leftover)
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 class MissingLogKeyError(KeyError, ValueError):

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .atomic import write_npz_atomically
 from .errors import ShapeError
 
 FORMAT_NAME = "chainrule-model"
@@ -72,26 +72,6 @@ def join_arrays(value: Any, arrays: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- writing
-def write_archive(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """Write an ``.npz`` atomically: a temporary file beside the target, then a rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: the directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def describe_model(model: Any) -> dict[str, Any]:
     """The JSON-able architecture of a Sequential model."""
     from .nn import Sequential
@@ -133,7 +113,7 @@ def save_model(model: Any, path: str | os.PathLike[str],
     }
     text = json.dumps(description)
     arrays[_DESCRIPTION_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    write_archive(path, arrays)
+    write_npz_atomically(path, arrays)
 
 
 def _describe_compile(model: Any) -> dict[str, Any] | None:

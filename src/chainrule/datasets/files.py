@@ -309,6 +309,8 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
     if x.ndim < 2:
         raise ShapeError(f"{file}: array {x_key!r} must be samples × features, got shape "
                          f"{x.shape} (reshape one feature to (n, 1))")
+    if x.shape[0] == 0:
+        raise ValueError(f"{file}: array {x_key!r} has no rows (the data set is empty)")
     x = x.reshape(x.shape[0], -1)
     if y.shape[:1] != x.shape[:1]:
         raise ShapeError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "

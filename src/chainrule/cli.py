@@ -1,0 +1,1185 @@
+"""The ``chainrule`` command: train, evaluate, predict, info, datasets, activations.
+
+``chainrule train`` with no arguments trains an MLP on the built-in digits (a stratified, seeded
+80/20 split, inputs standardised on the training rows) and writes ``chainrule-model.npz``;
+``chainrule evaluate chainrule-model.npz`` reproduces its test accuracy from the file alone.
+Every subcommand has ``--help``.
+
+Exit codes: 0 success, 1 a failure while running (bad data, a damaged model file, a diverging
+run), 2 a usage error (a bad option, an unknown name), 130 interrupted (Ctrl-C). Errors are one
+line on stderr, ``chainrule: error: ...``; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import math
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from . import __version__, activations, datasets, diagnostics, losses, optim
+from .atomic import write_bytes_atomically
+from .callbacks import Callback, EarlyStopping
+from .metrics import confusion_matrix
+from .nn import Activation, Dense, Sequential
+from .serialization import ModelFileError, load_model
+from .tensor import Tensor
+from .training import TrainingInterrupted
+
+PROG = "chainrule"
+DEFAULT_OUTPUT = "chainrule-model.npz"
+DEFAULT_DATA = "digits"
+DEFAULT_LR = 0.001
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
+VALIDATION_SPLIT = 0.1
+Z_TABLE = (-3.0, -1.0, 0.0, 1.0, 3.0)
+
+
+class UsageError(Exception):
+    """A command used wrongly (exit code 2)."""
+
+
+class CommandError(Exception):
+    """A command that could not do its work (exit code 1)."""
+
+
+# ====================================================================== small helpers
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _say(text: str = "") -> None:
+    print(text, file=_out(), flush=True)
+
+
+def _note(text: str) -> None:
+    """A remark that is not the command's result: on stderr."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _table(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Rows of cells as aligned columns, a rule under the first row (the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def _yes_no(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _plural(count: int, word: str) -> str:
+    ending = "" if count == 1 else ("es" if word.endswith("s") else "s")
+    return f"{count:,} {word}{ending}"
+
+
+# ====================================================================== argument types
+def _parsed(text: str, convert: Callable[[str], Any], accept: Callable[[Any], bool],
+            expected: str) -> Any:
+    """``convert(text)`` if it works and ``accept``s the value, else argparse's usage error."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return _parsed(text, int, lambda v: v >= 1, "a positive whole number")
+
+
+def _non_negative_int(text: str) -> int:
+    return _parsed(text, int, lambda v: v >= 0, "a whole number ≥ 0")
+
+
+def _positive_float(text: str) -> float:
+    return _parsed(text, float, lambda v: math.isfinite(v) and v > 0, "a positive finite number")
+
+
+def _non_negative_float(text: str) -> float:
+    return _parsed(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number ≥ 0")
+
+
+def _fraction(text: str) -> float:
+    return _parsed(text, float, lambda v: 0.0 < v < 1.0, "a number between 0 and 1")
+
+
+def _layer_sizes(text: str) -> tuple[int, ...]:
+    """"64,64" → (64, 64); "" or "none" → () (no hidden layer: a linear model)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part.strip())
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise argparse.ArgumentTypeError(
+                f"--layers takes hidden-layer widths separated by commas, e.g. 64,64; "
+                f"{part.strip()!r} in {text!r} is not a positive whole number"
+            )
+        sizes.append(size)
+    return tuple(sizes)
+
+
+def _activation_name(text: str) -> str:
+    try:
+        return activations.get(text).name
+    except (KeyError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _optimizer_name(text: str) -> str:
+    try:
+        optim.get(text)
+    except (KeyError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text.lower()
+
+
+# ====================================================================== files
+def _check_writable(path: Path, what: str = "output") -> None:
+    """Fail now (before any work) if ``path`` cannot be written; touches nothing there."""
+    if path.is_dir():
+        raise CommandError(f"the {what} {path} is a directory; give a file name")
+    directory = path.parent
+    if not directory.exists():
+        raise CommandError(f"cannot write the {what} {path}: the directory {directory} does "
+                           "not exist")
+    if not directory.is_dir():
+        raise CommandError(f"cannot write the {what} {path}: {directory} is not a directory")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CommandError(f"cannot write the {what} {path}: the file exists and is read-only")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe",
+                                         dir=directory)
+    except OSError as error:
+        raise CommandError(f"cannot write the {what} {path}: cannot create files in "
+                           f"{directory} ({error.strerror or error})") from None
+    os.close(handle)
+    os.remove(probe)
+
+
+def _stem(output: Path) -> Path:
+    """The output path without its ``.npz`` extension."""
+    return output.with_suffix("") if output.suffix.lower() == ".npz" else output
+
+
+def checkpoint_path(output: Path) -> Path:
+    """Where ``train`` keeps its checkpoint while training: ``<output stem>.ckpt.npz``."""
+    stem = _stem(output)
+    return stem.with_name(stem.name + ".ckpt.npz")
+
+
+def curves_path(output: Path) -> Path:
+    """Where ``train`` draws its training curves: ``<output stem>-curves.png``."""
+    stem = _stem(output)
+    return stem.with_name(stem.name + "-curves.png")
+
+
+def _load_model(path: str) -> Any:
+    """The model at ``path``; a missing or unreadable file is a one-line error."""
+    if not Path(path).exists():
+        raise CommandError(f"no model file at {path}")
+    if Path(path).is_dir():
+        raise CommandError(f"{path} is a directory, not a model file")
+    try:
+        return load_model(path)
+    except ModelFileError as error:
+        raise CommandError(f"cannot load the model: {error}") from error
+
+
+# ====================================================================== data
+def _names_builtin(spec: str) -> bool:
+    """Whether ``spec`` is read as a dataset name rather than a path (datasets.load's rule)."""
+    return not ("/" in spec or os.sep in spec or Path(spec).suffix or Path(spec).exists())
+
+
+def load_data(spec: str, target: str | None = None) -> datasets.Dataset:
+    """A built-in dataset by name, or a data file (CSV with a header row, .npz with x and y)."""
+    if target is not None and _names_builtin(spec):
+        raise UsageError(f"--target names a column of a data file; the built-in dataset "
+                         f"{spec!r} has its own targets")
+    if Path(spec).suffix.lower() == ".npz" and _npz_without_rows(Path(spec)):
+        raise CommandError(f"the data in {spec} has no rows")
+    try:
+        data = datasets.load(spec, target=target)
+    except datasets.UnknownDatasetError as error:
+        raise UsageError(_message(error)) from None
+    except FileNotFoundError:
+        raise CommandError(f"no data file at {spec}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{spec} is a directory, not a data file") from None
+    except (ValueError, TypeError, KeyError, OSError) as error:
+        raise CommandError(f"cannot use the data: {_message(error)}") from error
+    if len(data) == 0:
+        raise CommandError(f"the data in {spec} has no rows")
+    return data
+
+
+def _npz_without_rows(path: Path) -> bool:
+    """True for an .npz data file whose 'x' has no rows (datasets.load fails unclearly)."""
+    with contextlib.suppress(Exception), np.load(path, allow_pickle=False) as archive:
+        return "x" in archive.files and archive["x"].shape[:1] == (0,)
+    return False
+
+
+def _message(error: BaseException) -> str:
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    return text or type(error).__name__
+
+
+@dataclass
+class Split:
+    """The rows of a dataset used for training and for testing."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def split_data(data: Any, test_size: float, seed: int) -> Split:
+    """The seeded (stratified for classification) train/test split that ``train`` uses."""
+    stratify = data.task == "classification"
+    try:
+        x_train, x_test, y_train, y_test = datasets.train_test_split(
+            data.x, data.y, test_size=test_size, stratify=stratify, seed=seed)
+    except ValueError as error:
+        raise CommandError(f"cannot split {data.name} into training and test rows: {error}"
+                           ) from error
+    return Split(np.asarray(x_train), np.asarray(y_train), np.asarray(x_test),
+                 np.asarray(y_test))
+
+
+def _feature_count(model: Any) -> int | None:
+    shape = getattr(model, "input_shape", None)
+    return None if not shape else int(shape[-1])
+
+
+def _check_features(model: Any, x: np.ndarray, source: str) -> None:
+    expected = _feature_count(model)
+    if expected is not None and x.shape[1] != expected:
+        raise CommandError(f"the model expects {_plural(expected, 'feature')} per row, but "
+                           f"{source} has {_plural(x.shape[1], 'feature')} (columns)")
+
+
+def _model_classes(model: Any) -> list[str] | None:
+    classes = model.metadata.get("classes") if isinstance(model.metadata, dict) else None
+    return None if classes is None else [str(c) for c in classes]
+
+
+def _model_task(model: Any) -> str:
+    task = model.metadata.get("task") if isinstance(model.metadata, dict) else None
+    if task in ("classification", "regression"):
+        return task
+    loss = getattr(model.loss, "name", "")
+    return "classification" if "crossentropy" in loss or loss == "nll" else "regression"
+
+
+def _labels_for_model(model: Any, y: np.ndarray, data_classes: list[str] | None
+                      ) -> np.ndarray:
+    """Labels ``y`` of data with ``data_classes`` as the model's class indices (matched by
+    class name when both have names); a class the model does not have is an error."""
+    classes = _model_classes(model)
+    y = np.asarray(y)
+    if data_classes is not None and classes is not None:
+        position = {name: index for index, name in enumerate(classes)}
+        mapped = np.array([position.get(name, -1) for name in data_classes], np.int64)[y]
+        if np.any(mapped < 0):
+            row = int(np.argmax(mapped < 0))
+            raise CommandError(f"row {row} of the data has the class {data_classes[y[row]]!r}, "
+                               f"which the model does not know; its classes are: "
+                               f"{', '.join(classes)}")
+        return mapped
+    count = len(classes) if classes is not None else _output_count(model)
+    if count is not None and y.size and int(y.max()) >= count:
+        row = int(np.argmax(y >= count))
+        raise CommandError(f"label {int(y[row])} in row {row} is out of range: the model has "
+                           f"{_plural(count, 'class')} (labels 0..{count - 1})")
+    return y
+
+
+def _output_count(model: Any) -> int | None:
+    shapes = model.output_shapes() if hasattr(model, "output_shapes") else []
+    return int(shapes[-1][-1]) if shapes and shapes[-1] else None
+
+
+# ====================================================================== train
+@dataclass(frozen=True)
+class TrainOptions:
+    """The options of one ``train`` run (recorded in the model file's metadata)."""
+
+    data: str
+    target: str | None
+    layers: tuple[int, ...]
+    activation: str
+    optimizer: str
+    lr: float
+    l2: float
+    epochs: int
+    batch_size: int
+    patience: int
+    test_size: float
+    seed: int
+
+    # options a resumed run must share with the run that wrote the checkpoint
+    IDENTITY = ("data", "target", "layers", "activation", "optimizer", "lr", "l2",
+                "batch_size", "test_size", "seed")
+
+    def as_metadata(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["layers"] = list(self.layers)
+        return values
+
+    @staticmethod
+    def from_args(args: argparse.Namespace) -> TrainOptions:
+        data = args.data
+        if not _names_builtin(data):
+            data = str(Path(data).resolve())
+        return TrainOptions(data=data, target=args.target, layers=tuple(args.layers),
+                            activation=args.activation, optimizer=args.optimizer, lr=args.lr,
+                            l2=args.l2, epochs=args.epochs, batch_size=args.batch_size,
+                            patience=args.patience, test_size=args.test_size, seed=args.seed)
+
+
+def _check_checkpoint(checkpoint: Path, options: TrainOptions, resume: bool) -> bool:
+    """Whether to resume; a checkpoint that would be overwritten or mismatches is an error."""
+    if not checkpoint.exists():
+        if resume:
+            _note(f"no checkpoint at {checkpoint}; starting from the beginning")
+        return False
+    if not resume:
+        raise UsageError(
+            f"{checkpoint} holds an unfinished training run; add --resume to continue it, or "
+            "delete that file to start over")
+    saved = _load_model(str(checkpoint)).metadata.get("options", {})
+    current = options.as_metadata()
+    different = [key for key in TrainOptions.IDENTITY if saved.get(key) != current[key]]
+    if different:
+        changes = "; ".join(f"--{key.replace('_', '-')} was {saved.get(key)!r}, now "
+                            f"{current[key]!r}" for key in different)
+        raise UsageError(f"{checkpoint} was written with other options ({changes}); resume "
+                         "with the same options, or delete the checkpoint to start over")
+    return True
+
+
+def build_model(options: TrainOptions, features: int, outputs: int) -> Any:
+    """The MLP: Dense + activation per hidden width, then a linear output layer; every Dense
+    kernel carries the L2 penalty (λ/2)‖W‖² with λ = ``options.l2`` (none when 0)."""
+    penalty = options.l2 or None
+    layers: list[Any] = []
+    for units in options.layers:
+        layers.append(Dense(units, input_dim=None if layers else features,
+                            kernel_regularizer=penalty))
+        layers.append(Activation(options.activation))
+    layers.append(Dense(outputs, input_dim=None if layers else features,
+                        kernel_regularizer=penalty))
+    return Sequential(layers, seed=options.seed, input_shape=(features,), name="mlp")
+
+
+def _compile(model: Any, task: str, options: TrainOptions) -> None:
+    optimizer = optim.get(options.optimizer, lr=options.lr)
+    if task == "classification":
+        model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
+                      optimizer=optimizer, metrics=["accuracy"])
+    else:
+        model.compile(loss="mse", optimizer=optimizer)
+
+
+def _describe_architecture(model: Any, options: TrainOptions, features: int) -> str:
+    hidden = " → ".join(f"{units} {options.activation}" for units in options.layers)
+    outputs = _output_count(model)
+    parts = [str(features), *([hidden] if hidden else []), _plural(outputs or 0, "output")]
+    return (f"Model: {' → '.join(parts)} ({model.count_parameters():,} parameters); "
+            f"{options.optimizer}, lr {options.lr:g}, L2 {options.l2:g}, batch size "
+            f"{options.batch_size}")
+
+
+def _train_metadata(data: Any, options: TrainOptions) -> dict[str, Any]:
+    return {
+        "command": "chainrule train",
+        "dataset": data.name,
+        "data": options.data,
+        "target": options.target,
+        "task": data.task,
+        "classes": data.classes,
+        "feature_names": data.feature_names,
+        "num_features": int(data.x.shape[1]),
+        "split": {"test_size": options.test_size, "seed": options.seed,
+                  "stratify": data.task == "classification"},
+        "options": options.as_metadata(),
+    }
+
+
+class _EpochCounter(Callback):
+    """Remembers the last epoch that finished (for the message after Ctrl-C)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.last = epoch
+
+
+class _DivergenceGuard(Callback):
+    """Stops a run whose training loss explodes (Adam with a huge lr rarely reaches NaN)."""
+
+    FACTOR = 1e4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: float | None = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = float((logs or {}).get("loss", math.nan))
+        if self.first is None:
+            self.first = loss
+            return
+        if not math.isfinite(loss) or loss > self.FACTOR * max(abs(self.first), 1e-3):
+            raise FloatingPointError(
+                f"the training loss grew from {self.first:.4g} to {loss:.4g} in epoch "
+                f"{self.epoch + 1}")
+
+
+def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resume: bool
+         ) -> Any:
+    """``model.fit`` with early stopping and a checkpoint; its failures as CLI errors."""
+    counter = _EpochCounter()
+    stopper = EarlyStopping(monitor="val_loss", patience=options.patience,
+                            restore_best_weights=True, verbose=1)
+    try:
+        with warnings.catch_warnings():  # overflow in a diverging run: reported below instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return model.fit(split.x_train, split.y_train, epochs=options.epochs,
+                             batch_size=options.batch_size, validation_split=VALIDATION_SPLIT,
+                             callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
+                             seed=options.seed, checkpoint=str(checkpoint), resume=resume)
+    except TrainingInterrupted:
+        done = "" if counter.last is None else f" (epoch {counter.last + 1} of {options.epochs})"
+        raise TrainingInterrupted(
+            f"training interrupted; {checkpoint} holds the last completed epoch{done}. Run the "
+            "same command with --resume to continue.") from None
+    except FloatingPointError as error:
+        kept = (f" The checkpoint {checkpoint} keeps the last good epoch; delete it before "
+                "training again." if checkpoint.exists() else "")
+        raise CommandError(f"training diverged: {str(error).rstrip('.')}.{kept} Lower the "
+                           f"learning rate (--lr, now {options.lr:g}; the default is "
+                           f"{DEFAULT_LR:g})") from None
+
+
+def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
+                           ) -> dict[str, float]:
+    """Print accuracy and the confusion matrix for (x, y); returns the numbers."""
+    outputs = model.predict(x, batch_size=512)
+    loss = float(model.loss(Tensor(outputs), y).item())  # the data term, without penalties
+    predicted = outputs.argmax(axis=1)
+    correct = int(np.sum(predicted == y))
+    _say(f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
+         f"{label.lower()} loss {loss:.4f} ({model.loss.name})")
+    classes = _model_classes(model) or [str(i) for i in range(_output_count(model) or 0)]
+    matrix = confusion_matrix(y, predicted, num_classes=len(classes))
+    _say()
+    _say(format_confusion(matrix, classes))
+    return {"loss": loss, "accuracy": correct / len(y)}
+
+
+def _regression_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
+                       ) -> dict[str, float]:
+    """Print the MSE (and MAE, RMSE) of the model on (x, y); returns the numbers."""
+    prediction = model.predict(x, batch_size=512)
+    mse = float(np.mean((prediction.astype(np.float64) - y) ** 2))
+    mae = float(np.mean(np.abs(prediction.astype(np.float64) - y)))
+    _say(f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
+         f"{_plural(len(y), 'row')}")
+    return {"mse": mse, "mae": mae}
+
+
+def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
+    """The confusion matrix as a table: rows the true class, columns the predicted class."""
+    corner = "true \\ predicted"
+    header = [corner, *classes]
+    rows = [header] + [[name, *(str(int(v)) for v in row)] for name, row in zip(classes, matrix)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["Confusion matrix (rows: true class, columns: predicted class)"]
+    for row in rows:
+        lines.append("  ".join([row[0].ljust(widths[0]),
+                                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
+    return "\n".join(lines)
+
+
+def _write_curves(history: Any, path: Path) -> bool:
+    """Draw loss (and accuracy) per epoch to a PNG when matplotlib is importable."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    records = history.history
+    keys = [k for k in ("loss", "accuracy") if k in records]
+    figure, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5), squeeze=False)
+    for axis, key in zip(axes[0], keys):
+        epochs = [e + 1 for e in history.epoch]
+        axis.plot(epochs, records[key], label=f"training {key}")
+        if f"val_{key}" in records:
+            axis.plot(epochs, records[f"val_{key}"], label=f"validation {key}")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(key)
+        axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    write_bytes_atomically(path, buffer.getvalue())
+    return True
+
+
+def _print_data_line(data: Any, split: Split) -> None:
+    kind = (f"{_plural(data.num_classes, 'class')}" if data.task == "classification"
+            else "regression")
+    _say(f"Data: {data.name} — {_plural(len(data), 'sample')}, "
+         f"{_plural(data.x.shape[1], 'feature')}, {kind}")
+    held = int(round(len(split.x_train) * VALIDATION_SPLIT))
+    _say(f"Split: {len(split.x_train):,} training rows ({held:,} of them for validation), "
+         f"{len(split.x_test):,} test rows; inputs standardised on the training rows")
+
+
+@dataclass
+class _TrainRun:
+    """Everything a ``train`` run works with, set up before the first epoch."""
+
+    options: TrainOptions
+    output: Path
+    checkpoint: Path
+    resume: bool
+    data: datasets.Dataset
+    split: Split
+    model: Any
+
+
+def _set_up_training(args: argparse.Namespace) -> _TrainRun:
+    """Check the options and the output, load and split the data, build the model."""
+    options = TrainOptions.from_args(args)
+    output = Path(args.output)
+    checkpoint = checkpoint_path(output)
+    _check_writable(output, "output")
+    resume = _check_checkpoint(checkpoint, options, args.resume)
+    data = load_data(args.data, args.target)
+    split = split_data(data, options.test_size, options.seed)
+    features = int(data.x.shape[1])
+    outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
+    model = build_model(options, features, outputs)
+    _compile(model, data.task, options)
+    model.preprocessing = datasets.Standardizer().fit(split.x_train)
+    model.metadata = _train_metadata(data, options)
+    return _TrainRun(options, output, checkpoint, resume, data, split, model)
+
+
+def _write_results(run: _TrainRun, history: Any) -> None:
+    """Save the model (then drop the checkpoint) and the curves; say where they went."""
+    run.model.metadata["epochs_trained"] = len(history.epoch)
+    run.model.save(str(run.output))
+    with contextlib.suppress(FileNotFoundError):
+        run.checkpoint.unlink()
+    _say(f"Wrote the model to {run.output}")
+    curves = curves_path(run.output)
+    if _write_curves(history, curves):
+        _say(f"Wrote the training curves to {curves}")
+
+
+def command_train(args: argparse.Namespace) -> int:
+    """Train an MLP, report it on the test rows, and write the model file."""
+    started = time.monotonic()
+    run = _set_up_training(args)
+    _print_data_line(run.data, run.split)
+    _say(_describe_architecture(run.model, run.options, int(run.data.x.shape[1])))
+    if run.resume:
+        _say(f"Resuming from {run.checkpoint}")
+    _say()
+    history = _fit(run.model, run.split, run.options, run.checkpoint, run.resume)
+    _say()
+    report = (_classification_report if run.data.task == "classification"
+              else _regression_report)
+    run.model.metadata["test_results"] = report(run.model, run.split.x_test,
+                                                run.split.y_test, "Test")
+    _say()
+    _say(diagnostics.health_report(run.model, run.split.x_train).format())
+    _say()
+    _write_results(run, history)
+    _say(f"Done in {time.monotonic() - started:.1f}s. Check it with: "
+         f"chainrule evaluate {run.output}")
+    return 0
+
+
+# ====================================================================== evaluate
+def _compiled(model: Any) -> Any:
+    """A loaded model ready for evaluate (compiled with its task's loss if it was not)."""
+    if getattr(model, "loss", None) is None or getattr(model, "optimizer", None) is None:
+        if _model_task(model) == "classification":
+            model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
+                          optimizer="sgd", metrics=["accuracy"])
+        else:
+            model.compile(loss="mse", optimizer="sgd")
+    return model
+
+
+def _recorded_data(model: Any) -> tuple[str, str | None, dict[str, Any]]:
+    meta = model.metadata if isinstance(model.metadata, dict) else {}
+    spec = meta.get("data") or meta.get("dataset")
+    split = meta.get("split")
+    if not spec or not isinstance(split, dict):
+        raise UsageError("the model file does not record the data it was trained on; give "
+                         "--data NAME|PATH")
+    if not _names_builtin(spec) and not os.path.exists(spec):
+        raise CommandError(f"the model was trained on {spec}, which no longer exists; give "
+                           "--data NAME|PATH")
+    return spec, meta.get("target"), split
+
+
+def _evaluation_data(args: argparse.Namespace, model: Any
+                     ) -> tuple[datasets.Dataset, np.ndarray, np.ndarray, str]:
+    """(data, x, y, description): the recorded split's test rows, or all rows of --data."""
+    if args.data is not None:
+        data = load_data(args.data, args.target)
+        return data, data.x, data.y, f"{data.name}, all rows"
+    spec, target, settings = _recorded_data(model)
+    data = load_data(spec, target)
+    split = split_data(data, float(settings["test_size"]), int(settings["seed"]))
+    where = (f"{data.name}, the test rows of the training split (seed {settings['seed']}, "
+             f"test size {settings['test_size']:g})")
+    return data, split.x_test, split.y_test, where
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    """Loss and accuracy (or MSE) of a saved model on data."""
+    model = _compiled(_load_model(args.model))
+    data, x, y, where = _evaluation_data(args, model)
+    _check_features(model, x, data.name)
+    task = _model_task(model)
+    if task != data.task:
+        raise CommandError(f"the model does {task}, but {data.name} is a {data.task} dataset")
+    _say(f"Model: {args.model}")
+    _say(f"Data: {where}: {_plural(len(x), 'row')}")
+    _say()
+    label = "Test" if args.data is None else "Data"
+    if task == "classification":
+        _classification_report(model, x, _labels_for_model(model, y, data.classes), label)
+    else:
+        _regression_report(model, x, np.asarray(y, dtype=np.float64), label)
+    return 0
+
+
+# ====================================================================== predict
+def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank rows (with their line numbers) of a CSV file."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as error:
+        raise CommandError(f"{path} is not a text CSV file ({error.reason})") from None
+    except csv.Error as error:
+        raise CommandError(f"{path} is not valid CSV: {error}") from None
+    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise CommandError(f"{path} is empty: expected a header row and data rows")
+    if len(rows) == 1:
+        raise CommandError(f"{path} has a header but no data rows")
+    return [cell.strip() for cell in rows[0][1]], rows[1:]
+
+
+def _feature_columns(header: list[str], model: Any) -> list[int]:
+    """The CSV columns to feed the model: all but its target column, in the order of its
+    feature names when the header holds exactly those names."""
+    meta = model.metadata if isinstance(model.metadata, dict) else {}
+    target, features = meta.get("target"), meta.get("feature_names")
+    columns = [i for i, name in enumerate(header) if target is None or name != target]
+    if features and sorted(header[i] for i in columns) == sorted(features):
+        return [header.index(name) for name in features]
+    return columns
+
+
+def read_feature_csv(path: Path, model: Any) -> np.ndarray:
+    """The model's input rows from a CSV with a header; a bad cell's error names its line and
+    column, NaN or infinity the lines that hold them."""
+    header, rows = _read_csv_rows(path)
+    columns = _feature_columns(header, model)
+    values = np.empty((len(rows), len(columns)), dtype=np.float64)
+    for index, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise CommandError(f"{path}, line {line}: {len(row)} cells, but the header has "
+                               f"{len(header)}")
+        for position, column in enumerate(columns):
+            try:
+                values[index, position] = float(row[column])
+            except ValueError:
+                raise CommandError(f"{path}, line {line}, column {header[column]!r}: "
+                                   f"{row[column].strip()!r} is not a number") from None
+    bad = [rows[i][0] for i in np.flatnonzero(~np.all(np.isfinite(values), axis=1))]
+    if bad:
+        raise CommandError(f"{path} has NaN or infinite values on lines {_listed(bad)}")
+    return values
+
+
+def _listed(numbers: Sequence[int], limit: int = 10) -> str:
+    shown = ", ".join(str(int(n)) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def _predict_inputs(model: Any, spec: str) -> np.ndarray:
+    """The rows to predict for, from a CSV file or an .npz with an array 'x'."""
+    path = Path(spec)
+    if not path.is_file():
+        raise CommandError(f"no input file at {spec}")
+    if path.suffix.lower() == ".npz":
+        return _npz_inputs(path)
+    return read_feature_csv(path, model)
+
+
+def _npz_inputs(path: Path) -> np.ndarray:
+    """The array 'x' of an .npz file, checked: numeric, rows of features, finite."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "x" not in archive.files:
+                raise CommandError(f"{path} has no array 'x' (it has: "
+                                   f"{', '.join(archive.files) or 'nothing'})")
+            x = archive["x"]
+    except ValueError as error:
+        raise CommandError(f"cannot read {path}: {error}") from None
+    except (OSError, EOFError) as error:
+        raise CommandError(f"cannot read {path}: not a readable .npz file ({error})") from None
+    if x.dtype.kind not in "biuf":
+        raise CommandError(f"{path}: 'x' must be numeric, got {x.dtype}")
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.ndim != 2 or len(x) == 0:
+        raise CommandError(f"{path}: 'x' must be rows of features, got shape {x.shape}")
+    x = x.astype(np.float64)
+    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
+    if bad.size:
+        raise CommandError(f"{path}: 'x' has NaN or infinite values in rows {_listed(bad)} "
+                           "(counting from 0)")
+    return x
+
+
+def _prediction_rows(model: Any, x: np.ndarray) -> list[list[str]]:
+    """The header and one row per input: the class name, or the predicted value(s)."""
+    outputs = model.predict(x, batch_size=512)
+    if _model_task(model) == "classification":
+        classes = _model_classes(model) or [str(i) for i in range(outputs.shape[1])]
+        return [["prediction"], *([classes[i]] for i in outputs.argmax(axis=1))]
+    names = (["prediction"] if outputs.shape[1] == 1
+             else [f"prediction_{i}" for i in range(outputs.shape[1])])
+    return [names, *([f"{v:.7g}" for v in row] for row in outputs)]
+
+
+def _as_csv(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """One prediction per input row: a class name, or a value for regression."""
+    output = None if args.output is None else Path(args.output)
+    if output is not None:
+        _check_writable(output, "output")
+    model = _load_model(args.model)
+    x = _predict_inputs(model, args.input)
+    _check_features(model, x, args.input)
+    rows = _prediction_rows(model, x)
+    if output is None:
+        _out().write(_as_csv(rows))
+        _out().flush()
+    else:
+        write_bytes_atomically(output, _as_csv(rows).encode("utf-8"))
+        _say(f"Wrote {_plural(len(rows) - 1, 'prediction')} to {output}")
+    return 0
+
+
+# ====================================================================== info
+def _activation_after(layers: Sequence[Any], index: int) -> str:
+    layer = layers[index]
+    if isinstance(layer, Dense) and layer.activation is not None:
+        return f"{layer.activation.name} (its own)"
+    following = layers[index + 1] if index + 1 < len(layers) else None
+    if isinstance(following, Activation):
+        return f"{following.activation.name} (layer {following.name})"
+    return "none (linear outputs)" if index == len(layers) - 1 else "none"
+
+
+def _preprocessing_lines(preprocessing: Any) -> list[str]:
+    """What the model does to raw inputs first (the Standardizer's statistics)."""
+    if preprocessing is None:
+        return ["Preprocessing: none (the model reads the inputs as they are)"]
+    state = preprocessing.state()
+    lines = [f"Preprocessing: {type(preprocessing).__name__} (applied to raw inputs by "
+             "evaluate and predict)"]
+    for key in ("mean", "std", "scale"):
+        if key in state:
+            values = np.asarray(state[key], dtype=np.float64)
+            lines.append(f"  {key}: {values.size} values in [{values.min():.4g}, "
+                         f"{values.max():.4g}]")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    """A metadata value on one line: floats to 4 significant digits, long lists shortened."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_shown(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        items = [_shown(item) for item in value[:8]]
+        more = f", … ({len(value)} in all)" if len(value) > 8 else ""
+        return "[" + ", ".join(items) + more + "]"
+    return str(value)
+
+
+def _metadata_lines(meta: dict[str, Any]) -> list[str]:
+    """The model file's metadata, one key per line."""
+    if not meta:
+        return ["Metadata: none"]
+    return ["Metadata:", *(f"  {key}: {_shown(value)}" for key, value in meta.items())]
+
+
+def _activation_table(model: Any) -> str | None:
+    """Each Dense layer with the activation applied to its outputs."""
+    rows = [("Layer", "Units", "Activation after it")]
+    rows += [(layer.name or "?", str(layer.units), _activation_after(model.layers, index))
+             for index, layer in enumerate(model.layers) if isinstance(layer, Dense)]
+    return _table(rows, right=(1,)) if len(rows) > 1 else None
+
+
+def _training_line(model: Any) -> str | None:
+    """The loss and optimiser the model was compiled with."""
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        return None
+    detail = " (from logits)" if getattr(loss, "from_logits", False) else ""
+    optimizer = getattr(model, "optimizer", None)
+    chosen = "" if optimizer is None else f"; optimizer {optimizer.name}, lr " \
+                                         f"{optimizer.initial_lr:g}"
+    return f"Loss: {loss.name}{detail}{chosen}"
+
+
+def command_info(args: argparse.Namespace) -> int:
+    """Describe a model file: layers, activations, training data, preprocessing."""
+    model = _load_model(args.model)
+    path = Path(args.model)
+    _say(f"Model file: {path} ({path.stat().st_size:,} bytes)")
+    _say()
+    model.summary(print_fn=_say)
+    _say()
+    table, training = _activation_table(model), _training_line(model)
+    if table is not None:
+        _say(table + "\n")
+    if training is not None:
+        _say(training)
+    for line in _preprocessing_lines(getattr(model, "preprocessing", None)):
+        _say(line)
+    _say()
+    meta = model.metadata if isinstance(model.metadata, dict) else {}
+    for line in _metadata_lines(meta):
+        _say(line)
+    return 0
+
+
+# ====================================================================== datasets
+def command_datasets(args: argparse.Namespace) -> int:
+    """The built-in datasets as a table."""
+    rows = [("Name", "Task", "Samples", "Features", "Classes", "Description")]
+    for name, task, samples, features, classes, description in datasets.describe():
+        rows.append((str(name), str(task), f"{samples:,}", str(features),
+                     "—" if classes is None else str(classes), str(description)))
+    _say(_table(rows, right=(2, 3, 4)))
+    _say()
+    _say("Train on one with: chainrule train --data NAME  (or --data FILE.csv --target COLUMN)")
+    return 0
+
+
+# ====================================================================== activations
+def _catalog_table() -> str:
+    rows = [("Name", "Formula", "Derivative", "Range", "Zero-centred", "Monotonic",
+             "Saturating", "Smooth")]
+    for name in activations.names():
+        act = activations.get(name)
+        rows.append((name, act.formula, act.derivative_formula, act.output_range,
+                     _yes_no(act.zero_centered), _yes_no(act.monotonic), act.saturating,
+                     _yes_no(act.smooth)))
+    return _table(rows)
+
+
+def _kink_lines(act: Any) -> list[str]:
+    if act.kinks:
+        pairs = ", ".join(f"z = {k:g}: g' taken as {v:g}"
+                          for k, v in zip(act.kinks, act.subgradients_at_kinks))
+        return [f"Kinks: {pairs} (change with subgradient=...)"]
+    if act.smooth:
+        return ["Kinks: none (differentiable everywhere)"]
+    return ["Kinks: wherever two pieces tie (g' goes to the first winning piece)"]
+
+
+def _number(value: float) -> str:
+    return f"{float(value) + 0.0:.6f}"  # + 0.0 turns −0.0 into 0.0
+
+
+def _value_table(act: Any) -> str:
+    z = np.array(Z_TABLE, dtype=np.float64)
+    values = [act.forward(z), act.derivative(z), act.second_derivative(z)]
+    rows = [("z", "g(z)", "g'(z)", "g''(z)")]
+    for i, point in enumerate(z):
+        rows.append((f"{point:g}", *(_number(column[i]) for column in values)))
+    return _table(rows, right=(0, 1, 2, 3))
+
+
+def _vector(values: Any) -> str:
+    return "(" + ", ".join(f"{float(v) + 0.0:.4g}" for v in np.ravel(values)) + ")"
+
+
+def _vector_example(act: Any) -> list[str]:
+    z = np.array([-1.0, 0.0, 1.0, 3.0] if act.name == "maxout" else [-1.0, 0.0, 1.0])
+    lines = [f"Example at z = {_vector(z)}:", f"  g(z) = {_vector(act.forward(z))}"]
+    derivative = act.derivative(z)
+    if derivative.ndim == 1:
+        lines.append(f"  winner mask ∂a/∂z = {_vector(derivative)}")
+    else:
+        lines.append("  Jacobian J[i, j] = ∂aᵢ/∂zⱼ:")
+        lines += [f"    {_vector(row)}" for row in derivative]
+    return lines
+
+
+def _describe_activation(name: str) -> str:
+    try:
+        act = activations.get(name)
+    except (KeyError, ValueError) as error:
+        raise UsageError(_message(error)) from None
+    aliases = f" (aliases: {', '.join(act.aliases)})" if act.aliases else ""
+    lines = [f"{act.name}{aliases}", ""]
+    if not act.elementwise:
+        lines.append(f"{act.name} is vector-valued: it maps a whole vector z to a vector a, so "
+                     "its derivative is a Jacobian matrix, not one slope per element.")
+    lines += [f"  g(z)   {act.formula}", f"  g'(z)  {act.derivative_formula}",
+              f"  g''(z) {act.second_derivative_formula}"]
+    if act.derivative_from_output_formula:
+        lines.append(f"  g' from the output a: {act.derivative_from_output_formula}")
+    lines += ["", f"Range: {act.output_range}; zero-centred: {_yes_no(act.zero_centered)}; "
+              f"monotonic: {_yes_no(act.monotonic)}; saturating: {act.saturating}; "
+              f"smooth: {_yes_no(act.smooth)}"]
+    if act.params:
+        lines.append("Parameters: " + ", ".join(f"{k} = {v}" for k, v in act.params.items()))
+    lines += _kink_lines(act)
+    lines.append("")
+    lines += _vector_example(act) if not act.elementwise else [_value_table(act)]
+    return "\n".join(lines)
+
+
+def command_activations(args: argparse.Namespace) -> int:
+    """The activation catalog, or one activation in detail."""
+    if args.name is None:
+        _say(_catalog_table())
+        _say()
+        _say("Details of one: chainrule activations NAME (aliases work: logistic, swish, ...)")
+    else:
+        _say(_describe_activation(args.name))
+    return 0
+
+
+# ====================================================================== the parser
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keep the descriptions' line breaks and show every option's default."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line: ``chainrule: error: ...`` (exit code 2)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _subparser(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
+               summary: str, description: str, common: argparse.ArgumentParser
+               ) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=summary, description=description,
+                                 formatter_class=_Formatter, parents=[common])
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "train", command_train, "train an MLP and save it", (
+        "Train a multilayer perceptron and write it to one .npz model file.\n\n"
+        "With no options: the built-in digits, a stratified seeded split (20% test rows),\n"
+        "inputs standardised on the training rows, a 64-64 ReLU network with an L2 penalty\n"
+        "trained with Adam, early stopping on the validation loss (10% of the training rows).\n"
+        "While it trains, the model is checkpointed to <output stem>.ckpt.npz after every\n"
+        "epoch; after Ctrl-C, run the same command with --resume to continue."), common)
+    parser.add_argument("--data", default=DEFAULT_DATA, metavar="NAME|PATH",
+                        help="a built-in dataset (see 'chainrule datasets'), a CSV file with a "
+                        "header row, or an .npz with arrays x and y")
+    parser.add_argument("--target", metavar="COL", default=None,
+                        help="the CSV column holding the targets (default: the last "
+                        "column)%(default).0s")
+    parser.add_argument("--layers", type=_layer_sizes, default="64,64", metavar="N,N,...",
+                        help="hidden-layer widths ('none': no hidden layer)")
+    parser.add_argument("--activation", type=_activation_name, default="relu",
+                        help="the hidden layers' activation, any name of 'chainrule "
+                        "activations'")
+    parser.add_argument("--optimizer", type=_optimizer_name, default="adam",
+                        help="sgd, momentum, nesterov, rmsprop, adam, adamw, adagrad, ...")
+    parser.add_argument("--lr", type=_positive_float, default=DEFAULT_LR, help="learning rate")
+    parser.add_argument("--l2", type=_non_negative_float, default=0.003,
+                        help="L2 penalty (λ/2)‖W‖² on every Dense kernel (0: none)")
+    parser.add_argument("--epochs", type=_positive_int, default=60,
+                        help="the most epochs to train (early stopping may end sooner)")
+    parser.add_argument("--patience", type=_non_negative_int, default=8,
+                        help="epochs without a better validation loss before stopping")
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--test-size", type=_fraction, default=0.2,
+                        help="the fraction of rows held out for the test")
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="seeds the split, the initial weights and the shuffling")
+    parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",
+                        help="the model file to write")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run whose checkpoint is "
+                        "<output stem>.ckpt.npz")
+
+
+def _add_evaluate(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "evaluate", command_evaluate, "loss and accuracy of a model", (
+        "Measure a saved model's loss and accuracy (MSE for regression).\n\n"
+        "Without --data: the dataset recorded in the model file, split exactly as 'train' "
+        "split it,\nso the test accuracy printed by 'train' is reproduced. With --data: all "
+        "rows of that data."), common)
+    parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    parser.add_argument("--data", default=None, metavar="NAME|PATH",
+                        help="a built-in dataset, a CSV file or an .npz with x and y "
+                        "(default: the test rows of the data the model was trained on)"
+                        "%(default).0s")
+    parser.add_argument("--target", metavar="COL", default=None,
+                        help="the CSV column holding the targets (default: the last "
+                        "column)%(default).0s")
+
+
+def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "predict", command_predict, "predict for new rows", (
+        "Predict with a saved model: one prediction per input row (a class name, or a value "
+        "for\nregression), as CSV with the header 'prediction'.\n\n"
+        "INPUT is a CSV with a header row (every column is a feature; the model's target "
+        "column\nis dropped if present) or an .npz with an array 'x'."), common)
+    parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    parser.add_argument("input", metavar="INPUT", help="a CSV file or an .npz with 'x'")
+    parser.add_argument("--output", "-o", default=None, metavar="FILE",
+                        help="write the predictions to FILE (atomically) (default: "
+                        "stdout)%(default).0s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``chainrule`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error")
+    parser = _Parser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="chainrule: feedforward neural networks in NumPy, from the command line.",
+        epilog="Start with: chainrule train   (then: chainrule evaluate chainrule-model.npz)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
+    _add_train(commands, common)
+    _add_evaluate(commands, common)
+    _add_predict(commands, common)
+    info = _subparser(commands, "info", command_info, "describe a model file",
+                      "Describe a model file: its layers, shapes and parameters, the activation "
+                      "of each layer,\nthe data it was trained on, and its preprocessing.", common)
+    info.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    _subparser(commands, "datasets", command_datasets, "list the built-in datasets",
+               "List the built-in datasets (use one with 'chainrule train --data NAME').", common)
+    acts = _subparser(commands, "activations", command_activations, "the activation catalog",
+                      "Without NAME: a table of the whole activation catalog. With NAME (aliases "
+                      "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
+                      "z = −3, −1, 0, 1, 3.", common)
+    acts.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
+    return parser
+
+
+# ====================================================================== main
+def _report(error: BaseException, debug: bool, label: str = "error") -> None:
+    if debug:
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    message = _message(error)
+    expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError,
+                KeyboardInterrupt)
+    hint = "" if debug or isinstance(error, expected) else " (run with --debug for the traceback)"
+    if not isinstance(error, expected):
+        message = f"{type(error).__name__}: {message}"
+    print(f"{PROG}: {label}: {message}{hint}", file=sys.stderr, flush=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``chainrule`` command with ``argv`` (default ``sys.argv[1:]``); the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version (0) and argparse's usage errors (2)
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as error:
+        _report(error, debug)
+        return 2
+    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
+        _silence_stdout()
+        return 1
+    except KeyboardInterrupt as error:
+        if not str(error):
+            error = KeyboardInterrupt("interrupted")
+        _report(error, debug, label="interrupted")
+        return INTERRUPTED
+    except Exception as error:
+        _report(error, debug)
+        return 1
+
+
+__all__ = ["build_parser", "checkpoint_path", "curves_path", "load_data", "main", "split_data"]
