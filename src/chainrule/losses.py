@@ -285,34 +285,30 @@ class NegativeLogLikelihood(Loss):
 
 
 # ---------------------------------------------------------------------- penalties
-class L2:
-    """L2 penalty (λ/2)‖W‖²_F (SPEC's regularised risk); its gradient is λW (weight decay)."""
+class _Penalty:
+    """A weight penalty of strength λ ≥ 0, called on a weight tensor."""
 
     def __init__(self, lam: float) -> None:
         if not lam >= 0:
-            raise ValueError(f"the L2 strength λ must be ≥ 0, got {lam}")
+            raise ValueError(f"the {type(self).__name__} strength λ must be ≥ 0, got {lam}")
         self.lam = float(lam)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lam={self.lam!r})"
+
+
+class L2(_Penalty):
+    """L2 penalty (λ/2)‖W‖²_F (SPEC's regularised risk); its gradient is λW (weight decay)."""
 
     def __call__(self, weight: Tensor) -> Tensor:
         return (0.5 * self.lam) * tensor_sum(weight * weight)
 
-    def __repr__(self) -> str:
-        return f"L2(lam={self.lam!r})"
 
-
-class L1:
+class L1(_Penalty):
     """L1 penalty λ‖W‖₁ (sum of absolute values); its gradient is λ·sign(W)."""
-
-    def __init__(self, lam: float) -> None:
-        if not lam >= 0:
-            raise ValueError(f"the L1 strength λ must be ≥ 0, got {lam}")
-        self.lam = float(lam)
 
     def __call__(self, weight: Tensor) -> Tensor:
         return self.lam * tensor_sum(tensor_abs(weight))
-
-    def __repr__(self) -> str:
-        return f"L1(lam={self.lam!r})"
 
 
 # ---------------------------------------------------------------------- registry
