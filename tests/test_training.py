@@ -247,3 +247,15 @@ def test_callbacks_shape_the_epoch_logs_and_progress_is_printed(capsys):
     assert history.params["steps"] == 2
     err = capsys.readouterr().err
     assert "Epoch 1/3" in err and "Epoch 3/3" in err and "loss" in err
+
+
+def test_model_gradcheck_confirms_backpropagation():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
+    model = Sequential([Dense(4, input_dim=3, activation="tanh",
+                              kernel_regularizer=cr.losses.L2(0.1)), Dense(2)], seed=0)
+    model.compile(loss="mse", optimizer="sgd")
+    report = model.gradcheck(x, y)
+    assert report.ok and report.relative_error < 1e-7
+    assert [entry.name for entry in report.parameters] == [
+        "dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"]

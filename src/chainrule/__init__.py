@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from . import activations, callbacks, datasets, init, losses, metrics, nn, optim
+from . import activations, callbacks, datasets, gradcheck, init, losses, metrics, nn, optim
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
@@ -50,9 +50,10 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
     "datasets", "DerivativeCheckError", "enable_grad", "exp", "get_default_dtype", "grad",
-    "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log", "losses", "matmul",
-    "max", "maximum", "mean", "metrics", "min", "minimum", "Model", "ModelFileError", "nn",
-    "no_grad", "ones", "ones_like", "optim", "reshape", "set_default_dtype", "set_grad_enabled",
-    "ShapeError", "sqrt", "stack", "sum", "sum_to", "Tensor", "tensor", "TrainingInterrupted",
-    "transpose", "value_and_grad", "where", "zeros", "zeros_like"
+    "gradcheck", "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log",
+    "losses", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "Model",
+    "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "reshape",
+    "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
+    "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",
+    "zeros_like"
 ]

@@ -75,6 +75,13 @@ class Model(Module):
         """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
         save_model(self, path)
 
+    def gradcheck(self, x: Any, y: Any, **options: Any) -> Any:
+        """Check the backpropagated gradients of the compiled loss (penalties included) against
+        two-sided differences in float64 (SPEC section 5): ``chainrule.gradcheck.check_model``."""
+        from .gradcheck import check_model  # gradcheck sits above training; imported on use
+
+        return check_model(self, x, y, **options)
+
     def _prepare(self, x: np.ndarray) -> np.ndarray:
         if self.preprocessing is None:
             return x
