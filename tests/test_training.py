@@ -259,3 +259,16 @@ def test_model_gradcheck_confirms_backpropagation():
     assert report.ok and report.relative_error < 1e-7
     assert [entry.name for entry in report.parameters] == [
         "dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"]
+
+
+def test_inputs_take_the_models_dtype():
+    model = Sequential([Dense(1, input_dim=2)], seed=0)
+    model.compile(loss="mse", optimizer="sgd")
+    x = np.ones((4, 2), dtype=np.float16)
+    model.fit(x, np.ones((4, 1), dtype=np.float16), epochs=1, verbose=0)
+    assert model.predict(x).dtype == np.float32
+    cr.set_default_dtype("float64")
+    wide = Sequential([Dense(1, input_dim=2)], seed=0)
+    wide.compile(loss="mse", optimizer="sgd")
+    wide.fit(x.astype(np.float32), np.ones((4, 1)), epochs=1, verbose=0)
+    assert wide.predict(x.astype(np.float32)).dtype == np.float64

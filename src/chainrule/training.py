@@ -82,6 +82,11 @@ class Model(Module):
 
         return check_model(self, x, y, **options)
 
+    def _data_dtype(self) -> np.dtype:
+        """Inputs are converted to the parameters' dtype (the default dtype before building)."""
+        parameters = self.parameters()
+        return parameters[0].dtype if parameters else get_default_dtype()
+
     def _prepare(self, x: np.ndarray) -> np.ndarray:
         if self.preprocessing is None:
             return x
@@ -134,11 +139,12 @@ class Model(Module):
         loss_function, optimizer = self._require_compiled()
         if resume and checkpoint is None:
             raise ValueError("resume=True needs the checkpoint path to resume from")
-        x, y = _checked_pair(x, y, "x", "y")
+        x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
-            x_val, y_val = _checked_pair(*validation_data, "validation x", "validation y")
+            x_val, y_val = _checked_pair(*validation_data, "validation x", "validation y",
+                                         self._data_dtype())
             x_val = self._prepare(x_val)
         elif validation_split:
             x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
@@ -309,7 +315,7 @@ class Model(Module):
         """The loss (and metrics) on (x, y) in eval mode: a float without metrics, else
         ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``."""
         self._require_compiled()
-        x, y = _checked_pair(x, y, "x", "y")
+        x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
         x = self._prepare(x)
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
@@ -322,7 +328,7 @@ class Model(Module):
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """The model's outputs for x, in eval mode, as an ndarray."""
-        x = self._prepare(_checked_array(x, "x"))
+        x = self._prepare(_checked_array(x, "x", self._data_dtype()))
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         self.eval()
@@ -384,7 +390,7 @@ def _interrupted_message(epoch: int, checkpoint: Any) -> str:
 
 
 # ---------------------------------------------------------------------- data checks
-def _checked_array(data: Any, name: str) -> np.ndarray:
+def _checked_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     array = np.asarray(data)
@@ -392,8 +398,7 @@ def _checked_array(data: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
     if array.ndim == 0 or len(array) == 0:
         raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
-    converted = as_float_array(array, get_default_dtype() if array.dtype.kind != "f"
-                               or array.dtype.itemsize > 4 else array.dtype)
+    converted = as_float_array(array, dtype)
     bad = ~np.isfinite(converted)
     if bad.any():
         row = int(np.argwhere(bad)[0][0])
@@ -401,8 +406,8 @@ def _checked_array(data: Any, name: str) -> np.ndarray:
     return converted
 
 
-def _checked_pair(x: Any, y: Any, x_name: str, y_name: str) -> Arrays:
-    x_array, y_array = _checked_array(x, x_name), _checked_array(y, y_name)
+def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> Arrays:
+    x_array, y_array = _checked_array(x, x_name, dtype), _checked_array(y, y_name, dtype)
     if len(x_array) != len(y_array):
         raise ShapeError(
             f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
