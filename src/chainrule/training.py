@@ -136,7 +136,7 @@ class Model(Module):
         current batch and raises ``TrainingInterrupted``; the checkpoint keeps the last
         completed epoch.
         """
-        loss_function, optimizer = self._require_compiled()
+        _, optimizer = self._require_compiled()
         if resume and checkpoint is None:
             raise ValueError("resume=True needs the checkpoint path to resume from")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
@@ -178,7 +178,7 @@ class Model(Module):
             for epoch in range(initial_epoch, epochs):
                 optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may change it
                 callback_list.on_epoch_begin(epoch, {})
-                logs = self._run_epoch(epoch, x, y, size, shuffle, generator, callback_list,
+                logs = self._run_epoch(x, y, size, shuffle, generator, callback_list,
                                        stop_on_nan, interrupt)
                 if interrupt.requested:
                     raise TrainingInterrupted(_interrupted_message(epoch, checkpoint))
@@ -194,7 +194,7 @@ class Model(Module):
         callback_list.on_train_end(logs)
         return history
 
-    def _run_epoch(self, epoch: int, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
+    def _run_epoch(self, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
                    generator: np.random.Generator, callback_list: CallbackList,
                    stop_on_nan: bool, interrupt: _StopOnInterrupt) -> dict[str, float]:
         """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs."""
