@@ -15,6 +15,7 @@ from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import draw_graph
 from .ops import (
     abs,
     broadcast_to,
@@ -49,8 +50,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
-    "datasets", "DerivativeCheckError", "enable_grad", "exp", "get_default_dtype", "grad",
-    "gradcheck", "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log",
+    "datasets", "DerivativeCheckError", "draw_graph", "enable_grad", "exp", "get_default_dtype",
+    "grad", "gradcheck", "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log",
     "losses", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "Model",
     "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "reshape",
     "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
