@@ -26,18 +26,28 @@ with advice. ``HealthReport.format()`` is a readable table; ``ok`` is True witho
 ('dense', 4, 'relu')
 >>> report.ok
 True
+
+``HealthMonitor`` is a callback that watches the same things, and the gradients, while ``fit``
+trains (``Model.fit(health=True)``, the default, adds it): per Dense layer the gradient norm, the
+update-to-weight ratio, NaN/infinity, dead and saturated units once an epoch, the ratio of the
+first to the last layer's gradient norm (vanishing or exploding gradients), and symmetric
+units. Its findings go into the epoch logs under ``health/...`` and, once per problem, into a
+``TrainingHealthWarning``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .activations import Activation as ActivationFunction
+from .callbacks import Callback, Logs
 from .grad_mode import no_grad
+from .init import symmetric_units
 from .nn.layers import Activation, BatchNorm, Dense, Dropout
 from .tensor import Tensor
 
@@ -265,7 +275,7 @@ def _label(activation: str) -> str:
     return _DISPLAY.get(activation, activation)
 
 
-def _advice(row: LayerHealth, threshold: float) -> list[str]:
+def _advice(row: LayerHealth, threshold: float, where: str = "all samples") -> list[str]:
     advice = []
     if row.dead is not None and row.dead > 0 and row.dead >= threshold:
         remedy = ("lower the learning rate, use leaky_relu, or He initialisation"
@@ -274,7 +284,7 @@ def _advice(row: LayerHealth, threshold: float) -> list[str]:
                   "without a flat zero part (leaky_relu, elu)")
         advice.append(
             f"layer {row.layer}: {row.dead:.0%} of {_label(row.activation)} units are dead on "
-            f"all samples — {remedy}"
+            f"{where} — {remedy}"
         )
     if row.saturated is not None and row.saturated > 0 and row.saturated >= threshold:
         advice.append(
@@ -324,4 +334,233 @@ def health_report(model: Any, x: Any, batch_size: int = 512,
                         notes=notes)
 
 
-__all__ = ["HealthReport", "LayerHealth", "health_report"]
+
+# ---------------------------------------------------------------------- monitoring during fit
+#: the first Dense layer's gradient norm below this fraction of the last one's: vanishing
+VANISHING_RATIO = 1e-3
+#: the first Dense layer's gradient norm above this multiple of the last one's: exploding
+EXPLODING_RATIO = 1e3
+#: the monitor warns about a layer from this fraction of dead or saturated units (it is on by
+#: default, so it speaks later than ``health_report``'s 10%: in a deep ReLU net trained well,
+#: a quarter of a narrow layer's units can be dead on a 256-row sample)
+MONITOR_THRESHOLD = 0.5
+#: rows of the training set the monitor measures dead and saturated units on, per epoch
+MONITOR_SAMPLES = 256
+
+
+class TrainingHealthWarning(UserWarning):
+    """A problem ``HealthMonitor`` saw during training (dead units, vanishing gradients, ...)."""
+
+
+def sample_rows(x: Any, limit: int = MONITOR_SAMPLES) -> np.ndarray:
+    """At most ``limit`` rows of ``x``, evenly spaced (deterministic: no random numbers used)."""
+    array = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if len(array) <= limit:
+        return array
+    return array[np.linspace(0, len(array) - 1, limit).round().astype(np.int64)]
+
+
+def _dense_layers(model: Any) -> list[Dense]:
+    """Every Dense layer of ``model``, in order, each once."""
+    found: list[Dense] = []
+    for _, module in model.named_modules():
+        if isinstance(module, Dense) and all(module is not d for d in found):
+            found.append(module)
+    return found
+
+
+def _norm(array: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
+
+
+class HealthMonitor(Callback):
+    """Watches a network's health while ``fit`` trains it; cheap enough to leave on.
+
+    ``Model.fit`` adds one (``health=True``, the default), after the user's callbacks and before
+    the History, with ``sample`` set to at most 256 evenly spaced training rows (raw data: the
+    model's ``preprocessing`` is applied by ``health_report``). Every ``every`` batches (default:
+    about 4 times an epoch, every ``max(1, steps // 4)`` batches) it reads, for each Dense layer
+    (named as in ``named_parameters``: "dense", "dense_1", ...):
+
+    * the gradient norm ‖∇W‖ of its weight (``.grad`` is still set in ``on_batch_end``);
+    * the update-to-weight ratio ‖ΔW‖/‖W‖ of that optimiser step (the weight is copied in
+      ``on_batch_begin``; the denominator is the larger of ‖W‖ before and after, so a layer
+      that starts at zero reads 1, not infinity);
+    * NaN or infinity in the weight or its gradient.
+
+    At the end of every epoch it writes into the epoch's logs (so the History keeps them), per
+    layer, ``health/<layer>/grad_norm`` and ``health/<layer>/update_ratio`` (medians over the
+    epoch's sampled batches), ``health/<layer>/dead`` and ``health/<layer>/saturated`` (fractions
+    of units, from ``health_report`` on ``sample``, where the activation has such units), and
+    ``health/grad_norm_ratio``: the first Dense layer's gradient norm over the last one's. The
+    progress bar, which comes before the monitor, does not show these keys.
+
+    It warns (``TrainingHealthWarning``, advice in plain words), at most once per problem and
+    layer per ``fit``, when:
+
+    * a layer has ``threshold`` (50%) or more dead or saturated units on the sample (not for
+      saturation of the output layer: a sigmoid output that is sure of its answers is fine);
+    * gradients vanish (``grad_norm_ratio`` < 1e-3) or explode (> 1e3) on the epoch's median;
+    * a weight or its gradient holds NaN or infinity;
+    * a layer's units are symmetric (identical weight rows, ``init.symmetric_units``) at the
+      start of training or after an epoch.
+
+    The monitor only reads: it changes no weight and draws no random numbers, so training with
+    and without it gives the same model.
+    """
+
+    def __init__(self, every: int | None = None, sample: Any = None,
+                 threshold: float = MONITOR_THRESHOLD) -> None:
+        super().__init__()
+        if every is not None and (int(every) != every or every < 1):
+            raise ValueError(f"every must be a positive integer or None, got {every!r}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+        self.every = every
+        self.sample = sample
+        self.threshold = threshold
+        self.warned: set[tuple[str, str]] = set()
+        self._layers: list[Dense] = []
+        self._snapshots: dict[int, np.ndarray] = {}
+        self._grad_norms: dict[str, list[float]] = {}
+        self._ratios: dict[str, list[float]] = {}
+        self._flow: list[float] = []
+        self._measures_units = True
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        super().set_params(params)
+        if "health_sample" in params:
+            self.sample = params["health_sample"]
+
+    @property
+    def interval(self) -> int:
+        """Sample every this many batches."""
+        if self.every is not None:
+            return int(self.every)
+        return max(1, int(self.params.get("steps", 1) or 1) // 4)
+
+    # ------------------------------------------------------------------ hooks
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.warned = set()
+        self._layers = _dense_layers(self.model) if self.model is not None else []
+        try:
+            _layers_of(self.model)
+            self._measures_units = self.sample is not None
+        except TypeError:  # not a Sequential: gradients only
+            self._measures_units = False
+        self._check_symmetry()
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._grad_norms = {}
+        self._ratios = {}
+        self._flow = []
+        self._snapshots = {}
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        self._snapshots = {}
+        if batch % self.interval == 0:
+            for layer in self._layers:
+                if layer.weight is not None:
+                    self._snapshots[id(layer)] = layer.weight.data.copy()
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if not self._snapshots:
+            return
+        norms: list[float] = []
+        for layer in self._layers:
+            before = self._snapshots.get(id(layer))
+            if before is None or layer.weight is None:
+                continue
+            name = layer.name or "dense"
+            weight = layer.weight.data
+            grad = layer.weight.grad
+            finite = bool(np.isfinite(weight).all())
+            if grad is not None:
+                grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+                finite = finite and bool(np.isfinite(grad).all())
+            if not finite:
+                self._warn("nonfinite", name,
+                           f"layer {name}: its weights or gradients hold NaN or infinity — "
+                           "lower the learning rate, clip the gradients, or check the data for "
+                           "extreme values")
+                continue
+            if grad is not None:
+                norm = _norm(grad)
+                self._grad_norms.setdefault(name, []).append(norm)
+                norms.append(norm)
+            scale = max(_norm(before), _norm(weight))
+            with np.errstate(all="ignore"):
+                change = _norm(weight - before)
+            self._ratios.setdefault(name, []).append(change / scale if scale > 0 else 0.0)
+        self._snapshots = {}
+        # An exactly zero norm is a converged or cut-off layer, not a vanishing gradient.
+        if len(norms) >= 2 and len(norms) == len(self._layers) and norms[0] > 0 and norms[-1] > 0:
+            self._flow.append(norms[0] / norms[-1])
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        if logs is None:
+            return
+        for name, values in self._grad_norms.items():
+            logs[f"health/{name}/grad_norm"] = float(np.median(values))
+        for name, values in self._ratios.items():
+            logs[f"health/{name}/update_ratio"] = float(np.median(values))
+        if self._flow:
+            ratio = float(np.median(self._flow))
+            logs["health/grad_norm_ratio"] = ratio
+            self._check_flow(ratio)
+        if self._measures_units:
+            self._check_units(logs)
+        self._check_symmetry()
+
+    # ------------------------------------------------------------------ checks
+    def _warn(self, problem: str, where: str, message: str) -> None:
+        if (problem, where) in self.warned:
+            return
+        self.warned.add((problem, where))
+        warnings.warn(message, TrainingHealthWarning, stacklevel=3)
+
+    def _check_flow(self, ratio: float) -> None:
+        first = self._layers[0].name or "dense"
+        last = self._layers[-1].name or "dense"
+        if ratio < VANISHING_RATIO:
+            self._warn("vanishing", "", (
+                f"gradients vanish: the first layer's ({first}) gradient norm is {ratio:.1g} of "
+                f"the last layer's ({last}) — use ReLU with He initialisation, fewer layers, "
+                "or batch normalisation"))
+        elif ratio > EXPLODING_RATIO:
+            self._warn("exploding", "", (
+                f"gradients explode: the first layer's ({first}) gradient norm is {ratio:.1g} "
+                f"times the last layer's ({last}) — lower the learning rate, use smaller "
+                "initial weights (Xavier or He), clip the gradients, or use fewer layers"))
+
+    def _check_units(self, logs: Logs) -> None:
+        if any(layer.weight is not None and not np.isfinite(layer.weight.data).all()
+               for layer in self._layers):
+            return  # already reported; the forward pass would only produce NaN
+        with np.errstate(all="ignore"):
+            report = health_report(self.model, self.sample, threshold=self.threshold)
+        for row in report.rows:
+            if row.dead is not None:
+                logs[f"health/{row.layer}/dead"] = row.dead
+            if row.saturated is not None:
+                logs[f"health/{row.layer}/saturated"] = row.saturated
+            output_layer = row.layer == (self._layers[-1].name or "dense")
+            for message in _advice(row, self.threshold, "all training samples"):
+                kind = "dead" if " dead " in message else "saturated"
+                if not (kind == "saturated" and output_layer):
+                    self._warn(kind, row.layer, message)
+
+    def _check_symmetry(self) -> None:
+        for layer in self._layers:
+            name = layer.name or "dense"
+            if layer.weight is not None and symmetric_units(layer.weight.data):
+                self._warn("symmetric", name, (
+                    f"layer {name}: all {layer.weight.data.shape[0]} units have identical "
+                    "weights (symmetric), so they compute the same function and learn the same "
+                    "thing — initialise with small random weights ('small'), Xavier (tanh, "
+                    "sigmoid) or He (ReLU)"))
+
+
+__all__ = ["HealthMonitor", "HealthReport", "LayerHealth", "TrainingHealthWarning",
+           "health_report", "sample_rows"]

@@ -71,6 +71,13 @@ class Model(Module):
                 self(np.zeros((2, *input_shape), dtype=get_default_dtype()))
                 self.train()
 
+    def health(self, x: Any, **options: Any) -> Any:
+        """Dead and saturated units of every Dense + activation on the raw inputs ``x``: a
+        ``chainrule.diagnostics.HealthReport`` (options go to ``health_report``)."""
+        from .diagnostics import health_report  # diagnostics sits above training; on use
+
+        return health_report(self, x, **options)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
         save_model(self, path)
@@ -127,6 +134,7 @@ class Model(Module):
         initial_epoch: int = 0,
         checkpoint: str | os.PathLike[str] | None = None,
         resume: bool = False,
+        health: bool = True,
     ) -> History:
         """Train for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -135,6 +143,12 @@ class Model(Module):
         exists, and ends with the same model as an uninterrupted run. Ctrl-C finishes the
         current batch and raises ``TrainingInterrupted``; the checkpoint keeps the last
         completed epoch.
+
+        ``health=True`` (the default) watches the training with a
+        ``chainrule.diagnostics.HealthMonitor``: it adds ``health/...`` entries to the epoch
+        logs (dead and saturated units, gradient norms, update ratios) and warns with a
+        ``TrainingHealthWarning`` when it sees a problem; it changes nothing in the training.
+        ``health=False`` turns it off.
         """
         _, optimizer = self._require_compiled()
         if resume and checkpoint is None:
@@ -151,6 +165,7 @@ class Model(Module):
             x_val = self._prepare(x_val)
         else:
             x_val = y_val = None
+        raw_sample = x  # the monitor's health_report applies the preprocessing itself
         x = self._prepare(x)
         self.build(x.shape[1:])
         if not optimizer.params:
@@ -162,8 +177,14 @@ class Model(Module):
         history = History()
         user_callbacks = list(callbacks or [])
         stop_on_nan = any(isinstance(c, TerminateOnNaN) for c in user_callbacks)
-        # History after the user's callbacks, so it records what they add to the logs.
-        callback_list = CallbackList([*user_callbacks, history, ProgressBar(verbose)])
+        # History after the user's callbacks, so it records what they add to the logs; the
+        # health monitor after the progress bar, so the epoch lines stay short.
+        progress: list[Callback] = [ProgressBar(verbose)]
+        if health:
+            from .diagnostics import HealthMonitor, sample_rows  # above training; on use
+
+            progress.append(HealthMonitor(sample=sample_rows(raw_sample)))
+        callback_list = CallbackList([*user_callbacks, *progress, history])
         callback_list.set_model(self)
         callback_list.set_params({
             "epochs": epochs, "steps": -(-count // size), "batch_size": size, "samples": count,
