@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
 import zipfile
 from pathlib import Path
 
@@ -197,37 +196,13 @@ def test_train_on_a_csv_with_class_names(capsys, animals_model):
     assert model.metadata["feature_names"] == ["f1", "f2"]
 
 
-def test_the_training_curves_are_drawn_when_matplotlib_is_there(capsys, monkeypatch):
-    drawn = []
-
-    class Axis:
-        def plot(self, epochs, values, label):
-            drawn.append((label, len(values)))
-
-        def set_xlabel(self, text): ...
-        def set_ylabel(self, text): ...
-        def legend(self): ...
-
-    class Figure:
-        def tight_layout(self): ...
-
-        def savefig(self, stream, format, dpi):
-            stream.write(b"\x89PNG fake")
-
-    pyplot = types.ModuleType("matplotlib.pyplot")
-    pyplot.subplots = lambda rows, columns, **kwargs: (Figure(), [[Axis() for _ in
-                                                                   range(columns)]])
-    pyplot.close = lambda figure: None
-    matplotlib = types.ModuleType("matplotlib")
-    matplotlib.use = lambda backend: None
-    matplotlib.pyplot = pyplot
-    monkeypatch.setitem(sys.modules, "matplotlib", matplotlib)
-    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+def test_the_training_curves_are_drawn_when_matplotlib_is_there(capsys):
+    image = pytest.importorskip("matplotlib.image")
     code, out, _ = run(capsys, "train", *SMALL, "--output", "run.npz")
     assert code == 0
-    assert Path("run-curves.png").read_bytes() == b"\x89PNG fake"
     assert "Wrote the training curves to run-curves.png" in out
-    assert ("training loss", 2) in drawn and ("validation accuracy", 2) in drawn
+    pixels = image.imread("run-curves.png")
+    assert pixels.ndim == 3 and pixels.std() > 0  # a real, non-blank picture
 
 
 def test_without_matplotlib_there_is_no_plot_and_no_error(capsys, monkeypatch):

@@ -10,7 +10,18 @@
 
 from __future__ import annotations
 
-from . import activations, callbacks, datasets, gradcheck, init, losses, metrics, nn, optim
+from . import (
+    activations,
+    callbacks,
+    datasets,
+    gradcheck,
+    init,
+    losses,
+    metrics,
+    nn,
+    optim,
+    plot,
+)
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
@@ -53,7 +64,7 @@ __all__ = [
     "datasets", "DerivativeCheckError", "draw_graph", "enable_grad", "exp", "get_default_dtype",
     "grad", "gradcheck", "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log",
     "losses", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "Model",
-    "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "reshape",
+    "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "plot", "reshape",
     "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
     "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",
     "zeros_like"

@@ -538,30 +538,14 @@ def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
 
 
 def _write_curves(history: Any, path: Path) -> bool:
-    """Draw loss (and accuracy) per epoch to a PNG when matplotlib is importable."""
-    try:
-        import matplotlib
+    """Draw the training curves to a PNG (``chainrule.plot.history``) when matplotlib is
+    importable; False (and no file) without it."""
+    from . import plot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    try:
+        plot.history(history, path=path)
     except ImportError:
         return False
-    records = history.history
-    keys = [k for k in ("loss", "accuracy") if k in records]
-    figure, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5), squeeze=False)
-    for axis, key in zip(axes[0], keys):
-        epochs = [e + 1 for e in history.epoch]
-        axis.plot(epochs, records[key], label=f"training {key}")
-        if f"val_{key}" in records:
-            axis.plot(epochs, records[f"val_{key}"], label=f"validation {key}")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(key)
-        axis.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    write_bytes_atomically(path, buffer.getvalue())
     return True
 
 
