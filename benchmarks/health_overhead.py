@@ -1,20 +1,24 @@
 """The cost of the training-health monitor that ``fit`` runs by default.
 
 Trains the benchmark MLP (784-256-128-10, ReLU, softmax cross-entropy, SGD, batch 128) for one
-epoch with ``health=True`` and with ``health=False``, alternating the two (A B A B ...) so that
-both see the same machine state, and reports the medians and their ratio. The issue's target:
-the monitor costs less than 5% of an epoch.
+epoch with ``health=True`` and with ``health=False``, interleaved (A B, B A, ...) so that both see
+the same machine state and neither always runs first, and reports the medians and their ratio.
+On a small shared machine single epochs vary by ±25%, so it also times the monitor's own hooks
+inside monitored epochs: the steadier measure. The issue's target: under 5% of an epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 import chainrule as cr
+from chainrule.diagnostics import HealthMonitor
 from chainrule.nn import Dense, Sequential
 
 
@@ -33,6 +37,34 @@ def _epoch_seconds(x: np.ndarray, y: np.ndarray, health: bool, batch_size: int) 
     return time.perf_counter() - start
 
 
+@contextlib.contextmanager
+def _timed_monitor() -> Iterator[list[float]]:
+    """Accumulate the wall time spent inside HealthMonitor's hooks while active."""
+    spent = [0.0]
+    originals = {name: getattr(HealthMonitor, name) for name in _HOOKS}
+
+    def timed(original: Any) -> Any:
+        def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return hook
+
+    for name, original in originals.items():
+        setattr(HealthMonitor, name, timed(original))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(HealthMonitor, name, original)
+
+
+_HOOKS = ("set_model", "set_params", "on_train_begin", "on_epoch_begin", "on_batch_begin",
+          "on_batch_end", "on_epoch_end", "on_train_end")
+
+
 def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[str, Any]:
     """Median epoch times with and without the monitor, and the overhead ratio."""
     rng = np.random.default_rng(0)
@@ -40,9 +72,15 @@ def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[
     y = rng.integers(0, 10, samples)
     _epoch_seconds(x[:batch_size * 2], y[:batch_size * 2], True, batch_size)  # warm up
     with_monitor, without = [], []
+    for repeat in range(repeats):  # A B, then B A: neither side always runs first
+        for health in (True, False) if repeat % 2 == 0 else (False, True):
+            (with_monitor if health else without).append(
+                _epoch_seconds(x, y, health, batch_size))
+    shares = []
     for _ in range(repeats):
-        with_monitor.append(_epoch_seconds(x, y, True, batch_size))
-        without.append(_epoch_seconds(x, y, False, batch_size))
+        with _timed_monitor() as spent:
+            epoch = _epoch_seconds(x, y, True, batch_size)
+        shares.append(spent[0] / epoch)
     median_with, median_without = statistics.median(with_monitor), statistics.median(without)
     return {
         "benchmark": "health_overhead",
@@ -51,12 +89,15 @@ def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[
         "median_epoch_with_monitor_s": median_with,
         "median_epoch_without_monitor_s": median_without,
         "overhead_ratio": median_with / median_without,
-        "target": "overhead_ratio < 1.05",
+        # The monitor's own hooks timed inside a monitored epoch: steadier than the ratio of two
+        # noisy epoch times on a small shared machine.
+        "monitor_share_of_epoch": statistics.median(shares),
+        "target": "monitor_share_of_epoch < 0.05 (and overhead_ratio < 1.05)",
     }
 
 
 def format_result(result: dict[str, Any]) -> str:
-    ratio = result["overhead_ratio"]
-    return (f"health monitor overhead ({result['workload']}, medians of {result['repeats']}, "
-            f"interleaved): {ratio:.3f}× an epoch without it "
-            f"({(ratio - 1) * 100:+.1f}%; target < +5%)")
+    ratio, share = result["overhead_ratio"], result["monitor_share_of_epoch"]
+    return (f"health monitor ({result['workload']}, medians of {result['repeats']}): its hooks "
+            f"take {share * 100:.1f}% of an epoch (target < 5%); epoch with/without it, "
+            f"interleaved: {ratio:.3f}× ({(ratio - 1) * 100:+.1f}%)")

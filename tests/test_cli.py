@@ -747,3 +747,157 @@ def test_vector_activations_show_their_jacobian(capsys):
     assert "g''(z)" in out and "z = -3" not in out
     code, out, _ = run(capsys, "activations", "maxout")
     assert code == 0 and "winner mask ∂a/∂z = (0, 1, 0, 1)" in out
+
+
+# ====================================================================== gradcheck
+def test_gradcheck_passes_on_the_default_data(capsys):
+    code, out, err = run(capsys, "gradcheck", "--samples", "8")
+    assert code == 0, err
+    assert "digits" in out and "dense.weight" in out
+    assert "Verdict: correct" in out.splitlines()[-1]
+
+
+def test_gradcheck_follows_the_train_options(capsys):
+    code, out, err = run(capsys, "gradcheck", "--data", "xor", "--layers", "5",
+                         "--activation", "tanh", "--l2", "0", "--samples", "4")
+    assert code == 0, err
+    assert "5 tanh" in out and "correct" in out
+
+
+def test_gradcheck_of_a_saved_model(capsys):
+    assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0
+    code, out, err = run(capsys, "gradcheck", "m.npz", "--samples", "6")
+    assert code == 0, err
+    assert "m.npz" in out and "6 rows" in out and "correct" in out
+
+
+def test_gradcheck_of_a_saved_model_refuses_architecture_options(capsys):
+    assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0
+    code, _, err = run(capsys, "gradcheck", "m.npz", "--layers", "4")
+    assert code == 2
+    assert_one_line_error(err, "--layers")
+
+
+def test_gradcheck_exits_1_when_the_gradients_disagree(capsys, monkeypatch):
+    from chainrule import gradcheck
+
+    real = gradcheck.check_model
+
+    def loose(*args, **kwargs):
+        return real(*args, **{**kwargs, "tolerance": 0.0, "parameter_tolerance": 0.0})
+
+    monkeypatch.setattr(gradcheck, "check_model", loose)
+    code, out, _ = run(capsys, "gradcheck", "--data", "xor", "--samples", "4")
+    assert code == 1
+    assert "DISAGREES" in out.splitlines()[-1]
+
+
+def test_gradcheck_unknown_data_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "gradcheck", "--data", "no-such-set")
+    assert code == 2
+    assert_one_line_error(err, "no-such-set")
+
+
+# ====================================================================== plot
+def _png_std(path: Path) -> float:
+    from matplotlib import image
+
+    return float(np.std(image.imread(path)))
+
+
+def test_plot_activations_writes_a_png(capsys):
+    code, out, err = run(capsys, "plot", "activations", "relu,tanh", "--second")
+    assert code == 0, err
+    assert Path("activations.png").exists() and "activations.png" in out
+    assert _png_std(Path("activations.png")) > 0
+
+
+def test_plot_activations_output_option(capsys):
+    code, out, err = run(capsys, "plot", "activations", "gelu", "-o", "g.png")
+    assert code == 0, err
+    assert "g.png" in out and _png_std(Path("g.png")) > 0
+
+
+def test_plot_activations_unknown_name_suggests(capsys):
+    code, _, err = run(capsys, "plot", "activations", "relu,rellu")
+    assert code == 2
+    assert_one_line_error(err, "rellu", "relu")
+    assert not Path("activations.png").exists()
+
+
+def test_plot_activations_refuses_vector_activations(capsys):
+    code, _, err = run(capsys, "plot", "activations", "softmax")
+    assert code == 2
+    assert_one_line_error(err, "softmax", "vector")
+    assert not Path("activations.png").exists()
+
+
+def test_plot_without_matplotlib_says_how_to_install(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    code, _, err = run(capsys, "plot", "activations", "relu")
+    assert code == 1
+    assert_one_line_error(err, 'pip install "chainrule[plot]"')
+
+
+def _checkpoint(path: Path, epochs: int = 3) -> Path:
+    data = cr.datasets.load("xor")
+    options = cli.TrainOptions(data="xor", target=None, layers=(4,), activation="tanh",
+                               optimizer="adam", lr=0.01, l2=0.0, epochs=epochs,
+                               batch_size=32, patience=0, test_size=0.2, seed=0)
+    model = cli.build_model(options, data.x.shape[1], data.num_classes)
+    cli._compile(model, data.task, options)
+    model.fit(data.x, data.y, epochs=epochs, batch_size=32, validation_split=0.1, verbose=0,
+              seed=0, checkpoint=str(path))
+    assert path.exists()
+    return path
+
+
+def test_plot_history_from_a_checkpoint(capsys):
+    source = _checkpoint(Path("run.ckpt.npz"))
+    code, out, err = run(capsys, "plot", "history", str(source))
+    assert code == 0, err
+    written = Path("run.ckpt-history.png")
+    assert written.exists() and str(written) in out and "3 epochs" in out
+    assert _png_std(written) > 0
+
+
+def test_plot_history_output_option(capsys):
+    source = _checkpoint(Path("run.ckpt.npz"), epochs=2)
+    code, out, err = run(capsys, "plot", "history", str(source), "-o", "h.png")
+    assert code == 0, err
+    assert "h.png" in out and _png_std(Path("h.png")) > 0
+
+
+def test_plot_history_of_a_model_file_points_to_the_checkpoint(capsys):
+    assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0
+    code, _, err = run(capsys, "plot", "history", "m.npz")
+    assert code == 1
+    assert_one_line_error(err, "m.npz", "checkpoint", ".ckpt.npz")
+    assert not Path("m-history.png").exists()
+
+
+def test_plot_history_of_a_missing_file(capsys):
+    code, _, err = run(capsys, "plot", "history", "nothing.ckpt.npz")
+    assert code == 1
+    assert_one_line_error(err, "nothing.ckpt.npz")
+
+
+def test_plot_needs_what_to_plot(capsys):
+    code, _, err = run(capsys, "plot")
+    assert code == 2
+    assert_one_line_error(err, "WHAT")
+
+
+@pytest.mark.parametrize("argv", [
+    ("gradcheck", "--help"), ("plot", "--help"), ("plot", "activations", "--help"),
+    ("plot", "history", "--help"),
+])
+def test_help_of_gradcheck_and_plot(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out.startswith(f"usage: chainrule {' '.join(argv[:-1])}")
+
+
+def test_gradcheck_help_names_its_defaults(capsys):
+    out = run(capsys, "gradcheck", "--help")[1]
+    assert "--samples" in out and "16,16" in out and "MODEL" in out

@@ -1,4 +1,5 @@
-"""The ``chainrule`` command: train, evaluate, predict, info, datasets, activations.
+"""The ``chainrule`` command: train, evaluate, predict, info, datasets, activations,
+gradcheck, plot.
 
 ``chainrule train`` with no arguments trains an MLP on the built-in digits (a stratified, seeded
 80/20 split, inputs standardised on the training rows) and writes ``chainrule-model.npz``;
@@ -1000,6 +1001,184 @@ def command_activations(args: argparse.Namespace) -> int:
     return 0
 
 
+# ====================================================================== gradcheck
+GRADCHECK_LAYERS = "16,16"
+GRADCHECK_ACTIVATION = "relu"
+GRADCHECK_L2 = 0.003
+
+
+def _gradcheck_options(args: argparse.Namespace) -> TrainOptions:
+    """The options ``train`` would get from these ``gradcheck`` options (training-only ones
+    at ``train``'s defaults: they do not change the model or its cost)."""
+    layers = _layer_sizes(GRADCHECK_LAYERS) if args.layers is None else args.layers
+    return TrainOptions(data=args.data or DEFAULT_DATA, target=args.target, layers=tuple(layers),
+                        activation=args.activation or GRADCHECK_ACTIVATION, optimizer="adam",
+                        lr=DEFAULT_LR, l2=GRADCHECK_L2 if args.l2 is None else args.l2,
+                        epochs=1, batch_size=32, patience=0, test_size=0.2, seed=args.seed)
+
+
+def _gradcheck_new_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, str]:
+    """(model, x, y, description): the model ``train`` would build, on training rows."""
+    options = _gradcheck_options(args)
+    data = load_data(options.data, options.target)
+    split = split_data(data, options.test_size, options.seed)
+    features = int(data.x.shape[1])
+    outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
+    model = build_model(options, features, outputs)
+    _compile(model, data.task, options)
+    model.preprocessing = datasets.Standardizer().fit(split.x_train)
+    _say(f"Data: {data.name} — the first {_plural(min(args.samples, len(split.x_train)), 'row')} "
+         f"of the training split (seed {options.seed})")
+    _say(_describe_architecture(model, options, features).split(";")[0] + f"; L2 {options.l2:g}")
+    return model, split.x_train[:args.samples], split.y_train[:args.samples], data.name
+
+
+def _gradcheck_saved_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, str]:
+    """(model, x, y, description): a saved model, on its recorded training rows or --data."""
+    given = [name for name in ("layers", "activation", "l2") if getattr(args, name) is not None]
+    if given:
+        raise UsageError(f"--{given[0]} describes a new model; a saved MODEL has its own "
+                         "architecture (leave it out, or leave out MODEL)")
+    model = _compiled(_load_model(args.model))
+    if args.data is not None:
+        data = load_data(args.data, args.target)
+        x, y, where = data.x, data.y, f"{data.name}, the first rows"
+    else:
+        spec, target, settings = _recorded_data(model)
+        data = load_data(spec, target)
+        split = split_data(data, float(settings["test_size"]), int(settings["seed"]))
+        x, y = split.x_train, split.y_train
+        where = f"{data.name}, the first training rows of its split"
+    _check_features(model, x, data.name)
+    task = _model_task(model)
+    if task != data.task:
+        raise CommandError(f"the model does {task}, but {data.name} is a {data.task} dataset")
+    x, y = x[:args.samples], y[:args.samples]
+    if task == "classification":
+        y = _labels_for_model(model, y, data.classes)
+    _say(f"Model: {args.model} ({model.count_parameters():,} parameters)")
+    _say(f"Data: {where}: {_plural(len(x), 'row')}")
+    return model, x, y, data.name
+
+
+def command_gradcheck(args: argparse.Namespace) -> int:
+    """Check backprop's gradients against two-sided numeric differences; exit 1 if they
+    disagree."""
+    from .gradcheck import check_model
+
+    if args.model is not None:
+        model, x, y, _ = _gradcheck_saved_model(args)
+    else:
+        model, x, y, _ = _gradcheck_new_model(args)
+    _say()
+    try:
+        report = check_model(model, x, np.asarray(y), seed=args.seed)
+    except (TypeError, RuntimeError) as error:
+        raise CommandError(f"cannot check the gradients: {_message(error)}") from error
+    _say(str(report))
+    _say()
+    if report.ok:
+        _say(f"Verdict: {report.verdict} — backprop agrees with the numeric gradient "
+             f"(relative error {report.relative_error:.2e} on {_plural(len(x), 'row')})")
+        return 0
+    _say(f"Verdict: {report.verdict} — backprop DISAGREES with the numeric gradient "
+         f"(relative error {report.relative_error:.2e}; see the rows marked above)")
+    return 1
+
+
+# ====================================================================== plot
+def _plot_module() -> Any:
+    from . import plot
+
+    return plot
+
+
+def _draw(draw: Callable[[], Any], path: Path) -> None:
+    """Run a plot function writing to ``path``; a missing matplotlib is a one-line error."""
+    _check_writable(path, "plot")
+    try:
+        draw()
+    except ImportError:
+        raise CommandError('plotting needs matplotlib, which is not installed: '
+                           'pip install "chainrule[plot]"') from None
+
+
+def command_plot_activations(args: argparse.Namespace) -> int:
+    """g and g′ (and g″) of some activations, one panel each, as a PNG."""
+    from . import activations as catalog
+
+    names = [name.strip() for name in args.names.split(",") if name.strip()]
+    if not names:
+        raise UsageError("give activation names separated by commas, e.g. relu,tanh")
+    chosen = []
+    for name in names:
+        try:
+            chosen.append(catalog.get(name))
+        except (KeyError, ValueError) as error:
+            raise UsageError(_message(error)) from None
+    vector = [act.name for act in chosen if not act.elementwise]
+    if vector:
+        kind = "is a vector activation" if len(vector) == 1 else "are vector activations"
+        raise UsageError(f"{', '.join(vector)} {kind} "
+                         "(each output depends on the whole row), with no curve g(z) to draw; "
+                         "choose elementwise activations")
+    path = Path(args.output)
+    _draw(lambda: _plot_module().activations(chosen, second=args.second, path=path), path)
+    _say(f"Wrote the plot of {', '.join(act.name for act in chosen)} to {path}")
+    return 0
+
+
+def history_plot_path(path: Path) -> Path:
+    """The default output of ``plot history FILE``: ``<FILE stem>-history.png``."""
+    stem = _stem(path)
+    return stem.with_name(stem.name + "-history.png")
+
+
+def _read_history(path: Path) -> Any:
+    """The training history recorded in a checkpoint (or another file with training state)."""
+    from types import SimpleNamespace
+
+    from .serialization import read_training_state
+
+    if not path.exists():
+        raise CommandError(f"no file at {path}")
+    if path.is_dir():
+        raise CommandError(f"{path} is a directory, not a checkpoint")
+    try:
+        state, _ = read_training_state(path)
+    except ModelFileError as error:
+        if "without training progress" in str(error):
+            raise CommandError(
+                f"{path} is a model file without a training history; pass the training "
+                "checkpoint instead (<output stem>.ckpt.npz, which 'train' keeps while it "
+                "runs)") from None
+        raise CommandError(f"cannot read {path}: {error}") from error
+    except (OSError, ValueError, KeyError) as error:
+        raise CommandError(f"cannot read {path}: {_message(error)}") from error
+    recorded = state.get("history") if isinstance(state, dict) else None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("history"), dict):
+        raise CommandError(f"the checkpoint {path} records no training history")
+    records = {str(k): list(np.ravel(v)) for k, v in recorded["history"].items()}
+    epochs = [int(e) for e in np.ravel(recorded.get("epoch", []))]
+    return SimpleNamespace(history=records, epoch=epochs)
+
+
+def command_plot_history(args: argparse.Namespace) -> int:
+    """The loss and metrics over the epochs of a checkpoint, as a PNG."""
+    source = Path(args.file)
+    history = _read_history(source)
+    if not any(len(values) for values in history.history.values()):
+        raise CommandError(f"the checkpoint {source} has no completed epoch to plot")
+    path = Path(args.output) if args.output is not None else history_plot_path(source)
+    try:
+        _draw(lambda: _plot_module().history(history, path=path), path)
+    except (TypeError, ValueError) as error:
+        raise CommandError(f"cannot plot the history in {source}: {_message(error)}"
+                           ) from error
+    _say(f"Wrote the training history ({_plural(len(history.epoch), 'epoch')}) to {path}")
+    return 0
+
+
 # ====================================================================== the parser
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keep the descriptions' line breaks and show every option's default."""
@@ -1090,6 +1269,68 @@ def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
                         "stdout)%(default).0s")
 
 
+def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "gradcheck", command_gradcheck,
+                        "check backprop against numeric gradients", (
+        "Check backpropagation: compare the analytic gradient of the cost (loss plus L2\n"
+        "penalty) with two-sided numeric differences in float64, parameter by parameter.\n\n"
+        "Without MODEL: the network 'train' would build from these options (hidden layers\n"
+        f"{GRADCHECK_LAYERS} by default, small for speed), on --samples training rows. With "
+        "MODEL: that saved\nmodel on its recorded training data (or --data).\n\n"
+        "Exit code 0 when the gradients agree, 1 when they do not."), common)
+    parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
+                        help="a model file written by 'train' (default: a new model built "
+                        "from the options)%(default).0s")
+    parser.add_argument("--data", default=None, metavar="NAME|PATH",
+                        help="a built-in dataset, a CSV file or an .npz with x and y "
+                        f"(default: {DEFAULT_DATA}, or MODEL's recorded data)%(default).0s")
+    parser.add_argument("--target", metavar="COL", default=None,
+                        help="the CSV column holding the targets (default: the last "
+                        "column)%(default).0s")
+    parser.add_argument("--layers", type=_layer_sizes, default=None, metavar="N,N,...",
+                        help=f"hidden-layer widths ('none': no hidden layer) (default: "
+                        f"{GRADCHECK_LAYERS})%(default).0s")
+    parser.add_argument("--activation", type=_activation_name, default=None,
+                        help="the hidden layers' activation (default: "
+                        f"{GRADCHECK_ACTIVATION})%(default).0s")
+    parser.add_argument("--l2", type=_non_negative_float, default=None,
+                        help=f"L2 penalty on every Dense kernel (default: {GRADCHECK_L2:g})"
+                        "%(default).0s")
+    parser.add_argument("--seed", type=_non_negative_int, default=0,
+                        help="seeds the split and the initial weights")
+    parser.add_argument("--samples", type=_positive_int, default=16,
+                        help="how many rows the cost is evaluated on")
+
+
+def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
+    plot = commands.add_parser(
+        "plot", help="draw activations or a training history (PNG)",
+        description="Draw a plot to a PNG file (needs matplotlib: pip install "
+        "\"chainrule[plot]\").", formatter_class=_Formatter, parents=[common])
+    kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True,
+                                parser_class=_Parser)
+    acts = _subparser(kinds, "activations", command_plot_activations,
+                      "g, g′ (and g″) of activations", (
+        "Plot g and g′ (and g″ with --second) of activations, one panel each.\n"
+        "NAMES: comma-separated catalog names (see 'chainrule activations'), e.g. "
+        "relu,tanh,gelu.\nVector activations (softmax, maxout) have no curve and are "
+        "refused."), common)
+    acts.add_argument("names", metavar="NAMES", help="activation names separated by commas")
+    acts.add_argument("--output", "-o", default="activations.png", metavar="FILE",
+                      help="the PNG file to write")
+    acts.add_argument("--second", action="store_true", help="also draw g″")
+    hist = _subparser(kinds, "history", command_plot_history,
+                      "loss and metrics over the epochs", (
+        "Plot the loss and metrics (training and validation) over the epochs of a run.\n"
+        "FILE is a training checkpoint, <output stem>.ckpt.npz, which 'train' keeps while "
+        "it runs\n(a finished model file records no history; 'train' draws its curves "
+        "itself)."), common)
+    hist.add_argument("file", metavar="FILE", help="a training checkpoint (.ckpt.npz)")
+    hist.add_argument("--output", "-o", default=None, metavar="OUT",
+                      help="the PNG file to write (default: <FILE stem>-history.png)"
+                      "%(default).0s")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -1117,6 +1358,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
                       "z = −3, −1, 0, 1, 3.", common)
     acts.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
+    _add_gradcheck(commands, common)
+    _add_plot(commands, common)
     return parser
 
 
@@ -1166,4 +1409,5 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["build_parser", "checkpoint_path", "curves_path", "load_data", "main", "split_data"]
+__all__ = ["build_parser", "checkpoint_path", "curves_path", "history_plot_path", "load_data",
+           "main", "split_data"]
