@@ -1208,12 +1208,8 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
         "trained with Adam, early stopping on the validation loss (10% of the training rows).\n"
         "While it trains, the model is checkpointed to <output stem>.ckpt.npz after every\n"
         "epoch; after Ctrl-C, run the same command with --resume to continue."), common)
-    parser.add_argument("--data", default=DEFAULT_DATA, metavar="NAME|PATH",
-                        help="a built-in dataset (see 'chainrule datasets'), a CSV file with a "
-                        "header row, or an .npz with arrays x and y")
-    parser.add_argument("--target", metavar="COL", default=None,
-                        help="the CSV column holding the targets (default: the last "
-                        "column)%(default).0s")
+    _add_data_options(parser, DEFAULT_DATA, "a built-in dataset (see 'chainrule datasets'), a "
+                      "CSV file with a header row, or an .npz with arrays x and y")
     parser.add_argument("--layers", type=_layer_sizes, default="64,64", metavar="N,N,...",
                         help="hidden-layer widths ('none': no hidden layer)")
     parser.add_argument("--activation", type=_activation_name, default="relu",
@@ -1240,6 +1236,15 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
                         "<output stem>.ckpt.npz")
 
 
+def _add_data_options(parser: argparse.ArgumentParser, default: str | None,
+                      data_help: str) -> None:
+    """The --data and --target options that train, evaluate and gradcheck share."""
+    parser.add_argument("--data", default=default, metavar="NAME|PATH", help=data_help)
+    parser.add_argument("--target", metavar="COL", default=None,
+                        help="the CSV column holding the targets (default: the last "
+                        "column)%(default).0s")
+
+
 def _add_evaluate(commands: Any, common: argparse.ArgumentParser) -> None:
     parser = _subparser(commands, "evaluate", command_evaluate, "loss and accuracy of a model", (
         "Measure a saved model's loss and accuracy (MSE for regression).\n\n"
@@ -1247,13 +1252,9 @@ def _add_evaluate(commands: Any, common: argparse.ArgumentParser) -> None:
         "split it,\nso the test accuracy printed by 'train' is reproduced. With --data: all "
         "rows of that data."), common)
     parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
-    parser.add_argument("--data", default=None, metavar="NAME|PATH",
-                        help="a built-in dataset, a CSV file or an .npz with x and y "
-                        "(default: the test rows of the data the model was trained on)"
-                        "%(default).0s")
-    parser.add_argument("--target", metavar="COL", default=None,
-                        help="the CSV column holding the targets (default: the last "
-                        "column)%(default).0s")
+    _add_data_options(parser, None, "a built-in dataset, a CSV file or an .npz with x and y "
+                      "(default: the test rows of the data the model was trained on)"
+                      "%(default).0s")
 
 
 def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -1281,12 +1282,8 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
                         help="a model file written by 'train' (default: a new model built "
                         "from the options)%(default).0s")
-    parser.add_argument("--data", default=None, metavar="NAME|PATH",
-                        help="a built-in dataset, a CSV file or an .npz with x and y "
-                        f"(default: {DEFAULT_DATA}, or MODEL's recorded data)%(default).0s")
-    parser.add_argument("--target", metavar="COL", default=None,
-                        help="the CSV column holding the targets (default: the last "
-                        "column)%(default).0s")
+    _add_data_options(parser, None, "a built-in dataset, a CSV file or an .npz with x and y "
+                      f"(default: {DEFAULT_DATA}, or MODEL's recorded data)%(default).0s")
     parser.add_argument("--layers", type=_layer_sizes, default=None, metavar="N,N,...",
                         help=f"hidden-layer widths ('none': no hidden layer) (default: "
                         f"{GRADCHECK_LAYERS})%(default).0s")
