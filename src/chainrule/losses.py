@@ -43,15 +43,22 @@ class Loss:
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
         target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
-        values = self.values(prediction, target_array)
+        return self.reduce(self.values(prediction, self.target(prediction, target_array)))
+
+    def reduce(self, values: Tensor) -> Tensor:
+        """Apply the reduction (mean, sum or none) to the unreduced loss."""
         if self.reduction == "mean":
             return values.mean()
         if self.reduction == "sum":
             return values.sum()
         return values
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        """The unreduced loss (per element or per sample)."""
+    def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        """The target as the loss uses it (checked, converted, one-hot): a constant tensor."""
+        return self._same_shape_target(prediction, target)
+
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+        """The unreduced loss (per element or per sample) for the converted target ``y``."""
         raise NotImplementedError
 
     def _params(self) -> dict[str, Any]:
@@ -82,8 +89,8 @@ class MeanSquaredError(Loss):
     aliases = ("mean_squared_error",)
     formula = "mean((ŷ − y)²)"
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        difference = prediction - self._same_shape_target(prediction, target)
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+        difference = prediction - y
         return difference * difference
 
 
@@ -94,8 +101,8 @@ class MeanAbsoluteError(Loss):
     aliases = ("mean_absolute_error", "l1_loss")
     formula = "mean(|ŷ − y|)"
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        return tensor_abs(prediction - self._same_shape_target(prediction, target))
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+        return tensor_abs(prediction - y)
 
 
 class Huber(Loss):
@@ -114,8 +121,8 @@ class Huber(Loss):
     def _params(self) -> dict[str, Any]:
         return {"delta": self.delta}
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        difference = prediction - self._same_shape_target(prediction, target)
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+        difference = prediction - y
         size = tensor_abs(difference)
         quadratic = size.data <= self.delta
         return where(quadratic, 0.5 * difference * difference,
@@ -142,8 +149,7 @@ class BinaryCrossentropy(Loss):
     def _params(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        y = self._same_shape_target(prediction, target)
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
         if self.from_logits:
             return _bce_from_logits(prediction, y)
         return _bce_from_probabilities(prediction, y)
@@ -154,7 +160,7 @@ def _bce_from_logits(z: Tensor, y: Tensor) -> Tensor:
     data = np.maximum(z.data, 0) - z.data * y.data + np.log1p(np.exp(-np.abs(z.data)))
     sigmoid = activations.get("sigmoid")
     return record(data, (z,), "bce_with_logits",
-                  lambda g, out, needs: (g * (sigmoid(z) - y),))
+                  lambda g, out, needs: (g * (sigmoid(z) - y),), {"target": y})
 
 
 def _bce_from_probabilities(p: Tensor, y: Tensor) -> Tensor:
@@ -223,8 +229,10 @@ class CategoricalCrossentropy(Loss):
     def _params(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "axis": self.axis}
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        y = class_targets(self.name, prediction, target, self.axis)
+    def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        return class_targets(self.name, prediction, target, self.axis)
+
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
         if self.from_logits:
             return _softmax_cross_entropy(prediction, y, self.axis)
         total = tensor_sum(prediction, self.axis, keepdims=True)
@@ -238,13 +246,13 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     name = "sparse_categorical_crossentropy"
     aliases = ("sparse_cce",)
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+    def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
         if target.shape == prediction.shape:
             raise ShapeError(
                 f"{self.name}: expects integer labels of shape {prediction.shape[:-1]}, got "
                 f"one-hot-shaped targets {target.shape}; use categorical_crossentropy for those"
             )
-        return super().values(prediction, target)
+        return super().target(prediction, target)
 
 
 def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
@@ -257,7 +265,7 @@ def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
         g = g.reshape(_keepdims_shape(z.shape, axis))
         return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
 
-    return record(data, (z,), "softmax_cross_entropy", vjp)
+    return record(data, (z,), "softmax_cross_entropy", vjp, {"target": y, "axis": axis})
 
 
 def _keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
@@ -279,8 +287,10 @@ class NegativeLogLikelihood(Loss):
     def _params(self) -> dict[str, Any]:
         return {"axis": self.axis}
 
-    def values(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        y = class_targets(self.name, prediction, target, self.axis)
+    def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        return class_targets(self.name, prediction, target, self.axis)
+
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
         return -tensor_sum(y * prediction, self.axis)
 
 

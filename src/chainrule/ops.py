@@ -27,8 +27,12 @@ Axis = int | tuple[int, ...] | None
 
 
 # ---------------------------------------------------------------------- helpers
-def record(data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP) -> Tensor:
-    """Wrap an op's result; record a graph node if any parent requires grad."""
+def record(data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP,
+           attrs: dict[str, Any] | None = None) -> Tensor:
+    """Wrap an op's result; record a graph node if any parent requires grad.
+
+    ``attrs`` are the op's settings (axis, activation, target, ...) for the compiler.
+    """
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     out = Tensor._wrap(data)
@@ -36,7 +40,7 @@ def record(data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP) -> Tensor:
         for parent in parents:
             if parent.requires_grad:
                 out.requires_grad = True
-                out._node = Node(op, parents, vjp)
+                out._node = Node(op, parents, vjp, attrs)
                 break
     return out
 
@@ -226,6 +230,63 @@ def matmul(a: Any, b: Any) -> Tensor:
     return record(data, (a, b), "matmul", vjp)
 
 
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The Dense layer's affine map Z = X Wᵀ + b for rows X (N × in), W (out × in), b (out,).
+
+    One node instead of transpose, matmul and add: the VJP gives ∂L/∂X = G W, ∂L/∂W = Gᵀ X
+    (already in W's layout) and ∂L/∂b = Σ_rows G, each one matrix product or one sum.
+    """
+    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: inputs of shape {x.shape} do not fit a weight of shape {weight.shape} "
+            "(expected inputs (N, in) and weight (out, in))"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias of shape {bias.shape} for a weight of shape "
+                         f"{weight.shape} (expected ({weight.shape[0]},))")
+    data = linear_forward(x.data, weight.data, None if bias is None else bias.data)
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
+        if is_grad_enabled():  # create_graph: differentiable tensor ops, the same products
+            grads = (matmul(g, weight) if needs[0] else None,
+                     matmul(transpose(g), x) if needs[1] else None)
+            return grads + ((sum(g, 0),) if bias is not None else ())
+        grad_x = Tensor._wrap(np.matmul(g.data, weight.data)) if needs[0] else None
+        grad_w = Tensor._wrap(np.matmul(g.data.T, x.data)) if needs[1] else None
+        if bias is None:
+            return grad_x, grad_w
+        return grad_x, grad_w, Tensor._wrap(g.data.sum(axis=0))
+
+    return record(data, parents, "linear", vjp)
+
+
+def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Z = X Wᵀ (+ b), written into ``out`` when given (the kernel the compiler shares)."""
+    out = np.matmul(x, weight.T, out=out)
+    if bias is not None:
+        np.add(out, bias, out=out)
+    return out
+
+
+def dropout(x: Tensor, keep: np.ndarray, rate: float, source: Any = None) -> Tensor:
+    """Inverted dropout with the mask ``keep``: x·keep/(1 − rate); VJP: g·keep/(1 − rate).
+
+    The mask is drawn by the caller (``source``, an ``nn.Dropout``, whose ``draw_mask`` the
+    compiler calls again on every step), so the op is deterministic given it.
+    """
+    scale = dropout_scale(keep, rate, x.dtype)
+    return record(x.data * scale, (x,), "dropout",
+                  lambda g, out, needs: (g * Tensor._wrap(scale),),
+                  {"scale": scale, "source": source, "rate": rate})
+
+
+def dropout_scale(keep: np.ndarray, rate: float, dtype: np.dtype) -> np.ndarray:
+    """keep/(1 − rate) in ``dtype``: the factor inverted dropout multiplies by."""
+    return (keep / (1.0 - rate)).astype(dtype)
+
+
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max(a, b); VJP sends g to the larger operand, half to each on a tie."""
     return _extremum("maximum", np.maximum, np.greater, a, b)
@@ -342,7 +403,8 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     kept = _keepdims_shape(a.shape, axes)
     data = a.data.sum(axis=axes, keepdims=keepdims)
     return record(data, (a,), "sum",
-                  lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),))
+                  lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),),
+                  {"axes": axes, "keepdims": keepdims})
 
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -404,9 +466,9 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     axes = tuple(int(x) % a.ndim for x in axes)
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"transpose: {axes} is not a permutation of the axes of shape {a.shape}")
-    inverse = tuple(np.argsort(axes))
+    inverse = tuple(int(i) for i in np.argsort(axes))
     return record(a.data.transpose(axes), (a,), "transpose",
-                  lambda g, out, needs: (transpose(g, inverse),))
+                  lambda g, out, needs: (transpose(g, inverse),), {"axes": axes})
 
 
 def swap_last_axes(a: Tensor) -> Tensor:

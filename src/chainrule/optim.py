@@ -119,6 +119,11 @@ def _gradient_array(index: int, param: Tensor) -> np.ndarray | None:
 
 
 def _check_finite(index: int, shape: tuple[int, ...], grad: np.ndarray) -> None:
+    flat = grad.reshape(-1)
+    # One BLAS pass and no temporary: Σg² is finite exactly when every entry is, unless the
+    # sum itself overflows, which the elementwise test below then rules out.
+    if math.isfinite(float(np.dot(flat, flat))):
+        return
     finite = np.isfinite(grad)
     if finite.all():
         return
@@ -249,6 +254,7 @@ class Optimizer:
         self.iterations = 0  # number of step() calls (Keras' name)
         self.params: list[Tensor] = []
         self.state: list[dict[str, Any]] = []
+        self._scratch: dict[int, np.ndarray] = {}
         if params is not None:
             self.bind(params)
 
@@ -295,7 +301,16 @@ class Optimizer:
             self.params = new
             self.state = [{} for _ in new]
             self.iterations = 0
+            self._scratch = {}
         return self
+
+    def _scratch_for(self, theta: np.ndarray, which: int = 0) -> np.ndarray:
+        """A work array shaped like ``theta``, kept between steps (updates allocate nothing)."""
+        key = id(theta) + which  # ids are 8-byte aligned; which is 0 or 1
+        scratch = self._scratch.get(key)
+        if scratch is None or scratch.shape != theta.shape or scratch.dtype != theta.dtype:
+            scratch = self._scratch[key] = np.empty_like(theta)
+        return scratch
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""
@@ -326,10 +341,20 @@ class Optimizer:
                 loss = closure()
         work: list[tuple[int, Tensor, np.ndarray]] = []
         for index, param in enumerate(params):
-            grad = _gradient_array(index, param)
-            if grad is not None:
-                _check_finite(index, param.shape, grad)
-                work.append((index, param, grad))
+            grad = param.grad
+            if grad is None:
+                continue
+            grad = grad.data if type(grad) is Tensor else grad
+            if type(grad) is not np.ndarray or grad.shape != param.data.shape or (
+                    grad.dtype != param.data.dtype):
+                grad = _gradient_array(index, param)
+            _check_finite(index, param.shape, grad)
+            work.append((index, param, grad))
+        self._apply(work)
+        return loss
+
+    def _apply(self, work: list[tuple[int, Tensor, np.ndarray]]) -> None:
+        """Clip (with ``clipnorm``) and apply the update to checked (index, param, grad)."""
         if self.clipnorm is not None and work:
             coefficient = _clip_coefficient(_global_norm(g for _, _, g in work), self.clipnorm)
             if coefficient < 1.0:
@@ -337,7 +362,6 @@ class Optimizer:
         for index, param, grad in work:
             self._update(param.data, grad, self.state[index])
         self.iterations += 1
-        return loss
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         """Change ``theta`` in place from its gradient (never modify ``grad``)."""
@@ -459,15 +483,19 @@ class SGD(Optimizer):
     def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay != 0:
             grad = grad + self.weight_decay * theta
+        scratch = self._scratch_for(theta)
         if self.momentum != 0:
             buffer = state.get("momentum")
             if buffer is None:
                 buffer = state["momentum"] = grad.copy()
             else:
                 buffer *= self.momentum
-                buffer += (1 - self.dampening) * grad
-            grad = grad + self.momentum * buffer if self.nesterov else buffer
-        theta -= self.lr * grad
+                buffer += np.multiply(grad, 1 - self.dampening, out=scratch)
+            if self.nesterov:  # g + μb
+                grad = np.add(grad, np.multiply(buffer, self.momentum, out=scratch), out=scratch)
+            else:
+                grad = buffer
+        theta -= np.multiply(grad, self.lr, out=scratch)
 
 
 class RMSprop(Optimizer):
@@ -592,18 +620,28 @@ class Adam(Optimizer):
             else:
                 grad = grad + self.weight_decay * theta
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - self.beta1) * (grad - exp_avg)
-        exp_avg_sq *= self.beta2
-        exp_avg_sq += (1 - self.beta2) * grad * grad
+        work, denominator = self._scratch_for(theta), self._scratch_for(theta, 1)
+        # The same operations, in the same order, as the textbook lines in the comments, but
+        # into two kept work arrays instead of fresh temporaries.
+        np.subtract(grad, exp_avg, out=work)  # m += (1 − β₁)(g − m)
+        work *= 1 - self.beta1
+        exp_avg += work
+        exp_avg_sq *= self.beta2  # v = β₂v + (1 − β₂)g·g
+        np.multiply(grad, 1 - self.beta2, out=work)
+        work *= grad
+        exp_avg_sq += work
         second_moment = exp_avg_sq
         if self.amsgrad:
             second_moment = state["max_exp_avg_sq"]
             np.maximum(second_moment, exp_avg_sq, out=second_moment)
         step_size = self.lr / (1 - self.beta1**step)
         bias_correction2_sqrt = (1 - self.beta2**step) ** 0.5
-        denominator = np.sqrt(second_moment) / bias_correction2_sqrt
+        np.sqrt(second_moment, out=denominator)  # √v̂/√(1 − β₂ᵗ) + ε
+        denominator /= bias_correction2_sqrt
         denominator += self.eps
-        theta -= step_size * exp_avg / denominator
+        np.multiply(exp_avg, step_size, out=work)  # θ −= (α/(1 − β₁ᵗ))·m / denominator
+        work /= denominator
+        theta -= work
 
 
 class AdamW(Adam):

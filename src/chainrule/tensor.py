@@ -31,19 +31,26 @@ VJP = Callable[["Tensor", "Tensor", tuple[bool, ...]], Sequence["Tensor | None"]
 
 
 class Node:
-    """How a tensor was computed: the op's name, its parents and its VJP."""
+    """How a tensor was computed: the op's name, its parents, its VJP and its attributes.
 
-    __slots__ = ("op", "parents", "vjp")
+    ``attrs`` holds what the op needs besides its parents (an axis, an activation, a loss
+    target); ``chainrule.compiler`` reads it to turn a traced graph into a static program.
+    """
 
-    def __init__(self, op: str, parents: tuple[Tensor, ...], vjp: VJP) -> None:
+    __slots__ = ("op", "parents", "vjp", "attrs")
+
+    def __init__(self, op: str, parents: tuple[Tensor, ...], vjp: VJP,
+                 attrs: dict[str, Any] | None = None) -> None:
         self.op = op
         self.parents = parents
         self.vjp: VJP | None = vjp
+        self.attrs = attrs
 
     def free(self) -> None:
-        """Drop the VJP and the parents (and with them the saved arrays)."""
+        """Drop the VJP, the parents and the attributes (and with them the saved arrays)."""
         self.vjp = None
         self.parents = ()
+        self.attrs = None
 
 
 class Tensor:

@@ -56,6 +56,8 @@ class Model(Module):
         # it to raw inputs, so prediction always uses the training scaling.
         self.preprocessing: Any = None
         self.metadata: dict[str, Any] = {}
+        self.jit = False
+        self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep when jit=True
 
     def forward(self, x: Any) -> Tensor:
         if self.module is None:
@@ -101,15 +103,25 @@ class Model(Module):
 
     # ------------------------------------------------------------------ compile
     def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
-                metrics: Sequence[Any] | None = None) -> None:
+                metrics: Sequence[Any] | None = None, jit: bool = False) -> None:
         """Choose the loss, the optimiser and the metrics (names or objects).
 
         A Keras-style optimiser (built without parameters) is bound to the model's parameters
         here, or at the start of ``fit`` if the model is built lazily.
+
+        ``jit=True`` makes ``fit`` run a compiled training step (``chainrule.compiler``): the
+        forward and backward pass are traced once per batch shape into a static program of
+        NumPy kernels over preallocated buffers. It trains to bit-identical parameters, only
+        faster; what cannot be compiled trains eagerly, with a ``JitFallbackWarning`` saying why.
         """
+        from .compiler import CompiledStep  # the compiler sits above training; on use
+
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
         self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
+        self.jit = bool(jit)
+        self.compiled_step = CompiledStep(self) if self.jit else None
+        self._jit_fallback: str | None = None
         if self.parameters() and not self.optimizer.params:
             self.optimizer.bind(self.parameters())
 
@@ -285,8 +297,31 @@ class Model(Module):
         penalty = self.penalty()
         return value if penalty is None else value + penalty
 
+    def _compiled_program(self, x: np.ndarray, y: np.ndarray) -> Any:
+        """The compiled program for this batch, or None (eager) after saying why once."""
+        if self.compiled_step is None or getattr(self, "_jit_fallback", None) is not None:
+            return None
+        from .compiler import CompileError, fallback_warning
+
+        try:
+            return self.compiled_step.program(x, y)
+        except CompileError as error:
+            self._jit_fallback = str(error)
+            fallback_warning(self._jit_fallback)
+            return None
+
     def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool) -> dict[str, float]:
         _, optimizer = self._require_compiled()
+        program = self._compiled_program(x, y)
+        if program is not None:
+            value = program.forward(x, y)
+            if not np.isfinite(value):
+                return self._non_finite_loss(value, stop_on_nan)
+            program.backward()
+            program.update(optimizer)
+            logs = {"loss": value}
+            logs.update(self._metric_values(program.prediction, y))
+            return logs
         if getattr(optimizer, "requires_closure", False):
             def closure() -> Tensor:
                 optimizer.zero_grad()
@@ -303,18 +338,21 @@ class Model(Module):
             prediction = self(x)
             loss = self.total_loss(prediction, y)
             if not np.isfinite(loss.item()):
-                if stop_on_nan:
-                    self.stop_training = True
-                    return {"loss": loss.item()}
-                raise FloatingPointError(
-                    f"the training loss became {loss.item()}: lower the learning rate, check the "
-                    "data for extreme values, or add a TerminateOnNaN callback to stop instead"
-                )
+                return self._non_finite_loss(loss.item(), stop_on_nan)
             loss.backward()
             optimizer.step()
         logs = {"loss": loss.item()}
         logs.update(self._metric_values(prediction.data, y))
         return logs
+
+    def _non_finite_loss(self, value: float, stop_on_nan: bool) -> dict[str, float]:
+        if stop_on_nan:
+            self.stop_training = True
+            return {"loss": value}
+        raise FloatingPointError(
+            f"the training loss became {value}: lower the learning rate, check the "
+            "data for extreme values, or add a TerminateOnNaN callback to stop instead"
+        )
 
     # ------------------------------------------------------------------ evaluate / predict
     def _measure(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:

@@ -216,7 +216,7 @@ class Activation:
         def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
             return (g * _slope_tensor(self, x, out),)
 
-        return record(self._forward_checked(x.data), (x,), self.name, vjp)
+        return record(self._forward_checked(x.data), (x,), self.name, vjp, {"activation": self})
 
     def _forward_checked(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(self._forward(z), dtype=z.dtype)

@@ -19,7 +19,8 @@ from .base import Activation
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1/(1 + e^(−z)), computed from e^(−|z|) so that no exponential overflows."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    denominator = 1.0 + e
+    return np.where(z >= 0, 1.0 / denominator, e / denominator).astype(z.dtype, copy=False)
 
 
 def stable_softplus(z: np.ndarray) -> np.ndarray:

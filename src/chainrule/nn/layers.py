@@ -15,7 +15,7 @@ import numpy as np
 from .. import activations, init
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
-from ..ops import reshape
+from ..ops import dropout, linear, reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -138,9 +138,7 @@ class Dense(Layer):
                 f"{self.name or 'Dense'}: expects inputs with {self.input_dim} features on the "
                 f"last axis, got shape {x.shape}"
             )
-        z = x @ self.weight.T
-        if self.bias is not None:
-            z = z + self.bias
+        z = linear(x, self.weight, self.bias)
         return z if self.activation is None else self.activation(z)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -303,10 +301,13 @@ class Dropout(Layer):
         x = _as_input(x)
         if not self.training or self.rate == 0.0:
             return x
-        keep = self._generator.random(x.shape) >= self.rate
+        return dropout(x, self.draw_mask(x.shape), self.rate, source=self)
+
+    def draw_mask(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The next keep-mask (True: kept) from the layer's generator; kept in ``last_mask``."""
+        keep = self._generator.random(shape) >= self.rate
         self.last_mask = keep
-        scale = (keep / (1.0 - self.rate)).astype(x.dtype)
-        return x * Tensor._wrap(scale)
+        return keep
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
