@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import time
 
 import pytest
 
@@ -28,3 +31,48 @@ def torch():
 def _default_dtype_float32():
     yield
     cr.set_default_dtype("float32")
+
+
+# ---------------------------------------------------------------------- the playground
+def import_web() -> None:
+    """The playground's web libraries, or a skip — except in CI (CHAINRULE_REQUIRE_BROWSER=1),
+    where they must be there."""
+    import importlib
+
+    for name in ("starlette", "uvicorn", "websockets"):
+        if os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1":
+            importlib.import_module(name)
+        else:
+            pytest.importorskip(name)
+
+
+@contextlib.contextmanager
+def running_playground(**app_options):
+    """A real playground server (uvicorn in a thread, on a free port): yields its base URL."""
+    import_web()
+    from chainrule.playground import server
+
+    listener = server.bind("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    uvicorn_server = server.make_server(server.create_app(**app_options))
+    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]},
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uvicorn_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the playground server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+        assert not thread.is_alive(), "the playground server did not shut down"
+
+
+@pytest.fixture(scope="module")
+def playground_url():
+    with running_playground() as url:
+        yield url

@@ -1,5 +1,5 @@
 """The ``chainrule`` command: train, evaluate, predict, info, datasets, activations,
-gradcheck, plot.
+gradcheck, plot, playground.
 
 ``chainrule train`` with no arguments trains an MLP on the built-in digits (a stratified, seeded
 80/20 split, inputs standardised on the training rows) and writes ``chainrule-model.npz``;
@@ -1179,6 +1179,45 @@ def command_plot_history(args: argparse.Namespace) -> int:
     return 0
 
 
+# ====================================================================== playground
+def command_playground(args: argparse.Namespace) -> int:
+    """Serve the playground page until Ctrl-C (needs the ``web`` extra, imported only here)."""
+    from . import playground
+
+    try:
+        server = playground.web_server()
+    except ImportError as error:
+        raise CommandError(str(error)) from None
+    try:
+        server.serve(host=args.host, port=args.port, open_browser=args.open, announce=_say)
+    except KeyboardInterrupt:  # Ctrl-C is how the server is meant to stop
+        pass
+    except OSError as error:
+        raise CommandError(f"cannot serve on {args.host}:{args.port}: {_message(error)}"
+                           ) from None
+    _say("Stopped the playground.")
+    return 0
+
+
+def _port(text: str) -> int:
+    return _parsed(text, int, lambda v: 0 <= v <= 65535, "a port number 0..65535")
+
+
+def _add_playground(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "playground", command_playground,
+                        "a local web page to train networks live", (
+        "Start the playground: a local web page where you pick a 2-D data set, the features,\n"
+        "the layers and their activations, and watch chainrule train: the decision boundary,\n"
+        "every neuron, the weights, the losses, g and g' of a layer over its z, dead and\n"
+        "saturated units. It exports the model file and a Python snippet of the run.\n\n"
+        'Needs the web extra: pip install "chainrule[web]". Ctrl-C stops the server.'), common)
+    parser.add_argument("--port", type=_port, default=8765, help="the TCP port (0: any free)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to bind (another than 127.0.0.1 exposes the page "
+                        "to the network)")
+    parser.add_argument("--open", action="store_true", help="open the page in a browser")
+
+
 # ====================================================================== the parser
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keep the descriptions' line breaks and show every option's default."""
@@ -1357,6 +1396,7 @@ def build_parser() -> argparse.ArgumentParser:
     acts.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
+    _add_playground(commands, common)
     return parser
 
 

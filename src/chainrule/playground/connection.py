@@ -1,0 +1,158 @@
+"""The WebSocket conversation with one tab: checked messages in, snapshots and errors out.
+
+What the server sends, each a JSON object with a ``type``:
+
+- ``hello``: the session id (for the export links) and the catalog (data sets, features,
+  activations with their formulas, optimisers, limits, the default setup);
+- ``data``: the training and test points (after every new setup or reset);
+- ``state``: a ``Session.snapshot`` plus ``running`` — while training, at most one per
+  ``TRAIN_SLICE_SECONDS``;
+- ``error``: a message the page shows; the connection stays open.
+
+Training runs in a worker thread (``asyncio.to_thread``), one slice at a time, so the server
+keeps answering every tab while a network trains. The conversation needs only an object with
+``receive()`` and ``send_text()`` (Starlette's ``WebSocket``), not the web libraries themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from .. import activations
+from .datasets import DATASETS
+from .features import FEATURES
+from .limits import LIMITS, TRAIN_SLICE_SECONDS
+from .messages import OPTIMIZERS, REGULARIZATIONS, Message, MessageError, Setup, parse_message
+from .session import Session, TrainingFailed
+
+
+def catalog() -> dict[str, Any]:
+    """The choices the page offers and the limits it must respect."""
+    return {
+        "datasets": list(DATASETS),
+        "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
+        "activations": [{"name": name, "formula": activations.get(name).formula}
+                        for name in activations.names()],
+        "optimizers": list(OPTIMIZERS),
+        "regularizations": list(REGULARIZATIONS),
+        "limits": LIMITS,
+        "defaults": Setup().as_dict(),
+    }
+
+
+class Connection:
+    """One tab's conversation: runs until the tab closes the WebSocket."""
+
+    def __init__(self, socket: Any, session: Session, key: str) -> None:
+        self.socket = socket
+        self.session = session
+        self.key = key
+        self.running = False
+        self.closed = False
+        self._trainer: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ sending
+    async def send(self, payload: dict[str, Any]) -> None:
+        """Send one JSON message (dropped quietly once the tab has gone)."""
+        if self.closed:
+            return
+        text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
+        async with self._send_lock:
+            try:
+                await self.socket.send_text(text)
+            except Exception:  # the socket closed under us: stop talking and training
+                self.closed = True
+                self.running = False
+
+    async def error(self, text: str) -> None:
+        await self.send({"type": "error", "message": text})
+
+    async def send_data(self) -> None:
+        points = await asyncio.to_thread(self.session.points)
+        await self.send({"type": "data", **points})
+
+    async def send_state(self) -> None:
+        snapshot = await asyncio.to_thread(self.session.snapshot)
+        await self.send({"type": "state", "running": self.running, **snapshot})
+
+    # ------------------------------------------------------------------ the conversation
+    async def run(self) -> None:
+        """Greet the tab, then answer its messages until it disconnects."""
+        await self.send({"type": "hello", "session": self.key, "catalog": catalog()})
+        await self.send_data()
+        await self.send_state()
+        try:
+            while not self.closed:
+                event = await self.socket.receive()
+                if event.get("type") == "websocket.disconnect":
+                    break
+                raw = event.get("text")
+                await self.handle(raw if raw is not None else event.get("bytes"))
+        finally:
+            self.closed = True
+            await self.stop()
+
+    async def handle(self, raw: Any) -> None:
+        """Check one message and act on it; a bad one gets an error, nothing else changes."""
+        try:
+            message = parse_message(raw)
+        except MessageError as problem:
+            await self.error(str(problem))
+            return
+        try:
+            await self._dispatch(message)
+        except TrainingFailed as problem:
+            await self.stop()
+            await self.error(f"training stopped: {problem}")
+            await self.send_state()
+
+    async def _dispatch(self, message: Message) -> None:
+        if message.kind == "start":
+            self.start()
+            return
+        if message.kind == "select":
+            await asyncio.to_thread(self.session.select, message.layer)
+            await self.send_state()
+            return
+        await self.stop()
+        if message.kind == "setup":
+            await asyncio.to_thread(self.session.configure, message.setup)
+            await self.send_data()
+        elif message.kind == "reset":
+            await asyncio.to_thread(self.session.reset)
+            await self.send_data()
+        elif message.kind == "step":
+            await asyncio.to_thread(self.session.train, message.epochs)
+        await self.send_state()
+
+    # ------------------------------------------------------------------ training
+    def start(self) -> None:
+        """Train in the background, sending a state after every slice, until paused."""
+        if self.running or self.closed:
+            return
+        self.running = True
+        self._trainer = asyncio.create_task(self._train())
+
+    async def stop(self) -> None:
+        """Pause: let the slice under way finish, then stop."""
+        self.running = False
+        trainer, self._trainer = self._trainer, None
+        if trainer is not None:
+            with contextlib.suppress(Exception):
+                await trainer
+
+    async def _train(self) -> None:
+        try:
+            while self.running and not self.closed:
+                await asyncio.to_thread(self.session.train_for, TRAIN_SLICE_SECONDS)
+                if self.session.finished:
+                    self.running = False
+                await self.send_state()
+        except TrainingFailed as problem:
+            self.running = False
+            await self.error(f"training stopped: {problem}")
+            await self.send_state()

@@ -1,0 +1,55 @@
+"""The caps on the work one playground session may ask for, and the defaults of a new setup.
+
+Every number a browser sends is checked against these before anything runs (``messages``);
+the server enforces the session, message-size and epoch caps itself (``server``).
+"""
+
+from __future__ import annotations
+
+#: hidden layers in a network (the input and output layers are not counted)
+MAX_LAYERS = 6
+#: units in one hidden layer
+MAX_UNITS = 8
+#: samples drawn for a data set (training and test rows together)
+MIN_SAMPLES = 50
+MAX_SAMPLES = 1000
+#: epochs one "step" message may ask for
+MAX_STEP_EPOCHS = 100
+#: seconds one "step" message may train for (fewer epochs than asked when they take longer)
+MAX_STEP_SECONDS = 5.0
+#: epochs a session trains in all before it pauses by itself
+MAX_EPOCHS = 20_000
+#: bytes of one message from the browser; longer ones are answered with an error
+MAX_MESSAGE_BYTES = 8_192
+#: bytes of one WebSocket frame that uvicorn accepts at all; longer ones close the connection
+MAX_FRAME_BYTES = 65_536
+#: sessions (open browser tabs) served at the same time
+MAX_SESSIONS = 8
+#: the largest seed
+MAX_SEED = 2**31 - 1
+
+#: ranges of the numeric settings: (lowest, highest), both included
+NOISE_RANGE = (0.0, 0.5)
+TRAIN_RATIO_RANGE = (0.1, 0.9)
+LEARNING_RATE_RANGE = (1e-5, 10.0)
+LAMBDA_RANGE = (0.0, 1.0)
+
+#: seconds of training between two updates sent to the page (the update rate cap)
+TRAIN_SLICE_SECONDS = 0.1
+#: the side of the grid the decision boundary is computed on
+BOUNDARY_GRID = 48
+#: the side of the grid of each neuron's small heat map
+NEURON_GRID = 16
+#: the inputs shown span [−DOMAIN, DOMAIN]² (the data sets lie in [−1, 1]² before noise)
+DOMAIN = 1.5
+#: the most points of a loss curve sent in one update (longer histories are thinned)
+MAX_CURVE_POINTS = 400
+
+LIMITS = {
+    "max_layers": MAX_LAYERS, "max_units": MAX_UNITS, "min_samples": MIN_SAMPLES,
+    "max_samples": MAX_SAMPLES, "max_step_epochs": MAX_STEP_EPOCHS, "max_epochs": MAX_EPOCHS,
+    "max_message_bytes": MAX_MESSAGE_BYTES, "max_sessions": MAX_SESSIONS, "max_seed": MAX_SEED,
+    "noise": NOISE_RANGE, "train_ratio": TRAIN_RATIO_RANGE,
+    "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "domain": DOMAIN,
+}
+"""The caps as plain data, for the page (it disables the + buttons at the caps)."""

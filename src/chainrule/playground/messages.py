@@ -1,0 +1,228 @@
+"""Every message from the page, checked before anything runs: sizes, types, ranges, names.
+
+A message is one JSON object with a ``type``:
+
+- ``{"type": "setup", "setup": {...}}`` — a new data set and network (``Setup``'s fields; the
+  missing ones take their defaults, unknown ones are an error);
+- ``{"type": "start"}``, ``{"type": "pause"}``, ``{"type": "reset"}``;
+- ``{"type": "step", "epochs": 1}`` — train this many epochs (1 to ``MAX_STEP_EPOCHS``);
+- ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown.
+
+``parse_message`` returns a ``Message`` or raises ``MessageError`` with a sentence for the page.
+Nothing in a message is ever executed: names are looked up in fixed tables.
+
+>>> parse_message('{"type": "step", "epochs": 3}')
+Message(kind='step', setup=None, epochs=3, layer=None)
+>>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+chainrule.playground.messages.MessageError: unknown message type "jump"; expected one of: ...
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import activations
+from .datasets import DATASETS
+from .features import FEATURES
+from .limits import (
+    LAMBDA_RANGE,
+    LEARNING_RATE_RANGE,
+    MAX_LAYERS,
+    MAX_MESSAGE_BYTES,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_STEP_EPOCHS,
+    MAX_UNITS,
+    MIN_SAMPLES,
+    NOISE_RANGE,
+    TRAIN_RATIO_RANGE,
+)
+
+#: the optimisers the page offers (the full-batch SciPy ones are left out: they need the extra)
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
+REGULARIZATIONS = ("none", "l1", "l2")
+MESSAGE_TYPES = ("pause", "reset", "select", "setup", "start", "step")
+
+
+class MessageError(ValueError):
+    """A message the playground refuses; the text is shown on the page."""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One hidden layer: its width and the catalog name of its activation."""
+
+    units: int = 4
+    activation: str = "tanh"
+
+
+def _default_layers() -> tuple[LayerSpec, ...]:
+    return (LayerSpec(4, "tanh"), LayerSpec(2, "tanh"))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that defines a run: the data, the inputs, the network and its training."""
+
+    dataset: str = "xor"
+    noise: float = 0.0
+    train_ratio: float = 0.5
+    samples: int = 400
+    features: tuple[str, ...] = ("x1", "x2")
+    layers: tuple[LayerSpec, ...] = field(default_factory=_default_layers)
+    learning_rate: float = 0.03
+    optimizer: str = "adam"
+    batch_size: int = 10
+    regularization: str = "none"
+    lam: float = 0.0
+    seed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (what ``parse_setup`` reads back)."""
+        data = asdict(self)
+        data["features"] = list(self.features)
+        data["layers"] = [asdict(layer) for layer in self.layers]
+        return data
+
+
+@dataclass(frozen=True)
+class Message:
+    """A checked message: its kind and, by kind, the setup, the epochs or the layer."""
+
+    kind: str
+    setup: Setup | None = None
+    epochs: int | None = None
+    layer: int | None = None
+
+
+# ---------------------------------------------------------------------- field checks
+def _integer(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MessageError(f"{name} must be a whole number, got {_shown(value)}")
+    if not low <= value <= high:
+        raise MessageError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _number(name: str, value: Any, bounds: tuple[float, float]) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MessageError(f"{name} must be a number, got {_shown(value)}")
+    low, high = bounds
+    if not (math.isfinite(value) and low <= value <= high):
+        raise MessageError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
+    return float(value)
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
+    if not isinstance(value, str):
+        raise MessageError(f"{name} must be a name, got {_shown(value)}")
+    if value not in allowed:
+        raise MessageError(f"unknown {name} {_shown(value)}; expected one of: "
+                           f"{', '.join(sorted(allowed))}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A short rendering of a refused value (never the whole of a long one)."""
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _features(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise MessageError("features must be a non-empty list of feature names")
+    if len(value) > len(FEATURES):
+        raise MessageError(f"features lists {len(value)} names; there are {len(FEATURES)}")
+    names = tuple(_choice("feature", name, list(FEATURES)) for name in value)
+    if len(set(names)) != len(names):
+        raise MessageError("features lists a feature twice")
+    return tuple(name for name in FEATURES if name in names)  # the page's order
+
+
+def _layers(value: Any) -> tuple[LayerSpec, ...]:
+    if not isinstance(value, list):
+        raise MessageError("layers must be a list of {units, activation} objects")
+    if len(value) > MAX_LAYERS:
+        raise MessageError(f"at most {MAX_LAYERS} hidden layers, got {len(value)}")
+    catalog = activations.names()
+    layers = []
+    for index, layer in enumerate(value):
+        if not isinstance(layer, dict) or set(layer) != {"units", "activation"}:
+            raise MessageError(f"layer {index + 1} must be an object with exactly 'units' and "
+                               "'activation'")
+        units = _integer(f"layer {index + 1} units", layer["units"], 1, MAX_UNITS)
+        activation = _choice("activation", layer["activation"], catalog)
+        layers.append(LayerSpec(units, activation))
+    return tuple(layers)
+
+
+_FIELDS = {
+    "dataset": lambda v: _choice("dataset", v, list(DATASETS)),
+    "noise": lambda v: _number("noise", v, NOISE_RANGE),
+    "train_ratio": lambda v: _number("train_ratio", v, TRAIN_RATIO_RANGE),
+    "samples": lambda v: _integer("samples", v, MIN_SAMPLES, MAX_SAMPLES),
+    "features": _features,
+    "layers": _layers,
+    "learning_rate": lambda v: _number("learning_rate", v, LEARNING_RATE_RANGE),
+    "optimizer": lambda v: _choice("optimizer", v, OPTIMIZERS),
+    "batch_size": lambda v: _integer("batch_size", v, 1, MAX_SAMPLES),
+    "regularization": lambda v: _choice("regularization", v, REGULARIZATIONS),
+    "lam": lambda v: _number("lam", v, LAMBDA_RANGE),
+    "seed": lambda v: _integer("seed", v, 0, MAX_SEED),
+}
+
+
+def parse_setup(data: Any) -> Setup:
+    """A ``Setup`` from a JSON object; missing fields take their defaults."""
+    if not isinstance(data, dict):
+        raise MessageError("setup must be an object")
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise MessageError(f"unknown setup field {_shown(unknown[0])}; expected: "
+                           f"{', '.join(_FIELDS)}")
+    return Setup(**{name: check(data[name]) for name, check in _FIELDS.items() if name in data})
+
+
+# ---------------------------------------------------------------------- messages
+def _expect_keys(data: dict[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(data) - allowed - {"type"})
+    if extra:
+        raise MessageError(f"a {data['type']!r} message has no field {_shown(extra[0])}")
+
+
+def parse_message(raw: str | bytes) -> Message:
+    """Check one message from the page (text of at most ``MAX_MESSAGE_BYTES`` bytes)."""
+    if isinstance(raw, bytes):
+        raise MessageError("messages must be JSON text, not binary data")
+    if not isinstance(raw, str):
+        raise MessageError("messages must be JSON text")
+    size = len(raw.encode("utf-8", errors="replace"))
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageError(f"message too long: {size:,} bytes (the limit is "
+                           f"{MAX_MESSAGE_BYTES:,})")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MessageError("a message must be valid JSON") from None
+    if not isinstance(data, dict):
+        raise MessageError("a message must be a JSON object with a 'type'")
+    kind = _choice("message type", data.get("type"), MESSAGE_TYPES) if "type" in data else None
+    if kind is None:
+        raise MessageError("a message must have a 'type'")
+    if kind == "setup":
+        _expect_keys(data, {"setup"})
+        return Message(kind, setup=parse_setup(data.get("setup")))
+    if kind == "step":
+        _expect_keys(data, {"epochs"})
+        return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,
+                                             MAX_STEP_EPOCHS))
+    if kind == "select":
+        _expect_keys(data, {"layer"})
+        return Message(kind, layer=_integer("layer", data.get("layer"), 0, MAX_LAYERS - 1))
+    _expect_keys(data, set())
+    return Message(kind)

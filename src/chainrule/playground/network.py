@@ -1,0 +1,105 @@
+"""From a ``Setup`` to the data and the compiled chainrule network that the page trains.
+
+The network is a ``Sequential``: per hidden layer a ``Dense`` and an ``Activation`` from the
+catalog (maxout takes two pieces per unit, so its Dense has twice the units), then one output
+unit — a logit trained with binary cross-entropy for the two-class sets, a value trained with
+the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
+Dense. One epoch is one call of ``fit`` seeded with ``seed + epoch``, so the exported snippet,
+which makes the same calls, ends with the same weights.
+
+>>> from chainrule.playground.messages import Setup
+>>> data = make_data(Setup(samples=100))
+>>> data.x_train.shape, data.x_test.shape
+((50, 2), (50, 2))
+>>> model = build_model(Setup())
+>>> [type(layer).__name__ for layer in model.layers]
+['Dense', 'Activation', 'Dense', 'Activation', 'Dense']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import losses, optim
+from ..datasets import train_test_split
+from ..nn import Activation, Dense, Sequential
+from .datasets import DATASETS, is_regression
+from .features import feature_matrix
+from .messages import Setup
+
+#: maxout's pieces per unit in the playground
+MAXOUT_PIECES = 2
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The raw points (for drawing), the feature matrices (for the network) and the targets."""
+
+    points_train: np.ndarray
+    points_test: np.ndarray
+    x_train: np.ndarray
+    x_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    regression: bool
+
+
+def make_data(setup: Setup) -> RunData:
+    """Draw the data set, split it (stratified for classes) and compute the chosen features."""
+    generate, _ = DATASETS[setup.dataset]
+    data = generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
+    points_train, points_test, y_train, y_test = train_test_split(
+        data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed)
+    regression = is_regression(setup.dataset)
+    if not regression:
+        y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
+    return RunData(points_train, points_test, feature_matrix(points_train, setup.features),
+                   feature_matrix(points_test, setup.features), y_train, y_test, regression)
+
+
+def units_of(layer_units: int, activation: str) -> int:
+    """The width of the Dense feeding an activation (maxout needs its pieces)."""
+    return layer_units * MAXOUT_PIECES if activation == "maxout" else layer_units
+
+
+def _penalty(setup: Setup) -> Any:
+    if setup.regularization == "l1":
+        return losses.L1(setup.lam)
+    if setup.regularization == "l2":
+        return losses.L2(setup.lam)
+    return None
+
+
+def build_model(setup: Setup) -> Sequential:
+    """The compiled network for ``setup`` (weights drawn from ``setup.seed``)."""
+    penalty = _penalty(setup)
+    width: int | None = len(setup.features)
+    layers: list[Any] = []
+    for spec in setup.layers:
+        layers.append(Dense(units_of(spec.units, spec.activation), input_dim=width,
+                            kernel_regularizer=penalty))
+        layers.append(Activation(spec.activation))
+        width = None
+    layers.append(Dense(1, input_dim=width, kernel_regularizer=penalty))
+    model = Sequential(layers, seed=setup.seed)
+    if is_regression(setup.dataset):
+        model.compile(loss="mse", optimizer=optim.get(setup.optimizer, lr=setup.learning_rate))
+    else:
+        model.compile(loss=losses.get("binary_crossentropy", from_logits=True),
+                      optimizer=optim.get(setup.optimizer, lr=setup.learning_rate),
+                      metrics=["accuracy"])
+    return model
+
+
+def train_epoch(model: Sequential, data: RunData, setup: Setup, epoch: int) -> None:
+    """One epoch of mini-batch training: ``fit`` for one epoch, shuffled with seed + epoch."""
+    model.fit(data.x_train, data.y_train, epochs=1, batch_size=setup.batch_size,
+              seed=setup.seed + epoch, verbose=0, health=False)
+
+
+def measure(model: Sequential, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """``evaluate``'s loss (and accuracy for classes) on (x, y), in one batch."""
+    return model.evaluate(x, y, batch_size=None, return_dict=True)

@@ -1,0 +1,187 @@
+"""One browser tab's run: its setup, data, network, epoch count and loss curves.
+
+A ``Session`` is used from worker threads (training must not block the server) and from the
+export endpoint, so every method takes the session's lock. ``train`` runs whole epochs with
+chainrule's own ``fit``; ``snapshot`` gathers everything the page draws (``views``).
+
+>>> session = Session()
+>>> session.train(2)
+>>> snapshot = session.snapshot()
+>>> snapshot["epoch"], len(snapshot["train_loss"])
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import views
+from .limits import (
+    BOUNDARY_GRID,
+    MAX_CURVE_POINTS,
+    MAX_EPOCHS,
+    MAX_STEP_SECONDS,
+    NEURON_GRID,
+)
+from .messages import Setup
+from .network import RunData, build_model, make_data, measure, train_epoch
+from .snippet import snippet
+
+
+class TrainingFailed(RuntimeError):
+    """The loss stopped being a number (the run is paused; the message says why)."""
+
+
+class Session:
+    """The state of one tab's run; thread-safe."""
+
+    def __init__(self, setup: Setup | None = None) -> None:
+        self._lock = threading.RLock()
+        self.selected_layer = 0
+        self.configure(setup or Setup())
+
+    # ------------------------------------------------------------------ changing the run
+    def configure(self, setup: Setup) -> None:
+        """A new setup: new data, a new network at epoch 0."""
+        with self._lock:
+            self.setup = setup
+            self.data: RunData = make_data(setup)
+            self._start()
+
+    def reset(self) -> None:
+        """Back to epoch 0 with the setup's initial weights (the same seed gives the same)."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        self.model = build_model(self.setup)
+        self.epoch = 0
+        self.train_loss: list[float] = []
+        self.test_loss: list[float] = []
+        self._record()
+
+    def select(self, layer: int) -> None:
+        """The hidden layer whose activation, slope and z are shown."""
+        with self._lock:
+            self.selected_layer = layer
+
+    # ------------------------------------------------------------------ training
+    @property
+    def finished(self) -> bool:
+        """True once the session has trained ``MAX_EPOCHS`` epochs."""
+        return self.epoch >= MAX_EPOCHS
+
+    def train(self, epochs: int, seconds: float = MAX_STEP_SECONDS) -> None:
+        """Train up to ``epochs`` epochs: fewer at the ``MAX_EPOCHS`` cap, or when they take
+        longer than ``seconds`` in all (at least one epoch runs)."""
+        with self._lock:
+            deadline = time.perf_counter() + seconds
+            for _ in range(min(epochs, MAX_EPOCHS - self.epoch)):
+                self._one_epoch()
+                if time.perf_counter() >= deadline:
+                    break
+
+    def train_for(self, seconds: float) -> None:
+        """Train whole epochs for about ``seconds`` (at least one, unless finished)."""
+        with self._lock:
+            deadline = time.perf_counter() + seconds
+            while not self.finished:
+                self._one_epoch()
+                if time.perf_counter() >= deadline:
+                    break
+
+    def _one_epoch(self) -> None:
+        try:
+            with np.errstate(all="ignore"):  # a diverging run is reported, not warned about
+                train_epoch(self.model, self.data, self.setup, self.epoch)
+        except FloatingPointError:
+            raise TrainingFailed(self._diverged("the training loss")) from None
+        self.epoch += 1
+        self._record()
+
+    def _diverged(self, what: str) -> str:
+        return (f"{what} stopped being a finite number in epoch {self.epoch + 1}: lower the "
+                "learning rate, then reset")
+
+    def _record(self) -> None:
+        with np.errstate(all="ignore"):
+            train = measure(self.model, self.data.x_train, self.data.y_train)
+            test = measure(self.model, self.data.x_test, self.data.y_test)
+        if not (np.isfinite(train["loss"]) and np.isfinite(test["loss"])):
+            raise TrainingFailed(self._diverged("the loss"))
+        self.train_loss.append(train["loss"])
+        self.test_loss.append(test["loss"])
+        self.train_metrics, self.test_metrics = train, test
+
+    # ------------------------------------------------------------------ what the page shows
+    def points(self) -> dict[str, Any]:
+        """The raw training and test points with their targets (sent once per setup)."""
+        with self._lock:
+            data = self.data
+            return {
+                "regression": data.regression,
+                "train": _point_rows(data.points_train, data.y_train),
+                "test": _point_rows(data.points_test, data.y_test),
+            }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything that changes while training: losses, maps, weights, g and g', health."""
+        with self._lock, np.errstate(all="ignore"):
+            model, setup, data = self.model, self.setup, self.data
+            return {
+                "epoch": self.epoch,
+                "setup": setup.as_dict(),
+                "train_loss": _thinned(self.train_loss),
+                "test_loss": _thinned(self.test_loss),
+                "train_metrics": dict(self.train_metrics),
+                "test_metrics": dict(self.test_metrics),
+                "boundary": views.boundary(model, setup, BOUNDARY_GRID, data.regression),
+                "boundary_size": BOUNDARY_GRID,
+                "neurons": views.neuron_maps(model, setup, NEURON_GRID),
+                "neuron_size": NEURON_GRID,
+                "weights": views.weights(model, setup),
+                "activation": views.activation_view(model, setup, self.selected_layer,
+                                                    data.x_train),
+                "health": views.health(model, data.x_train),
+                "finished": self.finished,
+            }
+
+    # ------------------------------------------------------------------ export
+    def model_file(self) -> bytes:
+        """The trained model as the bytes of a ``.npz`` model file (``model.save``)."""
+        with self._lock:
+            self.model.metadata = {"playground": self.setup.as_dict(), "epoch": self.epoch,
+                                   "features": list(self.setup.features)}
+            with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
+                path = Path(folder) / "model.npz"
+                self.model.save(path)
+                return path.read_bytes()
+
+    def snippet(self) -> str:
+        """Python source that reproduces this run with chainrule."""
+        with self._lock:
+            return snippet(self.setup, self.epoch)
+
+
+def _point_rows(points: np.ndarray, targets: np.ndarray) -> list[list[float]]:
+    rows = np.concatenate([points, np.asarray(targets, dtype=np.float64).reshape(-1, 1)], axis=1)
+    return np.round(rows, 4).tolist()
+
+
+def _thinned(values: list[float]) -> list[list[float]]:
+    """(epoch, value) pairs, at most ``MAX_CURVE_POINTS`` of them, the last one always kept."""
+    count = len(values)
+    step = max(1, -(-count // MAX_CURVE_POINTS))
+    epochs = list(range(0, count, step))
+    if epochs[-1] != count - 1:
+        epochs.append(count - 1)
+    return [[epoch, round(float(values[epoch]), 6)] for epoch in epochs]
+
+
+__all__ = ["Session", "TrainingFailed"]

@@ -1,0 +1,471 @@
+// The chainrule playground page: controls, the WebSocket to the server, the URL state.
+// The server (chainrule itself) trains; this page only sends checked choices and draws.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+const LAMBDAS = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const DATASET_LABELS = {
+  xor: "XOR", circles: "Circles", spirals: "Spirals", gaussians: "Gaussians", moons: "Moons",
+  regression: "Regression",
+};
+const ERROR_SECONDS = 12;
+const BACKGROUND_STRENGTH = 0.55; // the boundary's colours are muted so the points stand out
+
+const app = {
+  socket: null,
+  session: null,
+  catalog: null,
+  setup: null,
+  setupKey: "",
+  points: null,
+  state: null,
+  nodes: null,
+  errorTimer: null,
+};
+
+// ---------------------------------------------------------------------- the connection
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const socket = new WebSocket(`${scheme}${location.host}/ws`);
+  app.socket = socket;
+  socket.addEventListener("open", () => setConnection("connected", true));
+  socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
+  socket.addEventListener("close", () => {
+    setConnection("disconnected", false);
+    showError("The connection to the playground server was closed. Reload the page to start " +
+              "a new session.");
+  });
+}
+
+function setConnection(text, ok) {
+  const element = $("connection");
+  element.textContent = text;
+  element.classList.toggle("ok", ok);
+  document.body.dataset.connection = text;
+}
+
+function send(message) {
+  if (app.socket && app.socket.readyState === WebSocket.OPEN) {
+    app.socket.send(JSON.stringify(message));
+  }
+}
+
+function receive(message) {
+  if (message.type === "hello") {
+    app.session = message.session;
+    app.catalog = message.catalog;
+    document.body.dataset.session = message.session;
+    buildStaticControls();
+    const wanted = setupFromHash();
+    if (wanted) send({ type: "setup", setup: wanted });
+  } else if (message.type === "data") {
+    app.points = message;
+  } else if (message.type === "state") {
+    applyState(message);
+  } else if (message.type === "error") {
+    showError(message.message);
+  }
+}
+
+function showError(text) {
+  $("error-text").textContent = text;
+  $("error").hidden = false;
+  clearTimeout(app.errorTimer);
+  app.errorTimer = setTimeout(() => { $("error").hidden = true; }, ERROR_SECONDS * 1000);
+}
+
+function change(patch) {
+  send({ type: "setup", setup: { ...app.setup, ...patch } });
+}
+
+// ---------------------------------------------------------------------- the URL
+const URL_KEYS = {
+  dataset: ["dataset", String], noise: ["noise", Number], ratio: ["train_ratio", Number],
+  samples: ["samples", Number], lr: ["learning_rate", Number], optimizer: ["optimizer", String],
+  batch: ["batch_size", Number], reg: ["regularization", String], lambda: ["lam", Number],
+  seed: ["seed", Number],
+};
+
+function setupFromHash() {
+  const text = location.hash.replace(/^#/, "");
+  if (!text) return null;
+  const params = new URLSearchParams(text);
+  const setup = {};
+  for (const [key, [field, convert]] of Object.entries(URL_KEYS)) {
+    if (params.has(key)) setup[field] = convert(params.get(key));
+  }
+  if (params.has("features")) setup.features = params.get("features").split(",").filter(Boolean);
+  if (params.has("layers")) {
+    setup.layers = params.get("layers").split(",").filter(Boolean).map((part) => {
+      const [units, activation] = part.split(":");
+      return { units: Number(units), activation: activation || "" };
+    });
+  }
+  return setup;
+}
+
+function hashFromSetup(setup) {
+  const params = new URLSearchParams();
+  for (const [key, [field]] of Object.entries(URL_KEYS)) params.set(key, `${setup[field]}`);
+  params.set("features", setup.features.join(","));
+  params.set("layers", setup.layers.map((l) => `${l.units}:${l.activation}`).join(","));
+  return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+}
+
+// ---------------------------------------------------------------------- controls
+function options(select, values, label) {
+  select.replaceChildren(...values.map((value) => {
+    const option = document.createElement("option");
+    option.value = `${value}`;
+    option.textContent = label ? label(value) : `${value}`;
+    return option;
+  }));
+}
+
+function buildStaticControls() {
+  const catalog = app.catalog;
+  options($("optimizer"), catalog.optimizers);
+  options($("regularization"), catalog.regularizations, (v) => (v === "none" ? "None" : v.toUpperCase()));
+  const datasets = $("datasets");
+  datasets.replaceChildren(...catalog.datasets.map((name) => {
+    const button = document.createElement("button");
+    button.className = "dataset";
+    button.dataset.dataset = name;
+    button.textContent = DATASET_LABELS[name] || name;
+    button.addEventListener("click", () => change({ dataset: name }));
+    return button;
+  }));
+  $("export-model").href = `/export/${app.session}/model.npz`;
+  $("download-snippet").href = `/export/${app.session}/snippet.py`;
+}
+
+function numberChoices(values, current) {
+  return values.includes(current) ? values : values.concat([current]).sort((a, b) => a - b);
+}
+
+function renderControls(setup) {
+  options($("learning-rate"), numberChoices(LEARNING_RATES, setup.learning_rate));
+  $("learning-rate").value = `${setup.learning_rate}`;
+  options($("lam"), numberChoices(LAMBDAS, setup.lam));
+  $("lam").value = `${setup.lam}`;
+  $("lam").disabled = setup.regularization === "none";
+  $("optimizer").value = setup.optimizer;
+  $("regularization").value = setup.regularization;
+  $("batch-size").value = `${setup.batch_size}`;
+  $("train-ratio").value = `${Math.round(setup.train_ratio * 100)}`;
+  $("train-ratio-value").textContent = `${Math.round(setup.train_ratio * 100)}%`;
+  $("noise").value = `${Math.round(setup.noise * 100)}`;
+  $("noise-value").textContent = `${setup.noise}`;
+  $("samples").value = `${setup.samples}`;
+  $("samples-value").textContent = `${setup.samples}`;
+  $("seed").value = `${setup.seed}`;
+  $("problem").textContent = setup.dataset === "regression" ? "regression" : "classification";
+  for (const button of document.querySelectorAll(".dataset")) {
+    button.classList.toggle("selected", button.dataset.dataset === setup.dataset);
+  }
+  const limits = app.catalog.limits;
+  $("layer-count").textContent = `${setup.layers.length} hidden layer${setup.layers.length === 1 ? "" : "s"}`;
+  $("add-layer").disabled = setup.layers.length >= limits.max_layers;
+  $("remove-layer").disabled = setup.layers.length === 0;
+}
+
+function wireControls() {
+  $("start").addEventListener("click", () => send({ type: app.state && app.state.running ? "pause" : "start" }));
+  $("step").addEventListener("click", () => send({ type: "step", epochs: 1 }));
+  $("reset").addEventListener("click", () => send({ type: "reset" }));
+  $("learning-rate").addEventListener("change", (e) => change({ learning_rate: Number(e.target.value) }));
+  $("lam").addEventListener("change", (e) => change({ lam: Number(e.target.value) }));
+  $("optimizer").addEventListener("change", (e) => change({ optimizer: e.target.value }));
+  $("regularization").addEventListener("change", (e) => {
+    const regularization = e.target.value;
+    const lam = regularization !== "none" && app.setup.lam === 0 ? 0.001 : app.setup.lam;
+    change({ regularization, lam });
+  });
+  $("batch-size").addEventListener("change", (e) => change({ batch_size: Number(e.target.value) }));
+  $("seed").addEventListener("change", (e) => change({ seed: Number(e.target.value) }));
+  $("new-seed").addEventListener("click", () => change({ seed: Math.floor(Math.random() * 1e6) }));
+  $("train-ratio").addEventListener("input", (e) => { $("train-ratio-value").textContent = `${e.target.value}%`; });
+  $("train-ratio").addEventListener("change", (e) => change({ train_ratio: Number(e.target.value) / 100 }));
+  $("noise").addEventListener("input", (e) => { $("noise-value").textContent = `${Number(e.target.value) / 100}`; });
+  $("noise").addEventListener("change", (e) => change({ noise: Number(e.target.value) / 100 }));
+  $("samples").addEventListener("input", (e) => { $("samples-value").textContent = e.target.value; });
+  $("samples").addEventListener("change", (e) => change({ samples: Number(e.target.value) }));
+  $("add-layer").addEventListener("click", () => {
+    const layers = app.setup.layers;
+    const last = layers.length ? layers[layers.length - 1].activation : "tanh";
+    change({ layers: layers.concat([{ units: 2, activation: last }]) });
+  });
+  $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
+  $("show-test").addEventListener("change", () => drawBoundary());
+  $("error-close").addEventListener("click", () => { $("error").hidden = true; });
+  $("show-snippet").addEventListener("click", showSnippet);
+  $("close-snippet").addEventListener("click", () => { $("snippet-panel").hidden = true; });
+  window.addEventListener("resize", () => drawLinks());
+}
+
+async function showSnippet() {
+  const response = await fetch(`/export/${app.session}/snippet.py`);
+  $("snippet").textContent = await response.text();
+  $("snippet-panel").hidden = false;
+}
+
+// ---------------------------------------------------------------------- the network drawing
+function node(className, title) {
+  const element = document.createElement("div");
+  element.className = `node ${className}`;
+  element.title = title;
+  const canvas = document.createElement("canvas");
+  canvas.width = 32;
+  canvas.height = 32;
+  element.appendChild(canvas);
+  return { element, canvas };
+}
+
+function setLayer(index, patch) {
+  const layers = app.setup.layers.map((layer, i) => (i === index ? { ...layer, ...patch } : layer));
+  change({ layers });
+}
+
+function layerHeader(index, spec) {
+  const limits = app.catalog.limits;
+  const header = document.createElement("div");
+  header.className = "layer-head";
+  const buttons = document.createElement("div");
+  const plus = document.createElement("button");
+  plus.className = "round small";
+  plus.textContent = "+";
+  plus.title = "Add a unit";
+  plus.disabled = spec.units >= limits.max_units;
+  plus.addEventListener("click", () => setLayer(index, { units: spec.units + 1 }));
+  const minus = document.createElement("button");
+  minus.className = "round small";
+  minus.textContent = "−";
+  minus.title = "Remove a unit";
+  minus.disabled = spec.units <= 1;
+  minus.addEventListener("click", () => setLayer(index, { units: spec.units - 1 }));
+  buttons.append(plus, minus);
+  const select = document.createElement("select");
+  select.className = "activation";
+  select.dataset.layer = `${index}`;
+  select.title = "The activation g of this layer";
+  options(select, app.catalog.activations.map((a) => a.name));
+  select.value = spec.activation;
+  select.addEventListener("change", (e) => setLayer(index, { activation: e.target.value }));
+  const label = document.createElement("button");
+  label.className = "layer-label";
+  label.textContent = `${spec.units} neuron${spec.units === 1 ? "" : "s"}`;
+  label.title = "Show g, g′ and the z of this layer";
+  label.addEventListener("click", () => send({ type: "select", layer: index }));
+  header.append(buttons, select, label);
+  return header;
+}
+
+function buildNetwork(setup) {
+  const columns = $("network-columns");
+  const inputs = document.createElement("div");
+  inputs.className = "net-column inputs";
+  const inputNodes = [];
+  for (const feature of app.catalog.features) {
+    const active = setup.features.includes(feature.name);
+    const item = node(active ? "input active" : "input", `${feature.label}: click to ${active ? "remove" : "use"}`);
+    item.element.dataset.feature = feature.name;
+    const label = document.createElement("span");
+    label.className = "feature-label";
+    label.textContent = feature.label;
+    item.element.prepend(label);
+    item.element.addEventListener("click", () => {
+      const chosen = active ? setup.features.filter((f) => f !== feature.name)
+        : setup.features.concat([feature.name]);
+      if (chosen.length === 0) {
+        showError("Keep at least one input feature.");
+        return;
+      }
+      change({ features: chosen });
+    });
+    inputs.appendChild(item.element);
+    if (active) inputNodes.push(item);
+  }
+  const hidden = setup.layers.map((spec, index) => {
+    const column = document.createElement("div");
+    column.className = "net-column hidden-layer";
+    column.dataset.layer = `${index}`;
+    column.appendChild(layerHeader(index, spec));
+    const units = [];
+    for (let u = 0; u < spec.units; u += 1) {
+      const item = node("unit", `layer ${index + 1}, unit ${u + 1} (${spec.activation})`);
+      column.appendChild(item.element);
+      units.push(item);
+    }
+    return { column, units };
+  });
+  const outputColumn = document.createElement("div");
+  outputColumn.className = "net-column output";
+  const output = node("unit output-node", "the output");
+  outputColumn.appendChild(output.element);
+  columns.replaceChildren(inputs, ...hidden.map((h) => h.column), outputColumn);
+  app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), output, hidden };
+}
+
+function centre(element, origin) {
+  const box = element.getBoundingClientRect();
+  return { left: box.left - origin.left, right: box.right - origin.left, y: box.top - origin.top + box.height / 2 };
+}
+
+function drawLinks() {
+  if (!app.nodes || !app.state) return;
+  const network = $("network");
+  const origin = network.getBoundingClientRect();
+  const svg = $("links");
+  svg.setAttribute("width", `${network.scrollWidth}`);
+  svg.setAttribute("height", `${network.scrollHeight}`);
+  const columns = [app.nodes.inputs, ...app.nodes.layers, [app.nodes.output]];
+  const segments = [];
+  app.state.weights.forEach((matrix, l) => {
+    const sources = columns[l];
+    const targets = columns[l + 1];
+    if (!sources || !targets) return;
+    matrix.forEach((row, j) => row.forEach((weight, i) => {
+      if (!targets[j] || !sources[i]) return;
+      const a = centre(sources[i].element, origin);
+      const b = centre(targets[j].element, origin);
+      segments.push({ x1: a.right, y1: a.y, x2: b.left, y2: b.y, weight });
+    }));
+  });
+  Draw.links(svg, segments);
+}
+
+function drawNeurons(state) {
+  const size = state.neuron_size;
+  app.nodes.inputs.forEach((item, j) => {
+    const values = state.neurons.inputs[j];
+    if (values) Draw.heatmap(item.canvas, values, size, Draw.symmetric(values, 1));
+  });
+  app.nodes.layers.forEach((units, l) => units.forEach((item, u) => {
+    const values = (state.neurons.layers[l] || [])[u];
+    if (values) Draw.heatmap(item.canvas, values, size, Draw.symmetric(values, 1));
+  }));
+  Draw.heatmap(app.nodes.output.canvas, state.boundary, state.boundary_size, outputScale());
+}
+
+function markHealth(state) {
+  const health = state.health;
+  app.nodes.layers.forEach((units, l) => {
+    const row = health.layers[l];
+    const spec = app.setup.layers[l];
+    units.forEach((item, u) => {
+      const measured = row && spec && spec.activation !== "maxout";
+      const dead = measured && row.dead_units.includes(u);
+      const saturated = measured && row.saturated_units.includes(u);
+      item.element.classList.toggle("dead", Boolean(dead));
+      item.element.classList.toggle("saturated", Boolean(saturated));
+      item.element.dataset.health = dead ? "dead" : saturated ? "saturated" : "ok";
+    });
+  });
+  const lines = [];
+  health.layers.forEach((row, l) => {
+    const parts = [];
+    if (row.dead !== null) parts.push(`${Math.round(100 * row.dead)}% dead`);
+    if (row.saturated !== null) parts.push(`${Math.round(100 * row.saturated)}% saturated`);
+    if (parts.length) lines.push(["info", `Layer ${l + 1} (${row.activation}): ${parts.join(", ")}`]);
+  });
+  for (const text of health.warnings) lines.push(["warning", text]);
+  for (const text of health.notes) lines.push(["note", text]);
+  if (health.ok) lines.push(["ok", "Health monitor: no layer has 10% or more dead or saturated units."]);
+  const box = $("health");
+  box.replaceChildren(...lines.map(([kind, text]) => {
+    const p = document.createElement("p");
+    p.className = kind;
+    p.textContent = text;
+    return p;
+  }));
+  box.dataset.ok = `${health.ok}`;
+}
+
+// ---------------------------------------------------------------------- the output
+function targetScale() {
+  if (!app.points || !app.points.regression) return (v) => 2 * v - 1;
+  let largest = 1e-9;
+  for (const row of app.points.train) largest = Math.max(largest, Math.abs(row[2]));
+  return (v) => v / largest;
+}
+
+function outputScale() {
+  return targetScale();
+}
+
+function drawBoundary() {
+  const state = app.state;
+  if (!state) return;
+  const canvas = $("boundary");
+  Draw.heatmap(canvas, state.boundary, state.boundary_size, outputScale(), BACKGROUND_STRENGTH);
+  if (app.points) {
+    const domain = app.catalog.limits.domain;
+    const scale = targetScale();
+    Draw.points(canvas, app.points.train, domain, scale, false);
+    if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, scale, true);
+    Draw.axes(canvas, domain);
+  }
+}
+
+function formatLoss(value) {
+  return value >= 100 ? value.toFixed(0) : value.toFixed(3);
+}
+
+function showStats(state) {
+  $("epoch").textContent = String(state.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  $("epoch").dataset.value = `${state.epoch}`;
+  const testLoss = state.test_metrics.loss;
+  const trainLoss = state.train_metrics.loss;
+  $("test-loss").textContent = formatLoss(testLoss);
+  $("test-loss").dataset.value = `${testLoss}`;
+  $("train-loss").textContent = formatLoss(trainLoss);
+  $("train-loss").dataset.value = `${trainLoss}`;
+  const accuracy = state.test_metrics.accuracy;
+  $("test-accuracy").textContent = accuracy === undefined ? "—" : `${(100 * accuracy).toFixed(1)}%`;
+  $("test-accuracy").dataset.value = accuracy === undefined ? "" : `${accuracy}`;
+  Draw.lossCurves($("loss-curve"), state.train_loss, state.test_loss);
+  const start = $("start");
+  start.textContent = state.running ? "❚❚" : "▶";
+  start.classList.toggle("running", state.running);
+  document.body.dataset.running = `${state.running}`;
+}
+
+function showActivation(state) {
+  const view = state.activation;
+  for (const column of document.querySelectorAll(".hidden-layer")) {
+    column.classList.toggle("selected", view !== null && Number(column.dataset.layer) === view.layer);
+  }
+  if (!view) {
+    $("activation-title").textContent = "No hidden layer: a linear model";
+    $("activation-formulas").textContent = "";
+    Draw.activation($("activation-plot"), null);
+    return;
+  }
+  $("activation-title").textContent = `Layer ${view.layer + 1}: ${view.name} — g, g′ and the z it sees`;
+  Draw.activation($("activation-plot"), view);
+  const outside = view.outside ? ` · ${view.outside} values of z outside the plot` : "";
+  $("activation-formulas").textContent = `${view.formula}\n${view.derivative_formula}${outside}`;
+}
+
+function applyState(state) {
+  app.state = state;
+  const key = JSON.stringify(state.setup);
+  if (key !== app.setupKey) {
+    app.setupKey = key;
+    app.setup = state.setup;
+    renderControls(state.setup);
+    buildNetwork(state.setup);
+    history.replaceState(null, "", `#${hashFromSetup(state.setup)}`);
+  }
+  showStats(state);
+  drawNeurons(state);
+  drawLinks();
+  markHealth(state);
+  drawBoundary();
+  showActivation(state);
+  document.body.dataset.epoch = `${state.epoch}`;
+}
+
+wireControls();
+connect();

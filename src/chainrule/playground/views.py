@@ -1,0 +1,135 @@
+"""What the page draws, computed from the live network: plain lists, rounded, ready for JSON.
+
+- ``boundary``: the network's output over a grid spanning [−DOMAIN, DOMAIN]² (the probability of
+  class 1, or the predicted value for regression), row by row from the top (x₂ = DOMAIN).
+- ``neuron_maps``: the same for every input feature and every hidden unit's output a, on a
+  coarser grid.
+- ``weights``: every Dense's W (out × in); for maxout the pieces of a unit are averaged.
+- ``activation_view``: g and g' of one hidden layer's activation over z ∈ [−Z_RANGE, Z_RANGE]
+  and a histogram of that layer's current z on the training inputs.
+- ``health``: ``model.health(x)`` as the dead and saturated units per layer and the advice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations
+from ..grad_mode import no_grad
+from ..nn import Activation, Dense, Sequential
+from .features import feature_matrix
+from .limits import DOMAIN
+from .messages import Setup
+from .network import MAXOUT_PIECES
+
+#: z shown under g and g'
+Z_RANGE = 5.0
+CURVE_POINTS = 121
+HISTOGRAM_BINS = 40
+DIGITS = 4
+
+
+def _rounded(array: np.ndarray) -> list[Any]:
+    """Rounded plain floats; NaN and infinities (a diverged run) become JSON-safe numbers."""
+    values = np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6,
+                           neginf=-1e6)
+    return np.round(values, DIGITS).tolist()
+
+
+def grid_points(size: int) -> np.ndarray:
+    """Raw points of a size × size grid over [−DOMAIN, DOMAIN]², top row first (x₂ high)."""
+    axis = np.linspace(-DOMAIN, DOMAIN, size)
+    x1, x2 = np.meshgrid(axis, axis[::-1])
+    return np.stack([x1.ravel(), x2.ravel()], axis=1)
+
+
+def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The pre-activations z and the outputs a of every hidden layer, and the network output
+    last among the z (in eval mode, without a graph)."""
+    pre: list[np.ndarray] = []
+    post: list[np.ndarray] = []
+    model.eval()
+    try:
+        with no_grad():
+            values = x
+            for layer in model.layers:
+                values = layer(values).data
+                (post if isinstance(layer, Activation) else pre).append(values)
+    finally:
+        model.train()
+    return pre, post
+
+
+def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[float]:
+    """The output over the grid: P(class 1) for classes, the value for regression."""
+    inputs = feature_matrix(grid_points(size), setup.features)
+    output = model.predict(inputs)[:, 0]
+    if not regression:
+        output = activations.get("sigmoid").forward(output)
+    return _rounded(output)
+
+
+def neuron_maps(model: Sequential, setup: Setup, size: int) -> dict[str, Any]:
+    """Small heat maps: each input feature's value and each hidden unit's output a."""
+    inputs = feature_matrix(grid_points(size), setup.features)
+    _, post = layer_outputs(model, inputs)
+    return {
+        "inputs": [_rounded(inputs[:, column]) for column in range(inputs.shape[1])],
+        "layers": [[_rounded(outputs[:, unit]) for unit in range(outputs.shape[1])]
+                   for outputs in post],
+    }
+
+
+def weights(model: Sequential, setup: Setup) -> list[list[list[float]]]:
+    """W of every Dense (units × inputs), one row per unit shown on the page (a maxout unit's
+    k pieces are consecutive rows: z[u·k], …, z[u·k + k − 1])."""
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    matrices = []
+    for index, layer in enumerate(dense):
+        w = layer.weight.data
+        if index < len(setup.layers) and setup.layers[index].activation == "maxout":
+            w = w.reshape(-1, MAXOUT_PIECES, w.shape[1]).mean(axis=1)
+        matrices.append(_rounded(w))
+    return matrices
+
+
+def activation_view(model: Sequential, setup: Setup, layer: int, x: np.ndarray
+                    ) -> dict[str, Any] | None:
+    """g, g' and the histogram of z for hidden layer ``layer`` (None without hidden layers)."""
+    if not setup.layers:
+        return None
+    layer = min(layer, len(setup.layers) - 1)
+    act = activations.get(setup.layers[layer].activation)
+    view: dict[str, Any] = {"layer": layer, "name": act.name, "formula": act.formula,
+                            "derivative_formula": act.derivative_formula,
+                            "elementwise": act.elementwise}
+    pre, _ = layer_outputs(model, x)
+    z = pre[layer].ravel()
+    z = z[np.isfinite(z)]
+    counts, _ = np.histogram(np.clip(z, -Z_RANGE, Z_RANGE), bins=HISTOGRAM_BINS,
+                             range=(-Z_RANGE, Z_RANGE))
+    view["histogram"] = counts.tolist()
+    view["outside"] = int(np.sum(np.abs(z) > Z_RANGE))
+    view["z_range"] = Z_RANGE
+    if act.elementwise:
+        grid = np.linspace(-Z_RANGE, Z_RANGE, CURVE_POINTS)
+        view["z"] = _rounded(grid)
+        view["g"] = _rounded(act.forward(grid))
+        view["dg"] = _rounded(act.derivative(grid))
+    return view
+
+
+def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
+    """The health monitor's report on ``x``: per hidden layer the dead and saturated units."""
+    report = model.health(x)
+    return {
+        "layers": [{"layer": row.layer, "activation": row.activation,
+                    "dead": row.dead, "saturated": row.saturated,
+                    "dead_units": list(row.dead_units),
+                    "saturated_units": list(row.saturated_units)} for row in report.rows],
+        "warnings": list(report.warnings),
+        "notes": list(report.notes),
+        "ok": report.ok,
+    }

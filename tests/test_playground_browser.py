@@ -1,0 +1,152 @@
+"""The playground in a real headless Chromium (Debian's, driven by Playwright's Python API).
+
+Skipped without Playwright or /usr/bin/chromium, except in CI (CHAINRULE_REQUIRE_BROWSER=1),
+where a missing browser fails. The acceptance run also takes the README's screenshot: set
+CHAINRULE_SCREENSHOT=docs/playground.png to write it there (it always goes to a temp folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import chainrule as cr
+from chainrule.playground.messages import parse_setup
+from chainrule.playground.network import make_data
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRED = os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1"
+if not REQUIRED:
+    pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)",
+                    allow_module_level=True)
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+VIEWPORT = {"width": 1280, "height": 800}
+WAIT_MS = 30_000
+# A start that is neither XOR nor tanh, so that picking them is a change the page must make.
+START = ("#dataset=circles&features=x1,x2,x1_sq,x2_sq,sin_x1,sin_x2&layers=6:relu,6:relu,4:relu"
+         "&lr=0.03&optimizer=adam&batch=10&noise=0.05")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert os.path.exists(CHROMIUM), f"no browser at {CHROMIUM}"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, playground_url):
+    # Playwright's waits evaluate JavaScript text, which the page's CSP forbids; the last test
+    # runs the page under its CSP.
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, bypass_csp=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.set_default_timeout(WAIT_MS)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def wait_for_hash(page, fragment: str) -> None:
+    page.wait_for_function("(text) => location.hash.includes(text)", arg=fragment)
+
+
+def choose(page, dataset: str, activation: str) -> None:
+    """Click the data set, then pick the activation in every hidden layer, as a user would."""
+    page.click(f"button[data-dataset='{dataset}']")
+    wait_for_hash(page, f"dataset={dataset}")
+    count = page.locator("select.activation").count()
+    for index in range(count):
+        page.select_option(f"select.activation[data-layer='{index}']", activation)
+        page.wait_for_function(
+            "([index, name]) => new URLSearchParams(location.hash.slice(1)).get('layers')"
+            ".split(',')[index].endsWith(':' + name)", arg=[index, activation])
+    layers = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('layers')")
+    assert [part.split(":")[1] for part in layers.split(",")] == [activation] * count
+
+
+def boundary_pixels(page) -> str:
+    return page.evaluate("document.getElementById('boundary').toDataURL()")
+
+
+def train(page, until: str) -> None:
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.running === 'true'")
+    page.wait_for_function(until, polling=100)
+    page.click("#start")
+    page.wait_for_function("document.body.dataset.running === 'false'")
+
+
+def export_and_check(page, tmp_path: Path) -> None:
+    """Download the model; chainrule.load gives the accuracy the page shows."""
+    shown = float(page.get_attribute("#test-accuracy", "data-value"))
+    epoch = int(page.get_attribute("#epoch", "data-value"))
+    with page.expect_download() as download:
+        page.click("#export-model")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    model = cr.load(path)
+    assert model.metadata["epoch"] == epoch
+    data = make_data(parse_setup(model.metadata["playground"]))
+    result = model.evaluate(data.x_test, data.y_test, batch_size=None, return_dict=True)
+    assert result["accuracy"] == pytest.approx(shown, abs=1e-12)
+
+
+def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_path):
+    page.goto(playground_url + "/" + START)
+    wait_for_hash(page, "dataset=circles")
+    choose(page, "xor", "tanh")
+    before = boundary_pixels(page)
+    train(page, "Number(document.getElementById('test-loss').dataset.value) < 0.1")
+    assert float(page.get_attribute("#test-loss", "data-value")) < 0.1
+    assert boundary_pixels(page) != before
+    export_and_check(page, tmp_path)
+
+    choose(page, "spirals", "leaky_relu")
+    train(page, "Number(document.body.dataset.epoch) >= 120")
+    page.click(".hidden-layer[data-layer='0'] .layer-label")
+    page.wait_for_function(
+        "document.getElementById('activation-title').textContent.startsWith('Layer 1')")
+    screenshot = tmp_path / "playground.png"
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 10_000
+    if os.environ.get("CHAINRULE_SCREENSHOT"):
+        shutil.copyfile(screenshot, os.environ["CHAINRULE_SCREENSHOT"])
+    export_and_check(page, tmp_path)
+
+
+def test_a_bad_setup_in_the_url_is_shown_and_the_page_keeps_working(page, playground_url):
+    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "unknown dataset" in page.text_content("#error-text")
+    page.click("#step")
+    page.wait_for_function("document.body.dataset.epoch === '1'")
+
+
+def test_two_tabs_train_their_own_networks_under_the_pages_csp(browser, playground_url):
+    context = browser.new_context(viewport=VIEWPORT)
+    first, second = context.new_page(), context.new_page()
+    console: list[str] = []
+    for tab in (first, second):
+        tab.on("console", lambda message: console.append(message.text))
+        tab.goto(playground_url + "/")
+        tab.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    assert first.get_attribute("body", "data-session") != second.get_attribute(
+        "body", "data-session")
+    first.click("#step")
+    first.wait_for_selector("body[data-epoch='1']")
+    second.click("button[data-dataset='moons']")
+    second.wait_for_selector("button.dataset.selected[data-dataset='moons']")
+    assert second.get_attribute("body", "data-epoch") == "0"
+    assert "dataset=xor" in first.url and "dataset=moons" in second.url
+    context.close()
+    assert not [text for text in console if "Content Security Policy" in text], console

@@ -1,0 +1,157 @@
+"""The playground's message checks: every bad message is refused with a sentence, no browser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import chainrule as cr
+from chainrule.playground.limits import (
+    MAX_LAYERS,
+    MAX_MESSAGE_BYTES,
+    MAX_SAMPLES,
+    MAX_STEP_EPOCHS,
+    MAX_UNITS,
+)
+from chainrule.playground.messages import (
+    OPTIMIZERS,
+    LayerSpec,
+    Message,
+    MessageError,
+    Setup,
+    parse_message,
+    parse_setup,
+)
+
+
+def setup_message(**fields) -> str:
+    return json.dumps({"type": "setup", "setup": fields})
+
+
+def layers(count: int, units: int = 2, activation: str = "tanh") -> list[dict]:
+    return [{"units": units, "activation": activation}] * count
+
+
+BAD_MESSAGES = [
+    # (raw message, a fragment of the error)
+    ("not json", "valid JSON"),
+    ("", "valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ("42", "JSON object"),
+    ("{}", "must have a 'type'"),
+    ('{"type": 3}', "message type must be a name"),
+    ('{"type": "explode"}', "unknown message type"),
+    ('{"type": "start", "now": true}', "has no field"),
+    ('{"type": "step", "epochs": 0}', "between 1 and"),
+    (f'{{"type": "step", "epochs": {MAX_STEP_EPOCHS + 1}}}', "between 1 and"),
+    ('{"type": "step", "epochs": 2.5}', "whole number"),
+    ('{"type": "step", "epochs": "3"}', "whole number"),
+    ('{"type": "step", "epochs": true}', "whole number"),
+    ('{"type": "select", "layer": -1}', "between 0 and"),
+    ('{"type": "select"}', "whole number"),
+    ('{"type": "setup"}', "setup must be an object"),
+    ('{"type": "setup", "setup": []}', "setup must be an object"),
+    (setup_message(colour="red"), "unknown setup field"),
+    (setup_message(dataset="mnist"), "unknown dataset"),
+    (setup_message(dataset=None), "dataset must be a name"),
+    (setup_message(optimizer="lbfgs"), "unknown optimizer"),
+    (setup_message(optimizer="__import__('os')"), "unknown optimizer"),
+    (setup_message(regularization="l3"), "unknown regularization"),
+    (setup_message(noise=-0.1), "noise must be between"),
+    (setup_message(noise=0.9), "noise must be between"),
+    (setup_message(noise="0.1"), "noise must be a number"),
+    (setup_message(noise=None), "noise must be a number"),
+    (setup_message(train_ratio=0.0), "train_ratio must be between"),
+    (setup_message(train_ratio=1.0), "train_ratio must be between"),
+    (setup_message(samples=10), "samples must be between"),
+    (setup_message(samples=MAX_SAMPLES + 1), "samples must be between"),
+    (setup_message(samples=10**12), "samples must be between"),
+    (setup_message(learning_rate=0), "learning_rate must be between"),
+    (setup_message(learning_rate=100.0), "learning_rate must be between"),
+    (setup_message(batch_size=0), "batch_size must be between"),
+    (setup_message(batch_size=MAX_SAMPLES + 1), "batch_size must be between"),
+    (setup_message(lam=-1), "lam must be between"),
+    (setup_message(lam=2), "lam must be between"),
+    (setup_message(seed=-1), "seed must be between"),
+    (setup_message(seed=2**40), "seed must be between"),
+    (setup_message(seed=1.5), "seed must be a whole number"),
+    (setup_message(features=[]), "non-empty list"),
+    (setup_message(features="x1"), "non-empty list"),
+    (setup_message(features=["x3"]), "unknown feature"),
+    (setup_message(features=["x1", "x1"]), "twice"),
+    (setup_message(features=["x1"] * 20), "there are 7"),
+    (setup_message(layers="4,2"), "layers must be a list"),
+    (setup_message(layers=layers(MAX_LAYERS + 1)), f"at most {MAX_LAYERS} hidden layers"),
+    (setup_message(layers=layers(1, units=MAX_UNITS + 1)), "layer 1 units must be between"),
+    (setup_message(layers=layers(1, units=0)), "layer 1 units must be between"),
+    (setup_message(layers=layers(1, units=2.0)), "whole number"),
+    (setup_message(layers=layers(1, activation="swish2")), "unknown activation"),
+    (setup_message(layers=layers(1, activation="lambda z: z")), "unknown activation"),
+    (setup_message(layers=layers(1, activation=7)), "activation must be a name"),
+    (setup_message(layers=[{"units": 2}]), "exactly 'units' and 'activation'"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "code": "x"}]), "exactly"),
+    (setup_message(layers=[[2, "relu"]]), "exactly"),
+    ('{"type": "setup", "setup": {"noise": NaN}}', "noise must be between"),
+    ('{"type": "setup", "setup": {"noise": Infinity}}', "noise must be between"),
+    ("[" * 5000 + "]" * 5000, "too long"),
+    ("[" * 4000, "valid JSON"),
+    ('{"type": "start", "pad": "' + "x" * MAX_MESSAGE_BYTES + '"}', "too long"),
+    ("é" * (MAX_MESSAGE_BYTES // 2 + 1), "too long"),  # the limit counts bytes, not characters
+]
+
+
+@pytest.mark.parametrize(("raw", "fragment"), BAD_MESSAGES,
+                         ids=[f"{i}-{raw[:24]}" for i, (raw, _) in enumerate(BAD_MESSAGES)])
+def test_bad_messages_are_refused_with_a_reason(raw, fragment):
+    with pytest.raises(MessageError) as caught:
+        parse_message(raw)
+    assert fragment in str(caught.value)
+    assert len(str(caught.value)) < 400  # a sentence for the page, not an echo of the input
+
+
+def test_binary_frames_are_refused():
+    with pytest.raises(MessageError, match="not binary"):
+        parse_message(b'{"type": "start"}')
+
+
+@pytest.mark.parametrize("kind", ["start", "pause", "reset"])
+def test_plain_commands(kind):
+    assert parse_message(json.dumps({"type": kind})) == Message(kind)
+
+
+def test_step_defaults_to_one_epoch_and_select_names_a_layer():
+    assert parse_message('{"type": "step"}').epochs == 1
+    assert parse_message(f'{{"type": "step", "epochs": {MAX_STEP_EPOCHS}}}').epochs == (
+        MAX_STEP_EPOCHS)
+    assert parse_message('{"type": "select", "layer": 2}').layer == 2
+
+
+def test_a_setup_round_trips_and_missing_fields_take_defaults():
+    setup = Setup(dataset="spirals", noise=0.25, train_ratio=0.7, samples=300,
+                  features=("x1", "x2", "sin_x2"), layers=(LayerSpec(8, "relu"),),
+                  learning_rate=0.1, optimizer="momentum", batch_size=25,
+                  regularization="l2", lam=0.003, seed=7)
+    assert parse_setup(json.loads(json.dumps(setup.as_dict()))) == setup
+    assert parse_message(setup_message()).setup == Setup()
+    assert parse_setup({"dataset": "moons"}) == Setup(dataset="moons")
+
+
+def test_features_are_kept_in_the_page_order():
+    assert parse_setup({"features": ["sin_x1", "x2", "x1"]}).features == ("x1", "x2", "sin_x1")
+
+
+def test_no_hidden_layer_is_allowed_and_so_are_the_caps():
+    assert parse_setup({"layers": []}).layers == ()
+    most = parse_setup({"layers": layers(MAX_LAYERS, units=MAX_UNITS)})
+    assert len(most.layers) == MAX_LAYERS and most.layers[0].units == MAX_UNITS
+
+
+@pytest.mark.parametrize("name", cr.activations.names())
+def test_every_activation_of_the_catalog_is_accepted(name):
+    assert parse_setup({"layers": layers(1, activation=name)}).layers[0].activation == name
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_offered_optimizer_exists(name):
+    assert cr.optim.get(name, lr=0.01).lr == 0.01

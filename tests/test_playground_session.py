@@ -1,0 +1,166 @@
+"""The playground's sessions without a server: data, network, views, exports, the snippet."""
+
+from __future__ import annotations
+
+import json
+import runpy
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.nn import Dense
+from chainrule.playground.datasets import DATASETS, regression2d
+from chainrule.playground.features import FEATURES, feature_matrix
+from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
+from chainrule.playground.messages import LayerSpec, Setup, parse_setup
+from chainrule.playground.network import build_model, make_data
+from chainrule.playground.registry import SessionRegistry
+from chainrule.playground.session import Session, TrainingFailed, _thinned
+
+SETUPS = {
+    "default": Setup(),
+    "regression-l2-sgd": Setup(dataset="regression", optimizer="sgd", learning_rate=0.1,
+                               regularization="l2", lam=0.01, samples=120,
+                               layers=(LayerSpec(3, "relu"),)),
+    "maxout-l1-rmsprop": Setup(dataset="circles", noise=0.1, optimizer="rmsprop",
+                               learning_rate=0.01, regularization="l1", lam=0.001,
+                               features=("x1_sq", "x2_sq", "sin_x1"), samples=100,
+                               layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu"))),
+    "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
+}
+
+
+def test_every_feature_matches_its_snippet_expression():
+    points = np.random.default_rng(0).uniform(-1.5, 1.5, size=(20, 2)).astype(np.float32)
+    for name, feature in FEATURES.items():
+        expected = eval(feature.expression, {"np": np, "x": points})  # our own fixed table
+        np.testing.assert_array_equal(feature_matrix(points, [name])[:, 0],
+                                      expected.astype(np.float32))
+
+
+def test_regression2d_is_seeded_and_adds_noise_to_y_only():
+    clean, noisy = regression2d(n=50, seed=3), regression2d(n=50, noise=0.2, seed=3)
+    np.testing.assert_array_equal(clean.x, noisy.x)
+    assert not np.array_equal(clean.y, noisy.y)
+    expected = clean.x[:, :1] * clean.x[:, 1:] + 0.5 * np.sin(np.pi * clean.x[:, :1])
+    np.testing.assert_allclose(clean.y, expected, atol=1e-6)
+    with pytest.raises(ValueError):
+        regression2d(n=0)
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_every_dataset_splits_by_the_ratio(dataset):
+    data = make_data(Setup(dataset=dataset, samples=100, train_ratio=0.7))
+    assert data.x_train.shape == (70, 2) and data.x_test.shape == (30, 2)
+    assert data.regression == (dataset == "regression")
+
+
+@pytest.mark.parametrize("name", list(SETUPS))
+def test_the_snippet_reproduces_the_run_exactly(name, tmp_path, monkeypatch):
+    session = Session(SETUPS[name])
+    session.train(3)
+    path = tmp_path / "playground_run.py"
+    path.write_text(session.snippet())
+    monkeypatch.chdir(tmp_path)
+    namespace = runpy.run_path(str(path), run_name="__main__")
+    trained = namespace["model"]
+    for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+    assert (tmp_path / "playground-model.npz").exists()
+
+
+def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_path):
+    session = Session(SETUPS["maxout-l1-rmsprop"])
+    session.train(2)
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    model = cr.load(path)
+    x = session.data.x_test
+    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
+    assert model.metadata["epoch"] == 2
+    assert parse_setup(model.metadata["playground"]) == session.setup
+    accuracy = model.evaluate(x, session.data.y_test, batch_size=None, return_dict=True)
+    assert accuracy["accuracy"] == session.snapshot()["test_metrics"]["accuracy"]
+
+
+def test_training_lowers_the_loss_and_reset_restores_the_start():
+    session = Session()
+    first = session.snapshot()
+    session.train(15)
+    assert session.test_loss[-1] < 0.5 * session.test_loss[0]
+    session.reset()
+    again = session.snapshot()
+    assert again["epoch"] == 0 and again["boundary"] == first["boundary"]
+
+
+def test_train_for_and_a_timed_out_step_run_at_least_one_epoch():
+    session = Session(SETUPS["linear"])
+    session.train_for(0.0)
+    assert session.epoch == 1
+    session.train(50, seconds=0.0)  # a step's time cap stops it after one epoch
+    assert session.epoch == 2
+
+
+def test_a_snapshot_has_every_view_at_its_size():
+    session = Session(Setup(layers=(LayerSpec(3, "maxout"), LayerSpec(2, "softmax"),
+                                    LayerSpec(4, "relu")), features=("x1", "x2", "x1_x2")))
+    snapshot = session.snapshot()
+    json.dumps(snapshot, allow_nan=False)
+    assert len(snapshot["boundary"]) == BOUNDARY_GRID**2
+    assert [len(maps) for maps in snapshot["neurons"]["layers"]] == [3, 2, 4]
+    assert len(snapshot["neurons"]["inputs"]) == 3
+    assert all(len(values) == NEURON_GRID**2 for values in snapshot["neurons"]["inputs"])
+    shapes = [np.shape(w) for w in snapshot["weights"]]
+    assert shapes == [(3, 3), (2, 3), (4, 2), (1, 4)]  # maxout's two pieces averaged
+    view = snapshot["activation"]
+    assert view["name"] == "maxout" and not view["elementwise"] and "g" not in view
+    assert sum(view["histogram"]) + view["outside"] == 6 * len(session.data.x_train)
+    session.select(2)
+    view = session.snapshot()["activation"]
+    assert view["name"] == "relu" and view["dg"][0] == 0.0 and view["dg"][-1] == 1.0
+
+
+def test_a_boundary_is_a_probability_for_classes_and_a_value_for_regression():
+    probabilities = Session(SETUPS["default"]).snapshot()["boundary"]
+    assert all(0.0 <= p <= 1.0 for p in probabilities)
+    values = Session(SETUPS["regression-l2-sgd"]).snapshot()
+    assert "accuracy" not in values["test_metrics"]
+
+
+def test_dead_units_reach_the_snapshot_with_advice():
+    session = Session(Setup(layers=(LayerSpec(4, "relu"),)))
+    dense = next(layer for layer in session.model.layers if isinstance(layer, Dense))
+    dense.bias.data[:2] = -100.0  # two units that no input can switch on
+    health = session.snapshot()["health"]
+    assert health["layers"][0]["dead_units"] == [0, 1]
+    assert not health["ok"] and "dead" in health["warnings"][0]
+
+
+def test_a_diverging_run_fails_with_advice_and_stays_drawable():
+    session = Session(Setup(dataset="regression", optimizer="sgd", learning_rate=10.0,
+                            layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
+                            features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2")))
+    with pytest.raises(TrainingFailed, match="lower the learning rate"):
+        session.train(20)
+    json.dumps(session.snapshot(), allow_nan=False)
+
+
+def test_long_curves_are_thinned_but_keep_the_last_epoch():
+    curve = _thinned([float(i) for i in range(5 * MAX_CURVE_POINTS + 3)])
+    assert len(curve) <= MAX_CURVE_POINTS + 1
+    assert curve[0] == [0, 0.0] and curve[-1][0] == 5 * MAX_CURVE_POINTS + 2
+
+
+def test_the_output_unit_matches_the_task():
+    assert isinstance(build_model(Setup()).loss, cr.losses.BinaryCrossentropy)
+    assert build_model(Setup(dataset="regression")).loss.name == "mse"
+
+
+def test_the_registry_caps_and_forgets_sessions():
+    registry = SessionRegistry(limit=2)
+    first, second = registry.open("a"), registry.open("b")
+    assert registry.open("c") is None and first != second
+    registry.close(first)
+    assert registry.get(first) is None and registry.get(second) == "b"
+    assert registry.open("c") is not None
