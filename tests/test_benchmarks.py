@@ -1,11 +1,123 @@
-"""The benchmarks run and report ratios (a smoke run; timings are never asserted in tests)."""
+"""The benchmarks run, interleave their contenders and report ratios and targets.
+
+Timings are never asserted (a test cannot know the machine); what is checked is that every
+contender performs a real training step, that ratios are ratios of the medians measured in the
+same run, and that the targets are judged from them.
+"""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 from benchmarks import __main__ as bench
-from benchmarks import health_overhead
+from benchmarks import contenders, epoch, health_overhead, process, report, steps
+from benchmarks.timing import interleaved, ratios, target
+
+XOR = (2, 8, 1)
+SMALL = (12, 8, 6, 3)
+
+
+def test_contenders_are_interleaved_in_alternating_order():
+    calls: list[str] = []
+    times = interleaved({name: (lambda n=name: calls.append(n)) for name in "abc"}, rounds=4,
+                        inner=1, warmup=0, warmup_s=0.0)
+    assert calls == list("abccbaabccba")
+    assert set(times) == set("abc") and all(value >= 0 for value in times.values())
+    assert ratios({"a": 2.0, "b": 1.0}, "b") == {"a": 2.0, "b": 1.0}
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_the_chainrule_steps_train(jit):
+    x, y = contenders.batch(SMALL, 64)
+    step = contenders.chainrule_step(SMALL, "relu", x, y, jit=jit)
+    before = step.model.evaluate(x, y, batch_size=None)
+    for _ in range(50):
+        step()
+    assert step.model.evaluate(x, y, batch_size=None) < before
+    assert (step.model.compiled_step is not None) == jit
+
+
+def test_the_torch_step_trains_on_the_xor_table(torch):
+    x, y = contenders.batch(XOR, 4)
+    assert x.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]] and y.ravel().tolist() == [0, 1, 1, 0]
+    step = contenders.torch_step(torch, XOR, "tanh", x, y)
+    before = step.model[0].weight.detach().clone()
+    step()
+    assert not torch.equal(before, step.model[0].weight.detach())
+
+
+def test_the_gemm_limit_does_the_steps_eight_products():
+    x, _ = contenders.batch((784, 256, 128, 10), 32)
+    calls = []
+    original = np.matmul
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return original(*args, **kwargs)
+
+    step = contenders.gemm_step((784, 256, 128, 10), x)
+    np.matmul = counting
+    try:
+        step()
+    finally:
+        np.matmul = original
+    assert len(calls) == 8  # 3 forward, 3 weight gradients, 2 input gradients
+
+
+def test_sklearn_step_runs():
+    sklearn = pytest.importorskip("sklearn.neural_network")
+    x, y = contenders.batch(SMALL, 32)
+    step = contenders.sklearn_step(sklearn, SMALL, "relu", x, y)
+    step()
+    before = step.model.coefs_[0].copy()
+    step()
+    assert not np.array_equal(before, step.model.coefs_[0])
+
+
+def test_a_step_workload_reports_ratios_of_its_own_medians():
+    result = steps._workload("tiny", SMALL, "relu", 16, rounds=1, inner=1)
+    times = result["median_s"]
+    assert {"gemm", "chainrule_eager", "chainrule_compiled"} <= set(times)
+    for name, value in times.items():
+        assert result["ratio_to_gemm"][name] == pytest.approx(value / times["gemm"])
+
+
+def test_targets_are_judged_from_the_ratios():
+    results = [{"benchmark": "step", "workload": "MLP 784-256-128-10, batch 128",
+                "ratio_to_gemm": {"chainrule_compiled": 1.1},
+                "ratio_to_torch": {"chainrule_compiled": 0.8, "chainrule_eager": 0.9}},
+               {"benchmark": "step", "workload": "XOR 2-8-1, batch 4", "ratio_to_gemm": {},
+                "ratio_to_torch": {"chainrule_compiled": 0.25}}]
+    found = {t["target"]: t for t in steps.targets(results)}
+    assert found["batch-128 step: compiled / pure GEMM"]["met"] is True
+    assert found["batch-128 step: compiled / PyTorch"]["met"] is False  # 0.8 > 0.75
+    assert found["XOR 2-8-1 step: PyTorch / compiled (speed-up)"]["value"] == 4.0
+    assert found["XOR 2-8-1 step: PyTorch / compiled (speed-up)"]["met"] is False
+    assert target("x", 2.0, 1.0)["met"] is False
+    text = report.format_targets(list(found.values()))
+    assert "MISSED batch-128 step: compiled / PyTorch: 0.800 (must be ≤ 0.75)" in text
+
+
+def test_the_epoch_benchmark_and_its_scaling_run_small():
+    results = epoch.run(quick=True)
+    assert results[0]["benchmark"] == "epoch"
+    assert {"gemm", "chainrule_eager", "chainrule_compiled"} <= set(results[0]["median_s"])
+    scaling = results[1]["per_sample_relative_to_smallest"]
+    assert scaling["1000"] == 1.0 and len(scaling) == 3
+    assert "samples" in report.format_results(results)
+
+
+def test_memory_and_import_time_are_measured_in_fresh_processes(monkeypatch):
+    monkeypatch.setattr(process, "peer", lambda name: None)  # chainrule only: faster
+    memory = process.peak_memory(quick=True)
+    peaks = memory["peak_rss_bytes"]
+    assert set(peaks) == {"chainrule_eager", "chainrule_compiled"}
+    assert all(10 * 2**20 < value < 4 * 2**30 for value in peaks.values())
+    imports = process.import_time(quick=True)
+    assert 0 < imports["median_s"]["numpy"] < imports["median_s"]["chainrule"] < 30
+    assert process.targets([imports])[0]["target"] == "import chainrule (seconds, absolute)"
 
 
 def test_health_overhead_reports_a_ratio_of_two_medians():
@@ -14,13 +126,16 @@ def test_health_overhead_reports_a_ratio_of_two_medians():
                                         / result["median_epoch_without_monitor_s"])
     assert 0 < result["monitor_share_of_epoch"] < 1
     assert "target < 5%" in health_overhead.format_result(result)
+    assert health_overhead.targets([result])[0]["limit"] == 0.05
 
 
 def test_the_command_writes_json(tmp_path, monkeypatch, capsys):
-    original = health_overhead.run
-    monkeypatch.setattr(health_overhead, "run",
-                        lambda **sizes: original(samples=128, repeats=1, batch_size=64))
+    monkeypatch.setattr(process, "peer", lambda name: None)
     output = tmp_path / "results.json"
-    assert bench.main(["--quick", "--output", str(output)]) == 0
-    assert json.loads(output.read_text())[0]["benchmark"] == "health_overhead"
-    assert "of an epoch" in capsys.readouterr().out
+    assert bench.main(["--quick", "--only", "import", "--output", str(output)]) == 0
+    document = json.loads(output.read_text())
+    assert document["results"][0]["benchmark"] == "import"
+    assert document["targets"][0]["target"].startswith("import chainrule")
+    assert document["machine"]["threads"] == 2
+    out = capsys.readouterr().out
+    assert "import chainrule" in out and "targets (issue 6)" in out

@@ -10,23 +10,14 @@
 
 from __future__ import annotations
 
-from . import (
-    activations,
-    callbacks,
-    datasets,
-    gradcheck,
-    init,
-    losses,
-    metrics,
-    nn,
-    optim,
-    plot,
-)
+import importlib
+from typing import Any
+
+from . import activations, callbacks, init, losses, metrics, nn, optim
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .graph import draw_graph
 from .ops import (
     abs,
     broadcast_to,
@@ -58,6 +49,21 @@ from .tensor import Tensor, gradients, tensor
 from .training import Model, TrainingInterrupted
 
 __version__ = "0.1.0"
+
+# Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
+_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "gradcheck", "graph", "plot")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "draw_graph":
+        return importlib.import_module(".graph", __name__).draw_graph
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_MODULES) | {"draw_graph"})
 
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import csv
 import glob
-import inspect
 import math
 import os
 import sys
@@ -558,6 +557,8 @@ class LearningRateScheduler(Callback):
     @staticmethod
     def _accepts_two_arguments(function: Callable[..., Any]) -> bool:
         try:
+            import inspect  # imported on use: it is slow to import
+
             signature = inspect.signature(function)
         except (TypeError, ValueError):  # some builtins have no signature; assume Keras'
             return True

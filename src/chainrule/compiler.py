@@ -47,7 +47,9 @@ import numpy as np
 
 from . import activations as _activations
 from .grad_mode import enable_grad
+from .losses import cross_entropy_slope
 from .ops import dropout_scale, linear_forward
+from .optim import SGD
 from .tensor import Tensor, _topological_order
 
 Kernel = Callable[[], None]
@@ -97,6 +99,7 @@ class _Builder:
         self.values: list[_Value] = []
         self.instructions: list[_Instruction] = []
         self.fixed: dict[int, np.ndarray] = {}  # constants and persistent buffers
+        self.constants: set[int] = set()  # the fixed values that never change
 
     def value(self, shape: tuple[int, ...], dtype: np.dtype, hot: bool = False,
               alias_of: int | None = None) -> int:
@@ -105,9 +108,13 @@ class _Builder:
         self.values.append(_Value(tuple(shape), np.dtype(dtype), root, hot))
         return index
 
-    def constant(self, array: np.ndarray) -> int:
+    def constant(self, array: np.ndarray, folds: bool = True) -> int:
+        """A value whose array is fixed: a true constant (``folds``: its value never changes,
+        so VJPs of constants can be folded), or a persistent buffer such as a parameter."""
         index = self.value(np.shape(array), np.asarray(array).dtype)
         self.fixed[index] = array
+        if folds:
+            self.constants.add(index)
         return index
 
     def emit(self, build: Callable[[list[Any]], Kernel], reads: tuple[int, ...],
@@ -198,6 +205,9 @@ class Program:
         self.kernels = kernels
         self._arrays = [(param, param.data) for param, _ in grads]
         self._flat: np.ndarray | None = None
+        self._flat_parameters: np.ndarray | None = None  # the parameters as one array
+        self._params: list[Tensor] = []
+        self._scratch: np.ndarray | None = None
         self.listing: list[str] = []  # one line per kernel: phase and what it computes
         self.buffers = 0  # preallocated work arrays (after reuse)
         self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]]] | None = None
@@ -238,7 +248,23 @@ class Program:
         if flat is None or not math.isfinite(float(np.dot(flat, flat))):
             optimizer.step()  # checks each gradient and names the bad one
             return
+        if self._plain_sgd(optimizer):
+            # θ −= α·g for all parameters at once: SGD's own two operations, elementwise,
+            # so the same bits as parameter by parameter.
+            scratch = self._scratch
+            if scratch is None:
+                scratch = self._scratch = np.empty_like(flat)
+            np.subtract(self._flat_parameters, np.multiply(flat, optimizer.lr, out=scratch),
+                        out=self._flat_parameters)
+            optimizer.iterations += 1
+            return
         optimizer._apply(self._work[1])
+
+    def _plain_sgd(self, optimizer: Any) -> bool:
+        return (self._flat_parameters is not None and type(optimizer) is SGD
+                and optimizer.momentum == 0 and optimizer.weight_decay == 0
+                and optimizer.clipnorm is None and len(optimizer.params) == len(self._params)
+                and all(a is b for a, b in zip(optimizer.params, self._params)))
 
 
 class CompiledStep:
@@ -251,16 +277,22 @@ class CompiledStep:
     def __init__(self, model: Any) -> None:
         self.model = model
         self._programs: dict[tuple[Any, ...], Program] = {}
+        self._last: tuple[Any, ...] = ()
         self.traces = 0
 
     def program(self, x: np.ndarray, y: np.ndarray) -> Program:
         """The program for this batch shape (traced and compiled on first use, and again
         when the model's parameters were replaced)."""
+        last = self._last
+        if last and last[0] == x.shape and last[1] == y.shape and last[2] is x.dtype and (
+                last[3] is y.dtype) and last[4].current():
+            return last[4]
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str)
         program = self._programs.get(key)
         if program is None or not program.current():
             program = self._programs[key] = compile_step(self.model, x, y)
             self.traces += 1
+        self._last = (x.shape, y.shape, x.dtype, y.dtype, program)
         return program
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -324,9 +356,32 @@ def _check_traceable(model: Any) -> None:
                 f"state outside the graph ({', '.join(module._buffers)}) while it trains")
 
 
+def flatten_parameters(model: Any) -> np.ndarray | None:
+    """Make every parameter a view of one contiguous array (values unchanged), so that an
+    elementwise update can run over all of them in one call; the array, or None when the
+    parameters have several dtypes. Idempotent."""
+    params = model.parameters()
+    if not params or len({p.dtype for p in params}) != 1:
+        return None
+    flat = getattr(model, "_flat_parameters", None)
+    size = sum(p.size for p in params)
+    if flat is not None and flat.size == size and all(p.data.base is flat for p in params):
+        return flat
+    flat = np.empty(size, params[0].dtype)
+    offset = 0
+    for param in params:
+        view = flat[offset:offset + param.size].reshape(param.shape)
+        view[...] = param.data
+        param.data = view
+        offset += param.size
+    object.__setattr__(model, "_flat_parameters", flat)
+    return flat
+
+
 def compile_step(model: Any, x: np.ndarray, y: np.ndarray) -> Program:
     """Trace the model's training step on (x, y) and compile it (``CompileError`` if not)."""
     _check_traceable(model)
+    flatten_parameters(model)
     first = _trace(model, x, y)
     # A second trace on other data must give the same graph with the same constants: a
     # constant that changed was computed from the data outside the graph, and a compiled
@@ -396,7 +451,7 @@ class _Compiler:
             if id(tensor_) not in param_ids:
                 raise CompileError(f"a tensor of shape {tensor_.shape} requires grad but is not "
                                    "a parameter of the model")
-            self.slot[id(tensor_)] = b.constant(tensor_.data)
+            self.slot[id(tensor_)] = b.constant(tensor_.data, folds=False)  # updated in place
             self.depends[id(tensor_)] = True
         for tensor_ in trace.order:
             if tensor_._node is not None:
@@ -425,6 +480,11 @@ class _Compiler:
                                if b.values[i].hot and isinstance(a, np.ndarray)})
         if self.flat is not None and len(self.param_grad) == len(params):
             program._flat = self.flat  # (a parameter without gradient leaves stale entries)
+            flat_parameters = getattr(self.model, "_flat_parameters", None)
+            if flat_parameters is not None and all(p.data.base is flat_parameters
+                                                   for p in params):
+                program._flat_parameters = flat_parameters
+                program._params = params
         return program
 
     # .................................................................. forward
@@ -461,11 +521,13 @@ class _Compiler:
         node_attrs["target_slot"] = self.slot[id(self.trace.target)]
         if op == "dropout":
             node_attrs["scale_slot"] = self.scale_slots[id(out)] = b.value(out.shape, out.dtype)
+        elif op in ("bce_with_logits", "softmax_cross_entropy"):
+            node_attrs["saved_slot"] = self.scale_slots[id(out)] = b.value(out.shape, out.dtype)
 
         def build(s: list[Any], o: int = v, i: tuple[int, ...] = tuple(ins),
                   a: dict[str, Any] = node_attrs, f: Any = kernel) -> Kernel:
             return f(s, o, i, a)
-        writes = (v,) if op != "dropout" else (v, node_attrs["scale_slot"])
+        writes = (v,) + ((self.scale_slots[id(out)],) if id(out) in self.scale_slots else ())
         b.emit(build, tuple(ins), writes, "forward", f"{op}{out.shape}")
 
     def _activation_forward(self, out: Tensor, activation: Any, z: int) -> None:
@@ -538,7 +600,8 @@ class _Compiler:
             if index is None:
                 buffer = self.flat_views.get(id(parent))
                 index = self.param_grad[id(parent)] = b.constant(
-                    np.empty(parent.shape, parent.dtype) if buffer is None else buffer)
+                    np.empty(parent.shape, parent.dtype) if buffer is None else buffer,
+                    folds=False)
                 if self._redirect(contribution, index):
                     return
 
@@ -593,10 +656,8 @@ class _Compiler:
         if op == "sum":
             extra["kept"] = tuple(1 if d in attrs["axes"] else size
                                   for d, size in enumerate(node.parents[0].shape))
-        elif op == "softmax_cross_entropy":
-            extra["softmax"] = _activations.get("softmax", axis=attrs["axis"])
-        elif op == "bce_with_logits":
-            extra["sigmoid"] = _activations.get("sigmoid")
+        elif op in ("bce_with_logits", "softmax_cross_entropy"):
+            extra["saved_slot"] = self.scale_slots[id(out)]
         if op == "dropout":
             extra["scale_slot"] = self.scale_slots[id(out)]
         extra["shapes"] = [p.shape for p in node.parents]
@@ -605,18 +666,37 @@ class _Compiler:
             if not needs[position]:
                 results.append(None)
                 continue
+            folded = self._fold(op, grad, ins, position, extra)
+            if folded is not None:
+                results.append(folded)
+                continue
             v = b.value(parent.shape, parent.dtype, alias_of=grad)
 
             def build(s: list[Any], g: int = grad, i: tuple[int, ...] = tuple(ins),
                       o: int = v, k: int = position, a: dict[str, Any] = extra,
                       f: Any = rule) -> Kernel:
                 return f(s, g, i, o, k, a)
-            reads = (grad, *ins, *((extra["scale_slot"],) if op == "dropout" else ()),
-                     extra["out"])
+            reads = (grad, *ins, *((self.scale_slots[id(out)],) if id(out) in self.scale_slots
+                                   else ()), extra["out"])
             b.emit(build, reads, (v,), "backward", f"{op} VJP → input {position}"
                    f"{parent.shape}")
             results.append(v)
         return results
+
+    def _fold(self, op: str, grad: int, ins: list[int], position: int,
+              extra: dict[str, Any]) -> int | None:
+        """Constant folding: a VJP whose gradient and operands are all constants (the root's
+        1, the mean's 1/N) is computed once, here, instead of on every step."""
+        used = _OPERANDS_USED.get(op)
+        fixed, constants = self.b.fixed, self.b.constants
+        if used is None or grad not in constants:
+            return None
+        operands = [ins[j] for j in used(position)]
+        if not all(j in constants for j in operands):
+            return None
+        inputs = [fixed.get(j) for j in ins]
+        result = _VJPS[op](fixed[grad], inputs, position, extra["shapes"], extra, [])
+        return self.b.constant(np.array(result))  # a copy: never a view of the operands
 
     def _linear_backward(self, node: Any, grad: int, ins: list[int], needs: tuple[bool, ...]
                          ) -> list[int | None]:
@@ -733,20 +813,22 @@ def _dropout_forward(s: list[Any], o: int, i: tuple[int, ...], a: dict[str, Any]
 
 def _softmax_cross_entropy(s: list[Any], o: int, i: tuple[int, ...], a: dict[str, Any]
                            ) -> Kernel:
-    only, axis, target = i[0], a["axis"], a["target_slot"]
+    only, axis, target, saved = i[0], a["axis"], a["target_slot"], a["saved_slot"]
     log_softmax = _activations.get("log_softmax", axis=axis)
 
     def kernel() -> None:
-        s[o] = -(s[target] * log_softmax.forward(s[only])).sum(axis=axis)
+        log_probabilities = s[saved] = log_softmax.forward(s[only])  # kept for the VJP
+        s[o] = -(s[target] * log_probabilities).sum(axis=axis)
     return kernel
 
 
 def _bce_with_logits(s: list[Any], o: int, i: tuple[int, ...], a: dict[str, Any]) -> Kernel:
-    only = i[0]
+    only, saved = i[0], a["saved_slot"]
 
     def kernel() -> None:
         z, y = s[only], s[a["target_slot"]]
-        s[o] = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        e = s[saved] = np.exp(-np.abs(z))  # kept: σ(z) in the backward pass needs it again
+        s[o] = np.maximum(z, 0) - z * y + np.log1p(e)
     return kernel
 
 
@@ -827,28 +909,39 @@ def _softmax_cross_entropy_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], 
     axis, y, z = a["axis"], s[a["target_slot"]], x[0]
     kept = _keepdims_shape(z.shape, axis)
     g = g if g.shape == kept else g.reshape(kept)
-    axes = (axis % z.ndim,)
-    return g * (a["softmax"]._forward_checked(z) * y.sum(axis=axes, keepdims=True) - y)
+    return cross_entropy_slope(g, s[a["saved_slot"]], y, axis)
 
 
 def _bce_with_logits_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict,
                          s: list) -> Any:
-    return g * (a["sigmoid"]._forward_checked(x[0]) - s[a["target_slot"]])
+    # σ(z) exactly as activations.classic.stable_sigmoid computes it, from the forward's
+    # e = exp(−|z|) instead of computing it again.
+    z, e = x[0], s[a["saved_slot"]]
+    denominator = 1.0 + e
+    sigmoid = np.where(z >= 0, 1.0 / denominator, e / denominator).astype(z.dtype, copy=False)
+    return g * (sigmoid - s[a["target_slot"]])
 
 
-_BACKWARD: dict[str, Callable[..., Kernel]] = {
-    "add": _backward_rule(_add_vjp),
-    "sub": _backward_rule(_sub_vjp),
-    "mul": _backward_rule(_mul_vjp),
-    "div": _backward_rule(_div_vjp),
-    "matmul": _backward_rule(_matmul_vjp),
-    "neg": _backward_rule(lambda g, x, k, shapes, a, s: -g),
-    "sum": _backward_rule(_sum_vjp),
-    "reshape": _backward_rule(_reshape_vjp),
-    "transpose": _backward_rule(_transpose_vjp),
-    "dropout": _backward_rule(_dropout_vjp),
-    "softmax_cross_entropy": _backward_rule(_softmax_cross_entropy_vjp),
-    "bce_with_logits": _backward_rule(_bce_with_logits_vjp),
+_VJPS: dict[str, Callable[..., Any]] = {
+    "add": _add_vjp,
+    "sub": _sub_vjp,
+    "mul": _mul_vjp,
+    "div": _div_vjp,
+    "matmul": _matmul_vjp,
+    "neg": lambda g, x, k, shapes, a, s: -g,
+    "sum": _sum_vjp,
+    "reshape": _reshape_vjp,
+    "transpose": _transpose_vjp,
+    "dropout": _dropout_vjp,
+    "softmax_cross_entropy": _softmax_cross_entropy_vjp,
+    "bce_with_logits": _bce_with_logits_vjp,
+}
+_BACKWARD: dict[str, Callable[..., Kernel]] = {op: _backward_rule(f) for op, f in _VJPS.items()}
+# Which operands each VJP reads, for constant folding (ops missing here are never folded).
+_OPERANDS_USED: dict[str, Callable[[int], tuple[int, ...]]] = {
+    "add": lambda k: (), "sub": lambda k: (), "neg": lambda k: (), "sum": lambda k: (),
+    "reshape": lambda k: (), "transpose": lambda k: (), "mul": lambda k: (1 - k,),
+    "div": lambda k: (1,) if k == 0 else (0, 1), "matmul": lambda k: (1 - k,),
 }
 _SUPPORTED = {"linear", "every elementwise activation", *_FORWARD}
 

@@ -37,6 +37,7 @@ units. Its findings go into the epoch logs under ``health/...`` and, once per pr
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -370,8 +371,11 @@ def _dense_layers(model: Any) -> list[Dense]:
 
 
 def _norm(array: np.ndarray) -> float:
+    """‖array‖₂ in one BLAS pass (inf or NaN when an entry is)."""
+    flat = np.asarray(array).reshape(-1)
     with np.errstate(all="ignore"):
-        return float(np.sqrt(np.sum(np.square(array, dtype=np.float64))))
+        return math.sqrt(float(np.dot(flat, flat))) if flat.dtype.kind == "f" else float(
+            np.sqrt(np.sum(np.square(flat, dtype=np.float64))))
 
 
 class HealthMonitor(Callback):
@@ -423,6 +427,7 @@ class HealthMonitor(Callback):
         self.warned: set[tuple[str, str]] = set()
         self._layers: list[Dense] = []
         self._snapshots: dict[int, np.ndarray] = {}
+        self._buffers: dict[int, np.ndarray] = {}  # kept snapshot arrays, one per layer
         self._grad_norms: dict[str, list[float]] = {}
         self._ratios: dict[str, list[float]] = {}
         self._flow: list[float] = []
@@ -462,7 +467,12 @@ class HealthMonitor(Callback):
         if batch % self.interval == 0:
             for layer in self._layers:
                 if layer.weight is not None:
-                    self._snapshots[id(layer)] = layer.weight.data.copy()
+                    weight = layer.weight.data
+                    kept = self._buffers.get(id(layer))
+                    if kept is None or kept.shape != weight.shape or kept.dtype != weight.dtype:
+                        kept = self._buffers[id(layer)] = np.empty_like(weight)
+                    np.copyto(kept, weight)  # into a kept array: no allocation per batch
+                    self._snapshots[id(layer)] = kept
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         if not self._snapshots:
@@ -475,10 +485,15 @@ class HealthMonitor(Callback):
             name = layer.name or "dense"
             weight = layer.weight.data
             grad = layer.weight.grad
-            finite = bool(np.isfinite(weight).all())
+            weight_norm = _norm(weight)  # finite exactly when every weight is (or it overflows)
+            grad_norm = 0.0
             if grad is not None:
                 grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-                finite = finite and bool(np.isfinite(grad).all())
+                grad_norm = _norm(grad)
+            finite = math.isfinite(weight_norm) and math.isfinite(grad_norm)
+            if not finite:  # overflow of a finite sum, or NaN/inf: look closer
+                finite = bool(np.isfinite(weight).all()) and (
+                    grad is None or bool(np.isfinite(grad).all()))
             if not finite:
                 self._warn("nonfinite", name,
                            f"layer {name}: its weights or gradients hold NaN or infinity — "
@@ -486,12 +501,11 @@ class HealthMonitor(Callback):
                            "extreme values")
                 continue
             if grad is not None:
-                norm = _norm(grad)
-                self._grad_norms.setdefault(name, []).append(norm)
-                norms.append(norm)
-            scale = max(_norm(before), _norm(weight))
+                self._grad_norms.setdefault(name, []).append(grad_norm)
+                norms.append(grad_norm)
+            scale = max(_norm(before), weight_norm)
             with np.errstate(all="ignore"):
-                change = _norm(weight - before)
+                change = _norm(np.subtract(weight, before, out=before))  # before is ours
             self._ratios.setdefault(name, []).append(change / scale if scale > 0 else 0.0)
         self._snapshots = {}
         # An exactly zero norm is a converged or cut-off layer, not a vanishing gradient.

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import activations
 from .errors import ShapeError
+from .grad_mode import is_grad_enabled
 from .naming import NameIndex, accepted_parameters, check_parameters
 from .ops import abs as tensor_abs
 from .ops import as_tensor, clip, log, maximum, record, where
@@ -190,7 +191,9 @@ def class_targets(name: str, prediction: Tensor, target: np.ndarray, axis: int) 
         )
     labels = integer_labels(name, target, prediction.shape[classes_axis])
     one_hot = np.eye(prediction.shape[classes_axis], dtype=prediction.dtype)[labels]
-    return Tensor._wrap(np.moveaxis(one_hot, -1, classes_axis))
+    if classes_axis != prediction.ndim - 1:
+        one_hot = np.moveaxis(one_hot, -1, classes_axis)
+    return Tensor._wrap(one_hot)
 
 
 def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
@@ -256,16 +259,32 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 
 def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
-    """logsumexp(z) − ⟨y, z⟩ along ``axis``; VJP: g·(softmax(z)·Σy − y)."""
+    """logsumexp(z) − ⟨y, z⟩ along ``axis``; VJP: g·(softmax(z)·Σy − y).
+
+    The first-order VJP takes softmax(z) = exp(log_softmax(z)) from the forward pass; with
+    ``create_graph`` it is the differentiable softmax op instead.
+    """
     log_probabilities = activations.get("log_softmax", axis=axis).forward(z.data)
     data = -(y.data * log_probabilities).sum(axis=axis)
-    softmax = activations.get("softmax", axis=axis)
+    kept = _keepdims_shape(z.shape, axis)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        g = g.reshape(_keepdims_shape(z.shape, axis))
-        return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
+        g = g.reshape(kept)
+        if is_grad_enabled():
+            softmax = activations.get("softmax", axis=axis)
+            return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
+        return (Tensor._wrap(cross_entropy_slope(g.data, log_probabilities, y.data, axis)),)
 
-    return record(data, (z,), "softmax_cross_entropy", vjp, {"target": y, "axis": axis})
+    return record(data, (z,), "softmax_cross_entropy", vjp,
+                  {"target": y, "axis": axis, "log_probabilities": log_probabilities})
+
+
+def cross_entropy_slope(g: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray,
+                        axis: int) -> np.ndarray:
+    """g·(p·Σy − y) with p = exp(log p): the first-order VJP of softmax cross-entropy (the
+    kernel ``chainrule.compiler`` shares)."""
+    probabilities = np.exp(log_probabilities)
+    return g * (probabilities * y.sum(axis=axis, keepdims=True) - y)
 
 
 def _keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:

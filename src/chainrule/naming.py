@@ -8,8 +8,6 @@ lists the accepted ones.
 
 from __future__ import annotations
 
-import difflib
-import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -75,6 +73,8 @@ class NameIndex:
         key = normalize(name)
         if key in self._lookup:
             return self._lookup[key]
+        import difflib  # only when a name is wrong
+
         close = difflib.get_close_matches(key, list(self._lookup), n=3, cutoff=0.6)
         suggestions = list(dict.fromkeys(self._spellings[c] for c in close))
         hint = f"did you mean {', '.join(map(repr, suggestions))}? " if suggestions else ""
@@ -87,6 +87,8 @@ class NameIndex:
 def accepted_parameters(function: Callable[..., Any]) -> list[str]:
     """The keyword parameters ``function`` (a class: its ``__init__``) accepts, ``self`` aside."""
     target = function.__init__ if isinstance(function, type) else function
+    import inspect  # imported on use: it is slow to import
+
     return [p for p in inspect.signature(target).parameters if p != "self"]
 
 

@@ -44,7 +44,6 @@ Tensor([ 0.8, -1.6], dtype=float32, requires_grad=True)
 
 from __future__ import annotations
 
-import inspect
 import math
 import operator
 from collections.abc import Callable, Iterable
@@ -237,6 +236,8 @@ class Optimizer:
         schedule: Schedule | None = None,
     ) -> None:
         if learning_rate is not None:
+            import inspect  # imported on use: it is slow to import
+
             default = inspect.signature(type(self).__init__).parameters["lr"].default
             if lr != default:
                 raise TypeError("give the learning rate as lr or as learning_rate, not both")

@@ -11,6 +11,7 @@ weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` on
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -58,6 +59,7 @@ class Model(Module):
         self.metadata: dict[str, Any] = {}
         self.jit = False
         self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep when jit=True
+        self._jit_fallback: str | None = None  # why jit=True trains eagerly, once it must
 
     def forward(self, x: Any) -> Tensor:
         if self.module is None:
@@ -121,7 +123,7 @@ class Model(Module):
         self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
         self.jit = bool(jit)
         self.compiled_step = CompiledStep(self) if self.jit else None
-        self._jit_fallback: str | None = None
+        self._jit_fallback = None
         if self.parameters() and not self.optimizer.params:
             self.optimizer.bind(self.parameters())
 
@@ -299,13 +301,16 @@ class Model(Module):
 
     def _compiled_program(self, x: np.ndarray, y: np.ndarray) -> Any:
         """The compiled program for this batch, or None (eager) after saying why once."""
-        if self.compiled_step is None or getattr(self, "_jit_fallback", None) is not None:
+        step = self.compiled_step
+        if step is None or self._jit_fallback is not None:
             return None
-        from .compiler import CompileError, fallback_warning
-
         try:
-            return self.compiled_step.program(x, y)
-        except CompileError as error:
+            return step.program(x, y)
+        except Exception as error:
+            from .compiler import CompileError, fallback_warning
+
+            if not isinstance(error, CompileError):
+                raise
             self._jit_fallback = str(error)
             fallback_warning(self._jit_fallback)
             return None
@@ -458,11 +463,21 @@ def _checked_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     if array.ndim == 0 or len(array) == 0:
         raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
     converted = as_float_array(array, dtype)
-    bad = ~np.isfinite(converted)
-    if bad.any():
+    if not _all_finite(converted):
+        bad = ~np.isfinite(converted)
         row = int(np.argwhere(bad)[0][0])
         raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
     return converted
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """True when every entry is finite: Σx² in one BLAS pass (finite exactly when all entries
+    are, unless the sum overflows, which the elementwise test then settles)."""
+    flat = array.reshape(-1)
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(np.dot(flat, flat))):
+            return True
+    return bool(np.isfinite(array).all())
 
 
 def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> Arrays:
