@@ -220,6 +220,12 @@ def test_same_seed_same_weights_other_seed_other_weights(capsys):
     assert not np.array_equal(weights("a.npz")["dense.weight"], weights("c.npz")["dense.weight"])
 
 
+def test_the_compiled_step_and_no_jit_train_the_same_bits(capsys):
+    assert run(capsys, "train", *SMALL, "--output", "jit.npz")[0] == 0
+    assert run(capsys, "train", *SMALL, "--no-jit", "--output", "eager.npz")[0] == 0
+    assert_same_weights("jit.npz", "eager.npz")
+
+
 def test_default_train_reaches_97_percent_and_evaluate_reproduces_it(capsys):
     started = time.monotonic()
     code, out, err = run(capsys, "train")

@@ -403,13 +403,13 @@ def build_model(options: TrainOptions, features: int, outputs: int) -> Any:
     return Sequential(layers, seed=options.seed, input_shape=(features,), name="mlp")
 
 
-def _compile(model: Any, task: str, options: TrainOptions) -> None:
+def _compile(model: Any, task: str, options: TrainOptions, jit: bool = False) -> None:
     optimizer = optim.get(options.optimizer, lr=options.lr)
     if task == "classification":
         model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
-                      optimizer=optimizer, metrics=["accuracy"])
+                      optimizer=optimizer, metrics=["accuracy"], jit=jit)
     else:
-        model.compile(loss="mse", optimizer=optimizer)
+        model.compile(loss="mse", optimizer=optimizer, jit=jit)
 
 
 def _describe_architecture(model: Any, options: TrainOptions, features: int) -> str:
@@ -585,7 +585,7 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     features = int(data.x.shape[1])
     outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
     model = build_model(options, features, outputs)
-    _compile(model, data.task, options)
+    _compile(model, data.task, options, jit=getattr(args, "jit", False))
     model.preprocessing = datasets.Standardizer().fit(split.x_train)
     model.metadata = _train_metadata(data, options)
     return _TrainRun(options, output, checkpoint, resume, data, split, model)
@@ -1273,6 +1273,9 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run whose checkpoint is "
                         "<output stem>.ckpt.npz")
+    parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
+                        help="train with the compiled step (bit-identical results, faster); "
+                        "--no-jit trains eagerly")
 
 
 def _add_data_options(parser: argparse.ArgumentParser, default: str | None,

@@ -481,7 +481,14 @@ def _all_finite(array: np.ndarray) -> bool:
 
 
 def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> Arrays:
-    x_array, y_array = _checked_array(x, x_name, dtype), _checked_array(y, y_name, dtype)
+    """Inputs as checked float arrays; targets too, except integer labels, which stay
+    integers (the losses convert what they need; class labels need no round trip)."""
+    x_array = _checked_array(x, x_name, dtype)
+    labels = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if labels.dtype.kind in "iu" and labels.ndim > 0 and len(labels):
+        y_array = labels
+    else:
+        y_array = _checked_array(y, y_name, dtype)
     if len(x_array) != len(y_array):
         raise ShapeError(
             f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
