@@ -246,3 +246,19 @@ def test_compile_resets_the_compiled_step():
     first = model.compiled_step
     model.compile(loss="mse", optimizer="sgd")
     assert model.compiled_step is None and first is not None
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop_centered"])
+def test_float32_throughout(jit, optimizer):
+    """No silent upcast: parameters, gradients, optimiser state and outputs stay float32,
+    with integer labels and float64 inputs alike."""
+    x, y = _data()
+    model = _model(jit, "tanh", optimizer, dropout=True, l2=1e-3)
+    model.fit(x.astype(np.float64), y, epochs=1, batch_size=16, verbose=0, health=False)
+    for param in model.parameters():
+        assert param.dtype == np.float32 and param.grad.dtype == np.float32
+    for state in model.optimizer.state:
+        for value in state.values():
+            assert not isinstance(value, np.ndarray) or value.dtype == np.float32
+    assert model.predict(x).dtype == np.float32
