@@ -37,7 +37,6 @@ eagerly and says why once (``JitFallbackWarning``).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,9 +45,11 @@ from typing import Any
 import numpy as np
 
 from . import activations as _activations
+from .activations.classic import sigmoid_from_exp
+from .dtypes import all_finite
 from .grad_mode import enable_grad
-from .losses import cross_entropy_slope
-from .ops import dropout_scale, linear_forward
+from .losses import cross_entropy_slope, keepdims_shape
+from .ops import dropout_scale, linear_forward, sum_to_array
 from .optim import SGD
 from .tensor import Tensor, _topological_order
 
@@ -161,22 +162,6 @@ class _Builder:
 
 
 # ---------------------------------------------------------------------- mirrors of eager VJPs
-def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``ops.sum_to`` on arrays: sum over the axes broadcasting added."""
-    if x.shape == shape:
-        return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, size in enumerate(shape) if size == 1 and x.shape[i + lead] != 1)
-    data = x.sum(axis=axes, keepdims=True)
-    return data.reshape(shape) if lead else data
-
-
-def _keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    axis = axis % len(shape)
-    return shape[:axis] + (1,) + shape[axis + 1:]
-
-
 @dataclass
 class _Trace:
     total: Tensor
@@ -245,7 +230,7 @@ class Program:
                                       for index, param in enumerate(optimizer.params)
                                       if param.grad is not None])
         flat = self._flat
-        if flat is None or not math.isfinite(float(np.dot(flat, flat))):
+        if flat is None or not all_finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
         if self._plain_sgd(optimizer):
@@ -368,14 +353,20 @@ def flatten_parameters(model: Any) -> np.ndarray | None:
     if flat is not None and flat.size == size and all(p.data.base is flat for p in params):
         return flat
     flat = np.empty(size, params[0].dtype)
-    offset = 0
-    for param in params:
-        view = flat[offset:offset + param.size].reshape(param.shape)
+    for param, view in zip(params, _views_of(flat, params)):
         view[...] = param.data
         param.data = view
-        offset += param.size
     object.__setattr__(model, "_flat_parameters", flat)
     return flat
+
+
+def _views_of(flat: np.ndarray, params: list[Tensor]) -> list[np.ndarray]:
+    """Consecutive views of ``flat``, one shaped like each parameter, in order."""
+    views, offset = [], 0
+    for param in params:
+        views.append(flat[offset:offset + param.size].reshape(param.shape))
+        offset += param.size
+    return views
 
 
 def compile_step(model: Any, x: np.ndarray, y: np.ndarray) -> Program:
@@ -408,20 +399,17 @@ class _Compiler:
         self.depends: dict[int, bool] = {}  # id(tensor) -> a parameter is upstream
         self.param_grad: dict[int, int] = {}  # id(param) -> value index of its grad buffer
         self.redirects: dict[int, Callable[[int], None]] = {}  # value -> "write it there"
-        self.scale_slots: dict[int, int] = {}  # id(dropout output) -> its scale's value
+        # id(output) -> an array the op's forward keeps for its VJP (dropout's scale, the
+        # cross-entropies' log-softmax or e^(−|z|))
+        self.saved_slots: dict[int, int] = {}
         self.activation_info: dict[int, tuple[Any, bool]] = {}
         # The parameters' gradients are views of one array: one check covers them all.
         params = model.parameters()
         dtypes = {p.dtype for p in params}
         self.flat = np.empty(sum(p.size for p in params), dtypes.pop()) if len(
             dtypes) == 1 else None
-        self.flat_views: dict[int, np.ndarray] = {}
-        offset = 0
-        for param in params:
-            if self.flat is not None:
-                self.flat_views[id(param)] = self.flat[offset:offset + param.size].reshape(
-                    param.shape)
-                offset += param.size
+        self.flat_views: dict[int, np.ndarray] = {} if self.flat is None else {
+            id(param): view for param, view in zip(params, _views_of(self.flat, params))}
         self.consumers: dict[int, int] = {}  # id(tensor) -> how many ops read it
         for tensor_ in trace.order:
             if tensor_._node is not None:
@@ -519,15 +507,14 @@ class _Compiler:
         node_attrs = dict(attrs)
         node_attrs["shape"] = out.shape
         node_attrs["target_slot"] = self.slot[id(self.trace.target)]
-        if op == "dropout":
-            node_attrs["scale_slot"] = self.scale_slots[id(out)] = b.value(out.shape, out.dtype)
-        elif op in ("bce_with_logits", "softmax_cross_entropy"):
-            node_attrs["saved_slot"] = self.scale_slots[id(out)] = b.value(out.shape, out.dtype)
+        if op in _SAVES_FOR_BACKWARD:
+            node_attrs["saved_slot"] = self.saved_slots[id(out)] = b.value(out.shape, out.dtype)
 
         def build(s: list[Any], o: int = v, i: tuple[int, ...] = tuple(ins),
                   a: dict[str, Any] = node_attrs, f: Any = kernel) -> Kernel:
             return f(s, o, i, a)
-        writes = (v,) + ((self.scale_slots[id(out)],) if id(out) in self.scale_slots else ())
+        saved = (self.saved_slots[id(out)],) if id(out) in self.saved_slots else ()
+        writes = (v, *saved)
         b.emit(build, tuple(ins), writes, "forward", f"{op}{out.shape}")
 
     def _activation_forward(self, out: Tensor, activation: Any, z: int) -> None:
@@ -656,10 +643,9 @@ class _Compiler:
         if op == "sum":
             extra["kept"] = tuple(1 if d in attrs["axes"] else size
                                   for d, size in enumerate(node.parents[0].shape))
-        elif op in ("bce_with_logits", "softmax_cross_entropy"):
-            extra["saved_slot"] = self.scale_slots[id(out)]
-        if op == "dropout":
-            extra["scale_slot"] = self.scale_slots[id(out)]
+        saved = (self.saved_slots[id(out)],) if id(out) in self.saved_slots else ()
+        if saved:
+            extra["saved_slot"] = saved[0]
         extra["shapes"] = [p.shape for p in node.parents]
         extra["out"] = self.slot[id(out)]
         for position, parent in enumerate(node.parents):
@@ -676,8 +662,7 @@ class _Compiler:
                       o: int = v, k: int = position, a: dict[str, Any] = extra,
                       f: Any = rule) -> Kernel:
                 return f(s, g, i, o, k, a)
-            reads = (grad, *ins, *((self.scale_slots[id(out)],) if id(out) in self.scale_slots
-                                   else ()), extra["out"])
+            reads = (grad, *ins, *saved, extra["out"])
             b.emit(build, reads, (v,), "backward", f"{op} VJP → input {position}"
                    f"{parent.shape}")
             results.append(v)
@@ -800,7 +785,7 @@ def _unary(function: Callable[[Any, dict[str, Any]], Any]) -> Callable[..., Kern
 
 
 def _dropout_forward(s: list[Any], o: int, i: tuple[int, ...], a: dict[str, Any]) -> Kernel:
-    layer, rate, only, scale_slot = a["source"], a["rate"], i[0], a["scale_slot"]
+    layer, rate, only, scale_slot = a["source"], a["rate"], i[0], a["saved_slot"]
     if layer is None or not hasattr(layer, "draw_mask"):
         raise CompileError("a dropout op without its layer cannot draw new masks")
 
@@ -832,6 +817,8 @@ def _bce_with_logits(s: list[Any], o: int, i: tuple[int, ...], a: dict[str, Any]
     return kernel
 
 
+# Ops whose forward kernel keeps an array for the backward pass (in attrs["saved_slot"]).
+_SAVES_FOR_BACKWARD = ("dropout", "softmax_cross_entropy", "bce_with_logits")
 _FORWARD: dict[str, Callable[..., Kernel]] = {
     "add": _binary(lambda a, b: a + b),
     "sub": _binary(lambda a, b: a - b),
@@ -860,21 +847,21 @@ def _backward_rule(function: Callable[..., Any]) -> Callable[..., Kernel]:
 
 
 def _add_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
-    return _sum_to(g, shapes[k])
+    return sum_to_array(g, shapes[k])
 
 
 def _sub_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
-    return _sum_to(g if k == 0 else -g, shapes[k])
+    return sum_to_array(g if k == 0 else -g, shapes[k])
 
 
 def _mul_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
-    return _sum_to(g * x[1 - k], shapes[k])
+    return sum_to_array(g * x[1 - k], shapes[k])
 
 
 def _div_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
     if k == 0:
-        return _sum_to(g / x[1], shapes[0])
-    return _sum_to(-g * x[0] / (x[1] * x[1]), shapes[1])
+        return sum_to_array(g / x[1], shapes[0])
+    return sum_to_array(-g * x[0] / (x[1] * x[1]), shapes[1])
 
 
 def _matmul_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
@@ -901,25 +888,21 @@ def _transpose_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: 
 
 
 def _dropout_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict, s: list) -> Any:
-    return g * s[a["scale_slot"]]
+    return g * s[a["saved_slot"]]
 
 
 def _softmax_cross_entropy_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict,
                                s: list) -> Any:
     axis, y, z = a["axis"], s[a["target_slot"]], x[0]
-    kept = _keepdims_shape(z.shape, axis)
+    kept = keepdims_shape(z.shape, axis)
     g = g if g.shape == kept else g.reshape(kept)
     return cross_entropy_slope(g, s[a["saved_slot"]], y, axis)
 
 
 def _bce_with_logits_vjp(g: Any, x: list[Any], k: int, shapes: list[Any], a: dict,
                          s: list) -> Any:
-    # σ(z) exactly as activations.classic.stable_sigmoid computes it, from the forward's
-    # e = exp(−|z|) instead of computing it again.
-    z, e = x[0], s[a["saved_slot"]]
-    denominator = 1.0 + e
-    sigmoid = np.where(z >= 0, 1.0 / denominator, e / denominator).astype(z.dtype, copy=False)
-    return g * (sigmoid - s[a["target_slot"]])
+    # σ(z) as the sigmoid activation computes it, from the forward's e = exp(−|z|).
+    return g * (sigmoid_from_exp(x[0], s[a["saved_slot"]]) - s[a["target_slot"]])
 
 
 _VJPS: dict[str, Callable[..., Any]] = {

@@ -8,6 +8,7 @@ never a silent truncation. Object, string and complex data are refused.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -107,3 +108,13 @@ def _exact_int_to_float(array: np.ndarray, target: np.dtype) -> np.ndarray:
                     f"(it would become {int(as_float)}); use dtype='float64' or float data"
                 )
     return converted
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """True when every entry of a float array is finite: Σx² in one BLAS pass (finite exactly
+    when all entries are, unless the sum overflows, which the elementwise test then settles)."""
+    flat = array.reshape(-1)
+    with np.errstate(all="ignore"):
+        if math.isfinite(float(np.dot(flat, flat))):
+            return True
+    return bool(np.isfinite(array).all())

@@ -266,7 +266,7 @@ def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
     """
     log_probabilities = activations.get("log_softmax", axis=axis).forward(z.data)
     data = -(y.data * log_probabilities).sum(axis=axis)
-    kept = _keepdims_shape(z.shape, axis)
+    kept = keepdims_shape(z.shape, axis)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
         g = g.reshape(kept)
@@ -275,8 +275,7 @@ def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
             return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
         return (Tensor._wrap(cross_entropy_slope(g.data, log_probabilities, y.data, axis)),)
 
-    return record(data, (z,), "softmax_cross_entropy", vjp,
-                  {"target": y, "axis": axis, "log_probabilities": log_probabilities})
+    return record(data, (z,), "softmax_cross_entropy", vjp, {"target": y, "axis": axis})
 
 
 def cross_entropy_slope(g: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray,
@@ -287,7 +286,8 @@ def cross_entropy_slope(g: np.ndarray, log_probabilities: np.ndarray, y: np.ndar
     return g * (probabilities * y.sum(axis=axis, keepdims=True) - y)
 
 
-def _keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+def keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """``shape`` with the ``axis`` entry set to 1 (a reduction's shape with keepdims)."""
     axis = axis % len(shape)
     return shape[:axis] + (1,) + shape[axis + 1:]
 

@@ -111,14 +111,21 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, size in enumerate(shape) if size == 1 and x.shape[i + lead] != 1
-    )
-    data = x.data.sum(axis=axes, keepdims=True)
-    if lead:
-        data = data.reshape(shape)
+    data = sum_to_array(x.data, shape)
     return record(data, (x,), "sum_to", lambda g, out, needs: (broadcast_to(g, x.shape),))
+
+
+def sum_to_array(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``sum_to`` on an ndarray (the compiler's kernels use it too): sum over the axes that
+    broadcasting added, so the result has ``shape``."""
+    if data.shape == shape:
+        return data
+    lead = data.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, size in enumerate(shape) if size == 1 and data.shape[i + lead] != 1
+    )
+    summed = data.sum(axis=axes, keepdims=True)
+    return summed.reshape(shape) if lead else summed
 
 
 # ---------------------------------------------------------------------- arithmetic
@@ -279,7 +286,7 @@ def dropout(x: Tensor, keep: np.ndarray, rate: float, source: Any = None) -> Ten
     scale = dropout_scale(keep, rate, x.dtype)
     return record(x.data * scale, (x,), "dropout",
                   lambda g, out, needs: (g * Tensor._wrap(scale),),
-                  {"scale": scale, "source": source, "rate": rate})
+                  {"source": source, "rate": rate})
 
 
 def dropout_scale(keep: np.ndarray, rate: float, dtype: np.dtype) -> np.ndarray:

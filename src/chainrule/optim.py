@@ -51,6 +51,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .dtypes import all_finite
 from .errors import ShapeError
 from .grad_mode import enable_grad
 from .naming import NameIndex, accepted_parameters, check_parameters
@@ -110,6 +111,8 @@ def _gradient_array(index: int, param: Tensor) -> np.ndarray | None:
     if grad is None:
         return None
     array = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+    if array.shape == param.data.shape and array.dtype == param.data.dtype:
+        return array  # the usual case, checked first: step() runs this for every parameter
     if array.shape != param.shape:
         raise ShapeError(
             f"parameter {index} has shape {param.shape} but its gradient has shape {array.shape}"
@@ -118,14 +121,9 @@ def _gradient_array(index: int, param: Tensor) -> np.ndarray | None:
 
 
 def _check_finite(index: int, shape: tuple[int, ...], grad: np.ndarray) -> None:
-    flat = grad.reshape(-1)
-    # One BLAS pass and no temporary: Σg² is finite exactly when every entry is, unless the
-    # sum itself overflows, which the elementwise test below then rules out.
-    if math.isfinite(float(np.dot(flat, flat))):
+    if all_finite(grad):
         return
     finite = np.isfinite(grad)
-    if finite.all():
-        return
     nan = int(np.isnan(grad).sum())
     infinite = grad.size - int(finite.sum()) - nan
     raise FloatingPointError(
@@ -255,7 +253,7 @@ class Optimizer:
         self.iterations = 0  # number of step() calls (Keras' name)
         self.params: list[Tensor] = []
         self.state: list[dict[str, Any]] = []
-        self._scratch: dict[int, np.ndarray] = {}
+        self._scratch: dict[tuple[int, int], np.ndarray] = {}
         if params is not None:
             self.bind(params)
 
@@ -307,7 +305,7 @@ class Optimizer:
 
     def _scratch_for(self, theta: np.ndarray, which: int = 0) -> np.ndarray:
         """A work array shaped like ``theta``, kept between steps (updates allocate nothing)."""
-        key = id(theta) + which  # ids are 8-byte aligned; which is 0 or 1
+        key = (id(theta), which)
         scratch = self._scratch.get(key)
         if scratch is None or scratch.shape != theta.shape or scratch.dtype != theta.dtype:
             scratch = self._scratch[key] = np.empty_like(theta)
@@ -342,15 +340,10 @@ class Optimizer:
                 loss = closure()
         work: list[tuple[int, Tensor, np.ndarray]] = []
         for index, param in enumerate(params):
-            grad = param.grad
-            if grad is None:
-                continue
-            grad = grad.data if type(grad) is Tensor else grad
-            if type(grad) is not np.ndarray or grad.shape != param.data.shape or (
-                    grad.dtype != param.data.dtype):
-                grad = _gradient_array(index, param)
-            _check_finite(index, param.shape, grad)
-            work.append((index, param, grad))
+            grad = _gradient_array(index, param)
+            if grad is not None:
+                _check_finite(index, param.shape, grad)
+                work.append((index, param, grad))
         self._apply(work)
         return loss
 

@@ -11,7 +11,6 @@ weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` on
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import threading
@@ -22,7 +21,7 @@ import numpy as np
 
 from . import activations, losses, metrics, optim
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .dtypes import as_float_array, get_default_dtype
+from .dtypes import all_finite, as_float_array, get_default_dtype
 from .errors import ShapeError
 from .grad_mode import no_grad
 from .nn.module import Module
@@ -57,7 +56,6 @@ class Model(Module):
         # it to raw inputs, so prediction always uses the training scaling.
         self.preprocessing: Any = None
         self.metadata: dict[str, Any] = {}
-        self.jit = False
         self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep when jit=True
         self._jit_fallback: str | None = None  # why jit=True trains eagerly, once it must
 
@@ -121,8 +119,7 @@ class Model(Module):
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
         self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
-        self.jit = bool(jit)
-        self.compiled_step = CompiledStep(self) if self.jit else None
+        self.compiled_step = CompiledStep(self) if jit else None
         self._jit_fallback = None
         if self.parameters() and not self.optimizer.params:
             self.optimizer.bind(self.parameters())
@@ -463,21 +460,11 @@ def _checked_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     if array.ndim == 0 or len(array) == 0:
         raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
     converted = as_float_array(array, dtype)
-    if not _all_finite(converted):
+    if not all_finite(converted):
         bad = ~np.isfinite(converted)
         row = int(np.argwhere(bad)[0][0])
         raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
     return converted
-
-
-def _all_finite(array: np.ndarray) -> bool:
-    """True when every entry is finite: Σx² in one BLAS pass (finite exactly when all entries
-    are, unless the sum overflows, which the elementwise test then settles)."""
-    flat = array.reshape(-1)
-    with np.errstate(all="ignore"):
-        if math.isfinite(float(np.dot(flat, flat))):
-            return True
-    return bool(np.isfinite(array).all())
 
 
 def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> Arrays:

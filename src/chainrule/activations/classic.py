@@ -18,7 +18,12 @@ from .base import Activation
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1/(1 + e^(−z)), computed from e^(−|z|) so that no exponential overflows."""
-    e = np.exp(-np.abs(z))
+    return sigmoid_from_exp(z, np.exp(-np.abs(z)))
+
+
+def sigmoid_from_exp(z: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """σ(z) from e = e^(−|z|): 1/(1 + e) for z ≥ 0, e/(1 + e) below (the compiled BCE
+    backward passes the e its forward pass computed)."""
     denominator = 1.0 + e
     return np.where(z >= 0, 1.0 / denominator, e / denominator).astype(z.dtype, copy=False)
 
