@@ -64,7 +64,8 @@ class Tensor:
     Tensor([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_retains_grad", "_activation_input",
+                 "__weakref__")
     # NumPy defers binary operators to Tensor (ndarray * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __hash__ = object.__hash__
@@ -79,6 +80,9 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._node: Node | None = None
         self._retains_grad = False
+        # (activation, its input) when an activation of the catalog made this tensor, in any
+        # grad mode: a loss on probabilities finds the logits behind a softmax/sigmoid here.
+        self._activation_input: tuple[Any, Tensor] | None = None
 
     @classmethod
     def _wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -89,6 +93,7 @@ class Tensor:
         tensor.requires_grad = requires_grad
         tensor._node = None
         tensor._retains_grad = False
+        tensor._activation_input = None
         return tensor
 
     # ------------------------------------------------------------------ properties

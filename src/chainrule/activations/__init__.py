@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..naming import normalize
 from ..tensor import install_activation_lookup
-from .base import Activation
+from .base import Activation, activation_input
 from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh
 from .modern import (
     CELU,
@@ -54,7 +54,8 @@ for _activation_class in CATALOG:
 install_activation_lookup(get)
 
 __all__ = [
-    "Activation", "CATALOG", "UnknownActivationError", "check_derivatives", "get", "names",
+    "Activation", "CATALOG", "UnknownActivationError", "activation_input", "check_derivatives",
+    "get", "names",
     "normalize", "register", "remove",
     *(cls.__name__ for cls in CATALOG),
 ]

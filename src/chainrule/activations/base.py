@@ -216,10 +216,18 @@ class Activation:
         def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
             return (g * _slope_tensor(self, x, out),)
 
-        return record(self._forward_checked(x.data), (x,), self.name, vjp, {"activation": self})
+        out = record(self._forward_checked(x.data), (x,), self.name, vjp, {"activation": self})
+        out._activation_input = (self, x)
+        return out
 
     def _forward_checked(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(self._forward(z), dtype=z.dtype)
+
+
+def activation_input(tensor: Tensor) -> tuple[Activation, Tensor] | None:
+    """(activation, z) when ``tensor`` is a = g(z) made by an activation of the catalog (in any
+    grad mode, so a loss on probabilities can reach the logits behind a softmax or sigmoid)."""
+    return tensor._activation_input
 
 
 def _slope_tensor(activation: Activation, x: Tensor, out: Tensor) -> Tensor:

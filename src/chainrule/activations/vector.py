@@ -70,8 +70,10 @@ class _AlongAxis(Activation):
 
     def __call__(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        return record(self.forward(x.data), (x,), self.name,
-                      lambda g, out, needs: (self._tensor_vjp(g, out),))
+        out = record(self.forward(x.data), (x,), self.name,
+                     lambda g, out, needs: (self._tensor_vjp(g, out),))
+        out._activation_input = (self, x)
+        return out
 
 
 class Softmax(_AlongAxis):
