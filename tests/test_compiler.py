@@ -119,10 +119,13 @@ def test_the_program_is_lean():
     assert "relu(32, 16) in place: a overwrites z" in listing
     assert "tanh(32, 16) in place: a overwrites z" in listing
     assert "∂L/∂X(32, 5)" not in listing  # dead: the input needs no gradient
-    assert "(copy)" not in listing  # ∂L/∂W and ∂L/∂b land in place
-    assert "relu VJP: G·g'(a) in place" in listing
-    # z1 = a1, z2 = a2, z3, and the two (32, 16) gradients ∂L/∂A share one buffer.
-    assert program.buffers == 4
+    assert "matmul(32, 5)" not in listing  # dead: the input needs no gradient
+    assert listing.count("→ ∂L/∂θ (out=)") == 6  # ∂L/∂W and ∂L/∂b land in place
+    # relu' is written from a (the mask a > 0), and G·g' overwrites G: z is not kept.
+    assert "relu'(32, 16)\nbackward mul(32, 16) in place: overwrites matmul(32, 16)" in listing
+    # z1 = a1, z2 = a2, z3 (whose buffer e^(log p) takes once log-softmax has read it), Σy
+    # for the cross-entropy, and the two (32, 16) gradients ∂L/∂A.
+    assert program.buffers == 6
     weight = model.layers[0].weight
     loss = program.forward(x, y)
     program.backward()
@@ -171,7 +174,7 @@ def _fallback_reason(model: Sequential, x: np.ndarray, y: np.ndarray) -> str:
     return str(caught[0].message)
 
 
-def test_batchnorm_falls_back_to_eager_with_the_reason_and_the_same_result():
+def test_batchnorm_is_compiled_with_its_running_statistics_as_outputs():
     x, y = _data()
 
     def build(jit: bool) -> Sequential:
@@ -182,11 +185,13 @@ def test_batchnorm_falls_back_to_eager_with_the_reason_and_the_same_result():
         return model
 
     compiled, eager = build(True), build(False)
-    reason = _fallback_reason(compiled, x, y)
-    assert "batch_norm (BatchNorm) updates state outside the graph" in reason
-    assert "training eagerly" in reason
-    eager.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=0, health=False)
+    assert _train(eager, x, y, steps=30) == _train(compiled, x, y, steps=30)
+    assert compiled.jit_fallback_reason is None and compiled.compiled_step.traces == 1
     _assert_same(eager, compiled)
+    for (name, a), (_, b) in zip(eager.named_buffers(), compiled.named_buffers()):
+        assert np.array_equal(a, b), name
+    assert compiled.layers[1].num_batches_tracked == 30
+    assert np.array_equal(eager.predict(x), compiled.predict(x))  # eval uses the statistics
 
 
 def test_a_closure_optimiser_falls_back():
@@ -198,12 +203,21 @@ def test_a_closure_optimiser_falls_back():
     assert "LBFGS evaluates the loss several times" in _fallback_reason(model, x, y)
 
 
+class _SquareWithoutKernel(cr.nn.Module):
+    """A user op recorded with ``ops.record`` (a value and a VJP, but no kernel)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return cr.ops.record(x.data ** 2, (x,), "my_square",
+                             lambda g, out, needs: (g * 2.0 * x,))
+
+
 def test_an_op_without_a_kernel_is_named():
     x, labels = _data(classes=2)
-    model = Sequential([Dense(4, input_dim=5, activation="tanh"), Dense(1)], seed=0)
+    model = cr.Model(Sequential([Dense(4, input_dim=5, activation="tanh"),
+                                 _SquareWithoutKernel(), Dense(1)], seed=0))
     model.compile(loss="huber", optimizer="sgd", jit=True)
     reason = _fallback_reason(model, x, labels.reshape(-1, 1).astype(np.float32))
-    assert "no compiled kernel for the op 'abs'" in reason
+    assert "the op 'my_square' (shape (16, 4)) was recorded without a kernel" in reason
 
 
 class _SneakyScale(cr.nn.Module):
@@ -244,7 +258,7 @@ def test_flatten_and_input_dropout_are_compiled():
 def test_compile_resets_the_compiled_step():
     model = _model(True, "relu", "sgd")
     first = model.compiled_step
-    model.compile(loss="mse", optimizer="sgd")
+    model.compile(loss="mse", optimizer="sgd", jit=False)
     assert model.compiled_step is None and first is not None
 
 

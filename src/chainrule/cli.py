@@ -403,7 +403,7 @@ def build_model(options: TrainOptions, features: int, outputs: int) -> Any:
     return Sequential(layers, seed=options.seed, input_shape=(features,), name="mlp")
 
 
-def _compile(model: Any, task: str, options: TrainOptions, jit: bool = False) -> None:
+def _compile(model: Any, task: str, options: TrainOptions, jit: bool | str = False) -> None:
     optimizer = optim.get(options.optimizer, lr=options.lr)
     if task == "classification":
         model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
@@ -585,7 +585,8 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     features = int(data.x.shape[1])
     outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
     model = build_model(options, features, outputs)
-    _compile(model, data.task, options, jit=getattr(args, "jit", False))
+    # Compiled where it can be, eagerly (without a warning) where it cannot.
+    _compile(model, data.task, options, jit="auto" if getattr(args, "jit", False) else False)
     model.preprocessing = datasets.Standardizer().fit(split.x_train)
     model.metadata = _train_metadata(data, options)
     return _TrainRun(options, output, checkpoint, resume, data, split, model)

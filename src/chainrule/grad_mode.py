@@ -72,3 +72,42 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801
         raise TypeError(
             "set_grad_enabled is a context manager; use no_grad/enable_grad to decorate"
         )
+
+
+class Trace:
+    """What a traced step recorded: every graph tensor in creation order, and the layer
+    buffers it updated (``(module, name, tensor)``, see ``Module.update_buffer``)."""
+
+    def __init__(self) -> None:
+        self.tensors: list[Any] = []
+        self.buffer_updates: list[tuple[Any, str, Any]] = []
+        self.untraced_buffer_changes: list[str] = []
+        self.errstates: list[tuple[Any, dict[str, str]]] = []  # np.geterr() per kernel
+
+
+class _ActiveTrace(threading.local):
+    trace: Trace | None = None
+
+
+_active = _ActiveTrace()
+
+
+def active_trace() -> Trace | None:
+    """The ``Trace`` being recorded while ``chainrule.compiler`` traces a step (None
+    otherwise). While tracing, values that carry no gradient but depend on the step's data
+    (masks, dropout's random scale, a layer's buffers) are recorded too, so that the compiled
+    program recomputes them on every step instead of freezing them."""
+    return _active.trace
+
+
+class tracing:  # noqa: N801
+    """Context manager: record the graph of everything computed inside (``as trace``)."""
+
+    def __enter__(self) -> Trace:
+        if _active.trace is not None:
+            raise RuntimeError("a step is already being traced in this thread")
+        _active.trace = Trace()
+        return _active.trace
+
+    def __exit__(self, *exc_info: object) -> None:
+        _active.trace = None

@@ -19,10 +19,9 @@ import numpy as np
 
 from . import activations
 from .errors import ShapeError
-from .grad_mode import is_grad_enabled
 from .naming import NameIndex, accepted_parameters, check_parameters
+from .ops import Kernel, apply, as_tensor, clip, exp, log, maximum, where
 from .ops import abs as tensor_abs
-from .ops import as_tensor, clip, log, maximum, record, where
 from .ops import sum as tensor_sum
 from .tensor import Tensor
 
@@ -125,8 +124,7 @@ class Huber(Loss):
     def values(self, prediction: Tensor, y: Tensor) -> Tensor:
         difference = prediction - y
         size = tensor_abs(difference)
-        quadratic = size.data <= self.delta
-        return where(quadratic, 0.5 * difference * difference,
+        return where(size <= self.delta, 0.5 * difference * difference,
                      self.delta * (size - 0.5 * self.delta))
 
 
@@ -158,23 +156,31 @@ class BinaryCrossentropy(Loss):
 
 def _bce_from_logits(z: Tensor, y: Tensor) -> Tensor:
     """max(z, 0) − z·y + log1p(e^(−|z|)); VJP: g·(σ(z) − y)."""
-    data = np.maximum(z.data, 0) - z.data * y.data + np.log1p(np.exp(-np.abs(z.data)))
     sigmoid = activations.get("sigmoid")
-    return record(data, (z,), "bce_with_logits",
-                  lambda g, out, needs: (g * (sigmoid(z) - y),), {"target": y})
+    return apply("bce_with_logits", Kernel(bce_with_logits_values), (z, y),
+                 lambda g, out, needs: (g * (sigmoid(z) - y), None))
+
+
+def bce_with_logits_values(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """max(z, 0) − z·y + log1p(e^(−|z|)), elementwise: BCE of σ(z) against y, stably."""
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+def bce_values(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """−[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)], elementwise (PyTorch's clamp)."""
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100.0)
+        log_not_p = np.maximum(np.log1p(-p), -100.0)
+    return -(y * log_p + (1 - y) * log_not_p)
 
 
 def _bce_from_probabilities(p: Tensor, y: Tensor) -> Tensor:
     """−[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)]; VJP: g·(p − y)/max(p(1 − p), ε)."""
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p.data), -100.0)
-        log_not_p = np.maximum(np.log1p(-p.data), -100.0)
-    data = -(y.data * log_p + (1 - y.data) * log_not_p)
 
-    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * (p - y) / maximum(p * (1.0 - p), 1e-12),)
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
+        return (g * (p - y) / maximum(p * (1.0 - p), 1e-12), None)
 
-    return record(data, (p,), "bce", vjp)
+    return apply("bce", Kernel(bce_values), (p, y), vjp)
 
 
 # ---------------------------------------------------------------------- multi-class
@@ -259,31 +265,25 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 
 def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
-    """logsumexp(z) − ⟨y, z⟩ along ``axis``; VJP: g·(softmax(z)·Σy − y).
-
-    The first-order VJP takes softmax(z) = exp(log_softmax(z)) from the forward pass; with
-    ``create_graph`` it is the differentiable softmax op instead.
-    """
-    log_probabilities = activations.get("log_softmax", axis=axis).forward(z.data)
-    data = -(y.data * log_probabilities).sum(axis=axis)
+    """logsumexp(z) − ⟨y, z⟩ = −⟨y, log_softmax(z)⟩ along ``axis``; VJP: g·(p·Σy − y) with
+    p = softmax(z) = exp(log_softmax(z)), the log-probabilities of the forward pass (a node of
+    their own, so that the VJP is differentiable again)."""
+    log_probabilities = activations.get("log_softmax", axis=axis)(z)
     kept = keepdims_shape(z.shape, axis)
 
-    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
+    def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
         g = g.reshape(kept)
-        if is_grad_enabled():
-            softmax = activations.get("softmax", axis=axis)
-            return (g * (softmax(z) * tensor_sum(y, axis, keepdims=True) - y),)
-        return (Tensor._wrap(cross_entropy_slope(g.data, log_probabilities, y.data, axis)),)
+        probabilities = exp(log_probabilities)
+        return (g * (probabilities * tensor_sum(y, axis, keepdims=True) - y), None, None)
 
-    return record(data, (z,), "softmax_cross_entropy", vjp, {"target": y, "axis": axis})
+    return apply("softmax_cross_entropy", Kernel(cross_entropy_values, ignores=(0,), axis=axis),
+                 (z, log_probabilities, y), vjp, {"axis": axis})
 
 
-def cross_entropy_slope(g: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray,
-                        axis: int) -> np.ndarray:
-    """g·(p·Σy − y) with p = exp(log p): the first-order VJP of softmax cross-entropy (the
-    kernel ``chainrule.compiler`` shares)."""
-    probabilities = np.exp(log_probabilities)
-    return g * (probabilities * y.sum(axis=axis, keepdims=True) - y)
+def cross_entropy_values(z: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray,
+                         axis: int) -> np.ndarray:
+    """−Σ y·log p along ``axis`` (``z``, the logits, is the node's input; p is computed)."""
+    return -(y * log_probabilities).sum(axis=axis)
 
 
 def keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:

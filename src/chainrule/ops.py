@@ -20,29 +20,132 @@ import numpy as np
 
 from .dtypes import as_float_array
 from .errors import ShapeError
-from .grad_mode import is_grad_enabled
+from .grad_mode import active_trace, is_grad_enabled
 from .tensor import VJP, Node, Tensor
 
 Axis = int | tuple[int, ...] | None
 
 
-# ---------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------- kernels and nodes
+class Kernel:
+    """How an op computes its value from its inputs' arrays: ``function(*arrays, **params)``.
+
+    The eager op computes its value with its kernel, the node keeps it, and
+    ``chainrule.compiler`` replays it on every compiled step: one text for each forward
+    computation. ``takes_out``: the function accepts ``out=`` (the compiler then writes into a
+    preallocated buffer, with the same bits); ``elementwise``: ``out`` may be one of the
+    inputs (an in-place kernel, z → a).
+    """
+
+    __slots__ = ("function", "params", "takes_out", "elementwise", "ignores")
+
+    def __init__(self, function: Callable[..., Any], takes_out: bool = False,
+                 elementwise: bool = False, ignores: tuple[int, ...] = (), **params: Any
+                 ) -> None:
+        self.function = function
+        self.params = params
+        self.takes_out = takes_out
+        self.elementwise = elementwise
+        # Inputs the function does not read: parents only so that the VJP can reach them
+        # (g' written from a is a function of z), which need not be kept for the kernel.
+        self.ignores = ignores
+
+    def __call__(self, *arrays: Any, out: np.ndarray | None = None) -> Any:
+        if out is None:
+            return self.function(*arrays, **self.params)
+        return self.function(*arrays, out=out, **self.params)
+
+    def bind(self, **params: Any) -> Kernel:
+        """The same function with (more) static parameters."""
+        return Kernel(self.function, self.takes_out, self.elementwise, self.ignores,
+                      **self.params, **params)
+
+    def __repr__(self) -> str:
+        name = getattr(self.function, "__name__", type(self.function).__name__)
+        inside = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Kernel({name}{', ' if inside else ''}{inside})"
+
+
+def _ufunc(function: np.ufunc) -> Kernel:
+    return Kernel(function, takes_out=True, elementwise=True)
+
+
+_ADD, _SUB, _MUL, _DIV = _ufunc(np.add), _ufunc(np.subtract), _ufunc(np.multiply), _ufunc(
+    np.divide)
+_NEG, _EXP, _LOG, _SQRT = _ufunc(np.negative), _ufunc(np.exp), _ufunc(np.log), _ufunc(np.sqrt)
+_ABS, _SIGN, _POWER = _ufunc(np.abs), _ufunc(np.sign), _ufunc(np.power)
+_MATMUL = Kernel(np.matmul, takes_out=True)
+
+
+def _no_gradient(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[None, ...]:
+    return (None,) * len(needs)
+
+
+def apply(op: str, kernel: Kernel, parents: tuple[Tensor, ...], vjp: VJP | None,
+          attrs: dict[str, Any] | None = None) -> Tensor:
+    """Compute ``kernel(*parents' arrays)`` and record a graph node when a parent requires
+    grad (``vjp`` None: a value that carries no gradient, such as a mask).
+
+    While ``chainrule.compiler`` traces a step, a node is also recorded when a parent was
+    recorded, so that every value computed from the step's data is part of the program.
+    """
+    data = kernel(*[parent.data for parent in parents])
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = Tensor._wrap(data)
+    if is_grad_enabled():
+        if vjp is not None:
+            for parent in parents:
+                if parent.requires_grad:
+                    out.requires_grad = True
+                    out._node = Node(op, parents, vjp, attrs, kernel)
+                    break
+        trace = active_trace()
+        if trace is not None:
+            if out._node is None and any(p._node is not None or p.requires_grad
+                                         for p in parents):
+                out._node = Node(op, parents, vjp or _no_gradient, attrs, kernel)
+            if out._node is not None:
+                trace.tensors.append(out)
+                trace.errstates.append((out, np.geterr()))
+    return out
+
+
+def source(op: str, kernel: Kernel, attrs: dict[str, Any] | None = None) -> Tensor:
+    """A value with no inputs that changes from step to step (a dropout mask, a layer's
+    buffer): ``kernel()``. Recorded as a node while a step is traced, a constant otherwise."""
+    data = np.asarray(kernel())
+    out = Tensor._wrap(data)
+    trace = active_trace()
+    if trace is not None:
+        out._node = Node(op, (), _no_gradient, attrs, kernel)
+        trace.tensors.append(out)
+    return out
+
+
 def record(data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP,
            attrs: dict[str, Any] | None = None) -> Tensor:
-    """Wrap an op's result; record a graph node if any parent requires grad.
-
-    ``attrs`` are the op's settings (axis, activation, target, ...) for the compiler.
-    """
+    """Wrap a value computed outside any kernel; record a graph node if a parent requires
+    grad. (For user-defined ops; the compiler cannot replay such a node and says so.)"""
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     out = Tensor._wrap(data)
     if is_grad_enabled():
         for parent in parents:
-            if parent.requires_grad:
-                out.requires_grad = True
+            if parent.requires_grad or (active_trace() is not None and parent._node is not None):
+                out.requires_grad = any(p.requires_grad for p in parents)
                 out._node = Node(op, parents, vjp, attrs)
+                trace = active_trace()
+                if trace is not None:
+                    trace.tensors.append(out)
                 break
     return out
+
+
+def mask(op: str, function: Callable[..., np.ndarray], *tensors: Tensor) -> Tensor:
+    """A value computed from tensors that carries no gradient (which entries a clip let
+    through, which input won a max): a constant of the VJP, recomputed by a compiled step."""
+    return apply(op, Kernel(function), tensors, None)
 
 
 def as_tensor(value: Any, like: Tensor | None = None) -> Tensor:
@@ -94,16 +197,23 @@ def _constant(array: np.ndarray) -> Tensor:
 
 
 # ---------------------------------------------------------------------- broadcasting
+def _broadcast_array(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(data, shape)
+
+
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Repeat ``x`` along broadcast dimensions; VJP: ``sum_to`` the gradient back."""
     shape = tuple(shape)
     if x.shape == shape:
         return x
     try:
-        data = np.broadcast_to(x.data, shape)
+        fits = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return record(data, (x,), "broadcast_to", lambda g, out, needs: (sum_to(g, x.shape),))
+        fits = False
+    if not fits:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+    return apply("broadcast_to", Kernel(_broadcast_array, shape=shape), (x,),
+                 lambda g, out, needs: (sum_to(g, x.shape),))
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -111,13 +221,13 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    data = sum_to_array(x.data, shape)
-    return record(data, (x,), "sum_to", lambda g, out, needs: (broadcast_to(g, x.shape),))
+    return apply("sum_to", Kernel(sum_to_array, shape=shape), (x,),
+                 lambda g, out, needs: (broadcast_to(g, x.shape),))
 
 
 def sum_to_array(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``sum_to`` on an ndarray (the compiler's kernels use it too): sum over the axes that
-    broadcasting added, so the result has ``shape``."""
+    """``sum_to`` on an ndarray: sum over the axes that broadcasting added, so the result has
+    ``shape``."""
     if data.shape == shape:
         return data
     lead = data.ndim - len(shape)
@@ -133,16 +243,17 @@ def add(a: Any, b: Any) -> Tensor:
     """a + b; VJP: (g, g) summed back to each operand's shape."""
     a, b = _pair(a, b)
     check_broadcast("add", a, b)
-    return record(a.data + b.data, (a, b), "add",
-                  lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape)))
+    return apply("add", _ADD, (a, b),
+                 lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape)))
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """a − b; VJP: (g, −g)."""
     a, b = _pair(a, b)
     check_broadcast("sub", a, b)
-    return record(a.data - b.data, (a, b), "sub",
-                  lambda g, out, needs: (sum_to(g, a.shape), sum_to(neg(g), b.shape)))
+    return apply("sub", _SUB, (a, b),
+                 lambda g, out, needs: (sum_to(g, a.shape) if needs[0] else None,
+                                        sum_to(neg(g), b.shape) if needs[1] else None))
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -154,7 +265,7 @@ def mul(a: Any, b: Any) -> Tensor:
         return (sum_to(g * b, a.shape) if needs[0] else None,
                 sum_to(g * a, b.shape) if needs[1] else None)
 
-    return record(a.data * b.data, (a, b), "mul", vjp)
+    return apply("mul", _MUL, (a, b), vjp)
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -166,12 +277,16 @@ def div(a: Any, b: Any) -> Tensor:
         return (sum_to(g / b, a.shape) if needs[0] else None,
                 sum_to(neg(g) * a / (b * b), b.shape) if needs[1] else None)
 
-    return record(a.data / b.data, (a, b), "div", vjp)
+    return apply("div", _DIV, (a, b), vjp)
 
 
 def neg(a: Tensor) -> Tensor:
     """−a; VJP: −g."""
-    return record(-a.data, (a,), "neg", lambda g, out, needs: (neg(g),))
+    return apply("neg", _NEG, (a,), lambda g, out, needs: (neg(g),))
+
+
+def _power_slope(a: np.ndarray, b: np.ndarray, power_: np.ndarray) -> np.ndarray:
+    return np.where(b == 0, 0.0, b * power_).astype(power_.dtype, copy=False)
 
 
 def power(a: Any, b: Any) -> Tensor:
@@ -188,14 +303,23 @@ def power(a: Any, b: Any) -> Tensor:
         # 0**(negative) and 0·log 0 are inf/NaN by design (masked below): no warnings.
         with np.errstate(divide="ignore", invalid="ignore"):
             if needs[0]:
-                slope = where(_constant(b.data == 0), 0.0, b * power(a, b - 1.0))
+                exponent_is_zero = mask("pow_exponent_is_zero", _equals_zero, b)
+                slope = where(exponent_is_zero, 0.0, b * power(a, b - 1.0))
                 grad_a = sum_to(g * slope, a.shape)
             if needs[1]:
-                mask = _constant((a.data == 0) & (b.data >= 0))
-                grad_b = sum_to(g * where(mask, 0.0, out * log(a)), b.shape)
+                base_is_zero = mask("pow_base_is_zero", _zero_base, a, b)
+                grad_b = sum_to(g * where(base_is_zero, 0.0, out * log(a)), b.shape)
         return grad_a, grad_b
 
-    return record(np.power(a.data, b.data), (a, b), "pow", vjp)
+    return apply("pow", _POWER, (a, b), vjp)
+
+
+def _equals_zero(b: np.ndarray) -> np.ndarray:
+    return b == 0
+
+
+def _zero_base(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == 0) & (b >= 0)
 
 
 def _matmul_shapes_error(a: Tensor, b: Tensor) -> ShapeError:
@@ -218,7 +342,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.shape[-1] != inner_b:
         raise _matmul_shapes_error(a, b)
     try:
-        data = a.data @ b.data
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise _matmul_shapes_error(a, b) from None
 
@@ -234,7 +358,19 @@ def matmul(a: Any, b: Any) -> Tensor:
             grad_b = reshape(sum_to(matmul(swap_last_axes(a2), g2), b2.shape), b.shape)
         return grad_a, grad_b
 
-    return record(data, (a, b), "matmul", vjp)
+    return apply("matmul", _MATMUL, (a, b), vjp)
+
+
+def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Z = X Wᵀ (+ b), written into ``out`` when given."""
+    out = np.matmul(x, weight.T, out=out)
+    if bias is not None:
+        np.add(out, bias, out=out)
+    return out
+
+
+_LINEAR = Kernel(linear_forward, takes_out=True)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -251,42 +387,31 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias of shape {bias.shape} for a weight of shape "
                          f"{weight.shape} (expected ({weight.shape[0]},))")
-    data = linear_forward(x.data, weight.data, None if bias is None else bias.data)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        if is_grad_enabled():  # create_graph: differentiable tensor ops, the same products
-            grads = (matmul(g, weight) if needs[0] else None,
-                     matmul(transpose(g), x) if needs[1] else None)
-            return grads + ((sum(g, 0),) if bias is not None else ())
-        grad_x = Tensor._wrap(np.matmul(g.data, weight.data)) if needs[0] else None
-        grad_w = Tensor._wrap(np.matmul(g.data.T, x.data)) if needs[1] else None
+        grads = (matmul(g, weight) if needs[0] else None,
+                 matmul(transpose(g), x) if needs[1] else None)
         if bias is None:
-            return grad_x, grad_w
-        return grad_x, grad_w, Tensor._wrap(g.data.sum(axis=0))
+            return grads
+        return grads + (sum(g, 0) if needs[2] else None,)
 
-    return record(data, parents, "linear", vjp)
-
-
-def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                   out: np.ndarray | None = None) -> np.ndarray:
-    """Z = X Wᵀ (+ b), written into ``out`` when given (the kernel the compiler shares)."""
-    out = np.matmul(x, weight.T, out=out)
-    if bias is not None:
-        np.add(out, bias, out=out)
-    return out
+    return apply("linear", _LINEAR, parents, vjp)
 
 
-def dropout(x: Tensor, keep: np.ndarray, rate: float, source: Any = None) -> Tensor:
-    """Inverted dropout with the mask ``keep``: x·keep/(1 − rate); VJP: g·keep/(1 − rate).
+def dropout(x: Tensor, draw_mask: Callable[[tuple[int, ...]], np.ndarray], rate: float
+            ) -> Tensor:
+    """Inverted dropout: x·keep/(1 − rate) with keep = ``draw_mask(x.shape)`` (True: kept);
+    VJP: g·keep/(1 − rate). The scale is a ``source``: a compiled step draws a new mask on
+    every step, from the same generator in the same order as eager training."""
+    shape, dtype = x.shape, x.dtype
 
-    The mask is drawn by the caller (``source``, an ``nn.Dropout``, whose ``draw_mask`` the
-    compiler calls again on every step), so the op is deterministic given it.
-    """
-    scale = dropout_scale(keep, rate, x.dtype)
-    return record(x.data * scale, (x,), "dropout",
-                  lambda g, out, needs: (g * Tensor._wrap(scale),),
-                  {"source": source, "rate": rate})
+    def draw_scale() -> np.ndarray:
+        return dropout_scale(draw_mask(shape), rate, dtype)
+
+    scale = source("dropout_mask", Kernel(draw_scale), attrs={"rate": rate})
+    return apply("dropout", _MUL, (x, scale), lambda g, out, needs: (g * scale, None),
+                 {"rate": rate})
 
 
 def dropout_scale(keep: np.ndarray, rate: float, dtype: np.dtype) -> np.ndarray:
@@ -304,19 +429,26 @@ def minimum(a: Any, b: Any) -> Tensor:
     return _extremum("minimum", np.minimum, np.less, a, b)
 
 
-def _extremum(name: str, pick: Callable, wins: Callable, a: Any, b: Any) -> Tensor:
+def _winning_share(a: np.ndarray, b: np.ndarray, wins: Callable) -> np.ndarray:
+    """1 where a wins, ½ on a tie, 0 where b wins (in the operands' dtype)."""
+    return (wins(a, b) + 0.5 * (a == b)).astype(np.result_type(a, b))
+
+
+def _extremum(name: str, pick: np.ufunc, wins: Callable, a: Any, b: Any) -> Tensor:
     a, b = _pair(a, b)
     check_broadcast(name, a, b)
-    dtype = np.result_type(a.data, b.data)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        tie = 0.5 * (a.data == b.data)
-        weight_a = (wins(a.data, b.data) + tie).astype(dtype)
-        weight_b = (wins(b.data, a.data) + tie).astype(dtype)
-        return (sum_to(g * _constant(weight_a), a.shape) if needs[0] else None,
-                sum_to(g * _constant(weight_b), b.shape) if needs[1] else None)
+        grad_a = grad_b = None
+        if needs[0]:
+            share = apply(f"{name}_share", Kernel(_winning_share, wins=wins), (a, b), None)
+            grad_a = sum_to(g * share, a.shape)
+        if needs[1]:
+            share = apply(f"{name}_share", Kernel(_winning_share, wins=wins), (b, a), None)
+            grad_b = sum_to(g * share, b.shape)
+        return grad_a, grad_b
 
-    return record(pick(a.data, b.data), (a, b), name, vjp)
+    return apply(name, _ufunc(pick), (a, b), vjp)
 
 
 def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
@@ -326,59 +458,80 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     except TypeError:
         return NotImplemented
     check_broadcast(ufunc.__name__, a, b)
-    return Tensor._wrap(ufunc(a.data, b.data))
+    return apply(ufunc.__name__, _ufunc(ufunc), (a, b), None)
 
 
 # ---------------------------------------------------------------------- elementwise functions
 def exp(a: Tensor) -> Tensor:
     """e^a; VJP: g·e^a (from the output)."""
-    return record(np.exp(a.data), (a,), "exp", lambda g, out, needs: (g * out,))
+    return apply("exp", _EXP, (a,), lambda g, out, needs: (g * out,))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log; VJP: g / a."""
-    return record(np.log(a.data), (a,), "log", lambda g, out, needs: (g / a,))
+    return apply("log", _LOG, (a,), lambda g, out, needs: (g / a,))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """√a; VJP: g / (2√a) (from the output)."""
-    return record(np.sqrt(a.data), (a,), "sqrt", lambda g, out, needs: (g / (2.0 * out),))
+    return apply("sqrt", _SQRT, (a,), lambda g, out, needs: (g / (2.0 * out),))
+
+
+def sign(a: Tensor) -> Tensor:
+    """sign(a) ∈ {−1, 0, 1} (0 at 0, NaN for NaN); carries no gradient (0 almost everywhere)."""
+    return apply("sign", _SIGN, (a,), None)
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - the name users expect
     """|a|; VJP: g·sign(a), with sign(0) = 0."""
-    return record(np.abs(a.data), (a,), "abs",
-                  lambda g, out, needs: (g * _constant(np.sign(a.data)),))
+    return apply("abs", _ABS, (a,), lambda g, out, needs: (g * sign(a),))
+
+
+def _inside(a: np.ndarray, lower: float | None, upper: float | None) -> np.ndarray:
+    inside = np.ones(a.shape, dtype=bool)
+    if lower is not None:
+        inside &= a >= lower
+    if upper is not None:
+        inside &= a <= upper
+    return inside
 
 
 def clip(a: Tensor, lower: float | None = None, upper: float | None = None) -> Tensor:
     """min(max(a, lower), upper); VJP: g where lower ≤ a ≤ upper (bounds included), else 0."""
     if lower is None and upper is None:
         raise ValueError("clip: give lower, upper or both")
-    data = np.clip(a.data, lower, upper)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        inside = np.ones(a.shape, dtype=bool)
-        if lower is not None:
-            inside &= a.data >= lower
-        if upper is not None:
-            inside &= a.data <= upper
-        return (where(_constant(inside), g, 0.0),)
+        inside = apply("clip_inside", Kernel(_inside, lower=lower, upper=upper), (a,), None)
+        return (where(inside, g, 0.0),)
 
-    return record(data, (a,), "clip", vjp)
+    return apply("clip", Kernel(np.clip, a_min=lower, a_max=upper), (a,), vjp)
+
+
+def _cast(data: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return data.astype(dtype)
 
 
 def astype(a: Tensor, dtype: np.dtype) -> Tensor:
     """Cast to another float dtype; VJP: the gradient cast back."""
     if a.dtype == dtype:
         return a
-    return record(a.data.astype(dtype), (a,), "astype",
-                  lambda g, out, needs: (astype(g, a.dtype),))
+    return apply("astype", Kernel(_cast, dtype=dtype), (a,),
+                 lambda g, out, needs: (astype(g, a.dtype),))
+
+
+def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(condition, x, y)
+
+
+_WHERE = Kernel(_where)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition else y; VJP: g to x where condition, to y elsewhere."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition_tensor = condition if isinstance(condition, Tensor) else _constant(
+        np.asarray(condition))
+    cond = condition_tensor.data
     if cond.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
     if isinstance(x, Tensor) or not isinstance(y, Tensor):
@@ -394,24 +547,28 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
                 "do not broadcast"
             ) from None
     check_broadcast("where", x, y)
-    condition_tensor = _constant(cond)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        return (sum_to(where(condition_tensor, g, 0.0), x.shape) if needs[0] else None,
-                sum_to(where(condition_tensor, 0.0, g), y.shape) if needs[1] else None)
+        return (None,
+                sum_to(where(condition_tensor, g, 0.0), x.shape) if needs[1] else None,
+                sum_to(where(condition_tensor, 0.0, g), y.shape) if needs[2] else None)
 
-    return record(np.where(cond, x.data, y.data), (x, y), "where", vjp)
+    return apply("where", _WHERE, (condition_tensor, x, y), vjp)
 
 
 # ---------------------------------------------------------------------- reductions
+def _sum_array(data: np.ndarray, axes: tuple[int, ...], keepdims: bool,
+               out: np.ndarray | None = None) -> np.ndarray:
+    return data.sum(axis=axes, keepdims=keepdims, out=out)
+
+
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Σ over ``axis``; VJP: g broadcast back over the summed axes."""
     axes = _normalize_axes("sum", axis, a.shape)
     kept = _keepdims_shape(a.shape, axes)
-    data = a.data.sum(axis=axes, keepdims=keepdims)
-    return record(data, (a,), "sum",
-                  lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),),
-                  {"axes": axes, "keepdims": keepdims})
+    return apply("sum", Kernel(_sum_array, takes_out=True, axes=axes, keepdims=keepdims), (a,),
+                 lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),),
+                 {"axes": axes, "keepdims": keepdims})
 
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -433,35 +590,50 @@ def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     return _reduce_extremum("min", np.min, a, axis, keepdims)
 
 
+def _extremum_share(a: np.ndarray, out: np.ndarray, kept: tuple[int, ...],
+                    axes: tuple[int, ...]) -> np.ndarray:
+    """1/count at the entries equal to the reduced extremum (count of them in the group)."""
+    winners = a == out.reshape(kept)
+    count = np.maximum(winners.sum(axis=axes, keepdims=True), 1)
+    return (winners / count).astype(a.dtype)
+
+
 def _reduce_extremum(name: str, reduce: Callable, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     axes = _normalize_axes(name, axis, a.shape)
     if a.size == 0:
         raise ShapeError(f"{name}: cannot reduce an empty tensor of shape {a.shape}")
-    data = reduce(a.data, axis=axes, keepdims=keepdims)
     kept = _keepdims_shape(a.shape, axes)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        winners = a.data == out.data.reshape(kept)
-        count = np.maximum(winners.sum(axis=axes, keepdims=True), 1)
-        share = _constant((winners / count).astype(a.dtype))
+        share = apply(f"{name}_share", Kernel(_extremum_share, kept=kept, axes=axes), (a, out),
+                      None)
         return (broadcast_to(reshape(g, kept), a.shape) * share,)
 
-    return record(data, (a,), name, vjp)
+    return apply(name, Kernel(reduce, axis=axes, keepdims=keepdims), (a,), vjp)
 
 
 # ---------------------------------------------------------------------- shapes
+def _reshape_array(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return data.reshape(shape)
+
+
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """The same values in a new shape; VJP: reshape back."""
     shape = tuple(int(s) for s in shape)
     if shape == a.shape:
         return a
     try:
-        data = a.data.reshape(shape)
+        resolved = a.data.reshape(shape).shape  # -1 resolved, sizes checked
     except ValueError:
         raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {a.shape} to {shape}"
         ) from None
-    return record(data, (a,), "reshape", lambda g, out, needs: (reshape(g, a.shape),))
+    return apply("reshape", Kernel(_reshape_array, shape=resolved), (a,),
+                 lambda g, out, needs: (reshape(g, a.shape),), {"shape": resolved})
+
+
+def _transpose_array(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    return data.transpose(axes)
 
 
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
@@ -474,8 +646,8 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"transpose: {axes} is not a permutation of the axes of shape {a.shape}")
     inverse = tuple(int(i) for i in np.argsort(axes))
-    return record(a.data.transpose(axes), (a,), "transpose",
-                  lambda g, out, needs: (transpose(g, inverse),), {"axes": axes})
+    return apply("transpose", Kernel(_transpose_array, axes=axes), (a,),
+                 lambda g, out, needs: (transpose(g, inverse),), {"axes": axes})
 
 
 def swap_last_axes(a: Tensor) -> Tensor:
@@ -503,33 +675,44 @@ def _is_basic_index(index: Any) -> bool:
     )
 
 
+def _getitem_array(data: np.ndarray, index: Any) -> np.ndarray:
+    return data[index]
+
+
 def getitem(a: Tensor, index: Any) -> Tensor:
     """Indexing and slicing (NumPy rules); VJP: the gradient scattered back, repeats added."""
     index = _plain_index(index)
     try:
-        data = a.data[index]
+        a.data[index]
     except IndexError as error:
         raise IndexError(f"index {index!r} into a tensor of shape {a.shape}: {error}") from None
-    return record(data, (a,), "getitem",
-                  lambda g, out, needs: (scatter_add(g, a.shape, index),))
+    return apply("getitem", Kernel(_getitem_array, index=index), (a,),
+                 lambda g, out, needs: (scatter_add(g, a.shape, index),), {"index": index})
+
+
+def _scatter_add_array(values: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    data = np.zeros(shape, dtype=values.dtype)
+    if _is_basic_index(index):
+        data[index] = values
+    else:
+        np.add.at(data, index, values)
+    return data
 
 
 def scatter_add(values: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``index``; VJP: ``getitem`` at ``index``."""
-    data = np.zeros(shape, dtype=values.dtype)
-    if _is_basic_index(index):
-        data[index] = values.data
-    else:
-        np.add.at(data, index, values.data)
-    return record(data, (values,), "scatter_add",
-                  lambda g, out, needs: (getitem(g, index),))
+    return apply("scatter_add", Kernel(_scatter_add_array, shape=tuple(shape), index=index),
+                 (values,), lambda g, out, needs: (getitem(g, index),), {"index": index})
+
+
+def _join_arrays(*arrays: np.ndarray, join: Callable, axis: int) -> np.ndarray:
+    return join(arrays, axis=axis)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; VJP: the gradient sliced back into pieces."""
     parts = _operands("concatenate", tensors)
-    data = _join("concatenate", np.concatenate, parts, axis)
-    axis = axis % data.ndim
+    axis = _join_axis("concatenate", parts, axis, parts[0].ndim)
     bounds = np.cumsum([0] + [t.shape[axis] for t in parts])
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> list[Tensor | None]:
@@ -537,28 +720,37 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         return [getitem(g, lead + (slice(int(lo), int(hi)),)) if need else None
                 for lo, hi, need in zip(bounds[:-1], bounds[1:], needs)]
 
-    return record(data, tuple(parts), "concatenate", vjp)
+    return _join("concatenate", Kernel(_join_arrays, join=np.concatenate, axis=axis), parts,
+                 vjp)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along a new axis; VJP: the gradient taken apart along that axis."""
     parts = _operands("stack", tensors)
-    data = _join("stack", np.stack, parts, axis)
-    axis = axis % data.ndim
+    axis = _join_axis("stack", parts, axis, parts[0].ndim + 1)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> list[Tensor | None]:
         lead = (slice(None),) * axis
         return [getitem(g, lead + (i,)) if need else None for i, need in enumerate(needs)]
 
-    return record(data, tuple(parts), "stack", vjp)
+    return _join("stack", Kernel(_join_arrays, join=np.stack, axis=axis), parts, vjp)
 
 
-def _join(op: str, function: Callable, parts: list[Tensor], axis: int) -> np.ndarray:
+def _join_axis(op: str, parts: list[Tensor], axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of range for tensors of shape "
+                         f"{parts[0].shape}")
+    return axis % ndim
+
+
+def _join(op: str, kernel: Kernel, parts: list[Tensor], vjp: VJP) -> Tensor:
+    """The joined tensor, or a ShapeError naming the shapes that do not fit."""
     try:
-        return function([t.data for t in parts], axis=axis)
+        return apply(op, kernel, tuple(parts), vjp, {"axis": kernel.params["axis"]})
     except ValueError as error:
         shapes = ", ".join(str(t.shape) for t in parts)
-        raise ShapeError(f"{op} along axis {axis}: shapes {shapes} do not fit ({error})") from None
+        raise ShapeError(f"{op} along axis {kernel.params['axis']}: shapes {shapes} do not fit "
+                         f"({error})") from None
 
 
 def _operands(op: str, tensors: Sequence[Any]) -> list[Tensor]:

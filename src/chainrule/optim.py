@@ -347,14 +347,18 @@ class Optimizer:
         self._apply(work)
         return loss
 
-    def _apply(self, work: list[tuple[int, Tensor, np.ndarray]]) -> None:
-        """Clip (with ``clipnorm``) and apply the update to checked (index, param, grad)."""
+    def _apply(self, work: list[tuple[int, Any, np.ndarray]],
+               states: list[dict[str, Any]] | None = None) -> None:
+        """Clip (with ``clipnorm``) and apply the update to checked (index, param, grad);
+        ``states`` replaces the parameters' own (the compiled step's update over all
+        parameters at once, as one flat array, for a rule that keeps no state)."""
         if self.clipnorm is not None and work:
             coefficient = _clip_coefficient(_global_norm(g for _, _, g in work), self.clipnorm)
             if coefficient < 1.0:
                 work = [(i, p, g * coefficient) for i, p, g in work]
-        for index, param, grad in work:
-            self._update(param.data, grad, self.state[index])
+        for position, (index, param, grad) in enumerate(work):
+            state = self.state[index] if states is None else states[position]
+            self._update(param.data, grad, state)
         self.iterations += 1
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:

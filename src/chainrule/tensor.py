@@ -33,24 +33,28 @@ VJP = Callable[["Tensor", "Tensor", tuple[bool, ...]], Sequence["Tensor | None"]
 class Node:
     """How a tensor was computed: the op's name, its parents, its VJP and its attributes.
 
-    ``attrs`` holds what the op needs besides its parents (an axis, an activation, a loss
-    target); ``chainrule.compiler`` reads it to turn a traced graph into a static program.
+    ``kernel`` recomputes the node's value from its parents' arrays (``kernel(*arrays)``, see
+    ``chainrule.ops.Kernel``): the eager op computed its value with it, and
+    ``chainrule.compiler`` replays it, so a compiled step runs the same code. ``attrs`` holds
+    descriptive settings (an axis, the activation) for drawings and diagnostics.
     """
 
-    __slots__ = ("op", "parents", "vjp", "attrs")
+    __slots__ = ("op", "parents", "vjp", "attrs", "kernel")
 
-    def __init__(self, op: str, parents: tuple[Tensor, ...], vjp: VJP,
-                 attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, op: str, parents: tuple[Tensor, ...], vjp: VJP | None,
+                 attrs: dict[str, Any] | None = None, kernel: Any = None) -> None:
         self.op = op
         self.parents = parents
         self.vjp: VJP | None = vjp
         self.attrs = attrs
+        self.kernel = kernel
 
     def free(self) -> None:
         """Drop the VJP, the parents and the attributes (and with them the saved arrays)."""
         self.vjp = None
         self.parents = ()
         self.attrs = None
+        self.kernel = None
 
 
 class Tensor:

@@ -56,8 +56,11 @@ class Model(Module):
         # it to raw inputs, so prediction always uses the training scaling.
         self.preprocessing: Any = None
         self.metadata: dict[str, Any] = {}
-        self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep when jit=True
-        self._jit_fallback: str | None = None  # why jit=True trains eagerly, once it must
+        self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep unless jit=False
+        self.jit = "auto"
+        # Why fit trains eagerly although compiling was asked for (None: compiled, or not yet
+        # tried, or jit=False).
+        self.jit_fallback_reason: str | None = None
 
     def forward(self, x: Any) -> Tensor:
         if self.module is None:
@@ -103,24 +106,29 @@ class Model(Module):
 
     # ------------------------------------------------------------------ compile
     def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
-                metrics: Sequence[Any] | None = None, jit: bool = False) -> None:
+                metrics: Sequence[Any] | None = None, jit: bool | str = "auto") -> None:
         """Choose the loss, the optimiser and the metrics (names or objects).
 
         A Keras-style optimiser (built without parameters) is bound to the model's parameters
         here, or at the start of ``fit`` if the model is built lazily.
 
-        ``jit=True`` makes ``fit`` run a compiled training step (``chainrule.compiler``): the
-        forward and backward pass are traced once per batch shape into a static program of
-        NumPy kernels over preallocated buffers. It trains to bit-identical parameters, only
-        faster; what cannot be compiled trains eagerly, with a ``JitFallbackWarning`` saying why.
+        ``jit`` chooses how ``fit`` runs a training step. ``"auto"`` (the default): compiled
+        where it can be (``chainrule.compiler``: the engine's graph of forward and backward
+        traced once per batch shape into a static program of NumPy kernels over preallocated
+        buffers; bit-identical parameters, only faster), eagerly otherwise, without a warning
+        (``jit_fallback_reason`` then says why). ``True``: the same, with a one-time
+        ``JitFallbackWarning`` when it must train eagerly. ``False``: always eagerly.
         """
         from .compiler import CompiledStep  # the compiler sits above training; on use
 
+        if jit not in (True, False, "auto"):
+            raise ValueError(f"jit must be True, False or 'auto', not {jit!r}")
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
         self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
+        self.jit = jit
         self.compiled_step = CompiledStep(self) if jit else None
-        self._jit_fallback = None
+        self.jit_fallback_reason = None
         if self.parameters() and not self.optimizer.params:
             self.optimizer.bind(self.parameters())
 
@@ -299,7 +307,7 @@ class Model(Module):
     def _compiled_program(self, x: np.ndarray, y: np.ndarray) -> Any:
         """The compiled program for this batch, or None (eager) after saying why once."""
         step = self.compiled_step
-        if step is None or self._jit_fallback is not None:
+        if step is None or self.jit_fallback_reason is not None:
             return None
         try:
             return step.program(x, y)
@@ -308,8 +316,9 @@ class Model(Module):
 
             if not isinstance(error, CompileError):
                 raise
-            self._jit_fallback = str(error)
-            fallback_warning(self._jit_fallback)
+            self.jit_fallback_reason = str(error)
+            if self.jit is True:
+                fallback_warning(self.jit_fallback_reason)
             return None
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool) -> dict[str, float]:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..dtypes import as_float_array
-from ..ops import record
+from ..ops import Kernel, apply
 from ..tensor import Tensor
 
 
@@ -203,12 +203,6 @@ class Activation:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ the graph
-    def _backward_slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """g' for the backward pass: from the stored output when that form is exact."""
-        if self.has_derivative_from_output and self._subgradient_values is None:
-            return self.derivative_from_output(a)
-        return self.derivative(z, a)
-
     def __call__(self, x: Any) -> Tensor:
         """Apply to a tensor; the result's VJP is g · g'(z) (analytic, from the output)."""
         x = x if isinstance(x, Tensor) else Tensor(x)
@@ -216,12 +210,37 @@ class Activation:
         def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
             return (g * _slope_tensor(self, x, out),)
 
-        out = record(self._forward_checked(x.data), (x,), self.name, vjp, {"activation": self})
+        out = apply(self.name, self._forward_kernel(), (x,), vjp, {"activation": self})
         out._activation_input = (self, x)
         return out
 
     def _forward_checked(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(self._forward(z), dtype=z.dtype)
+
+    def _forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """g(z) written into ``out`` (which may be z itself) with the same bits as ``_forward``;
+        activations with an in-place form override it and set ``inplace_forward``."""
+        raise NotImplementedError
+
+    #: True where ``_forward_into`` is defined (the compiled step then overwrites z with a).
+    inplace_forward: ClassVar[bool] = False
+
+    def _forward_kernel(self) -> Kernel:
+        if self.inplace_forward:
+            return Kernel(_forward_with_out, takes_out=True, elementwise=True, activation=self)
+        return Kernel(self._forward_checked)
+
+    @property
+    def backward_reads_output(self) -> bool:
+        """True when the backward pass needs only the output a (g' written from a)."""
+        return self.has_derivative_from_output and self._subgradient_values is None
+
+
+def _forward_with_out(z: np.ndarray, activation: Activation, out: np.ndarray | None = None
+                      ) -> np.ndarray:
+    if out is None:
+        return activation._forward_checked(z)
+    return activation._forward_into(z, out)
 
 
 def activation_input(tensor: Tensor) -> tuple[Activation, Tensor] | None:
@@ -230,14 +249,33 @@ def activation_input(tensor: Tensor) -> tuple[Activation, Tensor] | None:
     return tensor._activation_input
 
 
+def _slope_from_output(a: np.ndarray, z: np.ndarray, activation: Activation) -> np.ndarray:
+    return activation.derivative_from_output(a)
+
+
+def _slope(z: np.ndarray, a: np.ndarray, activation: Activation) -> np.ndarray:
+    return activation.derivative(z, a)
+
+
 def _slope_tensor(activation: Activation, x: Tensor, out: Tensor) -> Tensor:
-    """g'(z) as a tensor; differentiable in z (its VJP uses g''), for second-order backward."""
-    slope = activation._backward_slope(x.data, out.data)
+    """g'(z) as a tensor, from the output a where that form is exact; differentiable in z (its
+    VJP uses g''), for second-order backward."""
 
-    def vjp(g: Tensor, out_: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * _curvature_tensor(activation, x),)
+    def vjp(g: Tensor, out_: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
+        grad_z = g * _curvature_tensor(activation, x)
+        return (None, grad_z) if activation.backward_reads_output else (grad_z, None)
 
-    return record(slope, (x,), f"{activation.name}'", vjp)
+    name = f"{activation.name}'"
+    if activation.backward_reads_output:
+        # a is the input the kernel reads; the derivative still flows to z (through g'').
+        return apply(name, Kernel(_slope_from_output, ignores=(1,), activation=activation),
+                     (out, x), vjp, {"activation": activation})
+    return apply(name, Kernel(_slope, activation=activation), (x, out), vjp,
+                 {"activation": activation})
+
+
+def _curvature(z: np.ndarray, activation: Activation) -> np.ndarray:
+    return activation.second_derivative(z)
 
 
 def _curvature_tensor(activation: Activation, x: Tensor) -> Tensor:
@@ -249,4 +287,5 @@ def _curvature_tensor(activation: Activation, x: Tensor) -> Tensor:
             "(it gives g, g' and g'')"
         )
 
-    return record(activation.second_derivative(x.data), (x,), f"{activation.name}''", vjp)
+    return apply(f"{activation.name}''", Kernel(_curvature, activation=activation), (x,), vjp,
+                 {"activation": activation})

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import as_tensor, check_broadcast, record, sum_to, where
+from ..ops import Kernel, apply, as_tensor, check_broadcast, sum_to, where
 from ..tensor import Tensor
 from .base import Activation
 
@@ -95,6 +95,11 @@ class Tanh(Activation):
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z)
 
+    inplace_forward = True
+
+    def _forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.tanh(z, out=out)
+
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return self._derivative_from_output(np.tanh(z) if a is None else a)
 
@@ -140,6 +145,11 @@ class ReLU(Activation):
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0)
+
+    inplace_forward = True
+
+    def _forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0, out=out)
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return z > 0
@@ -256,22 +266,28 @@ class PReLU(_NegativeSlope):
         x = x if isinstance(x, Tensor) else Tensor(x)
         slope = as_tensor(self.gamma if gamma is None else gamma, like=x)
         check_broadcast("prelu", x, slope)
-        positive = x.data > 0
         kink_value = None if self._subgradient_values is None else self._subgradient_values[0]
 
         def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
+            positive = x > 0
             grad_x = grad_slope = None
             if needs[0]:
                 negative_slope = slope
                 if kink_value is not None:
-                    negative_slope = where(x.data == 0, kink_value, slope)
+                    negative_slope = where(x == 0, kink_value, slope)
                 grad_x = sum_to(g * where(positive, 1.0, negative_slope), x.shape)
             if needs[1]:
                 grad_slope = sum_to(g * where(positive, 0.0, x), slope.shape)
             return grad_x, grad_slope
 
-        data = np.where(positive, x.data, slope.data * x.data).astype(x.dtype, copy=False)
-        return record(data, (x, slope), self.name, vjp)
+        out = apply(self.name, Kernel(_prelu_forward), (x, slope), vjp, {"activation": self})
+        out._activation_input = (self, x)
+        return out
+
+
+def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """z where z > 0, γ·z elsewhere (γ broadcast against z), in z's dtype."""
+    return np.where(z > 0, z, gamma * z).astype(z.dtype, copy=False)
 
 
 class ELU(Activation):

@@ -44,6 +44,12 @@ class Identity(Activation):
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return z.copy()
 
+    inplace_forward = True
+
+    def _forward_into(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.copyto(out, z)
+        return out
+
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.ones_like(z) + 0 * z  # 0·z keeps NaN
 

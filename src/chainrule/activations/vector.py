@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..ops import exp, record, reshape
+from ..ops import Kernel, apply, exp, reshape
 from ..ops import sum as tensor_sum
 from ..tensor import Tensor
 from .base import Activation, as_input_array
@@ -70,8 +70,8 @@ class _AlongAxis(Activation):
 
     def __call__(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        out = record(self.forward(x.data), (x,), self.name,
-                     lambda g, out, needs: (self._tensor_vjp(g, out),))
+        out = apply(self.name, Kernel(self.forward), (x,),
+                    lambda g, out, needs: (self._tensor_vjp(g, out),), {"activation": self})
         out._activation_input = (self, x)
         return out
 
@@ -223,11 +223,13 @@ class Maxout(Activation):
 
     def __call__(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        mask = Tensor._wrap(self._winner_mask(x.data))
-        grouped_shape = mask.shape
+        grouped_shape = self._grouped(x.data).shape
 
         def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-            spread = reshape(g, grouped_shape[:-1] + (1,)) * mask
+            winners = apply("maxout_winners", Kernel(self._winner_mask), (x,), None)
+            spread = reshape(g, grouped_shape[:-1] + (1,)) * winners
             return (reshape(spread, x.shape),)
 
-        return record(self.forward(x.data), (x,), self.name, vjp)
+        out = apply(self.name, Kernel(self.forward), (x,), vjp, {"activation": self})
+        out._activation_input = (self, x)
+        return out

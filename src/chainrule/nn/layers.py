@@ -15,7 +15,7 @@ import numpy as np
 from .. import activations, init
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
-from ..ops import dropout, linear, reshape
+from ..ops import dropout, linear, mask, reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -301,7 +301,7 @@ class Dropout(Layer):
         x = _as_input(x)
         if not self.training or self.rate == 0.0:
             return x
-        return dropout(x, self.draw_mask(x.shape), self.rate, source=self)
+        return dropout(x, self.draw_mask, self.rate)
 
     def draw_mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """The next keep-mask (True: kept) from the layer's generator; kept in ``last_mask``."""
@@ -359,12 +359,12 @@ class BatchNorm(Layer):
             centred = x - mean
             variance = (centred * centred).mean(axis=0)
             m = self.momentum
-            unbiased = variance.data * (count / (count - 1))
-            self.set_buffer("running_mean", ((1 - m) * self.running_mean + m * mean.data)
-                            .astype(self.running_mean.dtype))
-            self.set_buffer("running_var", ((1 - m) * self.running_var + m * unbiased)
-                            .astype(self.running_var.dtype))
-            self.set_buffer("num_batches_tracked", self.num_batches_tracked + 1)
+            unbiased = variance * (count / (count - 1))
+            for name, batch in (("running_mean", mean), ("running_var", unbiased)):
+                running = self.buffer_tensor(name)
+                self.update_buffer(name, ((1 - m) * running + m * batch).astype(running.dtype))
+            self.update_buffer("num_batches_tracked",
+                               mask("count", _plus_one, self.buffer_tensor("num_batches_tracked")))
             normalised = centred / (variance + self.eps).sqrt()
         else:
             mean = self.running_mean.astype(x.dtype)
@@ -376,6 +376,10 @@ class BatchNorm(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "eps": self.eps, "affine": self.affine}
+
+
+def _plus_one(count: np.ndarray) -> np.ndarray:
+    return count + 1
 
 
 class Flatten(Layer):

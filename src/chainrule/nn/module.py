@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
+from ..grad_mode import active_trace
+from ..ops import Kernel, source
 from ..tensor import Tensor
+
+
+def _buffer_value(module: Module, name: str) -> np.ndarray:
+    return module._buffers[name]
 
 
 class Parameter(Tensor):
@@ -59,8 +65,27 @@ class Module:
         object.__setattr__(self, name, value)
 
     def set_buffer(self, name: str, value: np.ndarray) -> None:
-        """Replace a buffer's array (keeps the registry and the attribute in step)."""
+        """Replace a buffer's array (keeps the registry and the attribute in step).
+
+        A layer that changes a buffer while it trains should use ``buffer_tensor`` and
+        ``update_buffer`` instead, so that a compiled step can do the same."""
+        trace = active_trace()
+        if trace is not None:
+            trace.untraced_buffer_changes.append(f"{type(self).__name__}.{name}")
         self.register_buffer(name, value)
+
+    def buffer_tensor(self, name: str) -> Tensor:
+        """The buffer's current array as a tensor that carries no gradient (a step's input:
+        a compiled step reads the buffer anew on every step)."""
+        return source(f"buffer {name}", Kernel(_buffer_value, module=self, name=name))
+
+    def update_buffer(self, name: str, value: Tensor) -> None:
+        """Set the buffer to ``value`` computed with tensor ops (e.g. running statistics from
+        ``buffer_tensor``): a compiled step recomputes it and writes it back on every step."""
+        trace = active_trace()
+        if trace is not None:
+            trace.buffer_updates.append((self, name, value))
+        self.register_buffer(name, value.data)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
