@@ -14,13 +14,26 @@ from typing import Any
 import numpy as np
 
 from ..special import normal_cdf, normal_pdf
-from .base import Activation
+from .base import Activation, restore_nan
 from .classic import _check_finite, stable_sigmoid, stable_softplus
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
+# Beyond |z| = 30, u > 980 and e^(−2u) < 1e-850: σ(±2u) is exactly 0 or 1 in every float type,
+# so the tanh-GELU pieces are evaluated at the clipped z (z³ then never overflows).
+_GELU_TANH_SATURATION = 30.0
+
+
+def zero_where_vanished(z: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """z, with 0 where ``weight`` is exactly 0: the z to use in z·w(z) (or z²·w(z)) for a
+    weight w that decays faster than any power of |z| grows (Φ, φ, σ, 1 − tanh²).
+
+    Where w has underflowed to 0 the product is then 0, its limit, also at z = ±∞ (where
+    ±∞·0 would be NaN) and where z² would overflow.
+    """
+    return np.where(weight == 0, 0, z)
 
 
 class Identity(Activation):
@@ -45,19 +58,20 @@ class Identity(Activation):
         return z.copy()
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.ones_like(z) + 0 * z  # 0·z keeps NaN
+        return restore_nan(z, np.ones_like(z))  # 1 also at z = ±∞
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.zeros_like(z) + 0 * z  # +0·z keeps NaN, avoids −0
+        return restore_nan(z, np.zeros_like(z))
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.ones_like(a) + 0 * a
+        return restore_nan(a, np.ones_like(a))
 
 
 class GELU(Activation):
     """Gaussian error linear unit (exact): g = z·Φ(z), g' = Φ(z) + z·φ(z), g'' = φ(z)(2 − z²).
 
-    Φ is the standard normal CDF, φ(z) = e^(−z²/2)/√(2π) its density.
+    Φ is the standard normal CDF, φ(z) = e^(−z²/2)/√(2π) its density. Where Φ or φ underflows
+    to 0 the product with z is 0 (its limit): gelu(−∞) = 0, gelu'(−∞) = 0, gelu'(+∞) = 1.
 
     >>> round(float(GELU().forward([1.0])[0]), 4)
     0.8413
@@ -74,13 +88,17 @@ class GELU(Activation):
     saturating = "left"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * normal_cdf(z)
+        cdf = normal_cdf(z)
+        return zero_where_vanished(z, cdf) * cdf
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return normal_cdf(z) + z * normal_pdf(z)
+        pdf = normal_pdf(z)
+        return normal_cdf(z) + zero_where_vanished(z, pdf) * pdf
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return normal_pdf(z) * (2 - z * z)
+        pdf = normal_pdf(z)
+        z = zero_where_vanished(z, pdf)
+        return pdf * (2 - z * z)
 
 
 class GELUTanh(Activation):
@@ -89,7 +107,9 @@ class GELUTanh(Activation):
     g' = ½(1 + t) + ½z(1 − t²)u', u' = √(2/π)(1 + 3·0.044715z²);
     g'' = (1 − t²)(u' − z·t·u'² + ½z·u''), u'' = 6·√(2/π)·0.044715z.
     Computed with 1 + t = 2σ(2u) and 1 − t = 2σ(−2u), which keep their precision in the tails
-    (1 + tanh u cancels catastrophically in float32 for u ≪ 0).
+    (1 + tanh u cancels catastrophically in float32 for u ≪ 0). For |z| > 30, σ(±2u) is exactly
+    0 or 1, so the pieces are evaluated at z clipped to ±30 (z³ never overflows, and the terms
+    with 1 − t² are exactly 0 there, as they are in the exact arithmetic rounded).
 
     >>> round(float(GELUTanh().forward([1.0])[0]), 4)
     0.8412
@@ -106,22 +126,23 @@ class GELUTanh(Activation):
     saturating = "left"
 
     @staticmethod
-    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """σ(2u) = (1 + t)/2, σ(−2u) = (1 − t)/2 and u'."""
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """z clipped to ±30, σ(2u) = (1 + t)/2, σ(−2u) = (1 − t)/2 and u' (at the clipped z)."""
+        z = np.clip(z, -_GELU_TANH_SATURATION, _GELU_TANH_SATURATION)
         u = _SQRT_2_OVER_PI * (z + _GELU_CUBIC * z * z * z)
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z * z)
-        return stable_sigmoid(2 * u), stable_sigmoid(-2 * u), du
+        return z, stable_sigmoid(2 * u), stable_sigmoid(-2 * u), du
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        plus, _, _ = self._pieces(z)
-        return z * plus
+        _, plus, _, _ = self._pieces(z)
+        return zero_where_vanished(z, plus) * plus
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        plus, minus, du = self._pieces(z)
+        z, plus, minus, du = self._pieces(z)
         return plus + 2 * z * plus * minus * du
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        plus, minus, du = self._pieces(z)
+        z, plus, minus, du = self._pieces(z)
         t = plus - minus
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
         return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
@@ -129,6 +150,9 @@ class GELUTanh(Activation):
 
 class SiLU(Activation):
     """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
+
+    Computed with w = σ(z)σ(−z) = σ(1 − σ) (both factors stable) as g' = σ + z·w and
+    g'' = w(2 + z(1 − 2σ)); z·w is 0 where w underflows, so g'(−∞) = 0 and g'(+∞) = 1.
 
     >>> SiLU().derivative([0.0])
     array([0.5], dtype=float32)
@@ -144,22 +168,30 @@ class SiLU(Activation):
     monotonic = False
     saturating = "left"
 
+    @staticmethod
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """σ(z) and w = σ(z)σ(−z) = σ(z)(1 − σ(z))."""
+        s = stable_sigmoid(z)
+        return s, s * stable_sigmoid(-z)
+
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * stable_sigmoid(z)
+        s = stable_sigmoid(z)
+        return zero_where_vanished(z, s) * s
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        s = stable_sigmoid(z)
-        return s * (1 + z * (1 - s))
+        s, w = self._pieces(z)
+        return s + zero_where_vanished(z, w) * w
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        s = stable_sigmoid(z)
-        return s * (1 - s) * (2 + z * (1 - 2 * s))
+        s, w = self._pieces(z)
+        return w * (2 + zero_where_vanished(z, w) * (1 - 2 * s))
 
 
 class Mish(Activation):
     """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
 
-    g' = t + z·s·(1 − t²);  g'' = s(1 − t²)(2 + z((1 − s) − 2ts)).
+    g' = t + z·s·(1 − t²);  g'' = s(1 − t²)(2 + z((1 − s) − 2ts)). The products with z are 0
+    where their factor t or s(1 − t²) underflows (mish(−∞) = 0, mish'(+∞) = 1, mish''(±∞) = 0).
 
     >>> round(float(Mish().forward([1.0])[0]), 4)
     0.8651
@@ -174,17 +206,24 @@ class Mish(Activation):
     monotonic = False
     saturating = "left"
 
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * np.tanh(stable_softplus(z))
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        t = np.tanh(stable_softplus(z))
-        return t + z * stable_sigmoid(z) * (1 - t * t)
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+    @staticmethod
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """t = tanh(softplus z), s = σ(z) and w = s(1 − t²)."""
         t = np.tanh(stable_softplus(z))
         s = stable_sigmoid(z)
-        return s * (1 - t * t) * (2 + z * ((1 - s) - 2 * t * s))
+        return t, s, s * (1 - t * t)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        t = np.tanh(stable_softplus(z))
+        return zero_where_vanished(z, t) * t
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, _, w = self._pieces(z)
+        return t + zero_where_vanished(z, w) * w
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, s, w = self._pieces(z)
+        return w * (2 + zero_where_vanished(z, w) * ((1 - s) - 2 * t * s))
 
 
 class SELU(Activation):
@@ -395,7 +434,8 @@ class HardSwish(Activation):
         return (0.0, 1.0)
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * np.clip(z + 3, 0, 6) / 6
+        gate = np.clip(z + 3, 0, 6) / 6
+        return zero_where_vanished(z, gate) * gate  # 0 for z ≤ −3, also at −∞
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.where(z <= -3, 0.0, np.where(z < 3, (2 * z + 3) / 6, 1.0))
@@ -406,6 +446,9 @@ class HardSwish(Activation):
 
 class Softsign(Activation):
     """Softsign: z/(1 + |z|); g' = 1/(1 + |z|)² = (1 − |a|)²; g'' = −2·sign(z)/(1 + |z|)³.
+
+    Written with r = 1/(1 + |z|), whose powers underflow instead of overflowing; z = ±∞ is
+    taken as the largest float, so softsign(±∞) = ±1.
 
     >>> Softsign().forward([1.0])
     array([0.5], dtype=float32)
@@ -422,15 +465,17 @@ class Softsign(Activation):
     saturating = "both"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
+        largest = float(np.finfo(z.dtype).max)
+        z = np.clip(z, -largest, largest)  # 1 + max rounds to max: the ratio is exactly ±1
         return z / (1 + np.abs(z))
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        d = 1 + np.abs(z)
-        return 1 / (d * d)
+        r = 1 / (1 + np.abs(z))
+        return r * r
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        d = 1 + np.abs(z)
-        return -2 * np.sign(z) / (d * d * d)
+        r = 1 / (1 + np.abs(z))
+        return -2 * np.sign(z) * (r * r * r)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         r = 1 - np.abs(a)
