@@ -218,12 +218,73 @@ def test_kinks_use_documented_defaults_and_follow_subgradient(torch, case: Case)
     _, t_first, _ = _torch_derivatives(torch, case, kinks)
     np.testing.assert_allclose(activation.derivative(kinks), t_first, rtol=case.torch_rtol)
 
-    chosen = case.activation(subgradient=0.375)
-    np.testing.assert_array_equal(chosen.derivative(kinks), np.full(kinks.shape, 0.375))
+    # a value strictly inside each kink's range (3/8 of the way from the left slope)
+    inside = tuple(left + 0.375 * (right - left) for left, right in activation.one_sided_slopes)
+    chosen = case.activation(subgradient=inside)
+    np.testing.assert_array_equal(chosen.derivative(kinks), inside)
     _, engine_first, _ = _engine_derivatives(chosen, kinks)
-    np.testing.assert_array_equal(engine_first, np.full(kinks.shape, 0.375))
+    np.testing.assert_array_equal(engine_first, inside)
     away = _grid(activation)
     np.testing.assert_array_equal(chosen.derivative(away), activation.derivative(away))
+
+
+KINKED = [case for case in ELEMENTWISE if case.activation().kinks]
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_one_sided_slopes_are_the_limits_of_g_prime_beside_each_kink(case: Case):
+    activation = case.activation()
+    assert len(activation.one_sided_slopes) == len(activation.kinks)
+    for kink, (left, right) in zip(activation.kinks, activation.one_sided_slopes):
+        step = 1e-9 * max(1.0, abs(kink))
+        beside = np.array([kink - step, kink + step], dtype=np.float64)
+        np.testing.assert_allclose(activation.derivative(beside),
+                                   [left, right], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_default_subgradients_lie_between_the_one_sided_slopes(case: Case):
+    activation = case.activation()
+    for default, (left, right) in zip(activation.default_subgradients,
+                                      activation.one_sided_slopes):
+        assert min(left, right) <= default <= max(left, right)
+    explicit = case.activation(subgradient=activation.default_subgradients)  # accepted
+    np.testing.assert_array_equal(explicit.derivative(np.array(activation.kinks)),
+                                  activation.derivative(np.array(activation.kinks)))
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_subgradient_outside_the_one_sided_slopes_is_refused(case: Case):
+    activation = case.activation()
+    slopes = activation.one_sided_slopes
+    for i, (kink, (left, right)) in enumerate(zip(activation.kinks, slopes)):
+        for endpoint in (left, right):  # the one-sided slopes themselves are valid
+            values = [*activation.default_subgradients]
+            values[i] = endpoint
+            np.testing.assert_array_equal(
+                case.activation(subgradient=tuple(values)).derivative(np.array([kink])),
+                [endpoint])
+        for outside in (max(left, right) + 0.5, min(left, right) - 0.5, float("nan")):
+            values = [*activation.default_subgradients]
+            values[i] = outside
+            with pytest.raises(ValueError, match=f"{case.name}: subgradient .* at z = {kink:g} "
+                                                 "is not between the one-sided slopes"):
+                case.activation(subgradient=tuple(values))
+
+
+def test_subgradient_error_names_the_kink_and_the_range():
+    with pytest.raises(ValueError) as info:
+        cr.activations.get("relu", subgradient=5)
+    assert str(info.value) == (
+        "relu: subgradient 5 at z = 0 is not between the one-sided slopes 0 and 1")
+    with pytest.raises(ValueError, match=r"at z = 3 is not between the one-sided slopes 1.5 and 1$"
+                       ):
+        cr.activations.get("hard_swish", subgradient=(0.0, 2.0))
+    with pytest.raises(ValueError, match=r"slopes \[0.1, 0.3\] and 1"):  # one γ per neuron
+        cr.activations.get("prelu", gamma=[0.1, 0.3], subgradient=0.2)
+    assert cr.activations.get("prelu", gamma=[0.1, 0.3], subgradient=0.3).subgradient == 0.3
+    # PyTorch's older hard_swish kink values are still one-sided slopes: accepted
+    cr.activations.get("hard_swish", subgradient=(-0.5, 1.5))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -282,6 +343,7 @@ def test_metadata_is_complete(case: Case):
     assert description["saturating"] in {"no", "left", "right", "both"}
     assert isinstance(description["monotonic"], bool)
     assert isinstance(description["smooth"], bool)
+    assert len(description["one_sided_slopes"]) == len(description["kinks"])
     assert cr.activations.get(case.name, **description["params"]) == case.activation()
 
 

@@ -6,7 +6,9 @@ An elementwise activation subclass defines, in one place:
 - ``_derivative(z, a)``: g'(z), with the framework-default value at each kink;
 - ``_second_derivative(z, a)``: g''(z);
 - optionally ``_derivative_from_output(a)``: g' written from the output (σ' = a(1 − a));
-- ``kinks`` (the z where g is not differentiable) and ``default_subgradients`` (g' used there);
+- ``kinks`` (the z where g is not differentiable), ``one_sided_slopes`` (g' just left and just
+  right of each kink: a subgradient must lie between them) and ``default_subgradients`` (g' used
+  there);
 - metadata: formulas, output range, zero-centred, monotonic, saturating.
 
 The public methods wrap these with the common rules: any array-like input, the caller's float
@@ -46,6 +48,18 @@ def restore_nan(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     return result
 
 
+def _plain(value: Any) -> Any:
+    """A number or a list of numbers (a per-neuron parameter), for ``describe``."""
+    return np.asarray(value).tolist() if np.ndim(value) else float(value)
+
+
+def _number_text(value: Any) -> str:
+    """A slope for a message: ``0.25``, or ``[0.1, 0.3]`` for one slope per neuron."""
+    if np.ndim(value):
+        return "[" + ", ".join(f"{v:g}" for v in np.ravel(value)) + "]"
+    return f"{float(value):g}"
+
+
 class Activation:
     """Base class of the catalog. Subclasses are records; instances carry the parameters."""
 
@@ -83,11 +97,30 @@ class Activation:
                     f"give one subgradient value or {len(kinks)}, not {len(values)}"
                 )
             self._subgradient_values = tuple(float(v) for v in values)
+            self._check_subgradients(self._subgradient_values)
+
+    def _check_subgradients(self, values: tuple[float, ...]) -> None:
+        """Refuse a subgradient outside [min(left, right), max(left, right)] at its kink."""
+        for kink, value, (left, right) in zip(self.kinks, values, self.one_sided_slopes):
+            low, high = np.minimum(left, right), np.maximum(left, right)
+            if not (np.all(low <= value) and np.all(value <= high)):
+                raise ValueError(
+                    f"{self.name}: subgradient {value:g} at z = {kink:g} is not between the "
+                    f"one-sided slopes {_number_text(left)} and {_number_text(right)}"
+                )
 
     # ------------------------------------------------------------------ description
     @property
     def kinks(self) -> tuple[float, ...]:
         """The z where g is not differentiable (g' jumps)."""
+        return ()
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        """(left, right) = (g'(k⁻), g'(k⁺)) for each kink k: the limits of g' from either side.
+
+        Every value between them is a valid subgradient at k (SPEC section 1).
+        """
         return ()
 
     @property
@@ -131,6 +164,8 @@ class Activation:
             "saturating": self.saturating,
             "smooth": self.smooth,
             "kinks": list(self.kinks),
+            "one_sided_slopes": [[_plain(left), _plain(right)]
+                                 for left, right in self.one_sided_slopes],
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
             "elementwise": self.elementwise,
         }

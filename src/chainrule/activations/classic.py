@@ -135,6 +135,10 @@ class ReLU(Activation):
         return (0.0,)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, 1.0),)
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return (0.0,)
 
@@ -160,6 +164,10 @@ class _NegativeSlope(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return (0.0,)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((self.gamma, 1.0),)
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
@@ -306,6 +314,10 @@ class ELU(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return () if self.alpha == 1.0 else (0.0,)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return () if self.alpha == 1.0 else ((self.alpha, 1.0),)
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:

@@ -251,6 +251,10 @@ class SELU(Activation):
         return (0.0,)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((SELU_SCALE * SELU_ALPHA, SELU_SCALE),)
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return (SELU_SCALE * SELU_ALPHA,)
 
@@ -326,6 +330,10 @@ class _Clipped(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return ((self.low - self.shift) / self.scale, (self.high - self.shift) / self.scale)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, self.scale), (self.scale, 0.0))
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
@@ -428,6 +436,10 @@ class HardSwish(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return (-3.0, 3.0)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, -0.5), (1.5, 1.0))  # (2z + 3)/6 inside: −0.5 at −3, 1.5 at 3
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
