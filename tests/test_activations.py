@@ -272,6 +272,31 @@ def test_subgradient_outside_the_one_sided_slopes_is_refused(case: Case):
                 case.activation(subgradient=tuple(values))
 
 
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_second_derivative_at_each_kink_is_the_documented_value(torch, case: Case):
+    activation = case.activation()
+    documented = activation.second_derivatives_at_kinks
+    assert len(documented) == len(activation.kinks)
+    assert "kink" in activation.second_derivative_formula  # the formula says what g''(kink) is
+    for dtype in ("float32", "float64"):
+        kinks = np.array(activation.kinks, dtype=dtype)
+        np.testing.assert_array_equal(activation.second_derivative(kinks), documented)
+    _, _, engine_second = _engine_derivatives(activation, np.array(activation.kinks))
+    np.testing.assert_array_equal(engine_second, documented)
+    _, _, t_second = _torch_derivatives(torch, case, np.array(activation.kinks))
+    if t_second is not None:  # PyTorch lacks hardsigmoid's double backward
+        np.testing.assert_array_equal(documented, t_second)
+
+
+@pytest.mark.parametrize("name", ["elu", "celu"])
+def test_second_derivative_where_only_g_double_prime_jumps_follows_pytorch(torch, name: str):
+    case = next(c for c in ELEMENTWISE if c.name == name and not c.params)
+    zero = np.zeros(1)
+    _, _, t_second = _torch_derivatives(torch, case, zero)
+    np.testing.assert_array_equal(case.activation().second_derivative(zero), t_second)
+    assert "z ≥ 0" in case.activation().second_derivative_formula
+
+
 def test_subgradient_error_names_the_kink_and_the_range():
     with pytest.raises(ValueError) as info:
         cr.activations.get("relu", subgradient=5)
@@ -344,6 +369,7 @@ def test_metadata_is_complete(case: Case):
     assert isinstance(description["monotonic"], bool)
     assert isinstance(description["smooth"], bool)
     assert len(description["one_sided_slopes"]) == len(description["kinks"])
+    assert len(description["second_derivatives_at_kinks"]) == len(description["kinks"])
     assert cr.activations.get(case.name, **description["params"]) == case.activation()
 
 

@@ -129,6 +129,15 @@ class Activation:
         return ()
 
     @property
+    def second_derivatives_at_kinks(self) -> tuple[float, ...]:
+        """g'' returned at each kink: 0, as PyTorch's double backward gives.
+
+        g' jumps at a kink, so g'' there is a Dirac delta, which no number represents; 0 keeps
+        second-order methods finite and agrees with the oracle.
+        """
+        return (0.0,) * len(self.kinks)
+
+    @property
     def smooth(self) -> bool:
         """True when g is differentiable everywhere (no kink)."""
         return not self.kinks
@@ -167,6 +176,7 @@ class Activation:
             "one_sided_slopes": [[_plain(left), _plain(right)]
                                  for left, right in self.one_sided_slopes],
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
+            "second_derivatives_at_kinks": list(self.second_derivatives_at_kinks),
             "elementwise": self.elementwise,
         }
 

@@ -229,7 +229,8 @@ class Mish(Activation):
 class SELU(Activation):
     """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
 
-    g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch). g'' = λαe^z for z ≤ 0.
+    g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch).
+    g'' = λαe^z for z < 0, 0 for z ≥ 0: 0 at the kink, as PyTorch.
 
     >>> round(float(SELU().forward([1.0])[0]), 4)
     1.0507
@@ -238,7 +239,7 @@ class SELU(Activation):
     name = "selu"
     formula = "selu(z) = λ·(z if z > 0 else α(e^z − 1))"
     derivative_formula = "selu'(z) = λ if z > 0, λαe^z if z ≤ 0"
-    second_derivative_formula = "selu''(z) = 0 if z > 0, λαe^z if z ≤ 0"
+    second_derivative_formula = "selu''(z) = λαe^z if z < 0, 0 if z ≥ 0 (0 at the kink z = 0)"
     derivative_from_output_formula = "λ if a > 0 else a + λα"
     output_range = "(≈−1.758, ∞)"
     zero_centered = "roughly"
@@ -265,7 +266,7 @@ class SELU(Activation):
         return np.where(z > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 0.0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
+        return np.where(z < 0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)), 0.0)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
@@ -275,7 +276,7 @@ class CELU(Activation):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
 
     g' = 1 (z > 0), e^(z/α) = a/α + 1 (z ≤ 0): continuous at 0 for every α (no kink);
-    g'' = e^(z/α)/α for z ≤ 0, 0 for z > 0. Default α = 1.
+    g'' = e^(z/α)/α for z < 0, 0 for z ≥ 0 (g'' jumps at 0; 0 there, as PyTorch). Default α = 1.
 
     >>> CELU(alpha=2.0).derivative([0.0])
     array([1.], dtype=float32)
@@ -284,7 +285,7 @@ class CELU(Activation):
     name = "celu"
     formula = "celu(z) = z if z > 0, α(e^(z/α) − 1) if z ≤ 0"
     derivative_formula = "celu'(z) = 1 if z > 0, e^(z/α) if z ≤ 0"
-    second_derivative_formula = "celu''(z) = 0 if z > 0, e^(z/α)/α if z ≤ 0"
+    second_derivative_formula = "celu''(z) = e^(z/α)/α if z < 0, 0 if z ≥ 0"
     derivative_from_output_formula = "1 if a > 0 else a/α + 1"
     output_range = "(−α, ∞)"
     zero_centered = "roughly"
@@ -311,7 +312,7 @@ class CELU(Activation):
         return np.where(z > 0, 1.0, self._exp_part(z))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 0.0, self._exp_part(z) / self.alpha)
+        return np.where(z < 0, self._exp_part(z) / self.alpha, 0.0)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a / self.alpha + 1)
@@ -356,7 +357,8 @@ class _Clipped(Activation):
 class HardSigmoid(_Clipped):
     """Hard sigmoid: relu6(z + 3)/6 = clip(z/6 + ½, 0, 1); g' = 1/6 on (−3, 3), 0 outside.
 
-    g'(±3) = 0 by default (PyTorch). (Keras 2's 0.2z + 0.5 is a different function.)
+    g'(±3) = 0 by default (PyTorch); g'' = 0, at the kinks too. (Keras 2's 0.2z + 0.5 is a
+    different function.)
 
     >>> HardSigmoid().forward([-4.0, 0.0, 4.0])
     array([0. , 0.5, 1. ], dtype=float32)
@@ -365,7 +367,7 @@ class HardSigmoid(_Clipped):
     name = "hard_sigmoid"
     formula = "hard_sigmoid(z) = relu6(z + 3)/6 = clip(z/6 + ½, 0, 1)"
     derivative_formula = "hard_sigmoid'(z) = 1/6 on (−3, 3), 0 outside"
-    second_derivative_formula = "hard_sigmoid''(z) = 0"
+    second_derivative_formula = "hard_sigmoid''(z) = 0 (also at the kinks z = ±3)"
     derivative_from_output_formula = "1/6 if 0 < a < 1 else 0"
     output_range = "[0, 1]"
     zero_centered = "no"
@@ -375,7 +377,7 @@ class HardSigmoid(_Clipped):
 
 
 class HardTanh(_Clipped):
-    """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default.
+    """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default; g'' = 0.
 
     >>> HardTanh().derivative([-2.0, 0.0, 1.0])
     array([0., 1., 0.], dtype=float32)
@@ -384,7 +386,7 @@ class HardTanh(_Clipped):
     name = "hard_tanh"
     formula = "hard_tanh(z) = clip(z, −1, 1)"
     derivative_formula = "hard_tanh'(z) = 1 on (−1, 1), 0 outside"
-    second_derivative_formula = "hard_tanh''(z) = 0"
+    second_derivative_formula = "hard_tanh''(z) = 0 (also at the kinks z = ±1)"
     derivative_from_output_formula = "1 if |a| < 1 else 0"
     output_range = "[−1, 1]"
     zero_centered = "yes"
@@ -396,6 +398,8 @@ class HardTanh(_Clipped):
 class ReLU6(_Clipped):
     """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
 
+    g'' = 0, at the kinks too.
+
     >>> ReLU6().forward([-1.0, 3.0, 9.0])
     array([0., 3., 6.], dtype=float32)
     """
@@ -403,7 +407,7 @@ class ReLU6(_Clipped):
     name = "relu6"
     formula = "relu6(z) = min(max(0, z), 6)"
     derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
-    second_derivative_formula = "relu6''(z) = 0"
+    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
     derivative_from_output_formula = "1 if 0 < a < 6 else 0"
     output_range = "[0, 6]"
     zero_centered = "no"
@@ -417,7 +421,8 @@ class HardSwish(Activation):
 
     At the kinks g'(−3) = 0 and g'(3) = 1 by default: the one-sided outer slopes, which is what
     PyTorch 2.13 (our oracle) and JAX compute. Older PyTorch releases used the inner formula there
-    (−0.5 and 1.5); pass ``subgradient=(-0.5, 1.5)`` for those. g'' = 1/3 on (−3, 3), 0 outside.
+    (−0.5 and 1.5); pass ``subgradient=(-0.5, 1.5)`` for those. g'' = 1/3 on (−3, 3), 0 outside
+    and at the kinks (as PyTorch).
 
     >>> HardSwish().derivative([-3.0, 0.0, 3.0])
     array([0. , 0.5, 1. ], dtype=float32)
@@ -426,7 +431,7 @@ class HardSwish(Activation):
     name = "hard_swish"
     formula = "hard_swish(z) = z·relu6(z + 3)/6"
     derivative_formula = "hard_swish'(z) = 0 if z ≤ −3, (2z + 3)/6 if −3 < z < 3, 1 if z ≥ 3"
-    second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside"
+    second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside and at the kinks ±3"
     output_range = "[−0.375, ∞)"
     zero_centered = "roughly"
     monotonic = False
