@@ -4,7 +4,9 @@ For every activation (and a few non-default parameters): forward, g' and g'' aga
 (float64, through autograd and double backward) and against central finite differences;
 g' from the output equals g'; the kinks use the documented defaults and follow ``subgradient``;
 z = ±1000 gives no warning and no NaN; NaN in gives NaN out; float32 and float64 both work;
-and the engine's backward and second-order backward use exactly g' and g''.
+and the engine's backward and second-order backward use exactly g' and g''. The extremes
+(±1e4, ±1e30, ±∞) are a table of their own in ``test_activation_extremes.py``, built from the
+cases here and their ``at_infinity`` limits.
 
 Adding an activation to the catalog means adding one line to ELEMENTWISE or VECTOR below
 (``test_every_catalog_entry_has_an_oracle`` fails until it is there).
@@ -27,6 +29,8 @@ from chainrule.activations import Activation
 class Case:
     name: str
     oracle: Callable  # (torch, F, x) -> torch tensor, PyTorch's version of the same function
+    # ((g(−∞), g(+∞)), (g'(−∞), g'(+∞))), written from the math (g''(±∞) = 0 for all)
+    at_infinity: tuple = ()
     params: dict = field(default_factory=dict)
     torch_rtol: float = 1e-10  # g' against PyTorch
 
@@ -39,42 +43,49 @@ class Case:
         return cr.activations.get(self.name, **self.params, **extra)
 
 
+INF = np.inf
+SELU_LAMBDA, SELU_ALPHA = 1.0507009873554804934, 1.6732632423543772848
+
 ELEMENTWISE = [
-    Case("sigmoid", lambda t, F, x: t.sigmoid(x)),
-    Case("tanh", lambda t, F, x: t.tanh(x)),
-    Case("relu", lambda t, F, x: t.relu(x)),
-    Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.01)),
-    Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.2), {"gamma": 0.2}),
-    Case("prelu", lambda t, F, x: F.prelu(x, t.tensor([0.25], dtype=x.dtype))),
-    Case("elu", lambda t, F, x: F.elu(x)),
-    Case("elu", lambda t, F, x: F.elu(x, alpha=0.5), {"alpha": 0.5}),
-    Case("softplus", lambda t, F, x: F.softplus(x)),
+    Case("sigmoid", lambda t, F, x: t.sigmoid(x), ((0, 1), (0, 0))),
+    Case("tanh", lambda t, F, x: t.tanh(x), ((-1, 1), (0, 0))),
+    Case("relu", lambda t, F, x: t.relu(x), ((0, INF), (0, 1))),
+    Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.01), ((-INF, INF), (0.01, 1))),
+    Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.2), ((-INF, INF), (0.2, 1)),
+         {"gamma": 0.2}),
+    Case("prelu", lambda t, F, x: F.prelu(x, t.tensor([0.25], dtype=x.dtype)),
+         ((-INF, INF), (0.25, 1))),
+    Case("elu", lambda t, F, x: F.elu(x), ((-1, INF), (0, 1))),
+    Case("elu", lambda t, F, x: F.elu(x, alpha=0.5), ((-0.5, INF), (0, 1)), {"alpha": 0.5}),
+    Case("softplus", lambda t, F, x: F.softplus(x), ((0, INF), (0, 1))),
     Case("softplus", lambda t, F, x: F.softplus(x, beta=2.0, threshold=10.0),
-         {"beta": 2.0, "threshold": 10.0}),
-    Case("identity", lambda t, F, x: x * 1.0),
-    Case("gelu", lambda t, F, x: F.gelu(x)),
-    Case("gelu_tanh", lambda t, F, x: F.gelu(x, approximate="tanh")),
-    Case("silu", lambda t, F, x: F.silu(x)),
-    Case("mish", lambda t, F, x: F.mish(x)),
-    Case("selu", lambda t, F, x: F.selu(x)),
-    Case("celu", lambda t, F, x: F.celu(x)),
-    Case("celu", lambda t, F, x: F.celu(x, alpha=2.0), {"alpha": 2.0}),
+         ((0, INF), (0, 1)), {"beta": 2.0, "threshold": 10.0}),
+    Case("identity", lambda t, F, x: x * 1.0, ((-INF, INF), (1, 1))),
+    Case("gelu", lambda t, F, x: F.gelu(x), ((0, INF), (0, 1))),
+    Case("gelu_tanh", lambda t, F, x: F.gelu(x, approximate="tanh"), ((0, INF), (0, 1))),
+    Case("silu", lambda t, F, x: F.silu(x), ((0, INF), (0, 1))),
+    Case("mish", lambda t, F, x: F.mish(x), ((0, INF), (0, 1))),
+    Case("selu", lambda t, F, x: F.selu(x), ((-SELU_LAMBDA * SELU_ALPHA, INF), (0, SELU_LAMBDA))),
+    Case("celu", lambda t, F, x: F.celu(x), ((-1, INF), (0, 1))),
+    Case("celu", lambda t, F, x: F.celu(x, alpha=2.0), ((-2, INF), (0, 1)), {"alpha": 2.0}),
     # PyTorch's hardsigmoid backward multiplies by a float32 1/6 even in float64.
-    Case("hard_sigmoid", lambda t, F, x: F.hardsigmoid(x), torch_rtol=1e-7),
-    Case("hard_tanh", lambda t, F, x: F.hardtanh(x)),
-    Case("hard_swish", lambda t, F, x: F.hardswish(x)),
-    Case("relu6", lambda t, F, x: F.relu6(x)),
-    Case("softsign", lambda t, F, x: F.softsign(x)),
-    Case("log_sigmoid", lambda t, F, x: F.logsigmoid(x)),
+    Case("hard_sigmoid", lambda t, F, x: F.hardsigmoid(x), ((0, 1), (0, 0)), torch_rtol=1e-7),
+    Case("hard_tanh", lambda t, F, x: F.hardtanh(x), ((-1, 1), (0, 0))),
+    Case("hard_swish", lambda t, F, x: F.hardswish(x), ((0, INF), (0, 1))),
+    Case("relu6", lambda t, F, x: F.relu6(x), ((0, 6), (0, 0))),
+    Case("softsign", lambda t, F, x: F.softsign(x), ((-1, 1), (0, 0))),
+    Case("log_sigmoid", lambda t, F, x: F.logsigmoid(x), ((-INF, 0), (1, 0))),
 ]
 
 VECTOR = [
     Case("softmax", lambda t, F, x: F.softmax(x, dim=-1)),
-    Case("softmax", lambda t, F, x: F.softmax(x, dim=0), {"axis": 0}),
+    Case("softmax", lambda t, F, x: F.softmax(x, dim=0), params={"axis": 0}),
     Case("log_softmax", lambda t, F, x: F.log_softmax(x, dim=-1)),
-    Case("log_softmax", lambda t, F, x: F.log_softmax(x, dim=0), {"axis": 0}),
-    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 2).amax(-1), {"pieces": 2}),
-    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 3).amax(-1), {"pieces": 3}),
+    Case("log_softmax", lambda t, F, x: F.log_softmax(x, dim=0), params={"axis": 0}),
+    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 2).amax(-1),
+         params={"pieces": 2}),
+    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 3).amax(-1),
+         params={"pieces": 3}),
 ]
 
 FD_STEP = 1e-6
@@ -207,12 +218,98 @@ def test_kinks_use_documented_defaults_and_follow_subgradient(torch, case: Case)
     _, t_first, _ = _torch_derivatives(torch, case, kinks)
     np.testing.assert_allclose(activation.derivative(kinks), t_first, rtol=case.torch_rtol)
 
-    chosen = case.activation(subgradient=0.375)
-    np.testing.assert_array_equal(chosen.derivative(kinks), np.full(kinks.shape, 0.375))
+    # a value strictly inside each kink's range (3/8 of the way from the left slope)
+    inside = tuple(left + 0.375 * (right - left) for left, right in activation.one_sided_slopes)
+    chosen = case.activation(subgradient=inside)
+    np.testing.assert_array_equal(chosen.derivative(kinks), inside)
     _, engine_first, _ = _engine_derivatives(chosen, kinks)
-    np.testing.assert_array_equal(engine_first, np.full(kinks.shape, 0.375))
+    np.testing.assert_array_equal(engine_first, inside)
     away = _grid(activation)
     np.testing.assert_array_equal(chosen.derivative(away), activation.derivative(away))
+
+
+KINKED = [case for case in ELEMENTWISE if case.activation().kinks]
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_one_sided_slopes_are_the_limits_of_g_prime_beside_each_kink(case: Case):
+    activation = case.activation()
+    assert len(activation.one_sided_slopes) == len(activation.kinks)
+    for kink, (left, right) in zip(activation.kinks, activation.one_sided_slopes):
+        step = 1e-9 * max(1.0, abs(kink))
+        beside = np.array([kink - step, kink + step], dtype=np.float64)
+        np.testing.assert_allclose(activation.derivative(beside),
+                                   [left, right], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_default_subgradients_lie_between_the_one_sided_slopes(case: Case):
+    activation = case.activation()
+    for default, (left, right) in zip(activation.default_subgradients,
+                                      activation.one_sided_slopes):
+        assert min(left, right) <= default <= max(left, right)
+    explicit = case.activation(subgradient=activation.default_subgradients)  # accepted
+    np.testing.assert_array_equal(explicit.derivative(np.array(activation.kinks)),
+                                  activation.derivative(np.array(activation.kinks)))
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_subgradient_outside_the_one_sided_slopes_is_refused(case: Case):
+    activation = case.activation()
+    slopes = activation.one_sided_slopes
+    for i, (kink, (left, right)) in enumerate(zip(activation.kinks, slopes)):
+        for endpoint in (left, right):  # the one-sided slopes themselves are valid
+            values = [*activation.default_subgradients]
+            values[i] = endpoint
+            np.testing.assert_array_equal(
+                case.activation(subgradient=tuple(values)).derivative(np.array([kink])),
+                [endpoint])
+        for outside in (max(left, right) + 0.5, min(left, right) - 0.5, float("nan")):
+            values = [*activation.default_subgradients]
+            values[i] = outside
+            with pytest.raises(ValueError, match=f"{case.name}: subgradient .* at z = {kink:g} "
+                                                 "is not between the one-sided slopes"):
+                case.activation(subgradient=tuple(values))
+
+
+@pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
+def test_second_derivative_at_each_kink_is_the_documented_value(torch, case: Case):
+    activation = case.activation()
+    documented = activation.second_derivatives_at_kinks
+    assert len(documented) == len(activation.kinks)
+    assert "kink" in activation.second_derivative_formula  # the formula says what g''(kink) is
+    for dtype in ("float32", "float64"):
+        kinks = np.array(activation.kinks, dtype=dtype)
+        np.testing.assert_array_equal(activation.second_derivative(kinks), documented)
+    _, _, engine_second = _engine_derivatives(activation, np.array(activation.kinks))
+    np.testing.assert_array_equal(engine_second, documented)
+    _, _, t_second = _torch_derivatives(torch, case, np.array(activation.kinks))
+    if t_second is not None:  # PyTorch lacks hardsigmoid's double backward
+        np.testing.assert_array_equal(documented, t_second)
+
+
+@pytest.mark.parametrize("name", ["elu", "celu"])
+def test_second_derivative_where_only_g_double_prime_jumps_follows_pytorch(torch, name: str):
+    case = next(c for c in ELEMENTWISE if c.name == name and not c.params)
+    zero = np.zeros(1)
+    _, _, t_second = _torch_derivatives(torch, case, zero)
+    np.testing.assert_array_equal(case.activation().second_derivative(zero), t_second)
+    assert "z ≥ 0" in case.activation().second_derivative_formula
+
+
+def test_subgradient_error_names_the_kink_and_the_range():
+    with pytest.raises(ValueError) as info:
+        cr.activations.get("relu", subgradient=5)
+    assert str(info.value) == (
+        "relu: subgradient 5 at z = 0 is not between the one-sided slopes 0 and 1")
+    with pytest.raises(ValueError, match=r"at z = 3 is not between the one-sided slopes 1.5 and 1$"
+                       ):
+        cr.activations.get("hard_swish", subgradient=(0.0, 2.0))
+    with pytest.raises(ValueError, match=r"slopes \[0.1, 0.3\] and 1"):  # one γ per neuron
+        cr.activations.get("prelu", gamma=[0.1, 0.3], subgradient=0.2)
+    assert cr.activations.get("prelu", gamma=[0.1, 0.3], subgradient=0.3).subgradient == 0.3
+    # PyTorch's older hard_swish kink values are still one-sided slopes: accepted
+    cr.activations.get("hard_swish", subgradient=(-0.5, 1.5))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -247,18 +344,6 @@ def test_nan_in_gives_nan_out(case: Case):
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=[c.id for c in ELEMENTWISE])
-def test_infinities_match_pytorch(torch, case: Case):
-    import torch.nn.functional as F
-
-    z = np.array([-np.inf, np.inf])
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        ours = case.activation().forward(z)
-    theirs = case.oracle(torch, F, torch.tensor(z)).numpy()
-    np.testing.assert_array_equal(ours, theirs)
-
-
-@pytest.mark.parametrize("case", ELEMENTWISE, ids=[c.id for c in ELEMENTWISE])
 def test_float32_and_float64(case: Case):
     activation = case.activation()
     z64 = _grid(activation)[::7]
@@ -283,6 +368,8 @@ def test_metadata_is_complete(case: Case):
     assert description["saturating"] in {"no", "left", "right", "both"}
     assert isinstance(description["monotonic"], bool)
     assert isinstance(description["smooth"], bool)
+    assert len(description["one_sided_slopes"]) == len(description["kinks"])
+    assert len(description["second_derivatives_at_kinks"]) == len(description["kinks"])
     assert cr.activations.get(case.name, **description["params"]) == case.activation()
 
 

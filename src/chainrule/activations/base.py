@@ -6,7 +6,9 @@ An elementwise activation subclass defines, in one place:
 - ``_derivative(z, a)``: g'(z), with the framework-default value at each kink;
 - ``_second_derivative(z, a)``: g''(z);
 - optionally ``_derivative_from_output(a)``: g' written from the output (σ' = a(1 − a));
-- ``kinks`` (the z where g is not differentiable) and ``default_subgradients`` (g' used there);
+- ``kinks`` (the z where g is not differentiable), ``one_sided_slopes`` (g' just left and just
+  right of each kink: a subgradient must lie between them) and ``default_subgradients`` (g' used
+  there);
 - metadata: formulas, output range, zero-centred, monotonic, saturating.
 
 The public methods wrap these with the common rules: any array-like input, the caller's float
@@ -46,6 +48,18 @@ def restore_nan(source: np.ndarray, result: np.ndarray) -> np.ndarray:
     return result
 
 
+def _plain(value: Any) -> Any:
+    """A number or a list of numbers (a per-neuron parameter), for ``describe``."""
+    return np.asarray(value).tolist() if np.ndim(value) else float(value)
+
+
+def _number_text(value: Any) -> str:
+    """A slope for a message: ``0.25``, or ``[0.1, 0.3]`` for one slope per neuron."""
+    if np.ndim(value):
+        return "[" + ", ".join(f"{v:g}" for v in np.ravel(value)) + "]"
+    return f"{float(value):g}"
+
+
 class Activation:
     """Base class of the catalog. Subclasses are records; instances carry the parameters."""
 
@@ -83,6 +97,17 @@ class Activation:
                     f"give one subgradient value or {len(kinks)}, not {len(values)}"
                 )
             self._subgradient_values = tuple(float(v) for v in values)
+            self._check_subgradients(self._subgradient_values)
+
+    def _check_subgradients(self, values: tuple[float, ...]) -> None:
+        """Refuse a subgradient outside [min(left, right), max(left, right)] at its kink."""
+        for kink, value, (left, right) in zip(self.kinks, values, self.one_sided_slopes):
+            low, high = np.minimum(left, right), np.maximum(left, right)
+            if not (np.all(low <= value) and np.all(value <= high)):
+                raise ValueError(
+                    f"{self.name}: subgradient {value:g} at z = {kink:g} is not between the "
+                    f"one-sided slopes {_number_text(left)} and {_number_text(right)}"
+                )
 
     # ------------------------------------------------------------------ description
     @property
@@ -91,9 +116,26 @@ class Activation:
         return ()
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        """(left, right) = (g'(k⁻), g'(k⁺)) for each kink k: the limits of g' from either side.
+
+        Every value between them is a valid subgradient at k (SPEC section 1).
+        """
+        return ()
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         """g' used at each kink unless ``subgradient`` says otherwise (PyTorch's values)."""
         return ()
+
+    @property
+    def second_derivatives_at_kinks(self) -> tuple[float, ...]:
+        """g'' returned at each kink: 0, as PyTorch's double backward gives.
+
+        g' jumps at a kink, so g'' there is a Dirac delta, which no number represents; 0 keeps
+        second-order methods finite and agrees with the oracle.
+        """
+        return (0.0,) * len(self.kinks)
 
     @property
     def smooth(self) -> bool:
@@ -131,7 +173,10 @@ class Activation:
             "saturating": self.saturating,
             "smooth": self.smooth,
             "kinks": list(self.kinks),
+            "one_sided_slopes": [[_plain(left), _plain(right)]
+                                 for left, right in self.one_sided_slopes],
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
+            "second_derivatives_at_kinks": list(self.second_derivatives_at_kinks),
             "elementwise": self.elementwise,
         }
 

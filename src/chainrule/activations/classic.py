@@ -115,7 +115,7 @@ class ReLU(Activation):
     """Rectified linear unit: max(0, z); g' = 1 if z > 0, 0 if z < 0; g'(0) = 0 by default.
 
     The value at the kink z = 0 is a documented choice (``subgradient``, default 0 as in PyTorch,
-    JAX and TensorFlow); any value in [0, 1] is a valid subgradient.
+    JAX and TensorFlow); any value in [0, 1] is a valid subgradient. g'' = 0, at the kink too.
 
     >>> ReLU().derivative([-1.0, 0.0, 2.0])
     array([0., 0., 1.], dtype=float32)
@@ -127,7 +127,7 @@ class ReLU(Activation):
     aliases = ("rectifier",)
     formula = "relu(z) = max(0, z)"
     derivative_formula = "relu'(z) = 1 if z > 0, 0 if z < 0 (kink at 0: subgradient, default 0)"
-    second_derivative_formula = "relu''(z) = 0"
+    second_derivative_formula = "relu''(z) = 0 (also at the kink z = 0)"
     derivative_from_output_formula = "1 if a > 0 else 0"
     output_range = "[0, ∞)"
     zero_centered = "no"
@@ -138,6 +138,10 @@ class ReLU(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return (0.0,)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, 1.0),)
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
@@ -172,6 +176,10 @@ class _NegativeSlope(Activation):
         return (0.0,)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((self.gamma, 1.0),)
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return (self.gamma,)
 
@@ -188,7 +196,8 @@ class _NegativeSlope(Activation):
 class LeakyReLU(_NegativeSlope):
     """Leaky ReLU: max(0, z) + γ·min(0, z); g' = 1 if z > 0, γ if z < 0; g'(0) = γ by default.
 
-    γ (``gamma``, default 0.01) must be ≥ 0. The default kink value follows PyTorch (γ; JAX uses 1).
+    γ (``gamma``, default 0.01) must be ≥ 0. The default kink value follows PyTorch (γ; JAX uses 1);
+    any value between γ and 1 is accepted. g'' = 0, at the kink too.
 
     >>> LeakyReLU(gamma=0.1).forward([-2.0, 3.0])
     array([-0.2,  3. ], dtype=float32)
@@ -198,7 +207,7 @@ class LeakyReLU(_NegativeSlope):
     aliases = ("lrelu",)
     formula = "leaky_relu(z) = max(0, z) + γ·min(0, z)"
     derivative_formula = "leaky_relu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ)"
-    second_derivative_formula = "leaky_relu''(z) = 0"
+    second_derivative_formula = "leaky_relu''(z) = 0 (also at the kink z = 0)"
     derivative_from_output_formula = "1 if a > 0 else γ"
     output_range = "ℝ"
     zero_centered = "roughly"
@@ -221,7 +230,8 @@ class LeakyReLU(_NegativeSlope):
 class PReLU(_NegativeSlope):
     """Parametric ReLU: max(0, z) + γᵢ·min(0, z) with a learned slope γᵢ per neuron.
 
-    g' = 1 if z > 0, γ if z < 0 (γ at z = 0, as PyTorch); ∂a/∂γ = min(0, z). Call it with the
+    g' = 1 if z > 0, γ if z < 0 (γ at z = 0, as PyTorch); g'' = 0, at the kink too;
+    ∂a/∂γ = min(0, z). Call it with the
     slope as a tensor, ``prelu(z, gamma)``, to learn γ (it broadcasts against the last axis of z);
     without one it uses the fixed ``gamma`` (default 0.25, PyTorch's initial value). There is no
     g' from the output: a learned γ may turn negative, and then a alone does not tell the side.
@@ -240,7 +250,9 @@ class PReLU(_NegativeSlope):
     derivative_formula = (
         "prelu'(z) = 1 if z > 0, γ if z < 0 (kink at 0: default γ); ∂a/∂γ = min(0, z)"
     )
-    second_derivative_formula = "prelu''(z) = 0; ∂²a/∂z∂γ = 1 if z < 0 else 0"
+    second_derivative_formula = (
+        "prelu''(z) = 0 (also at the kink z = 0); ∂²a/∂z∂γ = 1 if z < 0 else 0"
+    )
     output_range = "ℝ"
     zero_centered = "roughly"
     monotonic = True  # for γ ≥ 0
@@ -293,7 +305,8 @@ def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
 class ELU(Activation):
     """Exponential linear unit: z if z > 0, α(e^z − 1) if z ≤ 0; g' = 1 or αe^z = a + α.
 
-    g'' = 0 (z > 0), αe^z (z ≤ 0). For α ≠ 1, z = 0 is a kink; g'(0) = α there (PyTorch).
+    g'' = αe^z (z < 0), 0 (z ≥ 0). For α ≠ 1, z = 0 is a kink; g'(0) = α there and g''(0) = 0,
+    as PyTorch (for α = 1 too, where g' is continuous but g'' jumps from 1 to 0).
 
     >>> ELU().forward([0.0, 1.0])
     array([0., 1.], dtype=float32)
@@ -302,7 +315,7 @@ class ELU(Activation):
     name = "elu"
     formula = "elu(z) = z if z > 0, α(e^z − 1) if z ≤ 0"
     derivative_formula = "elu'(z) = 1 if z > 0, αe^z if z ≤ 0"
-    second_derivative_formula = "elu''(z) = 0 if z > 0, αe^z if z ≤ 0"
+    second_derivative_formula = "elu''(z) = αe^z if z < 0, 0 if z ≥ 0 (0 at the kink z = 0)"
     derivative_from_output_formula = "1 if a > 0 else a + α"
     output_range = "(−α, ∞)"
     zero_centered = "roughly"
@@ -324,6 +337,10 @@ class ELU(Activation):
         return () if self.alpha == 1.0 else (0.0,)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return () if self.alpha == 1.0 else ((self.alpha, 1.0),)
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return () if self.alpha == 1.0 else (self.alpha,)
 
@@ -334,7 +351,7 @@ class ELU(Activation):
         return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0)))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 0.0, self.alpha * np.exp(np.minimum(z, 0)))
+        return np.where(z < 0, self.alpha * np.exp(np.minimum(z, 0)), 0.0)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a + self.alpha)

@@ -14,13 +14,26 @@ from typing import Any
 import numpy as np
 
 from ..special import normal_cdf, normal_pdf
-from .base import Activation
+from .base import Activation, restore_nan
 from .classic import _check_finite, stable_sigmoid, stable_softplus
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
+# Beyond |z| = 30, u > 980 and e^(−2u) < 1e-850: σ(±2u) is exactly 0 or 1 in every float type,
+# so the tanh-GELU pieces are evaluated at the clipped z (z³ then never overflows).
+_GELU_TANH_SATURATION = 30.0
+
+
+def zero_where_vanished(z: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """z, with 0 where ``weight`` is exactly 0: the z to use in z·w(z) (or z²·w(z)) for a
+    weight w that decays faster than any power of |z| grows (Φ, φ, σ, 1 − tanh²).
+
+    Where w has underflowed to 0 the product is then 0, its limit, also at z = ±∞ (where
+    ±∞·0 would be NaN) and where z² would overflow.
+    """
+    return np.where(weight == 0, 0, z)
 
 
 class Identity(Activation):
@@ -51,19 +64,20 @@ class Identity(Activation):
         return out
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.ones_like(z) + 0 * z  # 0·z keeps NaN
+        return restore_nan(z, np.ones_like(z))  # 1 also at z = ±∞
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.zeros_like(z) + 0 * z  # +0·z keeps NaN, avoids −0
+        return restore_nan(z, np.zeros_like(z))
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.ones_like(a) + 0 * a
+        return restore_nan(a, np.ones_like(a))
 
 
 class GELU(Activation):
     """Gaussian error linear unit (exact): g = z·Φ(z), g' = Φ(z) + z·φ(z), g'' = φ(z)(2 − z²).
 
-    Φ is the standard normal CDF, φ(z) = e^(−z²/2)/√(2π) its density.
+    Φ is the standard normal CDF, φ(z) = e^(−z²/2)/√(2π) its density. Where Φ or φ underflows
+    to 0 the product with z is 0 (its limit): gelu(−∞) = 0, gelu'(−∞) = 0, gelu'(+∞) = 1.
 
     >>> round(float(GELU().forward([1.0])[0]), 4)
     0.8413
@@ -80,13 +94,17 @@ class GELU(Activation):
     saturating = "left"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * normal_cdf(z)
+        cdf = normal_cdf(z)
+        return zero_where_vanished(z, cdf) * cdf
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return normal_cdf(z) + z * normal_pdf(z)
+        pdf = normal_pdf(z)
+        return normal_cdf(z) + zero_where_vanished(z, pdf) * pdf
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return normal_pdf(z) * (2 - z * z)
+        pdf = normal_pdf(z)
+        z = zero_where_vanished(z, pdf)
+        return pdf * (2 - z * z)
 
 
 class GELUTanh(Activation):
@@ -95,7 +113,9 @@ class GELUTanh(Activation):
     g' = ½(1 + t) + ½z(1 − t²)u', u' = √(2/π)(1 + 3·0.044715z²);
     g'' = (1 − t²)(u' − z·t·u'² + ½z·u''), u'' = 6·√(2/π)·0.044715z.
     Computed with 1 + t = 2σ(2u) and 1 − t = 2σ(−2u), which keep their precision in the tails
-    (1 + tanh u cancels catastrophically in float32 for u ≪ 0).
+    (1 + tanh u cancels catastrophically in float32 for u ≪ 0). For |z| > 30, σ(±2u) is exactly
+    0 or 1, so the pieces are evaluated at z clipped to ±30 (z³ never overflows, and the terms
+    with 1 − t² are exactly 0 there, as they are in the exact arithmetic rounded).
 
     >>> round(float(GELUTanh().forward([1.0])[0]), 4)
     0.8412
@@ -112,22 +132,23 @@ class GELUTanh(Activation):
     saturating = "left"
 
     @staticmethod
-    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """σ(2u) = (1 + t)/2, σ(−2u) = (1 − t)/2 and u'."""
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """z clipped to ±30, σ(2u) = (1 + t)/2, σ(−2u) = (1 − t)/2 and u' (at the clipped z)."""
+        z = np.clip(z, -_GELU_TANH_SATURATION, _GELU_TANH_SATURATION)
         u = _SQRT_2_OVER_PI * (z + _GELU_CUBIC * z * z * z)
         du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * z * z)
-        return stable_sigmoid(2 * u), stable_sigmoid(-2 * u), du
+        return z, stable_sigmoid(2 * u), stable_sigmoid(-2 * u), du
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        plus, _, _ = self._pieces(z)
-        return z * plus
+        _, plus, _, _ = self._pieces(z)
+        return zero_where_vanished(z, plus) * plus
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        plus, minus, du = self._pieces(z)
+        z, plus, minus, du = self._pieces(z)
         return plus + 2 * z * plus * minus * du
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        plus, minus, du = self._pieces(z)
+        z, plus, minus, du = self._pieces(z)
         t = plus - minus
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
         return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
@@ -135,6 +156,9 @@ class GELUTanh(Activation):
 
 class SiLU(Activation):
     """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
+
+    Computed with w = σ(z)σ(−z) = σ(1 − σ) (both factors stable) as g' = σ + z·w and
+    g'' = w(2 + z(1 − 2σ)); z·w is 0 where w underflows, so g'(−∞) = 0 and g'(+∞) = 1.
 
     >>> SiLU().derivative([0.0])
     array([0.5], dtype=float32)
@@ -150,22 +174,30 @@ class SiLU(Activation):
     monotonic = False
     saturating = "left"
 
+    @staticmethod
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """σ(z) and w = σ(z)σ(−z) = σ(z)(1 − σ(z))."""
+        s = stable_sigmoid(z)
+        return s, s * stable_sigmoid(-z)
+
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * stable_sigmoid(z)
+        s = stable_sigmoid(z)
+        return zero_where_vanished(z, s) * s
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        s = stable_sigmoid(z)
-        return s * (1 + z * (1 - s))
+        s, w = self._pieces(z)
+        return s + zero_where_vanished(z, w) * w
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        s = stable_sigmoid(z)
-        return s * (1 - s) * (2 + z * (1 - 2 * s))
+        s, w = self._pieces(z)
+        return w * (2 + zero_where_vanished(z, w) * (1 - 2 * s))
 
 
 class Mish(Activation):
     """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
 
-    g' = t + z·s·(1 − t²);  g'' = s(1 − t²)(2 + z((1 − s) − 2ts)).
+    g' = t + z·s·(1 − t²);  g'' = s(1 − t²)(2 + z((1 − s) − 2ts)). The products with z are 0
+    where their factor t or s(1 − t²) underflows (mish(−∞) = 0, mish'(+∞) = 1, mish''(±∞) = 0).
 
     >>> round(float(Mish().forward([1.0])[0]), 4)
     0.8651
@@ -180,23 +212,31 @@ class Mish(Activation):
     monotonic = False
     saturating = "left"
 
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * np.tanh(stable_softplus(z))
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        t = np.tanh(stable_softplus(z))
-        return t + z * stable_sigmoid(z) * (1 - t * t)
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+    @staticmethod
+    def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """t = tanh(softplus z), s = σ(z) and w = s(1 − t²)."""
         t = np.tanh(stable_softplus(z))
         s = stable_sigmoid(z)
-        return s * (1 - t * t) * (2 + z * ((1 - s) - 2 * t * s))
+        return t, s, s * (1 - t * t)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        t = np.tanh(stable_softplus(z))
+        return zero_where_vanished(z, t) * t
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, _, w = self._pieces(z)
+        return t + zero_where_vanished(z, w) * w
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        t, s, w = self._pieces(z)
+        return w * (2 + zero_where_vanished(z, w) * ((1 - s) - 2 * t * s))
 
 
 class SELU(Activation):
     """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
 
-    g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch). g'' = λαe^z for z ≤ 0.
+    g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch).
+    g'' = λαe^z for z < 0, 0 for z ≥ 0: 0 at the kink, as PyTorch.
 
     >>> round(float(SELU().forward([1.0])[0]), 4)
     1.0507
@@ -205,7 +245,7 @@ class SELU(Activation):
     name = "selu"
     formula = "selu(z) = λ·(z if z > 0 else α(e^z − 1))"
     derivative_formula = "selu'(z) = λ if z > 0, λαe^z if z ≤ 0"
-    second_derivative_formula = "selu''(z) = 0 if z > 0, λαe^z if z ≤ 0"
+    second_derivative_formula = "selu''(z) = λαe^z if z < 0, 0 if z ≥ 0 (0 at the kink z = 0)"
     derivative_from_output_formula = "λ if a > 0 else a + λα"
     output_range = "(≈−1.758, ∞)"
     zero_centered = "roughly"
@@ -218,6 +258,10 @@ class SELU(Activation):
         return (0.0,)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((SELU_SCALE * SELU_ALPHA, SELU_SCALE),)
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return (SELU_SCALE * SELU_ALPHA,)
 
@@ -228,7 +272,7 @@ class SELU(Activation):
         return np.where(z > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 0.0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
+        return np.where(z < 0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)), 0.0)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
@@ -238,7 +282,7 @@ class CELU(Activation):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
 
     g' = 1 (z > 0), e^(z/α) = a/α + 1 (z ≤ 0): continuous at 0 for every α (no kink);
-    g'' = e^(z/α)/α for z ≤ 0, 0 for z > 0. Default α = 1.
+    g'' = e^(z/α)/α for z < 0, 0 for z ≥ 0 (g'' jumps at 0; 0 there, as PyTorch). Default α = 1.
 
     >>> CELU(alpha=2.0).derivative([0.0])
     array([1.], dtype=float32)
@@ -247,7 +291,7 @@ class CELU(Activation):
     name = "celu"
     formula = "celu(z) = z if z > 0, α(e^(z/α) − 1) if z ≤ 0"
     derivative_formula = "celu'(z) = 1 if z > 0, e^(z/α) if z ≤ 0"
-    second_derivative_formula = "celu''(z) = 0 if z > 0, e^(z/α)/α if z ≤ 0"
+    second_derivative_formula = "celu''(z) = e^(z/α)/α if z < 0, 0 if z ≥ 0"
     derivative_from_output_formula = "1 if a > 0 else a/α + 1"
     output_range = "(−α, ∞)"
     zero_centered = "roughly"
@@ -274,7 +318,7 @@ class CELU(Activation):
         return np.where(z > 0, 1.0, self._exp_part(z))
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 0.0, self._exp_part(z) / self.alpha)
+        return np.where(z < 0, self._exp_part(z) / self.alpha, 0.0)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a / self.alpha + 1)
@@ -293,6 +337,10 @@ class _Clipped(Activation):
     @property
     def kinks(self) -> tuple[float, ...]:
         return ((self.low - self.shift) / self.scale, (self.high - self.shift) / self.scale)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, self.scale), (self.scale, 0.0))
 
     @property
     def default_subgradients(self) -> tuple[Any, ...]:
@@ -315,7 +363,8 @@ class _Clipped(Activation):
 class HardSigmoid(_Clipped):
     """Hard sigmoid: relu6(z + 3)/6 = clip(z/6 + ½, 0, 1); g' = 1/6 on (−3, 3), 0 outside.
 
-    g'(±3) = 0 by default (PyTorch). (Keras 2's 0.2z + 0.5 is a different function.)
+    g'(±3) = 0 by default (PyTorch); g'' = 0, at the kinks too. (Keras 2's 0.2z + 0.5 is a
+    different function.)
 
     >>> HardSigmoid().forward([-4.0, 0.0, 4.0])
     array([0. , 0.5, 1. ], dtype=float32)
@@ -324,7 +373,7 @@ class HardSigmoid(_Clipped):
     name = "hard_sigmoid"
     formula = "hard_sigmoid(z) = relu6(z + 3)/6 = clip(z/6 + ½, 0, 1)"
     derivative_formula = "hard_sigmoid'(z) = 1/6 on (−3, 3), 0 outside"
-    second_derivative_formula = "hard_sigmoid''(z) = 0"
+    second_derivative_formula = "hard_sigmoid''(z) = 0 (also at the kinks z = ±3)"
     derivative_from_output_formula = "1/6 if 0 < a < 1 else 0"
     output_range = "[0, 1]"
     zero_centered = "no"
@@ -334,7 +383,7 @@ class HardSigmoid(_Clipped):
 
 
 class HardTanh(_Clipped):
-    """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default.
+    """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default; g'' = 0.
 
     >>> HardTanh().derivative([-2.0, 0.0, 1.0])
     array([0., 1., 0.], dtype=float32)
@@ -343,7 +392,7 @@ class HardTanh(_Clipped):
     name = "hard_tanh"
     formula = "hard_tanh(z) = clip(z, −1, 1)"
     derivative_formula = "hard_tanh'(z) = 1 on (−1, 1), 0 outside"
-    second_derivative_formula = "hard_tanh''(z) = 0"
+    second_derivative_formula = "hard_tanh''(z) = 0 (also at the kinks z = ±1)"
     derivative_from_output_formula = "1 if |a| < 1 else 0"
     output_range = "[−1, 1]"
     zero_centered = "yes"
@@ -355,6 +404,8 @@ class HardTanh(_Clipped):
 class ReLU6(_Clipped):
     """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
 
+    g'' = 0, at the kinks too.
+
     >>> ReLU6().forward([-1.0, 3.0, 9.0])
     array([0., 3., 6.], dtype=float32)
     """
@@ -362,7 +413,7 @@ class ReLU6(_Clipped):
     name = "relu6"
     formula = "relu6(z) = min(max(0, z), 6)"
     derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
-    second_derivative_formula = "relu6''(z) = 0"
+    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
     derivative_from_output_formula = "1 if 0 < a < 6 else 0"
     output_range = "[0, 6]"
     zero_centered = "no"
@@ -376,7 +427,8 @@ class HardSwish(Activation):
 
     At the kinks g'(−3) = 0 and g'(3) = 1 by default: the one-sided outer slopes, which is what
     PyTorch 2.13 (our oracle) and JAX compute. Older PyTorch releases used the inner formula there
-    (−0.5 and 1.5); pass ``subgradient=(-0.5, 1.5)`` for those. g'' = 1/3 on (−3, 3), 0 outside.
+    (−0.5 and 1.5); pass ``subgradient=(-0.5, 1.5)`` for those. g'' = 1/3 on (−3, 3), 0 outside
+    and at the kinks (as PyTorch).
 
     >>> HardSwish().derivative([-3.0, 0.0, 3.0])
     array([0. , 0.5, 1. ], dtype=float32)
@@ -385,7 +437,7 @@ class HardSwish(Activation):
     name = "hard_swish"
     formula = "hard_swish(z) = z·relu6(z + 3)/6"
     derivative_formula = "hard_swish'(z) = 0 if z ≤ −3, (2z + 3)/6 if −3 < z < 3, 1 if z ≥ 3"
-    second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside"
+    second_derivative_formula = "hard_swish''(z) = 1/3 on (−3, 3), 0 outside and at the kinks ±3"
     output_range = "[−0.375, ∞)"
     zero_centered = "roughly"
     monotonic = False
@@ -397,11 +449,16 @@ class HardSwish(Activation):
         return (-3.0, 3.0)
 
     @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return ((0.0, -0.5), (1.5, 1.0))  # (2z + 3)/6 inside: −0.5 at −3, 1.5 at 3
+
+    @property
     def default_subgradients(self) -> tuple[Any, ...]:
         return (0.0, 1.0)
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        return z * np.clip(z + 3, 0, 6) / 6
+        gate = np.clip(z + 3, 0, 6) / 6
+        return zero_where_vanished(z, gate) * gate  # 0 for z ≤ −3, also at −∞
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.where(z <= -3, 0.0, np.where(z < 3, (2 * z + 3) / 6, 1.0))
@@ -412,6 +469,9 @@ class HardSwish(Activation):
 
 class Softsign(Activation):
     """Softsign: z/(1 + |z|); g' = 1/(1 + |z|)² = (1 − |a|)²; g'' = −2·sign(z)/(1 + |z|)³.
+
+    Written with r = 1/(1 + |z|), whose powers underflow instead of overflowing; z = ±∞ is
+    taken as the largest float, so softsign(±∞) = ±1.
 
     >>> Softsign().forward([1.0])
     array([0.5], dtype=float32)
@@ -428,15 +488,17 @@ class Softsign(Activation):
     saturating = "both"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
+        largest = float(np.finfo(z.dtype).max)
+        z = np.clip(z, -largest, largest)  # 1 + max rounds to max: the ratio is exactly ±1
         return z / (1 + np.abs(z))
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        d = 1 + np.abs(z)
-        return 1 / (d * d)
+        r = 1 / (1 + np.abs(z))
+        return r * r
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        d = 1 + np.abs(z)
-        return -2 * np.sign(z) / (d * d * d)
+        r = 1 / (1 + np.abs(z))
+        return -2 * np.sign(z) * (r * r * r)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         r = 1 - np.abs(a)

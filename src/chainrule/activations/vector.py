@@ -16,17 +16,23 @@ from ..errors import ShapeError
 from ..ops import Kernel, apply, exp, reshape
 from ..ops import sum as tensor_sum
 from ..tensor import Tensor
-from .base import Activation, as_input_array
+from .base import Activation, as_input_array, restore_nan
+
+
+def _shift_by_max(z: np.ndarray, axis: int) -> np.ndarray:
+    """z − max z along ``axis``, with 0 at the maximum itself (also when it is +∞, where
+    ∞ − ∞ would be NaN: softmax(∞, 0) is then the limit (1, 0))."""
+    top = np.max(z, axis=axis, keepdims=True)
+    return np.subtract(z, top, out=np.zeros_like(z), where=z != top)
 
 
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    e = np.exp(_shift_by_max(z, axis))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    shifted = _shift_by_max(z, axis)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -219,7 +225,7 @@ class Maxout(Activation):
         return np.where(nan, np.nan, mask) if nan.any() else mask
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.zeros_like(z) + 0 * z
+        return restore_nan(z, np.zeros_like(z))  # 0 also at z = ±∞
 
     def __call__(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
