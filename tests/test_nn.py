@@ -351,3 +351,17 @@ def test_eager_fit_of_a_dense_maxout_network():
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0, seed=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     assert model.predict(x).shape == (64, 1)
+
+
+def test_health_report_reads_a_dense_prelu_with_its_learned_slopes():
+    # a = |z| with slopes −1: the relu unit after it sees −x₁ − x₂ > 0 on negative inputs and is
+    # alive; with the fixed γ = 0.25 it would see 0.25(x₁ + x₂) < 0 and look dead.
+    model = Sequential([Dense(2, input_dim=2, activation="prelu"),
+                        Dense(1, activation="relu")], seed=0)
+    model[0].weight.data[:] = np.eye(2)
+    model[1].weight.data[:] = 1.0
+    model[0].alpha.data[:] = -1.0
+    x = -np.abs(np.random.default_rng(0).standard_normal((50, 2))) - 0.1
+    assert (model.predict(x) > 0).all()
+    report = model.health(x)
+    assert report.rows[1].layer == "dense_1" and report.rows[1].dead == 0.0
