@@ -241,6 +241,17 @@ def test_train_with_prelu_learns_a_slope_per_hidden_unit(capsys):
     assert code == 0 and accuracy and accuracy[0] in evaluated
 
 
+@pytest.mark.filterwarnings("ignore::chainrule.compiler.JitFallbackWarning")  # no maxout kernel
+def test_train_with_maxout_needs_widths_its_pieces_divide(capsys):
+    code, _, err = run(capsys, "train", "--data", "xor", "--layers", "7", "--epochs", "1",
+                       "--activation", "maxout")
+    assert code != 0
+    assert_one_line_error(err, "maxout with 2 pieces", "divisible by 2, got 7")
+    code, out, err = run(capsys, "train", *SMALL, "--activation", "maxout", "--output", "m.npz")
+    assert code == 0, err
+    assert cr.load("m.npz").output_shapes() == [(8,), (4,), (2,)]
+
+
 def test_default_train_reaches_97_percent_and_evaluate_reproduces_it(capsys):
     started = time.monotonic()
     code, out, err = run(capsys, "train")
