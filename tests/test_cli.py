@@ -226,6 +226,32 @@ def test_the_compiled_step_and_no_jit_train_the_same_bits(capsys):
     assert_same_weights("jit.npz", "eager.npz")
 
 
+# The compiler has no kernel for prelu with a learned slope yet: jit falls back to eager.
+@pytest.mark.filterwarnings("ignore::chainrule.compiler.JitFallbackWarning")
+def test_train_with_prelu_learns_a_slope_per_hidden_unit(capsys):
+    code, out, err = run(capsys, "train", *SMALL, "--activation", "prelu", "--output", "p.npz")
+    assert code == 0, err
+    assert "Model: 2 → 8 prelu → 2 outputs (50 parameters)" in out  # 24 + 8 slopes + 18
+    slopes = weights("p.npz")["activation.alpha"]
+    assert slopes.shape == (8,) and np.abs(slopes - 0.25).max() > 0  # learned from 0.25
+    code, described, _ = run(capsys, "info", "p.npz")
+    assert code == 0 and re.search(r"activation \(Activation\) +\(None, 8\) +8\n", described)
+    code, evaluated, _ = run(capsys, "evaluate", "p.npz")
+    accuracy = re.search(r"Test accuracy: .*", out)
+    assert code == 0 and accuracy and accuracy[0] in evaluated
+
+
+@pytest.mark.filterwarnings("ignore::chainrule.compiler.JitFallbackWarning")  # no maxout kernel
+def test_train_with_maxout_needs_widths_its_pieces_divide(capsys):
+    code, _, err = run(capsys, "train", "--data", "xor", "--layers", "7", "--epochs", "1",
+                       "--activation", "maxout")
+    assert code != 0
+    assert_one_line_error(err, "maxout with 2 pieces", "divisible by 2, got 7")
+    code, out, err = run(capsys, "train", *SMALL, "--activation", "maxout", "--output", "m.npz")
+    assert code == 0, err
+    assert cr.load("m.npz").output_shapes() == [(8,), (4,), (2,)]
+
+
 def test_default_train_reaches_97_percent_and_evaluate_reproduces_it(capsys):
     started = time.monotonic()
     code, out, err = run(capsys, "train")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -234,3 +236,132 @@ def test_module_registration_train_eval_and_custom_modules():
     block.train()
     assert block.inner.training
     assert block(np.ones((1, 3))).shape == (1, 3)
+
+
+# ---------------------------------------------------------------------- prelu and maxout by name
+def _prelu_gradient(z, upstream):
+    """∂(Σ upstream·a)/∂γᵢ = Σ over the batch of upstream·min(0, z) (SPEC: ∂a/∂γ = min(0, z))."""
+    return (upstream * np.minimum(z, 0.0)).sum(axis=0)
+
+
+def test_dense_prelu_learns_one_slope_per_unit(torch):
+    rng = np.random.default_rng(0)
+    x, upstream = rng.standard_normal((6, 3)), rng.standard_normal((6, 4))
+    model = Sequential([Dense(4, input_dim=3, activation="prelu"), Dense(1)], seed=0)
+    dense = model[0]
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["dense.weight", "dense.bias", "dense.alpha", "dense_1.weight",
+                     "dense_1.bias"]
+    np.testing.assert_array_equal(dense.alpha.numpy(), np.full(4, 0.25, dtype=np.float32))
+    a = dense(cr.tensor(x, dtype="float64"))
+    (a * cr.tensor(upstream, dtype="float64")).sum().backward()
+    z = x @ dense.weight.numpy().T.astype(np.float64) + dense.bias.numpy()
+    assert (z < 0).any() and (z > 0).any()
+    np.testing.assert_allclose(dense.alpha.grad.numpy(), _prelu_gradient(z, upstream), rtol=1e-5)
+    # PyTorch's Linear + PReLU(num_parameters=units) as the oracle
+    linear, prelu = torch.nn.Linear(3, 4).double(), torch.nn.PReLU(4).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(dense.weight.numpy()))
+        linear.bias.copy_(torch.tensor(dense.bias.numpy()))
+    expected = prelu(linear(torch.tensor(x)))
+    (expected * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(a.numpy(), expected.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(dense.alpha.grad.numpy(), prelu.weight.grad.numpy(), rtol=1e-5)
+
+
+def test_activation_layer_prelu_learns_one_slope_per_input_unit():
+    x = np.array([[-1.0, 2.0, -3.0], [-1.0, -2.0, 1.0]])
+    layer = Activation("prelu")
+    assert not layer.built and layer.parameters() == []
+    upstream = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    (layer(cr.tensor(x)) * cr.tensor(upstream)).sum().backward()
+    assert layer.alpha.shape == (3,)
+    np.testing.assert_allclose(layer.alpha.grad.numpy(), _prelu_gradient(x, upstream))
+    model = Sequential([Dense(5, input_dim=2), Activation("prelu", gamma=0.1), Dense(1)])
+    assert [name for name, _ in model.named_parameters()][2] == "activation.alpha"
+    np.testing.assert_allclose(model[1].alpha.numpy(), np.full(5, 0.1))
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert re.search(r"activation \(Activation\) +\(None, 5\) +5\n", lines[0])
+    assert f"Total parameters: {15 + 5 + 6}" in lines[0]
+    with pytest.raises(ValueError, match="prelu gamma has 2 values for a layer of 5 units"):
+        Sequential([Dense(5, input_dim=2), Activation("prelu", gamma=[0.1, 0.2])])
+
+
+def test_prelu_slopes_by_name_change_during_fit():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 2))
+    y = np.abs(x[:, :1]) - x[:, 1:]
+    model = Sequential([Dense(8, input_dim=2, activation="prelu"), Dense(8),
+                        Activation("prelu"), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer=cr.optim.Adam(lr=0.05))
+    history = model.fit(x, y, epochs=20, batch_size=16, verbose=0, seed=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    for slopes in (model[0].alpha, model[2].alpha):
+        assert np.abs(slopes.numpy() - 0.25).max() > 1e-2
+
+
+def test_gradcheck_of_a_dense_prelu_network_passes():
+    from chainrule.gradcheck import check_model
+
+    rng = np.random.default_rng(1)
+    x, labels = rng.standard_normal((12, 3)), rng.integers(0, 2, 12)
+    model = Sequential([Dense(5, input_dim=3, activation="prelu"), Dense(4),
+                        Activation("prelu", gamma=0.5), Dense(2)], seed=0)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer="sgd")
+    report = check_model(model, x, labels)
+    assert report.ok, str(report)
+    assert report["dense.alpha"].relative_error < 1e-7
+    assert report["activation.alpha"].relative_error < 1e-7
+    assert np.abs(report["dense.alpha"].analytic).max() > 0
+
+
+def test_dense_maxout_narrows_the_width_for_the_next_layer():
+    model = Sequential([Dense(8, input_dim=3, activation="maxout"), Dense(1)], seed=0)
+    assert model[0].output_shape((3,)) == (4,) and model[1].weight.shape == (1, 4)
+    assert model.output_shapes() == [(4,), (1,)]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "dense (Dense)    (None, 4)" in lines[0]
+    four = Dense(8, input_dim=3, activation=cr.activations.get("maxout", pieces=4))
+    assert four.output_shape((3,)) == (2,)
+    model = Sequential([Dense(8, input_dim=3), Activation("maxout", pieces=4), Dense(1)])
+    assert model.output_shapes() == [(8,), (2,), (1,)] and model[2].weight.shape == (1, 2)
+    unbuilt = Sequential([Dense(8, activation="maxout"), Dense(1)], seed=0)
+    assert unbuilt(np.ones((5, 3))).shape == (5, 1) and unbuilt[1].weight.shape == (1, 4)
+
+
+def test_maxout_units_not_divisible_by_pieces_fail_at_construction():
+    with pytest.raises(ValueError, match="maxout with 2 pieces needs a number of units "
+                                         "divisible by 2, got 7"):
+        Dense(7, activation="maxout")
+    with pytest.raises(ValueError, match="divisible by 4, got 6"):
+        Sequential([Dense(6), Activation("maxout", pieces=4)])
+    with pytest.raises(ValueError, match="divisible by 4, got 6"):
+        Sequential([Dense(6, input_dim=2), Activation("maxout", pieces=4)])
+
+
+def test_eager_fit_of_a_dense_maxout_network():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 2))
+    y = np.abs(x[:, :1]) + x[:, 1:]
+    model = Sequential([Dense(8, input_dim=2, activation="maxout"), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer=cr.optim.Adam(lr=0.05))
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0, seed=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert model.predict(x).shape == (64, 1)
+
+
+def test_health_report_reads_a_dense_prelu_with_its_learned_slopes():
+    # a = |z| with slopes −1: the relu unit after it sees −x₁ − x₂ > 0 on negative inputs and is
+    # alive; with the fixed γ = 0.25 it would see 0.25(x₁ + x₂) < 0 and look dead.
+    model = Sequential([Dense(2, input_dim=2, activation="prelu"),
+                        Dense(1, activation="relu")], seed=0)
+    model[0].weight.data[:] = np.eye(2)
+    model[1].weight.data[:] = 1.0
+    model[0].alpha.data[:] = -1.0
+    x = -np.abs(np.random.default_rng(0).standard_normal((50, 2))) - 0.1
+    assert (model.predict(x) > 0).all()
+    report = model.health(x)
+    assert report.rows[1].layer == "dense_1" and report.rows[1].dead == 0.0

@@ -28,6 +28,8 @@ SETUPS = {
                                features=("x1_sq", "x2_sq", "sin_x1"), samples=100,
                                layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu"))),
     "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
+    "prelu-sgd": Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, samples=80,
+                       layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh"))),
 }
 
 
@@ -82,6 +84,20 @@ def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_pa
     assert parse_setup(model.metadata["playground"]) == session.setup
     accuracy = model.evaluate(x, session.data.y_test, batch_size=None, return_dict=True)
     assert accuracy["accuracy"] == session.snapshot()["test_metrics"]["accuracy"]
+
+
+def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path):
+    session = Session(SETUPS["prelu-sgd"])
+    slopes = dict(session.model.named_parameters())["activation.alpha"]
+    np.testing.assert_array_equal(slopes.numpy(), np.full(3, 0.25, dtype=np.float32))
+    session.train(5)
+    assert np.abs(slopes.numpy() - 0.25).max() > 0
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    model = cr.load(path)
+    np.testing.assert_array_equal(model.state_dict()["activation.alpha"], slopes.numpy())
+    x = session.data.x_test
+    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
 
 
 def test_training_lowers_the_loss_and_reset_restores_the_start():

@@ -197,6 +197,15 @@ def test_activation_histograms_match_the_forward_pass(classifier):
     np.testing.assert_array_equal(drawn, heights)
 
 
+def test_activation_histograms_of_a_dense_prelu_use_its_learned_slopes():
+    model = Sequential([Dense(3, input_dim=2, activation="prelu")], seed=0)
+    model[0].alpha.data[:] = [-1.0, 0.5, 2.0]
+    x = np.random.default_rng(0).standard_normal((40, 2))
+    (_, name, _, a), = plot._dense_signals(model, x)
+    assert name == "prelu"
+    np.testing.assert_array_equal(a, model.predict(x))
+
+
 def test_activation_histograms_needs_a_sequential():
     with pytest.raises(TypeError, match="Sequential"):
         plot.activation_histograms(cr.Model(Dense(1, input_dim=2)), np.zeros((4, 2)))

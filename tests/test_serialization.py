@@ -238,3 +238,62 @@ def test_model_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)
+
+
+# ---------------------------------------------------------------------- prelu and maxout by name
+def _named_activations_model():
+    model = Sequential([
+        Dense(8, input_dim=4, activation="prelu"), Dense(8, activation="maxout"),
+        Dense(8), Activation("prelu", gamma=0.5), Dense(8),
+        Activation("maxout", pieces=4), Dense(6, activation=cr.activations.get("maxout",
+                                                                                pieces=2)),
+    ], seed=0)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer=cr.optim.Adam(lr=0.05))
+    return model
+
+
+def test_prelu_slopes_and_maxout_widths_round_trip_exactly(tmp_path):
+    x, labels = _data()
+    model = _named_activations_model()
+    model.fit(x, labels, epochs=3, batch_size=16, verbose=0, seed=0)
+    learned = model.state_dict()
+    assert {"dense.alpha", "activation.alpha"} <= learned.keys()
+    assert np.abs(learned["dense.alpha"] - 0.25).max() > 0
+    assert np.abs(learned["activation.alpha"] - 0.5).max() > 0
+    path = tmp_path / "named.npz"
+    model.save(path)
+    loaded = cr.load(path)
+    assert loaded.state_dict().keys() == learned.keys()
+    for name, value in loaded.state_dict().items():
+        np.testing.assert_array_equal(value, learned[name], err_msg=name)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert loaded.output_shapes() == model.output_shapes() == [
+        (8,), (4,), (8,), (8,), (8,), (2,), (3,)]
+    first, second = [], []
+    model.summary(print_fn=first.append)
+    loaded.summary(print_fn=second.append)
+    assert first == second
+    with np.load(path, allow_pickle=False) as archive:
+        description = json.loads(archive["__description__"].tobytes())
+    assert description["weights"]["dense_1.weight"] == [8, 8]
+    assert description["weights"]["dense_2.weight"] == [8, 4]  # after maxout's 2 pieces
+    assert description["weights"]["dense_4.weight"] == [6, 2]  # after maxout's 4 pieces
+    assert description["model"]["layers"][6]["config"]["activation_params"] == {"pieces": 2}
+
+
+def test_a_file_without_the_slopes_of_a_prelu_by_name_keeps_the_fixed_slope(tmp_path):
+    # Files written before PReLU by name learned its slopes ran it with the fixed γ = 0.25.
+    x, _ = _data()
+    model = Sequential([Dense(6, input_dim=4, activation="prelu"), Dense(2)], seed=0)
+    path, old = tmp_path / "now.npz", tmp_path / "old.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files if key != "weights/dense.alpha"}
+    np.savez(old, **arrays)
+    loaded = cr.load(old)
+    np.testing.assert_array_equal(loaded[0].alpha.numpy(), np.full(6, 0.25, dtype=np.float32))
+    fixed = Sequential([Dense(6, input_dim=4), Activation("leaky_relu", gamma=0.25), Dense(2)])
+    fixed.load_state_dict({name: value for name, value in model.state_dict().items()
+                           if name != "dense.alpha"})
+    np.testing.assert_array_equal(loaded.predict(x), fixed.predict(x))

@@ -49,7 +49,7 @@ from .activations import Activation as ActivationFunction
 from .callbacks import Callback, Logs
 from .grad_mode import no_grad
 from .init import symmetric_units
-from .nn.layers import Activation, BatchNorm, Dense, Dropout
+from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
 from .tensor import Tensor
 
 #: |g'| below this fraction of the largest |g'| counts as "no gradient" for saturation
@@ -236,7 +236,8 @@ def _run_batch(layers: list[Any], x: np.ndarray, probes: dict[int, _Probe]) -> N
             z = x @ layer.weight.data.T
             if layer.bias is not None:
                 z = z + layer.bias.data
-            x = z if layer.activation is None else layer.activation.forward(z)
+            x = z if layer.activation is None else apply_activation(
+                layer.activation, Tensor._wrap(z), layer.alpha).data  # PReLU: its learned slopes
             if layer.activation is not None:
                 probes[id(layer)].observe(z, x)
             pending = layer if layer.activation is None else None

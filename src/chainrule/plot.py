@@ -309,7 +309,7 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
 def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """(layer name, activation name, z, a) for each Dense layer of a Sequential, on x."""
     from .grad_mode import no_grad
-    from .nn.layers import Activation, BatchNorm, Dense, Dropout
+    from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
     from .tensor import Tensor
 
     layers = getattr(model, "layers", None)
@@ -346,7 +346,8 @@ def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.nd
                         pending = [name, "identity", z, z]
                         found.append(pending)
                     else:
-                        signal = layer.activation.forward(z)
+                        signal = apply_activation(layer.activation, Tensor._wrap(z),
+                                                  layer.alpha).data  # PReLU: learned slopes
                         found.append([name, layer.activation.name, z, signal])
                         pending = None
                     continue

@@ -194,7 +194,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         model = _rebuild(description["model"])
         weights = {key[len("weights/"):]: value for key, value in arrays.items()
                    if key.startswith("weights/")}
-        model.load_state_dict(weights)
+        model.load_state_dict(_with_fixed_slopes(model, weights))
         settings = description.get("compile")
         if settings:
             model.compile(loss=_named("loss", settings["loss"]),
@@ -209,6 +209,21 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             f"{path}: the description does not match the stored weights ({error})"
         ) from None
     return model
+
+
+def _with_fixed_slopes(model: Any, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``weights`` plus the starting slopes of every PReLU by name that has none stored.
+
+    Files written before a PReLU given by name learned its slopes hold no ``<layer>.alpha``:
+    that layer ran with the fixed γ the rebuilt layer starts from, so keeping the start
+    reproduces its outputs.
+    """
+    from .nn.layers import learns_slopes
+
+    kept = {f"{layer.name}.alpha": layer.alpha.data for layer in model.layers
+            if learns_slopes(getattr(layer, "activation", None))
+            and f"{layer.name}.alpha" not in weights}
+    return {**weights, **kept}
 
 
 def _named(kind: str, entry: dict[str, Any]) -> Any:

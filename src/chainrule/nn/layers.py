@@ -3,6 +3,10 @@
 A batch is stored as rows (N × features). ``Dense`` computes Z = A Wᵀ + b with W of shape
 (out, in) — SPEC section 2's z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ for every row, PyTorch's Linear layout.
 Layers whose input width is not given build their parameters on the first call.
+
+An activation given by name — ``Dense(units, activation=...)`` or an ``Activation`` layer —
+is applied by the same two helpers: ``learned_slopes`` (PReLU's slope γᵢ per unit, a parameter
+of the layer) and ``activated_width`` (maxout's k pieces per unit narrow the output width).
 """
 
 from __future__ import annotations
@@ -26,6 +30,39 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 def _as_input(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# ---------------------------------------------------------------------- named activations
+def learns_slopes(activation: activations.Activation | None) -> bool:
+    """True for PReLU, the catalog's activation with a parameter learned per unit (γᵢ)."""
+    return isinstance(activation, activations.PReLU)
+
+
+def learned_slopes(activation: activations.PReLU, width: int) -> Parameter:
+    """PReLU's learnable slopes γ, ``width`` of them, starting at the activation's own γ
+    (0.25 unless given: PyTorch's initial value)."""
+    start = np.asarray(activation.gamma, dtype=get_default_dtype())
+    if start.ndim and start.shape != (width,):
+        raise ValueError(f"prelu gamma has {start.size} values for a layer of {width} units; "
+                         "give one value, or one per unit")
+    return Parameter(np.broadcast_to(start, (width,)).copy())
+
+
+def activated_width(activation: activations.Activation | None, width: int) -> int:
+    """The number of outputs of ``activation`` on ``width`` inputs: width // k for maxout
+    with k pieces (which must divide width), width for every elementwise activation."""
+    if not isinstance(activation, activations.Maxout):
+        return width
+    if width % activation.pieces:
+        raise ValueError(f"maxout with {activation.pieces} pieces needs a number of units "
+                         f"divisible by {activation.pieces}, got {width}")
+    return width // activation.pieces
+
+
+def apply_activation(activation: activations.Activation, z: Tensor,
+                     slopes: Parameter | None) -> Tensor:
+    """a = g(z); a PReLU uses the layer's learned ``slopes`` γ: max(0, z) + γᵢ·min(0, z)."""
+    return activation(z) if slopes is None else activation(z, slopes)
 
 
 class Layer(Module):
@@ -72,9 +109,15 @@ class Dense(Layer):
     SELU, Xavier otherwise: ``chainrule.init.recommended_for``). A weight initialised with
     identical rows (zeros, a constant) warns about the symmetry problem.
 
+    ``activation="prelu"`` adds ``alpha``, the learned slope γᵢ of each unit (shape (units,),
+    starting at 0.25). ``activation="maxout"`` groups the units k at a time (k = ``pieces``, 2
+    unless given in ``activations.get("maxout", pieces=k)``): the layer has units // k outputs.
+
     >>> layer = Dense(3, input_dim=2, seed=0)
     >>> layer.weight.shape, layer.bias.shape
     ((3, 2), (3,))
+    >>> Dense(3, input_dim=2, activation="prelu").alpha
+    Parameter([0.25, 0.25, 0.25], dtype=float32, requires_grad=True)
     """
 
     kind = "dense"
@@ -96,6 +139,7 @@ class Dense(Layer):
             raise ValueError(f"Dense units must be a positive integer, got {units!r}")
         self.units = int(units)
         self.activation = None if activation is None else activations.get(activation)
+        self.output_width = activated_width(self.activation, self.units)
         self.input_dim = None if input_dim is None else int(input_dim)
         self.use_bias = bool(use_bias)
         self.kernel_init = kernel_init
@@ -105,6 +149,7 @@ class Dense(Layer):
         self.activation_hint: str | None = None  # set by Sequential from a following Activation
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
+        self.alpha: Parameter | None = None  # PReLU's learned slopes
         if self.input_dim is not None:
             self.build((self.input_dim,), _rng(seed))
 
@@ -128,6 +173,8 @@ class Dense(Layer):
         if self.use_bias:
             bias = init.get(self.bias_init)((self.units,), rng)
             self.bias = Parameter(bias, dtype=bias.dtype)
+        if learns_slopes(self.activation):
+            self.alpha = learned_slopes(self.activation, self.units)
         self.built = True
 
     def forward(self, x: Any) -> Tensor:
@@ -139,10 +186,10 @@ class Dense(Layer):
                 f"last axis, got shape {x.shape}"
             )
         z = linear(x, self.weight, self.bias)
-        return z if self.activation is None else self.activation(z)
+        return z if self.activation is None else apply_activation(self.activation, z, self.alpha)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return input_shape[:-1] + (self.units,)
+        return input_shape[:-1] + (self.output_width,)
 
     def _own_penalty(self) -> Tensor | None:
         if self.kernel_regularizer is None or self.weight is None:
@@ -183,6 +230,10 @@ def _regularizer(value: Any) -> Any:
 class Activation(Layer):
     """Applies an activation from the catalog (a name, with parameters, or an object).
 
+    ``Activation("prelu")`` learns a slope γᵢ per input unit: the parameter ``alpha``, built
+    from the input width (starting at the activation's γ, 0.25 unless given). A maxout with k
+    pieces has width // k outputs.
+
     >>> Activation("leaky_relu", gamma=0.2)
     Activation(activation='leaky_relu', gamma=0.2)
     """
@@ -192,16 +243,21 @@ class Activation(Layer):
     def __init__(self, activation: Any, name: str | None = None, **params: Any) -> None:
         super().__init__(name)
         self.activation = activations.get(activation, **params)
+        self.alpha: Parameter | None = None  # PReLU's learned slopes
+        self.built = not learns_slopes(self.activation)
+
+    def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
+        if learns_slopes(self.activation):
+            self.alpha = learned_slopes(self.activation, input_shape[-1])
         self.built = True
 
     def forward(self, x: Any) -> Tensor:
-        return self.activation(_as_input(x))
+        x = _as_input(x)
+        self.ensure_built(x.shape[1:])
+        return apply_activation(self.activation, x, self.alpha)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        if self.activation.name == "maxout":
-            pieces = self.activation.params["pieces"]
-            return input_shape[:-1] + (input_shape[-1] // pieces,)
-        return input_shape
+        return input_shape[:-1] + (activated_width(self.activation, input_shape[-1]),)
 
     def config(self) -> dict[str, Any]:
         return {"activation": self.activation.name, **self.activation.params}
@@ -221,17 +277,16 @@ class PReLU(Layer):
         self.alpha_init = float(alpha_init)
         self.shared = bool(shared)
         self.alpha: Parameter | None = None
-        self._activation = activations.get("prelu")
+        self._activation = activations.get("prelu", gamma=self.alpha_init)
 
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
-        width = 1 if self.shared else input_shape[-1]
-        self.alpha = Parameter(np.full(width, self.alpha_init))
+        self.alpha = learned_slopes(self._activation, 1 if self.shared else input_shape[-1])
         self.built = True
 
     def forward(self, x: Any) -> Tensor:
         x = _as_input(x)
         self.ensure_built(x.shape[1:])
-        return self._activation(x, self.alpha)
+        return apply_activation(self._activation, x, self.alpha)
 
     def config(self) -> dict[str, Any]:
         return {"alpha_init": self.alpha_init, "shared": self.shared}

@@ -57,6 +57,8 @@ class Sequential(Model):
         if name in self._modules:
             raise ValueError(f"two layers are named {name!r}; layer names must be unique")
         previous = self.layers[-1] if self.layers else None
+        if isinstance(layer, Activation) and isinstance(previous, Dense):
+            layer.output_shape((previous.output_width,))  # a maxout must group those units
         self._modules[name] = layer
         self.layers.append(layer)
         if self.input_shape is None and len(self.layers) == 1:
