@@ -314,7 +314,9 @@ def _trace(model: Any, x: np.ndarray, y: np.ndarray) -> _Trace:
     if total.shape != ():
         raise CompileError(f"the loss must be a scalar, got shape {total.shape} "
                            "(reduction='none' cannot be trained)")
-    order = _topological_order([total])
+    # The prediction too: a cross-entropy on a sigmoid/softmax output reads the logits behind
+    # it, so the output op is not on the loss's graph but metrics read the prediction.
+    order = _topological_order([total, prediction])
     constants: list[np.ndarray] = []
     signature: list[str] = []
     known = {id(t) for t in order} | {id(inputs), id(target)}
