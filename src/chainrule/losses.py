@@ -176,7 +176,7 @@ class ProbabilityLoss(Loss):
         if source is not None:
             refuse_probabilities_of_probabilities(self.name, *source)
         if self.from_logits:
-            if source is not None and source[0].name in probability_outputs():
+            if source is not None and source[0].name in PROBABILITY_OUTPUTS:
                 made_by = source[0].name
                 raise ValueError(
                     f"{self.name}: the outputs are already probabilities (made by a {made_by}): "
@@ -188,17 +188,12 @@ class ProbabilityLoss(Loss):
         return source[1]
 
 
-def probability_outputs() -> frozenset[str]:
-    """The activations whose outputs are probabilities: those a cross-entropy fuses."""
-    return frozenset(cls.logits_activation for cls in CATALOG if issubclass(cls, ProbabilityLoss))
-
-
 def refuse_probabilities_of_probabilities(name: str, activation: activations.Activation,
                                           z: Tensor) -> None:
     """Refuse a = g(z) when both g and the activation that made z output probabilities."""
     inner = activations.activation_input(z)
     outer_name = activation.name
-    if inner is None or not {outer_name, inner[0].name} <= probability_outputs():
+    if inner is None or not {outer_name, inner[0].name} <= PROBABILITY_OUTPUTS:
         return
     double = f" (a double {outer_name})" if inner[0].name == outer_name else ""
     raise ValueError(
@@ -502,6 +497,9 @@ CATALOG: tuple[type[Loss], ...] = (
     SparseCategoricalCrossentropy, NegativeLogLikelihood,
 )
 _classes = {cls.name: cls for cls in CATALOG}
+# The activations whose outputs are probabilities: those a cross-entropy computes from logits.
+PROBABILITY_OUTPUTS = frozenset(cls.logits_activation for cls in CATALOG
+                                if issubclass(cls, ProbabilityLoss))
 _index = NameIndex("loss")
 for _cls in CATALOG:
     _index.add(_cls.name, _cls.aliases)
