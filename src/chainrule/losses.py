@@ -8,6 +8,18 @@ The cross-entropies that take logits are fused and stable: softmax + cross-entro
 sigmoid + binary cross-entropy is max(z, 0) − z·y + log(1 + e^(−|z|)) with gradient σ(z) − y.
 Their VJPs are written with tensor operations, so second derivatives work too.
 
+Probability outputs are computed from their logits, as Keras does: when the prediction of a
+cross-entropy on probabilities (``from_logits=False``) was made by a sigmoid (binary) or a
+softmax along the loss's axis (categorical), the loss reads the logits z behind it and calls the
+fused form above. The value is the probability formula's wherever that is not clipped (the
+probability path clips log p at −100, or p to [1e−7, 1 − 1e−7]; from logits it is exact), and the
+gradient w.r.t. z is ŷ − y, finite and non-zero even where the sigmoid or softmax saturates.
+
+Misuse is refused with the fix in the message: probabilities outside [0, 1] or rows that do not
+sum to 1 (logits given to a loss on probabilities), a sigmoid or softmax output with
+``from_logits=True``, a softmax of a softmax, binary labels outside [0, 1], class labels out of
+range. The checks are a reduction or two over the predictions and targets.
+
 Penalties on weights (never biases): ``L2(λ)`` gives (λ/2)‖W‖²_F, ``L1(λ)`` gives λ‖W‖₁.
 """
 
@@ -26,6 +38,8 @@ from .ops import sum as tensor_sum
 from .tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
+# Rows of float32 probabilities (a softmax) sum to 1 within about n·eps; this is ~100 times that.
+ROW_SUM_TOLERANCE = 1e-5
 
 
 class Loss:
@@ -128,18 +142,16 @@ class Huber(Loss):
                      self.delta * (size - 0.5 * self.delta))
 
 
-# ---------------------------------------------------------------------- binary classification
-class BinaryCrossentropy(Loss):
-    """Binary cross-entropy −[y log p + (1 − y) log(1 − p)], from probabilities or logits.
+# ---------------------------------------------------------------------- probabilities or logits
+class ProbabilityLoss(Loss):
+    """A cross-entropy on probabilities, or on logits with ``from_logits=True``.
 
-    From logits z (``from_logits=True``, the stable choice): max(z, 0) − z·y + log(1 + e^(−|z|)),
-    gradient σ(z) − y. From probabilities p: the logs are clamped at −100 and the gradient is
-    (p − y)/max(p(1 − p), 1e−12), as PyTorch's BCELoss does, so p = 0 or 1 stays finite.
+    On probabilities, an output made by the loss's ``logits_activation`` (sigmoid, softmax) is
+    computed from the logits z behind it, by the fused logits formula: exact, with gradient
+    ŷ − y w.r.t. z (Keras does the same). Anything else keeps the probability formula.
     """
 
-    name = "binary_crossentropy"
-    aliases = ("bce", "binary_cross_entropy", "log_loss")
-    formula = "−[y log p + (1 − y) log(1 − p)]"
+    logits_activation: ClassVar[str]  # the activation whose logits the fused formula takes
 
     def __init__(self, from_logits: bool = False, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -148,10 +160,126 @@ class BinaryCrossentropy(Loss):
     def _params(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
 
-    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+    def fuses(self, activation: activations.Activation, ndim: int) -> bool:
+        """True when the fused logits formula replaces ``activation`` followed by this loss."""
+        return activation.name == self.logits_activation
+
+    def logits_of(self, prediction: Tensor) -> Tensor | None:
+        """The logits the fused formula takes for ``prediction``, or None (probability formula).
+
+        With ``from_logits=True``, the prediction itself (refused when a sigmoid or softmax made
+        it); otherwise the z behind an output a = g(z) that this loss ``fuses``.
+        """
+        source = activations.activation_input(prediction)
+        if source is not None:
+            refuse_probabilities_of_probabilities(self.name, *source)
         if self.from_logits:
-            return _bce_from_logits(prediction, y)
+            if source is not None and source[0].name in PROBABILITY_OUTPUTS:
+                made_by = source[0].name
+                raise ValueError(
+                    f"{self.name}: the outputs are already probabilities (made by a {made_by}): "
+                    f"drop from_logits=True or the {made_by}"
+                )
+            return prediction
+        if source is None or not self.fuses(source[0], prediction.ndim):
+            return None
+        return source[1]
+
+
+def refuse_probabilities_of_probabilities(name: str, activation: activations.Activation,
+                                          z: Tensor) -> None:
+    """Refuse a = g(z) when both g and the activation that made z output probabilities."""
+    inner = activations.activation_input(z)
+    outer_name = activation.name
+    if inner is None or not {outer_name, inner[0].name} <= PROBABILITY_OUTPUTS:
+        return
+    double = f" (a double {outer_name})" if inner[0].name == outer_name else ""
+    raise ValueError(
+        f"{name}: the output is a {outer_name} of a {inner[0].name} output{double}, which "
+        f"already is probabilities; remove one of them"
+    )
+
+
+def check_probabilities(name: str, p: np.ndarray, activation: str, upper: bool = True) -> None:
+    """Refuse predictions below 0 (or above 1 when ``upper``): logits given as probabilities.
+
+    Exactly 0 and 1 are probabilities (the loss clips them).
+    """
+    if p.size == 0:
+        return
+    low = p.min()
+    high = p.max() if upper else low
+    if low < 0 or high > 1:
+        bad = low if low < 0 else high
+        raise ValueError(
+            f"{name}: predictions must be probabilities in [0, 1], got {bad:.4g}; did you mean "
+            f"from_logits=True, or a {activation} output?"
+        )
+
+
+def check_rows_sum_to_one(name: str, totals: np.ndarray, classes: int) -> None:
+    """Refuse rows of probabilities whose sum is not 1 within ``ROW_SUM_TOLERANCE``·classes."""
+    if totals.size == 0:
+        return
+    deviation = np.abs(totals - 1)
+    worst = int(np.argmax(deviation))
+    tolerance = ROW_SUM_TOLERANCE * classes
+    if deviation.flat[worst] > tolerance:
+        raise ValueError(
+            f"{name}: each row of probabilities must sum to 1 (within {tolerance:.1g}), one "
+            f"sums to {totals.flat[worst]:.6g}; did you mean from_logits=True, or a softmax output?"
+        )
+
+
+# ---------------------------------------------------------------------- binary classification
+class BinaryCrossentropy(ProbabilityLoss):
+    """Binary cross-entropy −[y log p + (1 − y) log(1 − p)], from probabilities or logits.
+
+    From logits z (``from_logits=True``, the stable choice): max(z, 0) − z·y + log(1 + e^(−|z|)),
+    gradient σ(z) − y. From probabilities p: when p = σ(z) is the output of a sigmoid, the loss
+    is computed from z by that same formula (exact; gradient w.r.t. z is p − y, even where the
+    sigmoid saturates); any other p has its logs clamped at −100 and the gradient
+    (p − y)/max(p(1 − p), 1e−12), as PyTorch's BCELoss does, so p = 0 or 1 stays finite.
+
+    Labels y must lie in [0, 1] (0/1 or soft labels); predictions on probabilities too.
+
+    >>> import chainrule as cr
+    >>> z = cr.tensor([40.0], requires_grad=True)
+    >>> loss = get("binary_crossentropy")(cr.activations.get("sigmoid")(z), [0.0])
+    >>> loss.backward()
+    >>> round(loss.item(), 4), z.grad.numpy()
+    (40.0, array([1.], dtype=float32))
+    """
+
+    name = "binary_crossentropy"
+    aliases = ("bce", "binary_cross_entropy", "log_loss")
+    formula = "−[y log p + (1 − y) log(1 − p)]"
+    logits_activation = "sigmoid"
+
+    def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        y = self._same_shape_target(prediction, target)
+        check_binary_labels(self.name, y.data)
+        return y
+
+    def values(self, prediction: Tensor, y: Tensor) -> Tensor:
+        z = self.logits_of(prediction)
+        if z is not None:
+            return _bce_from_logits(z, y)
+        check_probabilities(self.name, prediction.data, self.logits_activation)
         return _bce_from_probabilities(prediction, y)
+
+
+def check_binary_labels(name: str, y: np.ndarray) -> None:
+    """Binary targets are probabilities of the positive class: 0, 1 or soft labels between."""
+    if y.size == 0:
+        return
+    low, high = y.min(), y.max()
+    if low < 0 or high > 1:
+        bad = low if low < 0 else high
+        raise ValueError(
+            f"{name}: label {bad:g} is outside [0, 1]; binary targets are 0 or 1 (or soft "
+            "labels in between): for class indices use sparse_categorical_crossentropy"
+        )
 
 
 def _bce_from_logits(z: Tensor, y: Tensor) -> Tensor:
@@ -212,39 +340,62 @@ def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
     labels = target.astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         bad = labels[(labels < 0) | (labels >= classes)].flat[0]
-        raise ValueError(f"{name}: label {bad} is out of range for {classes} classes")
+        fix = (f"; for {labels.max() + 1} classes give the output layer {labels.max() + 1} units"
+               if bad >= classes else "")
+        raise ValueError(
+            f"{name}: label {bad} is out of range for a model with {classes} outputs "
+            f"(labels must be 0..{classes - 1}{fix})"
+        )
     return labels
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(ProbabilityLoss):
     """Cross-entropy −Σᵢ yᵢ log ŷᵢ along ``axis``, from probabilities or logits.
 
     Targets are one-hot (or probability) vectors, or integer class labels. From logits
     (``from_logits=True``) the softmax is fused in: logsumexp(z) − ⟨y, z⟩, gradient
-    softmax(z)·Σy − y (= ŷ − y for one-hot targets). From probabilities, ŷ is renormalised to
-    sum to 1 and clipped to [1e−7, 1 − 1e−7] before the log (as Keras does).
+    softmax(z)·Σy − y (= ŷ − y for one-hot targets). From probabilities: when ŷ = softmax(z)
+    along ``axis`` is the output of a softmax, the loss is computed from z by that same fused
+    formula (exact; gradient ŷ − y w.r.t. z, even at saturation); any other ŷ must be ≥ 0 with
+    rows summing to 1, and is renormalised and clipped to [1e−7, 1 − 1e−7] before the log (as
+    Keras does).
+
+    >>> import chainrule as cr
+    >>> z = cr.tensor([[50.0, -50.0]], requires_grad=True)
+    >>> loss = get("categorical_crossentropy")(cr.activations.get("softmax")(z), [1])
+    >>> loss.backward()
+    >>> loss.item(), z.grad.numpy()
+    (100.0, array([[ 1., -1.]], dtype=float32))
     """
 
     name = "categorical_crossentropy"
     aliases = ("cce", "crossentropy", "cross_entropy", "softmax_crossentropy")
     formula = "−Σᵢ yᵢ log ŷᵢ"
+    logits_activation = "softmax"
     epsilon = 1e-7
 
     def __init__(self, from_logits: bool = False, axis: int = -1, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.from_logits = bool(from_logits)
+        super().__init__(from_logits, reduction)
         self.axis = int(axis)
 
     def _params(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits, "axis": self.axis}
 
+    def fuses(self, activation: activations.Activation, ndim: int) -> bool:
+        """A softmax along this loss's axis."""
+        return (super().fuses(activation, ndim)
+                and activation.axis % ndim == self.axis % ndim)
+
     def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
         return class_targets(self.name, prediction, target, self.axis)
 
     def values(self, prediction: Tensor, y: Tensor) -> Tensor:
-        if self.from_logits:
-            return _softmax_cross_entropy(prediction, y, self.axis)
+        z = self.logits_of(prediction)
+        if z is not None:
+            return _softmax_cross_entropy(z, y, self.axis)
+        check_probabilities(self.name, prediction.data, self.logits_activation, upper=False)
         total = tensor_sum(prediction, self.axis, keepdims=True)
+        check_rows_sum_to_one(self.name, total.data, prediction.shape[self.axis])
         probabilities = clip(prediction / total, self.epsilon, 1 - self.epsilon)
         return -tensor_sum(y * log(probabilities), self.axis)
 
@@ -346,6 +497,9 @@ CATALOG: tuple[type[Loss], ...] = (
     SparseCategoricalCrossentropy, NegativeLogLikelihood,
 )
 _classes = {cls.name: cls for cls in CATALOG}
+# The activations whose outputs are probabilities: those a cross-entropy computes from logits.
+PROBABILITY_OUTPUTS = frozenset(cls.logits_activation for cls in CATALOG
+                                if issubclass(cls, ProbabilityLoss))
 _index = NameIndex("loss")
 for _cls in CATALOG:
     _index.add(_cls.name, _cls.aliases)
