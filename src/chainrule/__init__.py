@@ -51,25 +51,28 @@ from .training import Model, TrainingInterrupted
 __version__ = "0.1.0"
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
-_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "gradcheck", "graph", "plot")
+_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "gradient_check", "graph", "plot")
+# Functions of lazily loaded modules: name → module.
+_LAZY_FUNCTIONS = {"draw_graph": "graph", "gradcheck": "gradient_check"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name == "draw_graph":
-        return importlib.import_module(".graph", __name__).draw_graph
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULES) | {"draw_graph"})
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_FUNCTIONS))
 
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
     "datasets", "DerivativeCheckError", "draw_graph", "enable_grad", "exp", "get_default_dtype",
-    "grad", "gradcheck", "gradients", "GraphFreedError", "init", "is_grad_enabled", "load", "log",
-    "losses", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "Model",
+    "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
+    "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
+    "min", "minimum", "Model",
     "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "plot", "reshape",
     "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
     "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",

@@ -1065,7 +1065,7 @@ def _gradcheck_saved_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, n
 def command_gradcheck(args: argparse.Namespace) -> int:
     """Check backprop's gradients against two-sided numeric differences; exit 1 if they
     disagree."""
-    from .gradcheck import check_model
+    from .gradient_check import NonFiniteError, check_model
 
     if args.model is not None:
         model, x, y, _ = _gradcheck_saved_model(args)
@@ -1073,17 +1073,21 @@ def command_gradcheck(args: argparse.Namespace) -> int:
         model, x, y, _ = _gradcheck_new_model(args)
     _say()
     try:
-        report = check_model(model, x, np.asarray(y), seed=args.seed)
+        report = check_model(model, x, np.asarray(y), eps=args.eps, seed=args.seed)
+    except NonFiniteError as error:
+        raise CommandError(f"cannot check the gradients: {_message(error)}") from error
     except (TypeError, RuntimeError) as error:
         raise CommandError(f"cannot check the gradients: {_message(error)}") from error
     _say(str(report))
     _say()
     if report.ok:
         _say(f"Verdict: {report.verdict} — backprop agrees with the numeric gradient "
-             f"(relative error {report.relative_error:.2e} on {_plural(len(x), 'row')})")
+             f"(relative error {report.relative_error:.2e}, noise floor "
+             f"{report.noise_floor:.2e}, on {_plural(len(x), 'row')})")
         return 0
     _say(f"Verdict: {report.verdict} — backprop DISAGREES with the numeric gradient "
-         f"(relative error {report.relative_error:.2e}; see the rows marked above)")
+         f"(relative error {report.relative_error:.2e}, noise floor {report.noise_floor:.2e}; "
+         "see the rows marked above)")
     return 1
 
 
@@ -1314,6 +1318,8 @@ def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
+    from .gradient_check import DEFAULT_EPS  # small, and needs only what chainrule loads
+
     parser = _subparser(commands, "gradcheck", command_gradcheck,
                         "check backprop against numeric gradients", (
         "Check backpropagation: compare the analytic gradient of the cost (loss plus L2\n"
@@ -1321,7 +1327,12 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
         "Without MODEL: the network 'train' would build from these options (hidden layers\n"
         f"{GRADCHECK_LAYERS} by default, small for speed), on --samples training rows. With "
         "MODEL: that saved\nmodel on its recorded training data (or --data).\n\n"
-        "Exit code 0 when the gradients agree, 1 when they do not."), common)
+        "Verdicts: 'correct' when the relative error is below 1e-7 or within 4x its noise\n"
+        "floor (the rounding and truncation of the differences, measured with steps eps and\n"
+        "2·eps); entries at a kink pass when backprop's value lies between the one-sided\n"
+        "slopes (a valid subgradient).\n\n"
+        "Exit code 0 when the gradients agree, 1 when they do not (or a loss or weight is\n"
+        "NaN/inf)."), common)
     parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
                         help="a model file written by 'train' (default: a new model built "
                         "from the options)%(default).0s")
@@ -1340,6 +1351,8 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
                         help="seeds the split and the initial weights")
     parser.add_argument("--samples", type=_positive_int, default=16,
                         help="how many rows the cost is evaluated on")
+    parser.add_argument("--eps", type=_positive_float, default=DEFAULT_EPS,
+                        help="the step ε of the differences (default: %(default)g)")
 
 
 def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:

@@ -89,8 +89,8 @@ class Model(Module):
 
     def gradcheck(self, x: Any, y: Any, **options: Any) -> Any:
         """Check the backpropagated gradients of the compiled loss (penalties included) against
-        two-sided differences in float64 (SPEC section 5): ``chainrule.gradcheck.check_model``."""
-        from .gradcheck import check_model  # gradcheck sits above training; imported on use
+        two-sided differences in float64 (SPEC section 5): ``gradient_check.check_model``."""
+        from .gradient_check import check_model  # it sits above training; imported on use
 
         return check_model(self, x, y, **options)
 
