@@ -302,7 +302,7 @@ def test_prelu_slopes_by_name_change_during_fit():
 
 
 def test_gradcheck_of_a_dense_prelu_network_passes():
-    from chainrule.gradcheck import check_model
+    from chainrule.gradient_check import check_model
 
     rng = np.random.default_rng(1)
     x, labels = rng.standard_normal((12, 3)), rng.integers(0, 2, 12)

@@ -280,6 +280,13 @@ class Activation:
         """True when the backward pass needs only the output a (g' written from a)."""
         return self.has_derivative_from_output and self._subgradient_values is None
 
+    def _backward_slope(self, z: np.ndarray | None, a: np.ndarray) -> np.ndarray:
+        """g' for the backward pass: from the stored output when that form is exact (then z
+        is not read and may be None)."""
+        if self.backward_reads_output:
+            return self.derivative_from_output(a)
+        return self.derivative(z, a)
+
 
 def _forward_with_out(z: np.ndarray, activation: Activation, out: np.ndarray | None = None
                       ) -> np.ndarray:
@@ -294,29 +301,20 @@ def activation_input(tensor: Tensor) -> tuple[Activation, Tensor] | None:
     return tensor._activation_input
 
 
-def _slope_from_output(a: np.ndarray, z: np.ndarray, activation: Activation) -> np.ndarray:
-    return activation.derivative_from_output(a)
-
-
-def _slope(z: np.ndarray, a: np.ndarray, activation: Activation) -> np.ndarray:
-    return activation.derivative(z, a)
+def _slope(z: np.ndarray | None, a: np.ndarray, activation: Activation) -> np.ndarray:
+    return activation._backward_slope(z, a)
 
 
 def _slope_tensor(activation: Activation, x: Tensor, out: Tensor) -> Tensor:
-    """g'(z) as a tensor, from the output a where that form is exact; differentiable in z (its
-    VJP uses g''), for second-order backward."""
+    """g'(z) as a tensor, from the output a where that form is exact (z is then a parent only
+    for the VJP, which uses g'': the slope is differentiable in z, for second-order backward)."""
 
     def vjp(g: Tensor, out_: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        grad_z = g * _curvature_tensor(activation, x)
-        return (None, grad_z) if activation.backward_reads_output else (grad_z, None)
+        return (g * _curvature_tensor(activation, x), None)
 
-    name = f"{activation.name}'"
-    if activation.backward_reads_output:
-        # a is the input the kernel reads; the derivative still flows to z (through g'').
-        return apply(name, Kernel(_slope_from_output, ignores=(1,), activation=activation),
-                     (out, x), vjp, {"activation": activation})
-    return apply(name, Kernel(_slope, activation=activation), (x, out), vjp,
-                 {"activation": activation})
+    ignores = (0,) if activation.backward_reads_output else ()
+    return apply(f"{activation.name}'", Kernel(_slope, ignores=ignores, activation=activation),
+                 (x, out), vjp, {"activation": activation})
 
 
 def _curvature(z: np.ndarray, activation: Activation) -> np.ndarray:
