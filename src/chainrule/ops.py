@@ -777,3 +777,17 @@ def zeros_like(t: Tensor) -> Tensor:
 
 def ones_like(t: Tensor) -> Tensor:
     return Tensor._wrap(np.ones_like(t.data))
+
+
+__all__ = [
+    # the primitive ops, each with one kernel and one VJP
+    "abs", "add", "astype", "broadcast_to", "clip", "compare", "concatenate", "div", "dropout",
+    "exp", "getitem", "linear", "log", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "mul", "neg", "power", "reshape", "scatter_add", "sign", "sqrt", "stack", "sub", "sum",
+    "sum_to", "swap_last_axes", "transpose", "where",
+    # constructors
+    "ones", "ones_like", "zeros", "zeros_like",
+    # how ops are made
+    "Kernel", "apply", "as_tensor", "check_broadcast", "mask", "record", "source",
+    "dropout_scale", "linear_forward", "sum_to_array",
+]
