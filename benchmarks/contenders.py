@@ -8,6 +8,8 @@ that performs one full training step (forward, loss, backward, parameter update)
   implementation can beat;
 - ``chainrule_step``: ``Sequential`` with softmax cross-entropy from logits (binary
   cross-entropy from logits for one output) and plain SGD, eager or compiled (``jit=True``);
+  ``chainrule_model(keras=True)`` is the same network written the Keras way (a softmax output
+  and categorical cross-entropy on probabilities, one-hot labels);
 - ``torch_step``: ``nn.Sequential``, ``CrossEntropyLoss`` (``BCEWithLogitsLoss``),
   ``optim.SGD`` (PyTorch CPU);
 - ``sklearn_step``: ``MLPClassifier.partial_fit`` on the batch with ``solver="sgd"`` (its only
@@ -49,14 +51,20 @@ def gemm_step(sizes: Sequence[int], x: np.ndarray) -> Callable[[], None]:
 
 
 def chainrule_model(sizes: Sequence[int], activation: str, jit: bool,
-                    optimizer: Any = None) -> Sequential:
+                    optimizer: Any = None, keras: bool = False) -> Sequential:
+    """The MLP with the loss fused with the output from logits, or (``keras``) written as
+    Keras users write it: a softmax output layer and categorical cross-entropy on its
+    probabilities (one-hot labels), which chainrule computes from the logits behind it."""
     layers = [Dense(sizes[1], input_dim=sizes[0], activation=activation)]
     layers += [Dense(n, activation=activation) for n in sizes[2:-1]]
-    layers.append(Dense(sizes[-1]))
+    layers.append(Dense(sizes[-1], activation="softmax" if keras else None))
     model = Sequential(layers, seed=0)
-    loss = "bce" if sizes[-1] == 1 else "sparse_categorical_crossentropy"
-    model.compile(loss=cr.losses.get(loss, from_logits=True),
-                  optimizer=optimizer or cr.optim.SGD(lr=LR), jit=jit)
+    if keras:
+        loss = cr.losses.get("categorical_crossentropy")
+    else:
+        loss = cr.losses.get("bce" if sizes[-1] == 1 else "sparse_categorical_crossentropy",
+                             from_logits=True)
+    model.compile(loss=loss, optimizer=optimizer or cr.optim.SGD(lr=LR), jit=jit)
     return model
 
 

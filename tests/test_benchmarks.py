@@ -39,6 +39,19 @@ def test_the_chainrule_steps_train(jit):
     assert (step.model.compiled_step is not None) == jit
 
 
+def test_the_keras_pattern_contender_is_compiled_and_trains():
+    """A softmax output and categorical cross-entropy on probabilities, one-hot labels: the
+    compiled step takes it (computed from the logits behind the softmax)."""
+    x, labels = contenders.batch(SMALL, 64)
+    y = np.eye(SMALL[-1], dtype=np.float32)[labels]
+    model = contenders.chainrule_model(SMALL, "relu", jit=True, keras=True)
+    assert model.layers[-1].activation.name == "softmax" and not model.loss.from_logits
+    before = model.evaluate(x, y, batch_size=None)
+    model.fit(x, y, epochs=20, batch_size=16, verbose=0, health=False)
+    assert model.evaluate(x, y, batch_size=None) < before
+    assert model.compiled_step.traces == 1 and model.jit_fallback_reason is None
+
+
 def test_the_torch_step_trains_on_the_xor_table(torch):
     x, y = contenders.batch(XOR, 4)
     assert x.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]] and y.ravel().tolist() == [0, 1, 1, 0]
@@ -103,7 +116,12 @@ def test_targets_are_judged_from_the_ratios():
 def test_the_epoch_benchmark_and_its_scaling_run_small():
     results = epoch.run(quick=True)
     assert results[0]["benchmark"] == "epoch"
-    assert {"gemm", "chainrule_eager", "chainrule_compiled"} <= set(results[0]["median_s"])
+    assert {"gemm", "chainrule_eager", "chainrule_compiled", "chainrule_keras"} <= set(
+        results[0]["median_s"])
+    keras = [t for t in epoch.targets(results) if t["target"].startswith("60k epoch: Keras")]
+    times = results[0]["median_s"]
+    assert keras[0]["value"] == times["chainrule_keras"] / times["chainrule_compiled"]
+    assert keras[0]["limit"] == 1.05
     scaling = results[1]["per_sample_relative_to_smallest"]
     assert scaling["1000"] == 1.0 and len(scaling) == 3
     assert "samples" in report.format_results(results)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -967,3 +968,28 @@ def test_help_of_gradcheck_and_plot(capsys, argv):
 def test_gradcheck_help_names_its_defaults(capsys):
     out = run(capsys, "gradcheck", "--help")[1]
     assert "--samples" in out and "16,16" in out and "MODEL" in out
+
+
+@pytest.mark.parametrize("name", cr.activations.names())
+def test_train_compiles_every_activation_and_prints_no_python_warning(capsys, monkeypatch, name):
+    """Every catalog activation trains with the compiled step (none falls back to eager), and
+    no Python warning line reaches the terminal."""
+    from chainrule.training import Model
+
+    compiled: list[tuple[bool, str | None]] = []
+    original = Model._compiled_program
+
+    def spy(self, x, y):
+        program = original(self, x, y)
+        compiled.append((program is not None, self.jit_fallback_reason))
+        return program
+
+    monkeypatch.setattr(Model, "_compiled_program", spy)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, err = run(capsys, "train", *SMALL, "--activation", name, "-o", "m.npz")
+    assert code == 0, err
+    assert not [str(w.message) for w in caught]
+    assert "Warning:" not in err and "warnings.warn" not in err
+    assert compiled and all(ok for ok, _ in compiled), compiled[0]
+

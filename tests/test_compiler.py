@@ -276,3 +276,71 @@ def test_float32_throughout(jit, optimizer):
         for value in state.values():
             assert not isinstance(value, np.ndarray) or value.dtype == np.float32
     assert model.predict(x).dtype == np.float32
+
+
+def test_jit_auto_is_the_default_compiles_silently_and_says_why_when_it_cannot():
+    pytest.importorskip("scipy")
+    x, y = _data(rows=32)
+    model = Sequential([Dense(4, input_dim=5, activation="tanh"), Dense(3)], seed=0)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer="sgd")
+    assert model.jit == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, health=False)
+    assert model.compiled_step.traces == 1 and model.jit_fallback_reason is None
+    model.compile(loss=model.loss, optimizer=cr.optim.LBFGS(max_iter=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no JitFallbackWarning under "auto"
+        model.fit(x, y, epochs=1, verbose=0, health=False)
+    assert "LBFGS evaluates the loss several times" in model.jit_fallback_reason
+    with pytest.raises(ValueError, match="jit must be True, False or 'auto'"):
+        model.compile(loss="mse", jit="yes")
+
+
+def test_a_keras_style_model_compiles_to_the_same_bits():
+    """Softmax output + categorical_crossentropy on probabilities, one-hot labels (SPEC
+    section 6's API shape): computed from the logits, compiled, bit-identical to eager."""
+    x, labels = _data()
+    y = np.eye(3, dtype=np.float32)[labels]
+
+    def build(jit: bool) -> Sequential:
+        model = Sequential([Dense(8, input_dim=5), Activation("relu"), Dense(3),
+                            Activation("softmax")], seed=0)
+        model.compile(loss="categorical_crossentropy", optimizer="adam",
+                      metrics=["accuracy"], jit=jit)
+        return model
+
+    eager, compiled = build(False), build(True)
+    assert _train(eager, x, y) == _train(compiled, x, y)
+    _assert_same(eager, compiled)
+    assert compiled.compiled_step.traces == 1
+    program = compiled.compiled_step.program(x[:16], y[:16])
+    assert any("softmax_cross_entropy" in line for line in program.listing)
+    assert np.allclose(compiled.predict(x).sum(axis=1), 1.0)  # predict gives probabilities
+
+
+def test_a_batched_input_module_compiles_instead_of_crashing():
+    """The issue's case: x of shape (B, N, in) times W (in, out) trained eagerly but crashed
+    in program.backward(); the engine's own matmul VJP is now the compiled one."""
+
+    class Batched(cr.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = cr.nn.Parameter(np.random.default_rng(0).normal(size=(2, 3)))
+
+        def forward(self, x):
+            x = x if isinstance(x, Tensor) else Tensor(x)
+            return (x @ self.weight).sum(axis=1)
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 3, 2)).astype(np.float32)
+    y = rng.standard_normal((8, 3)).astype(np.float32)
+    models = []
+    for jit in (False, True):
+        model = cr.Model(Batched())
+        model.compile(loss="mse", optimizer="sgd", jit=jit)
+        models.append(model)
+    assert _train(models[0], x, y, steps=8, batch=4) == _train(models[1], x, y, steps=8, batch=4)
+    _assert_same(*models)
+    assert models[1].compiled_step.traces == 1

@@ -479,12 +479,23 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
     stopper = EarlyStopping(monitor="val_loss", patience=options.patience,
                             restore_best_weights=True, verbose=1)
     try:
-        with warnings.catch_warnings():  # overflow in a diverging run: reported below instead
+        # No Python warning line reaches the terminal: overflow in a diverging run is
+        # reported below instead, and the health monitor's findings as lines of their own.
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", RuntimeWarning)
-            return model.fit(split.x_train, split.y_train, epochs=options.epochs,
-                             batch_size=options.batch_size, validation_split=VALIDATION_SPLIT,
-                             callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
-                             seed=options.seed, checkpoint=str(checkpoint), resume=resume)
+            warnings.simplefilter("always", diagnostics.TrainingHealthWarning)
+            try:
+                return model.fit(split.x_train, split.y_train, epochs=options.epochs,
+                                 batch_size=options.batch_size,
+                                 validation_split=VALIDATION_SPLIT,
+                                 callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
+                                 seed=options.seed, checkpoint=str(checkpoint), resume=resume)
+            finally:
+                said = dict.fromkeys(
+                    ("Health" if issubclass(w.category, diagnostics.TrainingHealthWarning)
+                     else "Warning", str(w.message)) for w in caught)
+                for kind, message in said:
+                    print(f"{kind}: {message}", file=sys.stderr)
     except TrainingInterrupted:
         done = "" if counter.last is None else f" (epoch {counter.last + 1} of {options.epochs})"
         raise TrainingInterrupted(

@@ -23,6 +23,8 @@ def _shift_by_max(z: np.ndarray, axis: int) -> np.ndarray:
     """z − max z along ``axis``, with 0 at the maximum itself (also when it is +∞, where
     ∞ − ∞ would be NaN: softmax(∞, 0) is then the limit (1, 0))."""
     top = np.max(z, axis=axis, keepdims=True)
+    if np.isfinite(top).all():  # the usual case: plain z − max z (the same values)
+        return z - top
     return np.subtract(z, top, out=np.zeros_like(z), where=z != top)
 
 
@@ -51,9 +53,12 @@ class _AlongAxis(Activation):
     def _params(self) -> dict[str, Any]:
         return {"axis": self.axis}
 
-    def _last(self, z: np.ndarray) -> np.ndarray:
+    def _check_vector(self, z: np.ndarray) -> None:
         if z.ndim == 0:
             raise ShapeError(f"{self.name} needs at least one dimension, got a scalar")
+
+    def _last(self, z: np.ndarray) -> np.ndarray:
+        self._check_vector(z)
         return np.moveaxis(z, self.axis, -1)
 
     def derivative(self, z: Any, a: Any = None) -> np.ndarray:
@@ -103,7 +108,7 @@ class Softmax(_AlongAxis):
     output_range = "probability simplex (each in (0, 1), summing to 1)"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        self._last(z)
+        self._check_vector(z)
         return _softmax(z, self.axis)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
@@ -144,7 +149,7 @@ class LogSoftmax(_AlongAxis):
     output_range = "(−∞, 0)"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        self._last(z)
+        self._check_vector(z)
         return _log_softmax(z, self.axis)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
