@@ -419,8 +419,12 @@ class _Lowering:
         grad_values = [None if g is None else self.index[id(g)] for g in trace.grads]
         updates = [(module, name, self.index[id(value)])
                    for module, name, value in trace.buffer_updates]
-        keep = {total, prediction, *(v for v in grad_values if v is not None),
-                *(v for _, _, v in updates)}
+        main = {total, *(v for v in grad_values if v is not None), *(v for _, _, v in updates)}
+        tail = self._only_for(prediction, main)
+        # The prediction's own kernels (a softmax output behind a loss computed from the
+        # logits) run when the prediction is read, after the step: what they read is kept.
+        keep = {prediction, *main, *(self.instructions[p].output for p in tail),
+                *(v for p in tail for v in self.instructions[p].inputs)}
         # The gradients are views of one array: one check covers them all.
         dtypes = {p.dtype for p in self.params}
         flat = np.empty(sum(p.size for p in self.params), dtypes.pop()) if len(
@@ -440,8 +444,11 @@ class _Lowering:
                 copies.append((value_index, view))
         self._liveness(keep)
         self._allocate(keep, direct)
+        for position in tail:
+            self.instructions[position].phase = "on demand"
         forward = [self._closure(i) for i in self.instructions if i.phase == "forward"]
         backward = [self._closure(i) for i in self.instructions if i.phase == "backward"]
+        on_demand = [self._closure(self.instructions[p]) for p in sorted(tail)]
         arrays = self.arrays
         for value_index, view in copies:
             def copy(view: np.ndarray = view, index: int = value_index) -> None:
@@ -458,7 +465,7 @@ class _Lowering:
             return loss.target(dummy, y).data
 
         program = Program(arrays, self.x, self.y, total, prediction, sources, forward, backward,
-                          grads, updates, target_of)
+                          grads, updates, target_of, on_demand)
         program.listing = [
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
             for i in self.instructions]
@@ -474,6 +481,29 @@ class _Lowering:
                 program._flat_parameters = flat_parameters
                 program._params = self.params
         return program
+
+    def _only_for(self, prediction: int, main: set[int]) -> list[int]:
+        """The instructions that only the prediction needs (none when one of them reads a
+        parameter, which the update changes before the prediction is read)."""
+        producer = {instruction.output: p for p, instruction in enumerate(self.instructions)}
+
+        def upstream(values: set[int]) -> set[int]:
+            seen: set[int] = set()
+            stack = list(values)
+            while stack:
+                value = stack.pop()
+                if value not in seen:
+                    seen.add(value)
+                    if value in producer:
+                        stack.extend(self.instructions[producer[value]].inputs)
+            return seen
+
+        needed = upstream(main)
+        only = [producer[v] for v in upstream({prediction}) - needed if v in producer]
+        if any(self.values[v].kind == _FIXED and self.tensors[v].requires_grad
+               for p in only for v in self.instructions[p].inputs):
+            return []
+        return only
 
     def _closure(self, instruction: _Instruction) -> Run:
         """The kernel call of one instruction, with everything that never changes bound."""
@@ -511,8 +541,10 @@ class Program:
                  prediction_slot: int, sources: list[tuple[int, Any]], forward: list[Run],
                  backward: list[Run], grads: list[tuple[Tensor, Tensor | None]],
                  updates: list[tuple[Any, str, int]],
-                 target_of: Callable[[np.ndarray], np.ndarray]) -> None:
+                 target_of: Callable[[np.ndarray], np.ndarray], on_demand: list[Run]) -> None:
         self._arrays = arrays
+        self._on_demand = on_demand
+        self._prediction_stale = False
         self._x_slot, self._target_slot = x_slot, target_slot
         self._total_slot, self._prediction_slot = total_slot, prediction_slot
         self._sources = sources
@@ -543,13 +575,19 @@ class Program:
             arrays[index] = kernel()
         for run in self._forward:
             run()
+        self._prediction_stale = bool(self._on_demand)
         for module, name, index in self._updates:
             module.set_buffer(name, np.array(arrays[index], copy=True))
         return float(arrays[self._total_slot])
 
     @property
     def prediction(self) -> np.ndarray:
-        """The model's output for the last batch (the loss's input)."""
+        """The model's output for the last batch (computed on first reading when the loss
+        did not need it, e.g. the softmax behind a cross-entropy computed from its logits)."""
+        if self._prediction_stale:
+            for run in self._on_demand:
+                run()
+            self._prediction_stale = False
         return self._arrays[self._prediction_slot]
 
     def backward(self) -> None:

@@ -331,7 +331,8 @@ class Model(Module):
             program.backward()
             program.update(optimizer)
             logs = {"loss": value}
-            logs.update(self._metric_values(program.prediction, y))
+            if self.metrics:  # the prediction may be computed on demand: only then
+                logs.update(self._metric_values(program.prediction, y))
             return logs
         if getattr(optimizer, "requires_closure", False):
             def closure() -> Tensor:
