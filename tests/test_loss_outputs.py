@@ -54,25 +54,33 @@ def test_cross_entropy_of_a_saturated_softmax_is_exact_with_gradient_p_minus_y(n
     assert np.isfinite(z.grad.numpy()).all()
 
 
+def _assert_second_order_matches_torch(torch, ours, theirs, z: np.ndarray, seed: int) -> None:
+    """The loss, its gradient and a Hessian-vector product w.r.t. the logits z, against
+    PyTorch's fused loss."""
+    logits = cr.tensor(z, requires_grad=True, dtype="float64")
+    value = ours(logits)
+    (first,) = cr.gradients(value, [logits], create_graph=True)
+    w = np.random.default_rng(seed).standard_normal(z.shape)
+    (second,) = cr.gradients((first * cr.tensor(w, dtype="float64")).sum(), [logits])
+
+    tz = torch.tensor(z, requires_grad=True)
+    t_value = theirs(tz)
+    (t_first,) = torch.autograd.grad(t_value, [tz], create_graph=True)
+    (t_second,) = torch.autograd.grad((t_first * torch.tensor(w)).sum(), [tz])
+    np.testing.assert_allclose(value.item(), t_value.item(), rtol=1e-12)
+    np.testing.assert_allclose(first.numpy(), t_first.detach().numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(second.numpy(), t_second.numpy(), rtol=1e-9, atol=1e-13)
+
+
 def test_sigmoid_output_matches_pytorch_bce_with_logits_to_second_order(torch):
     import torch.nn.functional as F
 
     rng = np.random.default_rng(0)
     z = rng.standard_normal((5, 3)) * 3
     y = rng.uniform(size=(5, 3))  # soft labels
-    logits = cr.tensor(z, requires_grad=True, dtype="float64")
-    value = losses.get("bce")(sigmoid(logits), y)
-    (first,) = cr.gradients(value, [logits], create_graph=True)
-    w = rng.standard_normal(z.shape)
-    (second,) = cr.gradients((first * cr.tensor(w, dtype="float64")).sum(), [logits])
-
-    tz = torch.tensor(z, requires_grad=True)
-    t_value = F.binary_cross_entropy_with_logits(tz, torch.tensor(y))
-    (t_first,) = torch.autograd.grad(t_value, [tz], create_graph=True)
-    (t_second,) = torch.autograd.grad((t_first * torch.tensor(w)).sum(), [tz])
-    np.testing.assert_allclose(value.item(), t_value.item(), rtol=1e-12)
-    np.testing.assert_allclose(first.numpy(), t_first.detach().numpy(), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(second.numpy(), t_second.numpy(), rtol=1e-9, atol=1e-13)
+    _assert_second_order_matches_torch(
+        torch, lambda logits: losses.get("bce")(sigmoid(logits), y),
+        lambda tz: F.binary_cross_entropy_with_logits(tz, torch.tensor(y)), z, seed=0)
 
 
 def test_softmax_output_matches_pytorch_cross_entropy_to_second_order(torch):
@@ -81,19 +89,9 @@ def test_softmax_output_matches_pytorch_cross_entropy_to_second_order(torch):
     rng = np.random.default_rng(1)
     z = rng.standard_normal((6, 4)) * 3
     labels = rng.integers(0, 4, 6)
-    logits = cr.tensor(z, requires_grad=True, dtype="float64")
-    value = losses.get("cce")(softmax(logits), labels)
-    (first,) = cr.gradients(value, [logits], create_graph=True)
-    w = rng.standard_normal(z.shape)
-    (second,) = cr.gradients((first * cr.tensor(w, dtype="float64")).sum(), [logits])
-
-    tz = torch.tensor(z, requires_grad=True)
-    t_value = F.cross_entropy(tz, torch.tensor(labels))
-    (t_first,) = torch.autograd.grad(t_value, [tz], create_graph=True)
-    (t_second,) = torch.autograd.grad((t_first * torch.tensor(w)).sum(), [tz])
-    np.testing.assert_allclose(value.item(), t_value.item(), rtol=1e-12)
-    np.testing.assert_allclose(first.numpy(), t_first.detach().numpy(), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(second.numpy(), t_second.numpy(), rtol=1e-9, atol=1e-13)
+    _assert_second_order_matches_torch(
+        torch, lambda logits: losses.get("cce")(softmax(logits), labels),
+        lambda tz: F.cross_entropy(tz, torch.tensor(labels)), z, seed=1)
 
 
 def test_from_logits_value_equals_the_probability_formula_where_it_is_not_clipped():

@@ -20,6 +20,8 @@ is where the optimisations happen:
   activation writes a over z when its backward needs only a: σ' = a(1 − a), tanh' = 1 − a²);
 - **buffer reuse by liveness**: a buffer whose value is dead is handed to the next value of the
   same shape; views keep the buffer they look into alive;
+- **the prediction on demand**: kernels only the prediction needs (the softmax behind a
+  cross-entropy computed from its logits) run when ``Program.prediction`` is read (for metrics);
 - **gradients in place**: ∂L/∂θ of every parameter is written straight into one flat array
   (``param.grad`` are views of it), so one BLAS dot checks them all for NaN, and when the
   parameters are views of one flat array too an elementwise optimiser updates them in one call.
