@@ -77,6 +77,26 @@ def test_100_steps_give_identical_parameters_for_every_optimiser(optimizer, acti
     _assert_same(eager, compiled)
     assert history_eager == history_compiled  # losses and accuracies, epoch by epoch
     assert compiled.compiled_step.traces == 1
+    # The compiled step updates all parameters in one pass over a flat state; what a
+    # checkpoint saves is the same as eager training's, key for key and bit for bit.
+    state_eager, state_compiled = eager.optimizer.state_dict(), compiled.optimizer.state_dict()
+    assert state_eager.keys() == state_compiled.keys()
+    for key, value in state_eager.items():
+        assert np.array_equal(value, state_compiled[key]), key
+
+
+def test_the_compiled_step_updates_all_parameters_in_one_pass(monkeypatch):
+    x, y = _data(rows=32)
+    model = _model(True, "relu", "adam")
+    sizes: list[int] = []
+    update = cr.optim.Adam._update
+    monkeypatch.setattr(cr.optim.Adam, "_update", lambda self, theta, grad, state: (
+        sizes.append(theta.size), update(self, theta, grad, state)))
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, health=False)
+    assert sizes == [model.count_parameters()] * 4  # 4 steps, one call each
+    state0, state1 = model.optimizer.state[:2]
+    assert state0["exp_avg"].base is state1["exp_avg"].base  # views of one flat array
+    assert state0["step"] == state1["step"] == 4
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

@@ -58,7 +58,6 @@ import numpy as np
 from .dtypes import all_finite
 from .grad_mode import enable_grad, tracing
 from .ops import _no_gradient
-from .optim import SGD
 from .tensor import Node, Tensor, gradients
 
 Run = Callable[[], None]
@@ -610,28 +609,13 @@ class Program:
         if flat is None or not all_finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
-        if self._plain_sgd(optimizer):
-            # θ −= α·g for all parameters at once: SGD's own update over the flat arrays,
-            # elementwise, so the same bits as parameter by parameter.
-            optimizer._apply([(0, _FlatParameter(self._flat_parameters), flat)],
-                             states=[{}])
-            return
+        # All parameters at once, when they are the flat array's views in the optimiser's
+        # order: the optimiser's own rule, elementwise, so the same bits.
+        if self._flat_parameters is not None and len(optimizer.params) == len(
+                self._params) and all(a is b for a, b in zip(optimizer.params, self._params)):
+            if optimizer._apply_flat(self._flat_parameters, flat, self._work[1]):
+                return
         optimizer._apply(self._work[1])
-
-    def _plain_sgd(self, optimizer: Any) -> bool:
-        return (self._flat_parameters is not None and type(optimizer) is SGD
-                and optimizer.momentum == 0 and optimizer.weight_decay == 0
-                and optimizer.clipnorm is None and len(optimizer.params) == len(self._params)
-                and all(a is b for a, b in zip(optimizer.params, self._params)))
-
-
-class _FlatParameter:
-    """The parameters' one flat array, shaped like a parameter for ``Optimizer._apply``."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: np.ndarray) -> None:
-        self.data = data
 
 
 class CompiledStep:

@@ -347,23 +347,79 @@ class Optimizer:
         self._apply(work)
         return loss
 
-    def _apply(self, work: list[tuple[int, Any, np.ndarray]],
-               states: list[dict[str, Any]] | None = None) -> None:
-        """Clip (with ``clipnorm``) and apply the update to checked (index, param, grad);
-        ``states`` replaces the parameters' own (the compiled step's update over all
-        parameters at once, as one flat array, for a rule that keeps no state)."""
+    def _apply(self, work: list[tuple[int, Any, np.ndarray]]) -> None:
+        """Clip (with ``clipnorm``) and apply the update to checked (index, param, grad)."""
         if self.clipnorm is not None and work:
             coefficient = _clip_coefficient(_global_norm(g for _, _, g in work), self.clipnorm)
             if coefficient < 1.0:
                 work = [(i, p, g * coefficient) for i, p, g in work]
-        for position, (index, param, grad) in enumerate(work):
-            state = self.state[index] if states is None else states[position]
-            self._update(param.data, grad, state)
+        for index, param, grad in work:
+            self._update(param.data, grad, self.state[index])
         self.iterations += 1
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         """Change ``theta`` in place from its gradient (never modify ``grad``)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
+
+    def _apply_flat(self, theta: np.ndarray, grad: np.ndarray,
+                    work: list[tuple[int, Any, np.ndarray]]) -> bool:
+        """``_apply`` in one pass when every parameter is a consecutive view of ``theta`` and
+        its gradient the same view of ``grad`` (the compiled step lays them out so): the same
+        elementwise rule over all entries at once, so the same bits as parameter by parameter.
+        The per-parameter state becomes views of one flat state (``state_dict`` unchanged).
+        False (nothing done) when the parameters' states differ, e.g. one was never updated.
+        """
+        state = self._flat_state(theta, len(work) == len(self.params))
+        if state is None:
+            return False
+        if self.clipnorm is not None:
+            coefficient = _clip_coefficient(_global_norm(g for _, _, g in work), self.clipnorm)
+            if coefficient < 1.0:
+                grad = grad * coefficient
+        self._update(theta, grad, state)
+        self._share_flat_state(state)
+        self.iterations += 1
+        return True
+
+    def _flat_state(self, theta: np.ndarray, complete: bool) -> dict[str, Any] | None:
+        """The flat state for ``theta``, built from the parameters' own states if needed."""
+        flat = self.__dict__.get("_flat")
+        if flat is not None and flat[0] is theta and all(
+                state.get(key) is view for state, views in zip(self.state, flat[2])
+                for key, view in views.items()) and all(
+                state.get(key) == value for state in self.state
+                for key, value in flat[1].items() if not isinstance(value, np.ndarray)):
+            return flat[1]
+        if not complete:
+            return None
+        keys = set(self.state[0])
+        if any(set(state) != keys for state in self.state):
+            return None
+        merged: dict[str, Any] = {}
+        for key in keys:
+            values = [state[key] for state in self.state]
+            if isinstance(values[0], np.ndarray):
+                merged[key] = np.concatenate([v.reshape(-1) for v in values]).astype(
+                    theta.dtype, copy=False)
+            elif any(v != values[0] for v in values):
+                return None  # e.g. step counts that differ
+            else:
+                merged[key] = values[0]
+        self.__dict__["_flat"] = (theta, merged, [{} for _ in self.params])
+        self._share_flat_state(merged)
+        return merged
+
+    def _share_flat_state(self, flat_state: dict[str, Any]) -> None:
+        """Every parameter's state: views of the flat arrays, copies of the counters."""
+        _, _, views = self.__dict__["_flat"]
+        for index, (param, state) in enumerate(zip(self.params, self.state)):
+            for key, value in flat_state.items():
+                if not isinstance(value, np.ndarray):
+                    state[key] = value
+                elif key not in views[index]:
+                    start = sum(p.size for p in self.params[:index])
+                    view = value[start:start + param.size].reshape(param.shape)
+                    state[key] = views[index][key] = view
 
     # ------------------------------------------------------------------ state
     def _scalar_keys(self) -> tuple[str, ...]:
