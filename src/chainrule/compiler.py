@@ -515,17 +515,18 @@ class _Lowering:
         stable = all(self.values[i].kind in (_FIXED, _OWNED) or k in ignores
                      for k, i in enumerate(inputs))
         buffer = self.values[output].buffer
+        call = kernel.call
         if buffer is not None and stable:
             bound = [None if k in ignores else arrays[i] for k, i in enumerate(inputs)]
 
             def run() -> None:
-                kernel(*bound, out=buffer)
+                call(*bound, out=buffer)
         elif buffer is not None:
             def run() -> None:
-                kernel(*[arrays[i] for i in inputs], out=buffer)
+                call(*[arrays[i] for i in inputs], out=buffer)
         else:
             def run() -> None:
-                arrays[output] = kernel(*[arrays[i] for i in inputs])
+                arrays[output] = call(*[arrays[i] for i in inputs])
         if errstate is None:
             return run
 

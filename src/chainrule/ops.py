@@ -12,6 +12,7 @@ shape of each operand.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,7 +38,7 @@ class Kernel:
     inputs (an in-place kernel, z → a).
     """
 
-    __slots__ = ("function", "params", "takes_out", "elementwise", "ignores")
+    __slots__ = ("function", "params", "takes_out", "elementwise", "ignores", "call")
 
     def __init__(self, function: Callable[..., Any], takes_out: bool = False,
                  elementwise: bool = False, ignores: tuple[int, ...] = (), **params: Any
@@ -49,11 +50,14 @@ class Kernel:
         # Inputs the function does not read: parents only so that the VJP can reach them
         # (g' written from a is a function of z), which need not be kept for the kernel.
         self.ignores = ignores
+        # The function with its parameters bound: what a compiled step calls directly.
+        self.call: Callable[..., Any] = functools.partial(function, **params) if params \
+            else function
 
     def __call__(self, *arrays: Any, out: np.ndarray | None = None) -> Any:
         if out is None:
-            return self.function(*arrays, **self.params)
-        return self.function(*arrays, out=out, **self.params)
+            return self.call(*arrays)
+        return self.call(*arrays, out=out)
 
     def bind(self, **params: Any) -> Kernel:
         """The same function with (more) static parameters."""
