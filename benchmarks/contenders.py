@@ -9,7 +9,8 @@ that performs one full training step (forward, loss, backward, parameter update)
 - ``chainrule_step``: ``Sequential`` with softmax cross-entropy from logits (binary
   cross-entropy from logits for one output) and plain SGD, eager or compiled (``jit=True``);
   ``chainrule_model(keras=True)`` is the same network written the Keras way (a softmax output
-  and categorical cross-entropy on probabilities, one-hot labels);
+  and categorical cross-entropy on probabilities, one-hot labels); ``kernels="numba"`` the
+  compiled step with ``chainrule.fast``'s fused optimiser updates (the ``fast`` extra);
 - ``torch_step``: ``nn.Sequential``, ``CrossEntropyLoss`` (``BCEWithLogitsLoss``),
   ``optim.SGD`` (PyTorch CPU);
 - ``sklearn_step``: ``MLPClassifier.partial_fit`` on the batch with ``solver="sgd"`` (its only
@@ -51,7 +52,8 @@ def gemm_step(sizes: Sequence[int], x: np.ndarray) -> Callable[[], None]:
 
 
 def chainrule_model(sizes: Sequence[int], activation: str, jit: bool,
-                    optimizer: Any = None, keras: bool = False) -> Sequential:
+                    optimizer: Any = None, keras: bool = False, kernels: str = "numpy"
+                    ) -> Sequential:
     """The MLP with the loss fused with the output from logits, or (``keras``) written as
     Keras users write it: a softmax output layer and categorical cross-entropy on its
     probabilities (one-hot labels), which chainrule computes from the logits behind it."""
@@ -64,13 +66,14 @@ def chainrule_model(sizes: Sequence[int], activation: str, jit: bool,
     else:
         loss = cr.losses.get("bce" if sizes[-1] == 1 else "sparse_categorical_crossentropy",
                              from_logits=True)
-    model.compile(loss=loss, optimizer=optimizer or cr.optim.SGD(lr=LR), jit=jit)
+    model.compile(loss=loss, optimizer=optimizer or cr.optim.SGD(lr=LR), jit=jit,
+                  kernels=kernels)
     return model
 
 
 def chainrule_step(sizes: Sequence[int], activation: str, x: np.ndarray, y: np.ndarray,
-                   jit: bool) -> Callable[[], Any]:
-    model = chainrule_model(sizes, activation, jit)
+                   jit: bool, kernels: str = "numpy") -> Callable[[], Any]:
+    model = chainrule_model(sizes, activation, jit, kernels=kernels)
     compiled = model.compiled_step
 
     def step() -> None:

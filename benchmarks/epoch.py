@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+import chainrule as cr
+
 from . import contenders as c
 from .timing import interleaved, peer, ratios, target
 
@@ -42,9 +44,11 @@ def _gemm_epoch(x: np.ndarray) -> Callable[[], None]:
     return epoch
 
 
-def _chainrule_epoch(x: np.ndarray, y: np.ndarray, jit: bool, keras: bool = False
-                     ) -> Callable[[], None]:
-    model = c.chainrule_model(MLP, "relu", jit, keras=keras)
+def _chainrule_epoch(x: np.ndarray, y: np.ndarray, jit: bool, keras: bool = False,
+                     adam: bool = False, kernels: str = "numpy") -> Callable[[], None]:
+    optimizer = cr.optim.Adam(lr=0.001) if adam else None
+    model = c.chainrule_model(MLP, "relu", jit, optimizer=optimizer, keras=keras,
+                              kernels=kernels)
     if keras:
         y = np.eye(MLP[-1], dtype=np.float32)[y]  # one-hot labels, as Keras users give them
     seeds = iter(range(10**9))
@@ -87,7 +91,12 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         "chainrule_eager": _chainrule_epoch(x, y, jit=False),
         "chainrule_compiled": _chainrule_epoch(x, y, jit=True),
         "chainrule_keras": _chainrule_epoch(x, y, jit=True, keras=True),
+        "chainrule_adam": _chainrule_epoch(x, y, jit=True, adam=True),
     }
+    if peer("numba") is not None:
+        contenders["chainrule_numba"] = _chainrule_epoch(x, y, jit=True, kernels="numba")
+        contenders["chainrule_adam_numba"] = _chainrule_epoch(x, y, jit=True, adam=True,
+                                                              kernels="numba")
     torch = peer("torch")
     if torch is not None:
         contenders["torch"] = _torch_epoch(torch, x, y)
@@ -126,6 +135,10 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found.append(target("60k epoch: Keras pattern (softmax + categorical_crossentropy) / "
                             "from logits", times["chainrule_keras"] / times["chainrule_compiled"],
                             1.05))
+        fast = "_numba" if "chainrule_adam_numba" in times else ""
+        found.append(target(f"60k epoch: Adam / SGD (compiled{', numba' if fast else ''})",
+                            times[f"chainrule_adam{fast}"]
+                            / times["chainrule_numba" if fast else "chainrule_compiled"], 1.1))
         if result["ratio_to_torch"]:
             found.append(target("60k epoch: compiled / PyTorch",
                                 result["ratio_to_torch"]["chainrule_compiled"], 0.75))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ORDER = ("gemm", "chainrule_compiled", "chainrule_keras", "chainrule_eager", "torch",
-         "sklearn_sgd", "sklearn_adam")
+ORDER = ("gemm", "chainrule_compiled", "chainrule_numba", "chainrule_keras", "chainrule_adam",
+         "chainrule_adam_numba", "chainrule_eager", "torch", "sklearn_sgd", "sklearn_adam")
 
 
 def _ratio_table(result: dict[str, Any]) -> list[str]:

@@ -23,6 +23,9 @@ def _step_contenders(sizes: tuple[int, ...], activation: str, rows: int, peers: 
         "chainrule_eager": c.chainrule_step(sizes, activation, x, y, jit=False),
         "chainrule_compiled": c.chainrule_step(sizes, activation, x, y, jit=True),
     }
+    if peer("numba") is not None:
+        found["chainrule_numba"] = c.chainrule_step(sizes, activation, x, y, jit=True,
+                                                    kernels="numba")
     torch = peer("torch") if peers else None
     if torch is not None:
         found["torch"] = c.torch_step(torch, sizes, activation, x, y)

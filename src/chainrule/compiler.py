@@ -471,6 +471,10 @@ class _Lowering:
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
             for i in self.instructions]
         program.kernels = len(self.instructions)
+        if getattr(self.model, "kernels", "numpy") == "numba":
+            from .fast import load
+
+            program.fused_kernels = load()
         gradient_buffers = {id(view) for view in direct.values()}
         program.buffers = len({id(v.buffer) for v in self.values if v.buffer is not None
                                and id(v.buffer) not in gradient_buffers})
@@ -559,6 +563,8 @@ class Program:
         self._flat_parameters: np.ndarray | None = None  # the parameters as one array
         self._params: list[Tensor] = []
         self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]]] | None = None
+        # chainrule.fast's kernels (compile(kernels="numba")) for the optimiser's update
+        self.fused_kernels: dict[str, Any] | None = None
         self.listing: list[str] = []  # one line per kernel: phase, op, shape, buffer use
         self.kernels = 0
         self.buffers = 0  # preallocated work arrays (after reuse)
@@ -614,7 +620,8 @@ class Program:
         # order: the optimiser's own rule, elementwise, so the same bits.
         if self._flat_parameters is not None and len(optimizer.params) == len(
                 self._params) and all(a is b for a, b in zip(optimizer.params, self._params)):
-            if optimizer._apply_flat(self._flat_parameters, flat, self._work[1]):
+            if optimizer._apply_flat(self._flat_parameters, flat, self._work[1],
+                                     self.fused_kernels):
                 return
         optimizer._apply(self._work[1])
 

@@ -362,7 +362,8 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
     def _apply_flat(self, theta: np.ndarray, grad: np.ndarray,
-                    work: list[tuple[int, Any, np.ndarray]]) -> bool:
+                    work: list[tuple[int, Any, np.ndarray]],
+                    kernels: dict[str, Any] | None = None) -> bool:
         """``_apply`` in one pass when every parameter is a consecutive view of ``theta`` and
         its gradient the same view of ``grad`` (the compiled step lays them out so): the same
         elementwise rule over all entries at once, so the same bits as parameter by parameter.
@@ -376,10 +377,17 @@ class Optimizer:
             coefficient = _clip_coefficient(_global_norm(g for _, _, g in work), self.clipnorm)
             if coefficient < 1.0:
                 grad = grad * coefficient
-        self._update(theta, grad, state)
+        if kernels is None or not self._update_fused(theta, grad, state, kernels):
+            self._update(theta, grad, state)
         self._share_flat_state(state)
         self.iterations += 1
         return True
+
+    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                      kernels: dict[str, Any]) -> bool:
+        """``_update`` as one fused loop (``chainrule.fast``), the same bits; False where the
+        rule has no fused form."""
+        return False
 
     def _flat_state(self, theta: np.ndarray, complete: bool) -> dict[str, Any] | None:
         """The flat state for ``theta``, built from the parameters' own states if needed."""
@@ -551,6 +559,18 @@ class SGD(Optimizer):
                 grad = buffer
         theta -= np.multiply(grad, self.lr, out=scratch)
 
+    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                      kernels: dict[str, Any]) -> bool:
+        scalar = theta.dtype.type
+        first = self.momentum != 0 and "momentum" not in state
+        if first:
+            state["momentum"] = np.empty_like(theta)
+        kernels["sgd"](theta, grad, state.get("momentum", theta), scalar(self.lr),
+                       scalar(self.weight_decay), scalar(self.momentum),
+                       scalar(1 - self.dampening), self.weight_decay != 0, self.momentum != 0,
+                       self.nesterov, first)
+        return True
+
 
 class RMSprop(Optimizer):
     """RMSprop: divide the gradient by a running root-mean-square of recent gradients.
@@ -614,6 +634,24 @@ class RMSprop(Optimizer):
             theta -= self.lr * buffer
         else:
             theta -= self.lr * grad / scale
+
+    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                      kernels: dict[str, Any]) -> bool:
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(theta)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(theta)
+            if self.momentum > 0:
+                state["momentum"] = np.zeros_like(theta)
+        state["step"] += 1
+        scalar = theta.dtype.type
+        kernels["rmsprop"](theta, grad, state["square_avg"], state.get("grad_avg", theta),
+                           state.get("momentum", theta), scalar(self.alpha),
+                           scalar(1 - self.alpha), scalar(self.eps), scalar(self.lr),
+                           scalar(self.momentum), scalar(self.weight_decay),
+                           self.weight_decay != 0, self.centered, self.momentum > 0)
+        return True
 
 
 class Adam(Optimizer):
@@ -697,6 +735,28 @@ class Adam(Optimizer):
         work /= denominator
         theta -= work
 
+    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                      kernels: dict[str, Any]) -> bool:
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(theta)
+            state["exp_avg_sq"] = np.zeros_like(theta)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(theta)
+        state["step"] += 1
+        step = state["step"]
+        scalar = theta.dtype.type
+        decay = self.weight_decay != 0
+        kernels["adam"](theta, grad, state["exp_avg"], state["exp_avg_sq"],
+                        state.get("max_exp_avg_sq", theta), scalar(1 - self.beta1),
+                        scalar(self.beta2), scalar(1 - self.beta2),
+                        scalar(self.lr / (1 - self.beta1**step)),
+                        scalar((1 - self.beta2**step) ** 0.5), scalar(self.eps),
+                        scalar(self.weight_decay), scalar(1 - self.lr * self.weight_decay),
+                        decay and not self.decoupled_weight_decay,
+                        decay and self.decoupled_weight_decay, self.amsgrad)
+        return True
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: θ ← θ(1 − αλ) first, then Adam's update (λ = 0.01).
@@ -769,6 +829,18 @@ class Adagrad(Optimizer):
         scale = np.sqrt(accumulator)
         scale += self.eps
         theta -= decayed_lr * grad / scale
+
+    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
+                      kernels: dict[str, Any]) -> bool:
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(theta, self.initial_accumulator_value)
+        state["step"] += 1
+        scalar = theta.dtype.type
+        decayed_lr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        kernels["adagrad"](theta, grad, state["sum"], scalar(decayed_lr), scalar(self.eps),
+                           scalar(self.weight_decay), self.weight_decay != 0)
+        return True
 
 
 # ---------------------------------------------------------------------- full-batch, via SciPy

@@ -58,6 +58,7 @@ class Model(Module):
         self.metadata: dict[str, Any] = {}
         self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep unless jit=False
         self.jit = "auto"
+        self.kernels = "numpy"  # or "numba": chainrule.fast's fused updates in compiled steps
         # Why fit trains eagerly although compiling was asked for (None: compiled, or not yet
         # tried, or jit=False).
         self.jit_fallback_reason: str | None = None
@@ -106,7 +107,8 @@ class Model(Module):
 
     # ------------------------------------------------------------------ compile
     def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
-                metrics: Sequence[Any] | None = None, jit: bool | str = "auto") -> None:
+                metrics: Sequence[Any] | None = None, jit: bool | str = "auto",
+                kernels: str = "numpy") -> None:
         """Choose the loss, the optimiser and the metrics (names or objects).
 
         A Keras-style optimiser (built without parameters) is bound to the model's parameters
@@ -118,11 +120,22 @@ class Model(Module):
         buffers; bit-identical parameters, only faster), eagerly otherwise, without a warning
         (``jit_fallback_reason`` then says why). ``True``: the same, with a one-time
         ``JitFallbackWarning`` when it must train eagerly. ``False``: always eagerly.
+
+        ``kernels="numba"`` (the ``fast`` extra) makes the compiled step update the parameters
+        with ``chainrule.fast``'s fused loops, bit-identical to the NumPy rules (``"numpy"``,
+        the default).
         """
         from .compiler import CompiledStep  # the compiler sits above training; on use
 
         if jit not in (True, False, "auto"):
             raise ValueError(f"jit must be True, False or 'auto', not {jit!r}")
+        if kernels not in ("numpy", "numba"):
+            raise ValueError(f"kernels must be 'numpy' or 'numba', not {kernels!r}")
+        if kernels == "numba":
+            from .fast import load  # Numba only when asked for
+
+            load()
+        self.kernels = kernels
         self.loss = losses.get(loss)
         self.optimizer = optim.get(optimizer)
         self.metrics = [(_metric_key(m), _metric_function(m)) for m in (metrics or [])]
