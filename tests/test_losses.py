@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import losses
+from chainrule.nn import Dense, Sequential
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def test_registry_names_aliases_and_errors():
 @pytest.mark.parametrize(
     ("name", "prediction", "target", "error", "match"),
     [
-        ("mse", np.zeros((4, 1)), np.zeros(4), cr.ShapeError, r"\(4, 1\).*\(4,\)"),
+        ("mse", np.zeros((4, 2)), np.zeros(4), cr.ShapeError, r"\(4, 2\).*\(4,\)"),
         ("cce", np.zeros((4, 3)), np.zeros((4, 2)), cr.ShapeError, "integer labels of shape"),
         ("cce", np.zeros((4, 3)), np.array([0, 1, 2, 3]), ValueError,
          r"label 3 is out of range for a model with 3 outputs \(labels must be 0\.\.2"),
@@ -195,3 +196,20 @@ def test_registry_names_aliases_and_errors():
 def test_bad_targets_are_explained(name, prediction, target, error, match):
     with pytest.raises(error, match=match):
         losses.get(name)(cr.tensor(prediction), target)
+
+
+@pytest.mark.parametrize("name", ["mse", "mae", "huber", "bce"])
+def test_one_value_per_row_fits_one_output(name):
+    """y of shape (N,) against a single output unit (N, 1): the natural way to give it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    model = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(1)], seed=0)
+    model.compile(loss=losses.get(name, from_logits=True) if name == "bce" else name,
+                  optimizer="adam")
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, health=False)
+    column = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(1)], seed=0)
+    column.compile(loss=model.loss, optimizer="adam")
+    assert history.history == column.fit(x, y[:, None], epochs=3, batch_size=8, verbose=0,
+                                         health=False).history
+

@@ -365,3 +365,13 @@ def test_health_report_reads_a_dense_prelu_with_its_learned_slopes():
     assert (model.predict(x) > 0).all()
     report = model.health(x)
     assert report.rows[1].layer == "dense_1" and report.rows[1].dead == 0.0
+
+
+@pytest.mark.parametrize(("keyword", "meant"), [("kernel_initializer", "kernel_init"),
+                                                ("bias_initializer", "bias_init"),
+                                                ("input_shape", "input_dim"),
+                                                ("activaton", "activation")])
+def test_an_unknown_keyword_gets_a_did_you_mean(keyword, meant):
+    with pytest.raises(TypeError, match=rf"Dense has no parameter '{keyword}' \(did you mean "
+                                        rf"{meant}=\?\); its parameters are: units, "):
+        Dense(3, **{keyword: None})

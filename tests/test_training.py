@@ -272,3 +272,31 @@ def test_inputs_take_the_models_dtype():
     wide.compile(loss="mse", optimizer="sgd")
     wide.fit(x.astype(np.float32), np.ones((4, 1)), epochs=1, verbose=0)
     assert wide.predict(x.astype(np.float32)).dtype == np.float64
+
+
+def test_a_seeded_model_trains_the_same_without_fit_seed_and_continues_its_shuffling():
+    """Sequential(..., seed=0) + fit without seed= is reproducible (the README's Keras
+    example); successive fit calls continue the shuffling instead of repeating one order."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)[:, None]
+
+    def run(epochs_per_fit: list[int]) -> list[np.ndarray]:
+        model = Sequential([Dense(4, input_dim=3, activation="tanh"), Dense(1)], seed=0)
+        model.compile(loss=cr.losses.get("bce", from_logits=True), optimizer="sgd")
+        for epochs in epochs_per_fit:
+            model.fit(x, y, epochs=epochs, batch_size=8, verbose=0, health=False)
+        return [p.data.copy() for p in model.parameters()]
+
+    first, second = run([2]), run([2])
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    split = run([1, 1])  # two fits of one epoch: the second epoch has its own order
+    assert all(np.array_equal(a, b) for a, b in zip(first, split))
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 1.5, True])
+def test_fit_needs_a_positive_number_of_epochs(epochs):
+    model = Sequential([Dense(1, input_dim=2)], seed=0)
+    model.compile(loss="mse")
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=epochs, verbose=0)

@@ -87,6 +87,9 @@ class Loss:
         return f"{type(self).__name__}({inside})"
 
     def _same_shape_target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
+        if prediction.ndim and prediction.shape[-1] == 1 and target.shape == prediction.shape[
+                :-1]:
+            target = target.reshape(prediction.shape)  # one value per row for one output
         if target.shape != prediction.shape:
             raise ShapeError(
                 f"{self.name}: prediction has shape {prediction.shape} but target has shape "

@@ -100,3 +100,45 @@ def check_parameters(owner: str, accepted: list[str], params: dict[str, Any]) ->
             f"{owner} has no parameter {', '.join(unknown)}; "
             f"its parameters are: {', '.join(accepted) or 'none'}"
         )
+
+
+# The names other libraries use for a parameter chainrule calls otherwise.
+KNOWN_SYNONYMS = {"kernel_initializer": "kernel_init", "bias_initializer": "bias_init",
+                  "input_shape": "input_dim"}
+
+
+def suggest_keyword(owner: str, accepted: list[str], given: str) -> str:
+    """``owner`` has no parameter ``given``: the message, with the closest accepted name."""
+    import difflib  # imported on use
+
+    close = [KNOWN_SYNONYMS[given]] if KNOWN_SYNONYMS.get(given) in accepted else (
+        difflib.get_close_matches(given, accepted, n=1, cutoff=0.6))
+    hint = f" (did you mean {close[0]}=?)" if close else ""
+    return f"{owner} has no parameter {given!r}{hint}; its parameters are: {', '.join(accepted)}"
+
+
+def with_keyword_suggestions(init: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a class's ``__init__`` so that an unknown keyword gets a did-you-mean TypeError
+    (``Dense(3, kernel_initializer=...)`` → "did you mean kernel_init=?")."""
+    import functools
+
+    accepted: list[str] = []  # read from the signature once, on the first keyword call
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs:
+            if not accepted:
+                import inspect
+
+                parameters = inspect.signature(init).parameters.values()
+                if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+                    accepted.append("**")
+                accepted.extend(p.name for p in parameters if p.name != "self")
+            if "**" not in accepted:
+                for key in kwargs:
+                    if key not in accepted:
+                        raise TypeError(suggest_keyword(type(self).__name__, accepted, key))
+        init(self, *args, **kwargs)
+
+    return checked
+

@@ -183,6 +183,8 @@ class Model(Module):
         ``health=False`` turns it off.
         """
         _, optimizer = self._require_compiled()
+        if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if resume and checkpoint is None:
             raise ValueError("resume=True needs the checkpoint path to resume from")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
@@ -205,7 +207,7 @@ class Model(Module):
         count = len(x)
         needs_closure = getattr(optimizer, "requires_closure", False)
         size = count if batch_size is None or needs_closure else _batch_size(batch_size)
-        generator = np.random.default_rng(seed)
+        generator = np.random.default_rng(seed) if seed is not None else self._shuffling()
         history = History()
         user_callbacks = list(callbacks or [])
         stop_on_nan = any(isinstance(c, TerminateOnNaN) for c in user_callbacks)
@@ -246,6 +248,16 @@ class Model(Module):
                     break
         callback_list.on_train_end(logs)
         return history
+
+    def _shuffling(self) -> np.random.Generator:
+        """The generator that shuffles when ``fit`` gets no ``seed``: seeded with the model's
+        own ``seed`` (``Sequential(..., seed=0)``), so such a run is reproducible, and kept, so
+        that successive ``fit`` calls continue it instead of repeating one order."""
+        generator = self.__dict__.get("_shuffle_generator")
+        if generator is None:
+            generator = np.random.default_rng(getattr(self, "seed", None))
+            object.__setattr__(self, "_shuffle_generator", generator)
+        return generator
 
     def _run_epoch(self, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
                    generator: np.random.Generator, callback_list: CallbackList,

@@ -19,6 +19,7 @@ import numpy as np
 from .. import activations, init
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
+from ..naming import with_keyword_suggestions
 from ..ops import dropout, linear, mask, reshape
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -69,6 +70,11 @@ class Layer(Module):
     """A module with a name, an optional lazy ``build`` from the input width, and a summary line."""
 
     kind = "layer"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # Dense(3, kernel_initializer=...): "did you mean ...?"
+            cls.__init__ = with_keyword_suggestions(cls.__init__)  # type: ignore[method-assign]
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
