@@ -51,7 +51,8 @@ from .training import Model, TrainingInterrupted
 __version__ = "0.1.0"
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
-_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "gradient_check", "graph", "plot")
+_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient_check", "graph",
+                 "plot")
 # Functions of lazily loaded modules: name → module.
 _LAZY_FUNCTIONS = {"draw_graph": "graph", "gradcheck": "gradient_check"}
 

@@ -1425,6 +1425,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
     _add_playground(commands, common)
+    from . import cli_experiments  # compare, tune, study: a module of their own
+
+    cli_experiments.add_parser(commands, common)
     return parser
 
 

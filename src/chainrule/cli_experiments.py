@@ -1,0 +1,290 @@
+"""``chainrule compare``, ``chainrule tune`` and ``chainrule study show|export``: many
+trainings at once, kept in one study file (``chainrule.experiments``).
+
+Running the same command again continues a study that was interrupted: finished trials are
+not trained again, and a trial that was running continues from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+from typing import Any
+
+from . import activations
+from .atomic import write_bytes_atomically
+from .cli import CommandError, UsageError, _note, _positive_int, _say, _subparser
+from .experiments.space import (
+    Choice,
+    IntUniform,
+    LogUniform,
+    SpaceError,
+    Uniform,
+    random_configs,
+    space_to_json,
+)
+
+# The course's advice, put to the test: its activations at shallow to deep depths, 3 seeds.
+PRESETS = {
+    "activations": {"activations": ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu",
+                                    "silu", "mish"],
+                    "depths": [2, 5, 10], "seeds": 3},
+}
+# chainrule tune's space: the course's scales (learning rate on a log scale, ...).
+TUNE_SPACE = {
+    "lr": LogUniform(1e-4, 1e-1), "batch_size": Choice([16, 32, 64, 128]),
+    "width": Choice([16, 32, 64, 128]), "depth": IntUniform(1, 4),
+    "activation": Choice(["relu", "leaky_relu", "elu", "tanh"]),
+    "optimizer": Choice(["adam", "momentum", "rmsprop"]),
+    "l2": Choice([0.0, 1e-4, 1e-3]), "dropout": Uniform(0.0, 0.3),
+}
+SCHEDULER_NAMES = ("asha", "halving", "all")
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected names separated by commas")
+    return names
+
+
+def _depths(text: str) -> list[int]:
+    try:
+        depths = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected depths like 2,5,10, got {text!r}") from None
+    if any(depth < 0 for depth in depths):
+        raise argparse.ArgumentTypeError(f"depths must be >= 0, got {text!r}")
+    return depths
+
+
+# ====================================================================== running a study
+def _run(path: Path, configs: list[dict[str, Any]], scheduler: Any, metric: str,
+         args: argparse.Namespace, extra: dict[str, Any]) -> Any:
+    """Open or create the study, run it with a progress line, and return it (open)."""
+    from .experiments import Study, StudyFileError, executor_for
+    from .experiments.report import ProgressLine
+
+    try:  # the cluster first: a bad address leaves no study file behind
+        executor, slots, owned = executor_for(args.cluster, args.workers)
+    except (ValueError, ImportError) as error:
+        raise UsageError(str(error)) from None
+    line = ProgressLine()
+    try:
+        study = Study.open_or_create(path, configs, scheduler, metric, extra=extra)
+        final = study.run(executor, parallel=slots, progress=line)
+    except StudyFileError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        line.close()
+        if owned is not None:
+            (owned.shutdown if hasattr(owned, "shutdown") else owned.close)()
+    if final.done == 0:
+        study.close()
+        raise CommandError(f"no trial finished ({final.failed} failed); see 'chainrule study "
+                           f"export {path}' for their errors")
+    return study
+
+
+def _finish(study: Any, output: str | None, limit: int | None) -> None:
+    from .experiments.report import format_ranking
+
+    _say(format_ranking(study.trials(), study.objective, limit=limit))
+    best = study.best()
+    if output and best is not None:
+        study.save_model(best.id, output)
+        _say(f"The best trial ({best.id}) is saved as {output}.")
+    study.close()
+
+
+def _check_activations(names: list[str]) -> None:
+    for name in names:
+        try:
+            activations.get(name)
+        except (KeyError, ValueError) as error:
+            raise UsageError(str(error).strip("'\"")) from None
+
+
+# ====================================================================== compare
+def compare_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Data sets × activations × depths × seeds, each with the same budget."""
+    return [{"data": data, "activation": activation, "depth": depth, "seed": seed,
+             "width": args.width, "lr": args.lr, "optimizer": args.optimizer,
+             "batch_size": args.batch_size}
+            for data, activation, depth, seed in itertools.product(
+                args.data, args.activations, args.depths, range(args.seeds))]
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    from .experiments import RunAll
+
+    preset = PRESETS.get(args.preset, {})
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.activations = args.activations or ["relu", "tanh", "sigmoid"]
+    args.depths = args.depths or [2]
+    args.seeds = args.seeds or 3
+    _check_activations(args.activations)
+    configs = compare_configs(args)
+    _note(f"{len(configs)} trials of {args.epochs} epochs in {args.study}")
+    study = _run(Path(args.study), configs, RunAll(args.epochs), "val_accuracy", args,
+                 {"command": "compare"})
+    _finish(study, args.output, None)
+    return 0
+
+
+def _add_compare(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "compare", command_compare,
+                        "compare activations and depths over seeds", (
+        "Train every combination of data set × activation × depth × seed with the same budget\n"
+        "and rank the settings by validation accuracy (mean and spread over the seeds).\n"
+        "The study is kept in --study; run the same command again to continue it."), common)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="activations: sigmoid, tanh, relu, leaky ReLU, ELU, GELU, SiLU "
+                        "and Mish at depths 2, 5 and 10 over 3 seeds%(default).0s")
+    parser.add_argument("--activations", type=_names, default=None, metavar="A,B,...",
+                        help="activation names (default: relu,tanh,sigmoid)%(default).0s")
+    parser.add_argument("--depths", type=_depths, default=None, metavar="N,N,...",
+                        help="hidden-layer counts (default: 2)%(default).0s")
+    parser.add_argument("--seeds", type=_positive_int, default=None,
+                        help="seeds per setting (default: 3)%(default).0s")
+    parser.add_argument("--data", type=_names, default=["moons"], metavar="NAME,...",
+                        help="built-in data sets")
+    parser.add_argument("--width", type=_positive_int, default=32, help="units per layer")
+    parser.add_argument("--epochs", type=_positive_int, default=10)
+    parser.add_argument("--lr", type=float, default=0.01, help="learning rate")
+    parser.add_argument("--optimizer", default="adam")
+    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--study", default="compare.study", metavar="FILE",
+                        help="the study file (SQLite)")
+    _add_execution_options(parser)
+
+
+# ====================================================================== tune
+def _scheduler(args: argparse.Namespace) -> Any:
+    from .experiments import ASHA, RunAll, SuccessiveHalving
+
+    if args.scheduler == "all":
+        return RunAll(args.max_epochs)
+    kind = ASHA if args.scheduler == "asha" else SuccessiveHalving
+    try:
+        return kind(args.min_epochs, args.max_epochs, args.reduction_factor)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def command_tune(args: argparse.Namespace) -> int:
+    scheduler = _scheduler(args)
+    try:
+        configs = [{**config, "data": args.data}
+                   for config in random_configs(TUNE_SPACE, args.trials, seed=args.seed)]
+    except SpaceError as error:
+        raise UsageError(str(error)) from None
+    _note(f"{args.trials} random configurations, {args.scheduler} up to {args.max_epochs} "
+          f"epochs, in {args.study}")
+    study = _run(Path(args.study), configs, scheduler, "val_accuracy", args,
+                 {"command": "tune", "space": space_to_json(TUNE_SPACE), "seed": args.seed})
+    _finish(study, args.output, args.top)
+    return 0
+
+
+def _add_tune(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(commands, "tune", command_tune, "random search with early stopping", (
+        "Random search over learning rate (log scale), batch size, width, depth, activation,\n"
+        "optimiser, L2 and dropout, with asynchronous successive halving (ASHA) by default:\n"
+        "every trial trains --min-epochs, the best 1/η continue (from their checkpoints) to\n"
+        "η times as many, up to --max-epochs. The best model is saved as --output."), common)
+    parser.add_argument("--data", default="digits", metavar="NAME", help="a built-in data set")
+    parser.add_argument("--trials", type=_positive_int, default=27)
+    parser.add_argument("--scheduler", choices=SCHEDULER_NAMES, default="asha",
+                        help="asha, halving (synchronous successive halving) or all (every "
+                        "trial to --max-epochs)")
+    parser.add_argument("--min-epochs", type=_positive_int, default=1)
+    parser.add_argument("--max-epochs", type=_positive_int, default=9)
+    parser.add_argument("--reduction-factor", type=_positive_int, default=3, metavar="ETA")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the sampling and trials")
+    parser.add_argument("--study", default="tune.study", metavar="FILE",
+                        help="the study file (SQLite)")
+    parser.add_argument("--top", type=_positive_int, default=10, help="rows of the ranking")
+    _add_execution_options(parser, default_output="tune-best.npz")
+
+
+def _add_execution_options(parser: argparse.ArgumentParser,
+                           default_output: str | None = None) -> None:
+    parser.add_argument("--workers", type=_positive_int, default=None,
+                        help="local worker processes (default: one per core)%(default).0s")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="run the trials on a Dask cluster, tcp://host:8786 (needs "
+                        'pip install "chainrule[dask]")%(default).0s')
+    parser.add_argument("--output", "-o", default=default_output, metavar="FILE",
+                        help="save the best trial's model there (an ordinary model file)")
+
+
+# ====================================================================== study show|export
+def _open_study(path: str) -> Any:
+    from .experiments import Study, StudyFileError
+
+    try:
+        return Study.open(path)
+    except StudyFileError as error:
+        raise CommandError(str(error)) from None
+
+
+def command_study_show(args: argparse.Namespace) -> int:
+    from .experiments.report import format_ranking
+
+    with _open_study(args.file) as study:
+        trials = study.trials()
+        counts = {status: sum(t.status == status for t in trials)
+                  for status in ("done", "pruned", "failed", "running", "paused", "pending")}
+        _say(f"{args.file}: {len(trials)} trials; " + ", ".join(
+            f"{count} {status}" for status, count in counts.items() if count))
+        _say(f"Ranked by {study.objective.metric} ({study.objective.mode}):")
+        _say(format_ranking(trials, study.objective, limit=args.top))
+    return 0
+
+
+def command_study_export(args: argparse.Namespace) -> int:
+    from .experiments.report import export_csv
+
+    with _open_study(args.file) as study:
+        text = export_csv(study.trials())
+    if args.output is None:
+        _say(text.rstrip("\n"))
+    else:
+        write_bytes_atomically(Path(args.output), text.encode("utf-8"))
+    return 0
+
+
+def _add_study(commands: Any, common: argparse.ArgumentParser) -> None:
+    from .cli import _Formatter, _Parser
+
+    study = commands.add_parser("study", help="show or export a study file",
+                                description="Read a study file written by compare or tune.",
+                                formatter_class=_Formatter, parents=[common])
+    actions = study.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                   parser_class=_Parser)
+    show = _subparser(actions, "show", command_study_show, "the ranking and the counts",
+                      "The trials' statuses and the settings ranked by the study's metric, "
+                      "with the spread over seeds.", common)
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--top", type=_positive_int, default=None, help="rows to show")
+    export = _subparser(actions, "export", command_study_export, "every trial as CSV",
+                        "One CSV row per trial: status, epochs, seconds, settings, final "
+                        "figures (health included), error.", common)
+    export.add_argument("file", metavar="FILE")
+    export.add_argument("--output", "-o", default=None, metavar="CSV",
+                        help="write there (default: stdout)%(default).0s")
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add compare, tune and study to the ``chainrule`` command's subcommands."""
+    _add_compare(commands, common)
+    _add_tune(commands, common)
+    _add_study(commands, common)
+
+
+__all__ = ["PRESETS", "TUNE_SPACE", "add_parser", "command_compare", "command_study_export",
+           "command_study_show", "command_tune", "compare_configs"]

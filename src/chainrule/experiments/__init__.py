@@ -1,0 +1,35 @@
+"""Experiments: many trainings at once — search spaces, schedulers, executors, studies.
+
+- ``space``: ``Choice``, ``Uniform``, ``LogUniform``, ``OneMinusLogUniform``, ``IntUniform`` and
+  grid, random and coarse-to-fine sampling;
+- ``trial``: ``run_trial(config, epochs, checkpoint)``, one training as a pure function;
+- ``storage``: one SQLite file per study;
+- ``schedulers``: ``RunAll``, ``SuccessiveHalving``, ``ASHA``;
+- ``executors``: the local process pool, Dask;
+- ``study``: ``Study``, the coordinator; ``report``: tables and the progress line.
+"""
+
+from __future__ import annotations
+
+from .executors import dask_executor, executor_for, local_pool
+from .schedulers import ASHA, Objective, RunAll, SuccessiveHalving
+from .space import (
+    Choice,
+    IntUniform,
+    LogUniform,
+    OneMinusLogUniform,
+    SpaceError,
+    Uniform,
+    coarse_to_fine_configs,
+    grid_configs,
+    random_configs,
+)
+from .storage import StudyFileError, StudyStorage, TrialRecord
+from .study import Study, StudyProgress
+from .trial import TRIAL_DEFAULTS, TrialResult, run_trial
+
+__all__ = ["ASHA", "Choice", "IntUniform", "LogUniform", "Objective", "OneMinusLogUniform",
+           "RunAll", "SpaceError", "Study", "StudyFileError", "StudyProgress", "StudyStorage",
+           "SuccessiveHalving", "TRIAL_DEFAULTS", "TrialRecord", "TrialResult", "Uniform",
+           "coarse_to_fine_configs", "dask_executor", "executor_for", "grid_configs",
+           "local_pool", "random_configs", "run_trial"]

@@ -1,0 +1,114 @@
+"""Where trials run: any ``concurrent.futures.Executor`` (``submit`` and futures).
+
+- ``local_pool(workers)``: the default, a process pool on this machine whose workers use one
+  BLAS/OpenMP thread each (two workers each running a 2-thread BLAS on 2 cores would fight).
+  It starts processes with ``spawn``, so a *script* that runs a study must guard its entry
+  point with ``if __name__ == "__main__":`` (the ``chainrule`` command already does).
+- ``dask_executor(address_or_client)``: a Dask cluster (``tcp://host:8786`` or a
+  ``distributed.Client``), through the ``[dask]`` extra; ``Client.get_executor()`` is a standard
+  Executor.
+- ``executor_for(cluster, workers)``: what the command line's ``--cluster`` names.
+
+Trials send their checkpoints as bytes, so workers need no shared filesystem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Any
+
+# The variables the BLAS and OpenMP runtimes read when they load (before NumPy is imported).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+@contextmanager
+def _one_blas_thread_environment() -> Iterator[None]:
+    """Set the thread variables to 1 while worker processes are started: a spawned process
+    inherits the environment and its BLAS reads it when NumPy loads, which happens before any
+    initializer could run."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def limit_blas_threads() -> None:
+    """The workers' initializer: one BLAS thread, through threadpoolctl when it is installed
+    (for a BLAS already loaded), and the variables for libraries loaded later."""
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+class LocalPool(ProcessPoolExecutor):
+    """A process pool of ``workers`` spawned processes with one BLAS thread each."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        super().__init__(max_workers=self.workers, mp_context=get_context("spawn"),
+                         initializer=limit_blas_threads)
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        with _one_blas_thread_environment():  # submit is where the pool starts its processes
+            return super().submit(fn, *args, **kwargs)
+
+
+def local_pool(workers: int | None = None) -> LocalPool:
+    """The default executor: ``workers`` local processes (default: one per core)."""
+    return LocalPool(workers)
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError('running trials on Dask needs dask and distributed: pip install '
+                          '"chainrule[dask]"') from None
+    return distributed
+
+
+def dask_executor(address_or_client: Any) -> tuple[Executor, int, Any]:
+    """A Dask cluster as an Executor: (the executor, its worker threads, the client to close
+    or None when the caller owns it). ``address_or_client`` is ``tcp://host:port`` or a
+    ``distributed.Client``."""
+    distributed = _import_distributed()
+    if isinstance(address_or_client, distributed.Client):
+        client, owned = address_or_client, None
+    else:
+        client = distributed.Client(address_or_client, timeout=30)
+        owned = client
+    slots = sum(client.nthreads().values()) or 1
+    return client.get_executor(pure=False), slots, owned
+
+
+def executor_for(cluster: str | None, workers: int | None = None
+                 ) -> tuple[Executor, int, Any]:
+    """(executor, how many trials it runs at once, what to shut down afterwards) for the
+    command line's ``--cluster``: none (the local pool), ``tcp://...`` (Dask)."""
+    if cluster is None:
+        pool = local_pool(workers)
+        return pool, pool.workers, pool
+    if cluster.startswith(("tcp://", "tls://")):
+        return dask_executor(cluster)
+    if cluster.startswith("ray://"):
+        raise ValueError("Ray clusters are not supported yet; use a Dask cluster "
+                         "(--cluster tcp://host:8786) or the local pool")
+    raise ValueError(f"--cluster must be a Dask address tcp://host:port, not {cluster!r}")
+
+
+__all__ = ["LocalPool", "THREAD_VARIABLES", "dask_executor", "executor_for",
+           "limit_blas_threads", "local_pool"]

@@ -1,0 +1,65 @@
+"""chainrule compare / tune / study show|export: rankings, restart, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+import chainrule as cr
+from chainrule.cli import main
+
+COMPARE = ["compare", "--activations", "relu,tanh", "--depths", "1", "--seeds", "2",
+           "--epochs", "2", "--data", "xor", "--width", "6", "--workers", "2"]
+
+
+def test_compare_ranks_settings_with_the_seed_spread_and_continues_when_run_again(
+        tmp_path, capsys):
+    study = str(tmp_path / "c.study")
+    best = tmp_path / "best.npz"
+    assert main([*COMPARE, "--study", study, "-o", str(best)]) == 0
+    out, err = capsys.readouterr()
+    assert "mean val_accuracy" in out and "± s" in out and "relu" in out and "tanh" in out
+    assert "trials 4/4 done" in err
+    assert cr.load(best).metadata["config"]["data"] == "xor"
+    assert main([*COMPARE, "--study", study]) == 0  # nothing left to train: the same table
+    assert capsys.readouterr().out.split("\n")[:4] == out.split("\n")[:4]
+    assert main(["study", "show", study]) == 0
+    assert "4 trials; 4 done" in capsys.readouterr().out
+    assert main(["study", "export", study, "-o", str(tmp_path / "t.csv")]) == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
+    assert len(rows) == 4 and {row["status"] for row in rows} == {"done"}
+    assert "health/dense/grad_norm" in rows[0] and float(rows[0]["val_accuracy"]) >= 0
+
+
+def test_tune_runs_asha_and_saves_the_best_model(tmp_path, capsys):
+    study, best = str(tmp_path / "t.study"), tmp_path / "best.npz"
+    assert main(["tune", "--data", "xor", "--trials", "6", "--max-epochs", "3",
+                 "--workers", "2", "--study", study, "-o", str(best)]) == 0
+    out, err = capsys.readouterr()
+    assert "pruned" in err and "The best trial" in out
+    assert cr.load(best).count_parameters() > 0
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["compare", "--activations", "nope"], 2, "unknown activation 'nope'"),
+    (["tune", "--min-epochs", "5", "--max-epochs", "2"], 2, "at least min_epochs"),
+    (["compare", "--cluster", "ray://127.0.0.1:1", "--epochs", "1"], 2, "Ray clusters"),
+])
+def test_bad_options_are_one_line_errors(tmp_path, capsys, argv, code, message):
+    assert main([*argv, "--study", str(tmp_path / "x.study")]) == code
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("chainrule: error:") and message in last_line
+    assert not (tmp_path / "x.study").exists()
+
+
+def test_study_show_refuses_a_corrupt_or_other_study(tmp_path, capsys):
+    bad = tmp_path / "bad.study"
+    bad.write_bytes(b"\x00garbage" * 50)
+    assert main(["study", "show", str(bad)]) == 1
+    assert "not a chainrule study file" in capsys.readouterr().err
+    study = str(tmp_path / "c.study")
+    assert main([*COMPARE, "--study", study]) == 0
+    assert main([*COMPARE[:-2], "--workers", "1", "--epochs", "3", "--study", study]) == 1
+    assert "other settings" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""Executors: the local process pool (one BLAS thread per worker) and a real Dask cluster."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from chainrule.experiments import RunAll, Study, executor_for, local_pool
+from chainrule.experiments.executors import THREAD_VARIABLES
+
+XOR = {"data": "xor", "samples": 64, "depth": 1, "width": 4, "batch_size": 16}
+CONFIGS = [{**XOR, "seed": seed} for seed in range(4)]
+
+
+def _thread_settings() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in THREAD_VARIABLES}
+
+
+def _histories(study: Study) -> list[dict]:
+    return [t.history for t in study.trials()]
+
+
+@pytest.fixture(scope="module")
+def serial_histories(tmp_path_factory):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path_factory.mktemp("serial") / "serial.study"
+    with Study.open_or_create(path, CONFIGS, RunAll(2)) as study:
+        study.run(ThreadPoolExecutor(1), parallel=1)
+        return _histories(study)
+
+
+def test_the_local_pool_runs_one_blas_thread_per_worker_and_matches_serial(
+        tmp_path, serial_histories):
+    before = _thread_settings()
+    with local_pool(2) as pool:
+        assert set(pool.submit(_thread_settings).result().values()) == {"1"}
+        with Study.open_or_create(tmp_path / "pool.study", CONFIGS, RunAll(2)) as study:
+            study.run(pool, parallel=2)
+            assert _histories(study) == serial_histories
+    assert _thread_settings() == before  # the coordinator's own settings are left alone
+
+
+def test_a_study_without_an_executor_uses_its_own_pool(tmp_path, serial_histories):
+    with Study.open_or_create(tmp_path / "own.study", CONFIGS, RunAll(2)) as study:
+        final = study.run(parallel=2)
+        assert final.done == 4 and _histories(study) == serial_histories
+
+
+def test_cluster_addresses_are_checked():
+    with pytest.raises(ValueError, match="Dask address"):
+        executor_for("http://example.org")
+    with pytest.raises(ValueError, match="Ray clusters are not supported yet"):
+        executor_for("ray://127.0.0.1:10001")
+
+
+def test_a_real_dask_cluster_runs_the_same_study(tmp_path, serial_histories):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        executor, slots, client = executor_for(cluster.scheduler_address)
+        try:
+            assert slots == 2
+            with Study.open_or_create(tmp_path / "dask.study", CONFIGS, RunAll(2)) as study:
+                final = study.run(executor, parallel=slots)
+                assert final.done == 4 and _histories(study) == serial_histories
+        finally:
+            client.close()
