@@ -114,8 +114,15 @@ def test_newer_format_and_inconsistent_descriptions_are_refused(tmp_path):
     mismatch = tmp_path / "mismatch.npz"
     _rewrite_description(path, mismatch,
                          lambda d: d["model"]["layers"][0]["config"].update(units=17))
-    with pytest.raises(cr.ModelFileError, match="does not match the stored weights"):
+    with pytest.raises(cr.ModelFileError, match="'dense_1'.*input_dim 16 differs from its "
+                       "input width 17"):
         cr.load(mismatch)
+    last = tmp_path / "last.npz"
+    _rewrite_description(path, last, lambda d: d["model"]["layers"][-1]["config"].update(units=5))
+    with pytest.raises(cr.ModelFileError, match=r"does not match the stored weights: the "
+                       r"description gives 'dense_2.weight' the shape \(5, 6\), but the file "
+                       r"stores shape \(3, 6\)"):
+        cr.load(last)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.zeros(3))
     with pytest.raises(cr.ModelFileError, match="not a chainrule model file"):
