@@ -90,6 +90,9 @@ def _check_task(task: str | None) -> None:
 def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
                           ) -> tuple[np.ndarray, str, list[str] | None]:
     """(y, task, classes) for numeric targets, following the rules in the module docstring."""
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])
+        raise DataFileError(f"{where}: the target in row {row} (counting from 0) is not finite")
     if task == "regression" or (values.ndim != 1 and task is None):
         return values.astype(np.float64), "regression", None
     integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
