@@ -19,6 +19,7 @@ import pytest
 import chainrule as cr
 from chainrule import datasets
 from chainrule.datasets import Dataset, Standardizer, train_test_split
+from chainrule.datasets.files import DataFileError
 
 CLASSIFIERS = ["xor", "circles", "moons", "spirals", "gaussians"]
 GENERATORS = [*CLASSIFIERS, "regression1d"]
@@ -372,13 +373,13 @@ def test_csv_header_problems(tmp_path):
         datasets.load_csv(write(tmp_path / "dup.csv", "a,a,y\n1,2,0\n"))
     with pytest.raises(ValueError, match="column 2 of the header has no name"):
         datasets.load_csv(write(tmp_path / "noname.csv", "a,,y\n1,2,0\n"))
-    with pytest.raises(cr.ShapeError, match="single column 'y'"):
+    with pytest.raises(DataFileError, match="single column 'y'"):
         datasets.load_csv(write(tmp_path / "one.csv", "y\n1\n"))
 
 
 def test_csv_row_length_and_target_errors(tmp_path):
     file = write(tmp_path / "t.csv", "alpha,beta,label\n1,2,0\n3,4\n")
-    with pytest.raises(cr.ShapeError, match=r"line 3: 2 cells but the header has 3 columns"):
+    with pytest.raises(DataFileError, match=r"line 3: 2 cells but the header has 3 columns"):
         datasets.load_csv(file)
     good = write(tmp_path / "g.csv", "alpha,beta,label\n1,2,0\n")
     with pytest.raises(ValueError, match=r"no column 'lable'; did you mean 'label'\? its columns "
@@ -422,8 +423,8 @@ def test_npz_class_names_and_optional_arrays(tmp_path):
 def test_npz_refuses_object_arrays_and_pickles(tmp_path):
     file = tmp_path / "obj.npz"
     np.savez(file, x=np.array([[1.0, 2.0]], dtype=object), y=np.array([0]), allow_pickle=True)
-    with pytest.raises(ValueError, match=r"obj\.npz: array 'x' is an object array \(pickled "
-                                         r"data\); chainrule refuses pickled data"):
+    with pytest.raises(DataFileError, match=r"obj\.npz holds pickled \(object\) data in array "
+                                            r"'x'; chainrule never unpickles"):
         datasets.load_npz(file)
     raw = tmp_path / "raw.npz"
     raw.write_bytes(pickle.dumps({"x": [1]}))
@@ -445,10 +446,10 @@ def test_npz_errors(tmp_path):
     with pytest.raises(ValueError, match="not an .npz archive"):
         datasets.load_npz(write(tmp_path / "text.npz", "hello"))
     np.savez(tmp_path / "rows.npz", x=np.ones((3, 2)), y=np.zeros(2))
-    with pytest.raises(cr.ShapeError, match="'x' has 3 rows but 'y' has shape"):
+    with pytest.raises(DataFileError, match="'x' has 3 rows but 'y' has shape"):
         datasets.load_npz(tmp_path / "rows.npz")
     np.savez(tmp_path / "flat.npz", x=np.ones(3), y=np.zeros(3))
-    with pytest.raises(cr.ShapeError, match="samples × features"):
+    with pytest.raises(DataFileError, match="samples × features"):
         datasets.load_npz(tmp_path / "flat.npz")
     with pytest.raises(FileNotFoundError, match="gone.npz"):
         datasets.load_npz(tmp_path / "gone.npz")
@@ -511,8 +512,11 @@ def test_idx_sibling_discovery_across_compression(tmp_path, mnist_like):
 def test_idx_missing_or_unguessable_labels(tmp_path, mnist_like):
     images, _ = mnist_like
     img = write_idx(tmp_path / "train-images-idx3-ubyte", images)
-    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+    with pytest.raises(DataFileError, match="no labels file for the images .*train-images-idx3-"
+                                            "ubyte: looked for train-labels-idx1-ubyte"):
         datasets.load_idx(img)
+    with pytest.raises(DataFileError, match=r"no labels file at .*nolabels \(for the images"):
+        datasets.load_idx(img, tmp_path / "nolabels")
     odd = write_idx(tmp_path / "pictures.bin", images)
     with pytest.raises(ValueError, match="cannot guess the labels file.*pass labels_path"):
         datasets.load_idx(odd)
@@ -553,11 +557,11 @@ def test_idx_bad_magic_and_truncation(tmp_path, mnist_like):
 def test_idx_label_mismatches(tmp_path, mnist_like):
     images, labels = mnist_like
     img = write_idx(tmp_path / "i-idx3", images)
-    with pytest.raises(cr.ShapeError, match="6 images but .* has 5 labels"):
+    with pytest.raises(DataFileError, match="6 images but .* has 5 labels"):
         datasets.load_idx(img, write_idx(tmp_path / "l5-idx1", labels[:5]))
-    with pytest.raises(cr.ShapeError, match="one label per image"):
+    with pytest.raises(DataFileError, match="one label per image"):
         datasets.load_idx(img, write_idx(tmp_path / "l2-idx2", labels.reshape(3, 2)))
-    with pytest.raises(TypeError, match="labels must be integers"):
+    with pytest.raises(DataFileError, match="labels must be integers"):
         datasets.load_idx(img, write_idx(tmp_path / "lf-idx1", labels.astype(">f4")))
 
 

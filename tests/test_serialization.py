@@ -114,8 +114,15 @@ def test_newer_format_and_inconsistent_descriptions_are_refused(tmp_path):
     mismatch = tmp_path / "mismatch.npz"
     _rewrite_description(path, mismatch,
                          lambda d: d["model"]["layers"][0]["config"].update(units=17))
-    with pytest.raises(cr.ModelFileError, match="does not match the stored weights"):
+    with pytest.raises(cr.ModelFileError, match="'dense_1'.*input_dim 16 differs from its "
+                       "input width 17"):
         cr.load(mismatch)
+    last = tmp_path / "last.npz"
+    _rewrite_description(path, last, lambda d: d["model"]["layers"][-1]["config"].update(units=5))
+    with pytest.raises(cr.ModelFileError, match=r"does not match the stored weights: the "
+                       r"description gives 'dense_2.weight' the shape \(5, 6\), but the file "
+                       r"stores shape \(3, 6\)"):
+        cr.load(last)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.zeros(3))
     with pytest.raises(cr.ModelFileError, match="not a chainrule model file"):
@@ -297,3 +304,73 @@ def test_a_file_without_the_slopes_of_a_prelu_by_name_keeps_the_fixed_slope(tmp_
     fixed.load_state_dict({name: value for name, value in model.state_dict().items()
                            if name != "dense.alpha"})
     np.testing.assert_array_equal(loaded.predict(x), fixed.predict(x))
+
+
+# ---------------------------------------------------------------------- files never left behind
+def test_a_stale_temporary_file_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    import time
+
+    from chainrule.atomic import STALE_AFTER_SECONDS
+
+    model, path = _saved(tmp_path)
+    stale = tmp_path / ".model.npz.k1ll3d_x.tmp"  # what a SIGKILL during a save leaves
+    young = tmp_path / ".model.npz.w0rk1ng_.tmp"  # another writer's, still at work
+    other = tmp_path / ".other.npz.k1ll3d_x.tmp"  # another target's
+    for leftover in (stale, young, other):
+        leftover.write_bytes(b"half a file")
+    old = time.time() - 2 * STALE_AFTER_SECONDS
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    model.save(path)
+    assert not stale.exists()
+    assert young.exists() and other.exists()
+    assert cr.load(path).predict(np.ones((1, 4))).shape == (1, 3)
+
+
+@pytest.mark.parametrize("code", [28, 13])  # ENOSPC, EACCES
+def test_an_os_error_while_saving_is_one_line_naming_the_file(tmp_path, monkeypatch, code):
+    import errno as errno_module
+
+    from chainrule.atomic import FileWriteError
+
+    model, path = _saved(tmp_path)
+
+    def failing_savez(handle, **arrays):
+        handle.write(b"part")
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(np, "savez", failing_savez)
+    with pytest.raises(FileWriteError) as info:
+        model.save(path)
+    message = str(info.value)
+    assert message == f"cannot write {path}: {os.strerror(code)}"
+    assert "\n" not in message and "Errno" not in message
+    assert info.value.errno == code and info.value.filename == str(path)
+    assert code in (errno_module.ENOSPC, errno_module.EACCES)
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+
+
+def test_an_unwritable_directory_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    import tempfile
+
+    from chainrule.atomic import FileWriteError, write_bytes_atomically
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(FileWriteError, match=r"cannot write .*out\.csv: Permission denied$"):
+        write_bytes_atomically(tmp_path / "out.csv", b"a,b\n")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, TypeError, OSError])
+def test_every_exception_removes_the_temporary_file(tmp_path, error):
+    from chainrule.atomic import atomic_output
+
+    target = tmp_path / "t.bin"
+    target.write_bytes(b"before")
+    with pytest.raises(error), atomic_output(target) as handle:
+        handle.write(b"half")
+        raise error("stop")
+    assert sorted(os.listdir(tmp_path)) == ["t.bin"] and target.read_bytes() == b"before"

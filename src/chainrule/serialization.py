@@ -18,19 +18,23 @@ raises ``ModelFileError`` naming the problem: not a zip archive (corrupt or trun
 from __future__ import annotations
 
 import json
+import math
 import os
-import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import model_file_schema as schema
+from .archive import ArrayHeader, NpzArchive
 from .atomic import write_npz_atomically
 from .errors import ShapeError
 
 FORMAT_NAME = "chainrule-model"
 FORMAT_VERSION = 1
 _DESCRIPTION_KEY = "__description__"
+MAX_DESCRIPTION = 16 * 2**20  # bytes of JSON; a model's is a few kilobytes
 
 
 class ModelFileError(ValueError):
@@ -148,66 +152,161 @@ def _describe_preprocessing(preprocessing: Any, arrays: dict[str, np.ndarray]
 
 # ---------------------------------------------------------------------- reading
 def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The description and the arrays of a model file, every problem a ModelFileError."""
+    """The checked description and the arrays of a model file.
+
+    The zip directory and every array header are checked first (``archive.NpzArchive``),
+    then the description against those headers (``model_file_schema``), and only then are
+    the arrays read; weights and preprocessing that hold NaN or ±inf are refused. Every
+    problem is one ``ModelFileError`` line naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a readable model file (corrupt or truncated: "
-                             "not an .npz archive)")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "Object arrays" in str(error):
-            raise ModelFileError(
-                f"{path} holds pickled (object) data; chainrule never unpickles model files"
-            ) from None
-        raise ModelFileError(f"{path} is not a readable model file: {error}") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ModelFileError(
-            f"{path} is not a readable model file (corrupt or truncated: {error})"
-        ) from None
-    if _DESCRIPTION_KEY not in arrays:
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a directory, not a model file")
+    with NpzArchive(path, ModelFileError, "a readable model file") as archive:
+        description = _read_description(path, archive)
+        _check_description(path, description, archive.headers)
+        arrays = {key: archive.read(key) for key in archive.headers if key != _DESCRIPTION_KEY}
+    for key, array in arrays.items():
+        if key.startswith(("weights/", "state/preprocessing")):
+            _refuse_non_finite(path, key, array)
+    return description, arrays
+
+
+def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
+    header = archive.headers.get(_DESCRIPTION_KEY)
+    if header is None:
         raise ModelFileError(f"{path} is an .npz archive but not a chainrule model file "
                              "(it has no description)")
+    if header.dtype != np.uint8 or len(header.shape) != 1 or header.shape[0] > MAX_DESCRIPTION:
+        raise ModelFileError(f"{path}: the model description is not UTF-8 bytes of at most "
+                             f"{MAX_DESCRIPTION} bytes (dtype {header.dtype}, shape "
+                             f"{header.shape})")
     try:
-        description = json.loads(arrays.pop(_DESCRIPTION_KEY).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path}: the model description is damaged ({error})") from None
+        description = json.loads(archive.read(_DESCRIPTION_KEY).tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise ModelFileError(f"{path}: the model description is damaged ({reason})") from None
     if not isinstance(description, dict) or description.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a chainrule model file")
     version = description.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: the model-file format version must be a positive "
+                             f"integer, not {version!r}")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model-file format {version}, newer than this chainrule "
             f"({_chainrule_version()}) reads (format {FORMAT_VERSION}); upgrade chainrule"
         )
-    return description, arrays
+    return description
+
+
+def _check_description(path: Path, description: dict[str, Any],
+                       headers: Mapping[str, ArrayHeader]) -> None:
+    """Every field of ``description`` against the array ``headers``; nothing is built."""
+    try:
+        expected = schema.expected_arrays(description.get("model"))
+        try:
+            schema.check_weights(expected, headers)
+            schema.check_weight_listing(description.get("weights"), expected, headers)
+        except schema.DescriptionError as error:
+            raise schema.DescriptionError(
+                f"the description does not match the stored weights: {error}") from None
+        for key in ("chainrule_version", "dtype"):
+            if description.get(key) is not None:
+                schema.check_str(description[key], f"the {key}")
+        _check_compile_entry(description.get("compile"))
+        _check_preprocessing_entry(description.get("preprocessing"), headers,
+                                   description["model"]["input_shape"])
+        metadata = description.get("metadata")
+        if metadata is not None:
+            schema.check_dict(metadata, "the metadata")
+        for key in ("metadata", "training"):
+            schema.check_references(description.get(key), headers, f"state/{key}", f"the {key}")
+    except schema.DescriptionError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+
+
+def _check_compile_entry(entry: Any) -> None:
+    if entry is None:
+        return
+    entry = schema.check_dict(entry, "the compile entry")
+    unknown = sorted(set(entry) - {"loss", "optimizer", "metrics"})
+    if unknown:
+        raise schema.DescriptionError(f"the compile entry has the unknown key {unknown[0]!r}")
+    for kind in ("loss", "optimizer"):
+        schema.check_named_entry(entry.get(kind), kind)
+    for metric in schema.check_list(entry.get("metrics") or [], "the metrics"):
+        schema.check_str(metric, "a metric name")
+
+
+def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
+                               input_shape: list[int]) -> None:
+    if entry is None:
+        return
+    entry = schema.check_dict(entry, "the preprocessing entry")
+    if entry.get("class") != "Standardizer":
+        raise schema.DescriptionError(f"unknown preprocessing {entry.get('class')!r}")
+    state = schema.check_dict(entry.get("state"), "the preprocessing state")
+    schema.check_references(state, headers, "state/preprocessing", "the preprocessing")
+    for key in ("mean", "scale"):
+        reference = state.get(key)
+        if not isinstance(reference, dict) or "__array__" not in reference:
+            raise schema.DescriptionError(f"the preprocessing state lacks its {key!r} array")
+        header = headers[reference["__array__"]]
+        if header.shape != (math.prod(input_shape),) or header.dtype.kind != "f":
+            raise schema.DescriptionError(
+                f"the preprocessing {key!r} is {header.dtype} of shape {header.shape}, not "
+                f"floats of shape ({math.prod(input_shape)},) for the model's inputs")
+
+
+def _refuse_non_finite(path: Path, key: str, array: np.ndarray) -> None:
+    problem = schema.non_finite(array)
+    if problem is not None:
+        what = (f"the weights {key[len('weights/'):]!r}" if key.startswith("weights/")
+                else f"the array {key!r}")
+        raise ModelFileError(f"{path}: {what} hold {problem}; a model with non-finite weights "
+                             "predicts nothing useful, so it is not loaded (retrain it, or "
+                             "load an earlier checkpoint)")
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
     """Rebuild the model saved at ``path`` (architecture, weights, compile settings,
-    preprocessing and metadata); every inconsistency is a ``ModelFileError``."""
+    preprocessing and metadata); every problem with the file is a ``ModelFileError``.
+
+    The file is checked completely before any layer is built (see ``read_archive``), so a
+    hostile or damaged file fails fast with bounded memory and leaves nothing behind.
+    """
     description, arrays = read_archive(path)
+    return _build(Path(path), description, arrays)
+
+
+def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    settings = description.get("compile")
+    try:
+        compiled = None if not settings else (_named("loss", settings["loss"]),
+                                              _named("optimizer", settings["optimizer"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path}: the compile settings are not usable ({error})") from None
     try:
         model = _rebuild(description["model"])
         weights = {key[len("weights/"):]: value for key, value in arrays.items()
                    if key.startswith("weights/")}
         model.load_state_dict(_with_fixed_slopes(model, weights))
-        settings = description.get("compile")
-        if settings:
-            model.compile(loss=_named("loss", settings["loss"]),
-                          optimizer=_named("optimizer", settings["optimizer"]),
-                          metrics=settings.get("metrics") or None)
         model.preprocessing = _restore_preprocessing(description.get("preprocessing"), arrays)
         model.metadata = join_arrays(description.get("metadata") or {}, arrays)
-    except ModelFileError:
-        raise
     except (KeyError, TypeError, ValueError, ShapeError) as error:
         raise ModelFileError(
             f"{path}: the description does not match the stored weights ({error})"
         ) from None
+    if compiled is not None:
+        try:
+            model.compile(loss=compiled[0], optimizer=compiled[1],
+                          metrics=settings.get("metrics") or None)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: the compile settings are not usable ({error})"
+                                 ) from None
     return model
 
 
@@ -238,18 +337,15 @@ def _named(kind: str, entry: dict[str, Any]) -> Any:
 
 
 def _rebuild(architecture: dict[str, Any]) -> Any:
-    from . import nn
+    """The Sequential model of a checked architecture (``schema.expected_arrays``)."""
+    from . import activations, nn
 
     classes = {cls.__name__: cls for cls in (nn.Dense, nn.Activation, nn.PReLU, nn.Maxout,
                                              nn.Dropout, nn.BatchNorm, nn.Flatten)}
-    if architecture.get("class") != "Sequential":
-        raise ModelFileError(f"unknown model class {architecture.get('class')!r}")
     layers = []
     for entry in architecture["layers"]:
-        cls = classes.get(entry["class"])
-        if cls is None:
-            raise ModelFileError(f"unknown layer class {entry['class']!r}")
-        config = dict(entry["config"])
+        cls = classes[entry["class"]]
+        config = dict(entry.get("config", {}))
         if cls is nn.Activation:
             name = config.pop("activation")
             layers.append(cls(name, name=entry["name"], **config))
@@ -257,7 +353,7 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
         if cls is nn.Dense:
             if "activation_params" in config:
                 params = config.pop("activation_params")
-                config["activation"] = _activation(config["activation"], params)
+                config["activation"] = activations.get(config["activation"], **params)
             if "kernel_regularizer" in config:
                 config["kernel_regularizer"] = _regularizer(config["kernel_regularizer"])
         layers.append(cls(**config, name=entry["name"]))
@@ -265,19 +361,11 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
                          name=architecture.get("name", "sequential"))
 
 
-def _activation(name: str, params: dict[str, Any]) -> Any:
-    from . import activations
-
-    return activations.get(name, **params)
-
-
 def _regularizer(entry: dict[str, Any]) -> Any:
     from . import losses
 
-    kinds = {"L1": losses.L1, "L2": losses.L2}
-    if entry.get("class") not in kinds:
-        raise ModelFileError(f"unknown kernel regularizer {entry.get('class')!r}")
-    return kinds[entry["class"]](entry["lam"])
+    kind, lam = schema.check_regularizer(entry, "the kernel regularizer")
+    return {"L1": losses.L1, "L2": losses.L2}[kind](lam)
 
 
 def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.ndarray]) -> Any:
@@ -285,17 +373,98 @@ def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.nd
         return None
     from . import datasets
 
-    if entry.get("class") != "Standardizer":
-        raise ModelFileError(f"unknown preprocessing {entry.get('class')!r}")
     return datasets.Standardizer.from_state(join_arrays(entry["state"], arrays))
 
 
+# ---------------------------------------------------------------------- checkpoints
 def read_training_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The training progress in a checkpoint, and its weights (name → array)."""
-    description, arrays = read_archive(path)
-    if not description.get("training"):
-        raise ModelFileError(f"{path} is a model file without training progress (not a "
-                             "checkpoint)")
+    """The training progress in a checkpoint, and its weights (name → array).
+
+    Checked like a model file (``read_archive``), then the progress itself against the model
+    it trains: the optimiser state fits the parameters (the optimiser's own
+    ``load_state_dict`` on the rebuilt model), the generator states are valid, the history
+    and the callbacks' states are well-formed. A damaged checkpoint is a ``ModelFileError``
+    that says how to start over.
+    """
+    path = Path(path)
+    try:
+        description, arrays = read_archive(path)
+        if not description.get("training"):
+            raise ModelFileError(f"{path} is a model file without training progress (not a "
+                                 "checkpoint)")
+        state = join_arrays(description["training"], arrays)
+        model = _build(path, description, arrays)
+        try:
+            _check_training_state(state, model)
+        except schema.DescriptionError as error:
+            raise ModelFileError(f"{path}: the training progress is damaged: {error}") from None
+    except ModelFileError as error:
+        if "without training progress" in str(error):
+            raise
+        raise ModelFileError(f"{error}; a damaged checkpoint cannot be resumed (delete it to "
+                             "start training over)") from None
     weights = {key[len("weights/"):]: value for key, value in arrays.items()
                if key.startswith("weights/")}
-    return join_arrays(description["training"], arrays), weights
+    return state, weights
+
+
+def _check_training_state(state: Any, model: Any) -> None:
+    """Every part of a checkpoint's progress that ``fit(resume=True)`` reads."""
+    state = schema.check_dict(state, "the training progress")
+    schema.check_int(state.get("epoch"), "the epoch", low=0, high=10**9)
+    if model.optimizer is None:
+        raise schema.DescriptionError("a checkpoint needs compile settings, and this one has "
+                                      "none")
+    optimizer_state = schema.check_dict(state.get("optimizer"), "the optimizer state")
+    for key, value in optimizer_state.items():
+        if isinstance(value, np.ndarray) and schema.non_finite(value):
+            raise schema.DescriptionError(f"the optimizer state {key!r} holds "
+                                          f"{schema.non_finite(value)}")
+    try:
+        model.optimizer.load_state_dict(optimizer_state)
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise schema.DescriptionError(f"the optimizer state does not fit the model ({error})"
+                                      ) from None
+    generators = {name for name, module in model.named_modules() if hasattr(module, "_generator")}
+    layer_generators = schema.check_dict(state.get("layer_generators"), "the layer generators")
+    if set(layer_generators) != generators:
+        raise schema.DescriptionError(f"the layer generators are for {sorted(layer_generators)}, "
+                                      f"but the model's random layers are {sorted(generators)}")
+    for name, generator_state in [("shuffle", state.get("shuffle_generator")),
+                                  *layer_generators.items()]:
+        _check_generator_state(generator_state, f"the {name} generator state")
+    _check_history(state.get("history"))
+    for index, entry in enumerate(schema.check_list(state.get("callbacks"), "the callbacks")):
+        entry = schema.check_dict(entry, f"callback {index}")
+        schema.check_str(entry.get("class"), f"the class of callback {index}")
+        callback_state = schema.check_dict(entry.get("state"), f"the state of callback {index}")
+        best = callback_state.get("best_weights")
+        if best is not None:
+            _check_weights_like(best, model, f"the best weights of callback {index}")
+
+
+def _check_generator_state(value: Any, what: str) -> None:
+    try:
+        np.random.default_rng().bit_generator.state = schema.check_dict(value, what)
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise schema.DescriptionError(f"{what} is not a valid PCG64 state ({error})") from None
+
+
+def _check_history(value: Any) -> None:
+    recorded = schema.check_dict(value, "the history")
+    for key, values in schema.check_dict(recorded.get("history"), "the history").items():
+        for number in schema.check_list(values, f"the history of {key!r}"):
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise schema.DescriptionError(f"the history of {key!r} holds {number!r}, not "
+                                              "a number")
+    for epoch in schema.check_list(recorded.get("epoch"), "the history's epochs"):
+        schema.check_int(epoch, "an epoch of the history", low=0, high=10**9)
+
+
+def _check_weights_like(value: Any, model: Any, what: str) -> None:
+    weights = schema.check_dict(value, what)
+    own = model.state_dict()
+    for name, array in weights.items():
+        if name not in own or np.shape(array) != own[name].shape:
+            raise schema.DescriptionError(f"{what} has {name!r} of shape {np.shape(array)}, "
+                                          "which the model does not have")

@@ -18,6 +18,14 @@ number of dimensions D; then D 4-byte sizes; then the values in C order. Files m
 (recognised by their content, whatever their name). Images are flattened to one row per image
 and converted to float32 with their original values (0..255 for MNIST; scale them yourself,
 e.g. with ``Standardizer``).
+
+Files are untrusted: every problem with a file's content is a ``DataFileError`` (a
+ValueError) whose one-line message names the file; memory stays bounded by what the file can
+hold (an ``.npz`` is read with ``archive.NpzArchive``, which checks the zip directory and the
+array headers before any data; a gzipped IDX file is decompressed only as far as its header
+says, at most ``DEFLATE_RATIO`` times the compressed size). A missing file is a
+FileNotFoundError naming it, except a missing IDX labels file beside existing images, which is
+a ``DataFileError`` naming the labels file.
 """
 
 from __future__ import annotations
@@ -25,20 +33,18 @@ from __future__ import annotations
 import csv
 import difflib
 import errno
-import gzip
 import math
 import numbers
 import os
 import re
 import struct
-import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..archive import DEFLATE_RATIO, NpzArchive
 from ..naming import normalize
 from .base import TASKS, Dataset
 
@@ -48,6 +54,20 @@ IDX_TYPES: dict[int, str] = {
     0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8",
 }
 _SIBLING = re.compile(r"images([-._]?idx)\d")
+MAX_IDX_BYTES = 8 * 2**30
+
+
+class DataFileError(ValueError):
+    """A data file whose content cannot be used (damaged, malformed or inconsistent); the
+    one-line message names the file."""
+
+
+def _dataset(file: Path, x: Any, y: Any, **fields: Any) -> Dataset:
+    """``Dataset(x, y, ...)`` with its checks' failures as a DataFileError naming ``file``."""
+    try:
+        return Dataset(x, y, **fields)
+    except (ValueError, TypeError) as error:
+        raise DataFileError(f"{file}: {error}") from None
 
 
 def existing_file(path: PathLike) -> Path:
@@ -70,18 +90,22 @@ def _check_task(task: str | None) -> None:
 def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
                           ) -> tuple[np.ndarray, str, list[str] | None]:
     """(y, task, classes) for numeric targets, following the rules in the module docstring."""
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])
+        raise DataFileError(f"{where}: the target in row {row} (counting from 0) is not finite")
     if task == "regression" or (values.ndim != 1 and task is None):
         return values.astype(np.float64), "regression", None
     integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
     if not integral:
         if task == "classification":
             first = values.ravel()[np.argmax(values.ravel() != np.round(values.ravel()))]
-            raise ValueError(f"{where}: the target {first} is not an integer; class labels must be "
-                             "integers or names (use task='regression' for real values)")
+            raise DataFileError(f"{where}: the target {first} is not an integer; class labels "
+                                "must be integers or names (use task='regression' for real "
+                                "values)")
         return values.astype(np.float64), "regression", None
     if values.ndim != 1:
-        raise ShapeError(f"{where}: class labels must be one per sample (shape (n,)), got "
-                         f"{values.shape}")
+        raise DataFileError(f"{where}: class labels must be one per sample (shape (n,)), got "
+                            f"{values.shape}")
     labels = values.astype(np.int64)
     if labels.size == 0 or labels.min() >= 0:
         return labels, "classification", None
@@ -92,8 +116,8 @@ def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
 def _targets_from_names(names: np.ndarray, task: str | None, where: str
                         ) -> tuple[np.ndarray, str, list[str]]:
     if task == "regression":
-        raise ValueError(f"{where}: the target holds text ({names.ravel()[0]!r}), which cannot be "
-                         "a regression target")
+        raise DataFileError(f"{where}: the target holds text ({names.ravel()[0]!r}), which "
+                            "cannot be a regression target")
     distinct, index = np.unique(names, return_inverse=True)
     return index.reshape(-1).astype(np.int64), "classification", [str(v) for v in distinct]
 
@@ -116,9 +140,9 @@ def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = "
     x = _csv_features(file, header, rows, features)
     values = [cells[column] for _, cells in rows]
     y, task, classes = _csv_target(file, header[column], rows, values, task)
-    return Dataset(x, y, name=file.stem, task=task, classes=classes,
-                   feature_names=[header[i] for i in features],
-                   description=f"loaded from {file} (target column {header[column]!r})")
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes,
+                    feature_names=[header[i] for i in features],
+                    description=f"loaded from {file} (target column {header[column]!r})")
 
 
 def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -138,34 +162,34 @@ def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, li
                     else:
                         rows.append((reader.line_num, cells))
             except csv.Error as error:
-                raise ValueError(f"{file}, line {reader.line_num}: not valid CSV: {error}"
+                raise DataFileError(f"{file}, line {reader.line_num}: not valid CSV: {error}"
                                  ) from error
     except UnicodeDecodeError as error:
-        raise ValueError(f"{file} is not UTF-8 text: {error}") from error
+        raise DataFileError(f"{file} is not UTF-8 text: {error}") from error
     if header is None:
-        raise ValueError(f"{file} is empty; a CSV file needs a header row naming the columns "
-                         "and at least one data row")
+        raise DataFileError(f"{file} is empty; a CSV file needs a header row naming the columns "
+                            "and at least one data row")
     for index, name in enumerate(header):
         if not name:
-            raise ValueError(f"{file}, line {header_line}: column {index + 1} of the header has "
-                             "no name")
+            raise DataFileError(f"{file}, line {header_line}: column {index + 1} of the header has "
+                                "no name")
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise ValueError(f"{file}: the header names {', '.join(map(repr, repeated))} more than "
-                         "once; column names must be unique")
+        raise DataFileError(f"{file}: the header names {', '.join(map(repr, repeated))} more than "
+                            "once; column names must be unique")
     if all(_is_number(name) for name in header):
-        raise ValueError(f"{file}, line {header_line}: the first row is all numbers "
-                         f"({delimiter.join(header)}); load_csv needs a header row naming the "
-                         "columns")
+        raise DataFileError(f"{file}, line {header_line}: the first row is all numbers "
+                            f"({delimiter.join(header)}); load_csv needs a header row naming the "
+                            "columns")
     if len(header) < 2:
-        raise ShapeError(f"{file} has a single column {header[0]!r}; it needs feature columns "
-                         "and a target column")
+        raise DataFileError(f"{file} has a single column {header[0]!r}; it needs feature columns "
+                            "and a target column")
     if not rows:
-        raise ValueError(f"{file} has a header but no data rows")
+        raise DataFileError(f"{file} has a header but no data rows")
     for line, cells in rows:
         if len(cells) != len(header):
-            raise ShapeError(f"{file}, line {line}: {len(cells)} cells but the header has "
-                             f"{len(header)} columns (is the delimiter {delimiter!r} right?)")
+            raise DataFileError(f"{file}, line {line}: {len(cells)} cells but the header has "
+                                f"{len(header)} columns (is the delimiter {delimiter!r} right?)")
     return header, rows
 
 
@@ -213,17 +237,17 @@ def _csv_features(file: Path, header: list[str], rows: list[tuple[int, list[str]
 
 def _feature_value(cell: str, file: Path, line: int, column: str) -> float:
     if not cell:
-        raise ValueError(f"{file}, line {line}: column {column!r} is empty; every feature needs "
-                         "a value (fill in or drop rows with missing values)")
+        raise DataFileError(f"{file}, line {line}: column {column!r} is empty; every feature needs "
+                            "a value (fill in or drop rows with missing values)")
     try:
         value = float(cell)
     except ValueError:
-        raise ValueError(f"{file}, line {line}: column {column!r} has the non-numeric value "
-                         f"{cell!r}; feature columns must be numbers (only the target column "
-                         "may hold class names)") from None
+        raise DataFileError(f"{file}, line {line}: column {column!r} has the non-numeric value "
+                            f"{cell!r}; feature columns must be numbers (only the target column "
+                            "may hold class names)") from None
     if not math.isfinite(value):
-        raise ValueError(f"{file}, line {line}: column {column!r} has the non-finite value "
-                         f"{cell!r}")
+        raise DataFileError(f"{file}, line {line}: column {column!r} has the non-finite value "
+                            f"{cell!r}")
     return value
 
 
@@ -232,19 +256,19 @@ def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], valu
     lines = [line for line, _ in rows]
     for line, cell in zip(lines, values):
         if not cell:
-            raise ValueError(f"{file}, line {line}: the target column {column!r} is empty")
+            raise DataFileError(f"{file}, line {line}: the target column {column!r} is empty")
     parsed = [_parse_number(cell) for cell in values]
     where = f"{file}, target column {column!r}"
     if any(value is None for value in parsed):  # text: every value is a class name
         if task == "regression":
             line, cell = next((ln, c) for ln, c, v in zip(lines, values, parsed) if v is None)
-            raise ValueError(f"{file}, line {line}: the target column {column!r} has the "
-                             f"non-numeric value {cell!r}; regression needs numbers")
+            raise DataFileError(f"{file}, line {line}: the target column {column!r} has the "
+                                f"non-numeric value {cell!r}; regression needs numbers")
         return _targets_from_names(np.array(values), task, where)
     for line, cell, value in zip(lines, values, parsed):
         if not math.isfinite(value):
-            raise ValueError(f"{file}, line {line}: the target column {column!r} has the "
-                             f"non-finite value {cell!r}")
+            raise DataFileError(f"{file}, line {line}: the target column {column!r} has the "
+                                f"non-finite value {cell!r}")
     if task == "regression":
         return np.array(parsed, dtype=np.float64), "regression", None
     fractional = [i for i, value in enumerate(parsed) if not isinstance(value, int)]
@@ -252,9 +276,9 @@ def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], valu
         return _targets_from_numbers(np.array(parsed, dtype=np.int64), task, where)
     if task == "classification":
         i = fractional[0]
-        raise ValueError(f"{file}, line {lines[i]}: the target {values[i]!r} in column "
-                         f"{column!r} is not an integer; class labels must be integers or "
-                         "names (use task='regression' for real values)")
+        raise DataFileError(f"{file}, line {lines[i]}: the target {values[i]!r} in column "
+                            f"{column!r} is not an integer; class labels must be integers or "
+                            "names (use task='regression' for real values)")
     return np.array(parsed, dtype=np.float64), "regression", None
 
 
@@ -283,38 +307,35 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
     with file.open("rb") as handle:
         magic = handle.read(6)
     if magic.startswith(b"\x93NUMPY"):
-        raise ValueError(f"{file} is a single .npy array, not an .npz archive holding "
-                         f"{x_key!r} and {y_key!r} (save with numpy.savez(path, x=x, y=y))")
+        raise DataFileError(f"{file} is a single .npy array, not an .npz archive holding "
+                            f"{x_key!r} and {y_key!r} (save with numpy.savez(path, x=x, y=y))")
     if magic[:1] == b"\x80":
-        raise ValueError(f"{file} holds pickled data, which chainrule refuses to load "
-                         "(unpickling can run arbitrary code); save numeric arrays with "
-                         "numpy.savez")
+        raise DataFileError(f"{file} holds pickled data, which chainrule refuses to load "
+                            "(unpickling can run arbitrary code); save numeric arrays with "
+                            "numpy.savez")
     if not magic.startswith(b"PK"):
-        raise ValueError(f"{file} is not an .npz archive (numpy.savez writes a zip file)")
-    try:
-        with np.load(file, allow_pickle=False) as archive:
-            stored = list(archive.files)
-            missing = [key for key in (x_key, y_key) if key not in stored]
-            if missing:
-                raise ValueError(f"{file} has no array {' or '.join(map(repr, missing))}; its "
-                                 f"arrays are: {', '.join(stored) or 'none'} (choose them with "
-                                 "x_key= and y_key=)")
-            arrays = {key: _npz_array(archive, key, file)
-                      for key in (x_key, y_key, "classes", "feature_names") if key in stored}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-        raise ValueError(f"{file} is a damaged .npz archive: {error}") from error
+        raise DataFileError(f"{file} is not an .npz archive (numpy.savez writes a zip file)")
+    with NpzArchive(file, DataFileError, "an .npz archive") as archive:
+        stored = list(archive.headers)
+        missing = [key for key in (x_key, y_key) if key not in stored]
+        if missing:
+            raise DataFileError(f"{file} has no array {' or '.join(map(repr, missing))}; its "
+                                f"arrays are: {', '.join(stored) or 'none'} (choose them with "
+                                "x_key= and y_key=)")
+        arrays = {key: archive.read(key)
+                  for key in (x_key, y_key, "classes", "feature_names") if key in stored}
     x, y = arrays[x_key], arrays[y_key]
     if x.dtype.kind not in "biuf":
-        raise TypeError(f"{file}: array {x_key!r} must be numeric, not {x.dtype}")
+        raise DataFileError(f"{file}: array {x_key!r} must be numeric, not {x.dtype}")
     if x.ndim < 2:
-        raise ShapeError(f"{file}: array {x_key!r} must be samples × features, got shape "
-                         f"{x.shape} (reshape one feature to (n, 1))")
+        raise DataFileError(f"{file}: array {x_key!r} must be samples × features, got shape "
+                            f"{x.shape} (reshape one feature to (n, 1))")
     if x.shape[0] == 0:
-        raise ValueError(f"{file}: array {x_key!r} has no rows (the data set is empty)")
+        raise DataFileError(f"{file}: array {x_key!r} has no rows (the data set is empty)")
     x = x.reshape(x.shape[0], -1)
     if y.shape[:1] != x.shape[:1]:
-        raise ShapeError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
-                         f"{y.shape}; they need one target per row")
+        raise DataFileError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
+                            f"{y.shape}; they need one target per row")
     where = f"{file}, array {y_key!r}"
     if y.dtype.kind in "US":
         y, task, classes = _targets_from_names(y.astype(str), task, where)
@@ -323,24 +344,13 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
             y = y[:, 0]
         y, task, classes = _targets_from_numbers(y, task, where)
     else:
-        raise TypeError(f"{where} must hold numbers or class names, not {y.dtype}")
+        raise DataFileError(f"{where} must hold numbers or class names, not {y.dtype}")
     if "classes" in arrays and task == "classification" and classes is None:
         classes = [str(c) for c in arrays["classes"].tolist()]
     names = arrays.get("feature_names")
-    return Dataset(x, y, name=file.stem, task=task, classes=classes,
-                   feature_names=None if names is None else [str(n) for n in names.tolist()],
-                   description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})")
-
-
-def _npz_array(archive: Any, key: str, file: Path) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "pickle" in str(error).lower():
-            raise ValueError(f"{file}: array {key!r} is an object array (pickled data); "
-                             "chainrule refuses pickled data because unpickling can run "
-                             "arbitrary code — save numeric or string arrays instead") from None
-        raise ValueError(f"{file}: array {key!r} cannot be read: {error}") from error
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes,
+                    feature_names=None if names is None else [str(n) for n in names.tolist()],
+                    description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})")
 
 
 # ---------------------------------------------------------------------- IDX
@@ -348,36 +358,55 @@ def read_idx(path: PathLike) -> np.ndarray:
     """The array in an IDX file (plain or gzipped), in native byte order."""
     file = existing_file(path)
     raw = file.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{file} is a damaged or truncated gzip file: {error}") from error
-    if len(raw) < 4:
-        raise ValueError(f"{file} is truncated: {len(raw)} bytes, too short for the 4-byte IDX "
-                         "magic number")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES or raw[3] == 0:
-        raise ValueError(
-            f"{file} is not an IDX file: bad magic number 0x{raw[:4].hex()} (expected 0x0000, a "
+    gzipped = raw[:2] == b"\x1f\x8b"
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+    head = raw if decompressor is None else _inflate(file, decompressor, raw, 4 + 4 * 255)
+    if len(head) < 4:
+        raise DataFileError(f"{file} is truncated: {len(head)} bytes, too short for the 4-byte "
+                            "IDX magic number")
+    if head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES or head[3] == 0:
+        raise DataFileError(
+            f"{file} is not an IDX file: bad magic number 0x{head[:4].hex()} (expected 0x0000, a "
             "type code 08/09/0b/0c/0d/0e and the number of dimensions)"
         )
-    ndim = raw[3]
+    ndim = head[3]
     start = 4 + 4 * ndim
-    if len(raw) < start:
-        raise ValueError(f"{file} is truncated: the header needs {start} bytes for {ndim} "
-                         f"dimensions, the file has {len(raw)}")
-    shape = struct.unpack(f">{ndim}I", raw[4:start])
-    dtype = np.dtype(IDX_TYPES[raw[2]])
+    if len(head) < start:
+        raise DataFileError(f"{file} is truncated: the header needs {start} bytes for {ndim} "
+                            f"dimensions, the file has {len(head)}")
+    shape = struct.unpack(f">{ndim}I", head[4:start])
+    dtype = np.dtype(IDX_TYPES[head[2]])
     count = math.prod(shape)
-    expected, found = count * dtype.itemsize, len(raw) - start
+    expected = count * dtype.itemsize
+    limit = min(MAX_IDX_BYTES, len(raw) * DEFLATE_RATIO)
+    if gzipped and start + expected > limit:
+        raise DataFileError(f"{file} declares shape {shape} ({start + expected} bytes), more "
+                            f"than the file can hold ({limit} bytes); it is damaged or not an "
+                            "IDX file")
+    if decompressor is not None:
+        raw = head + _inflate(file, decompressor, decompressor.unconsumed_tail,
+                              start + expected + 1 - len(head))
+        if not decompressor.eof and len(raw) <= start + expected:
+            raise DataFileError(f"{file} is a damaged or truncated gzip file (its data end "
+                                "early)")
+    found = len(raw) - start
     if found < expected:
-        raise ValueError(f"{file} is truncated: shape {shape} needs {expected} bytes of data, "
-                         f"the file has {found}")
+        raise DataFileError(f"{file} is truncated: shape {shape} needs {expected} bytes of data, "
+                            f"the file has {found}")
     if found > expected:
-        raise ValueError(f"{file} has {found - expected} bytes more than its shape {shape} "
-                         "needs; it is not a valid IDX file")
+        extra = "more data" if gzipped else f"{found - expected} bytes more"
+        raise DataFileError(f"{file} has {extra} than its shape {shape} needs; it is not a "
+                            "valid IDX file")
     array = np.frombuffer(raw, dtype=dtype, count=count, offset=start).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
+
+
+def _inflate(file: Path, decompressor: Any, data: bytes, limit: int) -> bytes:
+    """At most ``limit`` bytes of gzip ``data``, decompressed."""
+    try:
+        return decompressor.decompress(data, max(limit, 1))
+    except zlib.error as error:
+        raise DataFileError(f"{file} is a damaged or truncated gzip file: {error}") from None
 
 
 def find_labels(images_path: PathLike) -> Path:
@@ -388,19 +417,15 @@ def find_labels(images_path: PathLike) -> Path:
     images = Path(images_path)
     name, replaced = _SIBLING.subn(r"labels\g<1>1", images.name)
     if not replaced:
-        raise ValueError(f"cannot guess the labels file for {images}: its name does not follow "
-                         "MNIST's '...-images-idx3-ubyte' pattern; pass labels_path")
+        raise DataFileError(f"cannot guess the labels file for {images}: its name does not follow "
+                            "MNIST's '...-images-idx3-ubyte' pattern; pass labels_path")
     plain = name[:-3] if name.endswith(".gz") else name
     candidates = list(dict.fromkeys([name, plain, plain + ".gz"]))
     for candidate in candidates:
         if (images.parent / candidate).is_file():
             return images.parent / candidate
-    raise FileNotFoundError(
-        errno.ENOENT,
-        f"no labels file for {images.name}: looked for {' and '.join(candidates)} beside it "
-        "(pass labels_path to name it)",
-        str(images.parent / candidates[0]),
-    )
+    raise DataFileError(f"no labels file for the images {images}: looked for "
+                        f"{' and '.join(candidates)} beside them (pass labels_path to name it)")
 
 
 def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Dataset:
@@ -410,22 +435,24 @@ def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Data
     ``find_labels``).
     """
     images_file = existing_file(images_path)
-    labels_file = find_labels(images_file) if labels_path is None else existing_file(labels_path)
+    labels_file = find_labels(images_file) if labels_path is None else Path(labels_path)
+    if not labels_file.is_file():
+        raise DataFileError(f"no labels file at {labels_file} (for the images {images_file})")
     images = read_idx(images_file)
     labels = read_idx(labels_file)
     if labels.ndim != 1:
-        raise ShapeError(f"{labels_file} must hold one label per image (1 dimension), got shape "
-                         f"{labels.shape}")
+        raise DataFileError(f"{labels_file} must hold one label per image (1 dimension), got shape "
+                            f"{labels.shape}")
     if labels.shape[0] != images.shape[0]:
-        raise ShapeError(f"{images_file} has {images.shape[0]} images but {labels_file} has "
-                         f"{labels.shape[0]} labels")
+        raise DataFileError(f"{images_file} has {images.shape[0]} images but {labels_file} has "
+                            f"{labels.shape[0]} labels")
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{labels_file} holds {labels.dtype} values; labels must be integers")
+        raise DataFileError(f"{labels_file} holds {labels.dtype} values; labels must be integers")
     names = None
     if images.ndim == 3:
         names = [f"pixel_{r}_{c}" for r in range(images.shape[1]) for c in range(images.shape[2])]
     y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file))
     stem = images_file.name[:-3] if images_file.name.endswith(".gz") else images_file.name
-    return Dataset(images.reshape(images.shape[0], -1), y, name=stem, task=task, classes=classes,
-                   feature_names=names,
-                   description=f"loaded from {images_file} and {labels_file}")
+    return _dataset(images_file, images.reshape(images.shape[0], -1), y, name=stem, task=task,
+                    classes=classes, feature_names=names,
+                    description=f"loaded from {images_file} and {labels_file}")
