@@ -50,11 +50,11 @@ except ImportError as error:  # validate_data is new in scikit-learn 1.6
         'chainrule.sklearn needs scikit-learn 1.6 or newer: pip install "chainrule[sklearn]"'
     ) from error
 
-from chainrule import losses
+from chainrule import losses, optim
 from chainrule.callbacks import EarlyStopping
 from chainrule.dtypes import get_default_dtype, resolve_dtype, set_default_dtype
 from chainrule.nn import Dense, Dropout, Sequential
-from chainrule.serialization import load_model, read_training_state, save_model
+from chainrule.serialization import load_model, read_archive, read_training_state, save_model
 
 # The key of the estimator's record in the model file's metadata.
 _METADATA_KEY = "sklearn"
@@ -199,8 +199,6 @@ class _ChainruleNetwork(BaseEstimator):
                              f"go to learning_rate_init and optimizer_params), not "
                              f"{self.optimizer!r}")
         settings = dict(self.optimizer_params or {})
-        from chainrule import optim
-
         model.compile(loss=self._loss(),
                       optimizer=optim.get(self.optimizer, lr=self.learning_rate_init,
                                           **settings),
@@ -324,8 +322,6 @@ class _ChainruleNetwork(BaseEstimator):
     @classmethod
     def _read(cls, path: str | os.PathLike[str], with_training_state: bool
               ) -> _ChainruleNetwork:
-        from chainrule.serialization import read_archive
-
         description, _ = read_archive(path)
         record = (description.get("metadata") or {}).get(_METADATA_KEY)
         if not isinstance(record, dict) or record.get("estimator") != cls.__name__:
