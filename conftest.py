@@ -9,3 +9,6 @@ import importlib.util
 collect_ignore: list[str] = []
 if any(importlib.util.find_spec(name) is None for name in ("starlette", "uvicorn")):
     collect_ignore.append("src/chainrule/playground/server.py")
+# chainrule.sklearn subclasses scikit-learn's estimators at import (the optional sklearn extra).
+if importlib.util.find_spec("sklearn") is None:
+    collect_ignore.append("src/chainrule/sklearn.py")

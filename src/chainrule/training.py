@@ -25,6 +25,7 @@ from .dtypes import all_finite, as_float_array, get_default_dtype
 from .errors import ShapeError
 from .grad_mode import no_grad
 from .nn.module import Module
+from .progress import format_logs
 from .serialization import ModelFileError, read_training_state, save_model
 from .tensor import Tensor
 
@@ -407,15 +408,22 @@ class Model(Module):
         return {key: value / len(x) for key, value in totals.items()}
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = 32,
-                 return_dict: bool = False) -> Any:
+                 return_dict: bool = False, verbose: int = 0) -> Any:
         """The loss (and metrics) on (x, y) in eval mode: a float without metrics, else
-        ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``."""
+        ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``.
+
+        ``verbose=0`` (the default) prints nothing; 1 or 2 print one line with the results
+        (``Evaluate - 30 samples - loss 0.1235 - accuracy 0.875``)."""
         self._require_compiled()
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, not {verbose!r}")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
         x = self._prepare(x)
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         result = self._measure(x, y, size)
+        if verbose:
+            print(f"Evaluate - {len(x)} samples - {format_logs(result)}")
         if return_dict:
             return result
         if not self.metrics:
@@ -424,14 +432,65 @@ class Model(Module):
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """The model's outputs for x, in eval mode, as an ndarray."""
+        return np.concatenate([output.data for output in self._outputs(x, batch_size)], axis=0)
+
+    def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The predicted probabilities for x: the outputs of a softmax or sigmoid output layer
+        as they are, or, when the compiled loss is a cross-entropy ``from_logits=True``, the
+        logits turned into probabilities by the softmax (sigmoid) that loss fuses in.
+
+        Any other output is refused with a ValueError: it is no probability."""
+        outputs = self._outputs(x, batch_size)
+        prediction = np.concatenate([output.data for output in outputs], axis=0)
+        if getattr(self.loss, "from_logits", False):
+            return self._as_probabilities(prediction)
+        source = activations.activation_input(outputs[0])
+        if source is not None and source[0].name in losses.PROBABILITY_OUTPUTS:
+            return prediction
+        raise ValueError(
+            "predict_proba: the model's outputs are not probabilities (its output layer is "
+            "no softmax or sigmoid, and it is not compiled with a from_logits=True "
+            "cross-entropy); use predict"
+        )
+
+    def _outputs(self, x: Any, batch_size: int | None) -> list[Tensor]:
+        """The output tensors for x, batch by batch, in eval mode and without a graph."""
         x = self._prepare(_checked_array(x, "x", self._data_dtype()))
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         self.eval()
         with no_grad():
-            outputs = [self(x[start:start + size]).data for start in range(0, len(x), size)]
+            outputs = [self(x[start:start + size]) for start in range(0, len(x), size)]
         self.train()
-        return np.concatenate(outputs, axis=0)
+        return outputs
+
+    # ------------------------------------------------------------------ weights
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter, then every buffer (BatchNorm's running statistics), in
+        ``state_dict`` order (Keras' ``get_weights``); empty before the model is built."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load arrays in ``get_weights`` order into the model (Keras' ``set_weights``): as
+        many arrays as ``get_weights`` returns, each of the same shape."""
+        state = self.state_dict()
+        names = list(state)
+        if not names:
+            raise ValueError("set_weights: the model has no weights yet; build it first "
+                             "(give input_dim, or call it once)")
+        if len(weights) != len(names):
+            raise ValueError(
+                f"set_weights: the model has {len(names)} weight arrays (get_weights order), "
+                f"got {len(weights)}"
+            )
+        for index, (name, value) in enumerate(zip(names, weights)):
+            shape = np.shape(value)
+            if shape != state[name].shape:
+                raise ShapeError(
+                    f"set_weights: array {index} ({name}) has shape {shape}, the model's "
+                    f"has shape {state[name].shape}"
+                )
+        self.load_state_dict(dict(zip(names, (np.asarray(value) for value in weights))))
 
     def _metric_values(self, prediction: np.ndarray, target: np.ndarray) -> dict[str, float]:
         if not self.metrics:
