@@ -374,3 +374,15 @@ def test_every_exception_removes_the_temporary_file(tmp_path, error):
         handle.write(b"half")
         raise error("stop")
     assert sorted(os.listdir(tmp_path)) == ["t.bin"] and target.read_bytes() == b"before"
+
+
+def test_a_float64_model_loads_as_float64(tmp_path):
+    """The file's dtype rebuilds the layers (it was rebuilt in the default float32)."""
+    with cr.dtypes.default_dtype("float64"):
+        model = Sequential([Dense(3, input_dim=2, activation="tanh"), Dense(1)], seed=0)
+    model.save(tmp_path / "m.npz")
+    loaded = cr.load(tmp_path / "m.npz")
+    assert all(p.dtype == np.float64 for p in loaded.parameters())
+    assert cr.get_default_dtype() == np.float32
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    assert np.array_equal(loaded.predict(x), model.predict(x))

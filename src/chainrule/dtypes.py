@@ -8,7 +8,9 @@ never a silent truncation. Object, string and complex data are refused.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,17 @@ def set_default_dtype(dtype: Any) -> None:
 def get_default_dtype() -> np.dtype:
     """The dtype that new tensors get when none is given (float32 unless changed)."""
     return _default_dtype
+
+
+@contextlib.contextmanager
+def default_dtype(dtype: Any) -> Iterator[None]:
+    """The default dtype inside the block (a layer built there takes it), restored after."""
+    previous = get_default_dtype()
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        set_default_dtype(previous)
 
 
 def as_float_array(data: Any, dtype: Any = None) -> np.ndarray:

@@ -29,6 +29,7 @@ import numpy as np
 from . import model_file_schema as schema
 from .archive import ArrayHeader, NpzArchive
 from .atomic import write_npz_atomically
+from .dtypes import default_dtype, get_default_dtype
 from .errors import ShapeError
 
 FORMAT_NAME = "chainrule-model"
@@ -290,7 +291,8 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: the compile settings are not usable ({error})") from None
     try:
-        model = _rebuild(description["model"])
+        with default_dtype(description.get("dtype") or get_default_dtype()):
+            model = _rebuild(description["model"])  # float64 models stay float64
         weights = {key[len("weights/"):]: value for key, value in arrays.items()
                    if key.startswith("weights/")}
         model.load_state_dict(_with_fixed_slopes(model, weights))

@@ -29,11 +29,10 @@ Needs scikit-learn 1.6 or newer: ``pip install "chainrule[sklearn]"``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +51,12 @@ except ImportError as error:  # validate_data is new in scikit-learn 1.6
 
 from chainrule import losses, optim
 from chainrule.callbacks import EarlyStopping
-from chainrule.dtypes import get_default_dtype, resolve_dtype, set_default_dtype
+from chainrule.dtypes import default_dtype, resolve_dtype
 from chainrule.nn import Dense, Dropout, Sequential
 from chainrule.serialization import load_model, read_archive, read_training_state, save_model
 
 # The key of the estimator's record in the model file's metadata.
 _METADATA_KEY = "sklearn"
-
-
-@contextlib.contextmanager
-def _default_dtype(dtype: np.dtype) -> Iterator[None]:
-    """Build tensors in ``dtype`` inside the block (the network's parameters take it)."""
-    previous = get_default_dtype()
-    set_default_dtype(dtype)
-    try:
-        yield
-    finally:
-        set_default_dtype(previous)
 
 
 def _per_layer(name: str, value: Any, layers: int) -> list[Any]:
@@ -189,7 +177,7 @@ class _ChainruleNetwork(BaseEstimator):
             if rate:
                 layers.append(Dropout(rate, seed=np.random.default_rng(generator)))
         layers.append(Dense(self._output_units(), kernel_regularizer=penalty))
-        with _default_dtype(self._dtype()):
+        with default_dtype(self._dtype()):
             return Sequential(layers, seed=seed, input_shape=(n_features,),
                               name=type(self).__name__)
 
@@ -332,7 +320,7 @@ class _ChainruleNetwork(BaseEstimator):
             params[name] = tuple(params[name])
         estimator = cls(**params)
         # Rebuilt in the estimator's dtype: the layers take the default dtype when built.
-        with _default_dtype(estimator._dtype()):
+        with default_dtype(estimator._dtype()):
             model = load_model(path)
         model.metadata.pop(_METADATA_KEY, None)
         estimator.model_ = model
@@ -348,7 +336,7 @@ class _ChainruleNetwork(BaseEstimator):
             state, _ = read_training_state(path)
             model.optimizer.load_state_dict(state["optimizer"])
             modules = dict(model.named_modules())
-            for name, generator_state in state["mask_generators"].items():
+            for name, generator_state in state["layer_generators"].items():
                 modules[name]._generator.bit_generator.state = generator_state
         return estimator
 
@@ -363,11 +351,17 @@ class _ChainruleNetwork(BaseEstimator):
         state = dict(super().__getstate__())  # a copy: the estimator keeps its model_
         if "model_" in state:
             model = state.pop("model_")
+            # A checkpoint in the model files' own format (what fit(resume=True) reads):
+            # the optimiser's state and the random layers' generators carry on exactly.
             training_state = {
+                "epoch": max(self.n_iter_ - 1, 0),
                 "optimizer": model.optimizer.state_dict(),
-                "mask_generators": {name: module._generator.bit_generator.state
-                                    for name, module in model.named_modules()
-                                    if isinstance(module, Dropout)},
+                "shuffle_generator": np.random.default_rng(self._seed).bit_generator.state,
+                "layer_generators": {name: module._generator.bit_generator.state
+                                     for name, module in model.named_modules()
+                                     if hasattr(module, "_generator")},
+                "history": {"history": {}, "epoch": []},
+                "callbacks": [],
             }
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "estimator.npz"
