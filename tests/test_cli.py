@@ -993,3 +993,10 @@ def test_train_compiles_every_activation_and_prints_no_python_warning(capsys, mo
     assert "Warning:" not in err and "warnings.warn" not in err
     assert compiled and all(ok for ok, _ in compiled), compiled[0]
 
+
+
+def test_resume_from_a_corrupt_checkpoint_says_how_to_start_over(capsys):
+    Path("m.ckpt.npz").write_bytes(b"PK\x03\x04 not a real archive")
+    code, _, err = run(capsys, "train", *SMALL, "-o", "m.npz", "--resume")
+    assert code == 1
+    assert_one_line_error(err, "cannot resume", "delete m.ckpt.npz to start over")

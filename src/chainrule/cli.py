@@ -378,7 +378,11 @@ def _check_checkpoint(checkpoint: Path, options: TrainOptions, resume: bool) -> 
         raise UsageError(
             f"{checkpoint} holds an unfinished training run; add --resume to continue it, or "
             "delete that file to start over")
-    saved = _load_model(str(checkpoint)).metadata.get("options", {})
+    try:
+        saved = load_model(checkpoint).metadata.get("options", {})
+    except ModelFileError as error:
+        raise CommandError(f"cannot resume: {error}; delete {checkpoint} to start over"
+                           ) from error
     current = options.as_metadata()
     different = [key for key in TrainOptions.IDENTITY if saved.get(key) != current[key]]
     if different:
