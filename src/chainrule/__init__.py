@@ -43,6 +43,7 @@ from .ops import (
     zeros,
     zeros_like,
 )
+from .atomic import FileWriteError
 from .serialization import ModelFileError
 from .serialization import load_model as load
 from .tensor import Tensor, gradients, tensor
@@ -70,7 +71,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
-    "datasets", "DerivativeCheckError", "draw_graph", "enable_grad", "exp", "get_default_dtype",
+    "datasets", "DerivativeCheckError", "draw_graph", "FileWriteError", "enable_grad", "exp", "get_default_dtype",
     "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
     "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
     "min", "minimum", "Model",

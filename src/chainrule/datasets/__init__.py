@@ -26,12 +26,12 @@ from __future__ import annotations
 from .base import TASKS, Dataset
 from .catalog import UnknownDatasetError, describe, file_format, load, names
 from .digits import citation, load_digits
-from .files import find_labels, load_csv, load_idx, load_npz, read_idx
+from .files import DataFileError, find_labels, load_csv, load_idx, load_npz, read_idx
 from .preprocessing import Standardizer, train_test_split
 from .synthetic import circles, gaussians, moons, regression1d, spirals, xor
 
 __all__ = [
-    "TASKS", "Dataset", "Standardizer", "UnknownDatasetError", "circles", "citation",
+    "TASKS", "DataFileError", "Dataset", "Standardizer", "UnknownDatasetError", "circles", "citation",
     "describe", "file_format", "find_labels", "gaussians", "load", "load_csv", "load_digits",
     "load_idx", "load_npz", "moons", "names", "read_idx", "regression1d", "spirals",
     "train_test_split", "xor",
