@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from . import activations, callbacks, init, losses, metrics, nn, optim
+from .atomic import FileWriteError
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import DerivativeCheckError, GraphFreedError, ShapeError
@@ -43,7 +44,6 @@ from .ops import (
     zeros,
     zeros_like,
 )
-from .atomic import FileWriteError
 from .serialization import ModelFileError
 from .serialization import load_model as load
 from .tensor import Tensor, gradients, tensor
@@ -71,7 +71,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
-    "datasets", "DerivativeCheckError", "draw_graph", "FileWriteError", "enable_grad", "exp", "get_default_dtype",
+    "datasets", "DerivativeCheckError", "draw_graph", "FileWriteError", "enable_grad", "exp",
+    "get_default_dtype",
     "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
     "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
     "min", "minimum", "Model",

@@ -31,7 +31,8 @@ from .preprocessing import Standardizer, train_test_split
 from .synthetic import circles, gaussians, moons, regression1d, spirals, xor
 
 __all__ = [
-    "TASKS", "DataFileError", "Dataset", "Standardizer", "UnknownDatasetError", "circles", "citation",
+    "TASKS", "DataFileError", "Dataset", "Standardizer", "UnknownDatasetError", "circles",
+    "citation",
     "describe", "file_format", "find_labels", "gaussians", "load", "load_csv", "load_digits",
     "load_idx", "load_npz", "moons", "names", "read_idx", "regression1d", "spirals",
     "train_test_split", "xor",
