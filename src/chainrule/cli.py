@@ -1,5 +1,5 @@
 """The ``chainrule`` command: train, evaluate, predict, info, datasets, activations,
-gradcheck, plot, playground.
+gradcheck, plot, playground, export.
 
 ``chainrule train`` with no arguments trains an MLP on the built-in digits (a stratified, seeded
 80/20 split, inputs standardised on the training rows) and writes ``chainrule-model.npz``;
@@ -1425,6 +1425,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
     _add_playground(commands, common)
+    from .cli_export import add_parser as add_export_parser  # cli_export imports cli's helpers
+
+    add_export_parser(commands, common)
     return parser
 
 
