@@ -370,8 +370,7 @@ def _layers(model: Module) -> list[Module]:
 def _describe(layer: Module) -> str:
     name = getattr(layer, "name", None) or type(layer).__name__.lower()
     activation = getattr(layer, "activation", None)
-    kind = type(layer).__name__ if activation is None else f"{type(layer).__name__}, " \
-        f"{activation.name}"
+    kind = type(layer).__name__ + ("" if activation is None else f", {activation.name}")
     return f"layer {name!r} ({kind})"
 
 
