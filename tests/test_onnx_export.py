@@ -168,6 +168,19 @@ def test_flatten_of_images(ort):
     assert_matches_predict(ort, model, x)
 
 
+def test_dropout_alone_is_the_identity_and_batchnorm_folds_across_dropout(ort):
+    x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    identity = onnx_export.to_onnx(Sequential([Dropout(0.5)], input_shape=(3,)))
+    assert [node.op_type for node in identity.graph.node] == ["Identity"]
+    np.testing.assert_array_equal(run_onnx(ort, identity, x), x)
+    model = Sequential([Dense(4, input_dim=3), Dropout(0.3), BatchNorm(), Activation("relu")],
+                       seed=0)
+    model.compile(loss="mse", optimizer="sgd")
+    model.fit(x, np.ones((6, 4), dtype=np.float32), epochs=2, batch_size=3, verbose=0, seed=0)
+    assert [node.op_type for node in onnx_export.to_onnx(model).graph.node] == ["Gemm", "Relu"]
+    assert_matches_predict(ort, model, x)
+
+
 def test_model_wrapping_one_layer_and_dense_without_bias(ort):
     model = cr.Model(Dense(3, input_dim=4, use_bias=False, activation="elu", seed=0))
     x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
