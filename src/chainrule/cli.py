@@ -1,5 +1,5 @@
 """The ``chainrule`` command: train, evaluate, predict, info, datasets, activations,
-gradcheck, plot, playground.
+gradcheck, plot, playground, export.
 
 ``chainrule train`` with no arguments trains an MLP on the built-in digits (a stratified, seeded
 80/20 split, inputs standardised on the training rows) and writes ``chainrule-model.npz``;
@@ -1429,9 +1429,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
     _add_playground(commands, common)
-    from . import cli_experiments  # compare, tune, study: a module of their own
+    # Command groups in modules of their own (they import cli's helpers, so import them here).
+    from . import cli_experiments, cli_export
 
-    cli_experiments.add_parser(commands, common)
+    cli_experiments.add_parser(commands, common)  # compare, tune, study
+    cli_export.add_parser(commands, common)  # export
     return parser
 
 

@@ -89,6 +89,13 @@ class Model(Module):
         """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
         save_model(self, path)
 
+    def export_onnx(self, path: str | os.PathLike[str], opset: int | None = None) -> Any:
+        """Write the model (with its preprocessing) to ``path`` as ONNX, at the lowest opset it
+        needs or at ``opset``: a ``chainrule.onnx_export.OnnxExport`` (needs the onnx extra)."""
+        from .onnx_export import export_onnx  # it sits above training; imported on use
+
+        return export_onnx(self, path, opset=opset)
+
     def gradcheck(self, x: Any, y: Any, **options: Any) -> Any:
         """Check the backpropagated gradients of the compiled loss (penalties included) against
         two-sided differences in float64 (SPEC section 5): ``gradient_check.check_model``."""

@@ -1,0 +1,532 @@
+"""Export a trained model to ONNX, so it runs outside Python (onnxruntime, browsers, phones).
+
+The exported graph computes what ``model.predict`` computes, from the same raw inputs:
+
+- the model's preprocessing first (a ``Standardizer``: (x − μ)/s, in float64 and rounded to
+  float32 as ``Standardizer.transform`` does, so the standardised rows are the same bits);
+- ``Dense``: z = x Wᵀ + b is ``Gemm(transB=1)``, which takes chainrule's (out, in) weight as it is;
+- ``BatchNorm`` right after a ``Dense`` without activation is folded into it at inference,
+  W' = diag(s)·W, b' = s·(b − μ) + β with s = γ/√(σ² + ε) (computed in float64); elsewhere it is
+  a ``BatchNormalization`` with the running statistics;
+- ``Dropout`` is the identity at inference and is left out; ``Flatten`` is ``Flatten``;
+- every activation of the catalog, as one ONNX op where one computes the same function (Relu,
+  Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Selu, Celu, LeakyRelu, PRelu with the learned slopes,
+  HardSigmoid with α = 1/6 and β = ½ — ONNX's default 0.2 is Keras 2's function —, HardSwish,
+  Mish, Softsign, Gelu exact and tanh) and as a short decomposition otherwise (silu = z·σ(z),
+  relu6 and hard tanh with Clip, log σ(z) = −softplus(−z), softplus(β, threshold) with its linear
+  part, maxout as the Max of its pieces);
+- the output as ``predict`` gives it: probabilities after a softmax or sigmoid output layer, and
+  logits when the model ends without one (a loss with ``from_logits=True`` fuses the softmax or
+  sigmoid into the loss, so ``predict`` returns logits: so does the ONNX model).
+
+The opset is the lowest the model needs, derived from the ops emitted: each node gets the lowest
+opset whose ONNX schema of its op accepts it (``onnx.checker.check_node``), no lower than
+``FLOOR_OPSET``; the model's opset is the highest of those. Mish needs 18, Gelu 20, HardSwish 14,
+Celu 12, Clip with bounds as inputs (and Gemm without bias) 11, a ReLU network 7. The IR version
+is pinned to the lowest one that opset needs (``make_model`` would write the newest, which
+older runtimes refuse). The model passes ``onnx.checker.check_model(full_check=True)`` and is
+written atomically. A layer or activation without an ONNX form is an ``OnnxExportError`` naming
+it. Needs the ``onnx`` extra: ``pip install "chainrule[onnx]"``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import activations, losses
+from .activations.modern import SELU_ALPHA, SELU_SCALE
+from .atomic import write_bytes_atomically
+from .datasets import Standardizer
+from .nn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
+from .nn.module import Module
+from .nn.sequential import Sequential
+from .training import Model
+
+#: No opset below this one: ONNX's NumPy-style broadcasting of Add/Sub/Mul/Div, Gemm's broadcast
+#: bias and PRelu's broadcast slopes are opset 7's, and onnxruntime runs nothing older.
+FLOOR_OPSET = 7
+#: IR version 4 is the first where initializers need not be listed as graph inputs.
+FLOOR_IR_VERSION = 4
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+
+
+class OnnxExportError(ValueError):
+    """The model cannot be exported (the message names the layer or activation), or the opset
+    asked for cannot hold it."""
+
+
+class OpsetError(OnnxExportError):
+    """The opset asked for is outside what onnx knows, or too low for the model."""
+
+
+def import_onnx() -> Any:
+    """The ``onnx`` package, or an ImportError that says how to install it."""
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError('ONNX export needs the onnx package: pip install "chainrule[onnx]"'
+                          ) from error
+    return onnx
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """What ``export_onnx`` wrote: the file, its opset and IR version, the shapes (without the
+    batch axis) and what the output holds."""
+
+    path: str
+    opset: int
+    ir_version: int
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    output: str
+
+
+# ---------------------------------------------------------------------- the graph being built
+@dataclass
+class _Emitted:
+    node: Any
+    owner: str  # "layer 'dense' (mish)": named in errors about the opset
+    since: int  # the lowest opset whose semantics of the op are the ones wanted
+
+
+class _Graph:
+    """Nodes and initializers of the graph under construction, with unique value names."""
+
+    def __init__(self, onnx: Any) -> None:
+        self.onnx = onnx
+        self.emitted: list[_Emitted] = []
+        self.initializers: list[Any] = []
+        self.owner = ""
+        self.scope = ""
+        self._taken: set[str] = {INPUT_NAME, OUTPUT_NAME}
+
+    def _unique(self, base: str) -> str:
+        name, index = base, 1
+        while name in self._taken:
+            name, index = f"{base}_{index}", index + 1
+        self._taken.add(name)
+        return name
+
+    def constant(self, label: str, value: Any, dtype: Any = np.float32) -> str:
+        """An initializer holding ``value`` (as ``dtype``); returns its name."""
+        name = self._unique(f"{self.scope}.{label}" if self.scope else label)
+        array = np.asarray(value, dtype=dtype)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], since: int = FLOOR_OPSET,
+           **attributes: Any) -> str:
+        """Append a node computing ``op_type(inputs)``; returns the name of its output.
+        ``since``: an opset below which the op means something else than wanted."""
+        output = self._unique(f"{self.scope}/{op_type}" if self.scope else op_type)
+        node = self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes)
+        self.emitted.append(_Emitted(node, self.owner, since))
+        return output
+
+    def rename_output(self, value: str) -> None:
+        """Make ``value`` the graph's output (through an Identity when no node of ours produces
+        it: a model of Dropout layers alone)."""
+        producer = next((e.node for e in self.emitted if value in e.node.output), None)
+        if producer is None:
+            value = self.op("Identity", [value])
+            producer = self.emitted[-1].node
+        producer.output[list(producer.output).index(value)] = OUTPUT_NAME
+
+
+# ---------------------------------------------------------------------- activations
+ActivationLowering = Callable[[_Graph, Any, str, tuple[int, ...], "np.ndarray | None"], str]
+
+
+def _single(op_type: str, since: int = FLOOR_OPSET, **attributes: Any) -> ActivationLowering:
+    """An activation that is one ONNX op with fixed attributes."""
+
+    def lower(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+              slopes: np.ndarray | None) -> str:
+        return graph.op(op_type, [x], since=since, **attributes)
+
+    return lower
+
+
+def _leaky_relu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+    """max(0, z) + γ·min(0, z): LeakyRelu(alpha = γ)."""
+    return graph.op("LeakyRelu", [x], alpha=float(activation.gamma))
+
+
+def _prelu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+           slopes: np.ndarray | None) -> str:
+    """max(0, z) + γᵢ·min(0, z) with the layer's learned γᵢ: PRelu(z, γ)."""
+    gamma = activation.gamma if slopes is None else slopes
+    return graph.op("PRelu", [x, graph.constant("alpha", np.reshape(gamma, (-1,)))])
+
+
+def _elu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+         slopes: np.ndarray | None) -> str:
+    """z if z > 0, α(e^z − 1) otherwise: Elu(alpha = α)."""
+    return graph.op("Elu", [x], alpha=float(activation.alpha))
+
+
+def _celu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+          slopes: np.ndarray | None) -> str:
+    """z if z > 0, α(e^(z/α) − 1) otherwise: Celu(alpha = α)."""
+    return graph.op("Celu", [x], alpha=float(activation.alpha))
+
+
+def _selu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+          slopes: np.ndarray | None) -> str:
+    """λ·(z if z > 0 else α(e^z − 1)) with chainrule's α and λ, given explicitly."""
+    return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
+
+
+def _softplus(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+              slopes: np.ndarray | None) -> str:
+    """log(1 + e^(βz))/β, and z itself where βz > threshold (PyTorch's and chainrule's rule):
+    Where(βz > threshold, z, Softplus(βz)/β)."""
+    beta = float(activation.beta)
+    scaled = x if beta == 1.0 else graph.op("Mul", [x, graph.constant("beta", beta)])
+    smooth = graph.op("Softplus", [scaled])
+    if beta != 1.0:
+        smooth = graph.op("Div", [smooth, graph.constant("beta", beta)])
+    linear = graph.op("Greater", [scaled, graph.constant("threshold", activation.threshold)])
+    return graph.op("Where", [linear, x, smooth])
+
+
+def _clipped(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+             slopes: np.ndarray | None) -> str:
+    """clip(scale·z + shift, low, high), from the activation's own scale, shift and bounds:
+    HardSigmoid(alpha = scale, beta = shift) on [0, 1], Clip(z, low, high) when unscaled."""
+    scale, shift = float(activation.scale), float(activation.shift)
+    low, high = float(activation.low), float(activation.high)
+    if (low, high) == (0.0, 1.0):
+        return graph.op("HardSigmoid", [x], alpha=scale, beta=shift)
+    if scale != 1.0:
+        x = graph.op("Mul", [x, graph.constant("scale", scale)])
+    if shift != 0.0:
+        x = graph.op("Add", [x, graph.constant("shift", shift)])
+    return graph.op("Clip", [x, graph.constant("low", low), graph.constant("high", high)])
+
+
+def _silu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+          slopes: np.ndarray | None) -> str:
+    """z·σ(z)."""
+    return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
+
+
+def _log_sigmoid(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+                 slopes: np.ndarray | None) -> str:
+    """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
+    return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])
+
+
+def _along_axis(op_type: str) -> ActivationLowering:
+    """Softmax or LogSoftmax along the activation's axis (a positive axis: negative ones are
+    opset 11's). Before opset 13 these ops flattened every axis from ``axis`` on, which is the
+    same thing only for the last axis."""
+
+    def lower(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+              slopes: np.ndarray | None) -> str:
+        rank = len(shape) + 1
+        axis = activation.axis % rank if -rank <= activation.axis < rank else None
+        if axis is None or axis == 0:
+            raise OnnxExportError(f"{graph.owner}: {activation.name} along axis "
+                                  f"{activation.axis} of inputs of rank {rank} is not over the "
+                                  "features of a sample; it cannot be exported")
+        return graph.op(op_type, [x], since=FLOOR_OPSET if axis == rank - 1 else 13, axis=axis)
+
+    return lower
+
+
+def _maxout(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+            slopes: np.ndarray | None) -> str:
+    """aᵤ = maxⱼ z[u·k + j]: the Max of the k pieces, piece j gathered from columns j, j + k, …"""
+    pieces, axis = activation.pieces, len(shape)
+    columns = np.arange(shape[-1]).reshape(-1, pieces)
+    gathered = [graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)],
+                         axis=axis) for j in range(pieces)]
+    return graph.op("Max", gathered)
+
+
+ACTIVATION_LOWERINGS: dict[type[activations.Activation], ActivationLowering] = {
+    activations.Sigmoid: _single("Sigmoid"),
+    activations.Tanh: _single("Tanh"),
+    activations.ReLU: _single("Relu"),
+    activations.LeakyReLU: _leaky_relu,
+    activations.PReLU: _prelu,
+    activations.ELU: _elu,
+    activations.Softplus: _softplus,
+    activations.Softmax: _along_axis("Softmax"),
+    activations.LogSoftmax: _along_axis("LogSoftmax"),
+    activations.Maxout: _maxout,
+    activations.Identity: _single("Identity"),
+    activations.GELU: _single("Gelu", approximate="none"),
+    activations.GELUTanh: _single("Gelu", approximate="tanh"),
+    activations.SiLU: _silu,
+    activations.Mish: _single("Mish"),
+    activations.SELU: _selu,
+    activations.CELU: _celu,
+    activations.HardSigmoid: _clipped,
+    activations.HardTanh: _clipped,
+    activations.HardSwish: _single("HardSwish"),
+    activations.ReLU6: _clipped,
+    activations.Softsign: _single("Softsign"),
+    activations.LogSigmoid: _log_sigmoid,
+}
+
+
+def _lower_activation(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
+                      slopes: Any = None) -> str:
+    lowering = ACTIVATION_LOWERINGS.get(type(activation))
+    if lowering is None:
+        raise OnnxExportError(f"{graph.owner}: the activation {activation.name!r} "
+                              f"({type(activation).__name__}) has no ONNX form")
+    slope_values = None if slopes is None else np.asarray(slopes.data)
+    return lowering(graph, activation, x, shape, slope_values)
+
+
+# ---------------------------------------------------------------------- layers
+def _gemm(graph: _Graph, x: str, weight: np.ndarray, bias: np.ndarray | None) -> str:
+    """z = x Wᵀ + b: Gemm(transB=1) takes the (out, in) weight unchanged."""
+    inputs = [x, graph.constant("weight", weight)]
+    if bias is not None:
+        inputs.append(graph.constant("bias", bias))
+    return graph.op("Gemm", inputs, transB=1)
+
+
+def _folded_batch_norm(dense: Dense, norm: BatchNorm) -> tuple[np.ndarray, np.ndarray]:
+    """W' = diag(s)·W and b' = s·(b − μ) + β, s = γ/√(σ² + ε), in float64: the Dense followed
+    by the BatchNorm at inference as one affine map."""
+    weight = np.asarray(dense.weight.data, dtype=np.float64)
+    bias = (np.zeros(dense.units) if dense.bias is None
+            else np.asarray(dense.bias.data, dtype=np.float64))
+    gamma = 1.0 if norm.weight is None else np.asarray(norm.weight.data, dtype=np.float64)
+    beta = 0.0 if norm.bias is None else np.asarray(norm.bias.data, dtype=np.float64)
+    scale = gamma / np.sqrt(np.asarray(norm.running_var, dtype=np.float64) + norm.eps)
+    mean = np.asarray(norm.running_mean, dtype=np.float64)
+    return weight * scale[:, None], scale * (bias - mean) + beta
+
+
+def _lower_dense(graph: _Graph, layer: Dense, x: str, shape: tuple[int, ...],
+                 folded: BatchNorm | None) -> str:
+    if folded is None:
+        bias = None if layer.bias is None else layer.bias.data
+        z = _gemm(graph, x, layer.weight.data, bias)
+    else:
+        z = _gemm(graph, x, *_folded_batch_norm(layer, folded))
+    if layer.activation is None:
+        return z
+    return _lower_activation(graph, layer.activation, z, (layer.units,), layer.alpha)
+
+
+def _lower_batch_norm(graph: _Graph, layer: BatchNorm, x: str, shape: tuple[int, ...]) -> str:
+    """y = γ(x − μ)/√(σ² + ε) + β with the running statistics: BatchNormalization."""
+    features = shape[0]
+    gamma = np.ones(features) if layer.weight is None else layer.weight.data
+    beta = np.zeros(features) if layer.bias is None else layer.bias.data
+    inputs = [x, graph.constant("weight", gamma), graph.constant("bias", beta),
+              graph.constant("running_mean", layer.running_mean),
+              graph.constant("running_var", layer.running_var)]
+    return graph.op("BatchNormalization", inputs, epsilon=layer.eps)
+
+
+def _lower_layer(graph: _Graph, layer: Module, x: str, shape: tuple[int, ...],
+                 folded: BatchNorm | None) -> str:
+    if type(layer) is Dense:
+        return _lower_dense(graph, layer, x, shape, folded)
+    if type(layer) is Activation:
+        return _lower_activation(graph, layer.activation, x, shape, layer.alpha)
+    if type(layer) is PReLU:
+        return _lower_activation(graph, activations.get("prelu"), x, shape, layer.alpha)
+    if type(layer) is Maxout:
+        z = _lower_dense(graph, layer.linear, x, shape, None)
+        return _lower_activation(graph, activations.get("maxout", pieces=layer.pieces), z,
+                                 (layer.units * layer.pieces,))
+    if type(layer) is BatchNorm:
+        return _lower_batch_norm(graph, layer, x, shape)
+    if type(layer) is Flatten:
+        return graph.op("Flatten", [x], axis=1)
+    raise OnnxExportError(f"{graph.owner} has no ONNX form (exported layers: Dense, "
+                          "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)")
+
+
+def _layers(model: Module) -> list[Module]:
+    """The layers of a Sequential (nested ones unpacked), or the one layer a Model wraps."""
+    if isinstance(model, Sequential):
+        return [inner for layer in model.layers for inner in _layers(layer)]
+    if type(model) is Model and model.module is not None:
+        return _layers(model.module)
+    if isinstance(model, Layer):
+        return [model]
+    raise OnnxExportError(f"only Sequential models of chainrule's layers can be exported, not "
+                          f"a {type(model).__name__}")
+
+
+def _describe(layer: Module) -> str:
+    name = getattr(layer, "name", None) or type(layer).__name__.lower()
+    activation = getattr(layer, "activation", None)
+    kind = type(layer).__name__ + ("" if activation is None else f", {activation.name}")
+    return f"layer {name!r} ({kind})"
+
+
+def _input_shape(model: Module, layers: list[Module]) -> tuple[int, ...]:
+    shape = getattr(model, "input_shape", None)
+    if shape is None:
+        first = layers[0]
+        width = getattr(first, "input_dim", None) or getattr(
+            getattr(first, "linear", None), "input_dim", None)
+        shape = None if width is None else (int(width),)
+    if shape is None or not all(getattr(layer, "built", True) for layer in layers):
+        raise OnnxExportError("the model is not built yet (its input width is unknown): fit "
+                              "it, or give the first layer input_dim")
+    return tuple(int(s) for s in shape)
+
+
+def _check_float32(model: Module) -> None:
+    dtypes = sorted({str(p.dtype) for p in model.parameters()} - {"float32"})
+    if dtypes:
+        raise OnnxExportError(f"ONNX export writes float32 models; this model has {dtypes[0]} "
+                              "parameters (build it with the default dtype float32)")
+
+
+def _lower_preprocessing(graph: _Graph, preprocessing: Any, x: str) -> str:
+    """(x − μ)/s in float64, rounded to float32: the bits ``Standardizer.transform`` gives."""
+    if preprocessing is None:
+        return x
+    if type(preprocessing) is not Standardizer or not preprocessing.fitted:
+        raise OnnxExportError(f"the model's preprocessing ({preprocessing!r}) has no ONNX form "
+                              "(a fitted Standardizer has)")
+    graph.owner, graph.scope = "the preprocessing (Standardizer)", "preprocessing"
+    double, single = graph.onnx.TensorProto.DOUBLE, graph.onnx.TensorProto.FLOAT
+    wide = graph.op("Cast", [x], to=double)
+    centred = graph.op("Sub", [wide, graph.constant("mean", preprocessing.mean, np.float64)])
+    scaled = graph.op("Div", [centred, graph.constant("scale", preprocessing.scale, np.float64)])
+    return graph.op("Cast", [scaled], to=single)
+
+
+def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Emit the whole model; returns the input and output shapes (without the batch axis)."""
+    every_layer = _layers(model)
+    if not every_layer:
+        raise OnnxExportError("the model has no layers to export")
+    input_shape = _input_shape(model, every_layer)
+    layers = [layer for layer in every_layer if type(layer) is not Dropout]
+    _check_float32(model)
+    value = _lower_preprocessing(graph, getattr(model, "preprocessing", None), INPUT_NAME)
+    shape, index = input_shape, 0
+    while index < len(layers):
+        layer = layers[index]
+        following = layers[index + 1] if index + 1 < len(layers) else None
+        folds = (type(layer) is Dense and layer.activation is None
+                 and type(following) is BatchNorm)
+        graph.owner, graph.scope = _describe(layer), getattr(layer, "name", None) or ""
+        value = _lower_layer(graph, layer, value, shape, following if folds else None)
+        for consumed in (layer, following) if folds else (layer,):
+            shape = consumed.output_shape(shape)
+        index += 2 if folds else 1
+    graph.rename_output(value)
+    return input_shape, shape
+
+
+# ---------------------------------------------------------------------- opset and model
+def lowest_opset(onnx: Any, node: Any, floor: int = FLOOR_OPSET) -> int | None:
+    """The lowest opset ≥ ``floor`` whose schema of ``node``'s op accepts it (attributes, number
+    of inputs), by ``onnx.checker.check_node``; None when no opset onnx knows does."""
+    for version in range(floor, onnx.defs.onnx_opset_version() + 1):
+        context = onnx.checker.C.CheckerContext()
+        context.ir_version = onnx.IR_VERSION
+        context.opset_imports = {"": version}
+        try:
+            onnx.checker.check_node(node, context)
+        except onnx.checker.ValidationError:
+            continue
+        return version
+    return None
+
+
+def _chosen_opset(onnx: Any, emitted: list[_Emitted], requested: int | None) -> int:
+    needs: list[tuple[int, _Emitted]] = []
+    for entry in emitted:
+        version = lowest_opset(onnx, entry.node, entry.since)
+        if version is None:
+            raise OnnxExportError(f"{entry.owner}: the installed onnx {onnx.__version__} has no "
+                                  f"opset with {entry.node.op_type}")
+        needs.append((version, entry))
+    needed, entry = max(needs, key=lambda pair: pair[0]) if needs else (FLOOR_OPSET, None)
+    if requested is None:
+        return needed
+    latest = onnx.defs.onnx_opset_version()
+    if not FLOOR_OPSET <= requested <= latest:
+        raise OpsetError(f"opset {requested} is out of range: the export writes opsets "
+                              f"{FLOOR_OPSET} to {latest} (the newest the installed onnx knows)")
+    if requested < needed:
+        raise OpsetError(f"opset {requested} is too low for this model: {entry.owner} "
+                              f"needs opset {needed} (ONNX {entry.node.op_type})")
+    return int(requested)
+
+
+def output_meaning(model: Module) -> str:
+    """What the exported output holds: what ``predict`` returns (logits when the loss is
+    computed from them)."""
+    loss = getattr(model, "loss", None)
+    if not getattr(loss, "from_logits", False):
+        return "what model.predict returns"
+    squash = "a sigmoid" if isinstance(loss, losses.BinaryCrossentropy) else "a softmax"
+    return (f"logits, as model.predict returns them ({type(loss).__name__} is computed from "
+            f"logits; apply {squash} for probabilities)")
+
+
+def to_onnx(model: Module, opset: int | None = None) -> Any:
+    """The ONNX ``ModelProto`` of ``model`` (checked by ``onnx.checker`` with full_check), at the
+    lowest opset it needs, or at ``opset`` (which must be at least that)."""
+    onnx = import_onnx()
+    from . import __version__
+
+    graph = _Graph(onnx)
+    input_shape, output_shape = _lower_model(graph, model)
+    chosen = _chosen_opset(onnx, graph.emitted, opset)
+    helper, single = onnx.helper, onnx.TensorProto.FLOAT
+    body = helper.make_graph(
+        [entry.node for entry in graph.emitted], getattr(model, "name", None) or "chainrule",
+        [helper.make_tensor_value_info(INPUT_NAME, single, ["N", *input_shape],
+                                       doc_string="raw inputs, as given to model.predict")],
+        [helper.make_tensor_value_info(OUTPUT_NAME, single, ["N", *output_shape],
+                                       doc_string=output_meaning(model))],
+        initializer=graph.initializers)
+    opsets = [helper.make_opsetid("", chosen)]
+    ir_version = max(FLOOR_IR_VERSION, helper.find_min_ir_version_for(opsets))
+    proto = helper.make_model(body, opset_imports=opsets, ir_version=ir_version,
+                              producer_name="chainrule", producer_version=__version__,
+                              doc_string=f"Exported by chainrule; output: {output_meaning(model)}.")
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise OnnxExportError(f"the exported graph at opset {chosen} fails onnx.checker: "
+                              f"{first_line}") from error
+    return proto
+
+
+def export_onnx(model: Module, path: str | os.PathLike[str], opset: int | None = None
+                ) -> OnnxExport:
+    """Write ``model`` to ``path`` as an ONNX file (atomically): see the module's docstring."""
+    proto = to_onnx(model, opset)
+    write_bytes_atomically(path, proto.SerializeToString())
+    graph = proto.graph
+    return OnnxExport(
+        path=os.fspath(path), opset=proto.opset_import[0].version,
+        ir_version=proto.ir_version, input_shape=_shape_of(graph.input[0]),
+        output_shape=_shape_of(graph.output[0]), output=output_meaning(model))
+
+
+def _shape_of(value_info: Any) -> tuple[int, ...]:
+    return tuple(d.dim_value for d in value_info.type.tensor_type.shape.dim[1:])
+
+
+__all__ = ["ACTIVATION_LOWERINGS", "FLOOR_OPSET", "OnnxExport", "OnnxExportError", "OpsetError",
+           "export_onnx", "import_onnx", "lowest_opset", "output_meaning", "to_onnx"]
