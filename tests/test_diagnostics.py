@@ -186,7 +186,7 @@ def test_a_tanh_layer_flat_on_97_percent_of_its_pairs_is_saturated():
     assert not report.ok
     assert "tanh is saturated on 97% of (unit, sample) pairs (|g'(z)| below 1% of its " \
            "maximum; warning from 50%)" in report.warnings[0]
-    assert "Saturated: (unit, sample) pairs with |g'(z)| below 1%" in report.format()
+    assert "Saturated: (unit, sample) pairs\nwith |g'(z)| below 1%" in report.format()
 
 
 def test_all_nan_weights_are_never_ok():

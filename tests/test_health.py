@@ -264,3 +264,12 @@ def test_the_playground_shows_saturated_pairs_and_advice_in_its_own_words():
     assert health["warnings"][0].startswith(f"Layer 1: tanh is saturated on {flat:.0%} of")
     assert health["warnings"][0].endswith("— lower the Learning rate")
     assert Session(Setup()).snapshot()["health"]["summary"].startswith("OK: no layer has")
+
+
+def test_line_search_optimisers_get_no_update_ratio_verdict():
+    pytest.importorskip("scipy")
+    model = Sequential([Dense(8, input_dim=8, activation="tanh"), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer="lbfgs")
+    history, messages = _fit(model, epochs=2)  # full batch: a closure optimiser
+    assert "health/dense/update_ratio" in history.history
+    assert not [m for m in messages if "each step changes" in m]

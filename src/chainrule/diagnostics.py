@@ -413,10 +413,10 @@ class HealthReport:
         if not self.rows:
             lines.append("(no Dense layer followed by an activation)")
         else:
-            lines.append(f"Dead: units that output 0 on every sample. Saturated: (unit, sample) "
-                         f"pairs with |g'(z)| below {SLOPE_FRACTION:.0%} of its maximum. "
-                         f"Warning from {self.threshold:.0%} dead, "
-                         f"{self.saturation_threshold:.0%} saturated.")
+            lines.append("Dead: units that output 0 on every sample. Saturated: (unit, sample) "
+                         "pairs")
+            lines.append(f"with |g'(z)| below {SLOPE_FRACTION:.0%} of its maximum. Warning from "
+                         f"{self.threshold:.0%} dead, {self.saturation_threshold:.0%} saturated.")
         if self.grad_norm_ratio is not None:
             lines.append(f"Gradient norm, first layer over last: {self.grad_norm_ratio:.3g} "
                          f"(vanishing below {VANISHING_RATIO:g}, exploding above "
@@ -951,8 +951,8 @@ class HealthMonitor(Callback):
         measures = self._epoch_measures()
         for name, value in measures.grad_norms.items():
             logs[f"health/{name}/grad_norm"] = value
-        for name, value in measures.update_ratios.items():
-            logs[f"health/{name}/update_ratio"] = value
+        for name, values in self._ratios.items():
+            logs[f"health/{name}/update_ratio"] = float(np.median(values))
         if measures.grad_norm_ratio is not None:
             logs["health/grad_norm_ratio"] = measures.grad_norm_ratio
         if self._measures_units and not measures.nonfinite:
@@ -969,6 +969,10 @@ class HealthMonitor(Callback):
         self._report(measures)
 
     # ------------------------------------------------------------------ judging
+    @property
+    def _line_search(self) -> bool:
+        return bool(getattr(getattr(self.model, "optimizer", None), "requires_closure", False))
+
     def _names(self) -> list[str]:
         return [_layer_name(layer) for layer in self._layers]
 
@@ -978,7 +982,9 @@ class HealthMonitor(Callback):
             layers=self._names(),
             nonfinite=list(self._nonfinite.items()),
             grad_norms={name: float(np.median(v)) for name, v in self._grad_norms.items()},
-            update_ratios={name: float(np.median(v)) for name, v in self._ratios.items()},
+            # (a full-batch line search — L-BFGS, conjugate gradient — takes large steps by design)
+            update_ratios={} if self._line_search else {
+                name: float(np.median(v)) for name, v in self._ratios.items()},
             grad_norm_ratio=float(np.median(self._flow)) if self._flow else None,
             diverged=self._diverged,
             symmetric=_symmetric(self._layers),
