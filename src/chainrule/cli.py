@@ -496,8 +496,9 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
                                  seed=options.seed, checkpoint=str(checkpoint), resume=resume)
             finally:
                 said = dict.fromkeys(
-                    ("Health" if issubclass(w.category, diagnostics.TrainingHealthWarning)
-                     else "Warning", str(w.message)) for w in caught)
+                    ("Health", w.message.worded(diagnostics.CLI))
+                    if isinstance(w.message, diagnostics.TrainingHealthWarning)
+                    else ("Warning", str(w.message)) for w in caught)
                 for kind, message in said:
                     print(f"{kind}: {message}", file=sys.stderr)
     except TrainingInterrupted:
@@ -635,7 +636,8 @@ def command_train(args: argparse.Namespace) -> int:
     run.model.metadata["test_results"] = report(run.model, run.split.x_test,
                                                 run.split.y_test, "Test")
     _say()
-    _say(diagnostics.health_report(run.model, run.split.x_train).format())
+    _say(diagnostics.health_report(run.model, run.split.x_train, run.split.y_train)
+         .format(diagnostics.CLI))
     _say()
     _write_results(run, history)
     _say(f"Done in {time.monotonic() - started:.1f}s. Check it with: "

@@ -7,7 +7,8 @@
 - ``weights``: every Dense's W (out × in); for maxout the pieces of a unit are averaged.
 - ``activation_view``: g and g' of one hidden layer's activation over z ∈ [−Z_RANGE, Z_RANGE]
   and a histogram of that layer's current z on the training inputs.
-- ``health``: ``model.health(x)`` as the dead and saturated units per layer and the advice.
+- ``health``: ``model.health(x)`` as the dead units and saturated pairs per layer and the
+  advice, worded in ``PLAYGROUND``: the page's controls and its layer numbering ("Layer 2").
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from ..diagnostics import Vocabulary
 from ..grad_mode import no_grad
 from ..nn import Activation, Dense, Sequential
 from .features import feature_matrix
@@ -121,15 +123,40 @@ def activation_view(model: Sequential, setup: Setup, layer: int, x: np.ndarray
     return view
 
 
+def _page_layer(position: int, count: int, name: str) -> str:
+    """The page numbers the hidden layers from 1 and calls the last Dense the output."""
+    return "Output layer" if position == count - 1 else f"Layer {position + 1}"
+
+
+#: health advice in the page's words: only its controls (Learning rate, a layer's activation,
+#: the − button); it has no gradient clipping, initialisation or BatchNorm to offer
+PLAYGROUND = Vocabulary("playground", {
+    "lower_lr": "lower the Learning rate",
+    "raise_lr": "raise the Learning rate",
+    "clip": None,
+    "check_data": None,
+    "leaky": "choose leaky_relu or elu as this layer's activation",
+    "he_init": None,
+    "relu_he": "choose relu or leaky_relu as the hidden layers' activation",
+    "batchnorm": None,
+    "fewer_layers": "remove a hidden layer (−)",
+    "small_init": None,
+    "standardise": None,
+    "random_init": None,
+}, layer=_page_layer)
+
+
 def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
-    """The health monitor's report on ``x``: per hidden layer the dead and saturated units."""
+    """The health report on ``x``: per hidden layer the dead units and saturated pairs (the
+    same measure as the report's table), and the findings in the page's words."""
     report = model.health(x)
     return {
         "layers": [{"layer": row.layer, "activation": row.activation,
                     "dead": row.dead, "saturated": row.saturated,
                     "dead_units": list(row.dead_units),
                     "saturated_units": list(row.saturated_units)} for row in report.rows],
-        "warnings": list(report.warnings),
+        "warnings": report.messages(PLAYGROUND),
         "notes": list(report.notes),
+        "summary": report.summary(),
         "ok": report.ok,
     }

@@ -371,7 +371,7 @@ function markHealth(state) {
   });
   for (const text of health.warnings) lines.push(["warning", text]);
   for (const text of health.notes) lines.push(["note", text]);
-  if (health.ok) lines.push(["ok", "Health monitor: no layer has 10% or more dead or saturated units."]);
+  if (health.ok) lines.push(["ok", `Health monitor: ${health.summary}`]);
   const box = $("health");
   box.replaceChildren(...lines.map(([kind, text]) => {
     const p = document.createElement("p");
