@@ -78,12 +78,13 @@ class Model(Module):
                 self(np.zeros((2, *input_shape), dtype=get_default_dtype()))
                 self.train()
 
-    def health(self, x: Any, **options: Any) -> Any:
-        """Dead and saturated units of every Dense + activation on the raw inputs ``x``: a
-        ``chainrule.diagnostics.HealthReport`` (options go to ``health_report``)."""
+    def health(self, x: Any, y: Any = None, **options: Any) -> Any:
+        """Dead and saturated units of every Dense + activation on the raw inputs ``x`` (with
+        targets ``y``, the gradient flow too): a ``chainrule.diagnostics.HealthReport`` with the
+        same verdicts as ``fit``'s monitor (options go to ``health_report``)."""
         from .diagnostics import health_report  # diagnostics sits above training; on use
 
-        return health_report(self, x, **options)
+        return health_report(self, x, y=y, **options)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
