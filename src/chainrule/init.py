@@ -273,7 +273,7 @@ class Uniform(Initializer):
 
 @dataclass(frozen=True)
 class Small(Initializer):
-    """w = scale · N(0, 1): small random numbers, SPEC's default start for shallow networks.
+    """w = scale · N(0, 1): small random numbers, the classic start for shallow networks.
 
     Small enough that sigmoid/tanh units start in their linear, non-saturated region, random
     enough to break the symmetry between units. In deep networks the signal shrinks layer by
@@ -637,9 +637,10 @@ _LECUN_FAMILY = frozenset({"selu"})
 def recommended_for(activation_name: str) -> str:
     """The initialiser name that suits a layer followed by ``activation_name``.
 
-    The rule of thumb (SPEC): He/Kaiming → "he_normal" for the ReLU family (relu, leaky_relu,
-    prelu, elu, relu6, and the ReLU-like celu, gelu, silu, mish, hard_swish), because ReLU
-    zeroes half of its inputs and He's doubled variance keeps the signal's scale; LeCun →
+    The rule of thumb (docs/math.md §3): He/Kaiming → "he_normal" for the ReLU family (relu,
+    leaky_relu, prelu, elu, relu6, and the ReLU-like celu, gelu, silu, mish, hard_swish),
+    because ReLU zeroes half of its inputs and He's doubled variance keeps the signal's scale;
+    LeCun →
     "lecun_normal" for selu, the start its self-normalisation assumes; Xavier/Glorot →
     "xavier_uniform" for tanh, sigmoid, softsign, identity and the rest. Activation aliases and
     spellings are accepted ("ReLU", "rectifier", "lrelu"); an activation object may be passed

@@ -1,4 +1,4 @@
-"""Optimisers: how the gradients g = ∂R/∂θ become updates of the parameters θ (SPEC section 3).
+"""Optimisers: how the gradients g = ∂R/∂θ become updates of the parameters θ (docs/math.md §3).
 
 Every optimiser updates each parameter's ``.data`` in place and keeps its state (momentum
 buffers, moment estimates) as arrays of the parameter's own dtype. The first-order rules are
@@ -976,7 +976,7 @@ class ConjugateGradient(_ScipyMinimizer):
 
 # ---------------------------------------------------------------------- learning-rate schedules
 class InverseTimeDecay:
-    """α = α₀/(1 + decay·epoch) (SPEC's learning-rate decay).
+    """α = α₀/(1 + decay·epoch) (the learning-rate decay of docs/math.md §3).
 
     >>> InverseTimeDecay(0.5)(2, 0.1)
     0.05

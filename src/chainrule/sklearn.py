@@ -7,7 +7,7 @@ activation of chainrule's catalog (one name, or one per hidden layer: ``leaky_re
 ``prelu``, ...), dropout, every optimiser of ``chainrule.optim``, the compiled training step,
 the training health monitor, and float32 or float64.
 
-The network is SPEC section 2's: ``Dense`` hidden layers with their activations (each followed
+The network is docs/math.md §2's: ``Dense`` hidden layers with their activations (each followed
 by ``Dropout`` where a rate is given), then a linear output layer. The classifier's output is
 one logit per class with the softmax fused into the cross-entropy (``predict_proba`` applies
 it); the regressor's is one unit per target with the mean squared error. ``alpha`` is the L2

@@ -1,4 +1,4 @@
-"""The activation catalog: every activation of SPEC section 1, each defined in one place.
+"""The activation catalog: every activation of docs/math.md §1, each defined in one place.
 
 >>> import chainrule as cr
 >>> act = cr.activations.get("sigmoid")
@@ -41,7 +41,7 @@ from .registry import add as _add
 from .vector import LogSoftmax, Maxout, Softmax
 
 CATALOG: tuple[type[Activation], ...] = (
-    # the classic set (SPEC section 1, first table)
+    # the classic set (docs/math.md §1)
     Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softplus, Softmax, LogSoftmax, Maxout,
     # the modern set
     Identity, GELU, GELUTanh, SiLU, Mish, SELU, CELU, HardSigmoid, HardTanh, HardSwish, ReLU6,

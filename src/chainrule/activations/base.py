@@ -119,7 +119,7 @@ class Activation:
     def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
         """(left, right) = (g'(k⁻), g'(k⁺)) for each kink k: the limits of g' from either side.
 
-        Every value between them is a valid subgradient at k (SPEC section 1).
+        Every value between them is a valid subgradient at k (docs/math.md §1).
         """
         return ()
 

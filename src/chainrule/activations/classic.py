@@ -1,4 +1,4 @@
-"""The classic activations of SPEC section 1: sigmoid, tanh, ReLU, leaky ReLU, PReLU, ELU, softplus.
+"""The classic activations (docs/math.md §1): sigmoid, tanh, ReLU, leaky ReLU, PReLU, ELU, softplus.
 
 Each class is the single definition of its activation: forward, g', g'', g' from the output,
 kinks and metadata. Formulas are stable for large |z| (no overflow at z = ±1000).

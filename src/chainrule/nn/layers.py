@@ -1,7 +1,7 @@
 """Layers: Dense, Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten.
 
 A batch is stored as rows (N × features). ``Dense`` computes Z = A Wᵀ + b with W of shape
-(out, in) — SPEC section 2's z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ for every row, PyTorch's Linear layout.
+(out, in) — docs/math.md §2's z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ for every row, PyTorch's Linear layout.
 Layers whose input width is not given build their parameters on the first call.
 
 An activation given by name — ``Dense(units, activation=...)`` or an ``Activation`` layer —
