@@ -72,8 +72,10 @@ def chainrule_model(sizes: Sequence[int], activation: str, jit: bool,
 
 
 def chainrule_step(sizes: Sequence[int], activation: str, x: np.ndarray, y: np.ndarray,
-                   jit: bool, kernels: str = "numpy") -> Callable[[], Any]:
-    model = chainrule_model(sizes, activation, jit, kernels=kernels)
+                   jit: bool, kernels: str = "numpy", optimizer: str = "sgd"
+                   ) -> Callable[[], Any]:
+    model = chainrule_model(sizes, activation, jit, optimizer=_chainrule_optimizer(optimizer),
+                            kernels=kernels)
     compiled = model.compiled_step
 
     def step() -> None:
@@ -85,6 +87,10 @@ def chainrule_step(sizes: Sequence[int], activation: str, x: np.ndarray, y: np.n
         model.optimizer.step()
     step.model = model  # type: ignore[attr-defined]
     return step
+
+
+def _chainrule_optimizer(name: str) -> Any:
+    return cr.optim.Adam(lr=0.001) if name == "adam" else cr.optim.SGD(lr=LR)
 
 
 def torch_model(torch: Any, sizes: Sequence[int], activation: str) -> Any:
@@ -99,9 +105,10 @@ def torch_model(torch: Any, sizes: Sequence[int], activation: str) -> Any:
 
 
 def torch_step(torch: Any, sizes: Sequence[int], activation: str, x: np.ndarray,
-               y: np.ndarray) -> Callable[[], None]:
+               y: np.ndarray, optimizer: str = "sgd") -> Callable[[], None]:
     model = torch_model(torch, sizes, activation)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    optimizer = (torch.optim.Adam(model.parameters(), lr=0.001) if optimizer == "adam"
+                 else torch.optim.SGD(model.parameters(), lr=LR))
     if sizes[-1] == 1:
         loss_function, targets = torch.nn.BCEWithLogitsLoss(), torch.from_numpy(y)
     else:

@@ -141,7 +141,7 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                             / times["chainrule_numba" if fast else "chainrule_compiled"], 1.1))
         if result["ratio_to_torch"]:
             found.append(target("60k epoch: compiled / PyTorch",
-                                result["ratio_to_torch"]["chainrule_compiled"], 0.75))
+                                result["ratio_to_torch"]["chainrule_compiled"], 0.5))
         if result["ratio_to_sklearn_sgd"]:
             found.append(target("60k epoch: compiled / scikit-learn (sgd)",
                                 result["ratio_to_sklearn_sgd"]["chainrule_compiled"], 0.5))

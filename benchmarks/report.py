@@ -61,7 +61,7 @@ def format_results(results: list[dict[str, Any]]) -> str:
 
 
 def format_targets(targets: list[dict[str, Any]]) -> str:
-    lines = ["targets (issue 6)"]
+    lines = ["targets"]
     for item in targets:
         mark = "met   " if item["met"] else "MISSED"
         bound = item["note"] or f"must be ≤ {item['limit']}"
