@@ -111,6 +111,12 @@ class Model(Module):
 
         return explain(self, x, y, **options)
 
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (notebooks)."""
+        from .notebook import model_html
+
+        return model_html(self)
+
     def _data_dtype(self) -> np.dtype:
         """Inputs are converted to the parameters' dtype (the default dtype before building)."""
         parameters = self.parameters()
