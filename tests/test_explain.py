@@ -119,3 +119,40 @@ def test_html_view_is_well_formed():
     page = hand_network().explain([1.0, 2.0], [1.0])._repr_html_()
     assert page.startswith("<div") and page.endswith("</div>")
     assert page.count("<pre") == page.count("</pre>") == 1 and "δ⁽²⁾" in page
+
+
+# ---------------------------------------------------------------------- the command line
+def run_cli(capsys, *argv):
+    from chainrule.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_explains_the_default_network(capsys):
+    code, out, _ = run_cli(capsys, "explain", "--row", "2")
+    assert code == 0
+    assert "Data: xor, row 2" in out and "δ⁽¹⁾ = f'(z⁽¹⁾) ⊙ (W⁽²⁾ᵀ δ⁽²⁾)" in out
+    assert "✓ engine" in out and "verified:" in out and "α = 0.1" in out
+
+
+def test_cli_explains_a_saved_model(capsys, tmp_path):
+    model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(2)], seed=1)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer="adam")
+    model.metadata = {"task": "classification"}
+    path = tmp_path / "model.npz"
+    model.save(path)
+    code, out, _ = run_cli(capsys, "explain", str(path), "--data", "circles", "--row", "5")
+    assert code == 0 and "Data: circles, row 5" in out and "Adam" in out and "verified" in out
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "explain", "--row", "400")
+    assert code == 1 and err.strip() == ("chainrule: error: --row 400 is out of range: xor has "
+                                         "400 rows (0..399)")
+    code, _, err = run_cli(capsys, "explain", "--data", "regression1d")
+    assert code == 1 and "the default network classifies" in err and err.count("\n") == 1
+    code, _, err = run_cli(capsys, "explain", str(tmp_path / "missing.npz"))
+    assert code == 1 and "no model file at" in err
