@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,8 +15,8 @@ from chainrule import graph
 from chainrule.graph import draw_graph
 
 NODE = re.compile(r'^\s*(n\d+) \[label="((?:[^"\\]|\\.)*)", ([^\]]*)\];$', re.MULTILINE)
-EDGE = re.compile(r"^\s*(n\d+) -> (n\d+);$", re.MULTILINE)
-HAS_DOT = shutil.which("dot") is not None
+EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)(?: \[label=\"[^\"]*\"\])?;$", re.MULTILINE)
+HAS_DOT = shutil.which("dot") is not None or bool(os.environ.get("CHAINRULE_REQUIRE_DOT"))
 
 
 def spec_example() -> dict[str, cr.Tensor]:
@@ -49,7 +50,7 @@ def test_spec_example_graph_structure_values_and_gradients():
     assert "rankdir=LR;" in dot
     nodes, edges = parse(dot)
     # Every node line was parsed: nothing the regex missed.
-    assert len(nodes) == dot.count("[label=")
+    assert len(nodes) == sum("[label=" in line and "->" not in line for line in dot.splitlines())
     ops = [label.split("\\n")[0] for label, attrs in nodes.values() if "ellipse" in attrs]
     assert sorted(ops) == sorted(["mul", "add", "neg", "exp", "add", "div"])
     leaves = [label.split("\\n")[0] for label, attrs in nodes.values() if "box" in attrs]

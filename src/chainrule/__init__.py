@@ -56,6 +56,7 @@ _LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient
                  "plot")
 # Functions of lazily loaded modules: name → module.
 _LAZY_FUNCTIONS = {"draw_graph": "graph", "gradcheck": "gradient_check"}
+_LAZY_FUNCTIONS.update(trace_gradients="graph", show_graph="graph")
 
 
 def __getattr__(name: str) -> Any:

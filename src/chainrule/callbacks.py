@@ -258,6 +258,12 @@ class History(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.append(epoch, logs)
 
+    def _repr_html_(self) -> str:
+        """The curves as an inline SVG (matplotlib), else a table of the numbers (notebooks)."""
+        from .notebook import history_html
+
+        return history_html(self)
+
     def to_dict(self) -> dict[str, list[Any]]:
         """A plain copy of ``history`` (name → list), e.g. for ``json.dump`` or a DataFrame."""
         return {key: list(values) for key, values in self.history.items()}

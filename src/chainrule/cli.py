@@ -1432,10 +1432,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot(commands, common)
     _add_playground(commands, common)
     # Command groups in modules of their own (they import cli's helpers, so import them here).
-    from . import cli_experiments, cli_export
+    from . import cli_experiments, cli_explain, cli_export
 
     cli_experiments.add_parser(commands, common)  # compare, tune, study
     cli_export.add_parser(commands, common)  # export
+    cli_explain.add_parser(commands, common)  # explain
     return parser
 
 

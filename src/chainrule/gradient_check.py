@@ -512,6 +512,15 @@ class GradCheckReport:
                 f"noise_floor={self.noise_floor:.3g}, verdict={self.verdict!r}, ok={self.ok}, "
                 f"parameters={len(self.parameters)})")
 
+    def _repr_html_(self) -> str:
+        """``str(report)`` for notebooks: its table as HTML, the rest as text around it."""
+        from .notebook import table_html
+
+        text = str(self).split("\n")
+        table = _parameter_rows(self.parameters)
+        return table_html(table[0], table[1:], " ".join(text[:2]), "\n".join(text[3 + len(
+            table):]).strip())
+
     def __str__(self) -> str:
         outcome = "passed" if self.ok else "FAILED"
         lines = [
@@ -534,17 +543,22 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def _parameter_table(parameters: Sequence[ParameterCheck]) -> list[str]:
+def _parameter_rows(parameters: Sequence[ParameterCheck]) -> list[tuple[str, ...]]:
+    """The header and one row of cells per parameter (the table of ``str`` and HTML)."""
     header = ("parameter", "shape", "checked", "‖analytic‖", "relative error", "noise floor",
               "verdict")
-    rows = [header] + [
+    return [header] + [
         (p.name, _format_shape(p.shape),
          f"{p.checked}" if p.checked == p.size else f"{p.checked}/{p.size}",
          f"{np.linalg.norm(p.analytic):.2e}", _format_error(p.relative_error),
          _format_error(p.noise_floor), _verdict_cell(p))
         for p in parameters
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+
+
+def _parameter_table(parameters: Sequence[ParameterCheck]) -> list[str]:
+    rows = _parameter_rows(parameters)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
             for row in rows]
 

@@ -23,13 +23,28 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .atomic import write_bytes_atomically
+from .errors import GraphFreedError
 from .tensor import Tensor
 
-__all__ = ["draw_graph"]
+__all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
+
+# What each input of an op is, by position: drawn on the edges ("which one is the numerator?").
+OPERAND_ROLES: dict[str, tuple[str, ...]] = {
+    "div": ("numerator", "denominator"),
+    "pow": ("base", "exponent"),
+    "sub": ("minuend", "subtrahend"),
+    "linear": ("x", "W", "b"),
+    "matmul": ("a", "b"),
+    "where": ("condition", "if true", "if false"),
+}
+FREED_HINT = ("the graph behind this tensor was freed by backward(); draw it before backward, "
+              "or call chainrule.graph.trace_gradients(tensor) instead of backward() to keep "
+              "it with every node's gradient")
 
 # Output formats by file suffix; "dot" is written as text, the others are rendered by Graphviz.
 _SUFFIX_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
@@ -89,6 +104,50 @@ def _normalize_names(names: Mapping[Tensor | int, str] | None) -> dict[int, str]
     return result
 
 
+def operand_role(op: str | None, position: int) -> str | None:
+    """The role of input ``position`` of ``op`` ("numerator", "W", ...), or None."""
+    roles = OPERAND_ROLES.get(op or "", ())
+    return roles[position] if position < len(roles) else None
+
+
+def _is_freed(tensor: Tensor) -> bool:
+    node = tensor._node
+    return node is not None and node.vjp is None and not node.parents
+
+
+def trace_gradients(tensor: Tensor, grad: Any = None) -> Tensor:
+    """``tensor.backward(grad)`` that keeps the graph and ∂L/∂node on every node; returns it.
+
+    Every intermediate tensor behind ``tensor`` gets ``retain_grad()``, and backward runs with
+    ``retain_graph=True``: ``draw_graph(tensor)`` then shows the value and the gradient of every
+    node — the chain rule step by step. Leaves accumulate ``.grad`` as with ``backward``.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor(0.0, requires_grad=True)
+    >>> f = 1 / (cr.exp(-(w * 1.0)) + 1)
+    >>> _ = trace_gradients(f)
+    >>> f.parents[1].grad.item()  # ∂f/∂(exp(−w) + 1) = −1/h²
+    -0.25
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"trace_gradients: expected a Tensor, got {type(tensor).__name__}")
+    if _is_freed(tensor):
+        raise GraphFreedError(FREED_HINT)
+    for node in _collect(tensor, max_nodes=10**7):
+        if not node.is_leaf and node.requires_grad:
+            node.retain_grad()
+    tensor.backward(grad, retain_graph=True)
+    return tensor
+
+
+def _model_names(model: Any) -> dict[int, str]:
+    """id(parameter) → its dotted name in ``model`` ("dense.weight")."""
+    if not callable(getattr(model, "named_parameters", None)):
+        raise TypeError(f"draw_graph: model= must be a chainrule Module, got "
+                        f"{type(model).__name__}")
+    return {id(parameter): name for name, parameter in model.named_parameters()}
+
+
 def _collect(root: Tensor, max_nodes: int) -> list[Tensor]:
     """Every tensor reachable from ``root``, in depth-first pre-order (parents in order)."""
     order: list[Tensor] = []
@@ -119,9 +178,9 @@ def _node_label(tensor: Tensor, name: str | None, show_values: bool, show_grads:
         lines.append(f"value {_describe_array(tensor.data)}")
     if show_grads and tensor.grad is not None:
         lines.append(f"∂ = {_describe_array(tensor.grad.data)}")
-    node = tensor._node
-    if node is not None and node.vjp is None and not node.parents:
+    if _is_freed(tensor):
         lines.append("(inputs freed by backward)")
+        lines.append(FREED_HINT.replace("; ", ";\n").replace(", or", ",\nor"))
     return escape_label("\n".join(lines))
 
 
@@ -132,13 +191,15 @@ def to_dot(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
+    model: Any = None,
 ) -> str:
     """The DOT text of the graph behind ``tensor`` (see ``draw_graph``)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive integer, got {max_nodes!r}")
-    by_id = _normalize_names(names)
+    by_id = {} if model is None else _model_names(model)
+    by_id.update(_normalize_names(names))
     order = _collect(tensor, max_nodes)
     ids = {id(t): f"n{index}" for index, t in enumerate(order)}
     lines = [
@@ -160,8 +221,10 @@ def to_dot(
             attrs += ", penwidth=2"
         lines.append(f'  {ids[id(t)]} [label="{label}", {attrs}];')
     for t in reversed(order):
-        for parent in t.parents:
-            lines.append(f"  {ids[id(parent)]} -> {ids[id(t)]};")
+        for position, parent in enumerate(t.parents):
+            role = operand_role(t.op, position)
+            label = "" if role is None else f' [label="{escape_label(role)}"]'
+            lines.append(f"  {ids[id(parent)]} -> {ids[id(t)]}{label};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -217,22 +280,28 @@ def draw_graph(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
+    model: Any = None,
 ) -> str:
     """Draw the computation graph behind ``tensor``; return its Graphviz DOT text.
 
     One node per tensor, numbered ``n0, n1, …`` in depth-first order from ``tensor`` (so the
     output is the same for the same computation): leaves are boxes labelled with their name
     from ``names`` (keys: tensors or ``id(tensor)``), else "parameter" (requires grad) or
-    "input"; operations are ellipses labelled with the op's name (``mul``, ``exp``, …). Each
-    node shows its shape, with ``show_values`` its value (a compact number for at most one
+    "input" — with ``model=`` a model's parameters are named as in its ``named_parameters()``
+    ("dense.weight"); operations are ellipses labelled with the op's name (``mul``, ``exp``,
+    …). Each node shows its shape, with ``show_values`` its value (a compact number for at most one
     element, else mean/min/max) and with ``show_grads`` its gradient as ``∂ = 0.25`` when it
     has one: leaves that require grad after ``backward()``, and non-leaves only if
     ``retain_grad()`` was called on them before. Edges go parent → child. More than
-    ``max_nodes`` tensors is a ValueError.
+    ``max_nodes`` tensors is a ValueError. Edges into ops whose inputs play different roles
+    are labelled with the role: "numerator"/"denominator" (div), "base"/"exponent" (pow),
+    "x"/"W"/"b" (linear), "a"/"b" (matmul), "condition"/"if true"/"if false" (where).
 
     ``backward()`` frees the graph: afterwards only the output and its op remain reachable
-    (marked "inputs freed by backward"). Call ``backward(retain_graph=True)``, or draw before
-    calling backward, to draw the whole graph.
+    (marked "inputs freed by backward", with the hint). Call ``trace_gradients(tensor)``
+    instead of ``backward()`` to keep the graph and the gradient ∂L/∂node of every node, or
+    draw before calling backward. ``show_graph`` gives the same drawing as an object that
+    notebooks display as SVG.
 
     With ``path``: the DOT text is written there (``.dot``/``.gv``), or rendered to SVG or
     PNG by Graphviz's ``dot`` program (``.svg``/``.png``); ``format=`` ("dot", "svg", "png")
@@ -240,7 +309,7 @@ def draw_graph(
     is a RuntimeError (install it, e.g. ``apt-get install graphviz``, or save ``.dot``).
     """
     dot_text = to_dot(tensor, names=names, show_values=show_values, show_grads=show_grads,
-                      max_nodes=max_nodes)
+                      max_nodes=max_nodes, model=model)
     if path is not None:
         target = Path(os.fspath(path))
         fmt = _output_format(target, format)
@@ -249,3 +318,27 @@ def draw_graph(
     elif format is not None:
         raise ValueError("draw_graph: format= needs a path to write to")
     return dot_text
+
+
+class GraphView:
+    """A drawn graph for notebooks: ``_repr_svg_`` renders it with Graphviz (when ``dot`` is
+    installed; otherwise notebooks show ``str(view)``, the DOT text)."""
+
+    def __init__(self, dot: str) -> None:
+        self.dot = dot
+
+    def _repr_svg_(self) -> str | None:
+        if shutil.which("dot") is None:
+            return None
+        return render(self.dot, "svg").decode("utf-8")
+
+    def __str__(self) -> str:
+        return self.dot
+
+    def __repr__(self) -> str:
+        return f"GraphView({self.dot.count('[label=')} nodes; str() is the DOT text)"
+
+
+def show_graph(tensor: Tensor, **options: Any) -> GraphView:
+    """``draw_graph(tensor, **options)`` as a ``GraphView`` that a notebook shows as SVG."""
+    return GraphView(to_dot(tensor, **options))

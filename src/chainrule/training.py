@@ -104,6 +104,20 @@ class Model(Module):
 
         return check_model(self, x, y, **options)
 
+    def explain(self, x: Any, y: Any, **options: Any) -> Any:
+        """Backpropagation on one example (or a few) with this model's numbers, every δ and
+        gradient checked against the engine, and the optimiser's update: an
+        ``chainrule.explain.Explanation`` (print it, or show it in a notebook)."""
+        from .explain import explain  # it sits above training; imported on use
+
+        return explain(self, x, y, **options)
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (notebooks)."""
+        from .notebook import model_html
+
+        return model_html(self)
+
     def _data_dtype(self) -> np.dtype:
         """Inputs are converted to the parameters' dtype (the default dtype before building)."""
         parameters = self.parameters()
