@@ -16,6 +16,8 @@ import pytest
 import chainrule as cr
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
+from chainrule.playground.registry import SessionRegistry
+from conftest import running_playground
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1"
@@ -150,3 +152,55 @@ def test_two_tabs_train_their_own_networks_under_the_pages_csp(browser, playgrou
     assert "dataset=xor" in first.url and "dataset=moons" in second.url
     context.close()
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+RED = "rgb(192, 18, 31)"
+
+
+def test_a_learning_rate_change_keeps_training_and_a_dataset_change_says_it_resets(page,
+                                                                                   playground_url):
+    page.goto(playground_url + "/")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("#start")
+    page.wait_for_function("Number(document.body.dataset.epoch) >= 3", polling=100)
+    page.select_option("#learning-rate", "0.1")
+    wait_for_hash(page, "lr=0.1")
+    epoch = int(page.get_attribute("body", "data-epoch"))
+    assert epoch >= 3 and page.get_attribute("body", "data-running") == "true"
+    page.wait_for_function(f"Number(document.body.dataset.epoch) > {epoch}", polling=100)
+    page.click("button[data-dataset='moons']")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "epoch 0" in page.text_content("#notice-text")
+    page.wait_for_selector("body[data-epoch='0'][data-running='false']")
+
+
+def test_a_diverged_run_keeps_its_epoch_and_losses_in_red(page, playground_url):
+    page.goto(playground_url + "/#dataset=regression&optimizer=sgd&lr=10&features=x1,x2,x1_sq,"
+              "x2_sq,x1_x2&layers=8:identity,8:identity")
+    wait_for_hash(page, "dataset=regression")
+    page.click("#start")
+    page.wait_for_selector("body[data-diverged='true'][data-running='false']")
+    state = page.locator("#run-state")
+    assert "diverged" in state.text_content() and "lower the Learning rate" in (
+        state.text_content())
+    assert state.evaluate("e => getComputedStyle(e).backgroundColor") == RED
+    assert int(page.get_attribute("body", "data-epoch")) >= 1
+    assert page.text_content("#test-loss") not in ("—", "NaN")
+    assert page.locator("#test-loss").evaluate("e => getComputedStyle(e).color") == RED
+    assert page.get_attribute("#health", "data-ok") == "false"
+    assert page.locator("#health .ok").count() == 0
+
+
+def test_a_full_server_says_so_instead_of_connection_closed(browser):
+    with running_playground(sessions=SessionRegistry(limit=1)) as url:
+        context = browser.new_context(viewport=VIEWPORT)
+        first, second = context.new_page(), context.new_page()
+        first.goto(url + "/")
+        first.wait_for_selector("body[data-epoch='0']")
+        second.goto(url + "/")
+        second.wait_for_selector("body[data-connection='server full']")
+        assert "at most 1 tabs" in second.text_content("#error-text")
+        assert "closed" not in second.text_content("#error-text")
+        second.wait_for_timeout(500)  # the close event came and went: the words stay
+        assert second.is_visible("#error")
+        context.close()

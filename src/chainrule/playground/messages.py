@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import activations
@@ -46,6 +46,9 @@ from .limits import (
 #: the optimisers the page offers (the full-batch SciPy ones are left out: they need the extra)
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
 REGULARIZATIONS = ("none", "l1", "l2")
+#: the setup fields that change how the network trains but not what it is: a change of only
+#: these keeps the weights (and the optimiser's state); any other change starts a new network
+TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
 MESSAGE_TYPES = ("pause", "reset", "select", "setup", "start", "step")
 
 
@@ -81,6 +84,11 @@ class Setup:
     regularization: str = "none"
     lam: float = 0.0
     seed: int = 0
+
+    def keeps_network(self, other: Setup) -> bool:
+        """True when ``other`` differs from this setup in ``TRAINING_SETTINGS`` only."""
+        kept = {name: getattr(self, name) for name in TRAINING_SETTINGS}
+        return replace(other, **kept) == self
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (what ``parse_setup`` reads back)."""
