@@ -126,10 +126,16 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     export_and_check(page, tmp_path)
 
 
-def test_a_bad_setup_in_the_url_is_shown_and_the_page_keeps_working(page, playground_url):
-    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu")
+def test_a_bad_field_in_a_link_is_named_and_the_others_are_kept(page, playground_url):
+    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu&lr=abc&noise=0.2&seed=7"
+              "&features=x1,x2,x1_x2&batch=25")
     page.wait_for_selector("#error:not([hidden])")
-    assert "unknown dataset" in page.text_content("#error-text")
+    text = page.text_content("#error-text")
+    assert "unknown dataset" in text and "layer 1 units" in text and '"abc"' in text
+    wait_for_hash(page, "seed=7")
+    params = page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(1)))")
+    assert params["noise"] == "0.2" and params["batch"] == "25"
+    assert params["features"] == "x1,x2,x1_x2" and params["dataset"] == "xor"
     page.click("#step")
     page.wait_for_function("document.body.dataset.epoch === '1'")
 

@@ -51,6 +51,10 @@ def catalog() -> dict[str, Any]:
     }
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 class Connection:
     """One tab's conversation: runs until the tab closes the WebSocket."""
 
@@ -129,8 +133,12 @@ class Connection:
             await asyncio.to_thread(self.session.select, message.layer)
             await self.send_state()
             return
-        if message.kind == "setup":
+        if message.kind in ("setup", "link"):
             await self.configure(message.setup)
+            if message.problems:
+                await self.error(f"The link's {_plural(len(message.problems), 'bad field')} "
+                                 f"took the default: {'; '.join(message.problems)}. Every "
+                                 "other field of the link was kept.")
             return
         await self.stop()
         if message.kind == "reset":

@@ -65,7 +65,7 @@ function receive(message) {
     document.body.dataset.session = message.session;
     buildStaticControls();
     const wanted = setupFromHash();
-    if (wanted) send({ type: "setup", setup: wanted });
+    if (wanted) send({ type: "link", setup: wanted });
   } else if (message.type === "data") {
     app.points = message;
   } else if (message.type === "state") {
@@ -105,19 +105,26 @@ const URL_KEYS = {
   seed: ["seed", Number],
 };
 
+// A number that does not parse is sent as the text it is, so that the server names it.
+function linkValue(text, convert) {
+  if (convert !== Number) return text;
+  const value = Number(text);
+  return text.trim() !== "" && Number.isFinite(value) ? value : text;
+}
+
 function setupFromHash() {
   const text = location.hash.replace(/^#/, "");
   if (!text) return null;
   const params = new URLSearchParams(text);
   const setup = {};
   for (const [key, [field, convert]] of Object.entries(URL_KEYS)) {
-    if (params.has(key)) setup[field] = convert(params.get(key));
+    if (params.has(key)) setup[field] = linkValue(params.get(key), convert);
   }
   if (params.has("features")) setup.features = params.get("features").split(",").filter(Boolean);
   if (params.has("layers")) {
     setup.layers = params.get("layers").split(",").filter(Boolean).map((part) => {
       const [units, activation] = part.split(":");
-      return { units: Number(units), activation: activation || "" };
+      return { units: linkValue(units, Number), activation: activation || "" };
     });
   }
   return setup;
