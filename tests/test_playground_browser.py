@@ -210,3 +210,53 @@ def test_a_full_server_says_so_instead_of_connection_closed(browser):
         second.wait_for_timeout(500)  # the close event came and went: the words stay
         assert second.is_visible("#error")
         context.close()
+
+
+SIX_WIDE_LAYERS = ("#dataset=spirals&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2"
+                   "&layers=" + ",".join(["8:leaky_relu"] * 6))
+
+
+def boxes(page, selector: str) -> list[dict]:
+    return page.eval_on_selector_all(selector, "elements => elements.map(e => {"
+                                     "const b = e.getBoundingClientRect();"
+                                     "return {left: b.left, right: b.right, top: b.top, "
+                                     "bottom: b.bottom}; })")
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and (
+        b["top"] < a["bottom"])
+
+
+def test_six_layers_at_1280_px_never_overlap_the_output(page, playground_url):
+    page.goto(playground_url + "/" + SIX_WIDE_LAYERS)
+    page.wait_for_function("document.querySelectorAll('.hidden-layer').length === 6 && "
+                           "document.querySelectorAll('.hidden-layer .node').length === 48")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    network = boxes(page, "#network")[0]
+    output_parts = boxes(page, ".output-column > *")
+    nodes = boxes(page, ".net-column .node, .layer-head")
+    for node in nodes:  # every unit is on screen, inside the network's own box
+        assert network["left"] - 0.5 <= node["left"] and node["right"] <= network["right"] + 0.5
+        assert not any(overlap(node, part) for part in output_parts)
+    columns = boxes(page, ".net-column")
+    assert all(a["right"] <= b["left"] for a, b in zip(columns, columns[1:]))
+    assert network["right"] <= boxes(page, ".output-column")[0]["left"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+
+def test_a_phone_viewport_has_no_horizontal_scroll(browser, playground_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, bypass_csp=True)
+    phone = context.new_page()
+    phone.goto(playground_url + "/" + START)
+    phone.wait_for_function("document.querySelectorAll('.hidden-layer').length === 3")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click("#step")
+    phone.wait_for_selector("body[data-epoch='1']")
+    for selector in ("#boundary", "#loss-curve", "#start", "#datasets", "#network"):
+        box = boxes(phone, selector)[0]
+        assert 0 <= box["left"] and box["right"] <= 390, selector
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
