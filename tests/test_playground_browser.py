@@ -16,6 +16,8 @@ import pytest
 import chainrule as cr
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
+from chainrule.playground.registry import SessionRegistry
+from conftest import running_playground
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1"
@@ -124,10 +126,16 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     export_and_check(page, tmp_path)
 
 
-def test_a_bad_setup_in_the_url_is_shown_and_the_page_keeps_working(page, playground_url):
-    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu")
+def test_a_bad_field_in_a_link_is_named_and_the_others_are_kept(page, playground_url):
+    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu&lr=abc&noise=0.2&seed=7"
+              "&features=x1,x2,x1_x2&batch=25")
     page.wait_for_selector("#error:not([hidden])")
-    assert "unknown dataset" in page.text_content("#error-text")
+    text = page.text_content("#error-text")
+    assert "unknown dataset" in text and "layer 1 units" in text and '"abc"' in text
+    wait_for_hash(page, "seed=7")
+    params = page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(1)))")
+    assert params["noise"] == "0.2" and params["batch"] == "25"
+    assert params["features"] == "x1,x2,x1_x2" and params["dataset"] == "xor"
     page.click("#step")
     page.wait_for_function("document.body.dataset.epoch === '1'")
 
@@ -150,3 +158,105 @@ def test_two_tabs_train_their_own_networks_under_the_pages_csp(browser, playgrou
     assert "dataset=xor" in first.url and "dataset=moons" in second.url
     context.close()
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+RED = "rgb(192, 18, 31)"
+
+
+def test_a_learning_rate_change_keeps_training_and_a_dataset_change_says_it_resets(page,
+                                                                                   playground_url):
+    page.goto(playground_url + "/")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("#start")
+    page.wait_for_function("Number(document.body.dataset.epoch) >= 3", polling=100)
+    page.select_option("#learning-rate", "0.1")
+    wait_for_hash(page, "lr=0.1")
+    epoch = int(page.get_attribute("body", "data-epoch"))
+    assert epoch >= 3 and page.get_attribute("body", "data-running") == "true"
+    page.wait_for_function(f"Number(document.body.dataset.epoch) > {epoch}", polling=100)
+    page.click("button[data-dataset='moons']")
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "epoch 0" in page.text_content("#notice-text")
+    page.wait_for_selector("body[data-epoch='0'][data-running='false']")
+
+
+def test_a_diverged_run_keeps_its_epoch_and_losses_in_red(page, playground_url):
+    page.goto(playground_url + "/#dataset=regression&optimizer=sgd&lr=10&features=x1,x2,x1_sq,"
+              "x2_sq,x1_x2&layers=8:identity,8:identity")
+    wait_for_hash(page, "dataset=regression")
+    page.click("#start")
+    page.wait_for_selector("body[data-diverged='true'][data-running='false']")
+    state = page.locator("#run-state")
+    assert "diverged" in state.text_content() and "lower the Learning rate" in (
+        state.text_content())
+    assert state.evaluate("e => getComputedStyle(e).backgroundColor") == RED
+    assert int(page.get_attribute("body", "data-epoch")) >= 1
+    assert page.text_content("#test-loss") not in ("—", "NaN")
+    assert page.locator("#test-loss").evaluate("e => getComputedStyle(e).color") == RED
+    assert page.get_attribute("#health", "data-ok") == "false"
+    assert page.locator("#health .ok").count() == 0
+
+
+def test_a_full_server_says_so_instead_of_connection_closed(browser):
+    with running_playground(sessions=SessionRegistry(limit=1)) as url:
+        context = browser.new_context(viewport=VIEWPORT)
+        first, second = context.new_page(), context.new_page()
+        first.goto(url + "/")
+        first.wait_for_selector("body[data-epoch='0']")
+        second.goto(url + "/")
+        second.wait_for_selector("body[data-connection='server full']")
+        assert "at most 1 tabs" in second.text_content("#error-text")
+        assert "closed" not in second.text_content("#error-text")
+        second.wait_for_timeout(500)  # the close event came and went: the words stay
+        assert second.is_visible("#error")
+        context.close()
+
+
+SIX_WIDE_LAYERS = ("#dataset=spirals&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2"
+                   "&layers=" + ",".join(["8:leaky_relu"] * 6))
+
+
+def boxes(page, selector: str) -> list[dict]:
+    return page.eval_on_selector_all(selector, "elements => elements.map(e => {"
+                                     "const b = e.getBoundingClientRect();"
+                                     "return {left: b.left, right: b.right, top: b.top, "
+                                     "bottom: b.bottom}; })")
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and (
+        b["top"] < a["bottom"])
+
+
+def test_six_layers_at_1280_px_never_overlap_the_output(page, playground_url):
+    page.goto(playground_url + "/" + SIX_WIDE_LAYERS)
+    page.wait_for_function("document.querySelectorAll('.hidden-layer').length === 6 && "
+                           "document.querySelectorAll('.hidden-layer .node').length === 48")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    network = boxes(page, "#network")[0]
+    output_parts = boxes(page, ".output-column > *")
+    nodes = boxes(page, ".net-column .node, .layer-head")
+    for node in nodes:  # every unit is on screen, inside the network's own box
+        assert network["left"] - 0.5 <= node["left"] and node["right"] <= network["right"] + 0.5
+        assert not any(overlap(node, part) for part in output_parts)
+    columns = boxes(page, ".net-column")
+    assert all(a["right"] <= b["left"] for a, b in zip(columns, columns[1:]))
+    assert network["right"] <= boxes(page, ".output-column")[0]["left"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+
+def test_a_phone_viewport_has_no_horizontal_scroll(browser, playground_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, bypass_csp=True)
+    phone = context.new_page()
+    phone.goto(playground_url + "/" + START)
+    phone.wait_for_function("document.querySelectorAll('.hidden-layer').length === 3")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click("#step")
+    phone.wait_for_selector("body[data-epoch='1']")
+    for selector in ("#boundary", "#loss-curve", "#start", "#datasets", "#network"):
+        box = boxes(phone, selector)[0]
+        assert 0 <= box["left"] and box["right"] <= 390, selector
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()

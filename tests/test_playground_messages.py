@@ -155,3 +155,24 @@ def test_every_activation_of_the_catalog_is_accepted(name):
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_every_offered_optimizer_exists(name):
     assert cr.optim.get(name, lr=0.01).lr == 0.01
+
+
+def test_a_link_keeps_every_valid_field_and_names_each_bad_one():
+    raw = json.dumps({"type": "link", "setup": {
+        "dataset": "moons", "learning_rate": "abc", "layers": [{"units": 99,
+                                                               "activation": "relu"}],
+        "noise": 0.2, "colour": "red", "batch_size": 25}})
+    message = parse_message(raw)
+    assert message.kind == "link"
+    assert message.setup == Setup(dataset="moons", noise=0.2, batch_size=25)
+    problems = " | ".join(message.problems)
+    assert len(message.problems) == 3
+    assert 'learning_rate: learning_rate must be a number, got "abc"' in problems
+    assert "layers: layer 1 units must be between 1 and" in problems
+    assert "unknown setup field \"colour\"" in problems
+
+
+def test_a_good_link_has_no_problems_and_a_bad_setup_message_is_still_refused_whole():
+    assert parse_message(json.dumps({"type": "link", "setup": {"seed": 3}})).problems == ()
+    with pytest.raises(MessageError, match="unknown dataset"):
+        parse_message(setup_message(dataset="mnist", noise=0.2))

@@ -175,7 +175,7 @@ def test_sessions_are_capped():
     with running_playground(sessions=SessionRegistry(limit=1)) as url:
         with open_session(url) as (first, _), connect(ws_url(url)) as second:
             refused = receive(second)
-            assert refused["type"] == "error" and "at most 1" in refused["message"]
+            assert refused["type"] == "full" and "at most 1 tabs" in refused["message"]
             with pytest.raises(ConnectionClosed):
                 receive(second)
             first.send('{"type": "step"}')
@@ -205,3 +205,17 @@ def test_the_cli_serves_until_interrupted(monkeypatch, capsys):
     assert main(["playground", "--port", "0"]) == 0
     out = capsys.readouterr().out
     assert served.is_set() and "http://127.0.0.1:" in out and "Stopped" in out
+
+
+def test_a_learning_rate_change_keeps_training_and_a_new_dataset_resets(playground_url):
+    with open_session(playground_url) as (socket, _):
+        socket.send('{"type": "start"}')
+        running = until(socket, "state", lambda m: m["running"] and m["epoch"] >= 2)
+        socket.send('{"type": "setup", "setup": {"learning_rate": 0.1}}')
+        state = until(socket, "state", lambda m: m["setup"]["learning_rate"] == 0.1)
+        assert state["running"] and state["epoch"] >= running["epoch"]
+        socket.send('{"type": "setup", "setup": {"learning_rate": 0.1, "dataset": "moons"}}')
+        notice = until(socket, "notice")
+        assert "epoch 0" in notice["message"]
+        state = until(socket, "state", lambda m: m["setup"]["dataset"] == "moons")
+        assert state["epoch"] == 0 and not state["running"]

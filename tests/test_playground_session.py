@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -157,7 +158,7 @@ def test_a_diverging_run_fails_with_advice_and_stays_drawable():
     session = Session(Setup(dataset="regression", optimizer="sgd", learning_rate=10.0,
                             layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
                             features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2")))
-    with pytest.raises(TrainingFailed, match="lower the learning rate"):
+    with pytest.raises(TrainingFailed, match="lower the Learning rate"):
         session.train(20)
     json.dumps(session.snapshot(), allow_nan=False)
 
@@ -180,3 +181,58 @@ def test_the_registry_caps_and_forgets_sessions():
     registry.close(first)
     assert registry.get(first) is None and registry.get(second) == "b"
     assert registry.open("c") is not None
+
+
+def test_training_settings_change_without_a_reset_and_the_snippet_follows(tmp_path,
+                                                                          monkeypatch):
+    session = Session(SETUPS["default"])
+    session.train(3)
+    weights = [p.data.copy() for p in session.model.parameters()]
+    changed = replace(session.setup, learning_rate=0.1, regularization="l2", lam=0.01,
+                      batch_size=20)
+    assert session.configure(changed) is False
+    assert session.epoch == 3 and len(session.test_loss) == 4
+    for before, now in zip(weights, session.model.parameters(), strict=True):
+        np.testing.assert_array_equal(before, now.data)
+    assert session.model.optimizer.lr == 0.1
+    assert all(layer.kernel_regularizer.lam == 0.01 for layer in session.model.layers
+               if isinstance(layer, Dense))
+    session.train(3)
+    path = tmp_path / "playground_run.py"
+    path.write_text(session.snippet())
+    monkeypatch.chdir(tmp_path)
+    trained = runpy.run_path(str(path), run_name="__main__")["model"]
+    for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+
+
+@pytest.mark.parametrize("change", [{"dataset": "moons"}, {"optimizer": "sgd"}, {"seed": 4},
+                                    {"layers": (LayerSpec(3, "relu"),)}, {"noise": 0.1},
+                                    {"features": ("x1",)}])
+def test_a_structure_change_starts_a_new_network(change):
+    session = Session()
+    session.train(2)
+    assert session.configure(replace(session.setup, **change)) is True
+    assert session.epoch == 0 and len(session.test_loss) == 1
+
+
+def diverging_setup() -> Setup:
+    return Setup(dataset="regression", optimizer="sgd", learning_rate=10.0,
+                 layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
+                 features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2"))
+
+
+def test_a_diverged_run_keeps_its_epoch_and_losses_and_refuses_to_go_on():
+    session = Session(diverging_setup())
+    with pytest.raises(TrainingFailed, match="diverged"):
+        session.train(20)
+    snapshot = session.snapshot()
+    assert snapshot["epoch"] == session.epoch >= 1
+    assert "lower the Learning rate" in snapshot["diverged"]
+    assert snapshot["train_loss"][-1][1] == round(session.train_loss[-1], 6)
+    assert np.isfinite(snapshot["test_metrics"]["loss"])
+    with pytest.raises(TrainingFailed, match="diverged"):
+        session.train(1)
+    # even a training-settings change starts again: the weights are no longer numbers
+    assert session.configure(replace(session.setup, learning_rate=0.001)) is True
+    assert session.snapshot()["diverged"] is None

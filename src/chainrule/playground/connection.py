@@ -7,7 +7,9 @@ What the server sends, each a JSON object with a ``type``:
 - ``data``: the training and test points (after every new setup or reset);
 - ``state``: a ``Session.snapshot`` plus ``running`` — while training, at most one per
   ``TRAIN_SLICE_SECONDS``;
-- ``error``: a message the page shows; the connection stays open.
+- ``notice``: a sentence the page shows as information (a new network started at epoch 0);
+- ``error``: a message the page shows; the connection stays open;
+- ``full`` (sent by the server, not here): the tab cap is reached; the connection closes.
 
 Training runs in a worker thread (``asyncio.to_thread``), one slice at a time, so the server
 keeps answering every tab while a network trains. The conversation needs only an object with
@@ -28,6 +30,12 @@ from .limits import LIMITS, TRAIN_SLICE_SECONDS
 from .messages import OPTIMIZERS, REGULARIZATIONS, Message, MessageError, Setup, parse_message
 from .session import Session, TrainingFailed
 
+#: what the page says when a change of the data, the features, the layers, the optimiser or the
+#: seed started a new network (a learning-rate, penalty or batch-size change keeps the weights)
+RESTART_NOTICE = ("New network at epoch 0: the data, the features, the layers, the optimizer or "
+                  "the seed changed. (The learning rate, the regularization and the batch size "
+                  "change without a reset.)")
+
 
 def catalog() -> dict[str, Any]:
     """The choices the page offers and the limits it must respect."""
@@ -41,6 +49,10 @@ def catalog() -> dict[str, Any]:
         "limits": LIMITS,
         "defaults": Setup().as_dict(),
     }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class Connection:
@@ -70,6 +82,9 @@ class Connection:
 
     async def error(self, text: str) -> None:
         await self.send({"type": "error", "message": text})
+
+    async def notice(self, text: str) -> None:
+        await self.send({"type": "notice", "message": text})
 
     async def send_data(self) -> None:
         points = await asyncio.to_thread(self.session.points)
@@ -107,7 +122,7 @@ class Connection:
             await self._dispatch(message)
         except TrainingFailed as problem:
             await self.stop()
-            await self.error(f"training stopped: {problem}")
+            await self.error(str(problem))
             await self.send_state()
 
     async def _dispatch(self, message: Message) -> None:
@@ -118,15 +133,34 @@ class Connection:
             await asyncio.to_thread(self.session.select, message.layer)
             await self.send_state()
             return
+        if message.kind in ("setup", "link"):
+            await self.configure(message.setup)
+            if message.problems:
+                await self.error(f"The link's {_plural(len(message.problems), 'bad field')} "
+                                 f"took the default: {'; '.join(message.problems)}. Every "
+                                 "other field of the link was kept.")
+            return
         await self.stop()
-        if message.kind == "setup":
-            await asyncio.to_thread(self.session.configure, message.setup)
-            await self.send_data()
-        elif message.kind == "reset":
+        if message.kind == "reset":
             await asyncio.to_thread(self.session.reset)
             await self.send_data()
         elif message.kind == "step":
             await asyncio.to_thread(self.session.train, message.epochs)
+        await self.send_state()
+
+    async def configure(self, setup: Setup) -> None:
+        """A new setup: training goes on when only the training settings changed; otherwise a
+        new network at epoch 0, paused, and a notice that says why."""
+        was_running = self.running
+        await self.stop()
+        previous = self.session.setup
+        restarted = await asyncio.to_thread(self.session.configure, setup)
+        if restarted:
+            await self.send_data()
+            if setup != previous:
+                await self.notice(RESTART_NOTICE)
+        elif was_running:
+            self.start()
         await self.send_state()
 
     # ------------------------------------------------------------------ training
@@ -154,5 +188,5 @@ class Connection:
                 await self.send_state()
         except TrainingFailed as problem:
             self.running = False
-            await self.error(f"training stopped: {problem}")
+            await self.error(str(problem))
             await self.send_state()

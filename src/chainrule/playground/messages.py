@@ -4,6 +4,8 @@ A message is one JSON object with a ``type``:
 
 - ``{"type": "setup", "setup": {...}}`` — a new data set and network (``Setup``'s fields; the
   missing ones take their defaults, unknown ones are an error);
+- ``{"type": "link", "setup": {...}}`` — a setup read from a shared link: every valid field is
+  kept, the bad ones take their defaults and are named in ``problems``;
 - ``{"type": "start"}``, ``{"type": "pause"}``, ``{"type": "reset"}``;
 - ``{"type": "step", "epochs": 1}`` — train this many epochs (1 to ``MAX_STEP_EPOCHS``);
 - ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown.
@@ -12,7 +14,7 @@ A message is one JSON object with a ``type``:
 Nothing in a message is ever executed: names are looked up in fixed tables.
 
 >>> parse_message('{"type": "step", "epochs": 3}')
-Message(kind='step', setup=None, epochs=3, layer=None)
+Message(kind='step', setup=None, epochs=3, layer=None, problems=())
 >>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import activations
@@ -46,7 +48,10 @@ from .limits import (
 #: the optimisers the page offers (the full-batch SciPy ones are left out: they need the extra)
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad")
 REGULARIZATIONS = ("none", "l1", "l2")
-MESSAGE_TYPES = ("pause", "reset", "select", "setup", "start", "step")
+#: the setup fields that change how the network trains but not what it is: a change of only
+#: these keeps the weights (and the optimiser's state); any other change starts a new network
+TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
+MESSAGE_TYPES = ("link", "pause", "reset", "select", "setup", "start", "step")
 
 
 class MessageError(ValueError):
@@ -82,6 +87,11 @@ class Setup:
     lam: float = 0.0
     seed: int = 0
 
+    def keeps_network(self, other: Setup) -> bool:
+        """True when ``other`` differs from this setup in ``TRAINING_SETTINGS`` only."""
+        kept = {name: getattr(self, name) for name in TRAINING_SETTINGS}
+        return replace(other, **kept) == self
+
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (what ``parse_setup`` reads back)."""
         data = asdict(self)
@@ -98,6 +108,7 @@ class Message:
     setup: Setup | None = None
     epochs: int | None = None
     layer: int | None = None
+    problems: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------- field checks
@@ -188,6 +199,25 @@ def parse_setup(data: Any) -> Setup:
     return Setup(**{name: check(data[name]) for name, check in _FIELDS.items() if name in data})
 
 
+def parse_link_setup(data: Any) -> tuple[Setup, tuple[str, ...]]:
+    """A ``Setup`` from a shared link's fields, keeping every valid one: each bad or unknown
+    field takes its default and gets a sentence that names it."""
+    if not isinstance(data, dict):
+        raise MessageError("setup must be an object")
+    fields: dict[str, Any] = {}
+    problems = []
+    for name, value in data.items():
+        check = _FIELDS.get(name)
+        if check is None:
+            problems.append(f"unknown setup field {_shown(name)}")
+            continue
+        try:
+            fields[name] = check(value)
+        except MessageError as problem:
+            problems.append(f"{name}: {problem}")
+    return Setup(**fields), tuple(problems)
+
+
 # ---------------------------------------------------------------------- messages
 def _expect_keys(data: dict[str, Any], allowed: set[str]) -> None:
     extra = sorted(set(data) - allowed - {"type"})
@@ -217,6 +247,10 @@ def parse_message(raw: str | bytes) -> Message:
     if kind == "setup":
         _expect_keys(data, {"setup"})
         return Message(kind, setup=parse_setup(data.get("setup")))
+    if kind == "link":
+        _expect_keys(data, {"setup"})
+        setup, problems = parse_link_setup(data.get("setup"))
+        return Message(kind, setup=setup, problems=problems)
     if kind == "step":
         _expect_keys(data, {"epochs"})
         return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,

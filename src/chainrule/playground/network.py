@@ -4,8 +4,9 @@ The network is a ``Sequential``: per hidden layer a ``Dense`` and an ``Activatio
 catalog (maxout takes two pieces per unit, so its Dense has twice the units), then one output
 unit — a logit trained with binary cross-entropy for the two-class sets, a value trained with
 the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
-Dense. One epoch is one call of ``fit`` seeded with ``seed + epoch``, so the exported snippet,
-which makes the same calls, ends with the same weights.
+Dense. ``change_training`` applies a new learning rate, penalty or batch size to a model
+mid-run, keeping its weights. One epoch is one call of ``fit`` seeded with ``seed + epoch``,
+so the exported snippet, which makes the same calls, ends with the same weights.
 
 >>> from chainrule.playground.messages import Setup
 >>> data = make_data(Setup(samples=100))
@@ -85,13 +86,28 @@ def build_model(setup: Setup) -> Sequential:
         width = None
     layers.append(Dense(1, input_dim=width, kernel_regularizer=penalty))
     model = Sequential(layers, seed=setup.seed)
+    _compile(model, setup, optim.get(setup.optimizer, lr=setup.learning_rate))
+    return model
+
+
+def _compile(model: Sequential, setup: Setup, optimizer: optim.Optimizer) -> None:
     if is_regression(setup.dataset):
-        model.compile(loss="mse", optimizer=optim.get(setup.optimizer, lr=setup.learning_rate))
+        model.compile(loss="mse", optimizer=optimizer)
     else:
         model.compile(loss=losses.get("binary_crossentropy", from_logits=True),
-                      optimizer=optim.get(setup.optimizer, lr=setup.learning_rate),
-                      metrics=["accuracy"])
-    return model
+                      optimizer=optimizer, metrics=["accuracy"])
+
+
+def change_training(model: Sequential, setup: Setup) -> None:
+    """Apply ``setup``'s ``TRAINING_SETTINGS`` to a trained model, keeping its weights and its
+    optimiser's state: the learning rate, every Dense's penalty, and a new compiled step (the
+    old one was traced with the old penalty). The batch size is read by every epoch."""
+    model.optimizer.lr = setup.learning_rate
+    penalty = _penalty(setup)
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            layer.kernel_regularizer = penalty
+    _compile(model, setup, model.optimizer)
 
 
 def train_epoch(model: Sequential, data: RunData, setup: Setup, epoch: int) -> None:

@@ -124,10 +124,10 @@ async def _socket(websocket: WebSocket) -> None:
     session = await asyncio.to_thread(Session)
     key = sessions.open(session)
     if key is None:
-        await websocket.send_json({"type": "error", "message": (
-            f"the playground serves at most {sessions.limit} tabs at once; close one and "
-            "reload")})
-        await websocket.close(code=TRY_AGAIN_LATER)
+        await websocket.send_json({"type": "full", "message": (
+            f"Server full: the playground serves at most {sessions.limit} tabs at once. Close "
+            "one, then reload this page.")})
+        await websocket.close(code=TRY_AGAIN_LATER, reason="server full")
         return
     try:
         await Connection(websocket, session, key).run()

@@ -30,12 +30,14 @@ from .limits import (
     NEURON_GRID,
 )
 from .messages import Setup
-from .network import RunData, build_model, make_data, measure, train_epoch
+from .network import RunData, build_model, change_training, make_data, measure, train_epoch
 from .snippet import snippet
+from .views import PLAYGROUND
 
 
 class TrainingFailed(RuntimeError):
-    """The loss stopped being a number (the run is paused; the message says why)."""
+    """The loss stopped being a number: the run is stopped until a reset or a new setup (the
+    message says why; the snapshot's ``diverged`` keeps saying it)."""
 
 
 class Session:
@@ -47,12 +49,26 @@ class Session:
         self.configure(setup or Setup())
 
     # ------------------------------------------------------------------ changing the run
-    def configure(self, setup: Setup) -> None:
-        """A new setup: new data, a new network at epoch 0."""
+    def configure(self, setup: Setup) -> bool:
+        """Apply a new setup; True when it started a new network at epoch 0.
+
+        A change of the ``TRAINING_SETTINGS`` only (learning rate, penalty, batch size) keeps
+        the weights, the epoch and the curves, as TensorFlow Playground keeps them on a
+        learning-rate change; any other change (data, features, layers, optimiser, seed), or
+        any change after the run diverged (its weights are no longer numbers), starts again.
+        """
         with self._lock:
+            previous = getattr(self, "setup", None)
+            if previous is not None and self.diverged is None and previous.keeps_network(setup):
+                if setup != previous:
+                    change_training(self.model, setup)
+                    self.setup = setup
+                    self.changes.append((self.epoch, setup))
+                return False
             self.setup = setup
             self.data: RunData = make_data(setup)
             self._start()
+            return True
 
     def reset(self) -> None:
         """Back to epoch 0 with the setup's initial weights (the same seed gives the same)."""
@@ -64,6 +80,10 @@ class Session:
         self.epoch = 0
         self.train_loss: list[float] = []
         self.test_loss: list[float] = []
+        #: (the epoch it took effect, the setup) for every setup the run has trained with
+        self.changes: list[tuple[int, Setup]] = [(0, self.setup)]
+        #: why training stopped for good (None while the loss is a number)
+        self.diverged: str | None = None
         self._record()
 
     def select(self, layer: int) -> None:
@@ -81,6 +101,7 @@ class Session:
         """Train up to ``epochs`` epochs: fewer at the ``MAX_EPOCHS`` cap, or when they take
         longer than ``seconds`` in all (at least one epoch runs)."""
         with self._lock:
+            self._refuse_if_diverged()
             deadline = time.perf_counter() + seconds
             for _ in range(min(epochs, MAX_EPOCHS - self.epoch)):
                 self._one_epoch()
@@ -90,31 +111,39 @@ class Session:
     def train_for(self, seconds: float) -> None:
         """Train whole epochs for about ``seconds`` (at least one, unless finished)."""
         with self._lock:
+            self._refuse_if_diverged()
             deadline = time.perf_counter() + seconds
             while not self.finished:
                 self._one_epoch()
                 if time.perf_counter() >= deadline:
                     break
 
+    def _refuse_if_diverged(self) -> None:
+        if self.diverged is not None:
+            raise TrainingFailed(self.diverged)
+
     def _one_epoch(self) -> None:
         try:
             with np.errstate(all="ignore"):  # a diverging run is reported, not warned about
                 train_epoch(self.model, self.data, self.setup, self.epoch)
         except FloatingPointError:
-            raise TrainingFailed(self._diverged("the training loss")) from None
+            self.epoch += 1
+            self._diverge("the training loss")
         self.epoch += 1
         self._record()
 
-    def _diverged(self, what: str) -> str:
-        return (f"{what} stopped being a finite number in epoch {self.epoch + 1}: lower the "
-                "learning rate, then reset")
+    def _diverge(self, what: str) -> None:
+        """Stop for good: the epoch, the curves and the last finite losses stay as they are."""
+        self.diverged = (f"training diverged: {what} stopped being a finite number in epoch "
+                         f"{self.epoch}; {PLAYGROUND.advice(['lower_lr'])}, then reset")
+        raise TrainingFailed(self.diverged)
 
     def _record(self) -> None:
         with np.errstate(all="ignore"):
             train = measure(self.model, self.data.x_train, self.data.y_train)
             test = measure(self.model, self.data.x_test, self.data.y_test)
         if not (np.isfinite(train["loss"]) and np.isfinite(test["loss"])):
-            raise TrainingFailed(self._diverged("the loss"))
+            self._diverge("the loss")
         self.train_loss.append(train["loss"])
         self.test_loss.append(test["loss"])
         self.train_metrics, self.test_metrics = train, test
@@ -150,6 +179,7 @@ class Session:
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
                 "finished": self.finished,
+                "diverged": self.diverged,
             }
 
     # ------------------------------------------------------------------ export
@@ -166,7 +196,7 @@ class Session:
     def snippet(self) -> str:
         """Python source that reproduces this run with chainrule."""
         with self._lock:
-            return snippet(self.setup, self.epoch)
+            return snippet(self.changes, self.epoch)
 
 
 def _point_rows(points: np.ndarray, targets: np.ndarray) -> list[list[float]]:

@@ -11,6 +11,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .datasets import DATASETS, is_regression
 from .features import FEATURES
 from .messages import Setup
@@ -52,11 +54,20 @@ model = Sequential([
 ], seed=SEED)
 '''
 
-_TRAINING = '''# One fit per epoch, shuffled with SEED + epoch, as the page trains:
-for epoch in range(EPOCHS):
+_EPOCHS = '''for epoch in range({epoch_range}):
     model.fit(x_train, y_train, epochs=1, batch_size={batch_size}, seed=SEED + epoch, verbose=0,
               health=False)
-print("test:", model.evaluate(x_test, y_test, batch_size=None, return_dict=True))
+'''
+
+_CHANGE = '''# Epoch {epoch}: the page changed the training settings and kept the weights.
+model.optimizer.lr = {learning_rate!r}
+penalty = {penalty}
+for layer in model.layers:
+    if isinstance(layer, Dense):
+        layer.kernel_regularizer = penalty
+{compile}'''
+
+_END = '''print("test:", model.evaluate(x_test, y_test, batch_size=None, return_dict=True))
 print(model.health(x_train))
 model.save("playground-model.npz")
 '''
@@ -83,17 +94,37 @@ def _layers(setup: Setup) -> str:
     return "\n".join(lines)
 
 
-def _compile(setup: Setup) -> str:
-    optimizer = f"cr.optim.get({setup.optimizer!r}, lr={setup.learning_rate!r})"
+def _compile(setup: Setup, optimizer: str) -> str:
     if is_regression(setup.dataset):
         return f'model.compile(loss="mse", optimizer={optimizer})\n'
-    return ('y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n'
-            'model.compile(loss=cr.losses.get("binary_crossentropy", from_logits=True),\n'
+    return ('model.compile(loss=cr.losses.get("binary_crossentropy", from_logits=True),\n'
             f'              optimizer={optimizer}, metrics=["accuracy"])\n')
 
 
-def snippet(setup: Setup, epochs: int) -> str:
-    """Python source that rebuilds ``setup``'s run and trains it for ``epochs`` epochs."""
+def _training(changes: Sequence[tuple[int, Setup]], epochs: int) -> str:
+    """One fit per epoch, each setup for its stretch of epochs; the settings changed between."""
+    parts = ["# One fit per epoch, shuffled with SEED + epoch, as the page trains:\n"]
+    for index, (first, setup) in enumerate(changes):
+        final = index == len(changes) - 1
+        if index > 0:
+            parts.append(_CHANGE.format(epoch=first, learning_rate=setup.learning_rate,
+                                        penalty=_penalty(setup),
+                                        compile=_compile(setup, "model.optimizer")))
+        last = "EPOCHS" if final else str(changes[index + 1][0])
+        epoch_range = f"{first}, {last}" if first else last
+        if final or changes[index + 1][0] > first:
+            parts.append(_EPOCHS.format(epoch_range=epoch_range, batch_size=setup.batch_size))
+    return "".join(parts)
+
+
+def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int) -> str:
+    """Python source that rebuilds a run and trains it for ``epochs`` epochs.
+
+    ``changes`` is the run's setup, or (first epoch, setup) for every setup it trained with
+    (``Session.changes``: the later ones differ in ``TRAINING_SETTINGS`` only)."""
+    if isinstance(changes, Setup):
+        changes = [(0, changes)]
+    setup = changes[0][1]
     _, generator_import = DATASETS[setup.dataset]
     header = _HEADER.format(
         dataset=setup.dataset, epochs=epochs, filename=FILENAME,
@@ -104,4 +135,8 @@ def snippet(setup: Setup, epochs: int) -> str:
         labels=", ".join(feature.label for feature in chosen),
         columns="\n".join(f"        {feature.expression}," for feature in chosen),
         penalty=_penalty(setup), layers=_layers(setup))
-    return header + body + _compile(setup) + _TRAINING.format(batch_size=setup.batch_size)
+    optimizer = f"cr.optim.get({setup.optimizer!r}, lr={setup.learning_rate!r})"
+    targets = ("" if is_regression(setup.dataset) else
+               "y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n")
+    return (header + body + targets + _compile(setup, optimizer) + _training(changes, epochs)
+            + _END)

@@ -22,6 +22,8 @@ const app = {
   state: null,
   nodes: null,
   errorTimer: null,
+  noticeTimer: null,
+  full: null,
 };
 
 // ---------------------------------------------------------------------- the connection
@@ -32,6 +34,11 @@ function connect() {
   socket.addEventListener("open", () => setConnection("connected", true));
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
   socket.addEventListener("close", () => {
+    if (app.full) {  // the server said why it closed: keep its words, not a generic line
+      setConnection("server full", false);
+      showError(app.full, true);
+      return;
+    }
     setConnection("disconnected", false);
     showError("The connection to the playground server was closed. Reload the page to start " +
               "a new session.");
@@ -58,21 +65,32 @@ function receive(message) {
     document.body.dataset.session = message.session;
     buildStaticControls();
     const wanted = setupFromHash();
-    if (wanted) send({ type: "setup", setup: wanted });
+    if (wanted) send({ type: "link", setup: wanted });
   } else if (message.type === "data") {
     app.points = message;
   } else if (message.type === "state") {
     applyState(message);
   } else if (message.type === "error") {
     showError(message.message);
+  } else if (message.type === "full") {
+    app.full = message.message;
+  } else if (message.type === "notice") {
+    showNotice(message.message);
   }
 }
 
-function showError(text) {
+function showNotice(text) {
+  $("notice-text").textContent = text;
+  $("notice").hidden = false;
+  clearTimeout(app.noticeTimer);
+  app.noticeTimer = setTimeout(() => { $("notice").hidden = true; }, ERROR_SECONDS * 1000);
+}
+
+function showError(text, lasting = false) {
   $("error-text").textContent = text;
   $("error").hidden = false;
   clearTimeout(app.errorTimer);
-  app.errorTimer = setTimeout(() => { $("error").hidden = true; }, ERROR_SECONDS * 1000);
+  if (!lasting) app.errorTimer = setTimeout(() => { $("error").hidden = true; }, ERROR_SECONDS * 1000);
 }
 
 function change(patch) {
@@ -87,19 +105,26 @@ const URL_KEYS = {
   seed: ["seed", Number],
 };
 
+// A number that does not parse is sent as the text it is, so that the server names it.
+function linkValue(text, convert) {
+  if (convert !== Number) return text;
+  const value = Number(text);
+  return text.trim() !== "" && Number.isFinite(value) ? value : text;
+}
+
 function setupFromHash() {
   const text = location.hash.replace(/^#/, "");
   if (!text) return null;
   const params = new URLSearchParams(text);
   const setup = {};
   for (const [key, [field, convert]] of Object.entries(URL_KEYS)) {
-    if (params.has(key)) setup[field] = convert(params.get(key));
+    if (params.has(key)) setup[field] = linkValue(params.get(key), convert);
   }
   if (params.has("features")) setup.features = params.get("features").split(",").filter(Boolean);
   if (params.has("layers")) {
     setup.layers = params.get("layers").split(",").filter(Boolean).map((part) => {
       const [units, activation] = part.split(":");
-      return { units: Number(units), activation: activation || "" };
+      return { units: linkValue(units, Number), activation: activation || "" };
     });
   }
   return setup;
@@ -199,6 +224,7 @@ function wireControls() {
   $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", () => drawBoundary());
   $("error-close").addEventListener("click", () => { $("error").hidden = true; });
+  $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
   $("show-snippet").addEventListener("click", showSnippet);
   $("close-snippet").addEventListener("click", () => { $("snippet-panel").hidden = true; });
   window.addEventListener("resize", () => drawLinks());
@@ -371,7 +397,7 @@ function markHealth(state) {
   });
   for (const text of health.warnings) lines.push(["warning", text]);
   for (const text of health.notes) lines.push(["note", text]);
-  if (health.ok) lines.push(["ok", `Health monitor: ${health.summary}`]);
+  if (health.ok && !state.diverged) lines.push(["ok", `Health monitor: ${health.summary}`]);
   const box = $("health");
   box.replaceChildren(...lines.map(([kind, text]) => {
     const p = document.createElement("p");
@@ -379,7 +405,7 @@ function markHealth(state) {
     p.textContent = text;
     return p;
   }));
-  box.dataset.ok = `${health.ok}`;
+  box.dataset.ok = `${health.ok && !state.diverged}`;
 }
 
 // ---------------------------------------------------------------------- the output
@@ -408,6 +434,10 @@ function drawBoundary() {
   }
 }
 
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function formatLoss(value) {
   return value >= 100 ? value.toFixed(0) : value.toFixed(3);
 }
@@ -425,6 +455,11 @@ function showStats(state) {
   $("test-accuracy").textContent = accuracy === undefined ? "—" : `${(100 * accuracy).toFixed(1)}%`;
   $("test-accuracy").dataset.value = accuracy === undefined ? "" : `${accuracy}`;
   Draw.lossCurves($("loss-curve"), state.train_loss, state.test_loss);
+  const diverged = Boolean(state.diverged);
+  $("run-state").hidden = !diverged;
+  $("run-state").textContent = diverged ? capitalised(state.diverged) : "";
+  document.querySelector(".losses").classList.toggle("diverged", diverged);
+  document.body.dataset.diverged = `${diverged}`;
   const start = $("start");
   start.textContent = state.running ? "❚❚" : "▶";
   start.classList.toggle("running", state.running);
