@@ -220,7 +220,7 @@ class Model(Module):
                                          self._data_dtype())
             if len(validation_data) == 3:
                 w_val = self._sample_weights(x_val, y_val, validation_data[2], None,
-                                             "validation sample_weight")
+                                             "validation sample_weight", remember=False)
             x_val = self._prepare(x_val)
         else:
             x_val = y_val = None
@@ -364,7 +364,8 @@ class Model(Module):
         penalty = self.penalty()
         return value if penalty is None else value + penalty
 
-    def _compiled_program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
+    def _compiled_program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+                          ) -> Any:
         """The compiled program for this batch, or None (eager) after saying why once."""
         step = self.compiled_step
         if step is None or self.jit_fallback_reason is not None:
