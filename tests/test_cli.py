@@ -979,8 +979,8 @@ def test_train_compiles_every_activation_and_prints_no_python_warning(capsys, mo
     compiled: list[tuple[bool, str | None]] = []
     original = Model._compiled_program
 
-    def spy(self, x, y):
-        program = original(self, x, y)
+    def spy(self, x, y, *weights):
+        program = original(self, x, y, *weights)
         compiled.append((program is not None, self.jit_fallback_reason))
         return program
 

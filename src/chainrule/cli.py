@@ -796,8 +796,13 @@ def _npz_inputs(path: Path) -> np.ndarray:
     return x
 
 
-def _prediction_rows(model: Any, x: np.ndarray) -> list[list[str]]:
-    """The header and one row per input: the class name, or the predicted value(s)."""
+def _prediction_rows(model: Any, x: np.ndarray, proba: bool = False,
+                     classes: bool = False) -> list[list[str]]:
+    """The header and one row per input: the class name, or the predicted value(s); with
+    ``proba`` one probability column per class (headed by the class names), after the class
+    name when ``classes`` is asked for too."""
+    if proba or classes:
+        return _class_rows(model, x, proba, classes)
     outputs = model.predict(x, batch_size=512)
     if _model_task(model) == "classification":
         classes = _model_classes(model) or [str(i) for i in range(outputs.shape[1])]
@@ -805,6 +810,30 @@ def _prediction_rows(model: Any, x: np.ndarray) -> list[list[str]]:
     names = (["prediction"] if outputs.shape[1] == 1
              else [f"prediction_{i}" for i in range(outputs.shape[1])])
     return [names, *([f"{v:.7g}" for v in row] for row in outputs)]
+
+
+def _class_rows(model: Any, x: np.ndarray, proba: bool, classes: bool) -> list[list[str]]:
+    """``predict --proba`` / ``--classes``: the class name and/or every class's probability
+    (a single sigmoid output p is the two classes' 1 − p and p)."""
+    if _model_task(model) != "classification":
+        asked = "--proba" if proba else "--classes"
+        raise CommandError(f"{asked} needs a classification model; this one does regression")
+    try:
+        probabilities = model.predict_proba(x, batch_size=512)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if probabilities.shape[1] == 1:
+        probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
+    names = _model_classes(model) or [str(i) for i in range(probabilities.shape[1])]
+    if len(names) != probabilities.shape[1]:
+        raise CommandError(f"the model has {probabilities.shape[1]} outputs but its metadata "
+                           f"names {len(names)} classes")
+    header = (["prediction"] if classes else []) + (names if proba else [])
+    rows = [header]
+    for row in probabilities:
+        rows.append(([names[int(row.argmax())]] if classes else [])
+                    + ([f"{p:.7g}" for p in row] if proba else []))
+    return rows
 
 
 def _as_csv(rows: list[list[str]]) -> str:
@@ -821,7 +850,7 @@ def command_predict(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     x = _predict_inputs(model, args.input)
     _check_features(model, x, args.input)
-    rows = _prediction_rows(model, x)
+    rows = _prediction_rows(model, x, args.proba, args.classes)
     if output is None:
         _out().write(_as_csv(rows))
         _out().flush()
@@ -1332,6 +1361,12 @@ def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", default=None, metavar="FILE",
                         help="write the predictions to FILE (atomically) (default: "
                         "stdout)%(default).0s")
+    parser.add_argument("--proba", action="store_true",
+                        help="write every class's probability, one column per class named "
+                        "after it")
+    parser.add_argument("--classes", action="store_true",
+                        help="write the predicted class's name (with --proba: before the "
+                        "probabilities)")
 
 
 def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:

@@ -57,6 +57,7 @@ import numpy as np
 
 from .dtypes import all_finite
 from .grad_mode import enable_grad, tracing
+from .losses import sample_weight_array
 from .ops import _no_gradient
 from .tensor import Node, Tensor, gradients
 
@@ -80,6 +81,7 @@ class _Trace:
     backward_from: int  # tensors[backward_from:] were recorded by the backward pass
     inputs: Tensor
     target: Tensor
+    weights: Tensor | None  # the batch's sample weights (None: unweighted step)
     total: Tensor
     prediction: Tensor
     grads: list[Tensor | None]  # ∂total/∂θ per parameter (None: unused parameter)
@@ -99,7 +101,7 @@ def _generator_states(model: Any) -> list[tuple[Any, Any]]:
             for _, module in model.named_modules() if hasattr(module, "_generator")]
 
 
-def _trace(model: Any, x: np.ndarray, y: np.ndarray) -> _Trace:
+def _trace(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> _Trace:
     """Run the step once with the engine, recording everything (random generators and layer
     buffers restored afterwards, so tracing changes nothing)."""
     generators = _generator_states(model)
@@ -113,7 +115,10 @@ def _trace(model: Any, x: np.ndarray, y: np.ndarray) -> _Trace:
             if not isinstance(prediction, Tensor):
                 raise CompileError("the model's forward must return a tensor")
             target = _step_input(model.loss.target(prediction, y).data, "target")
-            total = model.loss.reduce(model.loss.values(prediction, target))
+            values = model.loss.values(prediction, target)
+            weights = None if w is None else _step_input(
+                sample_weight_array(w, values.shape, values.dtype), "sample_weight")
+            total = model.loss.reduce(values, weights)
             penalty = model.penalty()
             if penalty is not None:
                 total = total + penalty
@@ -134,7 +139,7 @@ def _trace(model: Any, x: np.ndarray, y: np.ndarray) -> _Trace:
         raise CompileError(f"{', '.join(trace.untraced_buffer_changes)} is changed outside the "
                            "graph while training (use Module.update_buffer)")
     errstates = {id(t): state for t, state in trace.errstates if state != default_errstate}
-    return _Trace(trace.tensors, backward_from, inputs, target, total, prediction, grads,
+    return _Trace(trace.tensors, backward_from, inputs, target, weights, total, prediction, grads,
                   trace.buffer_updates, errstates)
 
 
@@ -187,8 +192,10 @@ def _signature(trace: _Trace, live: list[Tensor], params: set[int]) -> tuple[lis
     return ops, constants
 
 
-def compile_step(model: Any, x: np.ndarray, y: np.ndarray) -> Program:
-    """Trace the model's training step on (x, y) and compile it (``CompileError`` if not)."""
+def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+                 ) -> Program:
+    """Trace the model's training step on (x, y), with the sample weights ``w`` when given,
+    and compile it (``CompileError`` if not)."""
     optimizer = model.optimizer
     if getattr(optimizer, "requires_closure", False):
         raise CompileError(f"{type(optimizer).__name__} evaluates the loss several times per "
@@ -197,13 +204,14 @@ def compile_step(model: Any, x: np.ndarray, y: np.ndarray) -> Program:
         model.build(x.shape[1:])  # lazily built layers get their parameters first
     flatten_parameters(model)
     params = {id(p) for p in model.parameters()}
-    first = _trace(model, x, y)
+    first = _trace(model, x, y, w)
     live = _reachable(first)
     # A second trace on other data must give the same graph with the same constants: a
     # constant that changed was computed from the data outside the graph, and a compiled
     # program would freeze it.
     other_x = np.ascontiguousarray(x[::-1]) if len(x) > 1 else x + 1
-    second = _trace(model, other_x + np.asarray(0.5, x.dtype), y[::-1] if len(y) > 1 else y)
+    second = _trace(model, other_x + np.asarray(0.5, x.dtype), y[::-1] if len(y) > 1 else y,
+                    None if w is None else w[::-1] + np.asarray(0.5, w.dtype))
     ops_1, constants_1 = _signature(first, live, params)
     ops_2, constants_2 = _signature(second, _reachable(second), params)
     if ops_1 != ops_2:
@@ -292,9 +300,11 @@ class _Lowering:
             self._add(leaf, _FIXED, leaf.data)
         self.x = self._add(trace.inputs, _INPUT, trace.inputs.data)
         self.y = self._add(trace.target, _INPUT, trace.target.data)
+        self.w = None if trace.weights is None else self._add(trace.weights, _INPUT,
+                                                               trace.weights.data)
         backward_ids = {id(t) for t in trace.tensors[trace.backward_from:]}
         for tensor_ in live:
-            if tensor_ is trace.inputs or tensor_ is trace.target:
+            if tensor_ is trace.inputs or tensor_ is trace.target or tensor_ is trace.weights:
                 continue
             node = tensor_._node
             if not node.parents:
@@ -465,8 +475,16 @@ class _Lowering:
         def target_of(y: np.ndarray) -> np.ndarray:
             return loss.target(dummy, y).data
 
+        weights = trace.weights
+        weights_shape = None if weights is None else (weights.ndim, weights.dtype)
+
+        def weights_of(w: np.ndarray) -> np.ndarray:
+            ndim, dtype = weights_shape
+            return sample_weight_array(w, (len(w),) + (1,) * (ndim - 1), dtype)
+
         program = Program(arrays, self.x, self.y, total, prediction, sources, forward, backward,
-                          grads, updates, target_of, on_demand)
+                          grads, updates, target_of, on_demand,
+                          None if weights is None else (self.w, weights_of))
         program.listing = [
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
             for i in self.instructions]
@@ -547,8 +565,11 @@ class Program:
                  prediction_slot: int, sources: list[tuple[int, Any]], forward: list[Run],
                  backward: list[Run], grads: list[tuple[Tensor, Tensor | None]],
                  updates: list[tuple[Any, str, int]],
-                 target_of: Callable[[np.ndarray], np.ndarray], on_demand: list[Run]) -> None:
+                 target_of: Callable[[np.ndarray], np.ndarray], on_demand: list[Run],
+                 weights: tuple[int, Callable[[np.ndarray], np.ndarray]] | None = None
+                 ) -> None:
         self._arrays = arrays
+        self._weights = weights  # (slot, converter) of the sample weights, or None
         self._on_demand = on_demand
         self._prediction_stale = False
         self._x_slot, self._target_slot = x_slot, target_slot
@@ -573,12 +594,20 @@ class Program:
         """False once a parameter's array was replaced (the program holds the old ones)."""
         return all(param.data is array for param, array in self._parameter_arrays)
 
-    def forward(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Run the forward kernels on a batch; the total loss (penalties included). Layer
-        buffers updated by the step (running statistics) are written back."""
+    def forward(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
+        """Run the forward kernels on a batch (with its sample weights ``w`` when the program
+        was traced with weights); the total loss (penalties included). Layer buffers updated
+        by the step (running statistics) are written back."""
         arrays = self._arrays
+        if (w is None) != (self._weights is None):
+            raise ValueError("this program was compiled " + (
+                "without sample weights" if self._weights is None else "with sample weights")
+                + "; give w accordingly")
         arrays[self._x_slot] = x
         arrays[self._target_slot] = self._target_of(y)
+        if self._weights is not None:
+            slot, weights_of = self._weights
+            arrays[slot] = weights_of(w)
         for index, kernel in self._sources:
             arrays[index] = kernel()
         for run in self._forward:
@@ -639,24 +668,26 @@ class CompiledStep:
         self._last: tuple[Any, ...] = ()
         self.traces = 0
 
-    def program(self, x: np.ndarray, y: np.ndarray) -> Program:
-        """The program for this batch shape (traced and compiled on first use, and again
-        when the model's parameters were replaced)."""
+    def program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Program:
+        """The program for this batch shape, with or without sample weights ``w`` (traced
+        and compiled on first use, and again when the model's parameters were replaced)."""
         last = self._last
+        weighted = w is not None
         if last and last[0] == x.shape and last[1] == y.shape and last[2] is x.dtype and (
-                last[3] is y.dtype) and last[4].current():
+                last[3] is y.dtype) and last[5] == weighted and last[4].current():
             return last[4]
-        key = (x.shape, x.dtype.str, y.shape, y.dtype.str)
+        key = (x.shape, x.dtype.str, y.shape, y.dtype.str, weighted)
         program = self._programs.get(key)
         if program is None or not program.current():
-            program = self._programs[key] = compile_step(self.model, x, y)
+            program = self._programs[key] = compile_step(self.model, x, y, w)
             self.traces += 1
-        self._last = (x.shape, y.shape, x.dtype, y.dtype, program)
+        self._last = (x.shape, y.shape, x.dtype, y.dtype, program, weighted)
         return program
 
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        program = self.program(x, y)
-        loss = program.forward(x, y)
+    def __call__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+                 ) -> tuple[float, np.ndarray]:
+        program = self.program(x, y, w)
+        loss = program.forward(x, y, w)
         program.backward()
         program.update(self.model.optimizer)
         return loss, program.prediction

@@ -54,13 +54,26 @@ class Loss:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, not {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, prediction: Any, target: Any) -> Tensor:
+    def __call__(self, prediction: Any, target: Any, sample_weight: Any = None) -> Tensor:
         prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
         target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
-        return self.reduce(self.values(prediction, self.target(prediction, target_array)))
+        values = self.values(prediction, self.target(prediction, target_array))
+        return self.reduce(values, sample_weight)
 
-    def reduce(self, values: Tensor) -> Tensor:
-        """Apply the reduction (mean, sum or none) to the unreduced loss."""
+    def reduce(self, values: Tensor, weights: Any = None) -> Tensor:
+        """Apply the reduction (mean, sum or none) to the unreduced loss.
+
+        With ``weights`` w (one per sample, the first axis), every sample's loss values are
+        multiplied by its weight first: "mean" gives Σᵢ wᵢ·ℓᵢ / N, ℓᵢ the mean of sample i's
+        values (over the output columns), "sum" gives Σᵢ wᵢ·Σⱼ ℓᵢⱼ, "none" the weighted values.
+        The mean divides by N, not by Σw (Keras' ``sum_over_batch_size``), so a batch of small
+        weights has a small loss; all weights 1 give the unweighted loss. ``weights=None`` adds
+        no op at all: unweighted losses are computed as before, bit for bit.
+        """
+        if weights is not None:
+            if not isinstance(weights, Tensor):
+                weights = Tensor._wrap(sample_weight_array(weights, values.shape, values.dtype))
+            values = values * weights
         if self.reduction == "mean":
             return values.mean()
         if self.reduction == "sum":
@@ -96,6 +109,32 @@ class Loss:
                 f"{target.shape}; they must match"
             )
         return as_tensor(target, like=prediction)
+
+
+def sample_weight_array(weights: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """One weight per sample (shape (N,)) as an array that broadcasts against loss values of
+    ``shape``: (N, 1, …, 1) in ``dtype``. Refuses a wrong length and negative or non-finite
+    weights."""
+    array = np.asarray(weights.data if isinstance(weights, Tensor) else weights)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"sample weights must be numbers, got dtype {array.dtype}")
+    if not shape:
+        raise ShapeError("sample weights need loss values with a sample axis, got a scalar")
+    if array.shape != shape[:1]:
+        raise ShapeError(f"sample weights must have shape ({shape[0]},), one per sample, got "
+                         f"shape {array.shape}")
+    converted = array.astype(dtype, copy=False)
+    check_sample_weights(converted)
+    return converted.reshape(shape[:1] + (1,) * (len(shape) - 1))
+
+
+def check_sample_weights(weights: np.ndarray) -> None:
+    """Refuse NaN, infinite or negative sample weights, naming the first bad one."""
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        index = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"sample weights must be finite and >= 0, got {weights[index]} "
+                         f"for sample {index}")
 
 
 # ---------------------------------------------------------------------- regression

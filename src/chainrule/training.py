@@ -181,7 +181,7 @@ class Model(Module):
         epochs: int = 1,
         batch_size: int | None = 32,
         validation_split: float = 0.0,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: tuple[Any, ...] | None = None,
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
@@ -190,6 +190,8 @@ class Model(Module):
         checkpoint: str | os.PathLike[str] | None = None,
         resume: bool = False,
         health: bool = True,
+        sample_weight: Any = None,
+        class_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -204,6 +206,17 @@ class Model(Module):
         logs (dead and saturated units, gradient norms, update ratios) and warns with a
         ``TrainingHealthWarning`` when it sees a problem; it changes nothing in the training.
         ``health=False`` turns it off.
+
+        ``sample_weight`` (one finite weight ≥ 0 per row) and ``class_weight`` (a dict {class
+        index: weight}, or ``"balanced"``: n_samples / (n_classes · count(class)), scikit-learn's
+        formula; classification losses only) weight each sample's loss, multiplied when both
+        are given (Keras' contract): the batch loss is Σᵢ wᵢ·ℓᵢ / N with reduction "mean",
+        divided by the batch size N and not by Σw (Keras' ``sum_over_batch_size``), so a
+        batch's total weight matters; Σᵢ wᵢ·ℓᵢ with "sum" (see ``Loss.reduce``). Compiled and
+        eager training give the same bits. ``validation_data=(x, y, w)`` weights the
+        validation loss (class weights apply to the training data only). The class weights
+        used are kept in ``metadata["class_weight"]`` (saved with the model) for
+        ``evaluate(class_weight="saved")``.
         """
         _, optimizer = self._require_compiled()
         if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
@@ -211,17 +224,27 @@ class Model(Module):
         if resume and checkpoint is None:
             raise ValueError("resume=True needs the checkpoint path to resume from")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
+        w_val = None
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
-            x_val, y_val = _checked_pair(*validation_data, "validation x", "validation y",
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (
+                    2, 3):
+                raise ValueError("validation_data must be (x, y) or (x, y, sample_weight)")
+            x_val, y_val = _checked_pair(*validation_data[:2], "validation x", "validation y",
                                          self._data_dtype())
-            x_val = self._prepare(x_val)
-        elif validation_split:
-            x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
+            if len(validation_data) == 3:
+                w_val = self._sample_weights(x_val, y_val, validation_data[2], None,
+                                             "validation sample_weight", remember=False)
             x_val = self._prepare(x_val)
         else:
             x_val = y_val = None
+        weights = self._sample_weights(x, y, sample_weight, class_weight, "sample_weight")
+        if validation_split:
+            x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
+            if weights is not None:
+                weights, w_val = weights[:len(x)], weights[len(x):]
+            x_val = self._prepare(x_val)
         raw_sample = x  # the monitor's health_report applies the preprocessing itself
         x = self._prepare(x)
         self.build(x.shape[1:])
@@ -257,11 +280,11 @@ class Model(Module):
                 optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may change it
                 callback_list.on_epoch_begin(epoch, {})
                 logs = self._run_epoch(x, y, size, shuffle, generator, callback_list,
-                                       stop_on_nan, interrupt)
+                                       stop_on_nan, interrupt, weights)
                 if interrupt.requested:
                     raise TrainingInterrupted(_interrupted_message(epoch, checkpoint))
                 if x_val is not None:
-                    validation = self._measure(x_val, y_val, size)
+                    validation = self._measure(x_val, y_val, size, w_val)
                     logs.update({f"val_{key}": value for key, value in validation.items()})
                 logs["lr"] = float(optimizer.lr)
                 callback_list.on_epoch_end(epoch, logs)
@@ -284,7 +307,8 @@ class Model(Module):
 
     def _run_epoch(self, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
                    generator: np.random.Generator, callback_list: CallbackList,
-                   stop_on_nan: bool, interrupt: _StopOnInterrupt) -> dict[str, float]:
+                   stop_on_nan: bool, interrupt: _StopOnInterrupt,
+                   weights: np.ndarray | None = None) -> dict[str, float]:
         """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs."""
         self.train()
         count = len(x)
@@ -294,7 +318,8 @@ class Model(Module):
         for batch, start in enumerate(range(0, count, size)):
             rows = order[start:start + size]
             callback_list.on_batch_begin(batch, {})
-            batch_logs = self._train_step(x[rows], y[rows], stop_on_nan)
+            batch_logs = self._train_step(x[rows], y[rows], stop_on_nan,
+                                          None if weights is None else weights[rows])
             for key, value in batch_logs.items():
                 totals[key] = totals.get(key, 0.0) + value * len(rows)
             seen += len(rows)
@@ -345,20 +370,23 @@ class Model(Module):
                 callback.set_state(entry["state"])
         return int(state["epoch"]) + 1
 
-    def total_loss(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        """The compiled loss plus every layer's weight penalty (SPEC's regularised risk)."""
+    def total_loss(self, prediction: Tensor, target: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> Tensor:
+        """The compiled loss (weighted by ``sample_weight``, one weight per row, when given)
+        plus every layer's weight penalty (SPEC's regularised risk)."""
         loss_function, _ = self._require_compiled()
-        value = loss_function(prediction, target)
+        value = loss_function(prediction, target, sample_weight)
         penalty = self.penalty()
         return value if penalty is None else value + penalty
 
-    def _compiled_program(self, x: np.ndarray, y: np.ndarray) -> Any:
+    def _compiled_program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+                          ) -> Any:
         """The compiled program for this batch, or None (eager) after saying why once."""
         step = self.compiled_step
         if step is None or self.jit_fallback_reason is not None:
             return None
         try:
-            return step.program(x, y)
+            return step.program(x, y, w)
         except Exception as error:
             from .compiler import CompileError, fallback_warning
 
@@ -369,11 +397,12 @@ class Model(Module):
                 fallback_warning(self.jit_fallback_reason)
             return None
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool) -> dict[str, float]:
+    def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool,
+                    w: np.ndarray | None = None) -> dict[str, float]:
         _, optimizer = self._require_compiled()
-        program = self._compiled_program(x, y)
+        program = self._compiled_program(x, y, w)
         if program is not None:
-            value = program.forward(x, y)
+            value = program.forward(x, y, w)
             if not np.isfinite(value):
                 return self._non_finite_loss(value, stop_on_nan)
             program.backward()
@@ -385,18 +414,18 @@ class Model(Module):
         if getattr(optimizer, "requires_closure", False):
             def closure() -> Tensor:
                 optimizer.zero_grad()
-                value = self.total_loss(self(x), y)
+                value = self.total_loss(self(x), y, w)
                 value.backward()
                 return value
 
             optimizer.step(closure)
             with no_grad():
                 prediction = self(x)
-                loss = self.total_loss(prediction, y)
+                loss = self.total_loss(prediction, y, w)
         else:
             optimizer.zero_grad()
             prediction = self(x)
-            loss = self.total_loss(prediction, y)
+            loss = self.total_loss(prediction, y, w)
             if not np.isfinite(loss.item()):
                 return self._non_finite_loss(loss.item(), stop_on_nan)
             loss.backward()
@@ -414,15 +443,63 @@ class Model(Module):
             "data for extreme values, or add a TerminateOnNaN callback to stop instead"
         )
 
+    # ------------------------------------------------------------------ sample weights
+    def _sample_weights(self, x: np.ndarray, y: np.ndarray, sample_weight: Any,
+                        class_weight: Any, name: str, remember: bool = True
+                        ) -> np.ndarray | None:
+        """One weight per row in the parameters' dtype: ``sample_weight`` times the class
+        weight of each row's class, or None when neither is given (unweighted). With
+        ``remember``, the class weights used are kept in ``metadata["class_weight"]``."""
+        weights = None
+        if sample_weight is not None:
+            weights = _checked_sample_weight(sample_weight, len(x), name)
+        if remember and isinstance(self.metadata, dict):
+            self.metadata.pop("class_weight", None)
+        if class_weight is not None:
+            labels = class_labels(self.loss, y)
+            per_class = resolve_class_weight(class_weight, labels, self._class_count(x, y))
+            if remember and isinstance(self.metadata, dict):
+                self.metadata["class_weight"] = {str(k): v for k, v in per_class.items()}
+            table = np.ones(max([*per_class, int(labels.max())]) + 1)  # 1 for classes not given
+            for label, weight in per_class.items():
+                table[label] = weight
+            by_class = table[labels]
+            weights = by_class if weights is None else weights * by_class
+        return None if weights is None else weights.astype(self._data_dtype())
+
+    def _class_count(self, x: np.ndarray, y: np.ndarray) -> int:
+        """How many classes the model tells apart: 2 for a binary cross-entropy, else the
+        width of the one-hot targets or of the model's output."""
+        if isinstance(self.loss, losses.BinaryCrossentropy):
+            return 2
+        if y.ndim > 1:
+            return int(y.shape[-1])
+        sample = self._prepare(x[:1])
+        self.build(sample.shape[1:])
+        self.eval()
+        with no_grad():
+            width = self(sample).shape[-1]
+        self.train()
+        return int(width)
+
+    def _saved_class_weight(self) -> dict[int, float]:
+        saved = self.metadata.get("class_weight") if isinstance(self.metadata, dict) else None
+        if saved is None:
+            raise ValueError('class_weight="saved": the model has no saved class weights '
+                             "(fit it with class_weight=...)")
+        return {int(k): float(v) for k, v in saved.items()}
+
     # ------------------------------------------------------------------ evaluate / predict
-    def _measure(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    def _measure(self, x: np.ndarray, y: np.ndarray, batch_size: int,
+                 w: np.ndarray | None = None) -> dict[str, float]:
         self.eval()
         totals: dict[str, float] = {}
         with no_grad():
             for start in range(0, len(x), batch_size):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                wb = None if w is None else w[start:start + batch_size]
                 prediction = self(xb)
-                values = {"loss": self.total_loss(prediction, yb).item()}
+                values = {"loss": self.total_loss(prediction, yb, wb).item()}
                 values.update(self._metric_values(prediction.data, yb))
                 for key, value in values.items():
                     totals[key] = totals.get(key, 0.0) + value * len(xb)
@@ -430,9 +507,14 @@ class Model(Module):
         return {key: value / len(x) for key, value in totals.items()}
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = 32,
-                 return_dict: bool = False, verbose: int = 0) -> Any:
+                 return_dict: bool = False, verbose: int = 0, sample_weight: Any = None,
+                 class_weight: Any = None) -> Any:
         """The loss (and metrics) on (x, y) in eval mode: a float without metrics, else
         ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``.
+
+        ``sample_weight`` and ``class_weight`` weight the loss as in ``fit`` (the metrics stay
+        unweighted); ``class_weight="saved"`` uses the class weights of the last ``fit``
+        (``metadata["class_weight"]``, saved with the model).
 
         ``verbose=0`` (the default) prints nothing; 1 or 2 print one line with the results
         (``Evaluate - 30 samples - loss 0.1235 - accuracy 0.875``)."""
@@ -440,10 +522,14 @@ class Model(Module):
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, not {verbose!r}")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
+        if isinstance(class_weight, str) and class_weight == "saved":
+            class_weight = self._saved_class_weight()
+        weights = self._sample_weights(x, y, sample_weight, class_weight, "sample_weight",
+                                       remember=False)
         x = self._prepare(x)
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
-        result = self._measure(x, y, size)
+        result = self._measure(x, y, size, weights)
         if verbose:
             print(f"Evaluate - {len(x)} samples - {format_logs(result)}")
         if return_dict:
@@ -598,6 +684,78 @@ def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> 
             "they must have the same number of rows"
         )
     return x_array, y_array
+
+
+CLASSIFICATION_LOSSES = (losses.ProbabilityLoss, losses.NegativeLogLikelihood)
+
+
+def _checked_sample_weight(sample_weight: Any, count: int, name: str) -> np.ndarray:
+    """The sample weights as a float64 array of shape (count,): finite and >= 0."""
+    array = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor)
+                       else sample_weight)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
+    if array.shape != (count,):
+        raise ShapeError(f"{name} must have shape ({count},), one weight per sample, got "
+                         f"shape {array.shape}")
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"{name} must be finite and >= 0, got {array[row]} in row {row}")
+    return array
+
+
+def class_labels(loss: Any, y: np.ndarray) -> np.ndarray:
+    """The class index of every row, for class weights: integer labels as they are, one-hot
+    rows by their arg-max, binary 0/1 targets as 0 and 1."""
+    if not isinstance(loss, CLASSIFICATION_LOSSES):
+        raise ValueError(f"class_weight needs a classification loss (a cross-entropy or nll), "
+                         f"not {loss.name}; use sample_weight")
+    if isinstance(loss, losses.BinaryCrossentropy):
+        if y.ndim > 1 and y.shape[1:] != (1,):
+            raise ValueError(f"class_weight needs one binary label per row, got targets of "
+                             f"shape {y.shape}")
+        labels = y.reshape(len(y))
+        if not np.all((labels == 0) | (labels == 1)):
+            raise ValueError("class_weight needs binary targets of 0 and 1, not soft labels")
+        return labels.astype(np.int64)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return np.argmax(y, axis=1)
+    if y.ndim != 1 or not np.all(y == np.round(y)):
+        raise ValueError(f"class_weight needs integer class labels or one-hot rows, got "
+                         f"targets of shape {y.shape}")
+    return y.astype(np.int64)
+
+
+def resolve_class_weight(class_weight: Any, labels: np.ndarray, classes: int
+                         ) -> dict[int, float]:
+    """{class index: weight}, checked, from a dict or ``"balanced"``: n_samples /
+    (n_classes · count(class)) over the classes present (scikit-learn's formula)."""
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be a dict or 'balanced', not {class_weight!r}")
+        present, counts = np.unique(labels, return_counts=True)
+        return {int(c): len(labels) / (len(present) * int(n)) for c, n in zip(present, counts)}
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class index: weight}} or 'balanced', "
+                        f"not {type(class_weight).__name__}")
+    resolved: dict[int, float] = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise ValueError(f"class_weight: the class {key!r} is not a class index (an int)")
+        if not 0 <= key < classes:
+            raise ValueError(f"class_weight: unknown class {key} (the model has classes "
+                             f"0..{classes - 1})")
+        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float,
+                                                                          np.number)):
+            raise ValueError(f"class_weight: the weight of class {key} must be a number, got "
+                             f"{weight!r}")
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(f"class_weight: the weight of class {key} must be finite and "
+                             f">= 0, got {weight}")
+        resolved[int(key)] = float(weight)
+    return resolved
 
 
 def _split_off_validation(x: np.ndarray, y: np.ndarray, fraction: float
