@@ -87,10 +87,13 @@ def _run(path: Path, configs: list[dict[str, Any]], scheduler: Any, metric: str,
     return study
 
 
-def _finish(study: Any, output: str | None, limit: int | None) -> None:
+def _finish(study: Any, output: str | None, limit: int | None, claims: bool = False) -> None:
     from .experiments.report import format_ranking
 
     _say(format_ranking(study.trials(), study.objective, limit=limit))
+    if claims:
+        _say("")
+        _say_claims(study)
     best = study.best()
     if output and best is not None:
         study.save_model(best.id, output)
@@ -131,8 +134,15 @@ def command_compare(args: argparse.Namespace) -> int:
     _note(f"{len(configs)} trials of {args.epochs} epochs in {args.study}")
     study = _run(Path(args.study), configs, RunAll(args.epochs), "val_accuracy", args,
                  {"command": "compare"})
-    _finish(study, args.output, None)
+    _finish(study, args.output, None, claims=True)
     return 0
+
+
+def _say_claims(study: Any) -> None:
+    """What the study's figures say about the course's advice (chainrule.experiments.claims)."""
+    from .experiments.claims import format_claims, study_claims
+
+    _say(format_claims(study_claims(study.trials(), study.objective.metric)))
 
 
 def _add_compare(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -243,6 +253,9 @@ def command_study_show(args: argparse.Namespace) -> int:
             f"{count} {status}" for status, count in counts.items() if count))
         _say(f"Ranked by {study.objective.metric} ({study.objective.mode}):")
         _say(format_ranking(trials, study.objective, limit=args.top))
+        if study.settings.get("command") == "compare":
+            _say("")
+            _say_claims(study)
     return 0
 
 
