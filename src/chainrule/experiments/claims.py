@@ -78,13 +78,18 @@ def _finite(values: Sequence[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
+def gradient_norms(trial: TrialRecord) -> list[float]:
+    """Each Dense layer's gradient norm, mean over the epochs, in network order."""
+    norms = []
+    for name in layer_names(trial):
+        values = _finite(trial.history[f"health/{name}/grad_norm"])
+        norms.append(statistics.fmean(values) if values else math.nan)
+    return norms
+
+
 def first_layer_gradient_norm(trial: TrialRecord) -> float:
     """The first Dense layer's gradient norm, mean over the epochs (NaN when not logged)."""
-    names = layer_names(trial)
-    if not names:
-        return math.nan
-    values = _finite(trial.history[f"health/{names[0]}/grad_norm"])
-    return statistics.fmean(values) if values else math.nan
+    return next(iter(gradient_norms(trial)), math.nan)
 
 
 def dead_fractions(trial: TrialRecord) -> list[float]:
@@ -277,5 +282,5 @@ def format_claims(claims: Sequence[Claim]) -> str:
 
 __all__ = ["ACCURACY_TOLERANCE", "Claim", "NON_MONOTONIC", "Summary", "TOPIC_TITLES",
            "accuracy_claims", "dead_fractions", "dead_relu_claims", "first_layer_gradient_norm",
-           "format_claims", "layer_names", "non_monotonic_claims", "study_claims",
-           "vanishing_gradient_claims"]
+           "format_claims", "gradient_norms", "layer_names", "non_monotonic_claims",
+           "study_claims", "vanishing_gradient_claims"]
