@@ -21,7 +21,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-from . import epoch, health_overhead, process, steps  # noqa: E402
+from . import epoch, experiments, health_overhead, process, steps  # noqa: E402
 from .report import format_results, format_targets  # noqa: E402
 
 SUITES: dict[str, tuple[Callable[[bool], Any], Callable[[list[dict[str, Any]]], Any]]] = {
@@ -32,6 +32,7 @@ SUITES: dict[str, tuple[Callable[[bool], Any], Callable[[list[dict[str, Any]]], 
     "health": (lambda quick: [health_overhead.run(**({"samples": 1_000, "repeats": 3}
                                                      if quick else {}))],
                health_overhead.targets),
+    "experiments": (experiments.run, experiments.targets),
 }
 
 

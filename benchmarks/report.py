@@ -56,6 +56,10 @@ def format_results(results: list[dict[str, Any]]) -> str:
             from .health_overhead import format_result
 
             lines.append(format_result(result))
+        elif kind.startswith("experiments_"):
+            from .experiments import format_result as format_experiment
+
+            lines.append(format_experiment(result))
         lines.append("")
     return "\n".join(lines).rstrip()
 

@@ -161,3 +161,23 @@ def test_the_command_writes_json(tmp_path, monkeypatch, capsys):
     assert document["machine"]["threads"] == 2
     out = capsys.readouterr().out
     assert "import chainrule" in out and "targets" in out
+
+
+def test_the_experiments_benchmark_reports_its_ratios_and_targets():
+    from benchmarks import experiments
+
+    parallel = experiments.parallel_trials(trials=2, seconds_per_trial=0.01, dask=False)
+    seconds = parallel["seconds"]
+    assert set(seconds) == {"serial", "pool_2"}
+    assert parallel["speedup_pool_over_serial"] == seconds["serial"] / seconds["pool_2"]
+    asha = experiments.asha_against_full(configurations=3, max_epochs=3, data="xor")
+    assert asha["epochs"]["full"] == 3 * 3 and asha["epochs"]["asha"] < asha["epochs"]["full"]
+    assert asha["epochs_fraction"] == asha["epochs"]["asha"] / asha["epochs"]["full"]
+    best = asha["best_val_accuracy"]
+    assert asha["best_gap_points"] == pytest.approx(100 * (best["full"] - best["asha"]))
+    found = {t["target"]: t for t in experiments.targets([parallel, asha])}
+    speedup = found["16 trials: pool of 2 / serial (speed-up)"]
+    assert speedup["met"] == (parallel["speedup_pool_over_serial"] >= 1.8)
+    assert found["ASHA η=3, 27 configs: epochs / full runs' epochs"]["limit"] == 0.40
+    text = report.format_results([parallel, asha])
+    assert "pool speed-up" in text and f"of {asha['epochs']['full']}" in text

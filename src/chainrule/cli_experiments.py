@@ -1,4 +1,4 @@
-"""``chainrule compare``, ``chainrule tune`` and ``chainrule study show|export``: many
+"""``chainrule compare``, ``chainrule tune`` and ``chainrule study show|plot|export``: many
 trainings at once, kept in one study file (``chainrule.experiments``).
 
 Running the same command again continues a study that was interrupted: finished trials are
@@ -87,10 +87,13 @@ def _run(path: Path, configs: list[dict[str, Any]], scheduler: Any, metric: str,
     return study
 
 
-def _finish(study: Any, output: str | None, limit: int | None) -> None:
+def _finish(study: Any, output: str | None, limit: int | None, claims: bool = False) -> None:
     from .experiments.report import format_ranking
 
     _say(format_ranking(study.trials(), study.objective, limit=limit))
+    if claims:
+        _say("")
+        _say_claims(study)
     best = study.best()
     if output and best is not None:
         study.save_model(best.id, output)
@@ -131,8 +134,15 @@ def command_compare(args: argparse.Namespace) -> int:
     _note(f"{len(configs)} trials of {args.epochs} epochs in {args.study}")
     study = _run(Path(args.study), configs, RunAll(args.epochs), "val_accuracy", args,
                  {"command": "compare"})
-    _finish(study, args.output, None)
+    _finish(study, args.output, None, claims=True)
     return 0
+
+
+def _say_claims(study: Any) -> None:
+    """What the study's figures say about the course's advice (chainrule.experiments.claims)."""
+    from .experiments.claims import format_claims, study_claims
+
+    _say(format_claims(study_claims(study.trials(), study.objective.metric)))
 
 
 def _add_compare(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -243,6 +253,9 @@ def command_study_show(args: argparse.Namespace) -> int:
             f"{count} {status}" for status, count in counts.items() if count))
         _say(f"Ranked by {study.objective.metric} ({study.objective.mode}):")
         _say(format_ranking(trials, study.objective, limit=args.top))
+        if study.settings.get("command") == "compare":
+            _say("")
+            _say_claims(study)
     return 0
 
 
@@ -250,18 +263,55 @@ def command_study_export(args: argparse.Namespace) -> int:
     from .experiments.report import export_csv
 
     with _open_study(args.file) as study:
-        text = export_csv(study.trials())
-    if args.output is None:
-        _say(text.rstrip("\n"))
-    else:
+        trials = study.trials()
+        if args.html is not None:
+            plots = _import_plots()
+            page = plots.study_html(trials, study.objective, f"Study {Path(args.file).name}")
+            write_bytes_atomically(Path(args.html), page.encode("utf-8"))
+        if args.model is not None:
+            best = study.best()
+            if best is None:
+                raise CommandError(f"no trial of {args.file} has trained yet: no model to save")
+            study.save_model(best.id, args.model)
+            _note(f"The best trial ({best.id}) is saved as {args.model}.")
+    text = export_csv(trials)
+    if args.output is not None:
         write_bytes_atomically(Path(args.output), text.encode("utf-8"))
+    elif args.html is None and args.model is None:
+        _say(text.rstrip("\n"))
+    return 0
+
+
+def _import_plots() -> Any:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError('plotting needs matplotlib, which is not installed: '
+                           'pip install "chainrule[plot]"') from None
+    from .experiments import plots
+
+    return plots
+
+
+def command_study_plot(args: argparse.Namespace) -> int:
+    plots = _import_plots()
+    try:
+        plots.figure_format(args.output)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    with _open_study(args.file) as study:
+        try:
+            plots.save_study_figure(study.trials(), study.objective, args.output)
+        except ValueError as error:
+            raise CommandError(f"{args.file}: {error}") from None
+    _note(f"wrote {args.output}")
     return 0
 
 
 def _add_study(commands: Any, common: argparse.ArgumentParser) -> None:
     from .cli import _Formatter, _Parser
 
-    study = commands.add_parser("study", help="show or export a study file",
+    study = commands.add_parser("study", help="show, plot or export a study file",
                                 description="Read a study file written by compare or tune.",
                                 formatter_class=_Formatter, parents=[common])
     actions = study.add_subparsers(dest="action", metavar="ACTION", required=True,
@@ -276,7 +326,21 @@ def _add_study(commands: Any, common: argparse.ArgumentParser) -> None:
                         "figures (health included), error.", common)
     export.add_argument("file", metavar="FILE")
     export.add_argument("--output", "-o", default=None, metavar="CSV",
-                        help="write there (default: stdout)%(default).0s")
+                        help="write the CSV there (default: stdout, unless --html or "
+                        "--model is given)%(default).0s")
+    export.add_argument("--html", default=None, metavar="FILE",
+                        help="also write a self-contained HTML report: counts, ranking, "
+                        "claims and the figures as inline SVG (needs the plot extra)")
+    export.add_argument("--model", default=None, metavar="FILE",
+                        help="also save the best trial's model there (an ordinary model file)")
+    plot = _subparser(actions, "plot", command_study_plot, "the study's figures",
+                      "Final metric against the learning rate (log axis), learning curves per "
+                      "activation, gradient norm and dead/saturated fraction per layer by "
+                      "activation and depth, in one PNG, SVG or PDF (by the suffix of -o).",
+                      common)
+    plot.add_argument("file", metavar="FILE")
+    plot.add_argument("--output", "-o", required=True, metavar="FIGURE",
+                      help="out.png, out.svg or out.pdf")
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -287,4 +351,4 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 __all__ = ["PRESETS", "TUNE_SPACE", "add_parser", "command_compare", "command_study_export",
-           "command_study_show", "command_tune", "compare_configs"]
+           "command_study_plot", "command_study_show", "command_tune", "compare_configs"]

@@ -6,6 +6,8 @@
 - ``storage``: one SQLite file per study;
 - ``schedulers``: ``RunAll``, ``SuccessiveHalving``, ``ASHA``;
 - ``executors``: the local process pool, Dask;
+- ``claims``: what a comparison study says about the course's advice, in sentences;
+- ``plots``: the study's figures and its self-contained HTML report (the ``plot`` extra);
 - ``study``: ``Study``, the coordinator; ``report``: tables and the progress line.
 """
 
