@@ -19,6 +19,7 @@ import csv
 import io
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -514,30 +515,29 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
 
 
 def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
-                           ) -> dict[str, float]:
-    """Print accuracy and the confusion matrix for (x, y); returns the numbers."""
+                           ) -> tuple[dict[str, float], str]:
+    """(the numbers, the text): accuracy and the confusion matrix for (x, y)."""
     outputs = model.predict(x, batch_size=512)
     loss = float(model.loss(Tensor(outputs), y).item())  # the data term, without penalties
     predicted = outputs.argmax(axis=1)
     correct = int(np.sum(predicted == y))
-    _say(f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
-         f"{label.lower()} loss {loss:.4f} ({model.loss.name})")
     classes = _model_classes(model) or [str(i) for i in range(_output_count(model) or 0)]
     matrix = confusion_matrix(y, predicted, num_classes=len(classes))
-    _say()
-    _say(format_confusion(matrix, classes))
-    return {"loss": loss, "accuracy": correct / len(y)}
+    text = (f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
+            f"{label.lower()} loss {loss:.4f} ({model.loss.name})\n\n"
+            + format_confusion(matrix, classes))
+    return {"loss": loss, "accuracy": correct / len(y)}, text
 
 
 def _regression_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
-                       ) -> dict[str, float]:
-    """Print the MSE (and MAE, RMSE) of the model on (x, y); returns the numbers."""
+                       ) -> tuple[dict[str, float], str]:
+    """(the numbers, the text): the MSE (and MAE, RMSE) of the model on (x, y)."""
     prediction = model.predict(x, batch_size=512)
     mse = float(np.mean((prediction.astype(np.float64) - y) ** 2))
     mae = float(np.mean(np.abs(prediction.astype(np.float64) - y)))
-    _say(f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
-         f"{_plural(len(y), 'row')}")
-    return {"mse": mse, "mae": mae}
+    text = (f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
+            f"{_plural(len(y), 'row')}")
+    return {"mse": mse, "mae": mae}, text
 
 
 def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
@@ -607,16 +607,23 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     return _TrainRun(options, output, checkpoint, resume, data, split, model)
 
 
-def _write_results(run: _TrainRun, history: Any) -> None:
-    """Save the model (then drop the checkpoint) and the curves; say where they went."""
+def history_metadata(history: Any) -> dict[str, Any]:
+    """The training history as the model file's metadata keeps it (JSON: lists of floats)."""
+    return {"epoch": [int(epoch) for epoch in history.epoch],
+            "history": {str(key): [float(value) for value in values]
+                        for key, values in history.history.items()}}
+
+
+def _save_results(run: _TrainRun, history: Any, results: dict[str, float]) -> bool:
+    """Save the model with its history and test results (then drop the checkpoint) and
+    draw the curves, before anything is printed; whether the curves were drawn."""
     run.model.metadata["epochs_trained"] = len(history.epoch)
+    run.model.metadata["history"] = history_metadata(history)
+    run.model.metadata["test_results"] = results
     run.model.save(str(run.output))
     with contextlib.suppress(FileNotFoundError):
         run.checkpoint.unlink()
-    _say(f"Wrote the model to {run.output}")
-    curves = curves_path(run.output)
-    if _write_curves(history, curves):
-        _say(f"Wrote the training curves to {curves}")
+    return _write_curves(history, curves_path(run.output))
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -629,15 +636,18 @@ def command_train(args: argparse.Namespace) -> int:
         _say(f"Resuming from {run.checkpoint}")
     _say()
     history = _fit(run.model, run.split, run.options, run.checkpoint, run.resume)
-    _say()
     report = (_classification_report if run.data.task == "classification"
               else _regression_report)
-    run.model.metadata["test_results"] = report(run.model, run.split.x_test,
-                                                run.split.y_test, "Test")
+    results, text = report(run.model, run.split.x_test, run.split.y_test, "Test")
+    curves = _save_results(run, history, results)  # the work is safe before any report
+    _say()
+    _say(text)
     _say()
     _say(diagnostics.health_report(run.model, run.split.x_train).format())
     _say()
-    _write_results(run, history)
+    _say(f"Wrote the model to {run.output}")
+    if curves:
+        _say(f"Wrote the training curves to {curves_path(run.output)}")
     _say(f"Done in {time.monotonic() - started:.1f}s. Check it with: "
          f"chainrule evaluate {run.output}")
     return 0
@@ -695,9 +705,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
     _say()
     label = "Test" if args.data is None else "Data"
     if task == "classification":
-        _classification_report(model, x, _labels_for_model(model, y, data.classes), label)
+        _, text = _classification_report(model, x, _labels_for_model(model, y, data.classes),
+                                          label)
     else:
-        _regression_report(model, x, np.asarray(y, dtype=np.float64), label)
+        _, text = _regression_report(model, x, np.asarray(y, dtype=np.float64), label)
+    _say(text)
     return 0
 
 
@@ -1154,30 +1166,39 @@ def history_plot_path(path: Path) -> Path:
     return stem.with_name(stem.name + "-history.png")
 
 
-def _read_history(path: Path) -> Any:
-    """The training history recorded in a checkpoint (or another file with training state)."""
-    from types import SimpleNamespace
-
+def _recorded_history(path: Path) -> Any:
+    """The history a checkpoint's training state records, or (for a finished model file)
+    the one ``train`` keeps in its metadata; None when the file has neither."""
     from .serialization import read_training_state
 
-    if not path.exists():
-        raise CommandError(f"no file at {path}")
-    if path.is_dir():
-        raise CommandError(f"{path} is a directory, not a checkpoint")
     try:
         state, _ = read_training_state(path)
     except ModelFileError as error:
-        if "without training progress" in str(error):
-            raise CommandError(
-                f"{path} is a model file without a training history; pass the training "
-                "checkpoint instead (<output stem>.ckpt.npz, which 'train' keeps while it "
-                "runs)") from None
+        if "without training progress" not in str(error):
+            raise
+        metadata = load_model(path).metadata
+        return metadata.get("history") if isinstance(metadata, dict) else None
+    return state.get("history") if isinstance(state, dict) else None
+
+
+def _read_history(path: Path) -> Any:
+    """The training history recorded in a model file written by ``train`` or a checkpoint."""
+    from types import SimpleNamespace
+
+    if not path.exists():
+        raise UsageError(f"no file at {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a model file or checkpoint")
+    try:
+        recorded = _recorded_history(path)
+    except ModelFileError as error:
         raise CommandError(f"cannot read {path}: {error}") from error
     except (OSError, ValueError, KeyError) as error:
         raise CommandError(f"cannot read {path}: {_message(error)}") from error
-    recorded = state.get("history") if isinstance(state, dict) else None
     if not isinstance(recorded, dict) or not isinstance(recorded.get("history"), dict):
-        raise CommandError(f"the checkpoint {path} records no training history")
+        raise CommandError(
+            f"{path} records no training history (model files written by 'train' and its "
+            "checkpoints, <output stem>.ckpt.npz, do)")
     records = {str(k): list(np.ravel(v)) for k, v in recorded["history"].items()}
     epochs = [int(e) for e in np.ravel(recorded.get("epoch", []))]
     return SimpleNamespace(history=records, epoch=epochs)
@@ -1188,7 +1209,7 @@ def command_plot_history(args: argparse.Namespace) -> int:
     source = Path(args.file)
     history = _read_history(source)
     if not any(len(values) for values in history.history.values()):
-        raise CommandError(f"the checkpoint {source} has no completed epoch to plot")
+        raise CommandError(f"{source} has no completed epoch to plot")
     path = Path(args.output) if args.output is not None else history_plot_path(source)
     try:
         _draw(lambda: _plot_module().history(history, path=path), path)
@@ -1390,10 +1411,10 @@ def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
     hist = _subparser(kinds, "history", command_plot_history,
                       "loss and metrics over the epochs", (
         "Plot the loss and metrics (training and validation) over the epochs of a run.\n"
-        "FILE is a training checkpoint, <output stem>.ckpt.npz, which 'train' keeps while "
-        "it runs\n(a finished model file records no history; 'train' draws its curves "
-        "itself)."), common)
-    hist.add_argument("file", metavar="FILE", help="a training checkpoint (.ckpt.npz)")
+        "FILE is a model file written by 'train' (it keeps its history) or a training\n"
+        "checkpoint, <output stem>.ckpt.npz, which 'train' keeps while it runs."), common)
+    hist.add_argument("file", metavar="FILE",
+                      help="a model file written by 'train', or a checkpoint (.ckpt.npz)")
     hist.add_argument("--output", "-o", default=None, metavar="OUT",
                       help="the PNG file to write (default: <FILE stem>-history.png)"
                       "%(default).0s")
@@ -1438,27 +1459,113 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ====================================================================== main
+TERMINATED = 143  # the shell's code for a process ended by SIGTERM
+
+
 def _report(error: BaseException, debug: bool, label: str = "error") -> None:
     if debug:
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     message = _message(error)
-    expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError,
-                KeyboardInterrupt)
+    expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError)
     hint = "" if debug or isinstance(error, expected) else " (run with --debug for the traceback)"
     if not isinstance(error, expected):
         message = f"{type(error).__name__}: {message}"
     print(f"{PROG}: {label}: {message}{hint}", file=sys.stderr, flush=True)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit cannot fail again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+class _PipeSafeStream:
+    """A text stream whose reader may go away (``| head``): the first EPIPE points the
+    stream's file descriptor at /dev/null and every later write is dropped, so the command
+    finishes its work (and writes its files) instead of dying half-way."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self.closed_by_reader = True
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # so the flush at exit cannot fail again
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _pipe_safe_streams() -> Any:
+    """sys.stdout and sys.stderr as ``_PipeSafeStream``s while the command runs."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafeStream(sys.stdout), _PipeSafeStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class _Signals:
+    """SIGTERM handled like Ctrl-C (training stops after the batch and keeps its checkpoint),
+    remembering which of the two it was, for the exit code."""
+
+    def __init__(self) -> None:
+        self.terminated = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Signals:
+        with contextlib.suppress(ValueError, AttributeError):  # not the main thread
+            self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        self.terminated = True
+        on_sigint = signal.getsignal(signal.SIGINT)
+        if callable(on_sigint):
+            on_sigint(signal.SIGINT, frame)  # fit's handler: stop after this batch
+        else:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool) -> int:
+    """One line for Ctrl-C (exit 130) or SIGTERM (exit 143), with fit's advice if it has one."""
+    if debug:
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    label = "terminated (SIGTERM)" if terminated else "interrupted"
+    detail = _message(error) if str(error) else ""
+    print(f"{PROG}: {label}: {detail}" if detail else f"{PROG}: {label}", file=sys.stderr,
+          flush=True)
+    return TERMINATED if terminated else INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``chainrule`` command with ``argv`` (default ``sys.argv[1:]``); the exit code."""
+    with _pipe_safe_streams(), _Signals() as signals:
+        try:
+            return _run(argv)
+        except KeyboardInterrupt as error:
+            return _report_interruption(error, signals.terminated, False)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -1470,14 +1577,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         _report(error, debug)
         return 2
-    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
-        _silence_stdout()
+    except BrokenPipeError:  # a pipe other than stdout/stderr: stop quietly
         return 1
     except KeyboardInterrupt as error:
-        if not str(error):
-            error = KeyboardInterrupt("interrupted")
-        _report(error, debug, label="interrupted")
-        return INTERRUPTED
+        if debug:
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        raise
     except Exception as error:
         _report(error, debug)
         return 1
