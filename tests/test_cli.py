@@ -472,16 +472,20 @@ def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
 
 
 # ---------------------------------------------------------------------- errors and --debug
-def test_runtime_errors_exit_1_without_traceback_and_with_one_under_debug(capsys):
+def test_errors_are_one_line_without_traceback_and_with_one_under_debug(capsys):
     code, _, err = run(capsys, "evaluate", "missing.npz")
-    assert code == 1
+    assert code == 2  # a missing input file is bad input
     assert_one_line_error(err, "no model file at missing.npz")
     code, _, err = run(capsys, "--debug", "info", "missing.npz")
-    assert code == 1
+    assert code == 2
     assert "Traceback (most recent call last)" in err
     assert err.strip().endswith("chainrule: error: no model file at missing.npz")
     code, _, err = run(capsys, "info", "missing.npz", "--debug")  # after the command, too
-    assert code == 1 and "Traceback" in err
+    assert code == 2 and "Traceback" in err
+    Path("bad.npz").write_bytes(b"not a model")
+    code, _, err = run(capsys, "info", "bad.npz")
+    assert code == 1  # a file that is there but cannot be used: a failure
+    assert_one_line_error(err, "cannot load the model")
 
 
 def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
@@ -497,7 +501,7 @@ def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
 def test_python_dash_m_runs_the_command():
     result = subprocess.run(_python_m_chainrule("info", "missing.npz"), capture_output=True,
                             text=True, env=_environment(), timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr == "chainrule: error: no model file at missing.npz\n"
     result = subprocess.run(_python_m_chainrule("--help"), capture_output=True, text=True,
                             env=_environment(), timeout=60)
@@ -688,8 +692,86 @@ def test_evaluate_refuses_data_of_the_other_task(capsys, xor_model):
 def test_evaluate_after_the_training_csv_is_gone(capsys, animals_model):
     Path("animals.csv").unlink()
     code, _, err = run(capsys, "evaluate", str(animals_model))
-    assert code == 1
+    assert code == 2
     assert_one_line_error(err, "which no longer exists", "--data")
+
+
+def test_evaluate_on_a_csv_without_the_target_column_names_it(capsys, animals_model):
+    write_csv(Path("features.csv"), ["f1", "f2", "other"], [[0.1, 0.2, 1], [0.3, -0.4, 0]])
+    code, out, err = run(capsys, "evaluate", str(animals_model), "--data", "features.csv")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "features.csv", "no column 'kind'", "f1, f2, other")
+
+
+def test_a_wrong_target_is_a_usage_error(capsys):
+    animals_csv(Path("animals.csv"))
+    code, _, err = run(capsys, "train", "--data", "animals.csv", "--target", "knid")
+    assert code == 2
+    assert_one_line_error(err, "--target", "no column 'knid'", "did you mean 'kind'")
+    code, _, err = run(capsys, "train", "--data", "animals.csv", "--target", "7")
+    assert code == 2
+    assert_one_line_error(err, "--target")
+    np.savez("arrays.npz", x=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    code, _, err = run(capsys, "train", "--data", "arrays.npz", "--target", "labels")
+    assert code == 2
+    assert_one_line_error(err, "--target", "'labels'")
+    assert not Path("chainrule-model.npz").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ("train", "--data", "no-such.csv"), ("train", "--data", "nosuchset"),
+    ("predict", "no-model.npz", "in.csv"), ("evaluate", "no-model.npz"),
+    ("plot", "history", "no-model.npz"), ("gradcheck", "--data", "no-such.npz"),
+    ("train", "--epochs", "0"),
+])
+def test_bad_input_exits_2(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err)
+
+
+def test_messages_name_no_python_only_parameters(capsys):
+    np.savez("arrays.npz", features=np.ones((4, 2)), labels=np.array([0, 1, 0, 1]))
+    code, _, err = run(capsys, "train", "--data", "arrays.npz")
+    assert code == 1
+    assert_one_line_error(err, "'x'", "--target")
+    assert "x_key" not in err and "y_key" not in err and "=" not in err
+    Path("digits-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + bytes(12))
+    code, _, err = run(capsys, "train", "--data", "digits-images-idx3-ubyte")
+    assert code == 1 and "labels_path" not in err and "labels file" in err, err
+    assert cli.in_cli_terms("1e40 is outside the range of float32; use dtype='float64' or "
+                            "rescale the data") == ("1e40 is outside the range of float32; "
+                                                    "rescale the data")
+
+
+def test_train_refuses_to_overwrite_its_data(capsys):
+    animals_csv(Path("animals.csv"))
+    before = Path("animals.csv").read_bytes()
+    np.savez("same.npz", x=np.ones((8, 2)), y=np.array([0, 1] * 4))
+    os.symlink("animals.csv", "link.csv")
+    for data, output in (("same.npz", "same.npz"), ("animals.csv", "./animals.csv"),
+                         ("link.csv", "animals.csv"), ("animals.csv", "link.csv")):
+        code, _, err = run(capsys, "train", "--data", data, "--target", "kind"
+                           if data.endswith(".csv") else "y", "--output", output)
+        assert code == 2, err
+        assert_one_line_error(err, "--output", "data file (--data)", "another output")
+    assert Path("animals.csv").read_bytes() == before
+    with np.load("same.npz") as archive:
+        assert archive.files == ["x", "y"]
+
+
+def test_predict_refuses_to_overwrite_its_input_or_model(capsys, xor_model):
+    write_csv(Path("in.csv"), ["a", "b"], [[0, 1], [1, 1]])
+    before = Path("in.csv").read_bytes()
+    code, _, err = run(capsys, "predict", str(xor_model), "in.csv", "-o", "in.csv")
+    assert code == 2
+    assert_one_line_error(err, "--output in.csv is the INPUT")
+    assert Path("in.csv").read_bytes() == before
+    model_bytes = xor_model.read_bytes()
+    code, _, err = run(capsys, "predict", str(xor_model), "in.csv", "-o", str(xor_model))
+    assert code == 2
+    assert_one_line_error(err, "is the MODEL")
+    assert xor_model.read_bytes() == model_bytes
 
 
 # ---------------------------------------------------------------------- predict

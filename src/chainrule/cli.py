@@ -19,6 +19,7 @@ import csv
 import io
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -186,6 +187,23 @@ def _check_writable(path: Path, what: str = "output") -> None:
     os.remove(probe)
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file (after symlinks; hard links too when both exist)."""
+    if first.resolve() == second.resolve():
+        return True
+    with contextlib.suppress(OSError):
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    return False
+
+
+def _refuse_overwriting(output: Path, option: str, inputs: dict[str, str]) -> None:
+    """A usage error when ``output`` is one of the ``inputs`` (their option names → paths)."""
+    for name, spec in inputs.items():
+        if spec is not None and _same_file(output, Path(spec)):
+            raise UsageError(f"{option} {output} is the {name}; writing it would destroy the "
+                             "input: choose another output file")
+
+
 def _stem(output: Path) -> Path:
     """The output path without its ``.npz`` extension."""
     return output.with_suffix("") if output.suffix.lower() == ".npz" else output
@@ -206,9 +224,9 @@ def curves_path(output: Path) -> Path:
 def _load_model(path: str) -> Any:
     """The model at ``path``; a missing or unreadable file is a one-line error."""
     if not Path(path).exists():
-        raise CommandError(f"no model file at {path}")
+        raise UsageError(f"no model file at {path}")
     if Path(path).is_dir():
-        raise CommandError(f"{path} is a directory, not a model file")
+        raise UsageError(f"{path} is a directory, not a model file")
     try:
         return load_model(path)
     except ModelFileError as error:
@@ -233,14 +251,24 @@ def load_data(spec: str, target: str | None = None) -> datasets.Dataset:
     except datasets.UnknownDatasetError as error:
         raise UsageError(_message(error)) from None
     except FileNotFoundError:
-        raise CommandError(f"no data file at {spec}") from None
+        raise UsageError(f"no data file at {spec}") from None
     except IsADirectoryError:
-        raise CommandError(f"{spec} is a directory, not a data file") from None
+        raise UsageError(f"{spec} is a directory, not a data file") from None
+    except IndexError as error:  # --target N beyond the last column
+        raise UsageError(f"--target: {_message(error)}") from None
     except (ValueError, TypeError, KeyError, OSError) as error:
+        if target is not None and _names_a_missing_column(error):
+            raise UsageError(f"--target: {_message(error)}") from None
         raise CommandError(f"cannot use the data: {_message(error)}") from error
     if len(data) == 0:
         raise CommandError(f"the data in {spec} has no rows")
     return data
+
+
+def _names_a_missing_column(error: BaseException) -> bool:
+    """Whether a data error says the target column (CSV) or array (.npz) is not there."""
+    return isinstance(error, ValueError) and any(
+        words in str(error) for words in ("has no column", "has no array"))
 
 
 def _npz_without_rows(path: Path) -> bool:
@@ -593,6 +621,9 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     options = TrainOptions.from_args(args)
     output = Path(args.output)
     checkpoint = checkpoint_path(output)
+    if not _names_builtin(args.data):
+        _refuse_overwriting(output, "--output", {"data file (--data)": args.data})
+        _refuse_overwriting(checkpoint, "the checkpoint", {"data file (--data)": args.data})
     _check_writable(output, "output")
     resume = _check_checkpoint(checkpoint, options, args.resume)
     data = load_data(args.data, args.target)
@@ -673,16 +704,25 @@ def _recorded_data(model: Any) -> tuple[str, str | None, dict[str, Any]]:
         raise UsageError("the model file does not record the data it was trained on; give "
                          "--data NAME|PATH")
     if not _names_builtin(spec) and not os.path.exists(spec):
-        raise CommandError(f"the model was trained on {spec}, which no longer exists; give "
+        raise UsageError(f"the model was trained on {spec}, which no longer exists; give "
                            "--data NAME|PATH")
     return spec, meta.get("target"), split
+
+
+def _target_for(args: argparse.Namespace, model: Any) -> str | None:
+    """--target, or for a CSV file the column the model was trained to predict (so that a
+    file without it is refused rather than read with its last column as the target)."""
+    if args.target is not None or Path(args.data).suffix.lower() != ".csv":
+        return args.target
+    meta = model.metadata if isinstance(model.metadata, dict) else {}
+    return meta.get("target")
 
 
 def _evaluation_data(args: argparse.Namespace, model: Any
                      ) -> tuple[datasets.Dataset, np.ndarray, np.ndarray, str]:
     """(data, x, y, description): the recorded split's test rows, or all rows of --data."""
     if args.data is not None:
-        data = load_data(args.data, args.target)
+        data = load_data(args.data, _target_for(args, model))
         return data, data.x, data.y, f"{data.name}, all rows"
     spec, target, settings = _recorded_data(model)
     data = load_data(spec, target)
@@ -774,7 +814,7 @@ def _predict_inputs(model: Any, spec: str) -> np.ndarray:
     """The rows to predict for, from a CSV file or an .npz with an array 'x'."""
     path = Path(spec)
     if not path.is_file():
-        raise CommandError(f"no input file at {spec}")
+        raise UsageError(f"no input file at {spec}")
     if path.suffix.lower() == ".npz":
         return _npz_inputs(path)
     return read_feature_csv(path, model)
@@ -827,6 +867,7 @@ def command_predict(args: argparse.Namespace) -> int:
     """One prediction per input row: a class name, or a value for regression."""
     output = None if args.output is None else Path(args.output)
     if output is not None:
+        _refuse_overwriting(output, "--output", {"INPUT": args.input, "MODEL": args.model})
         _check_writable(output, "output")
     model = _load_model(args.model)
     x = _predict_inputs(model, args.input)
@@ -1462,10 +1503,29 @@ def build_parser() -> argparse.ArgumentParser:
 TERMINATED = 143  # the shell's code for a process ended by SIGTERM
 
 
+# Advice in the library's messages that names Python-only parameters, in the CLI's terms.
+_PYTHON_ADVICE = (
+    (re.compile(r" \(choose them with x_key= and y_key=\)"),
+     " (the command reads the arrays 'x' and 'y'; --target names another array for y)"),
+    (re.compile(r"pass labels_path( to name it)?"),
+     "put the labels file beside the images, named by MNIST's pattern"),
+    (re.compile(r"use dtype='float64' or rescale the data"), "rescale the data"),
+    (re.compile(r"use dtype='float64' or float data"), "use float data"),
+    (re.compile(r"\btarget="), "--target"),
+)
+
+
+def in_cli_terms(message: str) -> str:
+    """``message`` with advice naming Python-only parameters put in the CLI's terms."""
+    for pattern, replacement in _PYTHON_ADVICE:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _report(error: BaseException, debug: bool, label: str = "error") -> None:
     if debug:
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
-    message = _message(error)
+    message = in_cli_terms(_message(error))
     expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError)
     hint = "" if debug or isinstance(error, expected) else " (run with --debug for the traceback)"
     if not isinstance(error, expected):
