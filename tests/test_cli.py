@@ -117,6 +117,8 @@ def test_train_help_shows_the_defaults(capsys):
 @pytest.mark.parametrize("argv, fragment", [
     ([], "the following arguments are required: COMMAND"),
     (["trian"], "invalid choice: 'trian'"),
+    (["trian"], "did you mean train?"),
+    (["plot", "hist"], "did you mean history?"),
     (["train", "--epochs", "0"], "expected a positive whole number"),
     (["train", "--lr", "-1"], "expected a positive finite number"),
     (["train", "--layers", "64,x"], "'x' in '64,x' is not a positive whole number"),
@@ -134,6 +136,15 @@ def test_usage_errors_exit_2_with_one_line(capsys, argv, fragment):
     assert code == 2
     assert_one_line_error(err, fragment)
     assert not list(Path().iterdir())  # nothing written
+
+
+def test_bare_chainrule_lists_the_commands(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: chainrule")
+    for command in ("train", "evaluate", "predict", "info", "activations", "plot"):
+        assert re.search(rf"^\s+{command}\s", err, re.MULTILINE), command
+    assert_one_line_error(err, "COMMAND")
 
 
 def test_unknown_names_list_every_valid_name(capsys):
@@ -460,6 +471,45 @@ def test_closed_stdout_and_stderr_through_a_shell_pipe(tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 2 and "Traceback" not in result.stderr
     assert (tmp_path / "m.npz").exists() and not (tmp_path / "m.ckpt.npz").exists()
+
+
+def _signal_once_the_checkpoint_exists(signum: int, tmp_path: Path
+                                       ) -> tuple[subprocess.Popen, str]:
+    command = ["train", "--data", "xor", "--layers", "16", "--epochs", "200", "--batch-size",
+               "8", "--patience", "1000", "--output", "m.npz"]
+    process = subprocess.Popen(_python_m_chainrule(*command), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment())
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "m.ckpt.npz").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signum)
+    return process, process.communicate(timeout=60)[1]
+
+
+def test_sigterm_keeps_the_checkpoint_and_exits_143(tmp_path):
+    process, err = _signal_once_the_checkpoint_exists(signal.SIGTERM, tmp_path)
+    assert process.returncode == 143, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("chainrule:")]
+    assert len(lines) == 1 and lines[0].startswith("chainrule: terminated (SIGTERM): "
+                                                   "training interrupted; m.ckpt.npz"), err
+    assert (tmp_path / "m.ckpt.npz").exists() and not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_before_the_training_loop_is_one_line(tmp_path):
+    """SIGINT while the data is loaded and the model built (before fit's handler)."""
+    script = ("import sys, signal, chainrule.cli as cli\n"
+              "real = cli.load_data\n"
+              "def load(*a, **k):\n"
+              "    signal.raise_signal(signal.SIGINT)\n"
+              "    return real(*a, **k)\n"
+              "cli.load_data = load\n"
+              "sys.exit(cli.main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", script, "train", *SMALL], text=True,
+                            capture_output=True, env=_environment(), timeout=60)
+    assert result.returncode == 130 and result.stderr == "chainrule: interrupted\n"
 
 
 def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):

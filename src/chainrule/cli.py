@@ -1306,10 +1306,30 @@ class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaults
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its usage errors as one line: ``chainrule: error: ...`` (exit code 2)."""
+    """argparse, with its usage errors as one line: ``chainrule: error: ...`` (exit code 2);
+    a mistyped choice gets a did-you-mean, a missing command the list of commands."""
 
     def error(self, message: str) -> Any:
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        if "required: COMMAND" in message:
+            self.print_help(sys.stderr)
+            sys.stderr.write("\n")
+        self.exit(2, f"{PROG}: error: {_with_suggestion(message)} (see '{self.prog} "
+                  "--help')\n")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's "invalid choice" message with the closest choice suggested, if any."""
+    import difflib
+
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return message
+    choices = re.findall(r"'([^']*)'", found[2])
+    close = difflib.get_close_matches(found[1], choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]}?" if close else message
 
 
 def _subparser(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
@@ -1613,6 +1633,11 @@ def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool
     detail = _message(error) if str(error) else ""
     print(f"{PROG}: {label}: {detail}" if detail else f"{PROG}: {label}", file=sys.stderr,
           flush=True)
+    # CPython (3.11) marks a KeyboardInterrupt that escapes exec(source) as unhandled and
+    # then ends the process by SIGINT (exit -2), even once it is caught; the compiled
+    # step's code is exec'd, so Ctrl-C there would set that mark. Running source code again
+    # clears it, so the exit code below is the one the process exits with.
+    exec("None")  # noqa: S102
     return TERMINATED if terminated else INTERRUPTED
 
 
