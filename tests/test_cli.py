@@ -147,6 +147,17 @@ def test_bare_chainrule_lists_the_commands(capsys):
     assert_one_line_error(err, "COMMAND")
 
 
+@pytest.mark.parametrize("name", ["lbfgs", "cg"])
+def test_full_batch_optimizers_are_refused_and_not_listed(capsys, name):
+    code, _, err = run(capsys, "train", "--optimizer", name)
+    assert code == 2
+    assert_one_line_error(err, "--optimizer", "without a learning rate", "adam")
+    assert "has no parameter" not in err
+    assert name not in cli.train_optimizers() and "adam" in cli.train_optimizers()
+    help_text = run(capsys, "train", "--help")[1]
+    assert name not in help_text.split("--optimizer OPTIMIZER")[1].split("--lr")[0]
+
+
 def test_unknown_names_list_every_valid_name(capsys):
     _, _, err = run(capsys, "train", "--activation", "swishy")
     assert "valid names: " + ", ".join(activations.names()) in err
@@ -898,7 +909,8 @@ def test_datasets_lists_the_built_in_datasets(capsys):
 
 
 # ---------------------------------------------------------------------- activations
-def test_activations_table_covers_the_catalog(capsys):
+def test_activations_table_covers_the_catalog(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
     code, out, _ = run(capsys, "activations")
     assert code == 0
     lines = out.splitlines()
@@ -910,6 +922,19 @@ def test_activations_table_covers_the_catalog(capsys):
     for cell in ("relu(z) = max(0, z)", "[0, ∞)", "left"):
         assert cell in relu
     assert relu.rstrip().endswith("no")  # not smooth
+
+
+@pytest.mark.parametrize("columns", [30, 60, 80, 120])
+def test_activations_table_fits_the_terminal(capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, _ = run(capsys, "activations")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= columns
+    assert lines[0].split()[0] == "Name"
+    names = [line.split()[0] for line in lines[2:2 + len(activations.names())]]
+    assert names == activations.names()
+    assert "columns left out to fit the terminal" in " ".join(lines)
 
 
 def test_one_activation_in_detail(capsys):
@@ -1047,6 +1072,22 @@ def test_plot_activations_output_option(capsys):
     code, out, err = run(capsys, "plot", "activations", "gelu", "-o", "g.png")
     assert code == 0, err
     assert "g.png" in out and _png_std(Path("g.png")) > 0
+
+
+@pytest.mark.parametrize("suffix, magic", [(".pdf", b"%PDF"), (".svg", b"<?xml"),
+                                           (".PNG", b"\x89PNG")])
+def test_plot_formats_follow_the_suffix(capsys, suffix, magic):
+    pytest.importorskip("matplotlib")
+    code, _, err = run(capsys, "plot", "activations", "relu", "-o", f"out{suffix}")
+    assert code == 0, err
+    assert Path(f"out{suffix}").read_bytes().startswith(magic)
+
+
+def test_plot_refuses_an_unknown_suffix(capsys):
+    code, _, err = run(capsys, "plot", "activations", "relu", "-o", "out.jpeg")
+    assert code == 2
+    assert_one_line_error(err, "out.jpeg", ".png, .pdf, .svg")
+    assert not Path("out.jpeg").exists()
 
 
 def test_plot_activations_unknown_name_suggests(capsys):

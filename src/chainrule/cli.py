@@ -20,9 +20,11 @@ import io
 import math
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
+import textwrap
 import time
 import traceback
 import warnings
@@ -84,6 +86,35 @@ def _table(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
 
     rule = "  ".join("─" * w for w in widths)
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def _terminal_width() -> int:
+    """The terminal's width in characters ($COLUMNS first; 80 when it cannot be told)."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _fit_columns(rows: Sequence[Sequence[str]], width: int
+                 ) -> tuple[list[list[str]], list[str]]:
+    """(rows, dropped headers): the rightmost columns dropped until the table fits ``width``
+    (the first column is kept); cells still too wide are cut, ending in "…"."""
+    rows = [list(row) for row in rows]
+    dropped: list[str] = []
+
+    def table_width(table: list[list[str]]) -> int:
+        return sum(max(len(row[i]) for row in table) for i in range(len(table[0]))) + \
+            2 * (len(table[0]) - 1)
+
+    while len(rows[0]) > 2 and table_width(rows) > width:
+        dropped.insert(0, rows[0][-1])
+        rows = [row[:-1] for row in rows]
+    excess = table_width(rows) - width
+    if excess > 0:  # cut the widest column's long cells
+        column = max(range(len(rows[0])), key=lambda i: max(len(row[i]) for row in rows))
+        limit = max(1, max(len(row[column]) for row in rows) - excess)
+        for row in rows:
+            if len(row[column]) > limit:
+                row[column] = row[column][:limit - 1] + "…"
+    return rows, dropped
 
 
 def _yes_no(value: Any) -> str:
@@ -156,11 +187,29 @@ def _activation_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _takes_learning_rate(optimizer: Any) -> bool:
+    """Whether an optimiser steps on mini-batches with a learning rate (the ones ``train``
+    drives); lbfgs and cg minimise the full-batch loss with scipy and have no lr."""
+    from .naming import accepted_parameters
+
+    return "lr" in accepted_parameters(type(optimizer))
+
+
+def train_optimizers() -> list[str]:
+    """The optimiser names ``train --optimizer`` accepts."""
+    return [name for name in optim.names() if _takes_learning_rate(optim.get(name))]
+
+
 def _optimizer_name(text: str) -> str:
     try:
-        optim.get(text)
+        optimizer = optim.get(text)
     except (KeyError, ValueError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if not _takes_learning_rate(optimizer):
+        raise argparse.ArgumentTypeError(
+            f"{optimizer.name} minimises the full-batch loss without a learning rate, which "
+            f"'train' does not drive (use it from Python); choose one of: "
+            f"{', '.join(train_optimizers())}")
     return text.lower()
 
 
@@ -992,7 +1041,12 @@ def _catalog_table() -> str:
         rows.append((name, act.formula, act.derivative_formula, act.output_range,
                      _yes_no(act.zero_centered), _yes_no(act.monotonic), act.saturating,
                      _yes_no(act.smooth)))
-    return _table(rows)
+    width = _terminal_width()
+    fitted, dropped = _fit_columns(rows, width)
+    note = ("" if not dropped else "\n" + textwrap.fill(
+        f"(columns left out to fit the terminal: {', '.join(dropped)}; see them with "
+        "'chainrule activations NAME')", width=max(width, 20)))
+    return _table(fitted) + note
 
 
 def _kink_lines(act: Any) -> list[str]:
@@ -1064,7 +1118,8 @@ def command_activations(args: argparse.Namespace) -> int:
     if args.name is None:
         _say(_catalog_table())
         _say()
-        _say("Details of one: chainrule activations NAME (aliases work: logistic, swish, ...)")
+        _say(textwrap.fill("Details of one: chainrule activations NAME (aliases work: "
+                           "logistic, swish, ...)", width=max(_terminal_width(), 20)))
     else:
         _say(_describe_activation(args.name))
     return 0
@@ -1167,7 +1222,12 @@ def _plot_module() -> Any:
 
 
 def _draw(draw: Callable[[], Any], path: Path) -> None:
-    """Run a plot function writing to ``path``; a missing matplotlib is a one-line error."""
+    """Run a plot function writing to ``path`` (in the format of its suffix); a missing
+    matplotlib is a one-line error."""
+    try:
+        _plot_module().format_for(path)
+    except ValueError as error:
+        raise UsageError(f"--output: {error}") from None
     _check_writable(path, "plot")
     try:
         draw()
@@ -1177,7 +1237,7 @@ def _draw(draw: Callable[[], Any], path: Path) -> None:
 
 
 def command_plot_activations(args: argparse.Namespace) -> int:
-    """g and g′ (and g″) of some activations, one panel each, as a PNG."""
+    """g and g′ (and g″) of some activations, one panel each (PNG, PDF or SVG)."""
     from . import activations as catalog
 
     names = [name.strip() for name in args.names.split(",") if name.strip()]
@@ -1246,7 +1306,7 @@ def _read_history(path: Path) -> Any:
 
 
 def command_plot_history(args: argparse.Namespace) -> int:
-    """The loss and metrics over the epochs of a checkpoint, as a PNG."""
+    """The loss and metrics over the epochs of a run (PNG, PDF or SVG)."""
     source = Path(args.file)
     history = _read_history(source)
     if not any(len(values) for values in history.history.values()):
@@ -1357,7 +1417,7 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
                         help="the hidden layers' activation, any name of 'chainrule "
                         "activations'")
     parser.add_argument("--optimizer", type=_optimizer_name, default="adam",
-                        help="sgd, momentum, nesterov, rmsprop, adam, adamw, adagrad, ...")
+                        help=f"one of {', '.join(train_optimizers())}")
     parser.add_argument("--lr", type=_positive_float, default=DEFAULT_LR, help="learning rate")
     parser.add_argument("--l2", type=_non_negative_float, default=0.003,
                         help="L2 penalty (λ/2)‖W‖² on every Dense kernel (0: none)")
@@ -1454,8 +1514,8 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
     plot = commands.add_parser(
-        "plot", help="draw activations or a training history (PNG)",
-        description="Draw a plot to a PNG file (needs matplotlib: pip install "
+        "plot", help="draw activations or a training history (PNG, PDF, SVG)",
+        description="Draw a plot to a .png, .pdf or .svg file (needs matplotlib: pip install "
         "\"chainrule[plot]\").", formatter_class=_Formatter, parents=[common])
     kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True,
                                 parser_class=_Parser)
@@ -1467,7 +1527,7 @@ def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
         "refused."), common)
     acts.add_argument("names", metavar="NAMES", help="activation names separated by commas")
     acts.add_argument("--output", "-o", default="activations.png", metavar="FILE",
-                      help="the PNG file to write")
+                      help="the file to write (.png, .pdf or .svg)")
     acts.add_argument("--second", action="store_true", help="also draw g″")
     hist = _subparser(kinds, "history", command_plot_history,
                       "loss and metrics over the epochs", (
@@ -1477,8 +1537,8 @@ def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
     hist.add_argument("file", metavar="FILE",
                       help="a model file written by 'train', or a checkpoint (.ckpt.npz)")
     hist.add_argument("--output", "-o", default=None, metavar="OUT",
-                      help="the PNG file to write (default: <FILE stem>-history.png)"
-                      "%(default).0s")
+                      help="the file to write, .png, .pdf or .svg (default: "
+                      "<FILE stem>-history.png)%(default).0s")
 
 
 def build_parser() -> argparse.ArgumentParser:
