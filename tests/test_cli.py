@@ -1036,6 +1036,35 @@ def test_gradcheck_eps_must_be_a_positive_finite_number(capsys, value):
     assert_one_line_error(err, "--eps", "positive finite")
 
 
+def test_predict_with_a_nan_weight_is_one_line_and_no_predictions(capsys, xor_model):
+    model = cr.load(xor_model)
+    model.named_parameters()[0][1].data[0, 0] = np.nan
+    model.save("bad.npz")
+    write_csv(Path("in.csv"), ["x1", "x2"], [[0, 1], [1, 1]])
+    code, out, err = run(capsys, "predict", "bad.npz", "in.csv")
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "NaN")
+
+
+def test_maxout_models_are_described_with_the_width_they_pass_on(capsys):
+    code, out, err = run(capsys, "train", "--data", "xor", "--layers", "8", "--activation",
+                         "maxout", "--epochs", "1", "-o", "m.npz")
+    assert code == 0, err
+    pieces = cr.activations.get("maxout").params.get("pieces", 2)
+    assert f"Model: 2 → 8 maxout → {8 // pieces} → 2 outputs" in out
+    out = run(capsys, "info", "m.npz")[1]
+    assert f"maxout (layer activation, passing on {8 // pieces})" in out
+
+
+def test_uint64_labels_are_shown_as_their_values(capsys, xor_model):
+    big = 2**63 + 5
+    np.savez("u.npz", x=np.ones((4, 2)), y=np.array([0, 1, 0, big], dtype=np.uint64))
+    code, _, err = run(capsys, "evaluate", str(xor_model), "--data", "u.npz")
+    assert code == 1
+    assert_one_line_error(err, f"'{big}'")
+    assert "-9223" not in err
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_gradcheck_names_a_non_finite_weight(capsys, bad):
     assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0

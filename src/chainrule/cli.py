@@ -494,8 +494,18 @@ def _compile(model: Any, task: str, options: TrainOptions, jit: bool | str = Fal
         model.compile(loss="mse", optimizer=optimizer, jit=jit)
 
 
+def _hidden_widths(model: Any) -> list[tuple[int, int]]:
+    """(units of each hidden Dense layer, the width its activation passes on): they differ
+    for maxout, which keeps the largest of each group of pieces."""
+    shapes = [int(shape[-1]) for shape in model.output_shapes()]
+    return [(shapes[index], shapes[index + 1]) for index, layer in enumerate(model.layers[:-1])
+            if isinstance(layer, Dense) and isinstance(model.layers[index + 1], Activation)]
+
+
 def _describe_architecture(model: Any, options: TrainOptions, features: int) -> str:
-    hidden = " → ".join(f"{units} {options.activation}" for units in options.layers)
+    hidden = " → ".join(
+        f"{units} {options.activation}" + ("" if width == units else f" → {width}")
+        for units, width in _hidden_widths(model))
     outputs = _output_count(model)
     parts = [str(features), *([hidden] if hidden else []), _plural(outputs or 0, "output")]
     return (f"Model: {' → '.join(parts)} ({model.count_parameters():,} parameters); "
@@ -938,8 +948,15 @@ def _activation_after(layers: Sequence[Any], index: int) -> str:
         return f"{layer.activation.name} (its own)"
     following = layers[index + 1] if index + 1 < len(layers) else None
     if isinstance(following, Activation):
-        return f"{following.activation.name} (layer {following.name})"
+        width = _width_after(following, layer.units)
+        passes = "" if width == layer.units else f", passing on {width}"
+        return f"{following.activation.name} (layer {following.name}{passes})"
     return "none (linear outputs)" if index == len(layers) - 1 else "none"
+
+
+def _width_after(activation: Activation, units: int) -> int:
+    """The width an activation layer passes on from ``units`` inputs (maxout: fewer)."""
+    return int(activation.output_shape((units,))[-1])
 
 
 def _preprocessing_lines(preprocessing: Any) -> list[str]:
@@ -1592,6 +1609,7 @@ _PYTHON_ADVICE = (
     (re.compile(r"use dtype='float64' or rescale the data"), "rescale the data"),
     (re.compile(r"use dtype='float64' or float data"), "use float data"),
     (re.compile(r"\btarget="), "--target"),
+    (re.compile(r"; pass stratify=False"), "; give every class at least 2 rows"),
 )
 
 
