@@ -6,9 +6,12 @@ gradcheck, plot, playground, export.
 ``chainrule evaluate chainrule-model.npz`` reproduces its test accuracy from the file alone.
 Every subcommand has ``--help``.
 
-Exit codes: 0 success, 1 a failure while running (bad data, a damaged model file, a diverging
-run), 2 a usage error (a bad option, an unknown name), 130 interrupted (Ctrl-C). Errors are one
-line on stderr, ``chainrule: error: ...``; ``--debug`` adds the traceback.
+Exit codes: 0 success; 2 usage and bad input (a bad option, an unknown name, a missing file, a
+wrong --target, an output that would overwrite an input); 1 a failure while running (data or a
+model file that cannot be used, a diverging run); 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM), both keeping the training checkpoint. Errors are one line on stderr,
+``chainrule: error: ...``; ``--debug`` adds the traceback. A reader that closes the pipe
+(``| head``) only silences the output: the work (and its files) is finished.
 """
 
 from __future__ import annotations
