@@ -117,6 +117,8 @@ def test_train_help_shows_the_defaults(capsys):
 @pytest.mark.parametrize("argv, fragment", [
     ([], "the following arguments are required: COMMAND"),
     (["trian"], "invalid choice: 'trian'"),
+    (["trian"], "did you mean train?"),
+    (["plot", "hist"], "did you mean history?"),
     (["train", "--epochs", "0"], "expected a positive whole number"),
     (["train", "--lr", "-1"], "expected a positive finite number"),
     (["train", "--layers", "64,x"], "'x' in '64,x' is not a positive whole number"),
@@ -134,6 +136,26 @@ def test_usage_errors_exit_2_with_one_line(capsys, argv, fragment):
     assert code == 2
     assert_one_line_error(err, fragment)
     assert not list(Path().iterdir())  # nothing written
+
+
+def test_bare_chainrule_lists_the_commands(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: chainrule")
+    for command in ("train", "evaluate", "predict", "info", "activations", "plot"):
+        assert re.search(rf"^\s+{command}\s", err, re.MULTILINE), command
+    assert_one_line_error(err, "COMMAND")
+
+
+@pytest.mark.parametrize("name", ["lbfgs", "cg"])
+def test_full_batch_optimizers_are_refused_and_not_listed(capsys, name):
+    code, _, err = run(capsys, "train", "--optimizer", name)
+    assert code == 2
+    assert_one_line_error(err, "--optimizer", "without a learning rate", "adam")
+    assert "has no parameter" not in err
+    assert name not in cli.train_optimizers() and "adam" in cli.train_optimizers()
+    help_text = run(capsys, "train", "--help")[1]
+    assert name not in help_text.split("--optimizer OPTIMIZER")[1].split("--lr")[0]
 
 
 def test_unknown_names_list_every_valid_name(capsys):
@@ -430,26 +452,101 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
     assert_same_weights(tmp_path / "resumed.npz", tmp_path / "straight.npz")
 
 
+def test_a_closed_stdout_still_writes_the_model_and_exits_0(tmp_path):
+    """`chainrule train | head -2`: the reader goes away after two lines; the model is still
+    written, no checkpoint is left behind, nothing is printed, the exit code is 0."""
+    process = subprocess.Popen(_python_m_chainrule("train", *SMALL, "--output", "m.npz"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment())
+    head = [process.stdout.readline() for _ in range(2)]
+    process.stdout.close()  # what head does after its lines
+    err = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert head[0].startswith(b"Data: xor")
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "Exception ignored" not in err and "error" not in err
+    assert (tmp_path / "m.npz").exists() and not (tmp_path / "m.ckpt.npz").exists()
+    assert run_again_trains(tmp_path)
+
+
+def run_again_trains(tmp_path: Path) -> bool:
+    again = subprocess.run(_python_m_chainrule("train", *SMALL, "--output", "m.npz"),
+                           capture_output=True, text=True, env=_environment(), timeout=120)
+    return again.returncode == 0
+
+
+def test_closed_stdout_and_stderr_through_a_shell_pipe(tmp_path):
+    command = " ".join(_python_m_chainrule("train", *SMALL, "--output", "m.npz"))
+    result = subprocess.run(["bash", "-c", f"{command} 2>&1 | head -2; exit ${{PIPESTATUS[0]}}"],
+                            capture_output=True, text=True, env=_environment(), timeout=120,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2 and "Traceback" not in result.stderr
+    assert (tmp_path / "m.npz").exists() and not (tmp_path / "m.ckpt.npz").exists()
+
+
+def _signal_once_the_checkpoint_exists(signum: int, tmp_path: Path
+                                       ) -> tuple[subprocess.Popen, str]:
+    command = ["train", "--data", "xor", "--layers", "16", "--epochs", "200", "--batch-size",
+               "8", "--patience", "1000", "--output", "m.npz"]
+    process = subprocess.Popen(_python_m_chainrule(*command), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_environment())
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "m.ckpt.npz").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signum)
+    return process, process.communicate(timeout=60)[1]
+
+
+def test_sigterm_keeps_the_checkpoint_and_exits_143(tmp_path):
+    process, err = _signal_once_the_checkpoint_exists(signal.SIGTERM, tmp_path)
+    assert process.returncode == 143, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("chainrule:")]
+    assert len(lines) == 1 and lines[0].startswith("chainrule: terminated (SIGTERM): "
+                                                   "training interrupted; m.ckpt.npz"), err
+    assert (tmp_path / "m.ckpt.npz").exists() and not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_before_the_training_loop_is_one_line(tmp_path):
+    """SIGINT while the data is loaded and the model built (before fit's handler)."""
+    script = ("import sys, signal, chainrule.cli as cli\n"
+              "real = cli.load_data\n"
+              "def load(*a, **k):\n"
+              "    signal.raise_signal(signal.SIGINT)\n"
+              "    return real(*a, **k)\n"
+              "cli.load_data = load\n"
+              "sys.exit(cli.main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", script, "train", *SMALL], text=True,
+                            capture_output=True, env=_environment(), timeout=60)
+    assert result.returncode == 130 and result.stderr == "chainrule: interrupted\n"
+
+
 def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "load_data", interrupted)
     code, _, err = run(capsys, "train", *SMALL)
-    assert code == 130 and err.strip() == "chainrule: interrupted: interrupted"
+    assert code == 130 and err == "chainrule: interrupted\n"
 
 
 # ---------------------------------------------------------------------- errors and --debug
-def test_runtime_errors_exit_1_without_traceback_and_with_one_under_debug(capsys):
+def test_errors_are_one_line_without_traceback_and_with_one_under_debug(capsys):
     code, _, err = run(capsys, "evaluate", "missing.npz")
-    assert code == 1
+    assert code == 2  # a missing input file is bad input
     assert_one_line_error(err, "no model file at missing.npz")
     code, _, err = run(capsys, "--debug", "info", "missing.npz")
-    assert code == 1
+    assert code == 2
     assert "Traceback (most recent call last)" in err
     assert err.strip().endswith("chainrule: error: no model file at missing.npz")
     code, _, err = run(capsys, "info", "missing.npz", "--debug")  # after the command, too
-    assert code == 1 and "Traceback" in err
+    assert code == 2 and "Traceback" in err
+    Path("bad.npz").write_bytes(b"not a model")
+    code, _, err = run(capsys, "info", "bad.npz")
+    assert code == 1  # a file that is there but cannot be used: a failure
+    assert_one_line_error(err, "cannot load the model")
 
 
 def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
@@ -465,7 +562,7 @@ def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
 def test_python_dash_m_runs_the_command():
     result = subprocess.run(_python_m_chainrule("info", "missing.npz"), capture_output=True,
                             text=True, env=_environment(), timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr == "chainrule: error: no model file at missing.npz\n"
     result = subprocess.run(_python_m_chainrule("--help"), capture_output=True, text=True,
                             env=_environment(), timeout=60)
@@ -656,8 +753,86 @@ def test_evaluate_refuses_data_of_the_other_task(capsys, xor_model):
 def test_evaluate_after_the_training_csv_is_gone(capsys, animals_model):
     Path("animals.csv").unlink()
     code, _, err = run(capsys, "evaluate", str(animals_model))
-    assert code == 1
+    assert code == 2
     assert_one_line_error(err, "which no longer exists", "--data")
+
+
+def test_evaluate_on_a_csv_without_the_target_column_names_it(capsys, animals_model):
+    write_csv(Path("features.csv"), ["f1", "f2", "other"], [[0.1, 0.2, 1], [0.3, -0.4, 0]])
+    code, out, err = run(capsys, "evaluate", str(animals_model), "--data", "features.csv")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "features.csv", "no column 'kind'", "f1, f2, other")
+
+
+def test_a_wrong_target_is_a_usage_error(capsys):
+    animals_csv(Path("animals.csv"))
+    code, _, err = run(capsys, "train", "--data", "animals.csv", "--target", "knid")
+    assert code == 2
+    assert_one_line_error(err, "--target", "no column 'knid'", "did you mean 'kind'")
+    code, _, err = run(capsys, "train", "--data", "animals.csv", "--target", "7")
+    assert code == 2
+    assert_one_line_error(err, "--target")
+    np.savez("arrays.npz", x=np.ones((4, 2)), y=np.array([0, 1, 0, 1]))
+    code, _, err = run(capsys, "train", "--data", "arrays.npz", "--target", "labels")
+    assert code == 2
+    assert_one_line_error(err, "--target", "'labels'")
+    assert not Path("chainrule-model.npz").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ("train", "--data", "no-such.csv"), ("train", "--data", "nosuchset"),
+    ("predict", "no-model.npz", "in.csv"), ("evaluate", "no-model.npz"),
+    ("plot", "history", "no-model.npz"), ("gradcheck", "--data", "no-such.npz"),
+    ("train", "--epochs", "0"),
+])
+def test_bad_input_exits_2(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err)
+
+
+def test_messages_name_no_python_only_parameters(capsys):
+    np.savez("arrays.npz", features=np.ones((4, 2)), labels=np.array([0, 1, 0, 1]))
+    code, _, err = run(capsys, "train", "--data", "arrays.npz")
+    assert code == 1
+    assert_one_line_error(err, "'x'", "--target")
+    assert "x_key" not in err and "y_key" not in err and "=" not in err
+    Path("digits-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + bytes(12))
+    code, _, err = run(capsys, "train", "--data", "digits-images-idx3-ubyte")
+    assert code == 1 and "labels_path" not in err and "labels file" in err, err
+    assert cli.in_cli_terms("1e40 is outside the range of float32; use dtype='float64' or "
+                            "rescale the data") == ("1e40 is outside the range of float32; "
+                                                    "rescale the data")
+
+
+def test_train_refuses_to_overwrite_its_data(capsys):
+    animals_csv(Path("animals.csv"))
+    before = Path("animals.csv").read_bytes()
+    np.savez("same.npz", x=np.ones((8, 2)), y=np.array([0, 1] * 4))
+    os.symlink("animals.csv", "link.csv")
+    for data, output in (("same.npz", "same.npz"), ("animals.csv", "./animals.csv"),
+                         ("link.csv", "animals.csv"), ("animals.csv", "link.csv")):
+        code, _, err = run(capsys, "train", "--data", data, "--target", "kind"
+                           if data.endswith(".csv") else "y", "--output", output)
+        assert code == 2, err
+        assert_one_line_error(err, "--output", "data file (--data)", "another output")
+    assert Path("animals.csv").read_bytes() == before
+    with np.load("same.npz") as archive:
+        assert archive.files == ["x", "y"]
+
+
+def test_predict_refuses_to_overwrite_its_input_or_model(capsys, xor_model):
+    write_csv(Path("in.csv"), ["a", "b"], [[0, 1], [1, 1]])
+    before = Path("in.csv").read_bytes()
+    code, _, err = run(capsys, "predict", str(xor_model), "in.csv", "-o", "in.csv")
+    assert code == 2
+    assert_one_line_error(err, "--output in.csv is the INPUT")
+    assert Path("in.csv").read_bytes() == before
+    model_bytes = xor_model.read_bytes()
+    code, _, err = run(capsys, "predict", str(xor_model), "in.csv", "-o", str(xor_model))
+    assert code == 2
+    assert_one_line_error(err, "is the MODEL")
+    assert xor_model.read_bytes() == model_bytes
 
 
 # ---------------------------------------------------------------------- predict
@@ -734,7 +909,8 @@ def test_datasets_lists_the_built_in_datasets(capsys):
 
 
 # ---------------------------------------------------------------------- activations
-def test_activations_table_covers_the_catalog(capsys):
+def test_activations_table_covers_the_catalog(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
     code, out, _ = run(capsys, "activations")
     assert code == 0
     lines = out.splitlines()
@@ -746,6 +922,19 @@ def test_activations_table_covers_the_catalog(capsys):
     for cell in ("relu(z) = max(0, z)", "[0, ∞)", "left"):
         assert cell in relu
     assert relu.rstrip().endswith("no")  # not smooth
+
+
+@pytest.mark.parametrize("columns", [30, 60, 80, 120])
+def test_activations_table_fits_the_terminal(capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, _ = run(capsys, "activations")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= columns
+    assert lines[0].split()[0] == "Name"
+    names = [line.split()[0] for line in lines[2:2 + len(activations.names())]]
+    assert names == activations.names()
+    assert "columns left out to fit the terminal" in " ".join(lines)
 
 
 def test_one_activation_in_detail(capsys):
@@ -847,6 +1036,35 @@ def test_gradcheck_eps_must_be_a_positive_finite_number(capsys, value):
     assert_one_line_error(err, "--eps", "positive finite")
 
 
+def test_predict_with_a_nan_weight_is_one_line_and_no_predictions(capsys, xor_model):
+    model = cr.load(xor_model)
+    model.named_parameters()[0][1].data[0, 0] = np.nan
+    model.save("bad.npz")
+    write_csv(Path("in.csv"), ["x1", "x2"], [[0, 1], [1, 1]])
+    code, out, err = run(capsys, "predict", "bad.npz", "in.csv")
+    assert code == 1 and out == ""
+    assert_one_line_error(err, "NaN")
+
+
+def test_maxout_models_are_described_with_the_width_they_pass_on(capsys):
+    code, out, err = run(capsys, "train", "--data", "xor", "--layers", "8", "--activation",
+                         "maxout", "--epochs", "1", "-o", "m.npz")
+    assert code == 0, err
+    pieces = cr.activations.get("maxout").params.get("pieces", 2)
+    assert f"Model: 2 → 8 maxout → {8 // pieces} → 2 outputs" in out
+    out = run(capsys, "info", "m.npz")[1]
+    assert f"maxout (layer activation, passing on {8 // pieces})" in out
+
+
+def test_uint64_labels_are_shown_as_their_values(capsys, xor_model):
+    big = 2**63 + 5
+    np.savez("u.npz", x=np.ones((4, 2)), y=np.array([0, 1, 0, big], dtype=np.uint64))
+    code, _, err = run(capsys, "evaluate", str(xor_model), "--data", "u.npz")
+    assert code == 1
+    assert_one_line_error(err, f"'{big}'")
+    assert "-9223" not in err
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_gradcheck_names_a_non_finite_weight(capsys, bad):
     assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0
@@ -883,6 +1101,22 @@ def test_plot_activations_output_option(capsys):
     code, out, err = run(capsys, "plot", "activations", "gelu", "-o", "g.png")
     assert code == 0, err
     assert "g.png" in out and _png_std(Path("g.png")) > 0
+
+
+@pytest.mark.parametrize("suffix, magic", [(".pdf", b"%PDF"), (".svg", b"<?xml"),
+                                           (".PNG", b"\x89PNG")])
+def test_plot_formats_follow_the_suffix(capsys, suffix, magic):
+    pytest.importorskip("matplotlib")
+    code, _, err = run(capsys, "plot", "activations", "relu", "-o", f"out{suffix}")
+    assert code == 0, err
+    assert Path(f"out{suffix}").read_bytes().startswith(magic)
+
+
+def test_plot_refuses_an_unknown_suffix(capsys):
+    code, _, err = run(capsys, "plot", "activations", "relu", "-o", "out.jpeg")
+    assert code == 2
+    assert_one_line_error(err, "out.jpeg", ".png, .pdf, .svg")
+    assert not Path("out.jpeg").exists()
 
 
 def test_plot_activations_unknown_name_suggests(capsys):
@@ -935,17 +1169,32 @@ def test_plot_history_output_option(capsys):
     assert "h.png" in out and _png_std(Path("h.png")) > 0
 
 
-def test_plot_history_of_a_model_file_points_to_the_checkpoint(capsys):
+def test_plot_history_of_a_finished_model_file(capsys):
+    """train keeps the history in the model file, so a successful run (which deletes its
+    checkpoint) can still be plotted."""
     assert run(capsys, "train", *SMALL, "-o", "m.npz")[0] == 0
-    code, _, err = run(capsys, "plot", "history", "m.npz")
+    assert not Path("m.ckpt.npz").exists()
+    history = cr.load("m.npz").metadata["history"]
+    assert history["epoch"] == [0, 1] and len(history["history"]["loss"]) == 2
+    code, out, err = run(capsys, "plot", "history", "m.npz")
+    assert code == 0, err
+    assert "2 epochs" in out and _png_std(Path("m-history.png")) > 0
+
+
+def test_plot_history_of_a_model_file_without_history(capsys):
+    from chainrule.nn import Dense, Sequential
+
+    model = Sequential([Dense(2, input_dim=2)], seed=0)
+    model.save("bare.npz")
+    code, _, err = run(capsys, "plot", "history", "bare.npz")
     assert code == 1
-    assert_one_line_error(err, "m.npz", "checkpoint", ".ckpt.npz")
-    assert not Path("m-history.png").exists()
+    assert_one_line_error(err, "bare.npz", "no training history", ".ckpt.npz")
+    assert not Path("bare-history.png").exists()
 
 
 def test_plot_history_of_a_missing_file(capsys):
     code, _, err = run(capsys, "plot", "history", "nothing.ckpt.npz")
-    assert code == 1
+    assert code == 2
     assert_one_line_error(err, "nothing.ckpt.npz")
 
 

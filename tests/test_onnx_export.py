@@ -320,7 +320,7 @@ def test_export_command_writes_a_model_onnxruntime_runs(ort, capsys, tmp_path,
 def test_export_command_errors(ort, capsys, tmp_path, digits_model_file):
     model, out = str(digits_model_file), str(tmp_path / "m.onnx")
     code, _, err = run_cli(capsys, "export", str(tmp_path / "missing.npz"), out)
-    assert code == 1 and "no model file" in one_error_line(err)
+    assert code == 2 and "no model file" in one_error_line(err)  # a missing input: usage
     code, _, err = run_cli(capsys, "export", model, str(tmp_path / "no" / "m.onnx"))
     assert code == 1 and "does not exist" in one_error_line(err)
     code, _, err = run_cli(capsys, "export", model, str(tmp_path))

@@ -6,9 +6,12 @@ gradcheck, plot, playground, export.
 ``chainrule evaluate chainrule-model.npz`` reproduces its test accuracy from the file alone.
 Every subcommand has ``--help``.
 
-Exit codes: 0 success, 1 a failure while running (bad data, a damaged model file, a diverging
-run), 2 a usage error (a bad option, an unknown name), 130 interrupted (Ctrl-C). Errors are one
-line on stderr, ``chainrule: error: ...``; ``--debug`` adds the traceback.
+Exit codes: 0 success; 2 usage and bad input (a bad option, an unknown name, a missing file, a
+wrong --target, an output that would overwrite an input); 1 a failure while running (data or a
+model file that cannot be used, a diverging run); 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM), both keeping the training checkpoint. Errors are one line on stderr,
+``chainrule: error: ...``; ``--debug`` adds the traceback. A reader that closes the pipe
+(``| head``) only silences the output: the work (and its files) is finished.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ import csv
 import io
 import math
 import os
+import re
+import shutil
+import signal
 import sys
 import tempfile
+import textwrap
 import time
 import traceback
 import warnings
@@ -82,6 +89,35 @@ def _table(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
 
     rule = "  ".join("─" * w for w in widths)
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def _terminal_width() -> int:
+    """The terminal's width in characters ($COLUMNS first; 80 when it cannot be told)."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _fit_columns(rows: Sequence[Sequence[str]], width: int
+                 ) -> tuple[list[list[str]], list[str]]:
+    """(rows, dropped headers): the rightmost columns dropped until the table fits ``width``
+    (the first column is kept); cells still too wide are cut, ending in "…"."""
+    rows = [list(row) for row in rows]
+    dropped: list[str] = []
+
+    def table_width(table: list[list[str]]) -> int:
+        return sum(max(len(row[i]) for row in table) for i in range(len(table[0]))) + \
+            2 * (len(table[0]) - 1)
+
+    while len(rows[0]) > 2 and table_width(rows) > width:
+        dropped.insert(0, rows[0][-1])
+        rows = [row[:-1] for row in rows]
+    excess = table_width(rows) - width
+    if excess > 0:  # cut the widest column's long cells
+        column = max(range(len(rows[0])), key=lambda i: max(len(row[i]) for row in rows))
+        limit = max(1, max(len(row[column]) for row in rows) - excess)
+        for row in rows:
+            if len(row[column]) > limit:
+                row[column] = row[column][:limit - 1] + "…"
+    return rows, dropped
 
 
 def _yes_no(value: Any) -> str:
@@ -154,11 +190,29 @@ def _activation_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _takes_learning_rate(optimizer: Any) -> bool:
+    """Whether an optimiser steps on mini-batches with a learning rate (the ones ``train``
+    drives); lbfgs and cg minimise the full-batch loss with scipy and have no lr."""
+    from .naming import accepted_parameters
+
+    return "lr" in accepted_parameters(type(optimizer))
+
+
+def train_optimizers() -> list[str]:
+    """The optimiser names ``train --optimizer`` accepts."""
+    return [name for name in optim.names() if _takes_learning_rate(optim.get(name))]
+
+
 def _optimizer_name(text: str) -> str:
     try:
-        optim.get(text)
+        optimizer = optim.get(text)
     except (KeyError, ValueError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if not _takes_learning_rate(optimizer):
+        raise argparse.ArgumentTypeError(
+            f"{optimizer.name} minimises the full-batch loss without a learning rate, which "
+            f"'train' does not drive (use it from Python); choose one of: "
+            f"{', '.join(train_optimizers())}")
     return text.lower()
 
 
@@ -185,6 +239,23 @@ def _check_writable(path: Path, what: str = "output") -> None:
     os.remove(probe)
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file (after symlinks; hard links too when both exist)."""
+    if first.resolve() == second.resolve():
+        return True
+    with contextlib.suppress(OSError):
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    return False
+
+
+def _refuse_overwriting(output: Path, option: str, inputs: dict[str, str]) -> None:
+    """A usage error when ``output`` is one of the ``inputs`` (their option names → paths)."""
+    for name, spec in inputs.items():
+        if spec is not None and _same_file(output, Path(spec)):
+            raise UsageError(f"{option} {output} is the {name}; writing it would destroy the "
+                             "input: choose another output file")
+
+
 def _stem(output: Path) -> Path:
     """The output path without its ``.npz`` extension."""
     return output.with_suffix("") if output.suffix.lower() == ".npz" else output
@@ -205,9 +276,9 @@ def curves_path(output: Path) -> Path:
 def _load_model(path: str) -> Any:
     """The model at ``path``; a missing or unreadable file is a one-line error."""
     if not Path(path).exists():
-        raise CommandError(f"no model file at {path}")
+        raise UsageError(f"no model file at {path}")
     if Path(path).is_dir():
-        raise CommandError(f"{path} is a directory, not a model file")
+        raise UsageError(f"{path} is a directory, not a model file")
     try:
         return load_model(path)
     except ModelFileError as error:
@@ -232,14 +303,24 @@ def load_data(spec: str, target: str | None = None) -> datasets.Dataset:
     except datasets.UnknownDatasetError as error:
         raise UsageError(_message(error)) from None
     except FileNotFoundError:
-        raise CommandError(f"no data file at {spec}") from None
+        raise UsageError(f"no data file at {spec}") from None
     except IsADirectoryError:
-        raise CommandError(f"{spec} is a directory, not a data file") from None
+        raise UsageError(f"{spec} is a directory, not a data file") from None
+    except IndexError as error:  # --target N beyond the last column
+        raise UsageError(f"--target: {_message(error)}") from None
     except (ValueError, TypeError, KeyError, OSError) as error:
+        if target is not None and _names_a_missing_column(error):
+            raise UsageError(f"--target: {_message(error)}") from None
         raise CommandError(f"cannot use the data: {_message(error)}") from error
     if len(data) == 0:
         raise CommandError(f"the data in {spec} has no rows")
     return data
+
+
+def _names_a_missing_column(error: BaseException) -> bool:
+    """Whether a data error says the target column (CSV) or array (.npz) is not there."""
+    return isinstance(error, ValueError) and any(
+        words in str(error) for words in ("has no column", "has no array"))
 
 
 def _npz_without_rows(path: Path) -> bool:
@@ -416,8 +497,18 @@ def _compile(model: Any, task: str, options: TrainOptions, jit: bool | str = Fal
         model.compile(loss="mse", optimizer=optimizer, jit=jit)
 
 
+def _hidden_widths(model: Any) -> list[tuple[int, int]]:
+    """(units of each hidden Dense layer, the width its activation passes on): they differ
+    for maxout, which keeps the largest of each group of pieces."""
+    shapes = [int(shape[-1]) for shape in model.output_shapes()]
+    return [(shapes[index], shapes[index + 1]) for index, layer in enumerate(model.layers[:-1])
+            if isinstance(layer, Dense) and isinstance(model.layers[index + 1], Activation)]
+
+
 def _describe_architecture(model: Any, options: TrainOptions, features: int) -> str:
-    hidden = " → ".join(f"{units} {options.activation}" for units in options.layers)
+    hidden = " → ".join(
+        f"{units} {options.activation}" + ("" if width == units else f" → {width}")
+        for units, width in _hidden_widths(model))
     outputs = _output_count(model)
     parts = [str(features), *([hidden] if hidden else []), _plural(outputs or 0, "output")]
     return (f"Model: {' → '.join(parts)} ({model.count_parameters():,} parameters); "
@@ -515,30 +606,29 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
 
 
 def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
-                           ) -> dict[str, float]:
-    """Print accuracy and the confusion matrix for (x, y); returns the numbers."""
+                           ) -> tuple[dict[str, float], str]:
+    """(the numbers, the text): accuracy and the confusion matrix for (x, y)."""
     outputs = model.predict(x, batch_size=512)
     loss = float(model.loss(Tensor(outputs), y).item())  # the data term, without penalties
     predicted = outputs.argmax(axis=1)
     correct = int(np.sum(predicted == y))
-    _say(f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
-         f"{label.lower()} loss {loss:.4f} ({model.loss.name})")
     classes = _model_classes(model) or [str(i) for i in range(_output_count(model) or 0)]
     matrix = confusion_matrix(y, predicted, num_classes=len(classes))
-    _say()
-    _say(format_confusion(matrix, classes))
-    return {"loss": loss, "accuracy": correct / len(y)}
+    text = (f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
+            f"{label.lower()} loss {loss:.4f} ({model.loss.name})\n\n"
+            + format_confusion(matrix, classes))
+    return {"loss": loss, "accuracy": correct / len(y)}, text
 
 
 def _regression_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
-                       ) -> dict[str, float]:
-    """Print the MSE (and MAE, RMSE) of the model on (x, y); returns the numbers."""
+                       ) -> tuple[dict[str, float], str]:
+    """(the numbers, the text): the MSE (and MAE, RMSE) of the model on (x, y)."""
     prediction = model.predict(x, batch_size=512)
     mse = float(np.mean((prediction.astype(np.float64) - y) ** 2))
     mae = float(np.mean(np.abs(prediction.astype(np.float64) - y)))
-    _say(f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
-         f"{_plural(len(y), 'row')}")
-    return {"mse": mse, "mae": mae}
+    text = (f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
+            f"{_plural(len(y), 'row')}")
+    return {"mse": mse, "mae": mae}, text
 
 
 def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
@@ -594,6 +684,9 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     options = TrainOptions.from_args(args)
     output = Path(args.output)
     checkpoint = checkpoint_path(output)
+    if not _names_builtin(args.data):
+        _refuse_overwriting(output, "--output", {"data file (--data)": args.data})
+        _refuse_overwriting(checkpoint, "the checkpoint", {"data file (--data)": args.data})
     _check_writable(output, "output")
     resume = _check_checkpoint(checkpoint, options, args.resume)
     data = load_data(args.data, args.target)
@@ -608,16 +701,23 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     return _TrainRun(options, output, checkpoint, resume, data, split, model)
 
 
-def _write_results(run: _TrainRun, history: Any) -> None:
-    """Save the model (then drop the checkpoint) and the curves; say where they went."""
+def history_metadata(history: Any) -> dict[str, Any]:
+    """The training history as the model file's metadata keeps it (JSON: lists of floats)."""
+    return {"epoch": [int(epoch) for epoch in history.epoch],
+            "history": {str(key): [float(value) for value in values]
+                        for key, values in history.history.items()}}
+
+
+def _save_results(run: _TrainRun, history: Any, results: dict[str, float]) -> bool:
+    """Save the model with its history and test results (then drop the checkpoint) and
+    draw the curves, before anything is printed; whether the curves were drawn."""
     run.model.metadata["epochs_trained"] = len(history.epoch)
+    run.model.metadata["history"] = history_metadata(history)
+    run.model.metadata["test_results"] = results
     run.model.save(str(run.output))
     with contextlib.suppress(FileNotFoundError):
         run.checkpoint.unlink()
-    _say(f"Wrote the model to {run.output}")
-    curves = curves_path(run.output)
-    if _write_curves(history, curves):
-        _say(f"Wrote the training curves to {curves}")
+    return _write_curves(history, curves_path(run.output))
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -630,16 +730,19 @@ def command_train(args: argparse.Namespace) -> int:
         _say(f"Resuming from {run.checkpoint}")
     _say()
     history = _fit(run.model, run.split, run.options, run.checkpoint, run.resume)
-    _say()
     report = (_classification_report if run.data.task == "classification"
               else _regression_report)
-    run.model.metadata["test_results"] = report(run.model, run.split.x_test,
-                                                run.split.y_test, "Test")
+    results, text = report(run.model, run.split.x_test, run.split.y_test, "Test")
+    curves = _save_results(run, history, results)  # the work is safe before any report
+    _say()
+    _say(text)
     _say()
     _say(diagnostics.health_report(run.model, run.split.x_train, run.split.y_train)
          .format(diagnostics.CLI))
     _say()
-    _write_results(run, history)
+    _say(f"Wrote the model to {run.output}")
+    if curves:
+        _say(f"Wrote the training curves to {curves_path(run.output)}")
     _say(f"Done in {time.monotonic() - started:.1f}s. Check it with: "
          f"chainrule evaluate {run.output}")
     return 0
@@ -665,16 +768,25 @@ def _recorded_data(model: Any) -> tuple[str, str | None, dict[str, Any]]:
         raise UsageError("the model file does not record the data it was trained on; give "
                          "--data NAME|PATH")
     if not _names_builtin(spec) and not os.path.exists(spec):
-        raise CommandError(f"the model was trained on {spec}, which no longer exists; give "
+        raise UsageError(f"the model was trained on {spec}, which no longer exists; give "
                            "--data NAME|PATH")
     return spec, meta.get("target"), split
+
+
+def _target_for(args: argparse.Namespace, model: Any) -> str | None:
+    """--target, or for a CSV file the column the model was trained to predict (so that a
+    file without it is refused rather than read with its last column as the target)."""
+    if args.target is not None or Path(args.data).suffix.lower() != ".csv":
+        return args.target
+    meta = model.metadata if isinstance(model.metadata, dict) else {}
+    return meta.get("target")
 
 
 def _evaluation_data(args: argparse.Namespace, model: Any
                      ) -> tuple[datasets.Dataset, np.ndarray, np.ndarray, str]:
     """(data, x, y, description): the recorded split's test rows, or all rows of --data."""
     if args.data is not None:
-        data = load_data(args.data, args.target)
+        data = load_data(args.data, _target_for(args, model))
         return data, data.x, data.y, f"{data.name}, all rows"
     spec, target, settings = _recorded_data(model)
     data = load_data(spec, target)
@@ -697,9 +809,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
     _say()
     label = "Test" if args.data is None else "Data"
     if task == "classification":
-        _classification_report(model, x, _labels_for_model(model, y, data.classes), label)
+        _, text = _classification_report(model, x, _labels_for_model(model, y, data.classes),
+                                          label)
     else:
-        _regression_report(model, x, np.asarray(y, dtype=np.float64), label)
+        _, text = _regression_report(model, x, np.asarray(y, dtype=np.float64), label)
+    _say(text)
     return 0
 
 
@@ -764,7 +878,7 @@ def _predict_inputs(model: Any, spec: str) -> np.ndarray:
     """The rows to predict for, from a CSV file or an .npz with an array 'x'."""
     path = Path(spec)
     if not path.is_file():
-        raise CommandError(f"no input file at {spec}")
+        raise UsageError(f"no input file at {spec}")
     if path.suffix.lower() == ".npz":
         return _npz_inputs(path)
     return read_feature_csv(path, model)
@@ -846,6 +960,7 @@ def command_predict(args: argparse.Namespace) -> int:
     """One prediction per input row: a class name, or a value for regression."""
     output = None if args.output is None else Path(args.output)
     if output is not None:
+        _refuse_overwriting(output, "--output", {"INPUT": args.input, "MODEL": args.model})
         _check_writable(output, "output")
     model = _load_model(args.model)
     x = _predict_inputs(model, args.input)
@@ -867,8 +982,15 @@ def _activation_after(layers: Sequence[Any], index: int) -> str:
         return f"{layer.activation.name} (its own)"
     following = layers[index + 1] if index + 1 < len(layers) else None
     if isinstance(following, Activation):
-        return f"{following.activation.name} (layer {following.name})"
+        width = _width_after(following, layer.units)
+        passes = "" if width == layer.units else f", passing on {width}"
+        return f"{following.activation.name} (layer {following.name}{passes})"
     return "none (linear outputs)" if index == len(layers) - 1 else "none"
+
+
+def _width_after(activation: Activation, units: int) -> int:
+    """The width an activation layer passes on from ``units`` inputs (maxout: fewer)."""
+    return int(activation.output_shape((units,))[-1])
 
 
 def _preprocessing_lines(preprocessing: Any) -> list[str]:
@@ -970,7 +1092,12 @@ def _catalog_table() -> str:
         rows.append((name, act.formula, act.derivative_formula, act.output_range,
                      _yes_no(act.zero_centered), _yes_no(act.monotonic), act.saturating,
                      _yes_no(act.smooth)))
-    return _table(rows)
+    width = _terminal_width()
+    fitted, dropped = _fit_columns(rows, width)
+    note = ("" if not dropped else "\n" + textwrap.fill(
+        f"(columns left out to fit the terminal: {', '.join(dropped)}; see them with "
+        "'chainrule activations NAME')", width=max(width, 20)))
+    return _table(fitted) + note
 
 
 def _kink_lines(act: Any) -> list[str]:
@@ -1042,7 +1169,8 @@ def command_activations(args: argparse.Namespace) -> int:
     if args.name is None:
         _say(_catalog_table())
         _say()
-        _say("Details of one: chainrule activations NAME (aliases work: logistic, swish, ...)")
+        _say(textwrap.fill("Details of one: chainrule activations NAME (aliases work: "
+                           "logistic, swish, ...)", width=max(_terminal_width(), 20)))
     else:
         _say(_describe_activation(args.name))
     return 0
@@ -1145,7 +1273,12 @@ def _plot_module() -> Any:
 
 
 def _draw(draw: Callable[[], Any], path: Path) -> None:
-    """Run a plot function writing to ``path``; a missing matplotlib is a one-line error."""
+    """Run a plot function writing to ``path`` (in the format of its suffix); a missing
+    matplotlib is a one-line error."""
+    try:
+        _plot_module().format_for(path)
+    except ValueError as error:
+        raise UsageError(f"--output: {error}") from None
     _check_writable(path, "plot")
     try:
         draw()
@@ -1155,7 +1288,7 @@ def _draw(draw: Callable[[], Any], path: Path) -> None:
 
 
 def command_plot_activations(args: argparse.Namespace) -> int:
-    """g and g′ (and g″) of some activations, one panel each, as a PNG."""
+    """g and g′ (and g″) of some activations, one panel each (PNG, PDF or SVG)."""
     from . import activations as catalog
 
     names = [name.strip() for name in args.names.split(",") if name.strip()]
@@ -1185,41 +1318,50 @@ def history_plot_path(path: Path) -> Path:
     return stem.with_name(stem.name + "-history.png")
 
 
-def _read_history(path: Path) -> Any:
-    """The training history recorded in a checkpoint (or another file with training state)."""
-    from types import SimpleNamespace
-
+def _recorded_history(path: Path) -> Any:
+    """The history a checkpoint's training state records, or (for a finished model file)
+    the one ``train`` keeps in its metadata; None when the file has neither."""
     from .serialization import read_training_state
 
-    if not path.exists():
-        raise CommandError(f"no file at {path}")
-    if path.is_dir():
-        raise CommandError(f"{path} is a directory, not a checkpoint")
     try:
         state, _ = read_training_state(path)
     except ModelFileError as error:
-        if "without training progress" in str(error):
-            raise CommandError(
-                f"{path} is a model file without a training history; pass the training "
-                "checkpoint instead (<output stem>.ckpt.npz, which 'train' keeps while it "
-                "runs)") from None
+        if "without training progress" not in str(error):
+            raise
+        metadata = load_model(path).metadata
+        return metadata.get("history") if isinstance(metadata, dict) else None
+    return state.get("history") if isinstance(state, dict) else None
+
+
+def _read_history(path: Path) -> Any:
+    """The training history recorded in a model file written by ``train`` or a checkpoint."""
+    from types import SimpleNamespace
+
+    if not path.exists():
+        raise UsageError(f"no file at {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a model file or checkpoint")
+    try:
+        recorded = _recorded_history(path)
+    except ModelFileError as error:
         raise CommandError(f"cannot read {path}: {error}") from error
     except (OSError, ValueError, KeyError) as error:
         raise CommandError(f"cannot read {path}: {_message(error)}") from error
-    recorded = state.get("history") if isinstance(state, dict) else None
     if not isinstance(recorded, dict) or not isinstance(recorded.get("history"), dict):
-        raise CommandError(f"the checkpoint {path} records no training history")
+        raise CommandError(
+            f"{path} records no training history (model files written by 'train' and its "
+            "checkpoints, <output stem>.ckpt.npz, do)")
     records = {str(k): list(np.ravel(v)) for k, v in recorded["history"].items()}
     epochs = [int(e) for e in np.ravel(recorded.get("epoch", []))]
     return SimpleNamespace(history=records, epoch=epochs)
 
 
 def command_plot_history(args: argparse.Namespace) -> int:
-    """The loss and metrics over the epochs of a checkpoint, as a PNG."""
+    """The loss and metrics over the epochs of a run (PNG, PDF or SVG)."""
     source = Path(args.file)
     history = _read_history(source)
     if not any(len(values) for values in history.history.values()):
-        raise CommandError(f"the checkpoint {source} has no completed epoch to plot")
+        raise CommandError(f"{source} has no completed epoch to plot")
     path = Path(args.output) if args.output is not None else history_plot_path(source)
     try:
         _draw(lambda: _plot_module().history(history, path=path), path)
@@ -1275,10 +1417,30 @@ class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaults
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its usage errors as one line: ``chainrule: error: ...`` (exit code 2)."""
+    """argparse, with its usage errors as one line: ``chainrule: error: ...`` (exit code 2);
+    a mistyped choice gets a did-you-mean, a missing command the list of commands."""
 
     def error(self, message: str) -> Any:
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        if "required: COMMAND" in message:
+            self.print_help(sys.stderr)
+            sys.stderr.write("\n")
+        self.exit(2, f"{PROG}: error: {_with_suggestion(message)} (see '{self.prog} "
+                  "--help')\n")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's "invalid choice" message with the closest choice suggested, if any."""
+    import difflib
+
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return message
+    choices = re.findall(r"'([^']*)'", found[2])
+    close = difflib.get_close_matches(found[1], choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]}?" if close else message
 
 
 def _subparser(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
@@ -1306,7 +1468,7 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
                         help="the hidden layers' activation, any name of 'chainrule "
                         "activations'")
     parser.add_argument("--optimizer", type=_optimizer_name, default="adam",
-                        help="sgd, momentum, nesterov, rmsprop, adam, adamw, adagrad, ...")
+                        help=f"one of {', '.join(train_optimizers())}")
     parser.add_argument("--lr", type=_positive_float, default=DEFAULT_LR, help="learning rate")
     parser.add_argument("--l2", type=_non_negative_float, default=0.003,
                         help="L2 penalty (λ/2)‖W‖² on every Dense kernel (0: none)")
@@ -1409,8 +1571,8 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
     plot = commands.add_parser(
-        "plot", help="draw activations or a training history (PNG)",
-        description="Draw a plot to a PNG file (needs matplotlib: pip install "
+        "plot", help="draw activations or a training history (PNG, PDF, SVG)",
+        description="Draw a plot to a .png, .pdf or .svg file (needs matplotlib: pip install "
         "\"chainrule[plot]\").", formatter_class=_Formatter, parents=[common])
     kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True,
                                 parser_class=_Parser)
@@ -1422,18 +1584,18 @@ def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
         "refused."), common)
     acts.add_argument("names", metavar="NAMES", help="activation names separated by commas")
     acts.add_argument("--output", "-o", default="activations.png", metavar="FILE",
-                      help="the PNG file to write")
+                      help="the file to write (.png, .pdf or .svg)")
     acts.add_argument("--second", action="store_true", help="also draw g″")
     hist = _subparser(kinds, "history", command_plot_history,
                       "loss and metrics over the epochs", (
         "Plot the loss and metrics (training and validation) over the epochs of a run.\n"
-        "FILE is a training checkpoint, <output stem>.ckpt.npz, which 'train' keeps while "
-        "it runs\n(a finished model file records no history; 'train' draws its curves "
-        "itself)."), common)
-    hist.add_argument("file", metavar="FILE", help="a training checkpoint (.ckpt.npz)")
+        "FILE is a model file written by 'train' (it keeps its history) or a training\n"
+        "checkpoint, <output stem>.ckpt.npz, which 'train' keeps while it runs."), common)
+    hist.add_argument("file", metavar="FILE",
+                      help="a model file written by 'train', or a checkpoint (.ckpt.npz)")
     hist.add_argument("--output", "-o", default=None, metavar="OUT",
-                      help="the PNG file to write (default: <FILE stem>-history.png)"
-                      "%(default).0s")
+                      help="the file to write, .png, .pdf or .svg (default: "
+                      "<FILE stem>-history.png)%(default).0s")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1476,27 +1638,138 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ====================================================================== main
+TERMINATED = 143  # the shell's code for a process ended by SIGTERM
+
+
+# Advice in the library's messages that names Python-only parameters, in the CLI's terms.
+_PYTHON_ADVICE = (
+    (re.compile(r" \(choose them with x_key= and y_key=\)"),
+     " (the command reads the arrays 'x' and 'y'; --target names another array for y)"),
+    (re.compile(r"pass labels_path( to name it)?"),
+     "put the labels file beside the images, named by MNIST's pattern"),
+    (re.compile(r"use dtype='float64' or rescale the data"), "rescale the data"),
+    (re.compile(r"use dtype='float64' or float data"), "use float data"),
+    (re.compile(r"\btarget="), "--target"),
+    (re.compile(r"; pass stratify=False"), "; give every class at least 2 rows"),
+)
+
+
+def in_cli_terms(message: str) -> str:
+    """``message`` with advice naming Python-only parameters put in the CLI's terms."""
+    for pattern, replacement in _PYTHON_ADVICE:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _report(error: BaseException, debug: bool, label: str = "error") -> None:
     if debug:
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
-    message = _message(error)
-    expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError,
-                KeyboardInterrupt)
+    message = in_cli_terms(_message(error))
+    expected = (UsageError, CommandError, ValueError, OSError, FloatingPointError)
     hint = "" if debug or isinstance(error, expected) else " (run with --debug for the traceback)"
     if not isinstance(error, expected):
         message = f"{type(error).__name__}: {message}"
     print(f"{PROG}: {label}: {message}{hint}", file=sys.stderr, flush=True)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit cannot fail again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+class _PipeSafeStream:
+    """A text stream whose reader may go away (``| head``): the first EPIPE points the
+    stream's file descriptor at /dev/null and every later write is dropped, so the command
+    finishes its work (and writes its files) instead of dying half-way."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self.closed_by_reader = True
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # so the flush at exit cannot fail again
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _pipe_safe_streams() -> Any:
+    """sys.stdout and sys.stderr as ``_PipeSafeStream``s while the command runs."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafeStream(sys.stdout), _PipeSafeStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class _Signals:
+    """SIGTERM handled like Ctrl-C (training stops after the batch and keeps its checkpoint),
+    remembering which of the two it was, for the exit code."""
+
+    def __init__(self) -> None:
+        self.terminated = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Signals:
+        with contextlib.suppress(ValueError, AttributeError):  # not the main thread
+            self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        self.terminated = True
+        on_sigint = signal.getsignal(signal.SIGINT)
+        if callable(on_sigint):
+            on_sigint(signal.SIGINT, frame)  # fit's handler: stop after this batch
+        else:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool) -> int:
+    """One line for Ctrl-C (exit 130) or SIGTERM (exit 143), with fit's advice if it has one."""
+    if debug:
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    label = "terminated (SIGTERM)" if terminated else "interrupted"
+    detail = _message(error) if str(error) else ""
+    print(f"{PROG}: {label}: {detail}" if detail else f"{PROG}: {label}", file=sys.stderr,
+          flush=True)
+    # CPython (3.11) marks a KeyboardInterrupt that escapes exec(source) as unhandled and
+    # then ends the process by SIGINT (exit -2), even once it is caught; the compiled
+    # step's code is exec'd, so Ctrl-C there would set that mark. Running source code again
+    # clears it, so the exit code below is the one the process exits with.
+    exec("None")  # noqa: S102
+    return TERMINATED if terminated else INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``chainrule`` command with ``argv`` (default ``sys.argv[1:]``); the exit code."""
+    with _pipe_safe_streams(), _Signals() as signals:
+        try:
+            return _run(argv)
+        except KeyboardInterrupt as error:
+            return _report_interruption(error, signals.terminated, False)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -1508,14 +1781,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         _report(error, debug)
         return 2
-    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
-        _silence_stdout()
+    except BrokenPipeError:  # a pipe other than stdout/stderr: stop quietly
         return 1
     except KeyboardInterrupt as error:
-        if not str(error):
-            error = KeyboardInterrupt("interrupted")
-        _report(error, debug, label="interrupted")
-        return INTERRUPTED
+        if debug:
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        raise
     except Exception as error:
         _report(error, debug)
         return 1

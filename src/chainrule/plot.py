@@ -47,12 +47,26 @@ def _new_figure(width: float, height: float, dpi: float) -> Any:
     return figure
 
 
+# The file formats a plot is written in, by the path's suffix.
+FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+
+
+def format_for(path: PathLike) -> str:
+    """The file format of ``path`` by its suffix (.png, .pdf, .svg); another is an error."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot tell the plot format from {os.fspath(path)!r}: name it "
+                         f"{', '.join(FORMATS)}")
+    return FORMATS[suffix]
+
+
 def _finish(figure: Any, path: PathLike | None, dpi: float) -> Any:
-    """Lay the figure out; write it to ``path`` as a PNG (atomically) when a path is given."""
+    """Lay the figure out; write it to ``path`` (atomically) in the format its suffix names,
+    when a path is given."""
     figure.tight_layout()
     if path is not None:
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format=format_for(path), dpi=dpi)
         write_bytes_atomically(path, buffer.getvalue())
     return figure
 

@@ -106,6 +106,9 @@ def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
     if values.ndim != 1:
         raise DataFileError(f"{where}: class labels must be one per sample (shape (n,)), got "
                             f"{values.shape}")
+    if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+        distinct, index = np.unique(values, return_inverse=True)  # int64 would wrap them
+        return index.astype(np.int64), "classification", [str(v) for v in distinct.tolist()]
     labels = values.astype(np.int64)
     if labels.size == 0 or labels.min() >= 0:
         return labels, "classification", None
