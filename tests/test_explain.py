@@ -150,9 +150,9 @@ def test_cli_explains_a_saved_model(capsys, tmp_path):
 
 def test_cli_errors_are_one_line(capsys, tmp_path):
     code, _, err = run_cli(capsys, "explain", "--row", "400")
-    assert code == 1 and err.strip() == ("chainrule: error: --row 400 is out of range: xor has "
+    assert code == 2 and err.strip() == ("chainrule: error: --row 400 is out of range: xor has "
                                          "400 rows (0..399)")
     code, _, err = run_cli(capsys, "explain", "--data", "regression1d")
-    assert code == 1 and "the default network classifies" in err and err.count("\n") == 1
+    assert code == 2 and "the default network classifies" in err and err.count("\n") == 1
     code, _, err = run_cli(capsys, "explain", str(tmp_path / "missing.npz"))
-    assert code == 1 and "no model file at" in err
+    assert code == 2 and "no model file at" in err  # bad input: exit 2 (README)

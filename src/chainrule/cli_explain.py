@@ -15,6 +15,7 @@ import numpy as np
 
 from .cli import (
     CommandError,
+    UsageError,
     _add_data_options,
     _check_features,
     _compiled,
@@ -46,7 +47,7 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.model is None:
         data = load_data(args.data or DEFAULT_EXPLAIN_DATA, args.target)
         if data.task != "classification":
-            raise CommandError(f"the default network classifies; {data.name} is a {data.task} "
+            raise UsageError(f"the default network classifies; {data.name} is a {data.task} "
                                "dataset (give a MODEL trained on it)")
         _say(f"Model: the default network ({data.x.shape[1]}-3-{data.num_classes}, sigmoid "
              "hidden units, softmax output, SGD α = 0.1), untrained")
@@ -58,7 +59,7 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     _check_features(model, data.x, data.name)
     task = _model_task(model)
     if task != data.task:
-        raise CommandError(f"the model does {task}, but {data.name} is a {data.task} dataset")
+        raise UsageError(f"the model does {task}, but {data.name} is a {data.task} dataset")
     _say(f"Model: {args.model} ({model.count_parameters():,} parameters)")
     return model, data
 
@@ -69,7 +70,7 @@ def command_explain(args: argparse.Namespace) -> int:
 
     model, data = _model_and_data(args)
     if args.row >= len(data.x):
-        raise CommandError(f"--row {args.row} is out of range: {data.name} has "
+        raise UsageError(f"--row {args.row} is out of range: {data.name} has "
                            f"{len(data.x)} rows (0..{len(data.x) - 1})")
     x, y = data.x[args.row:args.row + 1], np.asarray(data.y)[args.row:args.row + 1]
     if data.task == "classification" and args.model is not None:
