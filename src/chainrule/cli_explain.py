@@ -90,7 +90,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser = _subparser(commands, "explain", command_explain,
                         "backprop on one example, term by term", (
         "Run one example through a network's forward and backward pass and print every\n"
-        "term in SPEC's notation: z, a, f'(z), δ = f'(z) ⊙ (Wᵀδ), ∂R/∂W = δ aᵀ, ∂R/∂b = δ,\n"
+        "term in the notation of docs/math.md: z, a, f'(z), δ = f'(z) ⊙ (Wᵀδ),\n"
+        "∂R/∂W = δ aᵀ, ∂R/∂b = δ,\n"
         "each checked against the engine's own gradient, the update the optimiser would\n"
         "make, and the units where f'(z) ≈ 0 (they barely learn from the example).\n\n"
         "Without MODEL: a small default network on the built-in xor set. Exit code 1 when\n"

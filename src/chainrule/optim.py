@@ -606,7 +606,8 @@ class RMSprop(Optimizer):
         super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
                          schedule=schedule)
 
-    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _start_step(self, theta: np.ndarray, state: dict[str, Any]) -> None:
+        """The state on the first step (zeros), then one more step counted."""
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(theta)
@@ -615,6 +616,9 @@ class RMSprop(Optimizer):
             if self.momentum > 0:
                 state["momentum"] = np.zeros_like(theta)
         state["step"] += 1
+
+    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        self._start_step(theta, state)
         if self.weight_decay != 0:
             grad = grad + self.weight_decay * theta
         square_avg = state["square_avg"]
@@ -637,14 +641,7 @@ class RMSprop(Optimizer):
 
     def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                       kernels: dict[str, Any]) -> bool:
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(theta)
-            if self.centered:
-                state["grad_avg"] = np.zeros_like(theta)
-            if self.momentum > 0:
-                state["momentum"] = np.zeros_like(theta)
-        state["step"] += 1
+        self._start_step(theta, state)
         scalar = theta.dtype.type
         kernels["rmsprop"](theta, grad, state["square_avg"], state.get("grad_avg", theta),
                            state.get("momentum", theta), scalar(self.alpha),
@@ -697,7 +694,8 @@ class Adam(Optimizer):
         return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
                 "amsgrad": self.amsgrad}
 
-    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _start_step(self, theta: np.ndarray, state: dict[str, Any]) -> None:
+        """The state on the first step (zeros), then one more step counted."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(theta)
@@ -705,6 +703,9 @@ class Adam(Optimizer):
             if self.amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(theta)
         state["step"] += 1
+
+    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        self._start_step(theta, state)
         step = state["step"]
         if self.weight_decay != 0:
             if self.decoupled_weight_decay:
@@ -737,13 +738,7 @@ class Adam(Optimizer):
 
     def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                       kernels: dict[str, Any]) -> bool:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(theta)
-            state["exp_avg_sq"] = np.zeros_like(theta)
-            if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(theta)
-        state["step"] += 1
+        self._start_step(theta, state)
         step = state["step"]
         scalar = theta.dtype.type
         decay = self.weight_decay != 0
@@ -816,14 +811,22 @@ class Adagrad(Optimizer):
         super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
                          schedule=schedule)
 
-    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _decayed_lr(self, step: int) -> float:
+        """α/(1 + (t − 1)κ) for step t."""
+        return self.lr / (1 + (step - 1) * self.lr_decay)
+
+    def _start_step(self, theta: np.ndarray, state: dict[str, Any]) -> None:
+        """The accumulator on the first step, then one more step counted."""
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(theta, self.initial_accumulator_value)
         state["step"] += 1
+
+    def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+        self._start_step(theta, state)
         if self.weight_decay != 0:
             grad = grad + self.weight_decay * theta
-        decayed_lr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        decayed_lr = self._decayed_lr(state["step"])
         accumulator = state["sum"]
         accumulator += grad * grad
         scale = np.sqrt(accumulator)
@@ -832,12 +835,9 @@ class Adagrad(Optimizer):
 
     def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
                       kernels: dict[str, Any]) -> bool:
-        if not state:
-            state["step"] = 0
-            state["sum"] = np.full_like(theta, self.initial_accumulator_value)
-        state["step"] += 1
+        self._start_step(theta, state)
         scalar = theta.dtype.type
-        decayed_lr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        decayed_lr = self._decayed_lr(state["step"])
         kernels["adagrad"](theta, grad, state["sum"], scalar(decayed_lr), scalar(self.eps),
                            scalar(self.weight_decay), self.weight_decay != 0)
         return True
