@@ -45,7 +45,7 @@ def test_tune_runs_asha_and_saves_the_best_model(tmp_path, capsys):
 @pytest.mark.parametrize("argv, code, message", [
     (["compare", "--activations", "nope"], 2, "unknown activation 'nope'"),
     (["tune", "--min-epochs", "5", "--max-epochs", "2"], 2, "at least min_epochs"),
-    (["compare", "--cluster", "ray://127.0.0.1:1", "--epochs", "1"], 2, "Ray clusters"),
+    (["compare", "--cluster", "ray://127.0.0.1", "--epochs", "1"], 2, "Ray address"),
 ])
 def test_bad_options_are_one_line_errors(tmp_path, capsys, argv, code, message):
     assert main([*argv, "--study", str(tmp_path / "x.study")]) == code

@@ -51,8 +51,8 @@ def test_a_study_without_an_executor_uses_its_own_pool(tmp_path, serial_historie
 def test_cluster_addresses_are_checked():
     with pytest.raises(ValueError, match="Dask address"):
         executor_for("http://example.org")
-    with pytest.raises(ValueError, match="Ray clusters are not supported yet"):
-        executor_for("ray://127.0.0.1:10001")
+    with pytest.raises(ValueError, match="Ray address"):
+        executor_for("ray://127.0.0.1")
 
 
 def test_a_real_dask_cluster_runs_the_same_study(tmp_path, serial_histories):

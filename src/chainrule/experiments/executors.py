@@ -7,6 +7,8 @@
 - ``dask_executor(address_or_client)``: a Dask cluster (``tcp://host:8786`` or a
   ``distributed.Client``), through the ``[dask]`` extra; ``Client.get_executor()`` is a standard
   Executor.
+- ``ray_executor(address)``: a Ray cluster (``ray://host:10001``, ``"auto"``, or the one a
+  running ``ray.init()`` joined), through the ``[ray]`` extra; one CPU per trial.
 - ``executor_for(cluster, workers)``: what the command line's ``--cluster`` names.
 
 Trials send their checkpoints as bytes, so workers need no shared filesystem.
@@ -95,20 +97,75 @@ def dask_executor(address_or_client: Any) -> tuple[Executor, int, Any]:
     return client.get_executor(pure=False), slots, owned
 
 
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ImportError('running trials on Ray needs ray: pip install "chainrule[ray]"'
+                          ) from None
+    return ray
+
+
+def _with_one_blas_thread(fn: Any, args: tuple, kwargs: dict) -> Any:
+    """A Ray task: ``fn(*args, **kwargs)`` after limiting the worker to one BLAS thread (Ray
+    reuses its worker processes, so this is cheap after the first task)."""
+    limit_blas_threads()
+    return fn(*args, **kwargs)
+
+
+class RayExecutor(Executor):
+    """Ray as an Executor: ``submit`` runs ``fn`` as a Ray task needing one CPU and returns the
+    ObjectRef's ``concurrent.futures.Future``; ``shutdown`` disconnects from Ray when this
+    executor connected (``owns_connection``)."""
+
+    def __init__(self, ray: Any, owns_connection: bool) -> None:
+        self._ray = ray
+        self._task = ray.remote(num_cpus=1)(_with_one_blas_thread)
+        self.owns_connection = owns_connection
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        return self._task.remote(fn, args, kwargs).future()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self.owns_connection and self._ray.is_initialized():
+            self._ray.shutdown()
+
+
+def ray_executor(address: str | None = None) -> tuple[Executor, int, Any]:
+    """A Ray cluster as an Executor: (the executor, the cluster's CPUs, the executor to shut
+    down or None when the caller's own ``ray.init()`` is used). ``address`` is
+    ``ray://host:port`` or ``"auto"``; with Ray already initialized it joins that session."""
+    ray = _import_ray()
+    owns_connection = not ray.is_initialized()
+    if owns_connection:
+        ray.init(address=address)
+    executor = RayExecutor(ray, owns_connection)
+    slots = int(ray.cluster_resources().get("CPU", 0)) or 1
+    return executor, slots, executor if owns_connection else None
+
+
+def _check_ray_address(cluster: str) -> None:
+    host, _, port = cluster.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--cluster must be a Ray address ray://host:port, not {cluster!r}")
+
+
 def executor_for(cluster: str | None, workers: int | None = None
                  ) -> tuple[Executor, int, Any]:
     """(executor, how many trials it runs at once, what to shut down afterwards) for the
-    command line's ``--cluster``: none (the local pool), ``tcp://...`` (Dask)."""
+    command line's ``--cluster``: none (the local pool), ``tcp://...`` (Dask), ``ray://...``
+    (Ray)."""
     if cluster is None:
         pool = local_pool(workers)
         return pool, pool.workers, pool
     if cluster.startswith(("tcp://", "tls://")):
         return dask_executor(cluster)
     if cluster.startswith("ray://"):
-        raise ValueError("Ray clusters are not supported yet; use a Dask cluster "
-                         "(--cluster tcp://host:8786) or the local pool")
-    raise ValueError(f"--cluster must be a Dask address tcp://host:port, not {cluster!r}")
+        _check_ray_address(cluster)
+        return ray_executor(cluster)
+    raise ValueError(f"--cluster must be a Dask address tcp://host:port or a Ray address "
+                     f"ray://host:port, not {cluster!r}")
 
 
-__all__ = ["LocalPool", "THREAD_VARIABLES", "dask_executor", "executor_for",
-           "limit_blas_threads", "local_pool"]
+__all__ = ["LocalPool", "RayExecutor", "THREAD_VARIABLES", "dask_executor", "executor_for",
+           "limit_blas_threads", "local_pool", "ray_executor"]
