@@ -227,7 +227,8 @@ def _add_execution_options(parser: argparse.ArgumentParser,
                         help="local worker processes (default: one per core)%(default).0s")
     parser.add_argument("--cluster", default=None, metavar="ADDRESS",
                         help="run the trials on a Dask cluster, tcp://host:8786 (needs "
-                        'pip install "chainrule[dask]")%(default).0s')
+                        'pip install "chainrule[dask]"), or a Ray cluster, ray://host:10001 '
+                        '(needs pip install "chainrule[ray]")%(default).0s')
     parser.add_argument("--output", "-o", default=default_output, metavar="FILE",
                         help="save the best trial's model there (an ordinary model file)")
 

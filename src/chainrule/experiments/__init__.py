@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from .executors import dask_executor, executor_for, local_pool
+from .executors import dask_executor, executor_for, local_pool, ray_executor
 from .schedulers import ASHA, Objective, RunAll, SuccessiveHalving
 from .space import (
     Choice,
@@ -34,4 +34,4 @@ __all__ = ["ASHA", "Choice", "IntUniform", "LogUniform", "Objective", "OneMinusL
            "RunAll", "SpaceError", "Study", "StudyFileError", "StudyProgress", "StudyStorage",
            "SuccessiveHalving", "TRIAL_DEFAULTS", "TrialRecord", "TrialResult", "Uniform",
            "coarse_to_fine_configs", "dask_executor", "executor_for", "grid_configs",
-           "local_pool", "random_configs", "run_trial"]
+           "local_pool", "random_configs", "ray_executor", "run_trial"]
