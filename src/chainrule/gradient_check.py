@@ -638,6 +638,9 @@ def _require_eps(eps: float) -> float:
     return float(eps)
 
 
+# NumPy's warnings (log of 0, overflow) would only repeat, without a name, what NonFiniteError
+# says with one.
+@np.errstate(all="ignore")
 def _check(
     evaluate: Callable[[], Tensor],
     leaves: Sequence[Tensor],
@@ -658,26 +661,6 @@ def _check(
     what = "the checked function" if subject == "function" else "the model's loss"
     for leaf, name in zip(leaves, names):
         _require_finite(leaf.data, name)
-    # NumPy's warnings (log of 0, overflow) would only repeat, without a name, what
-    # NonFiniteError says with one.
-    with np.errstate(all="ignore"):
-        return _compare(evaluate, leaves, names, eps, limit, seed, tolerance, worst_entries,
-                        subject, what)
-
-
-def _compare(
-    evaluate: Callable[[], Tensor],
-    leaves: Sequence[Tensor],
-    names: Sequence[str],
-    eps: float,
-    limit: int | None,
-    seed: int | None,
-    tolerance: float,
-    worst_entries: int,
-    subject: str,
-    what: str,
-) -> GradCheckReport:
-    """``_check`` once the inputs are known to be finite."""
     value = _scalar(evaluate(), what)
     if not value.requires_grad:
         raise ValueError(f"{what} does not depend on any checked tensor (no graph was recorded)")
