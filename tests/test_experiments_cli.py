@@ -63,3 +63,33 @@ def test_study_show_refuses_a_corrupt_or_other_study(tmp_path, capsys):
     assert main([*COMPARE, "--study", study]) == 0
     assert main([*COMPARE[:-2], "--workers", "1", "--epochs", "3", "--study", study]) == 1
     assert "other settings" in capsys.readouterr().err
+
+
+def test_tune_refine_runs_a_second_round_in_the_zoomed_space_and_continues(tmp_path, capsys):
+    from chainrule.cli_experiments import TUNE_SPACE, fine_study_path
+    from chainrule.experiments import Study
+
+    study, best = str(tmp_path / "t.study"), tmp_path / "best.npz"
+    argv = ["tune", "--data", "xor", "--trials", "6", "--max-epochs", "3", "--refine", "4",
+            "--workers", "2", "--study", study, "-o", str(best)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "First round (coarse)" in out and "Second round (fine" in out
+    assert "Refining: 4 configurations" in err and "of the " in out
+    fine_path = fine_study_path(study)
+    assert fine_path.name == "t.fine.study"
+    with Study.open(study) as coarse, Study.open(fine_path) as fine:
+        coarse_trials, fine_trials = coarse.trials(), fine.trials()
+        assert len(fine_trials) == 4
+        ranked = sorted(coarse_trials, key=coarse.objective.goodness, reverse=True)
+        best_rates = [t.config["lr"] for t in ranked[:2]]  # the best quarter of 6: 2 trials
+        lr = TUNE_SPACE["lr"].zoom(best_rates)
+        # every fine learning rate lies in the zoomed range, narrower than the coarse one
+        assert all(lr.low <= t.config["lr"] <= lr.high for t in fine_trials)
+        assert (lr.low, lr.high) != (TUNE_SPACE["lr"].low, TUNE_SPACE["lr"].high)
+        depths = {t.config["depth"] for t in ranked[:2]}
+        assert all(min(depths) <= t.config["depth"] <= max(depths) for t in fine_trials)
+    assert cr.load(best).count_parameters() > 0
+    assert main(argv) == 0  # run again: both rounds reopen, nothing is trained again
+    again_out, again_err = capsys.readouterr()
+    assert again_out == out and again_err.count("trials ") == 2

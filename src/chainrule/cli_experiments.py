@@ -21,6 +21,7 @@ from .experiments.space import (
     LogUniform,
     SpaceError,
     Uniform,
+    coarse_to_fine_configs,
     random_configs,
     space_to_json,
 )
@@ -194,10 +195,61 @@ def command_tune(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     _note(f"{args.trials} random configurations, {args.scheduler} up to {args.max_epochs} "
           f"epochs, in {args.study}")
-    study = _run(Path(args.study), configs, scheduler, "val_accuracy", args,
-                 {"command": "tune", "space": space_to_json(TUNE_SPACE), "seed": args.seed})
-    _finish(study, args.output, args.top)
+    settings = {"command": "tune", "space": space_to_json(TUNE_SPACE), "seed": args.seed}
+    study = _run(Path(args.study), configs, scheduler, "val_accuracy", args, settings)
+    if not args.refine:
+        _finish(study, args.output, args.top)
+        return 0
+    fine = _refine(study, args, scheduler, settings)
+    _finish_rounds(study, fine, args.output, args.top)
     return 0
+
+
+def fine_study_path(coarse: str | Path) -> Path:
+    """Where the second (fine) round of ``chainrule tune --refine`` keeps its trials."""
+    coarse = Path(coarse)
+    return coarse.with_name(coarse.stem + ".fine" + coarse.suffix)
+
+
+def _refine(coarse: Any, args: argparse.Namespace, scheduler: Any,
+            settings: dict[str, Any]) -> Any:
+    """The fine round: ``--refine`` random configurations from the space zoomed on the best
+    quarter of the coarse round (each trial scored by its last recorded objective value).
+    The coarse round's results fix these configurations, so running the command again
+    reopens the same fine study and redoes nothing that finished."""
+    scored = [({name: trial.config[name] for name in TUNE_SPACE},
+               coarse.objective.goodness(trial))
+              for trial in coarse.trials() if trial.status != "failed" and trial.history]
+    try:
+        configs = [{**config, "data": args.data} for config in
+                   coarse_to_fine_configs(TUNE_SPACE, scored, args.refine, seed=args.seed + 1)]
+    except SpaceError as error:
+        raise CommandError(f"cannot refine: {error}") from None
+    path = fine_study_path(args.study)
+    _note(f"Refining: {args.refine} configurations around the best quarter of the first "
+          f"round, in {path}")
+    return _run(path, configs, scheduler, "val_accuracy", args,
+                {**settings, "round": "fine", "coarse_study": str(args.study)})
+
+
+def _finish_rounds(coarse: Any, fine: Any, output: str | None, limit: int | None) -> None:
+    """Both rounds' rankings, and the better round's best model saved."""
+    from .experiments.report import format_ranking
+
+    _say("First round (coarse):")
+    _say(format_ranking(coarse.trials(), coarse.objective, limit=limit))
+    _say("")
+    _say("Second round (fine, zoomed on the best quarter):")
+    _say(format_ranking(fine.trials(), fine.objective, limit=limit))
+    rounds = [(study, study.best()) for study in (fine, coarse)]
+    rounds = [(study, best) for study, best in rounds if best is not None]
+    if output and rounds:
+        study, best = max(rounds, key=lambda pair: pair[0].objective.goodness(pair[1]))
+        study.save_model(best.id, output)
+        name = "second" if study is fine else "first"
+        _say(f"The best trial ({best.id} of the {name} round) is saved as {output}.")
+    coarse.close()
+    fine.close()
 
 
 def _add_tune(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -218,6 +270,10 @@ def _add_tune(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", default="tune.study", metavar="FILE",
                         help="the study file (SQLite)")
     parser.add_argument("--top", type=_positive_int, default=10, help="rows of the ranking")
+    parser.add_argument("--refine", type=_positive_int, default=None, metavar="N",
+                        help="coarse to fine: after the first round, N more random "
+                        "configurations from the space zoomed on its best quarter (kept in "
+                        "STUDY.fine)%(default).0s")
     _add_execution_options(parser, default_output="tune-best.npz")
 
 
