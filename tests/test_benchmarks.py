@@ -166,10 +166,12 @@ def test_the_command_writes_json(tmp_path, monkeypatch, capsys):
 def test_the_experiments_benchmark_reports_its_ratios_and_targets():
     from benchmarks import experiments
 
-    parallel = experiments.parallel_trials(trials=2, seconds_per_trial=0.01, dask=False)
+    parallel = experiments.parallel_trials(trials=2, seconds_per_trial=0.01, dask=False, rounds=2)
     seconds = parallel["seconds"]
     assert set(seconds) == {"serial", "pool_2"}
     assert parallel["speedup_pool_over_serial"] == seconds["serial"] / seconds["pool_2"]
+    assert [len(parallel["rounds_s"][name]) for name in ("serial", "pool_2")] == [2, 2]
+    assert seconds["serial"] == pytest.approx(sum(parallel["rounds_s"]["serial"]) / 2)
     asha = experiments.asha_against_full(configurations=3, max_epochs=3, data="xor")
     assert asha["epochs"]["full"] == 3 * 3 and asha["epochs"]["asha"] < asha["epochs"]["full"]
     assert asha["epochs_fraction"] == asha["epochs"]["asha"] / asha["epochs"]["full"]
