@@ -1,0 +1,48 @@
+"""The API reference builds from the docstrings without a warning and covers the entry points."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    if importlib.util.find_spec("pdoc") is None:
+        pytest.fail("pdoc is not installed: it comes with the test extra")
+    spec = importlib.util.spec_from_file_location("build_api", ROOT / "docs" / "build_api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    output = tmp_path_factory.mktemp("api")
+    pages = module.build(output)  # warnings are errors inside build()
+    return output, pages
+
+
+def test_every_public_module_has_a_page(reference):
+    output, pages = reference
+    import chainrule
+
+    names = {page.relative_to(output).as_posix() for page in pages}
+    for name in chainrule.__all__:
+        value = getattr(chainrule, name)
+        if type(value).__name__ == "module":
+            assert f"chainrule/{name}.html" in names, name
+    assert "chainrule/sklearn.html" in names
+
+
+@pytest.mark.parametrize("page, entry", [
+    ("chainrule.html", "Model.fit"), ("chainrule.html", "Model.compile"),
+    ("chainrule.html", "Model.evaluate"), ("chainrule.html", "Model.predict"),
+    ("chainrule.html", "gradcheck"), ("chainrule.html", "draw_graph"),
+    ("chainrule/nn.html", "Dense"), ("chainrule/optim.html", "Adam"),
+    ("chainrule/activations.html", "register"), ("chainrule/datasets.html", "load"),
+])
+def test_the_entry_points_are_documented(reference, page, entry):
+    output, _ = reference
+    html = (output / page).read_text(encoding="utf-8")
+    assert re.search(rf'id="{re.escape(entry)}"', html), f"{entry} is missing from {page}"
