@@ -11,7 +11,7 @@ import chainrule as cr
 
 
 def worked_example() -> None:
-    """SPEC section 4: f(x; w, b) = 1/(exp(−(w·x + b)) + 1) at x = 1, w = 0, b = 0."""
+    """docs/math.md section 4: f(x; w, b) = 1/(exp(−(w·x + b)) + 1) at x = 1, w = 0, b = 0."""
     x = cr.tensor(1.0)
     w = cr.tensor(0.0, requires_grad=True)
     b = cr.tensor(0.0, requires_grad=True)
@@ -19,7 +19,7 @@ def worked_example() -> None:
     f.backward()
     print("1. The chain rule, one primitive op at a time")
     print(f"   f = 1/(exp(-(w*x + b)) + 1) = {f.item():.2f} at x=1, w=0, b=0")
-    print(f"   df/dw = {w.grad.item():.2f}   df/db = {b.grad.item():.2f}   (SPEC: 0.25)\n")
+    print(f"   df/dw = {w.grad.item():.2f}   df/db = {b.grad.item():.2f}   (docs/math.md: 0.25)\n")
 
 
 def catalog() -> None:
