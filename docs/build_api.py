@@ -19,6 +19,7 @@ OPTIONAL_PUBLIC_MODULES = ("chainrule.sklearn",)
 def build(output: Path) -> list[Path]:
     """Write the HTML reference into ``output``; returns the pages written."""
     import pdoc
+    import pdoc.render
 
     import chainrule
 
@@ -26,6 +27,7 @@ def build(output: Path) -> list[Path]:
     # resolve them, so pdoc documents what ``__all__`` promises.
     for name in chainrule.__all__:
         setattr(chainrule, name, getattr(chainrule, name))
+    pdoc.render.configure(docformat="google")  # Args:/Returns:/Raises: sections
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pdoc.pdoc("chainrule", *OPTIONAL_PUBLIC_MODULES, output_directory=output)

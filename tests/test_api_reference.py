@@ -46,3 +46,24 @@ def test_the_entry_points_are_documented(reference, page, entry):
     output, _ = reference
     html = (output / page).read_text(encoding="utf-8")
     assert re.search(rf'id="{re.escape(entry)}"', html), f"{entry} is missing from {page}"
+
+
+def _entry_points():
+    import chainrule as cr
+
+    return {"chainrule.gradcheck": cr.gradcheck, "chainrule.draw_graph": cr.draw_graph,
+            "chainrule.datasets.load": cr.datasets.load,
+            "chainrule.activations.register": cr.activations.register}
+
+
+@pytest.mark.parametrize("name", sorted(_entry_points()))
+def test_the_entry_points_have_args_and_returns_sections(name):
+    doc = _entry_points()[name].__doc__ or ""
+    assert "\n    Args:\n" in doc and "\n    Returns:\n" in doc, f"{name} lacks Args/Returns"
+    import inspect
+
+    args = doc.split("\n    Args:\n", 1)[1].split("\n\n", 1)[0]
+    names = {name.strip().lstrip("*") for line in re.findall(r"^        ([\w*, ]+):", args, re.M)
+             for name in line.split(",")}
+    parameters = set(inspect.signature(_entry_points()[name]).parameters)
+    assert parameters <= names, f"{name}: {sorted(parameters - names)} not in Args"

@@ -791,6 +791,27 @@ def gradcheck(
     ``raise_exception=True`` raises ``GradientCheckError`` instead of returning a failed
     report. The other options are ``check_function``'s.
 
+    Args:
+        fn: a function of tensors returning a tensor (a scalar, or any shape: see above).
+        inputs: one array or tensor, or a tuple/list of them (the arguments of ``fn``).
+        eps: the finite-difference step ε (each entry is also checked at ±2ε).
+        tolerance: the relative error below which a parameter passes (an error within
+            ``NOISE_FACTOR`` times the measured noise floor passes too).
+        names: a name for each input in the report (default: ``fn``'s parameter names).
+        max_entries: check at most this many entries per input (drawn with ``seed``);
+            default every entry.
+        seed: seeds the projection vector v and the choice of entries.
+        raise_exception: raise ``GradientCheckError`` instead of returning a failed report.
+        worst_entries: how many of the worst entries the report keeps per input.
+
+    Returns:
+        A ``GradCheckReport``: true when every input passed; ``print`` shows the table,
+        ``report["w"]`` one input's figures, ``report.verdict`` "correct", "a bug", ...
+
+    Raises:
+        GradientCheckError: with ``raise_exception=True``, when the check failed.
+        NonFiniteError: an input or a value of ``fn`` holds NaN or infinity.
+
     >>> import numpy as np, chainrule as cr
     >>> bool(gradcheck(lambda z: z.tanh() * z, np.array([0.5, -2.0])))
     True

@@ -307,6 +307,25 @@ def draw_graph(
     PNG by Graphviz's ``dot`` program (``.svg``/``.png``); ``format=`` ("dot", "svg", "png")
     overrides the suffix. Files are written atomically. Rendering without Graphviz installed
     is a RuntimeError (install it, e.g. ``apt-get install graphviz``, or save ``.dot``).
+
+    Args:
+        tensor: the output whose graph is drawn (usually the loss).
+        path: where to write the drawing (``.dot``, ``.gv``, ``.svg``, ``.png``); none to
+            only return the DOT text.
+        format: "dot", "svg" or "png", overriding the suffix of ``path``.
+        names: labels for leaves, keyed by tensor or ``id(tensor)``.
+        show_values: show each node's value (a number, or mean/min/max).
+        show_grads: show ∂L/∂node where the node has a gradient.
+        max_nodes: the most tensors drawn; a larger graph is a ValueError.
+        model: a model whose parameters are labelled with their names ("dense.weight").
+
+    Returns:
+        The Graphviz DOT text of the drawing.
+
+    Raises:
+        ValueError: more than ``max_nodes`` tensors, an unknown format, or ``format`` without
+            ``path``.
+        RuntimeError: rendering SVG/PNG without Graphviz installed.
     """
     dot_text = to_dot(tensor, names=names, show_values=show_values, show_grads=show_grads,
                       max_nodes=max_nodes, model=model)

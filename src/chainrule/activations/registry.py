@@ -113,6 +113,30 @@ def register(
     ``DerivativeCheckError`` with a table of the worst points. Returns the new class;
     ``get(name)`` builds it.
 
+    Args:
+        name: the catalog name (``Dense(..., activation=name)``, ``chainrule train
+            --activation name``).
+        forward: g(z), a NumPy function applied elementwise.
+        derivative: g'(z).
+        second_derivative: g''(z); without it, differentiating twice is an error.
+        derivative_from_output: g' written from the output a = g(z) (σ' = a(1 − a)).
+        aliases: other names for it.
+        formula, derivative_formula, second_derivative_formula: how tables and plots show
+            it.
+        output_range, zero_centered, monotonic, saturating: its properties (the catalog's
+            metadata).
+        check: compare the derivatives with finite differences before adding it.
+        check_points: the points of that check.
+        replace: allow replacing an activation of the same name.
+
+    Returns:
+        The new ``Activation`` subclass (already in the catalog).
+
+    Raises:
+        DerivativeCheckError: a derivative disagrees with finite differences (the table of
+            the worst points is in the message).
+        ValueError: the name is taken (without ``replace=True``).
+
     >>> import numpy as np
     >>> cls = register("cube_demo", lambda z: z ** 3, lambda z: 3 * z ** 2, replace=True)
     >>> get("cube_demo").derivative([2.0])

@@ -94,6 +94,22 @@ def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
     ``load_csv`` (delimiter, task); for an NPZ file ``target`` is the name of the target array
     (``y_key``) and ``kwargs`` go to ``load_npz``; for IDX files ``kwargs`` go to ``load_idx``
     (labels_path). A path that does not exist is a FileNotFoundError naming it.
+
+    Args:
+        name_or_path: a built-in name (``chainrule datasets`` lists them: xor, circles,
+            moons, spirals, gaussians, regression1d, digits) or the path of a CSV/TSV, NPZ or
+            IDX file.
+        target: a file's target column (CSV: name or index) or array (NPZ).
+        **kwargs: the built-in set's parameters (n, noise, seed), or the file reader's.
+
+    Returns:
+        A ``Dataset``: ``x`` (n × d), ``y``, the task, class names and feature names.
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        DataFileError: the file is damaged or not what its suffix says (one line, naming it).
+        TypeError: a parameter the data set or reader does not take (with the ones it takes).
+        KeyError: an unknown built-in name (with the closest names).
     """
     if isinstance(name_or_path, str) and name_or_path in _index:
         name = _index.resolve(name_or_path)
