@@ -53,17 +53,21 @@ def _entry_points():
 
     return {"chainrule.gradcheck": cr.gradcheck, "chainrule.draw_graph": cr.draw_graph,
             "chainrule.datasets.load": cr.datasets.load,
-            "chainrule.activations.register": cr.activations.register}
+            "chainrule.activations.register": cr.activations.register,
+            **{f"chainrule.optim.{name}": getattr(cr.optim, name)
+               for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")}}
 
 
 @pytest.mark.parametrize("name", sorted(_entry_points()))
 def test_the_entry_points_have_args_and_returns_sections(name):
-    doc = _entry_points()[name].__doc__ or ""
-    assert "\n    Args:\n" in doc and "\n    Returns:\n" in doc, f"{name} lacks Args/Returns"
+    entry = _entry_points()[name]
+    doc = entry.__doc__ or ""
+    assert "\n    Args:\n" in doc, f"{name} lacks an Args section"
+    assert isinstance(entry, type) or "\n    Returns:\n" in doc, f"{name} lacks Returns"
     import inspect
 
     args = doc.split("\n    Args:\n", 1)[1].split("\n\n", 1)[0]
     names = {name.strip().lstrip("*") for line in re.findall(r"^        ([\w*, ]+):", args, re.M)
              for name in line.split(",")}
-    parameters = set(inspect.signature(_entry_points()[name]).parameters)
+    parameters = set(inspect.signature(entry).parameters) - {"self"}
     assert parameters <= names, f"{name}: {sorted(parameters - names)} not in Args"

@@ -214,6 +214,18 @@ class Optimizer:
     ``Optimizer(params, lr)`` binds at once (PyTorch style); ``Optimizer(lr=...)`` waits for
     ``bind(params)`` (Keras style, what ``model.compile`` calls). ``learning_rate`` is an alias
     of ``lr``. Subclasses implement ``_update(theta, grad, state)`` for one parameter.
+
+    Args:
+        params: the parameters to update (``model.parameters()``), or none to bind later.
+        lr: the learning rate α.
+        learning_rate: another name for ``lr`` (Keras'); give one of the two.
+        clipnorm: rescale the gradients so that their global L2 norm is at most this.
+        schedule: a function (epoch, initial_lr) → lr, called at the start of each epoch
+            (``InverseTimeDecay``, ``ExponentialDecay``, ``StepDecay``, ``CosineDecay``).
+
+    Raises:
+        ValueError: a learning rate or setting outside its range (named in the message).
+        TypeError: both ``lr`` and ``learning_rate``, or a schedule that is not callable.
     """
 
     name: ClassVar[str] = "optimizer"
@@ -514,6 +526,14 @@ class SGD(Optimizer):
     g ← g + λθ;  b ← g on the first step, then b ← μb + (1 − τ)g;
     θ ← θ − α·(g + μb) with Nesterov, θ ← θ − α·b with momentum, θ ← θ − α·g without.
     Exactly ``torch.optim.SGD`` (λ = weight_decay, μ = momentum, τ = dampening).
+
+    Args:
+        lr: the learning rate α.
+        momentum: μ ≥ 0 (0: plain SGD).
+        nesterov: Nesterov momentum (needs momentum > 0 and no dampening).
+        weight_decay: λ ≥ 0, an L2 term λθ added to the gradient.
+        dampening: τ, the share of the new gradient left out of the momentum.
+        params, learning_rate, clipnorm, schedule: as for ``Optimizer``.
     """
 
     name = "sgd"
@@ -578,6 +598,15 @@ class RMSprop(Optimizer):
     g ← g + λθ;  v ← ρv + (1 − ρ)g²;  s = √v + ε, or centred s = √(v − ḡ²) + ε with
     ḡ ← ρḡ + (1 − ρ)g;  θ ← θ − α·g/s, or with momentum b ← μb + g/s, θ ← θ − α·b.
     Exactly ``torch.optim.RMSprop`` (ρ = alpha).
+
+    Args:
+        lr: the learning rate α.
+        alpha: ρ, the decay of the running mean of g².
+        eps: ε added to the root mean square.
+        momentum: μ ≥ 0.
+        centered: divide by the running standard deviation instead (subtracts ḡ²).
+        weight_decay: λ ≥ 0.
+        params, learning_rate, clipnorm, schedule: as for ``Optimizer``.
     """
 
     name = "rmsprop"
@@ -657,6 +686,14 @@ class Adam(Optimizer):
     g ← g + λθ (L2 decay);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  v̂ = max(v̂, v) with
     AMSGrad, else v;  θ ← θ − (α/(1 − β₁ᵗ))·m/(√v̂/√(1 − β₂ᵗ) + ε).
     Exactly ``torch.optim.Adam``.
+
+    Args:
+        lr: the learning rate α.
+        betas: (β₁, β₂), each in [0, 1).
+        eps: ε.
+        weight_decay: λ ≥ 0 (added to the gradient; ``AdamW`` decouples it).
+        amsgrad: keep the maximum v̂ of the second moments.
+        params, learning_rate, clipnorm, schedule: as for ``Optimizer``.
     """
 
     name = "adam"
@@ -757,6 +794,11 @@ class AdamW(Adam):
     """Adam with decoupled weight decay: θ ← θ(1 − αλ) first, then Adam's update (λ = 0.01).
 
     Exactly ``torch.optim.AdamW``.
+
+    Args:
+        lr, betas, eps, amsgrad: as for ``Adam``.
+        weight_decay: λ ≥ 0, applied as θ ← θ(1 − αλ).
+        params, learning_rate, clipnorm, schedule: as for ``Optimizer``.
     """
 
     name = "adamw"
@@ -784,6 +826,14 @@ class Adagrad(Optimizer):
 
     g ← g + λθ;  G ← G + g²;  θ ← θ − (α/(1 + (t − 1)κ))·g/(√G + ε), G₀ =
     initial_accumulator_value, κ = lr_decay. Exactly ``torch.optim.Adagrad``.
+
+    Args:
+        lr: the learning rate α.
+        lr_decay: κ ≥ 0.
+        weight_decay: λ ≥ 0.
+        initial_accumulator_value: G₀ ≥ 0.
+        eps: ε.
+        params, learning_rate, clipnorm, schedule: as for ``Optimizer``.
     """
 
     name = "adagrad"
