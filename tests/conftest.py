@@ -76,3 +76,17 @@ def running_playground(**app_options):
 def playground_url():
     with running_playground() as url:
         yield url
+
+
+# ---------------------------------------------------------------------- the fast inner loop
+# Modules that are end to end as a whole (a browser, worker processes or a cluster, the
+# benchmarks' smoke runs, the examples as subprocesses): every test in them is ``slow``.
+# Single slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
+SLOW_MODULES = {"test_playground_browser.py", "test_benchmarks.py", "test_experiments_ray.py",
+                "test_experiments_executors.py", "test_examples.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

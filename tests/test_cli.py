@@ -411,6 +411,7 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
     command = ["train", "--data", "xor", "--layers", "16", "--epochs", "30", "--batch-size",
                "8", "--patience", "1000"]
@@ -446,6 +447,7 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
     assert_same_weights(tmp_path / "resumed.npz", tmp_path / "straight.npz")
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_still_writes_the_model_and_exits_0(tmp_path):
     """`chainrule train | head -2`: the reader goes away after two lines; the model is still
     written, no checkpoint is left behind, nothing is printed, the exit code is 0."""
@@ -1005,6 +1007,7 @@ def test_gradcheck_exits_1_when_the_gradients_disagree(capsys, monkeypatch):
     assert "dense.weight" in out and "<-- disagrees" in out
 
 
+@pytest.mark.slow
 def test_gradcheck_passes_the_trained_default_model(capsys):
     """The README's own model: ``chainrule train`` with every default, then its gradcheck (at
     the old ε = 1e-7 it measured 2.2e-7 and failed; the noise floor now explains that)."""

@@ -26,7 +26,6 @@ def test_every_example_has_its_promises():
     assert sorted(PROMISES) == sorted(path.name for path in EXAMPLES.glob("*.py"))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(PROMISES))
 def test_the_example_runs(script, tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent / "src"),

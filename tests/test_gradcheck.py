@@ -437,6 +437,7 @@ NORMAL_NETS = [(a, loss) for a in ("relu", "tanh", "sigmoid", "gelu")
                for loss in ("categorical", "binary", "mse")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("activation", "loss"), NORMAL_NETS)
 def test_correct_gradients_of_nets_with_normal_weights_pass_over_20_seeds(activation, loss):
     for seed in range(20):

@@ -171,6 +171,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss_name", list(LOSSES))
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_trajectory_matches_pytorch(torch, case, loss_name):
@@ -179,6 +180,7 @@ def test_trajectory_matches_pytorch(torch, case, loss_name):
     _assert_same_parameters(ours, theirs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss_name", list(LOSSES))
 def test_clipnorm_matches_clip_grad_norm_then_sgd(torch, loss_name):
     norms = []
@@ -235,6 +237,7 @@ SCHEDULED = {  # momentum buffers that must not absorb the learning rate
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", list(SCHEDULED))
 @pytest.mark.parametrize("name", list(SCHEDULES))
 def test_schedule_matches_pytorch_scheduler(torch, name, optimizer):
