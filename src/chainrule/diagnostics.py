@@ -56,7 +56,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -117,10 +117,12 @@ class Vocabulary:
     name: str
     remedies: Mapping[str, str | None]
     layer: Callable[[int, int, str], str] = _named_layer
+    #: the remedies a vocabulary must word (a subclass for other advice names its own)
+    known: ClassVar[tuple[str, ...]] = REMEDIES
 
     def __post_init__(self) -> None:
-        missing = sorted(set(REMEDIES) - set(self.remedies))
-        unknown = sorted(set(self.remedies) - set(REMEDIES))
+        missing = sorted(set(self.known) - set(self.remedies))
+        unknown = sorted(set(self.remedies) - set(self.known))
         if missing or unknown:
             raise ValueError(f"vocabulary {self.name!r}: missing remedies {missing}, "
                              f"unknown remedies {unknown}")

@@ -1,0 +1,131 @@
+"""Bias and variance: the basic recipe's verdict, on Ng's numbers and on real networks."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import bias_variance, datasets
+from chainrule.callbacks import History
+from chainrule.cli import build_parser
+from chainrule.nn import Dense, Sequential
+
+
+@pytest.mark.parametrize("train, dev, baseline, verdict", [
+    (0.01, 0.11, 0.0, "high_variance"),   # the course's four cases
+    (0.15, 0.16, 0.0, "high_bias"),
+    (0.15, 0.30, 0.0, "both"),
+    (0.005, 0.01, 0.0, "fine"),
+    (0.15, 0.16, 0.15, "fine"),            # blurry images: 15% is the best anyone does
+    (0.08, 0.10, 0.01, "both"),            # human 1%: 7 points of bias, 2 of variance
+    (0.08, 0.10, 0.075, "high_variance"),  # human 7.5%: the variance is what is left
+    (0.05, 0.04, 0.0, "high_bias"),        # better on validation: no variance
+])
+def test_the_verdict_follows_the_two_gaps(train, dev, baseline, verdict):
+    result = bias_variance.diagnose(train, dev, baseline)
+    assert result.verdict == verdict
+    assert result.avoidable_bias == pytest.approx(train - baseline)
+    assert result.variance == pytest.approx(dev - train)
+    assert result.remedies == bias_variance.VERDICTS[verdict]
+
+
+def test_the_thresholds_are_stated_and_can_be_changed():
+    result = bias_variance.diagnose(0.0, 0.03)
+    assert "high from 2 points of avoidable bias, 2 points of variance" in str(result)
+    assert bias_variance.diagnose(0.0, 0.03, variance_threshold=0.05).verdict == "fine"
+
+
+@pytest.mark.parametrize("arguments, named", [
+    ((float("nan"), 0.1), "training error"),
+    ((0.1, -0.2), "validation error"),
+    ((0.1, 0.2, "high"), "baseline error"),
+    ((0.1, 0.2, float("inf")), "baseline error"),
+])
+def test_bad_errors_are_named(arguments, named):
+    with pytest.raises(ValueError, match=named):
+        bias_variance.diagnose(*arguments)
+    with pytest.raises(ValueError, match="bias_threshold"):
+        bias_variance.diagnose(0.1, 0.2, bias_threshold=0)
+
+
+def test_each_place_words_the_advice_with_what_it_offers():
+    both = bias_variance.diagnose(0.2, 0.4)
+    api, cli, page = (both.message(v) for v in
+                      (bias_variance.API, bias_variance.CLI, bias_variance.PLAYGROUND))
+    assert "epochs=" in api and "Dropout(0.2)" in api and "kernel_regularizer" in api
+    assert "--" not in api and "Regularization rate" not in api
+    assert "Dropout" not in cli and "--l2" in cli and "--layers" in cli
+    assert "--" not in page and "Dropout" not in page and "Regularization rate λ" in page
+    assert api.index("bigger network") < api.index("more training data")  # bias first
+    # every option the CLI's words name is one of chainrule train's
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    options = {flag for action in train._actions for flag in action.option_strings}
+    named = set(re.findall(r"--[a-z][a-z0-9-]*", cli))
+    assert named and named <= options
+    with pytest.raises(ValueError, match="missing remedies"):
+        bias_variance.RecipeVocabulary("x", {"more_data": "more"})
+
+
+# ---------------------------------------------------------------------- real networks
+@pytest.fixture(scope="module")
+def digits_halves():
+    digits = datasets.load_digits()
+    x_train, x_val, y_train, y_val = datasets.train_test_split(
+        digits.x, digits.y, test_size=0.5, stratify=True, seed=0)
+    scaler = datasets.Standardizer().fit(x_train)
+    return (scaler.transform(x_train).astype(np.float32), y_train,
+            scaler.transform(x_val).astype(np.float32), y_val)
+
+
+def _train(data, units, rows, epochs, batch_size):
+    x_train, y_train, x_val, y_val = data
+    model = Sequential([Dense(units, input_dim=64, activation="tanh"), Dense(10)], seed=0)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer=cr.optim.Adam(lr=0.01), metrics=["accuracy"])
+    history = model.fit(x_train[:rows], y_train[:rows], epochs=epochs, batch_size=batch_size,
+                        validation_data=(x_val, y_val), verbose=0, seed=0, health=False)
+    error = {name: float(np.mean(model.predict(x).argmax(axis=1) != y))
+             for name, x, y in (("train", x_train[:rows], y_train[:rows]),
+                                ("val", x_val, y_val))}
+    return history, error
+
+
+def test_a_two_unit_bottleneck_on_digits_has_high_bias(digits_halves):
+    history, error = _train(digits_halves, units=2, rows=None, epochs=30, batch_size=64)
+    result = history.bias_variance()
+    assert result.verdict == "high_bias", result
+    assert result.avoidable_bias > 0.3 and abs(result.variance) < 0.02
+    # the final weights' own errors give the same verdict as the logged figures
+    assert bias_variance.diagnose(error["train"], error["val"]).verdict == "high_bias"
+    assert "bigger network" in str(result) and "more training data" not in str(result)
+    # with a baseline at the training error, nothing is left to fix
+    assert history.bias_variance(baseline=result.training_error).verdict == "fine"
+
+
+def test_a_wide_net_on_sixty_digits_has_high_variance(digits_halves):
+    history, error = _train(digits_halves, units=64, rows=60, epochs=60, batch_size=20)
+    result = history.bias_variance()
+    assert result.verdict == "high_variance", result
+    assert result.training_error < 0.02 and result.variance > 0.1
+    assert bias_variance.diagnose(error["train"], error["val"]).verdict == "high_variance"
+    page = history._repr_html_()
+    assert "Bias/variance:" in page and "<b>high variance" in page
+
+
+def test_history_without_a_fraction_to_judge_says_what_to_give():
+    history = History()
+    history.append(0, {"loss": 2.0, "val_loss": 3.0})
+    with pytest.raises(ValueError, match="metrics=\\['accuracy'\\]"):
+        history.bias_variance()
+    with pytest.raises(ValueError, match="scale="):
+        history.bias_variance(metric="loss")
+    result = history.bias_variance(scale=10.0)  # MSE ÷ variance of y: 20% and 30%
+    assert result.verdict == "both" and result.training_error == pytest.approx(0.2)
+    assert "Bias/variance" not in history._repr_html_()  # a loss alone is not judged there
+    only_training = History()
+    only_training.append(0, {"loss": 1.0, "accuracy": 0.5})
+    with pytest.raises(ValueError, match="validation"):
+        only_training.bias_variance(metric="accuracy")
