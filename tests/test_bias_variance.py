@@ -129,3 +129,68 @@ def test_history_without_a_fraction_to_judge_says_what_to_give():
     only_training.append(0, {"loss": 1.0, "accuracy": 0.5})
     with pytest.raises(ValueError, match="validation"):
         only_training.bias_variance(metric="accuracy")
+
+
+# ---------------------------------------------------------------------- chainrule train
+def _train_cli(capsys, monkeypatch, tmp_path, *argv):
+    from chainrule.cli import main
+
+    tmp_path.mkdir(exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    code = main(["train", *argv])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = captured.out
+    assert "Bias/variance:" in out
+    line = " ".join(out[out.index("Bias/variance:"):].split("\n\n")[0].split())
+    assert out.index("Test ") < out.index("Bias/variance:") < out.index("Network health")
+    return out, line
+
+
+def _percent_after(label, line):
+    return float(re.search(label + r" ([0-9.]+)%", line).group(1)) / 100
+
+
+def test_train_reports_high_bias_for_a_two_unit_net(capsys, monkeypatch, tmp_path):
+    out, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "digits", "--layers", "2",
+                           "--activation", "tanh", "--epochs", "15")
+    assert "→ high bias" in line and "--layers" in line and "--baseline-error" in line
+    accuracy = float(re.search(r"Test accuracy: ([0-9.]+)%", out).group(1)) / 100
+    assert _percent_after("test error", line) == pytest.approx(1 - accuracy, abs=6e-4)
+    # the training error is the saved model's on the rows fit trained on (validation apart)
+    model = cr.load(str(tmp_path / "chainrule-model.npz"))
+    digits = datasets.load("digits")
+    x_train, _, y_train, _ = datasets.train_test_split(digits.x, digits.y, test_size=0.2,
+                                                       stratify=True, seed=0)
+    trained = len(x_train) - round(len(x_train) * 0.1)
+    error = np.mean(model.predict(x_train[:trained]).argmax(axis=1) != y_train[:trained])
+    assert _percent_after("training error", line) == pytest.approx(error, abs=6e-4)
+    # given that error as the baseline, the verdict is no longer bias
+    _, again = _train_cli(capsys, monkeypatch, tmp_path / "again", "--data", "digits",
+                          "--layers", "2", "--activation", "tanh", "--epochs", "15",
+                          "--baseline-error", f"{error:.3f}")
+    assert "→ high bias" not in again and f"baseline {100 * float(f'{error:.3f}'):.1f}%" in again
+
+
+def test_train_reports_high_variance_on_a_tenth_of_digits(capsys, monkeypatch, tmp_path):
+    _, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "digits", "--test-size", "0.9",
+                         "--layers", "128", "--l2", "0", "--epochs", "60", "--patience", "60")
+    assert "→ high variance" in line and "--test-size" in line and "--l2" in line
+    assert _percent_after("training error", line) < 0.02
+    assert "Dropout" not in line  # chainrule train has no dropout to offer
+
+
+def test_train_regression_judges_the_mse_over_the_variance(capsys, monkeypatch, tmp_path):
+    _, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "regression1d", "--layers",
+                         "8", "--epochs", "2")
+    assert "(error: MSE ÷ variance of y)" in line
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "five"])
+def test_a_bad_baseline_error_is_one_usage_line(capsys, value):
+    from chainrule.cli import main
+
+    code = main(["train", "--data", "xor", "--baseline-error", value])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "--baseline-error: expected an error from 0 to 1" in err and repr(value) in err

@@ -109,8 +109,8 @@ def _percent(fraction: float) -> str:
 class BiasVariance:
     """The training and validation errors, the baseline, and the basic recipe's verdict.
 
-    ``measure`` says what the errors are ("error": misclassified share; for regression "MSE ÷
-    variance of y"); ``validation`` names the held-out set ("validation", "test").
+    ``measure`` says what the errors are: "error" (the misclassified share), or for instance
+    "MSE ÷ variance of y"; ``validation`` names the held-out set ("validation", "test").
     """
 
     training_error: float
@@ -154,10 +154,11 @@ class BiasVariance:
 
     def figures(self) -> str:
         """The errors and the two gaps, in points of error."""
-        return (f"training {self.measure} {_percent(self.training_error)}, {self.validation} "
-                f"{self.measure} {_percent(self.validation_error)}, baseline "
-                f"{_percent(self.baseline)}: avoidable bias {_points(self.avoidable_bias)}, "
-                f"variance {_points(self.variance)}")
+        what = "" if self.measure == "error" else f" (error: {self.measure})"
+        return (f"training error {_percent(self.training_error)}, {self.validation} error "
+                f"{_percent(self.validation_error)}{what}, baseline {_percent(self.baseline)}: "
+                f"avoidable bias {_points(self.avoidable_bias)}, variance "
+                f"{_points(self.variance)}")
 
     def advice(self, vocabulary: Vocabulary = API) -> str:
         """The verdict and what to try, in ``vocabulary``'s words."""
