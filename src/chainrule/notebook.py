@@ -10,7 +10,6 @@ table.
 from __future__ import annotations
 
 import html
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -70,10 +69,7 @@ def history_html(history: Any) -> str:
                 for index, epoch in enumerate(history.epoch)]
         return table_html(("epoch", *keys), rows, f"History: {len(history.epoch)} epochs") \
             + verdict
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    svg = buffer.getvalue()
-    return f"<div>{svg[svg.index('<svg'):]}</div>{verdict}"
+    return f"<div>{figure._repr_svg_()}</div>{verdict}"
 
 
 def _bias_variance_html(history: Any) -> str:
