@@ -32,6 +32,10 @@ def test_the_verdict_follows_the_two_gaps(train, dev, baseline, verdict):
     assert result.remedies == bias_variance.VERDICTS[verdict]
 
 
+def test_the_module_is_reachable_from_the_package():
+    assert cr.bias_variance is bias_variance and "bias_variance" in dir(cr)
+
+
 def test_the_thresholds_are_stated_and_can_be_changed():
     result = bias_variance.diagnose(0.0, 0.03)
     assert "high from 2 points of avoidable bias, 2 points of variance" in str(result)
