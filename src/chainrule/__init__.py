@@ -53,7 +53,7 @@ __version__ = "0.1.0"
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
 _LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient_check", "graph",
-                 "plot")
+                 "plot", "bias_variance")
 # Functions of lazily loaded modules: name → module.
 _LAZY_FUNCTIONS = {"draw_graph": "graph", "gradcheck": "gradient_check"}
 _LAZY_FUNCTIONS.update(trace_gradients="graph", show_graph="graph")

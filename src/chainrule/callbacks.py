@@ -258,6 +258,15 @@ class History(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.append(epoch, logs)
 
+    def bias_variance(self, baseline: float = 0.0, *, metric: str | None = None,
+                      scale: float | None = None) -> Any:
+        """The basic recipe's verdict on the last epoch's training and validation error (and
+        the ``baseline`` error, e.g. a human's): ``chainrule.bias_variance.from_history``.
+        Print it, or read ``.verdict`` ("fine", "high_bias", "high_variance", "both")."""
+        from .bias_variance import from_history  # it sits above callbacks; imported on use
+
+        return from_history(self, baseline, metric=metric, scale=scale)
+
     def _repr_html_(self) -> str:
         """The curves as an inline SVG (matplotlib), else a table of the numbers (notebooks)."""
         from .notebook import history_html

@@ -38,7 +38,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import __version__, activations, datasets, diagnostics, losses, optim
+from . import __version__, activations, bias_variance, datasets, diagnostics, losses, optim
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
 from .metrics import confusion_matrix
@@ -162,6 +162,10 @@ def _non_negative_float(text: str) -> float:
 
 def _fraction(text: str) -> float:
     return _parsed(text, float, lambda v: 0.0 < v < 1.0, "a number between 0 and 1")
+
+
+def _error_rate(text: str) -> float:
+    return _parsed(text, float, lambda v: 0.0 <= v < 1.0, "an error from 0 to 1 (0.05 is 5%)")
 
 
 def _layer_sizes(text: str) -> tuple[int, ...]:
@@ -720,6 +724,31 @@ def _save_results(run: _TrainRun, history: Any, results: dict[str, float]) -> bo
     return _write_curves(history, curves_path(run.output))
 
 
+def _bias_variance_line(run: _TrainRun, results: dict[str, float], report: Any,
+                       baseline: float) -> str:
+    """The basic recipe's verdict: the error on the rows fit trained on (the validation rows
+    apart) against the test error, as fractions (for a regression, MSE ÷ variance of y)."""
+    held = int(round(len(run.split.x_train) * VALIDATION_SPLIT))
+    x, y = run.split.x_train[:len(run.split.x_train) - held], \
+        run.split.y_train[:len(run.split.y_train) - held]
+    trained, _ = report(run.model, x, y, "Training")
+    if run.data.task == "classification":
+        errors = 1.0 - trained["accuracy"], 1.0 - results["accuracy"]
+        measure = "error"
+    else:
+        variance = float(np.mean(np.var(np.asarray(y, dtype=np.float64), axis=0)))
+        if not variance > 0:
+            return "Bias/variance: not judged (the training targets are constant)"
+        errors = trained["mse"] / variance, results["mse"] / variance
+        measure = "MSE ÷ variance of y"
+    verdict = bias_variance.diagnose(*errors, baseline, measure=measure, validation="test")
+    line = f"Bias/variance: {verdict.message(bias_variance.CLI)}"
+    if verdict.high_bias and baseline == 0:
+        line += (" (against a baseline of 0: if even the best model errs on this data, give "
+                 "that error with --baseline-error)")
+    return textwrap.fill(line, width=100, subsequent_indent="  ", break_on_hyphens=False)
+
+
 def command_train(args: argparse.Namespace) -> int:
     """Train an MLP, report it on the test rows, and write the model file."""
     started = time.monotonic()
@@ -736,6 +765,8 @@ def command_train(args: argparse.Namespace) -> int:
     curves = _save_results(run, history, results)  # the work is safe before any report
     _say()
     _say(text)
+    _say()
+    _say(_bias_variance_line(run, results, report, args.baseline_error))
     _say()
     _say(diagnostics.health_report(run.model, run.split.x_train, run.split.y_train)
          .format(diagnostics.CLI))
@@ -1479,6 +1510,10 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=_positive_int, default=32)
     parser.add_argument("--test-size", type=_fraction, default=0.2,
                         help="the fraction of rows held out for the test")
+    parser.add_argument("--baseline-error", type=_error_rate, default=0.0, metavar="E",
+                        help="the error a human or the best possible model makes (a fraction; "
+                        "for a regression of the targets' variance), for the bias/variance "
+                        "verdict (default 0)")
     parser.add_argument("--seed", type=_non_negative_int, default=0,
                         help="seeds the split, the initial weights and the shuffling")
     parser.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",

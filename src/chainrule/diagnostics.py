@@ -52,11 +52,12 @@ logs under ``health/...`` and each finding, once per problem and layer, into a
 
 from __future__ import annotations
 
+import html
 import math
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -117,10 +118,12 @@ class Vocabulary:
     name: str
     remedies: Mapping[str, str | None]
     layer: Callable[[int, int, str], str] = _named_layer
+    #: the remedies a vocabulary must word (a subclass for other advice names its own)
+    known: ClassVar[tuple[str, ...]] = REMEDIES
 
     def __post_init__(self) -> None:
-        missing = sorted(set(REMEDIES) - set(self.remedies))
-        unknown = sorted(set(self.remedies) - set(REMEDIES))
+        missing = sorted(set(self.known) - set(self.remedies))
+        unknown = sorted(set(self.remedies) - set(self.known))
         if missing or unknown:
             raise ValueError(f"vocabulary {self.name!r}: missing remedies {missing}, "
                              f"unknown remedies {unknown}")
@@ -390,8 +393,8 @@ class HealthReport:
         """The findings in ``vocabulary``'s words."""
         return [finding.message(vocabulary) for finding in self.findings]
 
-    def format(self, vocabulary: Vocabulary = API) -> str:
-        """A table of the rows, what its columns mean, then the warnings (or that all is well)."""
+    def table(self) -> list[list[str]]:
+        """The header and one row of cells per layer (the table of ``format`` and the HTML)."""
         header = ["Layer", "Units", "Activation", "Dead", "Saturated"]
         table = [[row.layer, str(row.units), row.activation, _percent(row.dead),
                   _percent(row.saturated)] for row in self.rows]
@@ -400,7 +403,12 @@ class HealthReport:
             for line, row in zip(table, self.rows):
                 norm = self.grad_norms.get(row.layer)
                 line.append("—" if norm is None else f"{norm:.3g}")
-        table.insert(0, header)
+        return [header, *table]
+
+    def format(self, vocabulary: Vocabulary = API) -> str:
+        """A table of the rows, what its columns mean, then the warnings (or that all is well)."""
+        table = self.table()
+        header = table[0]
         widths = [max(len(line[i]) for line in table) for i in range(len(header))]
         lines = [f"Network health on {self.samples:,} samples"]
         for index, line in enumerate(table):
@@ -439,6 +447,25 @@ class HealthReport:
 
     def __str__(self) -> str:
         return self.format()
+
+    def _repr_html_(self) -> str:
+        """``format()`` for notebooks: the table as HTML, the lines after it as text, each
+        warning on a line of its own."""
+        from .notebook import table_html
+
+        table = self.table()
+        after = self.format().split("\n")[2 + len(table):]
+        if self.rows:  # the legend's two lines are one paragraph
+            after[:2] = [" ".join(after[:2])]
+        else:  # "(no Dense layer ...)" is said by the empty table's caption
+            after = after[1:]
+        caption = f"Network health on {self.samples:,} samples" + (
+            "" if self.rows else " (no Dense layer followed by an activation)")
+        page = table_html(table[0], table[1:], caption)
+        paragraphs = "".join(
+            f"<p><b>warning:</b> {html.escape(line.removeprefix('warning: '))}</p>"
+            if line.startswith("warning: ") else f"<p>{html.escape(line)}</p>" for line in after)
+        return page[:-len("</div>")] + paragraphs + "</div>"
 
 
 def _percent(fraction: float | None) -> str:

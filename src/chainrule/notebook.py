@@ -3,13 +3,13 @@
 Jupyter shows an object's ``_repr_html_()`` instead of its ``repr``. These helpers build it
 from what the objects already print (one fact in one place): a model's summary rows, a
 history's curves (an inline SVG drawn by ``chainrule.plot.history`` when matplotlib is
-installed, else a table of the numbers), a gradient check's table.
+installed, else a table of the numbers) with its bias/variance verdict, a gradient check's
+table.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -59,6 +59,7 @@ def history_html(history: Any) -> str:
     keys = list(history.history)
     if not history.epoch:
         return "<div><p>History: no epoch recorded yet</p></div>"
+    verdict = _bias_variance_html(history)
     try:
         from . import plot
 
@@ -66,8 +67,17 @@ def history_html(history: Any) -> str:
     except (ImportError, ValueError):
         rows = [(epoch + 1, *(_number(history.history[key][index]) for key in keys))
                 for index, epoch in enumerate(history.epoch)]
-        return table_html(("epoch", *keys), rows, f"History: {len(history.epoch)} epochs")
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    svg = buffer.getvalue()
-    return f"<div>{svg[svg.index('<svg'):]}</div>"
+        return table_html(("epoch", *keys), rows, f"History: {len(history.epoch)} epochs") \
+            + verdict
+    return f"<div>{figure._repr_svg_()}</div>{verdict}"
+
+
+def _bias_variance_html(history: Any) -> str:
+    """The bias/variance verdict of a history with an accuracy and its validation figure
+    (empty when it has none: a loss alone is not a fraction to judge)."""
+    from .bias_variance import from_history
+
+    try:
+        return from_history(history)._repr_html_()
+    except ValueError:
+        return ""

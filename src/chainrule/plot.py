@@ -3,8 +3,9 @@
 matplotlib is an optional dependency (``pip install "chainrule[plot]"``); it is imported only
 when a function here is called. The figures are drawn on matplotlib's Agg canvas directly
 (``matplotlib.figure.Figure``, not pyplot), so nothing here changes the backend a user has
-chosen for interactive work. Every function returns the ``Figure``; with ``path`` it also writes
-the figure as a PNG, atomically (a crash never leaves half a file).
+chosen for interactive work. Every function returns the ``Figure`` (in a notebook it shows as
+SVG: ``_repr_svg_``); with ``path`` it also writes the figure as a PNG, atomically (a crash never
+leaves half a file).
 
 - ``activations``: g and g′ (and g″) of catalog activations, one panel each;
 - ``history``: loss and metrics over the epochs, training and validation;
@@ -15,6 +16,7 @@ the figure as a PNG, atomically (a crash never leaves half a file).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -35,14 +37,33 @@ _INSTALL_HINT = 'chainrule.plot needs matplotlib: pip install "chainrule[plot]"'
 
 
 # ---------------------------------------------------------------------- figure plumbing
+@functools.cache
+def _notebook_figure_class() -> Any:
+    """matplotlib's Figure with ``_repr_svg_``, so that a notebook shows it as SVG: a Figure
+    made without pyplot has no inline display of its own (only its text repr)."""
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        """A ``matplotlib.figure.Figure`` that notebooks display as SVG."""
+
+        def _repr_svg_(self) -> str:
+            buffer = io.StringIO()
+            self.savefig(buffer, format="svg")
+            svg = buffer.getvalue()
+            return svg[svg.index("<svg"):]  # the element, without the XML prolog and DOCTYPE
+
+    return NotebookFigure
+
+
 def _new_figure(width: float, height: float, dpi: float) -> Any:
-    """A Figure on its own Agg canvas (pyplot and the global backend are left alone)."""
+    """A Figure on its own Agg canvas (pyplot and the global backend are left alone) that
+    notebooks display as SVG."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        figure_class = _notebook_figure_class()
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
-    figure = Figure(figsize=(width, height), dpi=dpi)
+    figure = figure_class(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     return figure
 
