@@ -168,3 +168,18 @@ def test_second_order_without_a_registered_second_derivative_is_explained(cleanu
                             create_graph=True)
     with pytest.raises(NotImplementedError, match="second_derivative"):
         cr.gradients(first.sum(), [x])
+
+
+@pytest.mark.parametrize(("get", "name", "suggested"), [
+    (lambda n: cr.init.get(n), "he", "'he_normal', 'he_uniform'"),
+    (lambda n: cr.init.get(n), "xavier", "'xavier_normal', 'xavier_uniform'"),
+    (lambda n: cr.init.get(n), "kaiming", "'kaiming_normal', 'kaiming_uniform'"),
+    (lambda n: cr.activations.get(n), "leaky", "'leaky_relu'"),
+    (lambda n: cr.activations.get(n), "relU", None),  # a spelling of relu: found
+])
+def test_a_name_that_starts_valid_names_suggests_them(get, name, suggested):
+    if suggested is None:
+        assert get(name) is not None
+        return
+    with pytest.raises(ValueError, match=f"did you mean {suggested}\\?"):
+        get(name)

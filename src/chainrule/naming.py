@@ -75,8 +75,10 @@ class NameIndex:
             return self._lookup[key]
         import difflib  # only when a name is wrong
 
-        close = difflib.get_close_matches(key, list(self._lookup), n=3, cutoff=0.6)
-        suggestions = list(dict.fromkeys(self._spellings[c] for c in close))
+        # a name that starts another ('he' → 'he_normal', 'he_uniform'), then close spellings
+        starting = sorted(k for k in self._lookup if len(key) >= 2 and k.startswith(key))
+        close = starting or difflib.get_close_matches(key, list(self._lookup), n=3, cutoff=0.6)
+        suggestions = list(dict.fromkeys(self._spellings[c] for c in close))[:4]
         hint = f"did you mean {', '.join(map(repr, suggestions))}? " if suggestions else ""
         raise self.error(
             f"unknown {self.kind} {name!r}; {hint}valid names: {', '.join(self.names())}"
