@@ -83,7 +83,8 @@ def playground_url():
 # benchmarks' smoke runs, the examples as subprocesses): every test in them is ``slow``.
 # Single slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
 SLOW_MODULES = {"test_playground_browser.py", "test_benchmarks.py", "test_experiments_ray.py",
-                "test_experiments_executors.py", "test_examples.py"}
+                "test_experiments_executors.py", "test_examples.py",
+                "test_experiments_ray_client.py"}
 
 
 def pytest_collection_modifyitems(config, items):
