@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule import ops
 from chainrule.compiler import JitFallbackWarning
+from chainrule.models import Sequential
 from chainrule.nn import (
     Activation,
     BatchNorm,
@@ -31,7 +32,6 @@ from chainrule.nn import (
     Module,
     Parameter,
     PReLU,
-    Sequential,
 )
 from chainrule.tensor import Tensor
 

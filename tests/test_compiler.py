@@ -13,7 +13,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.compiler import CompileError, JitFallbackWarning, compile_step
-from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten
 from chainrule.tensor import Tensor
 
 OPTIMIZERS = {

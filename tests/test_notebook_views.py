@@ -9,7 +9,8 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.callbacks import History
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 VOID = {"br", "hr", "img", "meta", "link", "input"}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import activations, callbacks, init, losses, metrics, nn, optim
+from . import activations, callbacks, init, losses, metrics, models, nn, optim
 from .atomic import FileWriteError
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
@@ -76,7 +76,7 @@ __all__ = [
     "get_default_dtype",
     "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
     "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
-    "min", "minimum", "Model",
+    "min", "minimum", "Model", "models",
     "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "plot", "reshape",
     "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
     "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",

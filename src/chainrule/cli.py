@@ -42,7 +42,8 @@ from . import __version__, activations, datasets, diagnostics, losses, optim
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
 from .metrics import confusion_matrix
-from .nn import Activation, Dense, Sequential
+from .models import Sequential
+from .nn import Activation, Dense
 from .serialization import ModelFileError, load_model
 from .tensor import Tensor
 from .training import TrainingInterrupted

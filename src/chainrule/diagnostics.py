@@ -35,7 +35,8 @@ A finding's advice is written in a ``Vocabulary``: ``API`` names Python paramete
 options (``--lr``, ``--activation``), and the playground has its own (its controls, "Layer 2").
 
 >>> import numpy as np
->>> from chainrule.nn import Sequential, Dense, Activation
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Dense, Activation
 >>> model = Sequential([Dense(4, input_dim=2, bias_init="zeros"), Activation("relu"), Dense(1)],
 ...                    seed=0)
 >>> report = health_report(model, np.random.default_rng(0).normal(size=(100, 2)))

@@ -42,9 +42,9 @@ from . import activations, losses
 from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
+from .models import Sequential
 from .nn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
 from .nn.module import Module
-from .nn.sequential import Sequential
 from .training import Model
 
 #: No opset below this one: ONNX's NumPy-style broadcasting of Add/Sub/Mul/Div, Gemm's broadcast

@@ -79,7 +79,7 @@ def join_arrays(value: Any, arrays: Any) -> Any:
 # ---------------------------------------------------------------------- writing
 def describe_model(model: Any) -> dict[str, Any]:
     """The JSON-able architecture of a Sequential model."""
-    from .nn import Sequential
+    from .models import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(
@@ -341,6 +341,7 @@ def _named(kind: str, entry: dict[str, Any]) -> Any:
 def _rebuild(architecture: dict[str, Any]) -> Any:
     """The Sequential model of a checked architecture (``schema.expected_arrays``)."""
     from . import activations, nn
+    from .models import Sequential
 
     classes = {cls.__name__: cls for cls in (nn.Dense, nn.Activation, nn.PReLU, nn.Maxout,
                                              nn.Dropout, nn.BatchNorm, nn.Flatten)}
@@ -359,8 +360,8 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
             if "kernel_regularizer" in config:
                 config["kernel_regularizer"] = _regularizer(config["kernel_regularizer"])
         layers.append(cls(**config, name=entry["name"]))
-    return nn.Sequential(layers, input_shape=tuple(architecture["input_shape"]),
-                         name=architecture.get("name", "sequential"))
+    return Sequential(layers, input_shape=tuple(architecture["input_shape"]),
+                      name=architecture.get("name", "sequential"))
 
 
 def _regularizer(entry: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ and one optimiser step; after the epoch it measures the validation loss, and cal
 ``EarlyStopping(restore_best_weights=True)`` stop when that loss no longer falls and keep the best
 weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` online learning.
 
-``Model(module)`` gives any Module this API; ``chainrule.nn.Sequential`` is a Model.
+``Model(module)`` gives any Module this API; ``chainrule.models.Sequential`` is a Model.
 """
 
 from __future__ import annotations
