@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from . import activations, callbacks, init, losses, metrics, models, nn, optim
+from ._version import __version__
 from .atomic import FileWriteError
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
@@ -48,8 +49,6 @@ from .serialization import ModelFileError
 from .serialization import load_model as load
 from .tensor import Tensor, gradients, tensor
 from .training import Model, TrainingInterrupted
-
-__version__ = "0.1.0"
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
 _LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient_check", "graph",

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import activations, losses
+from ._version import __version__
 from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
@@ -485,7 +486,6 @@ def to_onnx(model: Module, opset: int | None = None) -> Any:
     """The ONNX ``ModelProto`` of ``model`` (checked by ``onnx.checker`` with full_check), at the
     lowest opset it needs, or at ``opset`` (which must be at least that)."""
     onnx = import_onnx()
-    from . import __version__
 
     graph = _Graph(onnx)
     input_shape, output_shape = _lower_model(graph, model)

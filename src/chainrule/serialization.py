@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import model_file_schema as schema
+from ._version import __version__
 from .archive import ArrayHeader, NpzArchive
 from .atomic import write_npz_atomically
 from .dtypes import default_dtype, get_default_dtype
@@ -40,12 +41,6 @@ MAX_DESCRIPTION = 16 * 2**20  # bytes of JSON; a model's is a few kilobytes
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded (corrupt, truncated, pickled, newer, inconsistent)."""
-
-
-def _chainrule_version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 # ---------------------------------------------------------------------- arrays inside JSON
@@ -105,7 +100,7 @@ def save_model(model: Any, path: str | os.PathLike[str],
     description: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "chainrule_version": _chainrule_version(),
+        "chainrule_version": __version__,
         "dtype": parameters[0].dtype.name if parameters else None,
         "model": describe_model(model),
         "weights": {name: list(value.shape) for name, value in model.state_dict().items()},
@@ -198,7 +193,7 @@ def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model-file format {version}, newer than this chainrule "
-            f"({_chainrule_version()}) reads (format {FORMAT_VERSION}); upgrade chainrule"
+            f"({__version__}) reads (format {FORMAT_VERSION}); upgrade chainrule"
         )
     return description
 
