@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import ops
+from chainrule._tensor import Tensor
 from chainrule.compiler import JitFallbackWarning
 from chainrule.models import Sequential
 from chainrule.nn import (
@@ -33,7 +34,6 @@ from chainrule.nn import (
     Parameter,
     PReLU,
 )
-from chainrule.tensor import Tensor
 
 SHAPES = settings(max_examples=3, deadline=None, derandomize=True)
 rows_and_width = given(rows=st.integers(1, 7), width=st.integers(2, 5))

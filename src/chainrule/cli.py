@@ -39,13 +39,13 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import __version__, activations, datasets, diagnostics, losses, optim
+from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
 from .metrics import confusion_matrix
 from .models import Sequential
 from .nn import Activation, Dense
 from .serialization import ModelFileError, load_model
-from .tensor import Tensor
 from .training import TrainingInterrupted
 
 PROG = "chainrule"

@@ -56,11 +56,11 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Node, Tensor, gradients
 from .dtypes import all_finite
 from .grad_mode import enable_grad, tracing
 from .losses import sample_weight_array
 from .ops import _no_gradient
-from .tensor import Node, Tensor, gradients
 
 Run = Callable[[], None]
 

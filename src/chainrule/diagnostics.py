@@ -61,12 +61,12 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor
 from .activations import Activation as ActivationFunction
 from .callbacks import Callback, Logs
 from .grad_mode import no_grad
 from .init import symmetric_units
 from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
-from .tensor import Tensor
 
 #: |g'| below this fraction of the largest |g'| counts as "no gradient" for saturation
 SLOPE_FRACTION = 0.01

@@ -84,8 +84,8 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor, gradients
 from .grad_mode import no_grad
-from .tensor import Tensor, gradients
 
 #: the step ε of the two-sided difference (the noise floor also uses 2ε)
 DEFAULT_EPS = 1e-6

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from . import activations, losses, metrics, optim
+from ._tensor import Tensor
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .dtypes import all_finite, as_float_array, get_default_dtype
 from .errors import ShapeError
 from .grad_mode import no_grad
 from .nn.module import Module
 from .progress import format_logs
-from .tensor import Tensor
 
 Arrays = tuple[np.ndarray, np.ndarray]
 

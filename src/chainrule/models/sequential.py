@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..nn.layers import Activation, Dense, Layer
 from ..nn.module import Module
-from ..tensor import Tensor
 from ..training import Model
 
 
