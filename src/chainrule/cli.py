@@ -42,6 +42,7 @@ from . import __version__, activations, datasets, diagnostics, losses, optim
 from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
+from .errors import CommandError, UsageError
 from .metrics import confusion_matrix
 from .models import Sequential
 from .nn import Activation, Dense
@@ -55,14 +56,6 @@ DEFAULT_LR = 0.001
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 VALIDATION_SPLIT = 0.1
 Z_TABLE = (-3.0, -1.0, 0.0, 1.0, 3.0)
-
-
-class UsageError(Exception):
-    """A command used wrongly (exit code 2)."""
-
-
-class CommandError(Exception):
-    """A command that could not do its work (exit code 1)."""
 
 
 # ====================================================================== small helpers

@@ -58,19 +58,12 @@ import numpy as np
 
 from ._tensor import Node, Tensor, gradients
 from .dtypes import all_finite
+from .errors import CompileError, JitFallbackWarning
 from .grad_mode import enable_grad, tracing
 from .losses import sample_weight_array
 from .ops import _no_gradient
 
 Run = Callable[[], None]
-
-
-class CompileError(Exception):
-    """The training step cannot be compiled; the message says what stopped the tracer."""
-
-
-class JitFallbackWarning(UserWarning):
-    """``jit=True`` was asked for but the step runs eagerly (the message says why)."""
 
 
 # ---------------------------------------------------------------------- tracing

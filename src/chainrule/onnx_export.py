@@ -43,6 +43,7 @@ from ._version import __version__
 from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
+from .errors import OnnxExportError, OpsetError
 from .models import Sequential
 from .nn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
 from .nn.module import Module
@@ -55,15 +56,6 @@ FLOOR_OPSET = 7
 FLOOR_IR_VERSION = 4
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-
-
-class OnnxExportError(ValueError):
-    """The model cannot be exported (the message names the layer or activation), or the opset
-    asked for cannot hold it."""
-
-
-class OpsetError(OnnxExportError):
-    """The opset asked for is outside what onnx knows, or too low for the model."""
 
 
 def import_onnx() -> Any:

@@ -31,16 +31,12 @@ from ._version import __version__
 from .archive import ArrayHeader, NpzArchive
 from .atomic import write_npz_atomically
 from .dtypes import default_dtype, get_default_dtype
-from .errors import ShapeError
+from .errors import ModelFileError, ShapeError
 
 FORMAT_NAME = "chainrule-model"
 FORMAT_VERSION = 1
 _DESCRIPTION_KEY = "__description__"
 MAX_DESCRIPTION = 16 * 2**20  # bytes of JSON; a model's is a few kilobytes
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded (corrupt, truncated, pickled, newer, inconsistent)."""
 
 
 # ---------------------------------------------------------------------- arrays inside JSON

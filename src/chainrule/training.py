@@ -23,7 +23,7 @@ from . import activations, losses, metrics, optim
 from ._tensor import Tensor
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .dtypes import all_finite, as_float_array, get_default_dtype
-from .errors import ShapeError
+from .errors import ShapeError, TrainingInterrupted
 from .grad_mode import no_grad
 from .nn.module import Module
 from .progress import format_logs
@@ -621,10 +621,6 @@ class Model(Module):
 
 
 # ---------------------------------------------------------------------- interruption
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped ``fit`` after a batch; the message says how to resume."""
-
-
 class _StopOnInterrupt:
     """While active, the first SIGINT only sets ``requested`` (fit stops after the batch);
     a second one interrupts at once. Only in the main thread (where signals are delivered)."""
