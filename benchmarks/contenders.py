@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 LR = 0.01
 

@@ -40,7 +40,8 @@ if sys.argv[1] == "torch":
         optimizer.step()
 else:
     import chainrule as cr
-    from chainrule.nn import Dense, Sequential
+    from chainrule.models import Sequential
+    from chainrule.nn import Dense
     model = Sequential([Dense(256, input_dim=784, activation="relu"),
                         Dense(128, activation="relu"), Dense(10)], seed=0)
     model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),

@@ -19,7 +19,8 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.callbacks import Callback
-from chainrule.nn import Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense, Dropout
 
 
 class CtrlCAt(Callback):

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 
 def trained(jit: bool | str, x: np.ndarray, y: np.ndarray) -> Sequential:

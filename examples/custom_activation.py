@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 
 def forward(z: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.nn import Dense, Layer, Parameter, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense, Layer, Parameter
 
 
 class Residual(Layer):

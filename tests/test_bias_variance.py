@@ -11,7 +11,8 @@ import chainrule as cr
 from chainrule import bias_variance, datasets
 from chainrule.callbacks import History
 from chainrule.cli import build_parser
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 
 @pytest.mark.parametrize("train, dev, baseline, verdict", [

@@ -863,7 +863,8 @@ def test_predict_gives_class_names_and_drops_the_target_column(capsys, animals_m
 
 
 def test_a_model_saved_from_python_without_metadata(capsys):
-    from chainrule.nn import Activation, Dense, Sequential
+    from chainrule.models import Sequential
+    from chainrule.nn import Activation, Dense
 
     model = Sequential([Dense(4, input_dim=2), Activation("tanh"), Dense(3)], seed=0)
     model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
@@ -1179,7 +1180,8 @@ def test_plot_history_of_a_finished_model_file(capsys):
 
 
 def test_plot_history_of_a_model_file_without_history(capsys):
-    from chainrule.nn import Dense, Sequential
+    from chainrule.models import Sequential
+    from chainrule.nn import Dense
 
     model = Sequential([Dense(2, input_dim=2)], seed=0)
     model.save("bare.npz")

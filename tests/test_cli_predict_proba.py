@@ -82,7 +82,8 @@ def test_classes_writes_the_class_names_and_with_proba_both(capsys, fruit_model)
 
 
 def test_proba_of_a_single_sigmoid_output_gives_both_classes(capsys):
-    from chainrule.nn import Dense, Sequential
+    from chainrule.models import Sequential
+    from chainrule.nn import Dense
 
     model = Sequential([Dense(3, input_dim=2, activation="tanh"),
                         Dense(1, activation="sigmoid")], seed=0)
@@ -103,7 +104,8 @@ def test_proba_of_a_single_sigmoid_output_gives_both_classes(capsys):
 
 @pytest.mark.parametrize("option", ["--proba", "--classes"])
 def test_proba_and_classes_refuse_a_regression_model(capsys, option):
-    from chainrule.nn import Dense, Sequential
+    from chainrule.models import Sequential
+    from chainrule.nn import Dense
 
     model = Sequential([Dense(1, input_dim=2)], seed=0)
     model.compile(loss="mse", optimizer="sgd")

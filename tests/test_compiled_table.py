@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import ops
+from chainrule._tensor import Tensor
 from chainrule.compiler import JitFallbackWarning
+from chainrule.models import Sequential
 from chainrule.nn import (
     Activation,
     BatchNorm,
@@ -31,9 +33,7 @@ from chainrule.nn import (
     Module,
     Parameter,
     PReLU,
-    Sequential,
 )
-from chainrule.tensor import Tensor
 
 SHAPES = settings(max_examples=3, deadline=None, derandomize=True)
 rows_and_width = given(rows=st.integers(1, 7), width=st.integers(2, 5))

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule._tensor import Tensor
 from chainrule.compiler import CompileError, JitFallbackWarning, compile_step
-from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Sequential
-from chainrule.tensor import Tensor
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten
 
 OPTIMIZERS = {
     "sgd": lambda: cr.optim.SGD(lr=0.05),

@@ -22,7 +22,8 @@ from chainrule.diagnostics import (
     health_report,
     verdicts,
 )
-from chainrule.nn import Activation, Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense, Dropout
 from chainrule.playground.views import PLAYGROUND
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense
 
 
 def sigmoid(z):

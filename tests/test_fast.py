@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import fast
-from chainrule.nn import Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense, Dropout
 
 if os.environ.get("CHAINRULE_REQUIRE_NUMBA") != "1":
     pytest.importorskip("numba")

@@ -26,7 +26,8 @@ from chainrule.gradient_check import (
     relative_error,
     verdict,
 )
-from chainrule.nn import BatchNorm, Dense, Dropout, Maxout, PReLU, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import BatchNorm, Dense, Dropout, Maxout, PReLU
 from chainrule.ops import record
 
 LAMBDA = 0.1

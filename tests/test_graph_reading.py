@@ -11,7 +11,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.graph import draw_graph, show_graph, trace_gradients
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 HAS_DOT = shutil.which("dot") is not None or bool(os.environ.get("CHAINRULE_REQUIRE_DOT"))
 LABELS = re.compile(r'label="((?:[^"\\]|\\.)*)"')

@@ -11,7 +11,8 @@ import chainrule as cr
 from chainrule.callbacks import TerminateOnNaN
 from chainrule.diagnostics import CLI, HealthMonitor, HealthReport, TrainingHealthWarning
 from chainrule.init import SymmetryWarning
-from chainrule.nn import Activation, Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense, Dropout
 
 
 def _data(rows: int = 300, features: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,8 @@ import chainrule as cr
 from chainrule import losses
 from chainrule.activations import activation_input
 from chainrule.compiler import JitFallbackWarning
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense
 
 sigmoid = cr.activations.get("sigmoid")
 softmax = cr.activations.get("softmax")

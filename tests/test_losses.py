@@ -10,7 +10,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import losses
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 
 @dataclass(frozen=True)

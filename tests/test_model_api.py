@@ -7,7 +7,8 @@ import pytest
 
 from chainrule import losses
 from chainrule.errors import ShapeError
-from chainrule.nn import Activation, BatchNorm, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense
 
 
 def _inputs(rows: int = 6, features: int = 4, seed: int = 0) -> np.ndarray:

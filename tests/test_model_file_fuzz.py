@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule.datasets import Standardizer
 from chainrule.model_file_schema import LAYER_CHECKS, expected_arrays
-from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, PReLU, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, PReLU
 from chainrule.serialization import read_training_state
 
 MAX_SECONDS = 1.0

@@ -9,6 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import init
+from chainrule.models import Sequential
 from chainrule.nn import (
     Activation,
     BatchNorm,
@@ -19,7 +20,6 @@ from chainrule.nn import (
     Module,
     Parameter,
     PReLU,
-    Sequential,
 )
 
 
@@ -375,3 +375,14 @@ def test_an_unknown_keyword_gets_a_did_you_mean(keyword, meant):
     with pytest.raises(TypeError, match=rf"Dense has no parameter '{keyword}' \(did you mean "
                                         rf"{meant}=\?\); its parameters are: units, "):
         Dense(3, **{keyword: None})
+
+
+def test_sequential_is_a_model_and_its_old_path_warns_and_gives_the_same_class():
+    import chainrule.nn
+
+    assert issubclass(Sequential, cr.Model) and "Sequential" not in chainrule.nn.__all__
+    with pytest.warns(DeprecationWarning, match=r"chainrule\.models\.Sequential"):
+        from chainrule.nn import Sequential as old
+    assert old is Sequential
+    with pytest.raises(AttributeError, match="has no attribute 'Sequentail'"):
+        chainrule.nn.Sequentail  # noqa: B018

@@ -13,7 +13,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.callbacks import History
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 VOID = {"br", "hr", "img", "meta", "link", "input"}

@@ -21,7 +21,8 @@ import pytest
 import chainrule as cr
 from chainrule import activations, onnx_export
 from chainrule.cli import main
-from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, PReLU, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Flatten, Maxout, PReLU
 from chainrule.onnx_export import FLOOR_OPSET, OnnxExportError, OpsetError
 
 RTOL = ATOL = 1e-6

@@ -30,5 +30,5 @@ def test_the_version_is_written_once():
     project = tomllib.loads(text)["project"]
     assert "version" not in project and "version" in project["dynamic"]
     assert tomllib.loads(text)["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "chainrule.__version__"}
+        "attr": "chainrule._version.__version__"}
     assert importlib.metadata.version("chainrule") == chainrule.__version__

@@ -18,7 +18,8 @@ import matplotlib.image  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 from chainrule import plot  # noqa: E402
-from chainrule.nn import Activation, Dense, Sequential  # noqa: E402
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense  # noqa: E402
 
 # ---------------------------------------------------------------------- helpers
 DPI = 40  # small images keep the tests fast; the size check still uses figsize × dpi

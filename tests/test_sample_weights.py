@@ -9,7 +9,8 @@ import pytest
 import chainrule as cr
 from chainrule import losses
 from chainrule.errors import ShapeError
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense
 from chainrule.training import resolve_class_weight
 
 N, FEATURES, CLASSES = 20, 3, 3

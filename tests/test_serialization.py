@@ -12,7 +12,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.callbacks import Callback, EarlyStopping
-from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Maxout, PReLU, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, BatchNorm, Dense, Dropout, Maxout, PReLU
 
 
 def _data(seed=0, rows=64):

@@ -7,7 +7,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.callbacks import Callback, EarlyStopping, TerminateOnNaN
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])

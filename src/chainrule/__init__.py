@@ -11,9 +11,14 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import types
+import warnings
 from typing import Any
 
-from . import activations, callbacks, init, losses, metrics, nn, optim
+from . import activations, callbacks, init, losses, metrics, models, nn, optim
+from ._tensor import Tensor, gradients, tensor
+from ._version import __version__
 from .atomic import FileWriteError
 from .autograd import grad, value_and_grad
 from .dtypes import get_default_dtype, set_default_dtype
@@ -46,10 +51,7 @@ from .ops import (
 )
 from .serialization import ModelFileError
 from .serialization import load_model as load
-from .tensor import Tensor, gradients, tensor
 from .training import Model, TrainingInterrupted
-
-__version__ = "0.1.0"
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
 _LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient_check", "graph",
@@ -68,15 +70,41 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_FUNCTIONS))
+    return sorted(__all__)
+
+
+class _MovedModule(types.ModuleType):
+    """A module's old path, kept importable: every name read from it warns and comes from the
+    module's new home."""
+
+    def __init__(self, old: str, new: types.ModuleType, advice: str) -> None:
+        super().__init__(old)
+        self._new, self._advice = new, advice
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        warnings.warn(f"the module {self.__name__} is now {self._new.__name__}; {self._advice}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(self._new, name)
+
+
+# chainrule.tensor is the function; the engine's module, once chainrule.tensor, is _tensor. No
+# file may keep the old name: importing it would replace the function by the module.
+sys.modules[f"{__name__}.tensor"] = _MovedModule(
+    f"{__name__}.tensor", sys.modules[f"{__name__}._tensor"],
+    "import Tensor, tensor and gradients from chainrule")
 
 __all__ = [
-    "__version__", "abs", "activations", "broadcast_to", "callbacks", "clip", "concatenate",
-    "datasets", "DerivativeCheckError", "draw_graph", "FileWriteError", "enable_grad", "exp",
+    "__version__", "abs", "activations", "bias_variance", "broadcast_to", "callbacks", "clip",
+    "compiler",
+    "concatenate", "datasets", "DerivativeCheckError", "diagnostics", "draw_graph", "errors",
+    "experiments", "graph", "ops", "show_graph", "trace_gradients", "FileWriteError", "enable_grad",
+    "exp",
     "get_default_dtype",
     "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
     "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
-    "min", "minimum", "Model",
+    "min", "minimum", "Model", "models",
     "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "plot", "reshape",
     "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
     "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",

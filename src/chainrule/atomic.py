@@ -22,17 +22,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .errors import FileWriteError
+
 STALE_AFTER_SECONDS = 60.0
 _TEMPORARY_NAME = "[a-z0-9_]{8}"  # tempfile.mkstemp's random part
-
-
-class FileWriteError(OSError):
-    """Writing a file failed (disk full, permission denied, ...); ``str`` is one line naming
-    the file, ``errno`` and ``filename`` are kept."""
-
-    def __str__(self) -> str:
-        return str(self.strerror)
-
 
 
 def file_mode() -> int:

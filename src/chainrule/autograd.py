@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor, gradients
 from .grad_mode import is_grad_enabled
 from .ops import zeros_like
-from .tensor import Tensor, gradients
 
 __all__ = ["grad", "value_and_grad", "gradients"]
 

@@ -41,6 +41,7 @@ from typing import IO, Any
 import numpy as np
 
 from .atomic import fsync_directory, remove_path, write_npz_atomically
+from .errors import MissingLogKeyError
 from .progress import Progress, break_line
 
 Logs = dict[str, Any]
@@ -452,13 +453,6 @@ def save_model_atomically(model: Any, path: str | os.PathLike[str]) -> None:
             remove_path(leftover)
         raise
     fsync_directory(directory)
-
-
-class MissingLogKeyError(KeyError, ValueError):
-    """A checkpoint filepath that names a log key the epoch's logs do not have."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0])
 
 
 class ModelCheckpoint(Callback):

@@ -39,12 +39,14 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import __version__, activations, bias_variance, datasets, diagnostics, losses, optim
+from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
+from .errors import CommandError, UsageError
 from .metrics import confusion_matrix
-from .nn import Activation, Dense, Sequential
+from .models import Sequential
+from .nn import Activation, Dense
 from .serialization import ModelFileError, load_model
-from .tensor import Tensor
 from .training import TrainingInterrupted
 
 PROG = "chainrule"
@@ -54,14 +56,6 @@ DEFAULT_LR = 0.001
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 VALIDATION_SPLIT = 0.1
 Z_TABLE = (-3.0, -1.0, 0.0, 1.0, 3.0)
-
-
-class UsageError(Exception):
-    """A command used wrongly (exit code 2)."""
-
-
-class CommandError(Exception):
-    """A command that could not do its work (exit code 1)."""
 
 
 # ====================================================================== small helpers

@@ -35,7 +35,8 @@ DEFAULT_EXPLAIN_DATA = "xor"
 def default_model(features: int, classes: int) -> Any:
     """The network explained without MODEL: features → 3 sigmoid units → softmax, SGD(0.1)."""
     from . import optim
-    from .nn import Dense, Sequential
+    from .models import Sequential
+    from .nn import Dense
 
     model = Sequential([Dense(3, input_dim=features, activation="sigmoid"),
                         Dense(classes, activation="softmax")], seed=0)

@@ -37,7 +37,8 @@ but is no parameter, a buffer changed outside the graph, or a graph or constant 
 the data (a second trace on other data must give the same graph and constants).
 
 >>> import numpy as np, chainrule as cr
->>> from chainrule.nn import Dense, Sequential
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Dense
 >>> model = Sequential([Dense(8, input_dim=2, activation="tanh"), Dense(1)], seed=0)
 >>> model.compile(loss="mse", optimizer=cr.optim.SGD(lr=0.1), jit=True)
 >>> x = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]], dtype=np.float32)
@@ -55,21 +56,14 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Node, Tensor, gradients
 from .dtypes import all_finite
+from .errors import CompileError, JitFallbackWarning
 from .grad_mode import enable_grad, tracing
 from .losses import sample_weight_array
 from .ops import _no_gradient
-from .tensor import Node, Tensor, gradients
 
 Run = Callable[[], None]
-
-
-class CompileError(Exception):
-    """The training step cannot be compiled; the message says what stopped the tracer."""
-
-
-class JitFallbackWarning(UserWarning):
-    """``jit=True`` was asked for but the step runs eagerly (the message says why)."""
 
 
 # ---------------------------------------------------------------------- tracing

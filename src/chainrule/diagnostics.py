@@ -35,7 +35,8 @@ A finding's advice is written in a ``Vocabulary``: ``API`` names Python paramete
 options (``--lr``, ``--activation``), and the playground has its own (its controls, "Layer 2").
 
 >>> import numpy as np
->>> from chainrule.nn import Sequential, Dense, Activation
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Dense, Activation
 >>> model = Sequential([Dense(4, input_dim=2, bias_init="zeros"), Activation("relu"), Dense(1)],
 ...                    seed=0)
 >>> report = health_report(model, np.random.default_rng(0).normal(size=(100, 2)))
@@ -61,12 +62,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._tensor import Tensor
 from .activations import Activation as ActivationFunction
 from .callbacks import Callback, Logs
 from .grad_mode import no_grad
 from .init import symmetric_units
 from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
-from .tensor import Tensor
 
 #: |g'| below this fraction of the largest |g'| counts as "no gradient" for saturation
 SLOPE_FRACTION = 0.01

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from . import activations, losses
+from ._tensor import Tensor, gradients
 from .grad_mode import no_grad
 from .nn.layers import Activation, Dense, Dropout, apply_activation
 from .ops import linear
-from .tensor import Tensor, gradients
 
 __all__ = ["Explanation", "LayerExplanation", "SaturatedUnit", "explain", "SATURATION_FRACTION"]
 

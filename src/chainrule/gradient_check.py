@@ -84,8 +84,9 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor, gradients
+from .errors import GradientCheckError, NonFiniteError
 from .grad_mode import no_grad
-from .tensor import Tensor, gradients
 
 #: the step ε of the two-sided difference (the noise floor also uses 2ε)
 DEFAULT_EPS = 1e-6
@@ -112,14 +113,6 @@ VERDICTS = (CORRECT, DESERVES_A_LOOK, SUSPICIOUS, BUG)
 
 #: how many of the worst entries (and of the kinks) each parameter keeps for the report
 DEFAULT_WORST_ENTRIES = 5
-
-
-class GradientCheckError(AssertionError):
-    """``GradCheckReport.raise_if_failed()``: the analytic gradient disagrees with the numeric."""
-
-
-class NonFiniteError(ValueError):
-    """A NaN or infinity in a checked tensor, in f's value or in backprop's gradient."""
 
 
 # ---------------------------------------------------------------------- the formulas

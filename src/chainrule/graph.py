@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .errors import GraphFreedError
-from .tensor import Tensor
 
 __all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
 

@@ -65,6 +65,7 @@ import numpy as np
 
 from . import activations
 from .dtypes import as_float_array, resolve_dtype
+from .errors import SymmetryWarning, UnknownInitializerError
 from .naming import NameIndex, check_parameters, normalize
 
 Shape = int | Sequence[int]
@@ -507,13 +508,6 @@ _CATALOG: tuple[type[Initializer], ...] = (
 _classes: dict[str, type[Initializer]] = {cls.name: cls for cls in _CATALOG}
 
 
-class UnknownInitializerError(KeyError, ValueError):
-    """An initialiser name that is not in the registry (the message suggests close names)."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0])
-
-
 _index = NameIndex(
     "initialiser",
     UnknownInitializerError,
@@ -591,10 +585,6 @@ SYMMETRY_WARNING = (
     "weights ('small'), Xavier ('xavier_uniform', for tanh/sigmoid) or He ('he_normal', for "
     "ReLU) initialisation."
 )
-
-
-class SymmetryWarning(UserWarning):
-    """A layer's units start identical, so gradient descent can never tell them apart."""
 
 
 def symmetric_units(weight: Any) -> bool:

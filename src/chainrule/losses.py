@@ -30,12 +30,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import activations
+from ._tensor import Tensor
 from .errors import ShapeError
 from .naming import NameIndex, accepted_parameters, check_parameters
 from .ops import Kernel, apply, as_tensor, clip, exp, log, maximum, where
 from .ops import abs as tensor_abs
 from .ops import sum as tensor_sum
-from .tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 # Rows of float32 probabilities (a softmax) sum to 1 within about n·eps; this is ~100 times that.

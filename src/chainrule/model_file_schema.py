@@ -21,15 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DescriptionError
+
 MAX_LAYERS = 10_000
 MAX_WIDTH = 2**31 - 1
 MAX_INPUT_DIMS = 8
 MAX_NAME_LENGTH = 200
 WEIGHTS_PREFIX = "weights/"
-
-
-class DescriptionError(ValueError):
-    """A model description that is malformed or does not fit the stored arrays."""
 
 
 @dataclass(frozen=True)

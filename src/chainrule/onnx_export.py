@@ -39,12 +39,14 @@ from typing import Any
 import numpy as np
 
 from . import activations, losses
+from ._version import __version__
 from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
+from .errors import OnnxExportError, OpsetError
+from .models import Sequential
 from .nn.layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
 from .nn.module import Module
-from .nn.sequential import Sequential
 from .training import Model
 
 #: No opset below this one: ONNX's NumPy-style broadcasting of Add/Sub/Mul/Div, Gemm's broadcast
@@ -54,15 +56,6 @@ FLOOR_OPSET = 7
 FLOOR_IR_VERSION = 4
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
-
-
-class OnnxExportError(ValueError):
-    """The model cannot be exported (the message names the layer or activation), or the opset
-    asked for cannot hold it."""
-
-
-class OpsetError(OnnxExportError):
-    """The opset asked for is outside what onnx knows, or too low for the model."""
 
 
 def import_onnx() -> Any:
@@ -485,7 +478,6 @@ def to_onnx(model: Module, opset: int | None = None) -> Any:
     """The ONNX ``ModelProto`` of ``model`` (checked by ``onnx.checker`` with full_check), at the
     lowest opset it needs, or at ``opset`` (which must be at least that)."""
     onnx = import_onnx()
-    from . import __version__
 
     graph = _Graph(onnx)
     input_shape, output_shape = _lower_model(graph, model)

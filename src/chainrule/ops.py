@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ._tensor import VJP, Node, Tensor
 from .dtypes import as_float_array
 from .errors import ShapeError
 from .grad_mode import active_trace, is_grad_enabled
-from .tensor import VJP, Node, Tensor
 
 Axis = int | tuple[int, ...] | None
 

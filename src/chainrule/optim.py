@@ -51,11 +51,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._tensor import Tensor
 from .dtypes import all_finite
 from .errors import ShapeError
 from .grad_mode import enable_grad
 from .naming import NameIndex, accepted_parameters, check_parameters
-from .tensor import Tensor
 
 Schedule = Callable[[int, float], float]
 Closure = Callable[[], Any]

@@ -343,9 +343,9 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
 # ---------------------------------------------------------------------- activation histograms
 def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """(layer name, activation name, z, a) for each Dense layer of a Sequential, on x."""
+    from ._tensor import Tensor
     from .grad_mode import no_grad
     from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
-    from .tensor import Tensor
 
     layers = getattr(model, "layers", None)
     if layers is None:

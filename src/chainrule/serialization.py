@@ -27,25 +27,16 @@ from typing import Any
 import numpy as np
 
 from . import model_file_schema as schema
+from ._version import __version__
 from .archive import ArrayHeader, NpzArchive
 from .atomic import write_npz_atomically
 from .dtypes import default_dtype, get_default_dtype
-from .errors import ShapeError
+from .errors import ModelFileError, ShapeError
 
 FORMAT_NAME = "chainrule-model"
 FORMAT_VERSION = 1
 _DESCRIPTION_KEY = "__description__"
 MAX_DESCRIPTION = 16 * 2**20  # bytes of JSON; a model's is a few kilobytes
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded (corrupt, truncated, pickled, newer, inconsistent)."""
-
-
-def _chainrule_version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 # ---------------------------------------------------------------------- arrays inside JSON
@@ -79,7 +70,7 @@ def join_arrays(value: Any, arrays: Any) -> Any:
 # ---------------------------------------------------------------------- writing
 def describe_model(model: Any) -> dict[str, Any]:
     """The JSON-able architecture of a Sequential model."""
-    from .nn import Sequential
+    from .models import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(
@@ -105,7 +96,7 @@ def save_model(model: Any, path: str | os.PathLike[str],
     description: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "chainrule_version": _chainrule_version(),
+        "chainrule_version": __version__,
         "dtype": parameters[0].dtype.name if parameters else None,
         "model": describe_model(model),
         "weights": {name: list(value.shape) for name, value in model.state_dict().items()},
@@ -198,7 +189,7 @@ def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model-file format {version}, newer than this chainrule "
-            f"({_chainrule_version()}) reads (format {FORMAT_VERSION}); upgrade chainrule"
+            f"({__version__}) reads (format {FORMAT_VERSION}); upgrade chainrule"
         )
     return description
 
@@ -341,6 +332,7 @@ def _named(kind: str, entry: dict[str, Any]) -> Any:
 def _rebuild(architecture: dict[str, Any]) -> Any:
     """The Sequential model of a checked architecture (``schema.expected_arrays``)."""
     from . import activations, nn
+    from .models import Sequential
 
     classes = {cls.__name__: cls for cls in (nn.Dense, nn.Activation, nn.PReLU, nn.Maxout,
                                              nn.Dropout, nn.BatchNorm, nn.Flatten)}
@@ -359,8 +351,8 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
             if "kernel_regularizer" in config:
                 config["kernel_regularizer"] = _regularizer(config["kernel_regularizer"])
         layers.append(cls(**config, name=entry["name"]))
-    return nn.Sequential(layers, input_shape=tuple(architecture["input_shape"]),
-                         name=architecture.get("name", "sequential"))
+    return Sequential(layers, input_shape=tuple(architecture["input_shape"]),
+                      name=architecture.get("name", "sequential"))
 
 
 def _regularizer(entry: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ training loss (or, with ``early_stopping=True``, the loss on a held-out ``valida
 whose best weights are then kept) has not fallen by more than ``tol`` for ``n_iter_no_change``
 epochs. ``partial_fit`` trains one epoch on the data it is given, from where it left off.
 
-The fitted network is ``model_`` (a ``chainrule.nn.Sequential``: ``model_.health(X)``,
+The fitted network is ``model_`` (a ``chainrule.models.Sequential``: ``model_.health(X)``,
 ``model_.gradcheck(X, y)``, ``model_.summary()``). ``save(path)`` writes it, the estimator's
 settings and its classes to one chainrule model file (no pickle); ``MLPClassifier.load(path)``
 reads it back. Pickling an estimator (``joblib``, ``n_jobs``) goes through that same file.
@@ -52,7 +52,8 @@ except ImportError as error:  # validate_data is new in scikit-learn 1.6
 from chainrule import losses, optim
 from chainrule.callbacks import EarlyStopping
 from chainrule.dtypes import default_dtype, resolve_dtype
-from chainrule.nn import Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense, Dropout
 from chainrule.serialization import load_model, read_archive, read_training_state, save_model
 
 # The key of the estimator's record in the model file's metadata.

@@ -6,7 +6,7 @@ and one optimiser step; after the epoch it measures the validation loss, and cal
 ``EarlyStopping(restore_best_weights=True)`` stop when that loss no longer falls and keep the best
 weights. ``batch_size=None`` is full-batch gradient descent, ``batch_size=1`` online learning.
 
-``Model(module)`` gives any Module this API; ``chainrule.nn.Sequential`` is a Model.
+``Model(module)`` gives any Module this API; ``chainrule.models.Sequential`` is a Model.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from typing import Any
 import numpy as np
 
 from . import activations, losses, metrics, optim
+from ._tensor import Tensor
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .dtypes import all_finite, as_float_array, get_default_dtype
-from .errors import ShapeError
+from .errors import ShapeError, TrainingInterrupted
 from .grad_mode import no_grad
 from .nn.module import Module
 from .progress import format_logs
-from .serialization import ModelFileError, read_training_state, save_model
-from .tensor import Tensor
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -82,25 +81,27 @@ class Model(Module):
         """Dead and saturated units of every Dense + activation on the raw inputs ``x`` (with
         targets ``y``, the gradient flow too): a ``chainrule.diagnostics.HealthReport`` with the
         same verdicts as ``fit``'s monitor (options go to ``health_report``)."""
-        from .diagnostics import health_report  # diagnostics sits above training; on use
+        from .diagnostics import health_report  # a higher layer (tests/test_layering.py); on use
 
         return health_report(self, x, y=y, **options)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to one ``.npz`` file (atomically; see ``chainrule.load``)."""
+        from .serialization import save_model  # a higher layer (tests/test_layering.py); on use
+
         save_model(self, path)
 
     def export_onnx(self, path: str | os.PathLike[str], opset: int | None = None) -> Any:
         """Write the model (with its preprocessing) to ``path`` as ONNX, at the lowest opset it
         needs or at ``opset``: a ``chainrule.onnx_export.OnnxExport`` (needs the onnx extra)."""
-        from .onnx_export import export_onnx  # it sits above training; imported on use
+        from .onnx_export import export_onnx  # a higher layer; imported on use
 
         return export_onnx(self, path, opset=opset)
 
     def gradcheck(self, x: Any, y: Any, **options: Any) -> Any:
         """Check the backpropagated gradients of the compiled loss (penalties included) against
         two-sided differences in float64 (SPEC section 5): ``gradient_check.check_model``."""
-        from .gradient_check import check_model  # it sits above training; imported on use
+        from .gradient_check import check_model  # a higher layer; imported on use
 
         return check_model(self, x, y, **options)
 
@@ -108,7 +109,7 @@ class Model(Module):
         """Backpropagation on one example (or a few) with this model's numbers, every δ and
         gradient checked against the engine, and the optimiser's update: an
         ``chainrule.explain.Explanation`` (print it, or show it in a notebook)."""
-        from .explain import explain  # it sits above training; imported on use
+        from .explain import explain  # a higher layer; imported on use
 
         return explain(self, x, y, **options)
 
@@ -148,7 +149,7 @@ class Model(Module):
         with ``chainrule.fast``'s fused loops, bit-identical to the NumPy rules (``"numpy"``,
         the default).
         """
-        from .compiler import CompiledStep  # the compiler sits above training; on use
+        from .compiler import CompiledStep  # on use: `import chainrule` stays fast
 
         if jit not in (True, False, "auto"):
             raise ValueError(f"jit must be True, False or 'auto', not {jit!r}")
@@ -261,7 +262,7 @@ class Model(Module):
         # health monitor after the progress bar, so the epoch lines stay short.
         progress: list[Callback] = [ProgressBar(verbose)]
         if health:
-            from .diagnostics import HealthMonitor, sample_rows  # above training; on use
+            from .diagnostics import HealthMonitor, sample_rows  # a higher layer; on use
 
             progress.append(HealthMonitor(sample=sample_rows(raw_sample)))
         callback_list = CallbackList([*user_callbacks, *progress, history])
@@ -345,11 +346,15 @@ class Model(Module):
             "callbacks": [{"class": type(c).__name__, "state": c.get_state()}
                           for c in callbacks],
         }
+        from .serialization import save_model  # a higher layer; on use
+
         save_model(self, path, training_state=state)
 
     def _resume_from(self, path: str | os.PathLike[str], generator: np.random.Generator,
                      history: History, callbacks: Sequence[Callback]) -> int:
         """Load a checkpoint's weights and progress; returns the epoch to continue with."""
+        from .serialization import ModelFileError, read_training_state  # a higher layer; on use
+
         _, optimizer = self._require_compiled()
         state, weights = read_training_state(path)
         try:
@@ -616,10 +621,6 @@ class Model(Module):
 
 
 # ---------------------------------------------------------------------- interruption
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped ``fit`` after a batch; the message says how to resume."""
-
-
 class _StopOnInterrupt:
     """While active, the first SIGINT only sets ``requested`` (fit stops after the batch);
     a second one interrupts at once. Only in the main thread (where signals are delivered)."""

@@ -10,8 +10,8 @@ array([0.25], dtype=float32)
 
 from __future__ import annotations
 
+from .._tensor import install_activation_lookup
 from ..naming import normalize
-from ..tensor import install_activation_lookup
 from .base import Activation, activation_input
 from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh
 from .modern import (

@@ -26,9 +26,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..dtypes import as_float_array
 from ..ops import Kernel, apply
-from ..tensor import Tensor
 
 
 def as_input_array(z: Any) -> np.ndarray:

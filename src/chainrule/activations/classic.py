@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..ops import Kernel, apply, as_tensor, check_broadcast, sum_to, where
-from ..tensor import Tensor
 from .base import Activation
 
 

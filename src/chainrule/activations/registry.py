@@ -14,17 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DerivativeCheckError
+from ..errors import DerivativeCheckError, UnknownActivationError
 from ..naming import NameIndex, accepted_parameters, check_parameters
 from .base import Activation
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
-
-class UnknownActivationError(KeyError, ValueError):
-    """An activation name that is not in the catalog (the message suggests close names)."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0])
 
 
 _index = NameIndex("activation", UnknownActivationError)

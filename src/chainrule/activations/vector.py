@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..errors import ShapeError
 from ..ops import Kernel, apply, exp, reshape
 from ..ops import sum as tensor_sum
-from ..tensor import Tensor
 from .base import Activation, as_input_array, restore_nan
 
 

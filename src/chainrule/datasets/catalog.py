@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import UnknownDatasetError
 from ..naming import NameIndex, accepted_parameters, check_parameters
 from .base import Dataset
 from .digits import load_digits
@@ -25,13 +26,6 @@ from .files import existing_file, load_csv, load_idx, load_npz
 from .synthetic import GENERATORS
 
 _IDX_NAME = re.compile(r"idx\d|ubyte", re.IGNORECASE)
-
-
-class UnknownDatasetError(KeyError, ValueError):
-    """A dataset name that is not built in (the message suggests close names)."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0])
 
 
 _index = NameIndex("dataset", UnknownDatasetError,

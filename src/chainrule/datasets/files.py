@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..archive import DEFLATE_RATIO, NpzArchive
+from ..errors import DataFileError
 from ..naming import normalize
 from .base import TASKS, Dataset
 
@@ -55,11 +56,6 @@ IDX_TYPES: dict[int, str] = {
 }
 _SIBLING = re.compile(r"images([-._]?idx)\d")
 MAX_IDX_BYTES = 8 * 2**30
-
-
-class DataFileError(ValueError):
-    """A data file whose content cannot be used (damaged, malformed or inconsistent); the
-    one-line message names the file."""
 
 
 def _dataset(file: Path, x: Any, y: Any, **fields: Any) -> Dataset:

@@ -28,11 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SpaceError
+
 Config = dict[str, Any]
-
-
-class SpaceError(ValueError):
-    """A search space that cannot be sampled (bad bounds, an unknown dimension)."""
 
 
 @dataclass(frozen=True)

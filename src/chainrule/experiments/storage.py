@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import StudyFileError
+
 FORMAT_NAME = "chainrule-study"
 FORMAT_VERSION = 1
 STATUSES = ("pending", "running", "paused", "done", "pruned", "failed")
@@ -37,10 +39,6 @@ CREATE TABLE metrics (
     trial INTEGER NOT NULL REFERENCES trials(id), epoch INTEGER NOT NULL, key TEXT NOT NULL,
     value REAL, PRIMARY KEY (trial, epoch, key));
 """
-
-
-class StudyFileError(ValueError):
-    """A study file that cannot be used (not SQLite, not a study, newer, other settings)."""
 
 
 @dataclass

@@ -33,7 +33,8 @@ import numpy as np
 
 from .. import datasets, losses, optim
 from ..callbacks import TerminateOnNaN
-from ..nn import Activation, Dense, Dropout, Sequential
+from ..models import Sequential
+from ..nn import Activation, Dense, Dropout
 
 TRIAL_DEFAULTS: dict[str, Any] = {
     "data": "moons", "samples": 400, "validation": 0.25, "split_seed": 0,

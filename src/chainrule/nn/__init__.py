@@ -1,17 +1,27 @@
-"""Networks: ``Module`` and ``Parameter``, the layers, and ``Sequential``.
+"""Networks: ``Module``, ``Parameter`` and the layers (``Sequential`` is in ``chainrule.models``).
 
->>> from chainrule.nn import Sequential, Dense, Activation
->>> model = Sequential([Dense(64, input_dim=100), Activation("relu"), Dense(10),
-...                     Activation("softmax")], seed=0)
->>> model.count_parameters()
-7114
+>>> from chainrule.nn import Dense
+>>> Dense(10, input_dim=100).count_parameters()
+1010
 """
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
-from .module import Module, Parameter  # noqa: I001 - first: training imports nn.module
-from .sequential import Sequential
+from .module import Module, Parameter
 
 __all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Module",
-           "PReLU", "Parameter", "Sequential"]
+           "PReLU", "Parameter"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Sequential":  # its old home; a Sequential is a Model, which sits above nn
+        warnings.warn("chainrule.nn.Sequential moved to chainrule.models.Sequential",
+                      DeprecationWarning, stacklevel=2)
+        from ..models import Sequential  # the compatibility path only, on use
+
+        return Sequential
+    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from .. import activations, init
+from .._tensor import Tensor
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
 from ..naming import with_keyword_suggestions
 from ..ops import dropout, linear, mask, reshape
-from ..tensor import Tensor
 from .module import Module, Parameter
 
 

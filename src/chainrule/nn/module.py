@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..errors import ShapeError
 from ..grad_mode import active_trace
 from ..ops import Kernel, source
-from ..tensor import Tensor
 
 
 def _buffer_value(module: Module, name: str) -> np.ndarray:

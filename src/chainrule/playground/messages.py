@@ -18,7 +18,7 @@ Message(kind='step', setup=None, epochs=3, layer=None, problems=())
 >>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-chainrule.playground.messages.MessageError: unknown message type "jump"; expected one of: ...
+chainrule.errors.MessageError: unknown message type "jump"; expected one of: ...
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import activations
+from ..errors import MessageError
 from .datasets import DATASETS
 from .features import FEATURES
 from .limits import (
@@ -52,10 +53,6 @@ REGULARIZATIONS = ("none", "l1", "l2")
 #: these keeps the weights (and the optimiser's state); any other change starts a new network
 TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
 MESSAGE_TYPES = ("link", "pause", "reset", "select", "setup", "start", "step")
-
-
-class MessageError(ValueError):
-    """A message the playground refuses; the text is shown on the page."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import losses, optim
 from ..datasets import train_test_split
-from ..nn import Activation, Dense, Sequential
+from ..models import Sequential
+from ..nn import Activation, Dense
 from .datasets import DATASETS, is_regression
 from .features import feature_matrix
 from .messages import Setup

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import TrainingFailed
 from . import views
 from .limits import (
     BOUNDARY_GRID,
@@ -33,11 +34,6 @@ from .messages import Setup
 from .network import RunData, build_model, change_training, make_data, measure, train_epoch
 from .snippet import snippet
 from .views import PLAYGROUND
-
-
-class TrainingFailed(RuntimeError):
-    """The loss stopped being a number: the run is stopped until a reset or a new setup (the
-    message says why; the snapshot's ``diverged`` keeps saying it)."""
 
 
 class Session:

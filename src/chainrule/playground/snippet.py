@@ -27,7 +27,8 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.datasets import train_test_split
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense
 {generator_import}
 
 SEED = {seed}

@@ -20,7 +20,8 @@ import numpy as np
 from .. import activations
 from ..diagnostics import Vocabulary
 from ..grad_mode import no_grad
-from ..nn import Activation, Dense, Sequential
+from ..models import Sequential
+from ..nn import Activation, Dense
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup

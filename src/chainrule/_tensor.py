@@ -369,7 +369,7 @@ def install_activation_lookup(lookup: Callable[..., Callable[[Tensor], Tensor]])
 
 def _activation(name: str, **params: Any) -> Callable[[Tensor], Tensor]:
     if _activation_lookup is None:  # pragma: no cover - chainrule/__init__ always installs it
-        raise RuntimeError("import chainrule (not chainrule.tensor alone) to use activations")
+        raise RuntimeError("import chainrule (not chainrule._tensor alone) to use activations")
     return _activation_lookup(name, **params)
 
 

@@ -1,7 +1,7 @@
 """Sequential: a stack of layers, each feeding the next, with a readable summary.
 
->>> import chainrule as cr
->>> from chainrule.nn import Sequential, Dense, Activation
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Activation, Dense
 >>> model = Sequential([Dense(4, input_dim=2), Activation("tanh"), Dense(1)], seed=0)
 >>> [tuple(p.shape) for p in model.parameters()]
 [(4, 2), (4,), (1, 4), (1,)]
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
+from ..nn.layers import Activation, Dense, Layer
+from ..nn.module import Module
 from ..training import Model
-from .layers import Activation, Dense, Layer
-from .module import Module
 
 
 class Sequential(Model):
