@@ -7,8 +7,9 @@ layer (applying ``model.preprocessing`` first when the model has one), and looks
 ``Activation`` layer after it (``Dropout`` and ``BatchNorm`` in between are looked through).
 For each such layer it measures, over all the samples:
 
-* **dead units** — for activations with a flat zero part (relu, relu6, hard_sigmoid,
-  hard_swish: g(z) = g'(z) = 0 for z far enough left), the fraction of the units whose output
+* **dead units** — for activations with a flat zero part (the record's ``dead_below``: relu,
+  relu6, hard_sigmoid, hard_swish: g(z) = g'(z) = 0 for z far enough left), the fraction of
+  the units whose output
   is exactly 0 on every sample. No gradient reaches their weights, so they never recover.
 * **saturation** — for activations that saturate (the catalog's ``saturating`` is "both",
   "right", or "left" with a smooth tail: sigmoid, tanh, the hard functions, softsign, ELU, ...),
@@ -60,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from . import activations
 from .activations import Activation as ActivationFunction
 from .callbacks import Callback, Logs
 from .grad_mode import no_grad
@@ -91,8 +93,6 @@ UPDATE_RATIO_LOW = 1e-6
 MONITOR_SAMPLES = 256
 
 _LOOKED_THROUGH = (Dropout, BatchNorm)  # shape-preserving layers between a Dense and its g
-_DISPLAY = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "leaky ReLU", "elu": "ELU",
-            "selu": "SELU", "celu": "CELU", "gelu": "GELU", "silu": "SiLU"}
 
 
 # ---------------------------------------------------------------------- advice in words
@@ -286,8 +286,24 @@ def _update_findings(measures: Measures, vanishing: bool) -> list[Finding]:
     return found
 
 
+def _record(activation: str) -> ActivationFunction | None:
+    """The catalog's record of the activation a row names (None: no longer in the catalog)."""
+    try:
+        return activations.get(activation)
+    except activations.UnknownActivationError:
+        return None
+
+
 def _label(activation: str) -> str:
-    return _DISPLAY.get(activation, activation)
+    record = _record(activation)
+    return activation if record is None else record.label
+
+
+def _dies_from_zero(activation: str) -> bool:
+    """g = g' = 0 on the whole of z < 0 (relu, relu6): a zero-mean start already silences
+    half of the pre-activations, so He's initialisation and a leaky slope are the remedies."""
+    record = _record(activation)
+    return record is not None and record.dead_below == 0
 
 
 def _unit_findings(row: LayerHealth, thresholds: tuple[float, float], big_steps: bool,
@@ -297,7 +313,7 @@ def _unit_findings(row: LayerHealth, thresholds: tuple[float, float], big_steps:
     found = []
     if row.dead is not None and row.dead > 0 and row.dead >= threshold:
         remedies = (("lower_lr", "clip") if big_steps else
-                    ("lower_lr", "leaky", "he_init") if row.activation in ("relu", "relu6")
+                    ("lower_lr", "leaky", "he_init") if _dies_from_zero(row.activation)
                     else ("lower_lr", "standardise", "leaky"))
         found.append(Finding(
             "dead", row.layer,
@@ -446,14 +462,6 @@ def _percent(fraction: float | None) -> str:
 
 
 # ---------------------------------------------------------------------- activation properties
-def _has_flat_zero(activation: ActivationFunction) -> bool:
-    """True when g(z) = g'(z) = 0 on a whole left half-line (relu-like): units can die."""
-    if not activation.elementwise or activation.saturating not in ("left", "both"):
-        return False
-    z = np.array([-50.0, -5.0, -4.0])
-    return bool(np.all(activation.forward(z) == 0) and np.all(activation.derivative(z) == 0))
-
-
 def _saturation_applies(activation: ActivationFunction, flat_zero: bool) -> bool:
     """Saturation is measured where g' → 0 somewhere, except where that is only the dead side."""
     if not activation.elementwise or activation.saturating not in ("left", "right", "both"):
@@ -474,7 +482,7 @@ class _Probe:
     def __init__(self, dense: Dense, activation: ActivationFunction) -> None:
         self.dense = dense
         self.activation = activation
-        self.flat_zero = _has_flat_zero(activation)
+        self.flat_zero = activation.elementwise and activation.can_die
         self.measures_saturation = _saturation_applies(activation, self.flat_zero)
         self.cutoff = SLOPE_FRACTION * _largest_slope(activation) if (
             self.measures_saturation) else 0.0

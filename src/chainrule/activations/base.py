@@ -76,6 +76,14 @@ class Activation:
     elementwise: ClassVar[bool] = True
     # True when the derivative formulas use comparisons (NaN must be put back explicitly).
     piecewise: ClassVar[bool] = False
+    #: the initialiser that suits a Dense layer whose units g follows (docs/math.md §3): He
+    #: ("he_normal") for the ReLU family, LeCun ("lecun_normal") for SELU, Xavier otherwise
+    recommended_init: ClassVar[str] = "xavier_uniform"
+    #: how reports name g ("ReLU units"); None: the catalog name (``label`` reads it)
+    display_name: ClassVar[str | None] = None
+    #: g(z) = g'(z) = 0 for every z < dead_below (relu: 0, hard_sigmoid: −3), so a unit whose
+    #: z stays there gets no gradient and never recovers (it is dead); None: g has no flat zero
+    dead_below: ClassVar[float | None] = None
 
     def __init__(self, subgradient: float | Sequence[float] | None = None) -> None:
         self.subgradient = subgradient
@@ -143,6 +151,16 @@ class Activation:
         return not self.kinks
 
     @property
+    def label(self) -> str:
+        """The name reports use for g: ``display_name``, or the catalog name."""
+        return self.display_name or self.name
+
+    @property
+    def can_die(self) -> bool:
+        """True when g has a flat zero part (``dead_below``) where its units can die."""
+        return self.dead_below is not None
+
+    @property
     def has_derivative_from_output(self) -> bool:
         return type(self)._derivative_from_output is not Activation._derivative_from_output
 
@@ -178,6 +196,9 @@ class Activation:
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
             "second_derivatives_at_kinks": list(self.second_derivatives_at_kinks),
             "elementwise": self.elementwise,
+            "recommended_init": self.recommended_init,
+            "label": self.label,
+            "dead_below": self.dead_below,
         }
 
     @property

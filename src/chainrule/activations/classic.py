@@ -133,6 +133,9 @@ class ReLU(Activation):
     zero_centered = "no"
     monotonic = True
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'ReLU'
+    dead_below = 0.0
     piecewise = True
 
     @property
@@ -213,6 +216,8 @@ class LeakyReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True
     saturating = "no"
+    recommended_init = 'he_normal'
+    display_name = 'leaky ReLU'
 
     def __init__(self, gamma: float = 0.01, subgradient: float | None = None) -> None:
         self.gamma = _check_finite("leaky_relu gamma", gamma)
@@ -257,6 +262,7 @@ class PReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True  # for γ ≥ 0
     saturating = "no"
+    recommended_init = 'he_normal'
 
     def __init__(self, gamma: Any = 0.25, subgradient: float | None = None) -> None:
         self.gamma = np.asarray(gamma, dtype=np.float64) if np.ndim(gamma) else float(gamma)
@@ -321,6 +327,8 @@ class ELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'ELU'
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:

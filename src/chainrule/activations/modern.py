@@ -92,6 +92,8 @@ class GELU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'GELU'
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         cdf = normal_cdf(z)
@@ -130,6 +132,7 @@ class GELUTanh(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -173,6 +176,8 @@ class SiLU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'SiLU'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +216,7 @@ class Mish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -251,6 +257,8 @@ class SELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'lecun_normal'
+    display_name = 'SELU'
     piecewise = True
 
     @property
@@ -297,6 +305,8 @@ class CELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'CELU'
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
@@ -379,6 +389,7 @@ class HardSigmoid(_Clipped):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
+    dead_below = -3.0
     scale, shift, low, high = 1.0 / 6.0, 0.5, 0.0, 1.0
 
 
@@ -419,6 +430,9 @@ class ReLU6(_Clipped):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
+    recommended_init = 'he_normal'
+    display_name = 'ReLU6'
+    dead_below = 0.0
     low, high = 0.0, 6.0
 
 
@@ -442,6 +456,8 @@ class HardSwish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
+    dead_below = -3.0
     piecewise = True
 
     @property

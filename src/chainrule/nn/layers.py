@@ -161,7 +161,7 @@ class Dense(Layer):
 
     def _kernel_initializer(self) -> init.Initializer:
         if isinstance(self.kernel_init, str) and self.kernel_init == "auto":
-            follower = self.activation.name if self.activation is not None else self.activation_hint
+            follower = self.activation if self.activation is not None else self.activation_hint
             return init.get(init.recommended_for(follower or "identity"))
         return init.get(self.kernel_init)
 

@@ -1,0 +1,96 @@
+"""One place per fact: what the library knows about an activation or a layer sits on its record.
+
+Each test here registers a new activation or layer inside the test, with its facts on the
+record and no other table edited, and checks that every part of the library that reads the
+fact sees it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import activations, diagnostics, init
+from chainrule.errors import DerivativeCheckError
+from chainrule.nn import Dense, Sequential
+
+
+@pytest.fixture
+def registered():
+    names: list[str] = []
+    yield names
+    for name in names:
+        if name in activations.names():
+            activations.remove(name)
+
+
+def _flat_zero_far_left(activation: activations.Activation) -> bool:
+    """g(z) = g'(z) = 0 at z = −50, −5, −4 (what ``dead_below`` claims, measured)."""
+    z = np.array([-50.0, -5.0, -4.0])
+    return bool(np.all(activation.forward(z) == 0) and np.all(activation.derivative(z) == 0))
+
+
+@pytest.mark.parametrize("name", activations.names())
+def test_dead_below_agrees_with_the_function(name):
+    activation = activations.get(name)
+    assert activation.can_die == (activation.elementwise and _flat_zero_far_left(activation))
+    if activation.can_die:
+        activations.check_derivatives(activation)  # g = g' = 0 at every point below it
+        edge = activation.dead_below
+        above = np.array([edge + 0.5])
+        assert activation.forward(above)[0] != 0 or activation.derivative(above)[0] != 0
+
+
+@pytest.mark.parametrize("name", activations.names())
+def test_every_record_names_a_registered_initialiser(name):
+    activation = activations.get(name)
+    assert activation.recommended_init in init.names()
+    assert init.recommended_for(name) == activation.recommended_init
+    assert activation.describe()["recommended_init"] == activation.recommended_init
+    assert activation.label == (activation.display_name or activation.name)
+
+
+def test_a_wrong_dead_below_is_refused_at_registration(registered):
+    registered.append("shifted_relu_demo")
+    with pytest.raises(DerivativeCheckError, match="dead_below = 0 says"):
+        activations.register("shifted_relu_demo", lambda z: np.maximum(z + 1.0, 0.0),
+                             lambda z: (z > -1.0).astype(z.dtype), dead_below=0.0)
+
+
+def _register_cut(registered: list[str]) -> type[activations.Activation]:
+    """cut(z) = z² for z > 0, 0 otherwise: ReLU-like, with every fact given on its record."""
+    registered.append("cut_demo")
+    return activations.register(
+        "cut_demo", lambda z: np.where(z > 0, z * z, 0.0),
+        lambda z: np.where(z > 0, 2 * z, 0.0), lambda z: np.where(z > 0, 2.0, 0.0),
+        recommended_init="he_uniform", display_name="Cut", dead_below=0.0, saturating="left")
+
+
+def test_a_registered_activation_shows_up_everywhere(registered):
+    _register_cut(registered)
+    record = activations.get("cut_demo")
+    # the initialiser Dense picks for it
+    assert init.recommended_for("cut_demo") == "he_uniform"
+    dense = Dense(3, activation="cut_demo", input_dim=2, seed=0)
+    expected = init.get("he_uniform")((3, 2), np.random.default_rng(0))
+    np.testing.assert_array_equal(dense.weight.data, expected)
+    # the health report's display name, dead-unit count and remedies
+    model = Sequential([Dense(4, input_dim=2, activation="cut_demo", bias_init="zeros")],
+                       seed=0)
+    model.layers[0].bias.data[...] = -100.0  # every unit off on every sample
+    report = diagnostics.health_report(model, np.random.default_rng(0).normal(size=(50, 2)))
+    assert report.rows[0].dead == 1.0
+    message = report.warnings[0]
+    assert "of its Cut units are dead" in message and "he_normal" in message
+    assert record.describe()["label"] == "Cut"
+
+
+def test_an_activation_without_a_flat_zero_has_no_dead_count(registered):
+    registered.append("soft_demo")
+    activations.register("soft_demo", lambda z: np.log1p(np.exp(z)),
+                         lambda z: 1.0 / (1.0 + np.exp(-z)))
+    model = Sequential([Dense(4, input_dim=2, activation="soft_demo")], seed=0)
+    report = diagnostics.health_report(model, np.random.default_rng(0).normal(size=(20, 2)))
+    assert report.rows[0].dead is None
+    assert cr.activations.get("soft_demo").label == "soft_demo"
