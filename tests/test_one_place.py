@@ -94,3 +94,19 @@ def test_an_activation_without_a_flat_zero_has_no_dead_count(registered):
     report = diagnostics.health_report(model, np.random.default_rng(0).normal(size=(20, 2)))
     assert report.rows[0].dead is None
     assert cr.activations.get("soft_demo").label == "soft_demo"
+
+
+def test_a_registered_activation_with_an_onnx_op_is_exported(registered):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from chainrule import onnx_export
+
+    registered.append("soft_sign_demo")
+    activations.register("soft_sign_demo", lambda z: z / (1 + np.abs(z)),
+                         lambda z: 1 / (1 + np.abs(z)) ** 2, onnx_op="Softsign")
+    model = Sequential([Dense(3, input_dim=2, activation="soft_sign_demo")], seed=0)
+    proto = onnx_export.to_onnx(model)
+    assert [node.op_type for node in proto.graph.node] == ["Gemm", "Softsign"]
+    session = onnxruntime.InferenceSession(proto.SerializeToString())
+    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    (out,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(out, model.predict(x), rtol=1e-6, atol=1e-7)

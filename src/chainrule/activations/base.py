@@ -22,7 +22,7 @@ is itself a node whose VJP uses g''(z), so second derivatives through the engine
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -60,6 +60,20 @@ def _number_text(value: Any) -> str:
     return f"{float(value):g}"
 
 
+class OnnxGraph(Protocol):
+    """The ONNX graph an activation writes its nodes into (``chainrule.onnx_export`` builds it).
+
+    ``op`` appends a node and returns the name of its output (``since``: the lowest opset where
+    the op means what is wanted); ``constant`` adds an initializer and returns its name.
+    """
+
+    def op(self, op_type: str, inputs: list[str], since: int = ..., **attributes: Any) -> str:
+        ...
+
+    def constant(self, label: str, value: Any, dtype: Any = ...) -> str:
+        ...
+
+
 class Activation:
     """Base class of the catalog. Subclasses are records; instances carry the parameters."""
 
@@ -76,6 +90,9 @@ class Activation:
     elementwise: ClassVar[bool] = True
     # True when the derivative formulas use comparisons (NaN must be put back explicitly).
     piecewise: ClassVar[bool] = False
+    #: the one ONNX op that computes g (with no attributes); activations that need more write
+    #: ``to_onnx`` themselves; None and no ``to_onnx``: g has no ONNX form
+    onnx_op: ClassVar[str | None] = None
     #: the initialiser that suits a Dense layer whose units g follows (docs/math.md §3): He
     #: ("he_normal") for the ReLU family, LeCun ("lecun_normal") for SELU, Xavier otherwise
     recommended_init: ClassVar[str] = "xavier_uniform"
@@ -218,6 +235,19 @@ class Activation:
 
     def __hash__(self) -> int:
         return hash(repr(self))
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """Append the ONNX nodes computing a = g(x) to ``graph``; returns the output's name.
+
+        ``shape`` is x's shape without the batch axis, ``slopes`` a PReLU layer's learned γ
+        (None elsewhere). Raises ``NotImplementedError`` when g has no ONNX form and
+        ``ValueError`` when these parameters have none.
+        """
+        if self.onnx_op is None:
+            raise NotImplementedError(f"the activation {self.name!r} ({type(self).__name__}) "
+                                      "has no ONNX form")
+        return graph.op(self.onnx_op, [x])
 
     # ------------------------------------------------------------------ NumPy interface
     def forward(self, z: Any) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops import Kernel, apply, as_tensor, check_broadcast, sum_to, where
 from ..tensor import Tensor
-from .base import Activation
+from .base import Activation, OnnxGraph
 
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -57,6 +57,7 @@ class Sigmoid(Activation):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
+    onnx_op = "Sigmoid"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return stable_sigmoid(z)
@@ -91,6 +92,7 @@ class Tanh(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "both"
+    onnx_op = "Tanh"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z)
@@ -133,6 +135,7 @@ class ReLU(Activation):
     zero_centered = "no"
     monotonic = True
     saturating = "left"
+    onnx_op = "Relu"
     recommended_init = 'he_normal'
     display_name = 'ReLU'
     dead_below = 0.0
@@ -231,6 +234,11 @@ class LeakyReLU(_NegativeSlope):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, self.gamma)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """max(0, z) + γ·min(0, z): LeakyRelu(alpha = γ)."""
+        return graph.op("LeakyRelu", [x], alpha=float(self.gamma))
+
 
 class PReLU(_NegativeSlope):
     """Parametric ReLU: max(0, z) + γᵢ·min(0, z) with a learned slope γᵢ per neuron.
@@ -302,6 +310,12 @@ class PReLU(_NegativeSlope):
         out._activation_input = (self, x)
         return out
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """max(0, z) + γᵢ·min(0, z) with the layer's learned γᵢ: PRelu(z, γ)."""
+        gamma = self.gamma if slopes is None else slopes
+        return graph.op("PRelu", [x, graph.constant("alpha", np.reshape(gamma, (-1,)))])
+
 
 def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """z where z > 0, γ·z elsewhere (γ broadcast against z), in z's dtype."""
@@ -364,6 +378,11 @@ class ELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a + self.alpha)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z if z > 0, α(e^z − 1) otherwise: Elu(alpha = α)."""
+        return graph.op("Elu", [x], alpha=float(self.alpha))
+
 
 class Softplus(Activation):
     """Softplus: log(1 + e^(βz))/β, and z itself where βz > threshold (as PyTorch).
@@ -414,3 +433,15 @@ class Softplus(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(self.beta * a > self.threshold, 1.0, -np.expm1(-self.beta * a))
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """log(1 + e^(βz))/β, and z itself where βz > threshold (PyTorch's and chainrule's
+        rule): Where(βz > threshold, z, Softplus(βz)/β)."""
+        beta = float(self.beta)
+        scaled = x if beta == 1.0 else graph.op("Mul", [x, graph.constant("beta", beta)])
+        smooth = graph.op("Softplus", [scaled])
+        if beta != 1.0:
+            smooth = graph.op("Div", [smooth, graph.constant("beta", beta)])
+        linear = graph.op("Greater", [scaled, graph.constant("threshold", self.threshold)])
+        return graph.op("Where", [linear, x, smooth])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..special import normal_cdf, normal_pdf
-from .base import Activation, restore_nan
+from .base import Activation, OnnxGraph, restore_nan
 from .classic import _check_finite, stable_sigmoid, stable_softplus
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -53,6 +53,7 @@ class Identity(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "no"
+    onnx_op = "Identity"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return z.copy()
@@ -108,6 +109,11 @@ class GELU(Activation):
         z = zero_where_vanished(z, pdf)
         return pdf * (2 - z * z)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z·Φ(z): Gelu(approximate = "none")."""
+        return graph.op("Gelu", [x], approximate="none")
+
 
 class GELUTanh(Activation):
     """GELU, tanh approximation: g = ½z(1 + t), t = tanh(u), u = √(2/π)(z + 0.044715z³).
@@ -156,6 +162,11 @@ class GELUTanh(Activation):
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
         return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """The tanh approximation of GELU: Gelu(approximate = "tanh")."""
+        return graph.op("Gelu", [x], approximate="tanh")
+
 
 class SiLU(Activation):
     """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
@@ -197,6 +208,11 @@ class SiLU(Activation):
         s, w = self._pieces(z)
         return w * (2 + zero_where_vanished(z, w) * (1 - 2 * s))
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z·σ(z)."""
+        return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
+
 
 class Mish(Activation):
     """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
@@ -216,6 +232,7 @@ class Mish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    onnx_op = "Mish"
     recommended_init = 'he_normal'
 
     @staticmethod
@@ -285,6 +302,11 @@ class SELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """λ·(z if z > 0 else α(e^z − 1)) with chainrule's α and λ, given explicitly."""
+        return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
+
 
 class CELU(Activation):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
@@ -333,6 +355,11 @@ class CELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a / self.alpha + 1)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z if z > 0, α(e^(z/α) − 1) otherwise: Celu(alpha = α)."""
+        return graph.op("Celu", [x], alpha=float(self.alpha))
+
 
 class _Clipped(Activation):
     """Shared shape of the clipped-linear functions: g = clip(scale·z + shift, low, high)."""
@@ -368,6 +395,20 @@ class _Clipped(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where((a > self.low) & (a < self.high), self.scale, 0.0)
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """clip(scale·z + shift, low, high): HardSigmoid(alpha = scale, beta = shift) on [0, 1],
+        Clip(z, low, high) when unscaled."""
+        scale, shift = float(self.scale), float(self.shift)
+        low, high = float(self.low), float(self.high)
+        if (low, high) == (0.0, 1.0):
+            return graph.op("HardSigmoid", [x], alpha=scale, beta=shift)
+        if scale != 1.0:
+            x = graph.op("Mul", [x, graph.constant("scale", scale)])
+        if shift != 0.0:
+            x = graph.op("Add", [x, graph.constant("shift", shift)])
+        return graph.op("Clip", [x, graph.constant("low", low), graph.constant("high", high)])
 
 
 class HardSigmoid(_Clipped):
@@ -456,6 +497,7 @@ class HardSwish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    onnx_op = "HardSwish"
     recommended_init = 'he_normal'
     dead_below = -3.0
     piecewise = True
@@ -502,6 +544,7 @@ class Softsign(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "both"
+    onnx_op = "Softsign"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         largest = float(np.finfo(z.dtype).max)
@@ -551,3 +594,8 @@ class LogSigmoid(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return -np.expm1(a)
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
+        return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])

@@ -103,6 +103,7 @@ def register(
     recommended_init: str = "xavier_uniform",
     display_name: str | None = None,
     dead_below: float | None = None,
+    onnx_op: str | None = None,
     check: bool = True,
     check_points: np.ndarray | None = None,
     replace: bool = False,
@@ -115,8 +116,9 @@ def register(
     201 points in [−5, 5] that avoid 0 and the integers); a disagreement raises
     ``DerivativeCheckError`` with a table of the worst points. ``recommended_init`` (the
     initialiser a Dense layer before g gets with ``kernel_init="auto"``), ``display_name`` (how
-    reports name it) and ``dead_below`` (g = g' = 0 for z below it: its units can die, and
-    health reports count them) are the record's facts that the rest of the library reads; the
+    reports name it), ``dead_below`` (g = g' = 0 for z below it: its units can die, and
+    health reports count them) and ``onnx_op`` (the one ONNX op computing g, for
+    ``export_onnx``) are the record's facts that the rest of the library reads; the
     check also tests ``dead_below``. Returns the new class; ``get(name)`` builds it.
 
     >>> import numpy as np
@@ -141,6 +143,7 @@ def register(
         "recommended_init": recommended_init,
         "display_name": display_name,
         "dead_below": None if dead_below is None else float(dead_below),
+        "onnx_op": onnx_op,
         "piecewise": True,
         "__doc__": f"User-defined activation {name!r}: {formula or 'no formula given'}.",
     }
