@@ -110,3 +110,47 @@ def test_a_registered_activation_with_an_onnx_op_is_exported(registered):
     x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
     (out,) = session.run(None, {session.get_inputs()[0].name: x})
     np.testing.assert_allclose(out, model.predict(x), rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------------- the walk
+def _walked_model() -> Sequential:
+    from chainrule.nn import Activation, BatchNorm, Dropout
+
+    return Sequential([Dense(5, input_dim=3, activation="relu", seed=0),
+                       Dense(4, seed=1), Dropout(0.5, seed=2), BatchNorm(), Activation("tanh"),
+                       Dense(3, activation="prelu", seed=3), Dense(2, seed=4)], seed=0)
+
+
+def test_walk_gives_each_dense_its_z_a_and_slope():
+    from chainrule.nn import walk
+
+    model = _walked_model()
+    model.layers[5].alpha.data[...] = np.array([0.1, 0.2, 0.3])  # learned PReLU slopes
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    model.train()
+    signals = walk(model, x)
+    assert model.training  # the mode is put back
+    assert [s.activation_name for s in signals] == ["relu", "tanh", "prelu", "identity"]
+    assert [s.dense for s in signals] == [model.layers[i] for i in (0, 1, 5, 6)]
+    with cr.no_grad():
+        model.eval()
+        hidden = model.layers[3](model.layers[2](model.layers[1](model.layers[0](x)))).numpy()
+        expected_out = model(x).numpy()
+    np.testing.assert_allclose(signals[1].z, hidden, rtol=1e-6)  # what reaches tanh: after BN
+    np.testing.assert_allclose(signals[1].a, np.tanh(hidden), rtol=1e-6)
+    np.testing.assert_allclose(signals[1].slope, 1 - np.tanh(hidden) ** 2, rtol=1e-5)
+    np.testing.assert_array_equal(signals[0].slope, (signals[0].z > 0).astype(np.float32))
+    z = signals[2].z
+    np.testing.assert_allclose(signals[2].slope, np.where(z > 0, 1.0, [0.1, 0.2, 0.3]),
+                               rtol=1e-6)
+    np.testing.assert_allclose(signals[3].a, expected_out, rtol=1e-6)
+    np.testing.assert_array_equal(signals[3].slope, np.ones_like(signals[3].z))
+
+
+def test_walk_refuses_what_is_not_a_sequential():
+    from chainrule.nn import walk
+
+    with pytest.raises(TypeError, match="walk needs a Sequential model"):
+        walk(Dense(2, input_dim=2), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="non-empty batch of rows"):
+        walk(_walked_model(), np.ones(3))

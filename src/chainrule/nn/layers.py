@@ -70,6 +70,9 @@ class Layer(Module):
     """A module with a name, an optional lazy ``build`` from the input width, and a summary line."""
 
     kind = "layer"
+    #: True for a layer that keeps its input's units one to one (Dropout, BatchNorm): a Dense
+    #: layer's activation may come after it, and still acts on the Dense's units
+    preserves_units: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -346,6 +349,7 @@ class Dropout(Layer):
     """
 
     kind = "dropout"
+    preserves_units = True
 
     def __init__(self, rate: float, seed: int | np.random.Generator | None = None,
                  name: str | None = None) -> None:
@@ -383,6 +387,7 @@ class BatchNorm(Layer):
     """
 
     kind = "batch_norm"
+    preserves_units = True
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
                  name: str | None = None) -> None:
