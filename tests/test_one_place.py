@@ -14,6 +14,7 @@ import chainrule as cr
 from chainrule import activations, diagnostics, init
 from chainrule.errors import DerivativeCheckError
 from chainrule.nn import Dense, Sequential
+from chainrule.serialization import load_model
 
 
 @pytest.fixture
@@ -154,3 +155,89 @@ def test_walk_refuses_what_is_not_a_sequential():
         walk(Dense(2, input_dim=2), np.ones((1, 2)))
     with pytest.raises(ValueError, match="non-empty batch of rows"):
         walk(_walked_model(), np.ones(3))
+
+
+# ---------------------------------------------------------------------- a new layer
+def _scale_class():
+    """A layer defined here, with its config, file check and rebuild on the class alone."""
+    from chainrule import model_file_schema as schema
+    from chainrule.nn import Layer, Parameter
+
+    class Scale(Layer):
+        """y = x ⊙ s with a learned scale s per feature (starting at ``start``)."""
+
+        kind = "scale"
+        preserves_units = True
+
+        def __init__(self, start: float = 1.0, name: str | None = None) -> None:
+            super().__init__(name)
+            self.start = float(start)
+            self.scale = None
+
+        def build(self, input_shape, rng):
+            self.scale = Parameter(np.full(input_shape[-1], self.start, dtype=np.float32))
+            self.built = True
+
+        def forward(self, x):
+            x = x if isinstance(x, cr.Tensor) else cr.tensor(x)
+            self.ensure_built(x.shape[1:])
+            return x * self.scale
+
+        def config(self):
+            return {"start": self.start}
+
+        @classmethod
+        def check_config(cls, config, shape, where):
+            schema.check_only(config, ("start",), where)
+            schema.check_float(config.get("start", 1.0), f"{where}: start")
+            return {"scale": schema.StoredArray((schema.check_rows(shape, where),))}, shape
+
+    return Scale
+
+
+@pytest.fixture
+def scale_layer():
+    from chainrule.nn import register_layer, unregister_layer
+
+    cls = register_layer(_scale_class())
+    yield cls
+    unregister_layer("Scale")
+
+
+def test_a_registered_layer_round_trips_through_a_model_file(scale_layer, tmp_path):
+    from chainrule.nn import Activation
+
+    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(2.0), Activation("relu"),
+                        Dense(1, seed=1)], seed=0)
+    model.layers[1].scale.data[...] = np.array([0.5, 1.0, 2.0, -1.0], dtype=np.float32)
+    x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert type(loaded.layers[1]) is scale_layer and loaded.layers[1].start == 2.0
+    np.testing.assert_array_equal(loaded.layers[1].scale.data, model.layers[1].scale.data)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_the_walk_looks_through_a_registered_layer_that_preserves_units(scale_layer):
+    from chainrule.nn import Activation, walk
+
+    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(-1.0), Activation("relu"),
+                        Dense(1, seed=1)], seed=0)
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    first = walk(model, x)[0]
+    assert first.activation_name == "relu"
+    with cr.no_grad():
+        dense_z = model.layers[0](x.astype(np.float32)).numpy()
+    np.testing.assert_allclose(first.z, -dense_z, rtol=1e-6)  # what reaches relu
+    report = diagnostics.health_report(model, x)
+    assert [row.activation for row in report.rows] == ["relu"]
+
+
+def test_a_layer_class_must_be_registered_to_be_saved_and_once_per_name(scale_layer, tmp_path):
+    from chainrule.nn import register_layer
+
+    other = _scale_class()
+    with pytest.raises(TypeError, match="register the class with chainrule.nn.register_layer"):
+        Sequential([other(1.0)], input_shape=(2,)).save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="'Scale' is already registered"):
+        register_layer(other)

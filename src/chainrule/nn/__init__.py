@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
 from .module import Module, Parameter  # noqa: I001 - first: training imports nn.module
+from .registry import (
+    UnknownLayerError,
+    layer_class,
+    layer_names,
+    register_layer,
+    unregister_layer,
+)
 from .sequential import Sequential
 from .signals import Signals, walk
 
 __all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Module",
-           "PReLU", "Parameter", "Sequential", "Signals", "walk"]
+           "PReLU", "Parameter", "Sequential", "Signals", "UnknownLayerError", "layer_class",
+           "layer_names", "register_layer", "unregister_layer", "walk"]
