@@ -241,3 +241,37 @@ def test_a_layer_class_must_be_registered_to_be_saved_and_once_per_name(scale_la
         Sequential([other(1.0)], input_shape=(2,)).save(tmp_path / "m.npz")
     with pytest.raises(ValueError, match="'Scale' is already registered"):
         register_layer(other)
+
+
+# ---------------------------------------------------------------------- a new optimiser
+def test_a_registered_optimiser_is_built_by_name_and_kept_in_model_files(tmp_path):
+    from chainrule import optim
+
+    class SignSGD(optim.Optimizer):
+        """θ ← θ − α·sign(g)."""
+
+        name = "sign_sgd_demo"
+        hyperparameters = ()
+        buffers = ()
+
+        def _update(self, theta, grad, state):
+            theta -= self.lr * np.sign(grad)
+
+    optim.register("sign_sgd_demo", SignSGD, aliases=("signsgd_demo",))
+    try:
+        model = Sequential([Dense(2, input_dim=3, seed=0)], seed=0)
+        model.compile(loss="mse", optimizer=optim.get("SignSGD-demo", lr=0.5))
+        before = model.layers[0].weight.data.copy()
+        x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+        model.fit(x, np.ones((8, 2), np.float32), epochs=1, batch_size=8, verbose=0,
+                  health=False)
+        step = np.abs(model.layers[0].weight.data - before)
+        np.testing.assert_allclose(step[step > 0], 0.5, rtol=1e-6)
+        model.save(tmp_path / "m.npz")
+        loaded = load_model(tmp_path / "m.npz")
+        assert type(loaded.optimizer) is SignSGD and loaded.optimizer.lr == 0.5
+        with pytest.raises(ValueError, match="'sign_sgd_demo' is taken"):
+            optim.register("sign_sgd_demo", SignSGD)
+    finally:
+        optim.unregister("sign_sgd_demo")
+    assert "sign_sgd_demo" not in optim.names()
