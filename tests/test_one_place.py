@@ -275,3 +275,10 @@ def test_a_registered_optimiser_is_built_by_name_and_kept_in_model_files(tmp_pat
     finally:
         optim.unregister("sign_sgd_demo")
     assert "sign_sgd_demo" not in optim.names()
+
+
+def test_every_built_in_activation_is_exported_in_catalog_order():
+    assert all(getattr(activations, cls.__name__) is cls for cls in activations.CATALOG)
+    assert [cls.name for cls in activations.CATALOG] == activations.names()[
+        :len(activations.CATALOG)]
+    assert set(activations.__all__) >= {cls.__name__ for cls in activations.CATALOG}

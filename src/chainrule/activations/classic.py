@@ -14,6 +14,7 @@ import numpy as np
 from ..ops import Kernel, apply, as_tensor, check_broadcast, sum_to, where
 from ..tensor import Tensor
 from .base import Activation, OnnxGraph
+from .registry import catalogued
 
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -40,6 +41,7 @@ def _check_finite(name: str, value: float) -> float:
     return value
 
 
+@catalogued
 class Sigmoid(Activation):
     """Logistic sigmoid: σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a); σ'' = a(1 − a)(1 − 2a).
 
@@ -73,6 +75,7 @@ class Sigmoid(Activation):
         return a * (1 - a)
 
 
+@catalogued
 class Tanh(Activation):
     """Hyperbolic tangent: tanh z = (e^z − e^(−z))/(e^z + e^(−z)).
 
@@ -113,6 +116,7 @@ class Tanh(Activation):
         return 1 - a * a
 
 
+@catalogued
 class ReLU(Activation):
     """Rectified linear unit: max(0, z); g' = 1 if z > 0, 0 if z < 0; g'(0) = 0 by default.
 
@@ -199,6 +203,7 @@ class _NegativeSlope(Activation):
         return np.zeros_like(z)
 
 
+@catalogued
 class LeakyReLU(_NegativeSlope):
     """Leaky ReLU: max(0, z) + γ·min(0, z); g' = 1 if z > 0, γ if z < 0; g'(0) = γ by default.
 
@@ -240,6 +245,7 @@ class LeakyReLU(_NegativeSlope):
         return graph.op("LeakyRelu", [x], alpha=float(self.gamma))
 
 
+@catalogued
 class PReLU(_NegativeSlope):
     """Parametric ReLU: max(0, z) + γᵢ·min(0, z) with a learned slope γᵢ per neuron.
 
@@ -322,6 +328,7 @@ def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     return np.where(z > 0, z, gamma * z).astype(z.dtype, copy=False)
 
 
+@catalogued
 class ELU(Activation):
     """Exponential linear unit: z if z > 0, α(e^z − 1) if z ≤ 0; g' = 1 or αe^z = a + α.
 
@@ -384,6 +391,7 @@ class ELU(Activation):
         return graph.op("Elu", [x], alpha=float(self.alpha))
 
 
+@catalogued
 class Softplus(Activation):
     """Softplus: log(1 + e^(βz))/β, and z itself where βz > threshold (as PyTorch).
 

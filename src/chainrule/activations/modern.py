@@ -16,6 +16,7 @@ import numpy as np
 from ..special import normal_cdf, normal_pdf
 from .base import Activation, OnnxGraph, restore_nan
 from .classic import _check_finite, stable_sigmoid, stable_softplus
+from .registry import catalogued
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -36,6 +37,7 @@ def zero_where_vanished(z: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return np.where(weight == 0, 0, z)
 
 
+@catalogued
 class Identity(Activation):
     """Identity (linear output unit): g(z) = z, g' = 1, g'' = 0.
 
@@ -74,6 +76,7 @@ class Identity(Activation):
         return restore_nan(a, np.ones_like(a))
 
 
+@catalogued
 class GELU(Activation):
     """Gaussian error linear unit (exact): g = z·Φ(z), g' = Φ(z) + z·φ(z), g'' = φ(z)(2 − z²).
 
@@ -115,6 +118,7 @@ class GELU(Activation):
         return graph.op("Gelu", [x], approximate="none")
 
 
+@catalogued
 class GELUTanh(Activation):
     """GELU, tanh approximation: g = ½z(1 + t), t = tanh(u), u = √(2/π)(z + 0.044715z³).
 
@@ -168,6 +172,7 @@ class GELUTanh(Activation):
         return graph.op("Gelu", [x], approximate="tanh")
 
 
+@catalogued
 class SiLU(Activation):
     """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
 
@@ -214,6 +219,7 @@ class SiLU(Activation):
         return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
 
 
+@catalogued
 class Mish(Activation):
     """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
 
@@ -255,6 +261,7 @@ class Mish(Activation):
         return w * (2 + zero_where_vanished(z, w) * ((1 - s) - 2 * t * s))
 
 
+@catalogued
 class SELU(Activation):
     """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
 
@@ -308,6 +315,7 @@ class SELU(Activation):
         return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
 
 
+@catalogued
 class CELU(Activation):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
 
@@ -411,6 +419,7 @@ class _Clipped(Activation):
         return graph.op("Clip", [x, graph.constant("low", low), graph.constant("high", high)])
 
 
+@catalogued
 class HardSigmoid(_Clipped):
     """Hard sigmoid: relu6(z + 3)/6 = clip(z/6 + ½, 0, 1); g' = 1/6 on (−3, 3), 0 outside.
 
@@ -434,6 +443,7 @@ class HardSigmoid(_Clipped):
     scale, shift, low, high = 1.0 / 6.0, 0.5, 0.0, 1.0
 
 
+@catalogued
 class HardTanh(_Clipped):
     """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default; g'' = 0.
 
@@ -453,30 +463,7 @@ class HardTanh(_Clipped):
     low, high = -1.0, 1.0
 
 
-class ReLU6(_Clipped):
-    """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
-
-    g'' = 0, at the kinks too.
-
-    >>> ReLU6().forward([-1.0, 3.0, 9.0])
-    array([0., 3., 6.], dtype=float32)
-    """
-
-    name = "relu6"
-    formula = "relu6(z) = min(max(0, z), 6)"
-    derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
-    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
-    derivative_from_output_formula = "1 if 0 < a < 6 else 0"
-    output_range = "[0, 6]"
-    zero_centered = "no"
-    monotonic = True
-    saturating = "both"
-    recommended_init = 'he_normal'
-    display_name = 'ReLU6'
-    dead_below = 0.0
-    low, high = 0.0, 6.0
-
-
+@catalogued
 class HardSwish(Activation):
     """Hard swish: z·relu6(z + 3)/6; g' = 0 (z < −3), (2z + 3)/6 on (−3, 3), 1 (z > 3).
 
@@ -525,6 +512,32 @@ class HardSwish(Activation):
         return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
 
 
+@catalogued
+class ReLU6(_Clipped):
+    """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
+
+    g'' = 0, at the kinks too.
+
+    >>> ReLU6().forward([-1.0, 3.0, 9.0])
+    array([0., 3., 6.], dtype=float32)
+    """
+
+    name = "relu6"
+    formula = "relu6(z) = min(max(0, z), 6)"
+    derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
+    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
+    derivative_from_output_formula = "1 if 0 < a < 6 else 0"
+    output_range = "[0, 6]"
+    zero_centered = "no"
+    monotonic = True
+    saturating = "both"
+    recommended_init = 'he_normal'
+    display_name = 'ReLU6'
+    dead_below = 0.0
+    low, high = 0.0, 6.0
+
+
+@catalogued
 class Softsign(Activation):
     """Softsign: z/(1 + |z|); g' = 1/(1 + |z|)² = (1 − |a|)²; g'' = −2·sign(z)/(1 + |z|)³.
 
@@ -564,6 +577,7 @@ class Softsign(Activation):
         return r * r
 
 
+@catalogued
 class LogSigmoid(Activation):
     """Log-sigmoid: log σ(z) = −softplus(−z) = min(z, 0) − log1p(e^(−|z|)) (stable).
 

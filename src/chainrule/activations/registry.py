@@ -30,6 +30,7 @@ class UnknownActivationError(KeyError, ValueError):
 _index = NameIndex("activation", UnknownActivationError)
 _classes: dict[str, type[Activation]] = {}
 _defaults: dict[str, Activation] = {}  # parameter-free instances, shared
+_built_in: list[type[Activation]] = []
 
 
 def add(activation_class: type[Activation], replace: bool = False) -> type[Activation]:
@@ -38,6 +39,18 @@ def add(activation_class: type[Activation], replace: bool = False) -> type[Activ
     _classes[activation_class.name] = activation_class
     _defaults.pop(activation_class.name, None)
     return activation_class
+
+
+def catalogued(activation_class: type[Activation]) -> type[Activation]:
+    """Class decorator of the built-in activations: the class joins the catalog where it is
+    defined (``add``), in the order the modules define them."""
+    _built_in.append(add(activation_class))
+    return activation_class
+
+
+def built_in() -> tuple[type[Activation], ...]:
+    """The built-in activation classes, in catalog order."""
+    return tuple(_built_in)
 
 
 def remove(name: str) -> None:

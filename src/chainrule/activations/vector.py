@@ -17,6 +17,7 @@ from ..ops import Kernel, apply, exp, reshape
 from ..ops import sum as tensor_sum
 from ..tensor import Tensor
 from .base import Activation, OnnxGraph, as_input_array, restore_nan
+from .registry import catalogued
 
 
 def _shift_by_max(z: np.ndarray, axis: int) -> np.ndarray:
@@ -101,6 +102,7 @@ class _AlongAxis(Activation):
         return graph.op(str(self.onnx_op), [x], since=13, axis=axis)
 
 
+@catalogued
 class Softmax(_AlongAxis):
     """Softmax along ``axis``: aᵢ = e^(zᵢ)/Σⱼ e^(zⱼ), computed as e^(zᵢ − max z) (stable).
 
@@ -147,6 +149,7 @@ class Softmax(_AlongAxis):
         return out * (g - tensor_sum(g * out, self.axis, keepdims=True))
 
 
+@catalogued
 class LogSoftmax(_AlongAxis):
     """Log-softmax along ``axis``: aᵢ = zᵢ − log Σⱼ e^(zⱼ) (shifted by max z: stable).
 
@@ -186,6 +189,7 @@ class LogSoftmax(_AlongAxis):
         return g - exp(out) * tensor_sum(g, self.axis, keepdims=True)
 
 
+@catalogued
 class Maxout(Activation):
     """Maxout over groups of k pieces: aᵤ = max(z[u·k], …, z[u·k + k − 1]) along the last axis.
 
