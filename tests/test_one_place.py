@@ -186,6 +186,9 @@ def _scale_class():
         def config(self):
             return {"start": self.start}
 
+        def to_onnx(self, graph, x, shape):
+            return graph.op("Mul", [x, graph.constant("scale", self.scale.data)])
+
         @classmethod
         def check_config(cls, config, shape, where):
             schema.check_only(config, ("start",), where)
@@ -282,3 +285,18 @@ def test_every_built_in_activation_is_exported_in_catalog_order():
     assert [cls.name for cls in activations.CATALOG] == activations.names()[
         :len(activations.CATALOG)]
     assert set(activations.__all__) >= {cls.__name__ for cls in activations.CATALOG}
+
+
+def test_a_registered_layer_with_an_onnx_form_is_exported(scale_layer):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from chainrule import onnx_export
+    from chainrule.nn import Activation
+
+    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(-0.5), Activation("relu"),
+                        Dense(1, seed=1)], seed=0)
+    proto = onnx_export.to_onnx(model)
+    assert [node.op_type for node in proto.graph.node] == ["Gemm", "Mul", "Relu", "Gemm"]
+    session = onnxruntime.InferenceSession(proto.SerializeToString())
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    (out,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(out, model.predict(x), rtol=1e-5, atol=1e-6)

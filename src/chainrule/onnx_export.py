@@ -211,6 +211,9 @@ def _lower_layer(graph: _Graph, layer: Module, x: str, shape: tuple[int, ...],
         return _lower_batch_norm(graph, layer, x, shape)
     if type(layer) is Flatten:
         return graph.op("Flatten", [x], axis=1)
+    own_form = getattr(layer, "to_onnx", None)  # a layer of one's own: to_onnx(graph, x, shape)
+    if callable(own_form):
+        return str(own_form(graph, x, shape))
     raise OnnxExportError(f"{graph.owner} has no ONNX form (exported layers: Dense, "
                           "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)")
 
