@@ -68,7 +68,7 @@ def _register_cut(registered: list[str]) -> type[activations.Activation]:
         recommended_init="he_uniform", display_name="Cut", dead_below=0.0, saturating="left")
 
 
-def test_a_registered_activation_shows_up_everywhere(registered):
+def test_a_registered_activation_shows_up_everywhere(registered, tmp_path):
     _register_cut(registered)
     record = activations.get("cut_demo")
     # the initialiser Dense picks for it
@@ -85,6 +85,15 @@ def test_a_registered_activation_shows_up_everywhere(registered):
     message = report.warnings[0]
     assert "of its Cut units are dead" in message and "he_normal" in message
     assert record.describe()["label"] == "Cut"
+    # the walk, and a model file
+    x = np.random.default_rng(1).normal(size=(7, 2))
+    (signals,) = cr.nn.walk(model, x)
+    np.testing.assert_array_equal(signals.a, 0.0)
+    model.layers[0].bias.data[...] = 0.5
+    model.save(tmp_path / "cut.npz")
+    loaded = load_model(tmp_path / "cut.npz")
+    assert loaded.layers[0].activation.name == "cut_demo"
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 def test_an_activation_without_a_flat_zero_has_no_dead_count(registered):
