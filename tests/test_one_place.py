@@ -309,3 +309,27 @@ def test_a_registered_layer_with_an_onnx_form_is_exported(scale_layer):
     x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     (out,) = session.run(None, {session.get_inputs()[0].name: x})
     np.testing.assert_allclose(out, model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def test_an_activation_object_outside_the_catalog_picks_its_own_initialiser():
+    from chainrule.nn import Activation
+
+    class CubeDemo(activations.Activation):
+        name = "cube_unregistered_demo"
+        formula = derivative_formula = second_derivative_formula = "z³ (test)"
+        output_range, zero_centered, monotonic, saturating = "ℝ", "yes", True, "no"
+        recommended_init = "he_uniform"
+
+        def _forward(self, z):
+            return z ** 3
+
+        def _derivative(self, z, a):
+            return 3 * z ** 2
+
+    he_bound, xavier_bound = np.sqrt(6 / 50), np.sqrt(6 / 250)  # U(±bound), fan_in 50
+    for model in (Sequential([Dense(200, input_dim=50), Activation(CubeDemo())], seed=0),
+                  Sequential([Dense(200, input_dim=50, activation=CubeDemo())], seed=0)):
+        assert "cube_unregistered_demo" not in activations.names()
+        largest = np.abs(model.layers[0].weight.data).max()
+        assert 0.95 * he_bound < largest <= he_bound and largest > 2 * xavier_bound
+    assert init.recommended_for(CubeDemo()) == "he_uniform"

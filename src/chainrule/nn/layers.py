@@ -198,7 +198,8 @@ class Dense(Layer):
         self.bias_init = bias_init
         self.kernel_regularizer = _regularizer(kernel_regularizer)
         self.seed = seed
-        self.activation_hint: str | None = None  # set by Sequential from a following Activation
+        # set by Sequential from a following Activation layer (its g, whose record says the init)
+        self.activation_hint: activations.Activation | None = None
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         self.alpha: Parameter | None = None  # PReLU's learned slopes
