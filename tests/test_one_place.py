@@ -333,3 +333,20 @@ def test_an_activation_object_outside_the_catalog_picks_its_own_initialiser():
         largest = np.abs(model.layers[0].weight.data).max()
         assert 0.95 * he_bound < largest <= he_bound and largest > 2 * xavier_bound
     assert init.recommended_for(CubeDemo()) == "he_uniform"
+
+
+def test_explain_and_info_pair_a_dense_with_its_activation_through_dropout(tmp_path, capsys):
+    from chainrule.cli import main
+    from chainrule.explain import _stages
+    from chainrule.nn import Activation, Dropout
+
+    model = Sequential([Dense(4, input_dim=2, seed=0, name="hidden"), Dropout(0.5),
+                        Activation("tanh", name="act"), Dense(1, seed=1, name="out")], seed=0)
+    assert [stage.activation.name for stage in _stages(model)] == ["tanh", "identity"]
+    model.save(tmp_path / "m.npz")
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "tanh (layer act)" in out and "none (linear outputs)" in out
+    with pytest.raises(TypeError, match="'stray' does not follow a Dense layer"):
+        _stages(Sequential([Dense(2, input_dim=2, activation="relu"),
+                            Activation("tanh", name="stray")]))
