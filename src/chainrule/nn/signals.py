@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import activations
 from ..grad_mode import no_grad
+from ..ops import linear_forward
 from ..tensor import Tensor
 from .layers import Activation, Dense, Layer, apply_activation
 
@@ -128,9 +129,8 @@ def walk_layers(layers: list[Any], x: np.ndarray, found: list[Pairing] | None = 
     for layer in layers:
         pairing = by_dense.get(id(layer)) if isinstance(layer, Dense) else None
         if pairing is not None:
-            z = x @ layer.weight.data.T
-            if layer.bias is not None:
-                z = z + layer.bias.data
+            z = linear_forward(x, layer.weight.data,  # Dense's own kernel: the same bits
+                               None if layer.bias is None else layer.bias.data)
             x = z if layer.activation is None else apply_activation(
                 layer.activation, Tensor._wrap(z), layer.alpha).data  # PReLU: learned slopes
             signals[id(pairing.dense)] = Signals(pairing, z, x)
