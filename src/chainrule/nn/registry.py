@@ -65,7 +65,7 @@ def layer_names() -> list[str]:
     return list(_classes)
 
 
-def registered_name(layer: Layer) -> str:
+def registered_name(layer: object) -> str:
     """The name ``layer``'s class is registered under; an unregistered class is an error."""
     name = type(layer).__name__
     if _classes.get(name) is not type(layer):
