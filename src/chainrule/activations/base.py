@@ -9,7 +9,11 @@ An elementwise activation subclass defines, in one place:
 - ``kinks`` (the z where g is not differentiable), ``one_sided_slopes`` (g' just left and just
   right of each kink: a subgradient must lie between them) and ``default_subgradients`` (g' used
   there);
-- metadata: formulas, output range, zero-centred, monotonic, saturating.
+- metadata: formulas, output range, zero-centred, monotonic, saturating;
+- the facts the rest of the library reads from the record: ``recommended_init`` (Dense's
+  ``kernel_init="auto"``), ``display_name`` (reports), ``dead_below`` (units that can die, for
+  health reports), ``onnx_op`` or ``to_onnx`` (ONNX export), ``inplace_forward`` with
+  ``_forward_into`` (the compiled step's in-place a), and ``backward_reads_output``.
 
 The public methods wrap these with the common rules: any array-like input, the caller's float
 dtype kept, NaN in → NaN out, and a user-chosen ``subgradient`` applied at the kinks.
