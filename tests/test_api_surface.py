@@ -137,4 +137,7 @@ def test_one_lookup_error_base_a_key_error_and_a_value_error_printed_as_written(
     assert str(caught.value).startswith("ModelCheckpoint filepath 'ckpt-{val_accuracy}.npz'")
     subclasses = {cls.__name__ for cls in errors.UnknownNameError.__subclasses__()}
     assert subclasses == {"UnknownActivationError", "UnknownInitializerError",
-                          "UnknownDatasetError", "MissingLogKeyError"}
+                          "UnknownDatasetError", "UnknownLayerError", "MissingLogKeyError"}
+    with pytest.raises(errors.UnknownLayerError) as caught:
+        cr.nn.layer_class("Dence")
+    assert str(caught.value).startswith("no layer class 'Dence' is registered")

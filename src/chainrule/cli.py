@@ -46,6 +46,7 @@ from .errors import CommandError, UsageError
 from .metrics import confusion_matrix
 from .models import Sequential
 from .nn import Activation, Dense
+from .nn.signals import Pairing, pairings
 from .serialization import ModelFileError, load_model
 from .training import TrainingInterrupted
 
@@ -1001,16 +1002,16 @@ def command_predict(args: argparse.Namespace) -> int:
 
 
 # ====================================================================== info
-def _activation_after(layers: Sequence[Any], index: int) -> str:
-    layer = layers[index]
-    if isinstance(layer, Dense) and layer.activation is not None:
-        return f"{layer.activation.name} (its own)"
-    following = layers[index + 1] if index + 1 < len(layers) else None
-    if isinstance(following, Activation):
-        width = _width_after(following, layer.units)
+def _activation_after(pairing: Pairing, last: bool) -> str:
+    """The activation a Dense layer's units go through (``chainrule.nn.signals.pairings``)."""
+    layer, owner = pairing.dense, pairing.owner
+    if owner is layer and pairing.activation is not None:
+        return f"{pairing.activation.name} (its own)"
+    if isinstance(owner, Activation):
+        width = _width_after(owner, layer.units)
         passes = "" if width == layer.units else f", passing on {width}"
-        return f"{following.activation.name} (layer {following.name}{passes})"
-    return "none (linear outputs)" if index == len(layers) - 1 else "none"
+        return f"{owner.activation.name} (layer {owner.name}{passes})"
+    return "none (linear outputs)" if last else "none"
 
 
 def _width_after(activation: Activation, units: int) -> int:
@@ -1056,8 +1057,9 @@ def _metadata_lines(meta: dict[str, Any]) -> list[str]:
 def _activation_table(model: Any) -> str | None:
     """Each Dense layer with the activation applied to its outputs."""
     rows = [("Layer", "Units", "Activation after it")]
-    rows += [(layer.name or "?", str(layer.units), _activation_after(model.layers, index))
-             for index, layer in enumerate(model.layers) if isinstance(layer, Dense)]
+    rows += [(pairing.dense.name or "?", str(pairing.dense.units),
+              _activation_after(pairing, pairing.dense is model.layers[-1]))
+             for pairing in pairings(model.layers)]
     return _table(rows, right=(1,)) if len(rows) > 1 else None
 
 

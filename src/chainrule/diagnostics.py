@@ -4,11 +4,13 @@ measured on data, with advice in the words of the place the user is in.
 ``health_report(model, x, y=None)`` runs ``x`` through a ``Sequential`` in eval mode, layer by
 layer (applying ``model.preprocessing`` first when the model has one), and looks at every
 ``Dense`` layer whose outputs go through an activation — the Dense's own ``activation`` or an
-``Activation`` layer after it (``Dropout`` and ``BatchNorm`` in between are looked through).
+``Activation`` layer after it (``Dropout`` and ``BatchNorm`` in between are looked through:
+``chainrule.nn.walk``).
 For each such layer it measures, over all the samples:
 
-* **dead units** — for activations with a flat zero part (relu, relu6, hard_sigmoid,
-  hard_swish: g(z) = g'(z) = 0 for z far enough left), the fraction of the units whose output
+* **dead units** — for activations with a flat zero part (the record's ``dead_below``: relu,
+  relu6, hard_sigmoid, hard_swish: g(z) = g'(z) = 0 for z far enough left), the fraction of
+  the units whose output
   is exactly 0 on every sample. No gradient reaches their weights, so they never recover.
 * **saturation** — for activations that saturate (the catalog's ``saturating`` is "both",
   "right", or "left" with a smooth tail: sigmoid, tanh, the hard functions, softsign, ELU, ...),
@@ -62,12 +64,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import activations
 from ._tensor import Tensor
 from .activations import Activation as ActivationFunction
 from .callbacks import Callback, Logs
 from .grad_mode import no_grad
 from .init import symmetric_units
-from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
+from .nn.layers import Dense
+from .nn.signals import Pairing, Signals, layers_of, pairings, walk_layers
 
 #: |g'| below this fraction of the largest |g'| counts as "no gradient" for saturation
 SLOPE_FRACTION = 0.01
@@ -92,9 +96,6 @@ UPDATE_RATIO_LOW = 1e-6
 #: rows of the training set the monitor measures dead and saturated units on, per epoch
 MONITOR_SAMPLES = 256
 
-_LOOKED_THROUGH = (Dropout, BatchNorm)  # shape-preserving layers between a Dense and its g
-_DISPLAY = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "leaky ReLU", "elu": "ELU",
-            "selu": "SELU", "celu": "CELU", "gelu": "GELU", "silu": "SiLU"}
 
 
 # ---------------------------------------------------------------------- advice in words
@@ -290,8 +291,24 @@ def _update_findings(measures: Measures, vanishing: bool) -> list[Finding]:
     return found
 
 
+def _record(activation: str) -> ActivationFunction | None:
+    """The catalog's record of the activation a row names (None: no longer in the catalog)."""
+    try:
+        return activations.get(activation)
+    except activations.UnknownActivationError:
+        return None
+
+
 def _label(activation: str) -> str:
-    return _DISPLAY.get(activation, activation)
+    record = _record(activation)
+    return activation if record is None else record.label
+
+
+def _dies_from_zero(activation: str) -> bool:
+    """g = g' = 0 on the whole of z < 0 (relu, relu6): a zero-mean start already silences
+    half of the pre-activations, so He's initialisation and a leaky slope are the remedies."""
+    record = _record(activation)
+    return record is not None and record.dead_below == 0
 
 
 def _unit_findings(row: LayerHealth, thresholds: tuple[float, float], big_steps: bool,
@@ -301,7 +318,7 @@ def _unit_findings(row: LayerHealth, thresholds: tuple[float, float], big_steps:
     found = []
     if row.dead is not None and row.dead > 0 and row.dead >= threshold:
         remedies = (("lower_lr", "clip") if big_steps else
-                    ("lower_lr", "leaky", "he_init") if row.activation in ("relu", "relu6")
+                    ("lower_lr", "leaky", "he_init") if _dies_from_zero(row.activation)
                     else ("lower_lr", "standardise", "leaky"))
         found.append(Finding(
             "dead", row.layer,
@@ -474,14 +491,6 @@ def _percent(fraction: float | None) -> str:
 
 
 # ---------------------------------------------------------------------- activation properties
-def _has_flat_zero(activation: ActivationFunction) -> bool:
-    """True when g(z) = g'(z) = 0 on a whole left half-line (relu-like): units can die."""
-    if not activation.elementwise or activation.saturating not in ("left", "both"):
-        return False
-    z = np.array([-50.0, -5.0, -4.0])
-    return bool(np.all(activation.forward(z) == 0) and np.all(activation.derivative(z) == 0))
-
-
 def _saturation_applies(activation: ActivationFunction, flat_zero: bool) -> bool:
     """Saturation is measured where g' → 0 somewhere, except where that is only the dead side."""
     if not activation.elementwise or activation.saturating not in ("left", "right", "both"):
@@ -502,7 +511,7 @@ class _Probe:
     def __init__(self, dense: Dense, activation: ActivationFunction) -> None:
         self.dense = dense
         self.activation = activation
-        self.flat_zero = _has_flat_zero(activation)
+        self.flat_zero = activation.elementwise and activation.can_die
         self.measures_saturation = _saturation_applies(activation, self.flat_zero)
         self.cutoff = SLOPE_FRACTION * _largest_slope(activation) if (
             self.measures_saturation) else 0.0
@@ -511,7 +520,8 @@ class _Probe:
         self.nonfinite = 0
         self.samples = 0
 
-    def observe(self, z: np.ndarray, a: np.ndarray) -> None:
+    def observe(self, signals: Signals) -> None:
+        z, a = signals.z, signals.a
         self.samples += len(z)
         finite = np.isfinite(z)
         if not finite.all():
@@ -519,8 +529,7 @@ class _Probe:
         if self.flat_zero:
             self.always_zero &= np.all(a == 0, axis=0)
         if self.measures_saturation:
-            with np.errstate(invalid="ignore"):
-                slope = np.abs(self.activation.derivative(z, a))
+            slope = np.abs(signals.slope)
             self.flat_counts += np.sum(slope < self.cutoff, axis=0)
 
     def result(self) -> LayerHealth:
@@ -545,17 +554,6 @@ class _Probe:
 
 
 # ---------------------------------------------------------------------- the walk
-def _layers_of(model: Any) -> list[Any]:
-    """The layer list of a Sequential (or of a Model wrapping one)."""
-    for candidate in (model, getattr(model, "module", None)):
-        layers = getattr(candidate, "layers", None)
-        if isinstance(layers, list):
-            return layers
-    raise TypeError(
-        f"health_report needs a Sequential model (with .layers), got {type(model).__name__}"
-    )
-
-
 def _checked_input(x: Any) -> np.ndarray:
     array = np.asarray(x.data if isinstance(x, Tensor) else x)
     if array.dtype.kind not in "biuf":
@@ -579,43 +577,10 @@ def _dtype_of(layers: list[Any]) -> np.dtype:
     return np.dtype(np.float32)
 
 
-def _run_batch(layers: list[Any], x: np.ndarray, probes: dict[int, _Probe]) -> None:
-    """Forward one batch through ``layers``, feeding the probes their layers' z and a."""
-    pending: Dense | None = None  # a Dense without its own activation, awaiting one
-    for layer in layers:
-        if isinstance(layer, Dense):
-            z = x @ layer.weight.data.T
-            if layer.bias is not None:
-                z = z + layer.bias.data
-            x = z if layer.activation is None else apply_activation(
-                layer.activation, Tensor._wrap(z), layer.alpha).data  # PReLU: its learned slopes
-            if layer.activation is not None:
-                probes[id(layer)].observe(z, x)
-            pending = layer if layer.activation is None else None
-            continue
-        output = layer(Tensor(x)).data
-        if isinstance(layer, Activation) and pending is not None and id(pending) in probes:
-            probes[id(pending)].observe(x, output)
-        if not isinstance(layer, _LOOKED_THROUGH):
-            pending = None
-        x = output
-
-
-def _find_probes(layers: list[Any]) -> dict[int, _Probe]:
+def _find_probes(found: list[Pairing]) -> dict[int, _Probe]:
     """One probe per Dense that feeds an activation (its own, or a following layer's)."""
-    probes: dict[int, _Probe] = {}
-    pending: Dense | None = None
-    for layer in layers:
-        if isinstance(layer, Dense):
-            if layer.activation is not None:
-                probes[id(layer)] = _Probe(layer, layer.activation)
-            pending = layer if layer.activation is None else None
-        elif isinstance(layer, Activation) and pending is not None:
-            probes[id(pending)] = _Probe(pending, layer.activation)
-            pending = None
-        elif not isinstance(layer, _LOOKED_THROUGH):
-            pending = None
-    return probes
+    return {id(pairing.dense): _Probe(pairing.dense, pairing.activation)
+            for pairing in found if pairing.activation is not None}
 
 
 def _batches(x: np.ndarray, size: int) -> Iterator[np.ndarray]:
@@ -767,7 +732,7 @@ def measure_network(model: Any, x: Any, y: Any = None, batch_size: int = 512
     """``health_report``'s measures (not yet judged), its notes and the number of samples."""
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    layers = _layers_of(model)
+    layers = layers_of(model, "health_report")
     x = _checked_input(x)
     target = None if y is None else _checked_targets(x, y)
     preprocessing = getattr(model, "preprocessing", None)
@@ -780,13 +745,16 @@ def measure_network(model: Any, x: Any, y: Any = None, batch_size: int = 512
     measures = Measures(layers=[_layer_name(layer) for layer in dense_layers],
                         nonfinite=_nonfinite_parameters(dense_layers),
                         symmetric=_symmetric(dense_layers))
-    probes = _find_probes(layers)
+    found = pairings(layers)
+    probes = _find_probes(found)
     was_training = getattr(model, "training", False)
     model.eval()
     try:
         with no_grad(), np.errstate(all="ignore"):
             for batch in _batches(x, int(batch_size)):
-                _run_batch(layers, batch, probes)
+                for signals in walk_layers(layers, batch, found):
+                    if id(signals.dense) in probes:
+                        probes[id(signals.dense)].observe(signals)
         if target is not None:
             rows = _evenly_spaced(len(x), int(batch_size))
             measures.grad_norms, bad = _gradient_norms(model, dense_layers, x[rows],
@@ -910,7 +878,7 @@ class HealthMonitor(Callback):
         self.warned = set()
         self._layers = _dense_layers(self.model) if self.model is not None else []
         try:
-            _layers_of(self.model)
+            layers_of(self.model, "health_report")
             self._measures_units = self.sample is not None
         except TypeError:  # not a Sequential: gradients only
             self._measures_units = False

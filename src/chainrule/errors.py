@@ -44,6 +44,10 @@ class UnknownDatasetError(UnknownNameError):
     """A dataset name that is not built in (the message suggests close names)."""
 
 
+class UnknownLayerError(UnknownNameError):
+    """A layer class name that no ``register_layer`` registered (model files name layers so)."""
+
+
 class MissingLogKeyError(UnknownNameError):
     """A checkpoint filepath that names a log key the epoch's logs do not have."""
 
@@ -138,5 +142,6 @@ __all__ = [
     "MessageError", "MissingLogKeyError", "ModelFileError", "NonFiniteError", "OnnxExportError",
     "OpsetError", "ShapeError", "SpaceError", "StudyFileError", "SymmetryWarning",
     "TrainingFailed", "TrainingInterrupted", "UnknownActivationError", "UnknownDatasetError",
+    "UnknownLayerError",
     "UnknownInitializerError", "UnknownNameError", "UsageError",
 ]

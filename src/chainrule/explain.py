@@ -33,6 +33,7 @@ from . import activations, losses
 from ._tensor import Tensor, gradients
 from .grad_mode import no_grad
 from .nn.layers import Activation, Dense, Dropout, apply_activation
+from .nn.signals import pairings
 from .ops import linear
 
 __all__ = ["Explanation", "LayerExplanation", "SaturatedUnit", "explain", "SATURATION_FRACTION"]
@@ -150,20 +151,17 @@ def _stages(model: Any) -> list[_Stage]:
         layers = getattr(model.module, "layers", [model.module])
     if not layers:
         raise TypeError("explain needs a Sequential model of Dense and Activation layers")
-    stages: list[_Stage] = []
     for layer in layers:
-        if isinstance(layer, Dense):
-            stages.append(_Stage(layer, layer.activation))
-        elif isinstance(layer, Activation):
-            if not stages or stages[-1].activation is not None:
-                raise TypeError(f"explain: the activation layer {layer.name!r} does not follow "
-                                "a Dense layer without activation")
-            stages[-1].activation = layer.activation
-        elif isinstance(layer, Dropout):
-            continue  # the identity in evaluation mode
-        else:
+        if not isinstance(layer, (Dense, Activation, Dropout)):
             raise TypeError(f"explain: layers of type {type(layer).__name__} are not supported "
                             "(Dense, Activation and Dropout are)")
+    found = pairings(layers)  # Dropout, the identity in evaluation mode, is looked through
+    owners = {id(pairing.owner) for pairing in found}
+    for layer in layers:
+        if isinstance(layer, Activation) and id(layer) not in owners:
+            raise TypeError(f"explain: the activation layer {layer.name!r} does not follow "
+                            "a Dense layer without activation")
+    stages = [_Stage(pairing.dense, pairing.activation) for pairing in found]
     for stage in stages:
         if stage.activation is None:
             stage.activation = activations.get("identity")

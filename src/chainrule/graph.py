@@ -30,18 +30,10 @@ import numpy as np
 from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .errors import GraphFreedError
+from .ops import OPERAND_ROLES  # each op names its operands' roles where it is defined
 
 __all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
 
-# What each input of an op is, by position: drawn on the edges ("which one is the numerator?").
-OPERAND_ROLES: dict[str, tuple[str, ...]] = {
-    "div": ("numerator", "denominator"),
-    "pow": ("base", "exponent"),
-    "sub": ("minuend", "subtrahend"),
-    "linear": ("x", "W", "b"),
-    "matmul": ("a", "b"),
-    "where": ("condition", "if true", "if false"),
-}
 FREED_HINT = ("the graph behind this tensor was freed by backward(); draw it before backward, "
               "or call chainrule.graph.trace_gradients(tensor) instead of backward() to keep "
               "it with every node's gradient")

@@ -617,34 +617,23 @@ def warn_if_symmetric(weight: Any, layer_name: str = "layer") -> bool:
 
 
 # ---------------------------------------------------------------------- rule of thumb
-_HE_FAMILY = frozenset({
-    "relu", "leaky_relu", "prelu", "elu", "relu6", "celu", "gelu", "gelu_tanh", "silu", "mish",
-    "hard_swish",
-})
-_LECUN_FAMILY = frozenset({"selu"})
-
-
-def recommended_for(activation_name: str) -> str:
+def recommended_for(activation_name: str | activations.Activation) -> str:
     """The initialiser name that suits a layer followed by ``activation_name``.
 
-    The rule of thumb (docs/math.md §3): He/Kaiming → "he_normal" for the ReLU family (relu,
-    leaky_relu, prelu, elu, relu6, and the ReLU-like celu, gelu, silu, mish, hard_swish),
-    because ReLU zeroes half of its inputs and He's doubled variance keeps the signal's scale;
-    LeCun →
-    "lecun_normal" for selu, the start its self-normalisation assumes; Xavier/Glorot →
-    "xavier_uniform" for tanh, sigmoid, softsign, identity and the rest. Activation aliases and
+    The activation record's ``recommended_init``, which follows the rule of thumb
+    (docs/math.md §3): He/Kaiming ("he_normal") for the ReLU family and the ReLU-like
+    functions, because ReLU zeroes half of its inputs and He's doubled variance keeps the
+    signal's scale; LeCun ("lecun_normal") for selu, the start its self-normalisation assumes;
+    Xavier/Glorot ("xavier_uniform") for tanh, sigmoid and the rest. Activation aliases and
     spellings are accepted ("ReLU", "rectifier", "lrelu"); an activation object may be passed
-    instead of its name; an unknown name is an error that suggests close names.
+    instead of its name (its own record answers); an unknown name is an error that suggests
+    close names.
 
     >>> recommended_for("LeakyReLU"), recommended_for("selu"), recommended_for("sigmoid")
     ('he_normal', 'lecun_normal', 'xavier_uniform')
     """
-    name = getattr(activation_name, "name", activation_name)
-    if not isinstance(name, str):
+    if isinstance(activation_name, activations.Activation):
+        return activation_name.recommended_init
+    if not isinstance(activation_name, str):
         raise TypeError(f"an activation name is a str, not {type(activation_name).__name__}")
-    canonical = activations.get(name).name  # resolves aliases; a typo is an error
-    if canonical in _LECUN_FAMILY:
-        return "lecun_normal"
-    if canonical in _HE_FAMILY:
-        return "he_normal"
-    return "xavier_uniform"
+    return activations.get(activation_name).recommended_init  # a typo is an error

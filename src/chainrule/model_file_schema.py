@@ -5,9 +5,12 @@ field of every layer, follows the shapes through the layers (``output_shape`` wi
 anything) and derives the arrays each layer must store, then compares them with the headers
 of the stored arrays (``archive.ArrayHeader``: shape and dtype, read from the file without
 reading the data). A layer that would allocate more than the file holds therefore never gets
-built. The stored arrays of a layer kind are the file format's own record, kept here beside
-the checks of its settings; ``tests/test_model_file_fuzz.py`` checks it against the layers'
-``state_dict`` for every kind.
+built. The stored arrays of a layer kind are the file format's own record, kept with the
+checks of its settings on each registered layer class (``Layer.check_config``, beside its
+``config`` and ``from_config``); this module holds the field checks they use and walks the
+architecture.
+``tests/test_model_file_fuzz.py`` checks them against the layers' ``state_dict`` for every
+registered kind.
 
 Every problem is a ``DescriptionError``: one line, without the path (the loader adds it).
 """
@@ -90,7 +93,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _only(config: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+def check_only(config: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """``config`` has no setting outside ``allowed`` (an unknown one is named)."""
     unknown = sorted(set(config) - set(allowed))
     if unknown:
         raise DescriptionError(f"{where} has the unknown setting {unknown[0]!r} (it accepts "
@@ -116,66 +120,19 @@ def check_activation(name: Any, params: Any, where: str) -> Any:
                                ) from None
 
 
-def _activated(activation: Any, shape: tuple[int, ...], where: str) -> tuple[int, ...]:
-    """The output shape of ``activation`` on ``shape``: maxout's k pieces narrow it."""
-    from .activations import Maxout
-
-    if not isinstance(activation, Maxout):
-        return shape
-    pieces = check_int(activation.pieces, f"{where}: maxout pieces")
-    if shape[-1] % pieces:
-        raise DescriptionError(f"{where}: maxout with {pieces} pieces needs a width divisible "
-                               f"by {pieces}, got {shape[-1]}")
-    return shape[:-1] + (shape[-1] // pieces,)
-
-
-def _slopes(activation: Any, width: int) -> dict[str, StoredArray]:
-    from .activations import PReLU
-
-    return {"alpha": StoredArray((width,), optional=True)} if isinstance(activation,
-                                                                         PReLU) else {}
-
-
-def _rows(shape: tuple[int, ...], where: str) -> int:
+def check_rows(shape: tuple[int, ...], where: str) -> int:
+    """The width of inputs that must be rows of features (shape (width,))."""
     if len(shape) != 1:
         raise DescriptionError(f"{where} needs rows of features, but its inputs have shape "
                                f"{shape}")
     return shape[0]
 
 
-# ---------------------------------------------------------------------- layer kinds
-LayerCheck = Callable[[dict[str, Any], tuple[int, ...], str],
-                      tuple[dict[str, StoredArray], tuple[int, ...]]]
-
-
-def _dense(config: dict[str, Any], shape: tuple[int, ...], where: str
-           ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, ("units", "activation", "activation_params", "input_dim", "use_bias",
-                   "kernel_regularizer"), where)
-    units = check_int(config.get("units"), f"{where}: units")
-    inputs = _rows(shape, where)
-    if "input_dim" in config and check_int(config["input_dim"], f"{where}: input_dim") != inputs:
-        raise DescriptionError(f"{where}: input_dim {config['input_dim']} differs from its "
-                               f"input width {inputs}")
-    if "activation_params" in config and "activation" not in config:
-        raise DescriptionError(f"{where} has activation_params but no activation")
-    activation = None
-    if "activation" in config:
-        activation = check_activation(config["activation"], config.get("activation_params", {}),
-                                      where)
-    if "kernel_regularizer" in config:
-        check_regularizer(config["kernel_regularizer"], where)
-    stored = {"weight": StoredArray((units, inputs))}
-    if check_bool(config.get("use_bias", True), f"{where}: use_bias"):
-        stored["bias"] = StoredArray((units,))
-    stored.update(_slopes(activation, units))
-    return stored, _activated(activation, (units,), where)
-
-
+# ---------------------------------------------------------------------- layer settings
 def check_regularizer(entry: Any, where: str) -> tuple[str, float]:
     """(class, λ) of a kernel regularizer entry: {"class": "L1" or "L2", "lam": λ ≥ 0}."""
     entry = check_dict(entry, f"{where}: kernel_regularizer")
-    _only(entry, ("class", "lam"), f"{where}: kernel_regularizer")
+    check_only(entry, ("class", "lam"), f"{where}: kernel_regularizer")
     kind = entry.get("class")
     if kind not in ("L1", "L2"):
         raise DescriptionError(f"{where}: unknown kernel regularizer {_shown(kind)} (L1 or L2)")
@@ -183,69 +140,6 @@ def check_regularizer(entry: Any, where: str) -> tuple[str, float]:
                       "a finite number ≥ 0")
     return kind, lam
 
-
-def _activation_layer(config: dict[str, Any], shape: tuple[int, ...], where: str
-                      ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    params = {key: value for key, value in config.items() if key != "activation"}
-    activation = check_activation(config.get("activation"), params, where)
-    return _slopes(activation, shape[-1]), _activated(activation, shape, where)
-
-
-def _prelu(config: dict[str, Any], shape: tuple[int, ...], where: str
-           ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, ("alpha_init", "shared"), where)
-    check_float(config.get("alpha_init", 0.25), f"{where}: alpha_init")
-    shared = check_bool(config.get("shared", False), f"{where}: shared")
-    return {"alpha": StoredArray((1,) if shared else (shape[-1],))}, shape
-
-
-def _maxout(config: dict[str, Any], shape: tuple[int, ...], where: str
-            ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, ("units", "pieces", "input_dim"), where)
-    units = check_int(config.get("units"), f"{where}: units")
-    pieces = check_int(config.get("pieces", 2), f"{where}: pieces")
-    inputs = _rows(shape, where)
-    if "input_dim" in config and check_int(config["input_dim"], f"{where}: input_dim") != inputs:
-        raise DescriptionError(f"{where}: input_dim {config['input_dim']} differs from its "
-                               f"input width {inputs}")
-    width = check_int(units * pieces, f"{where}: units × pieces")
-    return ({"linear.weight": StoredArray((width, inputs)),
-             "linear.bias": StoredArray((width,))}, (units,))
-
-
-def _dropout(config: dict[str, Any], shape: tuple[int, ...], where: str
-             ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, ("rate",), where)
-    check_float(config.get("rate"), f"{where}: rate", lambda v: 0 <= v < 1, "in [0, 1)")
-    return {}, shape
-
-
-def _batch_norm(config: dict[str, Any], shape: tuple[int, ...], where: str
-                ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, ("momentum", "eps", "affine"), where)
-    check_float(config.get("momentum", 0.1), f"{where}: momentum")
-    check_float(config.get("eps", 1e-5), f"{where}: eps", lambda v: v > 0, "a number > 0")
-    features = _rows(shape, where)
-    stored = {}
-    if check_bool(config.get("affine", True), f"{where}: affine"):
-        stored = {"weight": StoredArray((features,)), "bias": StoredArray((features,))}
-    stored.update({"running_mean": StoredArray((features,)),
-                   "running_var": StoredArray((features,)),
-                   "num_batches_tracked": StoredArray((), kinds="iu")})
-    return stored, shape
-
-
-def _flatten(config: dict[str, Any], shape: tuple[int, ...], where: str
-             ) -> tuple[dict[str, StoredArray], tuple[int, ...]]:
-    _only(config, (), where)
-    return {}, (check_int(math.prod(shape), f"{where}: the flattened width"),)
-
-
-# The layer classes a model file may name; each check returns (stored arrays, output shape).
-LAYER_CHECKS: dict[str, LayerCheck] = {
-    "Dense": _dense, "Activation": _activation_layer, "PReLU": _prelu, "Maxout": _maxout,
-    "Dropout": _dropout, "BatchNorm": _batch_norm, "Flatten": _flatten,
-}
 
 
 # ---------------------------------------------------------------------- the architecture
@@ -259,7 +153,10 @@ def check_input_shape(value: Any) -> tuple[int, ...]:
 
 def expected_arrays(architecture: Any) -> dict[str, StoredArray]:
     """Every array the layers of ``architecture`` store, by state-dict name, from their
-    settings and the shapes flowing through them; nothing is built."""
+    settings and the shapes flowing through them (each layer class's ``check_config``);
+    nothing is built."""
+    from .nn.registry import layer_class, layer_names
+
     architecture = check_dict(architecture, "the model entry")
     if architecture.get("class") != "Sequential":
         raise DescriptionError(f"unknown model class {_shown(architecture.get('class'))} "
@@ -274,9 +171,9 @@ def expected_arrays(architecture: Any) -> dict[str, StoredArray]:
     for index, entry in enumerate(layers):
         entry = check_dict(entry, f"layer {index}")
         kind = entry.get("class")
-        if not isinstance(kind, str) or kind not in LAYER_CHECKS:
+        if not isinstance(kind, str) or kind not in layer_names():
             raise DescriptionError(f"layer {index} has the unknown layer class {_shown(kind)} "
-                                   f"(known: {', '.join(LAYER_CHECKS)})")
+                                   f"(known: {', '.join(layer_names())})")
         name = check_str(entry.get("name"), f"the name of layer {index}")
         if "." in name or name in names:
             raise DescriptionError(f"layer {index} has the name {name!r}, which is "
@@ -285,7 +182,7 @@ def expected_arrays(architecture: Any) -> dict[str, StoredArray]:
         names.add(name)
         where = f"layer {index} ({kind} {name!r})"
         config = check_dict(entry.get("config", {}), f"{where}: config")
-        stored, shape = LAYER_CHECKS[kind](config, shape, where)
+        stored, shape = layer_class(kind).check_config(config, shape, where)
         expected.update({f"{name}.{key}": array for key, array in stored.items()})
     return expected
 
@@ -352,7 +249,7 @@ def check_references(value: Any, headers: Mapping[str, Any], prefix: str, where:
 def check_named_entry(entry: Any, what: str) -> tuple[str, dict[str, Any]]:
     """(name, params) of a loss or optimizer entry: {"name": str, "params": {...}}."""
     entry = check_dict(entry, f"the {what} entry")
-    _only(entry, ("name", "params"), f"the {what} entry")
+    check_only(entry, ("name", "params"), f"the {what} entry")
     name = check_str(entry.get("name"), f"the {what} name")
     params = check_dict(entry.get("params") or {}, f"the {what} parameters")
     for key, value in params.items():

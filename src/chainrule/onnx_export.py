@@ -9,7 +9,8 @@ The exported graph computes what ``model.predict`` computes, from the same raw i
   W' = diag(s)·W, b' = s·(b − μ) + β with s = γ/√(σ² + ε) (computed in float64); elsewhere it is
   a ``BatchNormalization`` with the running statistics;
 - ``Dropout`` is the identity at inference and is left out; ``Flatten`` is ``Flatten``;
-- every activation of the catalog, as one ONNX op where one computes the same function (Relu,
+- every activation of the catalog, in the form its record gives (``Activation.to_onnx``): as
+  one ONNX op where one computes the same function (Relu,
   Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Selu, Celu, LeakyRelu, PRelu with the learned slopes,
   HardSigmoid with α = 1/6 and β = ½ — ONNX's default 0.2 is Keras 2's function —, HardSwish,
   Mish, Softsign, Gelu exact and tanh) and as a short decomposition otherwise (silu = z·σ(z),
@@ -32,7 +33,6 @@ it. Needs the ``onnx`` extra: ``pip install "chainrule[onnx]"``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,6 @@ import numpy as np
 
 from . import activations, losses
 from ._version import __version__
-from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
 from .errors import OnnxExportError, OpsetError
@@ -134,153 +133,14 @@ class _Graph:
 
 
 # ---------------------------------------------------------------------- activations
-ActivationLowering = Callable[[_Graph, Any, str, tuple[int, ...], "np.ndarray | None"], str]
-
-
-def _single(op_type: str, since: int = FLOOR_OPSET, **attributes: Any) -> ActivationLowering:
-    """An activation that is one ONNX op with fixed attributes."""
-
-    def lower(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-              slopes: np.ndarray | None) -> str:
-        return graph.op(op_type, [x], since=since, **attributes)
-
-    return lower
-
-
-def _leaky_relu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
-    """max(0, z) + γ·min(0, z): LeakyRelu(alpha = γ)."""
-    return graph.op("LeakyRelu", [x], alpha=float(activation.gamma))
-
-
-def _prelu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-           slopes: np.ndarray | None) -> str:
-    """max(0, z) + γᵢ·min(0, z) with the layer's learned γᵢ: PRelu(z, γ)."""
-    gamma = activation.gamma if slopes is None else slopes
-    return graph.op("PRelu", [x, graph.constant("alpha", np.reshape(gamma, (-1,)))])
-
-
-def _elu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-         slopes: np.ndarray | None) -> str:
-    """z if z > 0, α(e^z − 1) otherwise: Elu(alpha = α)."""
-    return graph.op("Elu", [x], alpha=float(activation.alpha))
-
-
-def _celu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-          slopes: np.ndarray | None) -> str:
-    """z if z > 0, α(e^(z/α) − 1) otherwise: Celu(alpha = α)."""
-    return graph.op("Celu", [x], alpha=float(activation.alpha))
-
-
-def _selu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-          slopes: np.ndarray | None) -> str:
-    """λ·(z if z > 0 else α(e^z − 1)) with chainrule's α and λ, given explicitly."""
-    return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
-
-
-def _softplus(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-              slopes: np.ndarray | None) -> str:
-    """log(1 + e^(βz))/β, and z itself where βz > threshold (PyTorch's and chainrule's rule):
-    Where(βz > threshold, z, Softplus(βz)/β)."""
-    beta = float(activation.beta)
-    scaled = x if beta == 1.0 else graph.op("Mul", [x, graph.constant("beta", beta)])
-    smooth = graph.op("Softplus", [scaled])
-    if beta != 1.0:
-        smooth = graph.op("Div", [smooth, graph.constant("beta", beta)])
-    linear = graph.op("Greater", [scaled, graph.constant("threshold", activation.threshold)])
-    return graph.op("Where", [linear, x, smooth])
-
-
-def _clipped(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-             slopes: np.ndarray | None) -> str:
-    """clip(scale·z + shift, low, high), from the activation's own scale, shift and bounds:
-    HardSigmoid(alpha = scale, beta = shift) on [0, 1], Clip(z, low, high) when unscaled."""
-    scale, shift = float(activation.scale), float(activation.shift)
-    low, high = float(activation.low), float(activation.high)
-    if (low, high) == (0.0, 1.0):
-        return graph.op("HardSigmoid", [x], alpha=scale, beta=shift)
-    if scale != 1.0:
-        x = graph.op("Mul", [x, graph.constant("scale", scale)])
-    if shift != 0.0:
-        x = graph.op("Add", [x, graph.constant("shift", shift)])
-    return graph.op("Clip", [x, graph.constant("low", low), graph.constant("high", high)])
-
-
-def _silu(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-          slopes: np.ndarray | None) -> str:
-    """z·σ(z)."""
-    return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
-
-
-def _log_sigmoid(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-                 slopes: np.ndarray | None) -> str:
-    """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
-    return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])
-
-
-def _along_axis(op_type: str) -> ActivationLowering:
-    """Softmax or LogSoftmax along the activation's axis (a positive axis: negative ones are
-    opset 11's). Before opset 13 these ops flattened every axis from ``axis`` on, which is the
-    same thing only for the last axis."""
-
-    def lower(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-              slopes: np.ndarray | None) -> str:
-        rank = len(shape) + 1
-        axis = activation.axis % rank if -rank <= activation.axis < rank else None
-        if axis is None or axis == 0:
-            raise OnnxExportError(f"{graph.owner}: {activation.name} along axis "
-                                  f"{activation.axis} of inputs of rank {rank} is not over the "
-                                  "features of a sample; it cannot be exported")
-        return graph.op(op_type, [x], since=FLOOR_OPSET if axis == rank - 1 else 13, axis=axis)
-
-    return lower
-
-
-def _maxout(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-            slopes: np.ndarray | None) -> str:
-    """aᵤ = maxⱼ z[u·k + j]: the Max of the k pieces, piece j gathered from columns j, j + k, …"""
-    pieces, axis = activation.pieces, len(shape)
-    columns = np.arange(shape[-1]).reshape(-1, pieces)
-    gathered = [graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)],
-                         axis=axis) for j in range(pieces)]
-    return graph.op("Max", gathered)
-
-
-ACTIVATION_LOWERINGS: dict[type[activations.Activation], ActivationLowering] = {
-    activations.Sigmoid: _single("Sigmoid"),
-    activations.Tanh: _single("Tanh"),
-    activations.ReLU: _single("Relu"),
-    activations.LeakyReLU: _leaky_relu,
-    activations.PReLU: _prelu,
-    activations.ELU: _elu,
-    activations.Softplus: _softplus,
-    activations.Softmax: _along_axis("Softmax"),
-    activations.LogSoftmax: _along_axis("LogSoftmax"),
-    activations.Maxout: _maxout,
-    activations.Identity: _single("Identity"),
-    activations.GELU: _single("Gelu", approximate="none"),
-    activations.GELUTanh: _single("Gelu", approximate="tanh"),
-    activations.SiLU: _silu,
-    activations.Mish: _single("Mish"),
-    activations.SELU: _selu,
-    activations.CELU: _celu,
-    activations.HardSigmoid: _clipped,
-    activations.HardTanh: _clipped,
-    activations.HardSwish: _single("HardSwish"),
-    activations.ReLU6: _clipped,
-    activations.Softsign: _single("Softsign"),
-    activations.LogSigmoid: _log_sigmoid,
-}
-
-
 def _lower_activation(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
                       slopes: Any = None) -> str:
-    lowering = ACTIVATION_LOWERINGS.get(type(activation))
-    if lowering is None:
-        raise OnnxExportError(f"{graph.owner}: the activation {activation.name!r} "
-                              f"({type(activation).__name__}) has no ONNX form")
+    """The activation's own ONNX form (``Activation.to_onnx``, on its record)."""
     slope_values = None if slopes is None else np.asarray(slopes.data)
-    return lowering(graph, activation, x, shape, slope_values)
+    try:
+        return activation.to_onnx(graph, x, shape, slope_values)
+    except (NotImplementedError, ValueError) as error:
+        raise OnnxExportError(f"{graph.owner}: {error}") from None
 
 
 # ---------------------------------------------------------------------- layers
@@ -344,6 +204,9 @@ def _lower_layer(graph: _Graph, layer: Module, x: str, shape: tuple[int, ...],
         return _lower_batch_norm(graph, layer, x, shape)
     if type(layer) is Flatten:
         return graph.op("Flatten", [x], axis=1)
+    own_form = getattr(layer, "to_onnx", None)  # a layer of one's own: to_onnx(graph, x, shape)
+    if callable(own_form):
+        return str(own_form(graph, x, shape))
     raise OnnxExportError(f"{graph.owner} has no ONNX form (exported layers: Dense, "
                           "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)")
 
@@ -520,5 +383,5 @@ def _shape_of(value_info: Any) -> tuple[int, ...]:
     return tuple(d.dim_value for d in value_info.type.tensor_type.shape.dim[1:])
 
 
-__all__ = ["ACTIVATION_LOWERINGS", "FLOOR_OPSET", "OnnxExport", "OnnxExportError", "OpsetError",
+__all__ = ["FLOOR_OPSET", "OnnxExport", "OnnxExportError", "OpsetError",
            "export_onnx", "import_onnx", "lowest_opset", "output_meaning", "to_onnx"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -68,6 +68,22 @@ class Kernel:
         name = getattr(self.function, "__name__", type(self.function).__name__)
         inside = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"Kernel({name}{', ' if inside else ''}{inside})"
+
+
+#: what each input of an op is, by position, drawn on the graph's edges ("which one is the
+#: numerator?"); each op names its own roles with ``operands`` where it is defined
+OPERAND_ROLES: dict[str, tuple[str, ...]] = {}
+Op = TypeVar("Op", bound=Callable[..., Any])
+
+
+def operands(op: str, *roles: str) -> Callable[[Op], Op]:
+    """Decorator of an op's function: the roles of the inputs of the ``op`` nodes it records."""
+
+    def named(function: Op) -> Op:
+        OPERAND_ROLES[op] = roles
+        return function
+
+    return named
 
 
 def _ufunc(function: np.ufunc) -> Kernel:
@@ -251,6 +267,7 @@ def add(a: Any, b: Any) -> Tensor:
                  lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape)))
 
 
+@operands("sub", "minuend", "subtrahend")
 def sub(a: Any, b: Any) -> Tensor:
     """a − b; VJP: (g, −g)."""
     a, b = _pair(a, b)
@@ -272,6 +289,7 @@ def mul(a: Any, b: Any) -> Tensor:
     return apply("mul", _MUL, (a, b), vjp)
 
 
+@operands("div", "numerator", "denominator")
 def div(a: Any, b: Any) -> Tensor:
     """a / b; VJP: (g / b, −g·a / b²)."""
     a, b = _pair(a, b)
@@ -293,6 +311,7 @@ def _power_slope(a: np.ndarray, b: np.ndarray, power_: np.ndarray) -> np.ndarray
     return np.where(b == 0, 0.0, b * power_).astype(power_.dtype, copy=False)
 
 
+@operands("pow", "base", "exponent")
 def power(a: Any, b: Any) -> Tensor:
     """a ** b; VJP: (g·b·a^(b−1), g·a^b·log a).
 
@@ -335,6 +354,7 @@ def _matmul_shapes_error(a: Tensor, b: Tensor) -> ShapeError:
     )
 
 
+@operands("matmul", "a", "b")
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b (NumPy's matmul, with 1-D and batched operands); VJP: (g bᵀ, aᵀ g)."""
     a, b = _pair(a, b)
@@ -377,6 +397,7 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = 
 _LINEAR = Kernel(linear_forward, takes_out=True)
 
 
+@operands("linear", "x", "W", "b")
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The Dense layer's affine map Z = X Wᵀ + b for rows X (N × in), W (out × in), b (out,).
 
@@ -531,6 +552,7 @@ def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 _WHERE = Kernel(_where)
 
 
+@operands("where", "condition", "if true", "if false")
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition else y; VJP: g to x where condition, to y elsewhere."""
     condition_tensor = condition if isinstance(condition, Tensor) else _constant(

@@ -1110,21 +1110,40 @@ def _epoch(epoch: int) -> int:
 
 
 # ---------------------------------------------------------------------- registry
-# name -> (class, preset parameters, aliases)
-_CATALOG: dict[str, tuple[type[Optimizer], dict[str, Any], tuple[str, ...]]] = {
-    "sgd": (SGD, {}, ("gradient_descent",)),
-    "momentum": (SGD, {"momentum": 0.9}, ()),
-    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}, ()),
-    "rmsprop": (RMSprop, {}, ()),
-    "adam": (Adam, {}, ()),
-    "adamw": (AdamW, {}, ()),
-    "adagrad": (Adagrad, {}, ()),
-    "lbfgs": (LBFGS, {}, ("l-bfgs", "l-bfgs-b")),
-    "cg": (ConjugateGradient, {}, ("conjugate_gradient",)),
-}
+# name -> (class, preset parameters)
+_CATALOG: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {}
 _index = NameIndex("optimizer")
-for _name, (_, _, _aliases) in _CATALOG.items():
-    _index.add(_name, _aliases)
+
+
+def register(name: str, cls: type[Optimizer], preset: dict[str, Any] | None = None,
+             aliases: tuple[str, ...] = (), replace: bool = False) -> type[Optimizer]:
+    """Make ``get(name)`` build ``cls(**preset, **params)``; returns the class.
+
+    ``preset`` fixes defaults of a named variant ("momentum" is SGD with momentum 0.9);
+    ``aliases`` are other accepted spellings. A taken name is an error unless ``replace``.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise TypeError(f"an optimiser class is a subclass of Optimizer, not {cls!r}")
+    check_parameters(name, accepted_parameters(cls), dict(preset or {}))
+    _index.add(name, tuple(aliases), replace=replace)
+    _CATALOG[name] = (cls, dict(preset or {}))
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Take the optimiser ``name`` (and its aliases) out of the registry."""
+    del _CATALOG[_index.remove(name)]
+
+
+register("sgd", SGD, aliases=("gradient_descent",))
+register("momentum", SGD, {"momentum": 0.9})
+register("nesterov", SGD, {"momentum": 0.9, "nesterov": True})
+register("rmsprop", RMSprop)
+register("adam", Adam)
+register("adamw", AdamW)
+register("adagrad", Adagrad)
+register("lbfgs", LBFGS, aliases=("l-bfgs", "l-bfgs-b"))
+register("cg", ConjugateGradient, aliases=("conjugate_gradient",))
 
 
 def names() -> list[str]:
@@ -1149,7 +1168,7 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
         cls, preset, label = name, {}, name.__name__
     elif isinstance(name, str):
         label = _index.resolve(name)
-        cls, preset, _ = _CATALOG[label]
+        cls, preset = _CATALOG[label]
     else:
         raise TypeError(
             f"an optimizer is a name or an Optimizer object, not {type(name).__name__}"
@@ -1161,5 +1180,5 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
 __all__ = [
     "SGD", "Adagrad", "Adam", "AdamW", "ConjugateGradient", "CosineDecay", "ExponentialDecay",
     "InverseTimeDecay", "LBFGS", "Optimizer", "RMSprop", "StepDecay", "clip_grad_norm", "get",
-    "names",
+    "names", "register", "unregister",
 ]

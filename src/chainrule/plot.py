@@ -342,59 +342,18 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
 
 # ---------------------------------------------------------------------- activation histograms
 def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
-    """(layer name, activation name, z, a) for each Dense layer of a Sequential, on x."""
-    from ._tensor import Tensor
-    from .grad_mode import no_grad
-    from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
+    """(layer name, activation name, z, a) for each Dense layer of a Sequential, on x
+    (``chainrule.nn.walk``)."""
+    from .nn.layers import Dense
+    from .nn.signals import layers_of, walk
 
-    layers = getattr(model, "layers", None)
-    if layers is None:
-        raise TypeError(
-            f"activation_histograms needs a Sequential model (with .layers), not "
-            f"{type(model).__name__}"
-        )
+    layers = layers_of(model, "activation_histograms")
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("the model has no Dense layer to show")
-    dtype = model._data_dtype() if hasattr(model, "_data_dtype") else np.float32
-    inputs = np.asarray(x, dtype=dtype)
-    if inputs.ndim < 2 or len(inputs) == 0:
-        raise ValueError(f"x must be a non-empty batch of rows, got shape {inputs.shape}")
-    if hasattr(model, "_prepare"):
-        inputs = model._prepare(inputs)  # the training scaling, as predict applies it
-    if hasattr(model, "build"):
-        model.build(inputs.shape[1:])
-    found: list[list[Any]] = []  # [layer name, activation name, z, a]
-    pending: list[Any] | None = None  # a Dense without its own g, awaiting an Activation layer
-    was_training = bool(getattr(model, "training", True))
-    model.eval()
-    try:
-        with no_grad():
-            signal = inputs
-            for index, layer in enumerate(layers):
-                name = getattr(layer, "name", None) or f"layer{index}"
-                if isinstance(layer, Dense):
-                    z = signal @ layer.weight.data.T
-                    if layer.bias is not None:
-                        z = z + layer.bias.data
-                    if layer.activation is None:
-                        signal = z
-                        pending = [name, "identity", z, z]
-                        found.append(pending)
-                    else:
-                        signal = apply_activation(layer.activation, Tensor._wrap(z),
-                                                  layer.alpha).data  # PReLU: learned slopes
-                        found.append([name, layer.activation.name, z, signal])
-                        pending = None
-                    continue
-                signal = layer(Tensor(signal)).data
-                if isinstance(layer, Activation) and pending is not None:
-                    pending[1], pending[3] = layer.activation.name, signal
-                    pending = None
-                elif not isinstance(layer, (Dropout, BatchNorm)):
-                    pending = None
-    finally:
-        model.train(was_training)
-    return [(str(n), str(g), np.asarray(z), np.asarray(a)) for n, g, z, a in found]
+    position = {id(layer): index for index, layer in enumerate(layers)}
+    return [(signals.dense.name or f"layer{position[id(signals.dense)]}",
+             signals.activation_name, np.asarray(signals.z), np.asarray(signals.a))
+            for signals in walk(model, x)]
 
 
 def activation_histograms(

@@ -71,6 +71,7 @@ def join_arrays(value: Any, arrays: Any) -> Any:
 def describe_model(model: Any) -> dict[str, Any]:
     """The JSON-able architecture of a Sequential model."""
     from .models import Sequential
+    from .nn.registry import registered_name
 
     if not isinstance(model, Sequential):
         raise TypeError(
@@ -81,7 +82,7 @@ def describe_model(model: Any) -> dict[str, Any]:
     layers = []
     for layer in model.layers:
         config = layer.config()
-        layers.append({"class": type(layer).__name__, "name": layer.name, "config": config})
+        layers.append({"class": registered_name(layer), "name": layer.name, "config": config})
     return {"class": "Sequential", "name": model.name, "input_shape": list(model.input_shape),
             "layers": layers}
 
@@ -330,36 +331,16 @@ def _named(kind: str, entry: dict[str, Any]) -> Any:
 
 
 def _rebuild(architecture: dict[str, Any]) -> Any:
-    """The Sequential model of a checked architecture (``schema.expected_arrays``)."""
-    from . import activations, nn
+    """The Sequential model of a checked architecture (``schema.expected_arrays``): each layer
+    rebuilt by its registered class from its own config (``Layer.from_config``)."""
+    from . import nn
     from .models import Sequential
 
-    classes = {cls.__name__: cls for cls in (nn.Dense, nn.Activation, nn.PReLU, nn.Maxout,
-                                             nn.Dropout, nn.BatchNorm, nn.Flatten)}
-    layers = []
-    for entry in architecture["layers"]:
-        cls = classes[entry["class"]]
-        config = dict(entry.get("config", {}))
-        if cls is nn.Activation:
-            name = config.pop("activation")
-            layers.append(cls(name, name=entry["name"], **config))
-            continue
-        if cls is nn.Dense:
-            if "activation_params" in config:
-                params = config.pop("activation_params")
-                config["activation"] = activations.get(config["activation"], **params)
-            if "kernel_regularizer" in config:
-                config["kernel_regularizer"] = _regularizer(config["kernel_regularizer"])
-        layers.append(cls(**config, name=entry["name"]))
+    layers = [nn.layer_class(entry["class"]).from_config(dict(entry.get("config", {})),
+                                                         entry["name"])
+              for entry in architecture["layers"]]
     return Sequential(layers, input_shape=tuple(architecture["input_shape"]),
                       name=architecture.get("name", "sequential"))
-
-
-def _regularizer(entry: dict[str, Any]) -> Any:
-    from . import losses
-
-    kind, lam = schema.check_regularizer(entry, "the kernel regularizer")
-    return {"L1": losses.L1, "L2": losses.L2}[kind](lam)
 
 
 def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.ndarray]) -> Any:

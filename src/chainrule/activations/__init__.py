@@ -13,43 +13,27 @@ from __future__ import annotations
 from .._tensor import install_activation_lookup
 from ..naming import normalize
 from .base import Activation, activation_input
-from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh
-from .modern import (
-    CELU,
-    GELU,
-    SELU,
-    GELUTanh,
-    HardSigmoid,
-    HardSwish,
-    HardTanh,
-    Identity,
-    LogSigmoid,
-    Mish,
-    ReLU6,
-    SiLU,
-    Softsign,
-)
+
+# Each class joins the catalog where it is defined (``@catalogued``), in import order: the
+# classic set (docs/math.md §1: classic.py, then the vector activations), then the modern set.
+# The classes are re-exported: ``__all__`` names every CATALOG class.
+# isort: off
+from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh  # noqa: F401
+from .vector import LogSoftmax, Maxout, Softmax  # noqa: F401
+from .modern import CELU, GELU, SELU, GELUTanh, HardSigmoid, HardSwish, HardTanh  # noqa: F401
+from .modern import Identity, LogSigmoid, Mish, ReLU6, SiLU, Softsign  # noqa: F401
+# isort: on
 from .registry import (
     UnknownActivationError,
+    built_in,
     check_derivatives,
     get,
     names,
     register,
     remove,
 )
-from .registry import add as _add
-from .vector import LogSoftmax, Maxout, Softmax
 
-CATALOG: tuple[type[Activation], ...] = (
-    # the classic set (docs/math.md §1)
-    Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softplus, Softmax, LogSoftmax, Maxout,
-    # the modern set
-    Identity, GELU, GELUTanh, SiLU, Mish, SELU, CELU, HardSigmoid, HardTanh, HardSwish, ReLU6,
-    Softsign, LogSigmoid,
-)
-
-for _activation_class in CATALOG:
-    _add(_activation_class)
+CATALOG: tuple[type[Activation], ...] = built_in()
 
 install_activation_lookup(get)
 

@@ -9,7 +9,11 @@ An elementwise activation subclass defines, in one place:
 - ``kinks`` (the z where g is not differentiable), ``one_sided_slopes`` (g' just left and just
   right of each kink: a subgradient must lie between them) and ``default_subgradients`` (g' used
   there);
-- metadata: formulas, output range, zero-centred, monotonic, saturating.
+- metadata: formulas, output range, zero-centred, monotonic, saturating;
+- the facts the rest of the library reads from the record: ``recommended_init`` (Dense's
+  ``kernel_init="auto"``), ``display_name`` (reports), ``dead_below`` (units that can die, for
+  health reports), ``onnx_op`` or ``to_onnx`` (ONNX export), ``inplace_forward`` with
+  ``_forward_into`` (the compiled step's in-place a), and ``backward_reads_output``.
 
 The public methods wrap these with the common rules: any array-like input, the caller's float
 dtype kept, NaN in → NaN out, and a user-chosen ``subgradient`` applied at the kinks.
@@ -22,7 +26,7 @@ is itself a node whose VJP uses g''(z), so second derivatives through the engine
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -60,6 +64,20 @@ def _number_text(value: Any) -> str:
     return f"{float(value):g}"
 
 
+class OnnxGraph(Protocol):
+    """The ONNX graph an activation writes its nodes into (``chainrule.onnx_export`` builds it).
+
+    ``op`` appends a node and returns the name of its output (``since``: the lowest opset where
+    the op means what is wanted); ``constant`` adds an initializer and returns its name.
+    """
+
+    def op(self, op_type: str, inputs: list[str], since: int = ..., **attributes: Any) -> str:
+        ...
+
+    def constant(self, label: str, value: Any, dtype: Any = ...) -> str:
+        ...
+
+
 class Activation:
     """Base class of the catalog. Subclasses are records; instances carry the parameters."""
 
@@ -76,6 +94,17 @@ class Activation:
     elementwise: ClassVar[bool] = True
     # True when the derivative formulas use comparisons (NaN must be put back explicitly).
     piecewise: ClassVar[bool] = False
+    #: the one ONNX op that computes g (with no attributes); activations that need more write
+    #: ``to_onnx`` themselves; None and no ``to_onnx``: g has no ONNX form
+    onnx_op: ClassVar[str | None] = None
+    #: the initialiser that suits a Dense layer whose units g follows (docs/math.md §3): He
+    #: ("he_normal") for the ReLU family, LeCun ("lecun_normal") for SELU, Xavier otherwise
+    recommended_init: ClassVar[str] = "xavier_uniform"
+    #: how reports name g ("ReLU units"); None: the catalog name (``label`` reads it)
+    display_name: ClassVar[str | None] = None
+    #: g(z) = g'(z) = 0 for every z < dead_below (relu: 0, hard_sigmoid: −3), so a unit whose
+    #: z stays there gets no gradient and never recovers (it is dead); None: g has no flat zero
+    dead_below: ClassVar[float | None] = None
 
     def __init__(self, subgradient: float | Sequence[float] | None = None) -> None:
         self.subgradient = subgradient
@@ -143,6 +172,16 @@ class Activation:
         return not self.kinks
 
     @property
+    def label(self) -> str:
+        """The name reports use for g: ``display_name``, or the catalog name."""
+        return self.display_name or self.name
+
+    @property
+    def can_die(self) -> bool:
+        """True when g has a flat zero part (``dead_below``) where its units can die."""
+        return self.dead_below is not None
+
+    @property
     def has_derivative_from_output(self) -> bool:
         return type(self)._derivative_from_output is not Activation._derivative_from_output
 
@@ -178,6 +217,9 @@ class Activation:
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
             "second_derivatives_at_kinks": list(self.second_derivatives_at_kinks),
             "elementwise": self.elementwise,
+            "recommended_init": self.recommended_init,
+            "label": self.label,
+            "dead_below": self.dead_below,
         }
 
     @property
@@ -197,6 +239,19 @@ class Activation:
 
     def __hash__(self) -> int:
         return hash(repr(self))
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """Append the ONNX nodes computing a = g(x) to ``graph``; returns the output's name.
+
+        ``shape`` is x's shape without the batch axis, ``slopes`` a PReLU layer's learned γ
+        (None elsewhere). Raises ``NotImplementedError`` when g has no ONNX form and
+        ``ValueError`` when these parameters have none.
+        """
+        if self.onnx_op is None:
+            raise NotImplementedError(f"the activation {self.name!r} ({type(self).__name__}) "
+                                      "has no ONNX form")
+        return graph.op(self.onnx_op, [x])
 
     # ------------------------------------------------------------------ NumPy interface
     def forward(self, z: Any) -> np.ndarray:

@@ -13,7 +13,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..ops import Kernel, apply, as_tensor, check_broadcast, sum_to, where
-from .base import Activation
+from .base import Activation, OnnxGraph
+from .registry import catalogued
 
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -40,6 +41,7 @@ def _check_finite(name: str, value: float) -> float:
     return value
 
 
+@catalogued
 class Sigmoid(Activation):
     """Logistic sigmoid: σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a); σ'' = a(1 − a)(1 − 2a).
 
@@ -57,6 +59,7 @@ class Sigmoid(Activation):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
+    onnx_op = "Sigmoid"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return stable_sigmoid(z)
@@ -72,6 +75,7 @@ class Sigmoid(Activation):
         return a * (1 - a)
 
 
+@catalogued
 class Tanh(Activation):
     """Hyperbolic tangent: tanh z = (e^z − e^(−z))/(e^z + e^(−z)).
 
@@ -91,6 +95,7 @@ class Tanh(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "both"
+    onnx_op = "Tanh"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z)
@@ -111,6 +116,7 @@ class Tanh(Activation):
         return 1 - a * a
 
 
+@catalogued
 class ReLU(Activation):
     """Rectified linear unit: max(0, z); g' = 1 if z > 0, 0 if z < 0; g'(0) = 0 by default.
 
@@ -133,6 +139,10 @@ class ReLU(Activation):
     zero_centered = "no"
     monotonic = True
     saturating = "left"
+    onnx_op = "Relu"
+    recommended_init = 'he_normal'
+    display_name = 'ReLU'
+    dead_below = 0.0
     piecewise = True
 
     @property
@@ -193,6 +203,7 @@ class _NegativeSlope(Activation):
         return np.zeros_like(z)
 
 
+@catalogued
 class LeakyReLU(_NegativeSlope):
     """Leaky ReLU: max(0, z) + γ·min(0, z); g' = 1 if z > 0, γ if z < 0; g'(0) = γ by default.
 
@@ -213,6 +224,8 @@ class LeakyReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True
     saturating = "no"
+    recommended_init = 'he_normal'
+    display_name = 'leaky ReLU'
 
     def __init__(self, gamma: float = 0.01, subgradient: float | None = None) -> None:
         self.gamma = _check_finite("leaky_relu gamma", gamma)
@@ -226,7 +239,13 @@ class LeakyReLU(_NegativeSlope):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, self.gamma)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """max(0, z) + γ·min(0, z): LeakyRelu(alpha = γ)."""
+        return graph.op("LeakyRelu", [x], alpha=float(self.gamma))
 
+
+@catalogued
 class PReLU(_NegativeSlope):
     """Parametric ReLU: max(0, z) + γᵢ·min(0, z) with a learned slope γᵢ per neuron.
 
@@ -257,6 +276,7 @@ class PReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True  # for γ ≥ 0
     saturating = "no"
+    recommended_init = 'he_normal'
 
     def __init__(self, gamma: Any = 0.25, subgradient: float | None = None) -> None:
         self.gamma = np.asarray(gamma, dtype=np.float64) if np.ndim(gamma) else float(gamma)
@@ -296,12 +316,19 @@ class PReLU(_NegativeSlope):
         out._activation_input = (self, x)
         return out
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """max(0, z) + γᵢ·min(0, z) with the layer's learned γᵢ: PRelu(z, γ)."""
+        gamma = self.gamma if slopes is None else slopes
+        return graph.op("PRelu", [x, graph.constant("alpha", np.reshape(gamma, (-1,)))])
+
 
 def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """z where z > 0, γ·z elsewhere (γ broadcast against z), in z's dtype."""
     return np.where(z > 0, z, gamma * z).astype(z.dtype, copy=False)
 
 
+@catalogued
 class ELU(Activation):
     """Exponential linear unit: z if z > 0, α(e^z − 1) if z ≤ 0; g' = 1 or αe^z = a + α.
 
@@ -321,6 +348,8 @@ class ELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'ELU'
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
@@ -356,7 +385,13 @@ class ELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a + self.alpha)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z if z > 0, α(e^z − 1) otherwise: Elu(alpha = α)."""
+        return graph.op("Elu", [x], alpha=float(self.alpha))
 
+
+@catalogued
 class Softplus(Activation):
     """Softplus: log(1 + e^(βz))/β, and z itself where βz > threshold (as PyTorch).
 
@@ -406,3 +441,15 @@ class Softplus(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(self.beta * a > self.threshold, 1.0, -np.expm1(-self.beta * a))
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """log(1 + e^(βz))/β, and z itself where βz > threshold (PyTorch's and chainrule's
+        rule): Where(βz > threshold, z, Softplus(βz)/β)."""
+        beta = float(self.beta)
+        scaled = x if beta == 1.0 else graph.op("Mul", [x, graph.constant("beta", beta)])
+        smooth = graph.op("Softplus", [scaled])
+        if beta != 1.0:
+            smooth = graph.op("Div", [smooth, graph.constant("beta", beta)])
+        linear = graph.op("Greater", [scaled, graph.constant("threshold", self.threshold)])
+        return graph.op("Where", [linear, x, smooth])

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..special import normal_cdf, normal_pdf
-from .base import Activation, restore_nan
+from .base import Activation, OnnxGraph, restore_nan
 from .classic import _check_finite, stable_sigmoid, stable_softplus
+from .registry import catalogued
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -36,6 +37,7 @@ def zero_where_vanished(z: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return np.where(weight == 0, 0, z)
 
 
+@catalogued
 class Identity(Activation):
     """Identity (linear output unit): g(z) = z, g' = 1, g'' = 0.
 
@@ -53,6 +55,7 @@ class Identity(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "no"
+    onnx_op = "Identity"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         return z.copy()
@@ -73,6 +76,7 @@ class Identity(Activation):
         return restore_nan(a, np.ones_like(a))
 
 
+@catalogued
 class GELU(Activation):
     """Gaussian error linear unit (exact): g = z·Φ(z), g' = Φ(z) + z·φ(z), g'' = φ(z)(2 − z²).
 
@@ -92,6 +96,8 @@ class GELU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'GELU'
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         cdf = normal_cdf(z)
@@ -106,7 +112,13 @@ class GELU(Activation):
         z = zero_where_vanished(z, pdf)
         return pdf * (2 - z * z)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z·Φ(z): Gelu(approximate = "none")."""
+        return graph.op("Gelu", [x], approximate="none")
 
+
+@catalogued
 class GELUTanh(Activation):
     """GELU, tanh approximation: g = ½z(1 + t), t = tanh(u), u = √(2/π)(z + 0.044715z³).
 
@@ -130,6 +142,7 @@ class GELUTanh(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -153,7 +166,13 @@ class GELUTanh(Activation):
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
         return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """The tanh approximation of GELU: Gelu(approximate = "tanh")."""
+        return graph.op("Gelu", [x], approximate="tanh")
 
+
+@catalogued
 class SiLU(Activation):
     """SiLU / swish: g = z·σ(z), g' = σ(1 + z(1 − σ)), g'' = σ(1 − σ)(2 + z(1 − 2σ)).
 
@@ -173,6 +192,8 @@ class SiLU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'SiLU'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +213,13 @@ class SiLU(Activation):
         s, w = self._pieces(z)
         return w * (2 + zero_where_vanished(z, w) * (1 - 2 * s))
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z·σ(z)."""
+        return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
 
+
+@catalogued
 class Mish(Activation):
     """Mish: g = z·tanh(sp), sp = softplus(z); with t = tanh(sp), s = σ(z):
 
@@ -211,6 +238,8 @@ class Mish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    onnx_op = "Mish"
+    recommended_init = 'he_normal'
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,6 +261,7 @@ class Mish(Activation):
         return w * (2 + zero_where_vanished(z, w) * ((1 - s) - 2 * t * s))
 
 
+@catalogued
 class SELU(Activation):
     """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
 
@@ -251,6 +281,8 @@ class SELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'lecun_normal'
+    display_name = 'SELU'
     piecewise = True
 
     @property
@@ -277,7 +309,13 @@ class SELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """λ·(z if z > 0 else α(e^z − 1)) with chainrule's α and λ, given explicitly."""
+        return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
 
+
+@catalogued
 class CELU(Activation):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
 
@@ -297,6 +335,8 @@ class CELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
+    recommended_init = 'he_normal'
+    display_name = 'CELU'
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
@@ -322,6 +362,11 @@ class CELU(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a / self.alpha + 1)
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """z if z > 0, α(e^(z/α) − 1) otherwise: Celu(alpha = α)."""
+        return graph.op("Celu", [x], alpha=float(self.alpha))
 
 
 class _Clipped(Activation):
@@ -359,7 +404,22 @@ class _Clipped(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where((a > self.low) & (a < self.high), self.scale, 0.0)
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """clip(scale·z + shift, low, high): HardSigmoid(alpha = scale, beta = shift) on [0, 1],
+        Clip(z, low, high) when unscaled."""
+        scale, shift = float(self.scale), float(self.shift)
+        low, high = float(self.low), float(self.high)
+        if (low, high) == (0.0, 1.0):
+            return graph.op("HardSigmoid", [x], alpha=scale, beta=shift)
+        if scale != 1.0:
+            x = graph.op("Mul", [x, graph.constant("scale", scale)])
+        if shift != 0.0:
+            x = graph.op("Add", [x, graph.constant("shift", shift)])
+        return graph.op("Clip", [x, graph.constant("low", low), graph.constant("high", high)])
 
+
+@catalogued
 class HardSigmoid(_Clipped):
     """Hard sigmoid: relu6(z + 3)/6 = clip(z/6 + ½, 0, 1); g' = 1/6 on (−3, 3), 0 outside.
 
@@ -379,9 +439,11 @@ class HardSigmoid(_Clipped):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
+    dead_below = -3.0
     scale, shift, low, high = 1.0 / 6.0, 0.5, 0.0, 1.0
 
 
+@catalogued
 class HardTanh(_Clipped):
     """Hard tanh: clip(z, −1, 1); g' = 1 on (−1, 1), 0 outside; g'(±1) = 0 by default; g'' = 0.
 
@@ -401,27 +463,7 @@ class HardTanh(_Clipped):
     low, high = -1.0, 1.0
 
 
-class ReLU6(_Clipped):
-    """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
-
-    g'' = 0, at the kinks too.
-
-    >>> ReLU6().forward([-1.0, 3.0, 9.0])
-    array([0., 3., 6.], dtype=float32)
-    """
-
-    name = "relu6"
-    formula = "relu6(z) = min(max(0, z), 6)"
-    derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
-    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
-    derivative_from_output_formula = "1 if 0 < a < 6 else 0"
-    output_range = "[0, 6]"
-    zero_centered = "no"
-    monotonic = True
-    saturating = "both"
-    low, high = 0.0, 6.0
-
-
+@catalogued
 class HardSwish(Activation):
     """Hard swish: z·relu6(z + 3)/6; g' = 0 (z < −3), (2z + 3)/6 on (−3, 3), 1 (z > 3).
 
@@ -442,6 +484,9 @@ class HardSwish(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
+    onnx_op = "HardSwish"
+    recommended_init = 'he_normal'
+    dead_below = -3.0
     piecewise = True
 
     @property
@@ -467,6 +512,32 @@ class HardSwish(Activation):
         return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
 
 
+@catalogued
+class ReLU6(_Clipped):
+    """ReLU6: min(max(0, z), 6); g' = 1 on (0, 6), 0 outside; g'(0) = g'(6) = 0 by default.
+
+    g'' = 0, at the kinks too.
+
+    >>> ReLU6().forward([-1.0, 3.0, 9.0])
+    array([0., 3., 6.], dtype=float32)
+    """
+
+    name = "relu6"
+    formula = "relu6(z) = min(max(0, z), 6)"
+    derivative_formula = "relu6'(z) = 1 on (0, 6), 0 outside"
+    second_derivative_formula = "relu6''(z) = 0 (also at the kinks z = 0 and 6)"
+    derivative_from_output_formula = "1 if 0 < a < 6 else 0"
+    output_range = "[0, 6]"
+    zero_centered = "no"
+    monotonic = True
+    saturating = "both"
+    recommended_init = 'he_normal'
+    display_name = 'ReLU6'
+    dead_below = 0.0
+    low, high = 0.0, 6.0
+
+
+@catalogued
 class Softsign(Activation):
     """Softsign: z/(1 + |z|); g' = 1/(1 + |z|)² = (1 − |a|)²; g'' = −2·sign(z)/(1 + |z|)³.
 
@@ -486,6 +557,7 @@ class Softsign(Activation):
     zero_centered = "yes"
     monotonic = True
     saturating = "both"
+    onnx_op = "Softsign"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         largest = float(np.finfo(z.dtype).max)
@@ -505,6 +577,7 @@ class Softsign(Activation):
         return r * r
 
 
+@catalogued
 class LogSigmoid(Activation):
     """Log-sigmoid: log σ(z) = −softplus(−z) = min(z, 0) − log1p(e^(−|z|)) (stable).
 
@@ -535,3 +608,8 @@ class LogSigmoid(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return -np.expm1(a)
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
+        return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])

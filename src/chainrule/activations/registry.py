@@ -24,6 +24,7 @@ ArrayFunction = Callable[[np.ndarray], np.ndarray]
 _index = NameIndex("activation", UnknownActivationError)
 _classes: dict[str, type[Activation]] = {}
 _defaults: dict[str, Activation] = {}  # parameter-free instances, shared
+_built_in: list[type[Activation]] = []
 
 
 def add(activation_class: type[Activation], replace: bool = False) -> type[Activation]:
@@ -32,6 +33,18 @@ def add(activation_class: type[Activation], replace: bool = False) -> type[Activ
     _classes[activation_class.name] = activation_class
     _defaults.pop(activation_class.name, None)
     return activation_class
+
+
+def catalogued(activation_class: type[Activation]) -> type[Activation]:
+    """Class decorator of the built-in activations: the class joins the catalog where it is
+    defined (``add``), in the order the modules define them."""
+    _built_in.append(add(activation_class))
+    return activation_class
+
+
+def built_in() -> tuple[type[Activation], ...]:
+    """The built-in activation classes, in catalog order."""
+    return tuple(_built_in)
 
 
 def remove(name: str) -> None:
@@ -94,6 +107,10 @@ def register(
     zero_centered: str = "unknown",
     monotonic: bool | None = None,
     saturating: str = "unknown",
+    recommended_init: str = "xavier_uniform",
+    display_name: str | None = None,
+    dead_below: float | None = None,
+    onnx_op: str | None = None,
     check: bool = True,
     check_points: np.ndarray | None = None,
     replace: bool = False,
@@ -104,8 +121,12 @@ def register(
     differences of ``forward`` (and ``second_derivative`` with those of ``derivative``, and
     ``derivative_from_output(forward(z))`` with ``derivative(z)``) at ``check_points`` (default
     201 points in [−5, 5] that avoid 0 and the integers); a disagreement raises
-    ``DerivativeCheckError`` with a table of the worst points. Returns the new class;
-    ``get(name)`` builds it.
+    ``DerivativeCheckError`` with a table of the worst points. ``recommended_init`` (the
+    initialiser a Dense layer before g gets with ``kernel_init="auto"``), ``display_name`` (how
+    reports name it), ``dead_below`` (g = g' = 0 for z below it: its units can die, and
+    health reports count them) and ``onnx_op`` (the one ONNX op computing g, for
+    ``export_onnx``) are the record's facts that the rest of the library reads; the
+    check also tests ``dead_below``. Returns the new class; ``get(name)`` builds it.
 
     Args:
         name: the catalog name (``Dense(..., activation=name)``, ``chainrule train
@@ -150,6 +171,10 @@ def register(
         "zero_centered": zero_centered,
         "monotonic": monotonic,
         "saturating": saturating,
+        "recommended_init": recommended_init,
+        "display_name": display_name,
+        "dead_below": None if dead_below is None else float(dead_below),
+        "onnx_op": onnx_op,
         "piecewise": True,
         "__doc__": f"User-defined activation {name!r}: {formula or 'no formula given'}.",
     }
@@ -216,6 +241,21 @@ def check_derivatives(
         from_output = activation.derivative_from_output(forward(z))
         _compare(activation.name, "derivative_from_output", z, from_output,
                  activation.derivative(z), tolerance)
+    if activation.dead_below is not None:
+        _check_dead_below(activation, z)
+
+
+def _check_dead_below(activation: Activation, z: np.ndarray) -> None:
+    """g(z) = g'(z) = 0 at every point below ``dead_below`` (and far below it), as it says."""
+    edge = float(activation.dead_below)  # type: ignore[arg-type]
+    below = np.concatenate([z[z < edge], [edge - 1e-3, edge - 50.0]])
+    live = (activation.forward(below) != 0) | (activation.derivative(below) != 0)
+    if live.any():
+        raise DerivativeCheckError(
+            f"activation {activation.name!r}: dead_below = {edge:g} says g(z) = g'(z) = 0 for "
+            f"z < {edge:g}, but not at z = {below[np.argmax(live)]:.4f}; fix dead_below or "
+            "leave it None"
+        )
 
 
 def _compare(

@@ -16,7 +16,8 @@ from .._tensor import Tensor
 from ..errors import ShapeError
 from ..ops import Kernel, apply, exp, reshape
 from ..ops import sum as tensor_sum
-from .base import Activation, as_input_array, restore_nan
+from .base import Activation, OnnxGraph, as_input_array, restore_nan
+from .registry import catalogued
 
 
 def _shift_by_max(z: np.ndarray, axis: int) -> np.ndarray:
@@ -86,7 +87,22 @@ class _AlongAxis(Activation):
         out._activation_input = (self, x)
         return out
 
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """Softmax or LogSoftmax (``onnx_op``) along the axis (a positive axis: negative ones
+        are opset 11's). Before opset 13 these ops flattened every axis from ``axis`` on,
+        which is the same thing only for the last axis."""
+        rank = len(shape) + 1
+        axis = self.axis % rank if -rank <= self.axis < rank else None
+        if axis is None or axis == 0:
+            raise ValueError(f"{self.name} along axis {self.axis} of inputs of rank {rank} is "
+                             "not over the features of a sample; it cannot be exported")
+        if axis == rank - 1:
+            return graph.op(str(self.onnx_op), [x], axis=axis)
+        return graph.op(str(self.onnx_op), [x], since=13, axis=axis)
 
+
+@catalogued
 class Softmax(_AlongAxis):
     """Softmax along ``axis``: aᵢ = e^(zᵢ)/Σⱼ e^(zⱼ), computed as e^(zᵢ − max z) (stable).
 
@@ -101,6 +117,7 @@ class Softmax(_AlongAxis):
     """
 
     name = "softmax"
+    onnx_op = "Softmax"
     formula = "softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ)"
     derivative_formula = "∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ)  (Jacobian diag(a) − aaᵀ)"
     second_derivative_formula = "∂²aᵢ/∂zⱼ∂zₖ = aᵢ(δᵢⱼ − aⱼ)(δᵢₖ − aₖ) − aᵢaⱼ(δⱼₖ − aₖ)"
@@ -132,6 +149,7 @@ class Softmax(_AlongAxis):
         return out * (g - tensor_sum(g * out, self.axis, keepdims=True))
 
 
+@catalogued
 class LogSoftmax(_AlongAxis):
     """Log-softmax along ``axis``: aᵢ = zᵢ − log Σⱼ e^(zⱼ) (shifted by max z: stable).
 
@@ -142,6 +160,7 @@ class LogSoftmax(_AlongAxis):
     """
 
     name = "log_softmax"
+    onnx_op = "LogSoftmax"
     formula = "log_softmax(z)ᵢ = zᵢ − log Σⱼ e^(zⱼ)"
     derivative_formula = "∂aᵢ/∂zⱼ = δᵢⱼ − softmax(z)ⱼ"
     second_derivative_formula = "∂²aᵢ/∂zⱼ∂zₖ = −sⱼ(δⱼₖ − sₖ), s = softmax(z)"
@@ -170,6 +189,7 @@ class LogSoftmax(_AlongAxis):
         return g - exp(out) * tensor_sum(g, self.axis, keepdims=True)
 
 
+@catalogued
 class Maxout(Activation):
     """Maxout over groups of k pieces: aᵤ = max(z[u·k], …, z[u·k + k − 1]) along the last axis.
 
@@ -244,3 +264,13 @@ class Maxout(Activation):
         out = apply(self.name, Kernel(self.forward), (x,), vjp, {"activation": self})
         out._activation_input = (self, x)
         return out
+
+    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
+                slopes: np.ndarray | None) -> str:
+        """aᵤ = maxⱼ z[u·k + j]: the Max of the k pieces, piece j gathered from columns j,
+        j + k, …"""
+        pieces, axis = self.pieces, len(shape)
+        columns = np.arange(shape[-1]).reshape(-1, pieces)
+        gathered = [graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)],
+                             axis=axis) for j in range(pieces)]
+        return graph.op("Max", gathered)

@@ -68,7 +68,7 @@ class Sequential(Model):
             layer.built = False  # draw its weights from the model's generator instead
         if isinstance(layer, Activation) and _auto_dense(previous):
             # The Dense before an Activation layer is initialised for that activation.
-            previous.activation_hint = layer.activation.name
+            previous.activation_hint = layer.activation
             previous.built = False
         self._build_known()
         return self

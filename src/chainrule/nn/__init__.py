@@ -1,4 +1,5 @@
-"""Networks: ``Module``, ``Parameter`` and the layers (``Sequential`` is in ``chainrule.models``).
+"""Networks: ``Module`` and ``Parameter``, the layers, and ``walk`` (each Dense layer's z, a and
+g'(z) on a batch); ``Sequential`` is in ``chainrule.models``.
 
 >>> from chainrule.nn import Dense
 >>> Dense(10, input_dim=100).count_parameters()
@@ -11,10 +12,19 @@ import warnings
 from typing import Any
 
 from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
-from .module import Module, Parameter
+from .module import Module, Parameter  # noqa: I001 - first: training imports nn.module
+from .registry import (
+    UnknownLayerError,
+    layer_class,
+    layer_names,
+    register_layer,
+    unregister_layer,
+)
+from .signals import Signals, walk
 
 __all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Module",
-           "PReLU", "Parameter"]
+           "PReLU", "Parameter", "Signals", "UnknownLayerError", "layer_class", "layer_names",
+           "register_layer", "unregister_layer", "walk"]
 
 
 def __getattr__(name: str) -> Any:

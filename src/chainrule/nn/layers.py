@@ -17,12 +17,16 @@ from typing import Any
 import numpy as np
 
 from .. import activations, init
+from .. import model_file_schema as schema
 from .._tensor import Tensor
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
 from ..naming import with_keyword_suggestions
 from ..ops import dropout, linear, mask, reshape
 from .module import Module, Parameter
+from .registry import register_layer
+
+Stored = tuple[dict[str, schema.StoredArray], tuple[int, ...]]
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -66,10 +70,36 @@ def apply_activation(activation: activations.Activation, z: Tensor,
     return activation(z) if slopes is None else activation(z, slopes)
 
 
+def _stored_slopes(activation: activations.Activation | None, width: int
+                   ) -> dict[str, schema.StoredArray]:
+    """PReLU's slopes in a model file: ``alpha``, optional (older files ran with a fixed γ)."""
+    return {"alpha": schema.StoredArray((width,), optional=True)} if learns_slopes(
+        activation) else {}
+
+
+def _checked_width(activation: activations.Activation | None, shape: tuple[int, ...],
+                   where: str) -> tuple[int, ...]:
+    """``activated_width`` for a model file's layer: a bad width is a ``DescriptionError``."""
+    try:
+        return shape[:-1] + (activated_width(activation, shape[-1]),)
+    except ValueError as error:
+        raise schema.DescriptionError(f"{where}: {error}") from None
+
+
+def _check_input_dim(config: dict[str, Any], inputs: int, where: str) -> None:
+    if "input_dim" in config and schema.check_int(config["input_dim"],
+                                                  f"{where}: input_dim") != inputs:
+        raise schema.DescriptionError(f"{where}: input_dim {config['input_dim']} differs from "
+                                      f"its input width {inputs}")
+
+
 class Layer(Module):
     """A module with a name, an optional lazy ``build`` from the input width, and a summary line."""
 
     kind = "layer"
+    #: True for a layer that keeps its input's units one to one (Dropout, BatchNorm): a Dense
+    #: layer's activation may come after it, and still acts on the Dense's units
+    preserves_units: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -101,12 +131,28 @@ class Layer(Module):
         """The constructor arguments that rebuild this layer (for model files)."""
         return {}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], name: str | None = None) -> Layer:
+        """The layer ``config()`` describes (a model file's, checked by ``check_config``)."""
+        return cls(**config, name=name)
+
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        """Check a model file's untrusted ``config`` for inputs of ``shape`` (without the batch
+        axis) before anything is built: the arrays the layer stores, by state-dict name, and
+        its output shape. Every problem is one ``DescriptionError`` line starting ``where``.
+        A layer class that model files may hold defines it and is registered
+        (``register_layer``)."""
+        raise schema.DescriptionError(f"{where}: {cls.__name__} layers cannot be read from a "
+                                      "model file (the class defines no check_config)")
+
     def __repr__(self) -> str:
         inside = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({inside})"
 
 
 # ---------------------------------------------------------------------- Dense
+@register_layer
 class Dense(Layer):
     """Fully connected layer: z = x Wᵀ + b, then the activation if one is given.
 
@@ -152,7 +198,8 @@ class Dense(Layer):
         self.bias_init = bias_init
         self.kernel_regularizer = _regularizer(kernel_regularizer)
         self.seed = seed
-        self.activation_hint: str | None = None  # set by Sequential from a following Activation
+        # set by Sequential from a following Activation layer (its g, whose record says the init)
+        self.activation_hint: activations.Activation | None = None
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         self.alpha: Parameter | None = None  # PReLU's learned slopes
@@ -161,7 +208,7 @@ class Dense(Layer):
 
     def _kernel_initializer(self) -> init.Initializer:
         if isinstance(self.kernel_init, str) and self.kernel_init == "auto":
-            follower = self.activation.name if self.activation is not None else self.activation_hint
+            follower = self.activation if self.activation is not None else self.activation_hint
             return init.get(init.recommended_for(follower or "identity"))
         return init.get(self.kernel_init)
 
@@ -220,6 +267,41 @@ class Dense(Layer):
                                             "lam": lam}
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], name: str | None = None) -> Layer:
+        config = dict(config)
+        if "activation_params" in config:
+            params = config.pop("activation_params")
+            config["activation"] = activations.get(config["activation"], **params)
+        if "kernel_regularizer" in config:
+            from .. import losses
+
+            kind, lam = schema.check_regularizer(config["kernel_regularizer"],
+                                                 "the kernel regularizer")
+            config["kernel_regularizer"] = {"L1": losses.L1, "L2": losses.L2}[kind](lam)
+        return cls(**config, name=name)
+
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, ("units", "activation", "activation_params", "input_dim",
+                                   "use_bias", "kernel_regularizer"), where)
+        units = schema.check_int(config.get("units"), f"{where}: units")
+        inputs = schema.check_rows(shape, where)
+        _check_input_dim(config, inputs, where)
+        if "activation_params" in config and "activation" not in config:
+            raise schema.DescriptionError(f"{where} has activation_params but no activation")
+        activation = None
+        if "activation" in config:
+            activation = schema.check_activation(config["activation"],
+                                                 config.get("activation_params", {}), where)
+        if "kernel_regularizer" in config:
+            schema.check_regularizer(config["kernel_regularizer"], where)
+        stored = {"weight": schema.StoredArray((units, inputs))}
+        if schema.check_bool(config.get("use_bias", True), f"{where}: use_bias"):
+            stored["bias"] = schema.StoredArray((units,))
+        stored.update(_stored_slopes(activation, units))
+        return stored, _checked_width(activation, (units,), where)
+
 
 def _regularizer(value: Any) -> Any:
     """A penalty object: None, an L1/L2 object or callable, or a number meaning L2(λ)."""
@@ -233,6 +315,7 @@ def _regularizer(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- activations
+@register_layer
 class Activation(Layer):
     """Applies an activation from the catalog (a name, with parameters, or an object).
 
@@ -268,7 +351,19 @@ class Activation(Layer):
     def config(self) -> dict[str, Any]:
         return {"activation": self.activation.name, **self.activation.params}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], name: str | None = None) -> Layer:
+        params = dict(config)
+        return cls(params.pop("activation"), name=name, **params)
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        params = {key: value for key, value in config.items() if key != "activation"}
+        activation = schema.check_activation(config.get("activation"), params, where)
+        return _stored_slopes(activation, shape[-1]), _checked_width(activation, shape, where)
+
+
+@register_layer
 class PReLU(Layer):
     """PReLU with a learned slope γᵢ per unit (``shared=True``: one slope for the layer).
 
@@ -297,7 +392,15 @@ class PReLU(Layer):
     def config(self) -> dict[str, Any]:
         return {"alpha_init": self.alpha_init, "shared": self.shared}
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, ("alpha_init", "shared"), where)
+        schema.check_float(config.get("alpha_init", 0.25), f"{where}: alpha_init")
+        shared = schema.check_bool(config.get("shared", False), f"{where}: shared")
+        return {"alpha": schema.StoredArray((1,) if shared else (shape[-1],))}, shape
 
+
+@register_layer
 class Maxout(Layer):
     """Maxout unit layer: a linear map to units·pieces values, then the max of each group.
 
@@ -336,8 +439,20 @@ class Maxout(Layer):
             config["input_dim"] = self.linear.input_dim
         return config
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, ("units", "pieces", "input_dim"), where)
+        units = schema.check_int(config.get("units"), f"{where}: units")
+        pieces = schema.check_int(config.get("pieces", 2), f"{where}: pieces")
+        inputs = schema.check_rows(shape, where)
+        _check_input_dim(config, inputs, where)
+        width = schema.check_int(units * pieces, f"{where}: units × pieces")
+        return ({"linear.weight": schema.StoredArray((width, inputs)),
+                 "linear.bias": schema.StoredArray((width,))}, (units,))
+
 
 # ---------------------------------------------------------------------- regularisation
+@register_layer
 class Dropout(Layer):
     """Inverted dropout: in training, each value is zeroed with probability ``rate`` and the
     survivors are scaled by 1/(1 − rate), so eval mode (identity) needs no rescaling.
@@ -346,6 +461,7 @@ class Dropout(Layer):
     """
 
     kind = "dropout"
+    preserves_units = True
 
     def __init__(self, rate: float, seed: int | np.random.Generator | None = None,
                  name: str | None = None) -> None:
@@ -373,7 +489,15 @@ class Dropout(Layer):
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, ("rate",), where)
+        schema.check_float(config.get("rate"), f"{where}: rate", lambda v: 0 <= v < 1,
+                           "in [0, 1)")
+        return {}, shape
 
+
+@register_layer
 class BatchNorm(Layer):
     """Batch normalisation per feature, as PyTorch's BatchNorm1d.
 
@@ -383,6 +507,7 @@ class BatchNorm(Layer):
     """
 
     kind = "batch_norm"
+    preserves_units = True
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
                  name: str | None = None) -> None:
@@ -438,11 +563,28 @@ class BatchNorm(Layer):
     def config(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "eps": self.eps, "affine": self.affine}
 
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, ("momentum", "eps", "affine"), where)
+        schema.check_float(config.get("momentum", 0.1), f"{where}: momentum")
+        schema.check_float(config.get("eps", 1e-5), f"{where}: eps", lambda v: v > 0,
+                           "a number > 0")
+        features = schema.check_rows(shape, where)
+        stored = {}
+        if schema.check_bool(config.get("affine", True), f"{where}: affine"):
+            stored = {"weight": schema.StoredArray((features,)),
+                      "bias": schema.StoredArray((features,))}
+        stored.update({"running_mean": schema.StoredArray((features,)),
+                       "running_var": schema.StoredArray((features,)),
+                       "num_batches_tracked": schema.StoredArray((), kinds="iu")})
+        return stored, shape
+
 
 def _plus_one(count: np.ndarray) -> np.ndarray:
     return count + 1
 
 
+@register_layer
 class Flatten(Layer):
     """Reshape (N, d₁, d₂, …) to (N, d₁·d₂·…)."""
 
@@ -458,6 +600,11 @@ class Flatten(Layer):
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(input_shape),)
+
+    @classmethod
+    def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
+        schema.check_only(config, (), where)
+        return {}, (schema.check_int(math.prod(shape), f"{where}: the flattened width"),)
 
 
 __all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "PReLU"]

@@ -19,9 +19,8 @@ import numpy as np
 
 from .. import activations
 from ..diagnostics import Vocabulary
-from ..grad_mode import no_grad
 from ..models import Sequential
-from ..nn import Activation, Dense
+from ..nn import Dense, walk
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
@@ -50,19 +49,10 @@ def grid_points(size: int) -> np.ndarray:
 
 def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The pre-activations z and the outputs a of every hidden layer, and the network output
-    last among the z (in eval mode, without a graph)."""
-    pre: list[np.ndarray] = []
-    post: list[np.ndarray] = []
-    model.eval()
-    try:
-        with no_grad():
-            values = x
-            for layer in model.layers:
-                values = layer(values).data
-                (post if isinstance(layer, Activation) else pre).append(values)
-    finally:
-        model.train()
-    return pre, post
+    last among the z (``chainrule.nn.walk``: eval mode, without a graph)."""
+    signals = walk(model, x)
+    return ([step.z for step in signals],
+            [step.a for step in signals if step.activation is not None])
 
 
 def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[float]:
