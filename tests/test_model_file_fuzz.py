@@ -430,6 +430,7 @@ def test_the_model_file_carries_a_checked_continuation(tmp_path, files):
     (lambda c: c["optimizer"].update(iterations=2**70), "'iterations' must be in 0..10"),
     (lambda c: c["optimizer"].update(beta1=float("nan")), "'beta1' must be a finite number"),
     (lambda c: c["optimizer"].update(momentum=0.5), "does not fit the model's Adam"),
+    (lambda c: c["optimizer"].update(lr={"a": 1}), "'lr' is neither a number nor an array"),
     (lambda c: c["layer_generators"].clear(), "layer generators are for [], but the model's "
                                               "random layers are ['dropout']"),
     (lambda c: c.update(shuffle_generator={"bit_generator": "MT19937"}),
@@ -454,3 +455,28 @@ def test_damaged_continuation_arrays_are_refused(tmp_path, files):
         tmp_path, _archive({**arrays, key: nan}))
     assert "is int32, not floating point" in _refused(
         tmp_path, _archive({**arrays, key: arrays[key].astype(np.int32)}))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_field_of_the_continuation_changed_loads_or_is_refused(tmp_path, files, data):
+    description = _description(files[0])
+    paths = [("continuation", *path) for path in _paths(description["continuation"])]
+    path = data.draw(st.sampled_from(paths), label="path")
+    action = data.draw(st.sampled_from(["replace", "huge", "negative", "delete"]))
+    if action == "delete" and len(path) > 1:
+        description = _delete(description, path)
+    else:
+        new = {"replace": None, "huge": 10**9, "negative": -3, "delete": None}[action]
+        if action == "replace":
+            new = data.draw(_json_values, label="value")
+        description = _replace(description, path, new)
+    _loads_or_refuses(tmp_path, _archive(_members(files[0]), description))
+
+
+def test_a_complex_optimizer_array_in_a_checkpoint_is_refused(tmp_path, files):
+    arrays = _members(files[1])
+    key = next(k for k in arrays if k.startswith("state/training/optimizer/") and "exp_avg" in k)
+    message = _refused(tmp_path, _archive({**arrays, key: arrays[key].astype(np.complex64)}),
+                       checkpoint=True)
+    assert "is complex64, not floating point" in message

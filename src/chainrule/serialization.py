@@ -314,6 +314,9 @@ def _check_optimizer_entries(state: dict[str, Any], headers: Mapping[str, ArrayH
     checked once read)."""
     for key, value in state.items():
         if isinstance(value, dict):  # an array reference, checked by check_references
+            if "__array__" not in value:
+                raise schema.DescriptionError(f"the optimizer state {key!r} is neither a "
+                                              "number nor an array")
             dtype = headers[value["__array__"]].dtype
             if dtype.kind != "f":
                 raise schema.DescriptionError(f"the optimizer state {key!r} is {dtype}, not "
@@ -506,6 +509,9 @@ def _check_training_state(state: Any, model: Any) -> None:
                                       "none")
     optimizer_state = schema.check_dict(state.get("optimizer"), "the optimizer state")
     for key, value in optimizer_state.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+            raise schema.DescriptionError(f"the optimizer state {key!r} is {value.dtype}, not "
+                                          "floating point")
         if isinstance(value, np.ndarray) and schema.non_finite(value):
             raise schema.DescriptionError(f"the optimizer state {key!r} holds "
                                           f"{schema.non_finite(value)}")

@@ -201,6 +201,14 @@ class Model(Module):
         current batch and raises ``TrainingInterrupted``; the checkpoint keeps the last
         completed epoch.
 
+        ``resume=True`` without a checkpoint continues this model's last ``fit`` — in this
+        process, or the one before ``save`` (a model file keeps the optimiser state, the next
+        epoch, the generators and the history: ``continuation_state``) — from its next epoch
+        with its shuffling generator and history, so ``epochs`` is the total, as with a
+        checkpoint, and the result is bit-identical to one unbroken run (the callbacks start
+        afresh; ``seed`` is ignored). Without ``resume``, a loaded model also keeps its
+        optimiser state and generators, as a second ``fit`` in memory does.
+
         ``health=True`` (the default) watches the training with a
         ``chainrule.diagnostics.HealthMonitor``: it adds ``health/...`` entries to the epoch
         logs (dead and saturated units, gradient norms, update ratios) and warns with a
