@@ -59,3 +59,18 @@ def test_built_in_datasets_have_no_checksum(capsys):
     assert cr.load("xor.npz").metadata["data_sha256"] is None
     code, _, err = _run(capsys, "evaluate", "xor.npz")
     assert code == 0, err
+
+
+def test_resume_on_a_changed_data_file_is_refused(capsys):
+    model = _trained(capsys)
+    checkpoint = Path("animals.ckpt.npz")
+    checkpoint.write_bytes(model.read_bytes())  # a run's checkpoint records the same metadata
+    train = ["train", "--data", "animals.csv", "--target", "kind", "--layers", "4", "--epochs",
+             "1", "--output", "animals.npz", "--resume"]
+    _, _, err = _run(capsys, *train)
+    assert "changed since" not in err  # the same data: the checksum lets it through
+    animals_csv(Path("animals.csv"), rows=81)
+    code, _, err = _run(capsys, *train)
+    assert code == 2
+    assert_one_line_error(err, "animals.ckpt.npz was written training on",
+                          "animals.csv, which has changed since", "delete the checkpoint")

@@ -460,10 +460,16 @@ def _check_checkpoint(checkpoint: Path, options: TrainOptions, resume: bool) -> 
             f"{checkpoint} holds an unfinished training run; add --resume to continue it, or "
             "delete that file to start over")
     try:
-        saved = load_model(checkpoint).metadata.get("options", {})
+        metadata = load_model(checkpoint).metadata
     except ModelFileError as error:
         raise CommandError(f"cannot resume: {error}; delete {checkpoint} to start over"
                            ) from error
+    saved = metadata.get("options", {})
+    recorded = metadata.get("data_sha256")
+    if isinstance(recorded, str) and file_sha256(options.data) != recorded:
+        raise UsageError(f"{checkpoint} was written training on {options.data}, which has "
+                         "changed since (its SHA-256 differs); resume on the same data, or "
+                         "delete the checkpoint to start over")
     current = options.as_metadata()
     different = [key for key in TrainOptions.IDENTITY if saved.get(key) != current[key]]
     if different:
