@@ -70,9 +70,12 @@ def test_save_load_fit_continues_bit_identically(tmp_path, optimizer, jit):
 
     checkpointed = _model(optimizer, jit)  # the same as resuming from a checkpoint
     _fit(checkpointed, 3, checkpoint=tmp_path / "c.npz")
+    from_checkpoint = cr.load(tmp_path / "c.npz")  # a checkpoint is a model file that goes on
+    _fit(from_checkpoint, 6, resume=True)
     resumed = _model(optimizer, jit)
     _fit(resumed, 6, checkpoint=tmp_path / "c.npz", resume=True)
     _assert_same_training(unbroken, resumed)
+    _assert_same_training(unbroken, from_checkpoint)
 
 
 def test_a_seeded_fit_continues_with_its_own_generator(tmp_path):

@@ -397,7 +397,22 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
                                  ) from None
         if description.get("continuation") is not None:
             _restore_continuation(path, model, description["continuation"], arrays)
+        elif description.get("training"):
+            _continue_checkpoint(path, model, join_arrays(description["training"], arrays))
     return model
+
+
+def _continue_checkpoint(path: Path, model: Any, state: Any) -> None:
+    """A checkpoint loaded as a model continues like ``fit(checkpoint=, resume=True)`` with
+    ``fit(resume=True)``: its progress, checked, becomes the model's continuation."""
+    try:
+        _check_training_state(state, model)  # also gives the optimiser its state
+    except schema.DescriptionError as error:
+        raise ModelFileError(f"{path}: the training progress is damaged: {error}") from None
+    model.restore_continuation({
+        "next_epoch": int(state["epoch"]) + 1, "optimizer": state["optimizer"],
+        "shuffle_generator": None, "fit_generator": state["shuffle_generator"],
+        "layer_generators": state["layer_generators"], "history": state["history"]})
 
 
 def _with_fixed_slopes(model: Any, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
