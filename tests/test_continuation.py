@@ -138,3 +138,18 @@ def test_a_checkpoint_of_another_optimizer_is_one_clear_line(tmp_path):
     assert "optimizer='adam'" in message and "delete the checkpoint" in message
     for a, b in zip(before, other.get_weights()):  # nothing was loaded
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_checkpoint_of_another_architecture_names_the_difference(tmp_path):
+    _fit(_model("adam"), 1, checkpoint=tmp_path / "c.npz")
+    wider = Sequential([Dense(9, input_dim=3, activation="tanh"), Dropout(0.25, seed=1),
+                        Dense(2)], seed=0)
+    wider.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer="adam")
+    with pytest.raises(cr.ModelFileError, match=r"stores 'dense.bias' of shape \(8,\), "
+                                                r"the model's is \(9,\)"):
+        _fit(wider, 2, checkpoint=tmp_path / "c.npz", resume=True)
+    deeper = Sequential([Dense(8, input_dim=3), Dense(8), Dense(2)], seed=0)
+    deeper.compile(loss="mse", optimizer="adam")
+    with pytest.raises(cr.ModelFileError, match="it lacks 'dense_2.bias'"):
+        _fit(deeper, 2, checkpoint=tmp_path / "c.npz", resume=True)

@@ -427,11 +427,13 @@ class Model(Module):
         state, weights = read_training_state(path)
         own = {name: value.shape for name, value in self.state_dict().items()}
         stored = {name: value.shape for name, value in weights.items()}
-        if own != stored:
-            odd = sorted(set(own) ^ set(stored)) or sorted(k for k in own if own[k] != stored[k])
-            raise ModelFileError(f"the checkpoint {path} does not match this model (it stores "
-                                 f"{odd[0]!r} as {stored.get(odd[0])}, the model has "
-                                 f"{own.get(odd[0])})")
+        if own != stored:  # checked before anything is loaded: nothing changes on failure
+            name = (sorted(set(own) ^ set(stored)) or sorted(k for k in own
+                                                              if own[k] != stored[k]))[0]
+            detail = (f"it lacks {name!r}" if name not in stored else
+                      f"it has {name!r}, which the model has not" if name not in own else
+                      f"it stores {name!r} of shape {stored[name]}, the model's is {own[name]}")
+            raise ModelFileError(f"the checkpoint {path} does not match this model ({detail})")
         written_by = state.get("optimizer_name")
         if written_by is not None and written_by != optimizer.name:
             raise ModelFileError(f"the checkpoint {path} holds the state of the {written_by} "
