@@ -27,9 +27,9 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def main() -> int:
     """Load ``chainrule.cli`` under the launcher's signal handling, then run the command."""
+    # SIGINT already raises KeyboardInterrupt (Python's own handler, unless it is ignored).
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         from chainrule.cli import main as command
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Terminated)
