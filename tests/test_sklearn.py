@@ -282,6 +282,24 @@ def test_save_and_load_keep_the_network_the_classes_and_the_feature_names(tmp_pa
     np.load(path, allow_pickle=False)  # a plain chainrule model file
 
 
+def test_partial_fit_after_save_and_load_continues_exactly(tmp_path) -> None:
+    x, y = _blobs()
+    settings = {"hidden_layer_sizes": (8,), "dropout": 0.2, "learning_rate_init": 0.01,
+                "random_state": 0}
+    unbroken = MLPClassifier(**settings)
+    for _ in range(4):
+        unbroken.partial_fit(x, y, classes=np.unique(y))
+    first = MLPClassifier(**settings)
+    for _ in range(2):
+        first.partial_fit(x, y, classes=np.unique(y))
+    first.save(tmp_path / "est.npz")  # the model file keeps Adam's state and the dropout masks'
+    loaded = MLPClassifier.load(tmp_path / "est.npz")
+    for _ in range(2):
+        loaded.partial_fit(x, y)
+    for a, b in zip(unbroken.model_.get_weights(), loaded.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_float64_regressor_loads_in_float64(tmp_path) -> None:
     x = np.random.default_rng(1).normal(size=(30, 2))
     regressor = MLPRegressor(**SMALL).fit(x, x.sum(axis=1))
