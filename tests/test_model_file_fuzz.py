@@ -419,3 +419,74 @@ def test_a_zip_bomb_is_refused_before_decompressing(tmp_path, files, monkeypatch
         forged.writestr("__description__.npy", b"")
     assert len(buffer.getvalue()) < 2**14
     assert "more than the 1048576 this reader accepts" in _refused(tmp_path, buffer.getvalue())
+
+
+# ---------------------------------------------------------------------- the continuation
+def test_the_model_file_carries_a_checked_continuation(tmp_path, files):
+    description = _description(files[0])
+    continuation = description["continuation"]
+    assert continuation["next_epoch"] == 2 and continuation["optimizer"]["iterations"] == 8
+    assert set(continuation["layer_generators"]) == {"dropout"}
+    (tmp_path / "m.npz").write_bytes(files[0])
+    assert cr.load(tmp_path / "m.npz").optimizer.iterations == 8
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda c: c.update(next_epoch=-1), "next epoch must be in 0..1000000000"),
+    (lambda c: c.update(next_epoch=3, history=None), "next epoch is 3 but it has no history"),
+    (lambda c: c.update(extra=1), "the continuation has the key 'extra' missing or unknown"),
+    (lambda c: c.pop("fit_generator"), "the key 'fit_generator' missing or unknown"),
+    (lambda c: c["optimizer"].update(lr="fast"), "the optimizer state 'lr' must be a number"),
+    (lambda c: c["optimizer"].update(iterations=2**70), "'iterations' must be in 0..10"),
+    (lambda c: c["optimizer"].update(beta1=float("nan")), "'beta1' must be a finite number"),
+    (lambda c: c["optimizer"].update(momentum=0.5), "does not fit the model's Adam"),
+    (lambda c: c["optimizer"].update(lr={"a": 1}), "'lr' is neither a number nor an array"),
+    (lambda c: c["layer_generators"].clear(), "layer generators are for [], but the model's "
+                                              "random layers are ['dropout']"),
+    (lambda c: c.update(shuffle_generator={"bit_generator": "MT19937"}),
+     "the shuffle generator state is not a valid PCG64 state"),
+    (lambda c: c.update(shuffle_generator=None, fit_generator=None),
+     "a history but no shuffle generator state"),
+])
+def test_a_damaged_continuation_is_one_model_file_error(tmp_path, files, change, says):
+    description = _description(files[0])
+    change(description["continuation"])
+    assert says in _refused(tmp_path, _archive(_members(files[0]), description))
+
+
+def test_damaged_continuation_arrays_are_refused(tmp_path, files):
+    arrays = _members(files[0])
+    key = next(k for k in arrays if k.startswith("state/continuation") and "exp_avg_sq" in k)
+    assert "does not fit the model's Adam" in _refused(
+        tmp_path, _archive({**arrays, key: arrays[key][:1]}))
+    nan = arrays[key].copy()
+    nan.flat[0] = np.nan
+    assert f"the optimizer state '{key.rsplit('/', 1)[1]}' holds 1 of" in _refused(
+        tmp_path, _archive({**arrays, key: nan}))
+    assert "is int32, not floating point" in _refused(
+        tmp_path, _archive({**arrays, key: arrays[key].astype(np.int32)}))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_field_of_the_continuation_changed_loads_or_is_refused(tmp_path, files, data):
+    description = _description(files[0])
+    paths = [("continuation", *path) for path in _paths(description["continuation"])]
+    path = data.draw(st.sampled_from(paths), label="path")
+    action = data.draw(st.sampled_from(["replace", "huge", "negative", "delete"]))
+    if action == "delete" and len(path) > 1:
+        description = _delete(description, path)
+    else:
+        new = {"replace": None, "huge": 10**9, "negative": -3, "delete": None}[action]
+        if action == "replace":
+            new = data.draw(_json_values, label="value")
+        description = _replace(description, path, new)
+    _loads_or_refuses(tmp_path, _archive(_members(files[0]), description))
+
+
+def test_a_complex_optimizer_array_in_a_checkpoint_is_refused(tmp_path, files):
+    arrays = _members(files[1])
+    key = next(k for k in arrays if k.startswith("state/training/optimizer/") and "exp_avg" in k)
+    message = _refused(tmp_path, _archive({**arrays, key: arrays[key].astype(np.complex64)}),
+                       checkpoint=True)
+    assert "is complex64, not floating point" in message

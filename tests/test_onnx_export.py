@@ -3,7 +3,8 @@ the opset is the lowest the ops need; the CLI command; the errors.
 
 Tolerance: |onnxruntime − predict| ≤ 1e-6 + 1e-6·|predict| in float32, for every activation and
 model (onnxruntime's kernels and NumPy round differently by a few ulp: the largest difference
-measured over the activations uses about a quarter of that, 4.8e-7 for silu and gelu_tanh).
+measured over the activations uses about a quarter of that, 4.8e-7 for silu and gelu_tanh);
+1e-12 + 1e-12·|predict| in float64 (measured worst: 1.5e-15, silu and mish).
 Skipped without onnx/onnxruntime, except in CI (CHAINRULE_REQUIRE_ONNX=1), where they must be
 there.
 """
@@ -45,19 +46,24 @@ def ort():
     return import_onnxruntime()
 
 
-def run_onnx(ort, proto_or_path, x: np.ndarray) -> np.ndarray:
+RTOL64 = ATOL64 = 1e-12
+
+
+def run_onnx(ort, proto_or_path, x: np.ndarray, dtype=np.float32) -> np.ndarray:
     source = proto_or_path.SerializeToString() if hasattr(proto_or_path, "SerializeToString") \
         else os.fspath(proto_or_path)
     session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
-    return session.run(None, {"input": x.astype(np.float32)})[0]
+    return session.run(None, {"input": x.astype(dtype)})[0]
 
 
-def assert_matches_predict(ort, model, x: np.ndarray, opset: int | None = None) -> None:
+def assert_matches_predict(ort, model, x: np.ndarray, opset: int | None = None,
+                           dtype=np.float32) -> None:
     proto = onnx_export.to_onnx(model, opset)
     expected = model.predict(x)
-    got = run_onnx(ort, proto, x)
-    assert got.shape == expected.shape and got.dtype == np.float32
-    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+    got = run_onnx(ort, proto, x, dtype)
+    assert got.shape == expected.shape and got.dtype == dtype == expected.dtype
+    tolerance = RTOL if dtype == np.float32 else RTOL64
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 
 
 def opset_of(proto) -> int:
@@ -103,6 +109,35 @@ def test_every_catalog_class_has_an_onnx_form():
     assert no_form == []
 
 
+@pytest.mark.parametrize("name", activations.names())
+@pytest.mark.parametrize("with_parameters", [False, True], ids=["defaults", "parameters"])
+def test_every_catalog_activation_matches_predict_in_float64(ort, name, with_parameters):
+    cr.set_default_dtype("float64")
+    params = PARAMETERS.get(name, {}) if with_parameters else {}
+    model = Sequential([Activation(name, **params)], input_shape=(48,))
+    assert_matches_predict(ort, model, pre_activations().astype(np.float64), dtype=np.float64)
+
+
+@pytest.mark.parametrize("name", activations.names())
+def test_every_activation_on_a_float64_dense_layer_matches_predict(ort, name):
+    cr.set_default_dtype("float64")
+    model = Sequential([Dense(12, input_dim=5, activation=name)], seed=1)
+    x = 3 * np.random.default_rng(2).standard_normal((16, 5))
+    assert_matches_predict(ort, model, x, dtype=np.float64)
+
+
+def test_float64_graphs_use_no_op_without_a_float64_kernel(ort):
+    cr.set_default_dtype("float64")
+    for name in activations.names():
+        proto = onnx_export.to_onnx(Sequential([Activation(name)], input_shape=(6,)))
+        ops = {node.op_type for node in proto.graph.node}
+        assert not ops & set(onnx_export.FLOAT64_DECOMPOSITIONS), name
+        since = {op: v for op, v in onnx_export.FLOAT64_SINCE.items() if op in ops}
+        assert all(opset_of(proto) >= v for v in since.values()), (name, since)
+        element = proto.graph.input[0].type.tensor_type.elem_type
+        assert element == proto.graph.output[0].type.tensor_type.elem_type == 11  # DOUBLE
+
+
 def test_hard_sigmoid_is_ours_not_keras_2(ort):
     proto = onnx_export.to_onnx(Sequential([Activation("hard_sigmoid")], input_shape=(3,)))
     (node,) = proto.graph.node
@@ -138,6 +173,31 @@ def test_trained_digits_model_with_preprocessing_batchnorm_and_dropout(ort):
     assert ops.count("BatchNormalization") == 1  # the first is folded into its Dense
     assert ops[:4] == ["Cast", "Sub", "Div", "Cast"]  # the Standardizer, on raw rows
     assert_matches_predict(ort, model, data.x[600:900])
+
+
+def test_trained_float64_model_with_preprocessing_batchnorm_and_dropout(ort, tmp_path,
+                                                                       capsys):
+    cr.set_default_dtype("float64")
+    data = cr.datasets.load_digits()
+    x, y = data.x[:600], data.y[:600]
+    model = Sequential([Dense(32, input_dim=64), BatchNorm(), Activation("elu"), Dropout(0.2),
+                        Dense(16, activation="gelu"), PReLU(), Dense(12, activation="softplus"),
+                        Maxout(10, pieces=2), Activation("softmax")], seed=0)
+    model.preprocessing = cr.datasets.Standardizer().fit(x)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    model.fit(x, y, epochs=3, batch_size=64, verbose=0, seed=0)
+    assert model.parameters()[0].dtype == np.float64
+    proto = onnx_export.to_onnx(model)
+    ops = [node.op_type for node in proto.graph.node]
+    # standardised as Standardizer.transform does, rounded to float32, then widened again
+    assert ops[:4] == ["Sub", "Div", "Cast", "Cast"]
+    assert "BatchNormalization" not in ops  # folded into its Dense
+    assert_matches_predict(ort, model, data.x[600:900], dtype=np.float64)
+    model.save(tmp_path / "m64.npz")
+    assert main(["export", str(tmp_path / "m64.npz"), str(tmp_path / "m64.onnx")]) == 0
+    assert "raw float64 rows" in capsys.readouterr().out
+    got = run_onnx(ort, tmp_path / "m64.onnx", data.x[600:900], np.float64)
+    np.testing.assert_allclose(got, model.predict(data.x[600:900]), rtol=RTOL64, atol=ATOL64)
 
 
 def test_trained_xor_model_with_prelu_maxout_and_front_batchnorm(ort):
@@ -248,9 +308,11 @@ def test_what_cannot_be_exported_is_named(ort):
         onnx_export.to_onnx(Sequential([Dense(2)]))
     with pytest.raises(OnnxExportError, match="softmax along axis 0"):
         onnx_export.to_onnx(Sequential([Activation("softmax", axis=0)], input_shape=(3,)))
-    cr.set_default_dtype("float64")
-    with pytest.raises(OnnxExportError, match="float32.*float64"):
-        onnx_export.to_onnx(Sequential([Dense(2, input_dim=2)]))
+    mixed = Sequential([Dense(2, input_dim=2)], seed=0)
+    mixed.layers[0].bias.data = mixed.layers[0].bias.data.astype(np.float64)
+    with pytest.raises(OnnxExportError, match="float32 or float64 models; this model has "
+                                              "float32 and float64 parameters"):
+        onnx_export.to_onnx(mixed)
 
 
 def test_the_file_is_written_atomically_and_keeps_the_old_one_on_failure(ort, tmp_path):

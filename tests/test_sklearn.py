@@ -34,14 +34,21 @@ EVERYTHING = {"hidden_layer_sizes": (8, 4), "activation": ["leaky_relu", "mish"]
 
 
 def expected_failed_checks(estimator: object) -> dict[str, str]:
-    """In float64 every check passes (array API input is skipped by scikit-learn itself: the
-    estimators compute with NumPy). In float32 a matrix product over a subset of the rows may
-    round differently from the same rows inside the whole batch (BLAS blocks by shape), so the
-    predictions of a subset can differ in the last bit; on this machine the check passes."""
+    """Two at most. Every estimator: an integer sample weight is not the same as the sample
+    repeated that many times (check_sample_weight_equivalence_on_dense_data), because training
+    is mini-batch gradient descent: repeated rows change the batches, their shuffled order and
+    the batch sizes N that Σᵢ wᵢ·ℓᵢ / N divides by (scikit-learn runs that check on its own
+    MLPClassifier with the full-batch lbfgs solver). Array API input is skipped by
+    scikit-learn itself (NumPy only). In float32, too: a matrix product over a subset of the
+    rows may round differently from the same rows inside the whole batch (BLAS blocks by
+    shape), so the predictions of a subset can differ in the last bit; on this machine that
+    check passes."""
+    failures = {"check_sample_weight_equivalence_on_dense_data":
+                "a weight of k is not k repeated rows in mini-batch training"}
     if getattr(estimator, "dtype", "float64") == "float32":
-        return {"check_methods_subset_invariance":
-                "float32 matrix products round differently for a batch and its subset"}
-    return {}
+        failures["check_methods_subset_invariance"] = (
+            "float32 matrix products round differently for a batch and its subset")
+    return failures
 
 
 @parametrize_with_checks(
@@ -190,6 +197,51 @@ def test_early_stopping_watches_the_held_out_loss_and_keeps_the_best() -> None:
 
 
 # ---------------------------------------------------------------------- partial_fit
+def _conflicting_labels(rows: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Every point twice, once labelled 0 and once 1: only the weights can decide."""
+    x = np.random.default_rng(0).standard_normal((rows, 2))
+    return np.concatenate([x, x]), np.repeat([0, 1], rows)
+
+
+@pytest.mark.parametrize("favoured", [0, 1])
+def test_sample_weights_decide_between_conflicting_labels(favoured: int) -> None:
+    x, y = _conflicting_labels()
+    weights = np.where(y == favoured, 4.0, 1.0)
+    clf = MLPClassifier((8,), learning_rate_init=0.01, max_iter=40, random_state=0)
+    assert np.all(clf.fit(x, y, sample_weight=weights).predict(x) == favoured)
+    assert abs(clf.predict_proba(x)[:, favoured].mean() - 0.8) < 0.05  # 4 : 1
+    streamed = MLPClassifier((8,), learning_rate_init=0.01, random_state=0)
+    for _ in range(40):
+        streamed.partial_fit(x, y, classes=[0, 1], sample_weight=weights)
+    assert np.all(streamed.predict(x) == favoured)
+
+
+def test_regressor_sample_weights_give_the_weighted_mean() -> None:
+    x, labels = _conflicting_labels()
+    y = labels.astype(float)
+    reg = MLPRegressor((8,), learning_rate_init=0.01, max_iter=60, random_state=0,
+                       early_stopping=True, n_iter_no_change=60)
+    prediction = reg.fit(x, y, sample_weight=np.where(y == 1, 3.0, 1.0)).predict(x)
+    assert abs(prediction.mean() - 0.75) < 0.05  # argmin Σ wᵢ(p − yᵢ)² = Σ wᵢyᵢ / Σ wᵢ
+
+
+def test_unit_sample_weights_train_the_same_network_as_none() -> None:
+    x, y = _blobs()
+    plain = MLPClassifier(**SMALL).fit(x, y)
+    weighted = MLPClassifier(**SMALL).fit(x, y, sample_weight=np.ones(len(x)))
+    for a, b in zip(plain.model_.get_weights(), weighted.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("weights, message", [
+    (-np.ones(90), "Negative values in data passed to .?sample_weight"),
+    (np.ones(89), r"sample_weight.shape == \(89,\), expected \(90,\)"),
+])
+def test_bad_sample_weights_are_named(weights: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(**SMALL).fit(*_blobs(), sample_weight=weights)
+
+
 def test_partial_fit_needs_every_class_on_the_first_call() -> None:
     x, y = _blobs()
     with pytest.raises(ValueError, match="classes must be given on the first call"):
@@ -228,6 +280,24 @@ def test_save_and_load_keep_the_network_the_classes_and_the_feature_names(tmp_pa
     np.testing.assert_array_equal(loaded.predict_proba(frame), classifier.predict_proba(frame))
     assert loaded.loss_curve_ == classifier.loss_curve_ and loaded.n_iter_ == classifier.n_iter_
     np.load(path, allow_pickle=False)  # a plain chainrule model file
+
+
+def test_partial_fit_after_save_and_load_continues_exactly(tmp_path) -> None:
+    x, y = _blobs()
+    settings = {"hidden_layer_sizes": (8,), "dropout": 0.2, "learning_rate_init": 0.01,
+                "random_state": 0}
+    unbroken = MLPClassifier(**settings)
+    for _ in range(4):
+        unbroken.partial_fit(x, y, classes=np.unique(y))
+    first = MLPClassifier(**settings)
+    for _ in range(2):
+        first.partial_fit(x, y, classes=np.unique(y))
+    first.save(tmp_path / "est.npz")  # the model file keeps Adam's state and the dropout masks'
+    loaded = MLPClassifier.load(tmp_path / "est.npz")
+    for _ in range(2):
+        loaded.partial_fit(x, y)
+    for a, b in zip(unbroken.model_.get_weights(), loaded.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_float64_regressor_loads_in_float64(tmp_path) -> None:

@@ -459,10 +459,16 @@ def _check_checkpoint(checkpoint: Path, options: TrainOptions, resume: bool) -> 
             f"{checkpoint} holds an unfinished training run; add --resume to continue it, or "
             "delete that file to start over")
     try:
-        saved = load_model(checkpoint).metadata.get("options", {})
+        metadata = load_model(checkpoint).metadata
     except ModelFileError as error:
         raise CommandError(f"cannot resume: {error}; delete {checkpoint} to start over"
                            ) from error
+    saved = metadata.get("options", {})
+    recorded = metadata.get("data_sha256")
+    if isinstance(recorded, str) and file_sha256(options.data) != recorded:
+        raise UsageError(f"{checkpoint} was written training on {options.data}, which has "
+                         "changed since (its SHA-256 differs); resume on the same data, or "
+                         "delete the checkpoint to start over")
     current = options.as_metadata()
     different = [key for key in TrainOptions.IDENTITY if saved.get(key) != current[key]]
     if different:
@@ -520,6 +526,7 @@ def _train_metadata(data: Any, options: TrainOptions) -> dict[str, Any]:
         "command": "chainrule train",
         "dataset": data.name,
         "data": options.data,
+        "data_sha256": None if _names_builtin(options.data) else file_sha256(options.data),
         "target": options.target,
         "task": data.task,
         "classes": data.classes,
@@ -796,7 +803,26 @@ def _recorded_data(model: Any) -> tuple[str, str | None, dict[str, Any]]:
     if not _names_builtin(spec) and not os.path.exists(spec):
         raise UsageError(f"the model was trained on {spec}, which no longer exists; give "
                            "--data NAME|PATH")
+    recorded = meta.get("data_sha256")
+    if isinstance(recorded, str) and not _names_builtin(spec) and file_sha256(spec) != recorded:
+        raise UsageError(f"the model was trained on {spec}, which has changed since (its "
+                         "SHA-256 differs from the one recorded at training), so its recorded "
+                         "split is not the training split any more; give --data PATH to use "
+                         "the file as it is now")
     return spec, meta.get("target"), split
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str | None:
+    """The SHA-256 of the file at ``path`` (hex), read in 1 MiB blocks; None for a folder."""
+    import hashlib
+
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _target_for(args: argparse.Namespace, model: Any) -> str | None:

@@ -45,7 +45,7 @@ def command_export(args: argparse.Namespace) -> int:
     except OnnxExportError as error:
         raise CommandError(f"cannot export {args.model}: {error}") from None
     _say(f"Wrote {output} (ONNX opset {written.opset}, IR version {written.ir_version}): "
-         f"input {_shape(written.input_shape)} raw float32 rows, output "
+         f"input {_shape(written.input_shape)} raw {written.dtype} rows, output "
          f"{_shape(written.output_shape)}: {written.output}.")
     return 0
 

@@ -28,18 +28,31 @@ is pinned to the lowest one that opset needs (``make_model`` would write the new
 older runtimes refuse). The model passes ``onnx.checker.check_model(full_check=True)`` and is
 written atomically. A layer or activation without an ONNX form is an ``OnnxExportError`` naming
 it. Needs the ``onnx`` extra: ``pip install "chainrule[onnx]"``.
+
+The graph computes in the model's dtype: float32, or float64 for a model built with the
+default dtype float64 (inputs, weights and output all double). onnxruntime has no float64
+kernel for Elu, Selu, Celu, LeakyRelu, PRelu, HardSigmoid, HardSwish, Softsign, Softplus,
+Mish and Erf (so Gelu), so a float64 graph writes those as their decompositions into ops it
+has (``FLOAT64_DECOMPOSITIONS``: max/min parts, e^min(z, 0), z/(1 + |z|), max(z, 0) +
+log(1 + e^(−|z|)), Φ by Cody's rational approximations as ``chainrule.special`` computes
+it, the tanh GELU as z·σ(2u) like ``GELUTanh``), and uses Max, Min (opset 8) and Clip
+(opset 12) only where onnxruntime has their float64 kernels (``FLOAT64_SINCE``). A model
+whose parameters mix dtypes, or are neither float32 nor float64, is refused.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, losses, special
 from ._version import __version__
+from .activations import modern
+from .activations.modern import SELU_ALPHA, SELU_SCALE
 from .atomic import write_bytes_atomically
 from .datasets import Standardizer
 from .errors import OnnxExportError, OpsetError
@@ -70,7 +83,7 @@ def import_onnx() -> Any:
 @dataclass(frozen=True)
 class OnnxExport:
     """What ``export_onnx`` wrote: the file, its opset and IR version, the shapes (without the
-    batch axis) and what the output holds."""
+    batch axis), what the output holds and the dtype it computes in."""
 
     path: str
     opset: int
@@ -78,6 +91,7 @@ class OnnxExport:
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     output: str
+    dtype: str = "float32"  # of the input and the output: the model's parameters' dtype
 
 
 # ---------------------------------------------------------------------- the graph being built
@@ -89,10 +103,12 @@ class _Emitted:
 
 
 class _Graph:
-    """Nodes and initializers of the graph under construction, with unique value names."""
+    """Nodes and initializers of the graph under construction, with unique value names, in
+    the model's floating-point ``dtype`` (float32 or float64)."""
 
-    def __init__(self, onnx: Any) -> None:
+    def __init__(self, onnx: Any, dtype: Any = np.float32) -> None:
         self.onnx = onnx
+        self.dtype = np.dtype(dtype)
         self.emitted: list[_Emitted] = []
         self.initializers: list[Any] = []
         self.owner = ""
@@ -106,17 +122,28 @@ class _Graph:
         self._taken.add(name)
         return name
 
-    def constant(self, label: str, value: Any, dtype: Any = np.float32) -> str:
-        """An initializer holding ``value`` (as ``dtype``); returns its name."""
+    def constant(self, label: str, value: Any, dtype: Any = None) -> str:
+        """An initializer holding ``value`` (as ``dtype``, by default the graph's); returns its
+        name."""
         name = self._unique(f"{self.scope}.{label}" if self.scope else label)
-        array = np.asarray(value, dtype=dtype)
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
     def op(self, op_type: str, inputs: list[str], since: int = FLOOR_OPSET,
            **attributes: Any) -> str:
         """Append a node computing ``op_type(inputs)``; returns the name of its output.
-        ``since``: an opset below which the op means something else than wanted."""
+        ``since``: an opset below which the op means something else than wanted. In a float64
+        graph, an op that onnxruntime has no float64 kernel for is written as its
+        decomposition (``FLOAT64_DECOMPOSITIONS``), or at the first opset where it has one
+        (``FLOAT64_SINCE``)."""
+        if self.dtype == np.float64:
+            decomposition = FLOAT64_DECOMPOSITIONS.get(op_type)
+            written = None if decomposition is None else decomposition(self, inputs,
+                                                                       **attributes)
+            if written is not None:
+                return written
+            since = max(since, FLOAT64_SINCE.get(op_type, since))
         output = self._unique(f"{self.scope}/{op_type}" if self.scope else op_type)
         node = self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes)
         self.emitted.append(_Emitted(node, self.owner, since))
@@ -243,15 +270,21 @@ def _input_shape(model: Module, layers: list[Module]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def _check_float32(model: Module) -> None:
-    dtypes = sorted({str(p.dtype) for p in model.parameters()} - {"float32"})
-    if dtypes:
-        raise OnnxExportError(f"ONNX export writes float32 models; this model has {dtypes[0]} "
-                              "parameters (build it with the default dtype float32)")
+def float_dtype(model: Module) -> np.dtype:
+    """The one floating-point dtype of the model's parameters (float32 or float64), which the
+    exported graph computes in; a model without parameters uses the default dtype."""
+    from .dtypes import get_default_dtype
+
+    dtypes = sorted({str(p.dtype) for p in model.parameters()} or {get_default_dtype().name})
+    if len(dtypes) > 1 or dtypes[0] not in ("float32", "float64"):
+        raise OnnxExportError(f"ONNX export writes float32 or float64 models; this model has "
+                              f"{' and '.join(dtypes)} parameters")
+    return np.dtype(dtypes[0])
 
 
 def _lower_preprocessing(graph: _Graph, preprocessing: Any, x: str) -> str:
-    """(x − μ)/s in float64, rounded to float32: the bits ``Standardizer.transform`` gives."""
+    """(x − μ)/s in float64, rounded to float32: the bits ``Standardizer.transform`` gives
+    (float32 also for a float64 model, whose graph then widens them again)."""
     if preprocessing is None:
         return x
     if type(preprocessing) is not Standardizer or not preprocessing.fitted:
@@ -259,10 +292,11 @@ def _lower_preprocessing(graph: _Graph, preprocessing: Any, x: str) -> str:
                               "(a fitted Standardizer has)")
     graph.owner, graph.scope = "the preprocessing (Standardizer)", "preprocessing"
     double, single = graph.onnx.TensorProto.DOUBLE, graph.onnx.TensorProto.FLOAT
-    wide = graph.op("Cast", [x], to=double)
+    wide = x if graph.dtype == np.float64 else graph.op("Cast", [x], to=double)
     centred = graph.op("Sub", [wide, graph.constant("mean", preprocessing.mean, np.float64)])
     scaled = graph.op("Div", [centred, graph.constant("scale", preprocessing.scale, np.float64)])
-    return graph.op("Cast", [scaled], to=single)
+    rounded = graph.op("Cast", [scaled], to=single)
+    return rounded if graph.dtype == np.float32 else graph.op("Cast", [rounded], to=double)
 
 
 def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -272,7 +306,6 @@ def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[i
         raise OnnxExportError("the model has no layers to export")
     input_shape = _input_shape(model, every_layer)
     layers = [layer for layer in every_layer if type(layer) is not Dropout]
-    _check_float32(model)
     value = _lower_preprocessing(graph, getattr(model, "preprocessing", None), INPUT_NAME)
     shape, index = input_shape, 0
     while index < len(layers):
@@ -287,6 +320,176 @@ def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[i
         index += 2 if folds else 1
     graph.rename_output(value)
     return input_shape, shape
+
+
+# ---------------------------------------------------------------------- float64 forms
+# onnxruntime (1.32, CPU) has float32 kernels only for these ops: in a float64 graph each is
+# written with ops it has float64 kernels for (Max, Min, Exp, Log, Abs, Tanh, Where, ...).
+Decomposition = Callable[..., "str | None"]
+
+
+def _positive_and_negative_parts(graph: _Graph, x: str) -> tuple[str, str]:
+    """max(z, 0) and min(z, 0) (Max and Min broadcast from opset 8)."""
+    zero = graph.constant("zero", 0.0)
+    return (graph.op("Max", [x, zero], since=8), graph.op("Min", [x, zero], since=8))
+
+
+def _exponential_branch(graph: _Graph, x: str, alpha: float, divisor: float) -> str:
+    """max(z, 0) + α(e^(min(z, 0)/d) − 1): ELU (d = 1) and CELU (d = α); the exponent is
+    never positive, so it never overflows, and the second term is exactly 0 for z ≥ 0."""
+    positive, negative = _positive_and_negative_parts(graph, x)
+    if divisor != 1.0:
+        negative = graph.op("Div", [negative, graph.constant("alpha", divisor)])
+    exp = graph.op("Sub", [graph.op("Exp", [negative]), graph.constant("one", 1.0)])
+    return graph.op("Add", [positive, graph.op("Mul", [exp, graph.constant("alpha", alpha)])])
+
+
+def _elu64(graph: _Graph, inputs: list[str], alpha: float = 1.0) -> str:
+    """z if z > 0, α(e^z − 1) otherwise."""
+    return _exponential_branch(graph, inputs[0], alpha, 1.0)
+
+
+def _selu64(graph: _Graph, inputs: list[str], alpha: float = SELU_ALPHA,
+            gamma: float = SELU_SCALE) -> str:
+    """λ·elu_α(z)."""
+    return graph.op("Mul", [_elu64(graph, inputs, alpha), graph.constant("gamma", gamma)])
+
+
+def _celu64(graph: _Graph, inputs: list[str], alpha: float = 1.0) -> str:
+    """max(0, z) + α(e^(min(z, 0)/α) − 1)."""
+    return _exponential_branch(graph, inputs[0], alpha, alpha)
+
+
+def _leaky_relu64(graph: _Graph, inputs: list[str], alpha: float = 0.01) -> str:
+    """max(z, 0) + α·min(z, 0)."""
+    positive, negative = _positive_and_negative_parts(graph, inputs[0])
+    return graph.op("Add", [positive, graph.op("Mul", [negative, graph.constant("alpha",
+                                                                                alpha)])])
+
+
+def _prelu64(graph: _Graph, inputs: list[str]) -> str:
+    """max(z, 0) + γᵢ·min(z, 0) with the slopes input."""
+    positive, negative = _positive_and_negative_parts(graph, inputs[0])
+    return graph.op("Add", [positive, graph.op("Mul", [negative, inputs[1]])])
+
+
+def _hard_sigmoid64(graph: _Graph, inputs: list[str], alpha: float = 0.2, beta: float = 0.5
+                    ) -> str:
+    """min(max(αz + β, 0), 1)."""
+    line = graph.op("Add", [graph.op("Mul", [inputs[0], graph.constant("alpha", alpha)]),
+                            graph.constant("beta", beta)])
+    return graph.op("Min", [graph.op("Max", [line, graph.constant("zero", 0.0)], since=8),
+                            graph.constant("one", 1.0)], since=8)
+
+
+def _hard_swish64(graph: _Graph, inputs: list[str]) -> str:
+    """z·hard_sigmoid(z) with α = 1/6, β = ½ (ONNX's HardSwish)."""
+    return graph.op("Mul", [inputs[0], _hard_sigmoid64(graph, inputs, 1.0 / 6.0, 0.5)])
+
+
+def _softsign64(graph: _Graph, inputs: list[str]) -> str:
+    """z/(1 + |z|)."""
+    x = inputs[0]
+    return graph.op("Div", [x, graph.op("Add", [graph.op("Abs", [x]),
+                                                graph.constant("one", 1.0)])])
+
+
+def _softplus64(graph: _Graph, inputs: list[str]) -> str:
+    """log(1 + e^z) = max(z, 0) + log(1 + e^(−|z|)), which never overflows."""
+    x = inputs[0]
+    positive, _ = _positive_and_negative_parts(graph, x)
+    tail = graph.op("Exp", [graph.op("Neg", [graph.op("Abs", [x])])])
+    return graph.op("Add", [positive, graph.op("Log", [graph.op("Add", [
+        tail, graph.constant("one", 1.0)])])])
+
+
+def _mish64(graph: _Graph, inputs: list[str]) -> str:
+    """z·tanh(softplus(z))."""
+    return graph.op("Mul", [inputs[0], graph.op("Tanh", [_softplus64(graph, inputs)])])
+
+
+def _polynomial(graph: _Graph, x: str, leading: float, coefficients: Sequence[float],
+                constant: float) -> str:
+    """((leading·x + c₀)·x + c₁)·x … + constant, Horner's rule as ``special`` evaluates it."""
+    value = graph.op("Mul", [x, graph.constant("c", leading)])
+    for coefficient in coefficients:
+        value = graph.op("Mul", [graph.op("Add", [value, graph.constant("c", coefficient)]), x])
+    return graph.op("Add", [value, graph.constant("c", constant)])
+
+
+def _normal_cdf64(graph: _Graph, x: str) -> str:
+    """Φ(z) by Cody's rational approximations, as ``chainrule.special.normal_cdf`` computes
+    it (without its exact-square split of e^(−z²/2), which only matters for the relative
+    accuracy of Φ in the far left tail): ½ + ½·erf(t), t = z/√2, for |t| ≤ 0.46875; else
+    r = ½·e^(−z²/2)·E(|t|) with E(y) = e^(y²)·erfc(y) (Cody's middle form for y ≤ 4, his tail
+    form beyond), and Φ = r for z < 0, 1 − r for z > 0."""
+    t = graph.op("Mul", [x, graph.constant("inv_sqrt2", special._INV_SQRT2)])
+    y = graph.op("Abs", [t])
+    square = graph.op("Mul", [y, y])
+    small_num = _polynomial(graph, square, special._A[4], special._A[:3], special._A[3])
+    small_den = _polynomial(graph, square, 1.0, special._B[:3], special._B[3])
+    erf_small = graph.op("Div", [graph.op("Mul", [t, small_num]), small_den])
+    small = graph.op("Add", [graph.op("Mul", [erf_small, graph.constant("half", 0.5)]),
+                             graph.constant("half", 0.5)])
+    mid = graph.op("Div", [_polynomial(graph, y, special._C[8], special._C[:7], special._C[7]),
+                           _polynomial(graph, y, 1.0, special._D[:7], special._D[7])])
+    z = graph.op("Reciprocal", [square])
+    tail_ratio = graph.op("Div", [_polynomial(graph, z, special._P[5], special._P[:4],
+                                              special._P[4]),
+                                  _polynomial(graph, z, 1.0, special._Q[:4], special._Q[4])])
+    tail = graph.op("Div", [graph.op("Sub", [graph.constant("sqrpi", special._SQRPI),
+                                             graph.op("Mul", [z, tail_ratio])]), y])
+    in_mid = graph.op("Not", [graph.op("Greater", [y, graph.constant("four", special._FOUR)])])
+    scaled = graph.op("Where", [in_mid, mid, tail])
+    gauss = graph.op("Exp", [graph.op("Neg", [square])])  # e^(−t²) = e^(−z²/2)
+    r = graph.op("Mul", [graph.op("Mul", [gauss, scaled]), graph.constant("half", 0.5)])
+    large = graph.op("Where", [graph.op("Less", [x, graph.constant("zero", 0.0)]), r,
+                               graph.op("Sub", [graph.constant("one", 1.0), r])])
+    is_small = graph.op("Not", [graph.op("Greater", [y, graph.constant(
+        "threshold", special._THRESH)])])
+    return graph.op("Where", [is_small, small, large])
+
+
+def _tanh_gelu_weight(graph: _Graph, x: str) -> str:
+    """σ(2u) = (1 + tanh u)/2, u = √(2/π)(z + 0.044715z³) at z clipped to ±30, as
+    ``GELUTanh`` computes it (onnxruntime's float64 Gelu(approximate="tanh") is only accurate
+    to about 5e-9)."""
+    bound = modern._GELU_TANH_SATURATION
+    clipped = graph.op("Min", [graph.op("Max", [x, graph.constant("low", -bound)]),
+                               graph.constant("high", bound)])
+    cube = graph.op("Mul", [graph.op("Mul", [clipped, clipped]), clipped])
+    inner = graph.op("Add", [clipped, graph.op("Mul", [cube, graph.constant(
+        "cubic", modern._GELU_CUBIC)])])
+    twice_u = graph.op("Mul", [inner, graph.constant("scale", 2 * modern._SQRT_2_OVER_PI)])
+    return graph.op("Sigmoid", [twice_u])
+
+
+def _gelu64(graph: _Graph, inputs: list[str], approximate: str = "none") -> str:
+    """z·Φ(z) (exact) or z·σ(2u) (tanh), with z taken as 0 where the weight is 0, as
+    ``modern.zero_where_vanished`` does (gelu(−∞) = 0)."""
+    x = inputs[0]
+    weight = _normal_cdf64(graph, x) if approximate == "none" else _tanh_gelu_weight(graph, x)
+    vanished = graph.op("Equal", [weight, graph.constant("zero", 0.0)], since=11)  # on floats
+    factor = graph.op("Where", [vanished, graph.constant("zero", 0.0), x])
+    return graph.op("Mul", [factor, weight])
+
+
+#: The first opset at which onnxruntime has float64 kernels for these ops.
+FLOAT64_SINCE = {"Max": 8, "Min": 8, "Clip": 12}
+
+FLOAT64_DECOMPOSITIONS: dict[str, Decomposition] = {
+    "Elu": _elu64,
+    "Selu": _selu64,
+    "Celu": _celu64,
+    "LeakyRelu": _leaky_relu64,
+    "PRelu": _prelu64,
+    "HardSigmoid": _hard_sigmoid64,
+    "HardSwish": _hard_swish64,
+    "Softsign": _softsign64,
+    "Softplus": _softplus64,
+    "Mish": _mish64,
+    "Gelu": _gelu64,
+}
 
 
 # ---------------------------------------------------------------------- opset and model
@@ -342,15 +545,16 @@ def to_onnx(model: Module, opset: int | None = None) -> Any:
     lowest opset it needs, or at ``opset`` (which must be at least that)."""
     onnx = import_onnx()
 
-    graph = _Graph(onnx)
+    graph = _Graph(onnx, float_dtype(model))
     input_shape, output_shape = _lower_model(graph, model)
     chosen = _chosen_opset(onnx, graph.emitted, opset)
-    helper, single = onnx.helper, onnx.TensorProto.FLOAT
+    helper = onnx.helper
+    element = helper.np_dtype_to_tensor_dtype(graph.dtype)  # the model's float type
     body = helper.make_graph(
         [entry.node for entry in graph.emitted], getattr(model, "name", None) or "chainrule",
-        [helper.make_tensor_value_info(INPUT_NAME, single, ["N", *input_shape],
+        [helper.make_tensor_value_info(INPUT_NAME, element, ["N", *input_shape],
                                        doc_string="raw inputs, as given to model.predict")],
-        [helper.make_tensor_value_info(OUTPUT_NAME, single, ["N", *output_shape],
+        [helper.make_tensor_value_info(OUTPUT_NAME, element, ["N", *output_shape],
                                        doc_string=output_meaning(model))],
         initializer=graph.initializers)
     opsets = [helper.make_opsetid("", chosen)]
@@ -376,7 +580,8 @@ def export_onnx(model: Module, path: str | os.PathLike[str], opset: int | None =
     return OnnxExport(
         path=os.fspath(path), opset=proto.opset_import[0].version,
         ir_version=proto.ir_version, input_shape=_shape_of(graph.input[0]),
-        output_shape=_shape_of(graph.output[0]), output=output_meaning(model))
+        output_shape=_shape_of(graph.output[0]), output=output_meaning(model),
+        dtype=float_dtype(model).name)
 
 
 def _shape_of(value_info: Any) -> tuple[int, ...]:

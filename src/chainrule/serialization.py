@@ -108,6 +108,9 @@ def save_model(model: Any, path: str | os.PathLike[str],
         "training": None if training_state is None
         else split_arrays(training_state, "state/training", arrays),
     }
+    continuation = None if training_state is not None else model.continuation_state()
+    if continuation is not None:  # a checkpoint's training entry holds the same
+        description["continuation"] = split_arrays(continuation, "state/continuation", arrays)
     text = json.dumps(description)
     arrays[_DESCRIPTION_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     write_npz_atomically(path, arrays)
@@ -121,6 +124,7 @@ def _describe_compile(model: Any) -> dict[str, Any] | None:
         "loss": {"name": loss.name, "params": loss.params},
         "optimizer": {"name": optimizer.name, "params": optimizer_settings(optimizer)},
         "metrics": [key for key, _ in getattr(model, "metrics", [])],
+        "jit": getattr(model, "jit", "auto"),
     }
 
 
@@ -215,8 +219,10 @@ def _check_description(path: Path, description: dict[str, Any],
         metadata = description.get("metadata")
         if metadata is not None:
             schema.check_dict(metadata, "the metadata")
-        for key in ("metadata", "training"):
+        for key in ("metadata", "training", "continuation"):
             schema.check_references(description.get(key), headers, f"state/{key}", f"the {key}")
+        _check_continuation_entry(description.get("continuation"), description.get("compile"),
+                                  headers)
     except schema.DescriptionError as error:
         raise ModelFileError(f"{path}: {error}") from None
 
@@ -225,9 +231,13 @@ def _check_compile_entry(entry: Any) -> None:
     if entry is None:
         return
     entry = schema.check_dict(entry, "the compile entry")
-    unknown = sorted(set(entry) - {"loss", "optimizer", "metrics"})
+    unknown = sorted(set(entry) - {"loss", "optimizer", "metrics", "jit"})
     if unknown:
         raise schema.DescriptionError(f"the compile entry has the unknown key {unknown[0]!r}")
+    jit = entry.get("jit", "auto")
+    if not (isinstance(jit, bool) or jit == "auto"):
+        raise schema.DescriptionError(f"the compile entry's jit must be true, false or "
+                                      f"\"auto\", not {jit!r}")
     for kind in ("loss", "optimizer"):
         schema.check_named_entry(entry.get(kind), kind)
     for metric in schema.check_list(entry.get("metrics") or [], "the metrics"):
@@ -252,6 +262,81 @@ def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
             raise schema.DescriptionError(
                 f"the preprocessing {key!r} is {header.dtype} of shape {header.shape}, not "
                 f"floats of shape ({math.prod(input_shape)},) for the model's inputs")
+
+
+def _check_continuation_entry(entry: Any, compile_entry: Any,
+                              headers: Mapping[str, ArrayHeader]) -> None:
+    """The structure of what ``Model.continuation_state`` saved; the optimiser state is
+    checked against the rebuilt model when it is restored (``_restore_continuation``)."""
+    if entry is None:
+        return
+    entry = schema.check_dict(entry, "the continuation")
+    keys = {"next_epoch", "optimizer", "shuffle_generator", "fit_generator",
+            "layer_generators", "history"}
+    if set(entry) != keys:
+        odd = sorted(set(entry) ^ keys)[0]
+        raise schema.DescriptionError(f"the continuation has the key {odd!r} missing or "
+                                      f"unknown (it holds {sorted(keys)})")
+    if compile_entry is None:
+        raise schema.DescriptionError("the continuation needs compile settings, and the file "
+                                      "has none")
+    next_epoch = schema.check_int(entry["next_epoch"], "the continuation's next epoch", low=0,
+                                  high=10**9)
+    _check_optimizer_entries(schema.check_dict(entry["optimizer"], "the optimizer state"),
+                             headers)
+    generators = schema.check_dict(entry["layer_generators"], "the layer generators")
+    for name, value in [("shuffle", entry["shuffle_generator"]),
+                        ("fit", entry["fit_generator"]), *generators.items()]:
+        if value is not None or name not in ("shuffle", "fit"):
+            _check_generator_state(value, f"the {name} generator state")
+    if entry["history"] is not None:
+        _check_history(entry["history"])
+        if entry["shuffle_generator"] is None and entry["fit_generator"] is None:
+            raise schema.DescriptionError("the continuation has a history but no shuffle "
+                                          "generator state")
+    elif next_epoch:
+        raise schema.DescriptionError(f"the continuation's next epoch is {next_epoch} but it "
+                                      "has no history")
+
+
+def _check_optimizer_entries(state: dict[str, Any], headers: Mapping[str, ArrayHeader]
+                             ) -> None:
+    """The optimiser state's settings and counters: finite numbers, counters in 0..10¹²;
+    its arrays: floating point (their shapes are the optimiser's to check, their values are
+    checked once read)."""
+    for key, value in state.items():
+        if isinstance(value, dict):  # an array reference, checked by check_references
+            if "__array__" not in value:
+                raise schema.DescriptionError(f"the optimizer state {key!r} is neither a "
+                                              "number nor an array")
+            dtype = headers[value["__array__"]].dtype
+            if dtype.kind != "f":
+                raise schema.DescriptionError(f"the optimizer state {key!r} is {dtype}, not "
+                                              "floating point")
+        elif key in ("epoch", "iterations") or key.endswith(".step"):
+            schema.check_int(value, f"the optimizer state {key!r}", low=0, high=10**12)
+        elif value is not None and not isinstance(value, bool):
+            schema.check_float(value, f"the optimizer state {key!r}")
+
+
+def _restore_continuation(path: Path, model: Any, entry: Any, arrays: dict[str, np.ndarray]
+                          ) -> None:
+    """Give the rebuilt, compiled ``model`` the saved optimiser state, epoch and generators."""
+    state = join_arrays(entry, arrays)
+    for key, value in state["optimizer"].items():
+        if isinstance(value, np.ndarray) and schema.non_finite(value):
+            raise ModelFileError(f"{path}: the optimizer state {key!r} holds "
+                                 f"{schema.non_finite(value)}")
+    generators = {name for name, module in model.named_modules() if hasattr(module, "_generator")}
+    if set(state["layer_generators"]) != generators:
+        raise ModelFileError(f"{path}: the continuation's layer generators are for "
+                             f"{sorted(state['layer_generators'])}, but the model's random "
+                             f"layers are {sorted(generators)}")
+    try:
+        model.restore_continuation(state)
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ModelFileError(f"{path}: the continuation's optimizer state does not fit the "
+                             f"model's {type(model.optimizer).__name__} ({error})") from None
 
 
 def _refuse_non_finite(path: Path, key: str, array: np.ndarray) -> None:
@@ -297,11 +382,29 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
     if compiled is not None:
         try:
             model.compile(loss=compiled[0], optimizer=compiled[1],
-                          metrics=settings.get("metrics") or None)
+                          metrics=settings.get("metrics") or None,
+                          jit=settings.get("jit", "auto"))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelFileError(f"{path}: the compile settings are not usable ({error})"
                                  ) from None
+        if description.get("continuation") is not None:
+            _restore_continuation(path, model, description["continuation"], arrays)
+        elif description.get("training"):
+            _continue_checkpoint(path, model, join_arrays(description["training"], arrays))
     return model
+
+
+def _continue_checkpoint(path: Path, model: Any, state: Any) -> None:
+    """A checkpoint loaded as a model continues like ``fit(checkpoint=, resume=True)`` with
+    ``fit(resume=True)``: its progress, checked, becomes the model's continuation."""
+    try:
+        _check_training_state(state, model)  # also gives the optimiser its state
+    except schema.DescriptionError as error:
+        raise ModelFileError(f"{path}: the training progress is damaged: {error}") from None
+    model.restore_continuation({
+        "next_epoch": int(state["epoch"]) + 1, "optimizer": state["optimizer"],
+        "shuffle_generator": None, "fit_generator": state["shuffle_generator"],
+        "layer_generators": state["layer_generators"], "history": state["history"]})
 
 
 def _with_fixed_slopes(model: Any, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -353,7 +456,8 @@ def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.nd
 
 # ---------------------------------------------------------------------- checkpoints
 def read_training_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The training progress in a checkpoint, and its weights (name → array).
+    """The training progress in a checkpoint (with ``"optimizer_name"``, the optimiser that
+    wrote it), and its weights (name → array).
 
     Checked like a model file (``read_archive``), then the progress itself against the model
     it trains: the optimiser state fits the parameters (the optimiser's own
@@ -380,6 +484,7 @@ def read_training_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], d
                              "start training over)") from None
     weights = {key[len("weights/"):]: value for key, value in arrays.items()
                if key.startswith("weights/")}
+    state["optimizer_name"] = model.optimizer.name  # which optimiser wrote it (not stored)
     return state, weights
 
 
@@ -392,6 +497,9 @@ def _check_training_state(state: Any, model: Any) -> None:
                                       "none")
     optimizer_state = schema.check_dict(state.get("optimizer"), "the optimizer state")
     for key, value in optimizer_state.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind != "f":
+            raise schema.DescriptionError(f"the optimizer state {key!r} is {value.dtype}, not "
+                                          "floating point")
         if isinstance(value, np.ndarray) and schema.non_finite(value):
             raise schema.DescriptionError(f"the optimizer state {key!r} holds "
                                           f"{schema.non_finite(value)}")

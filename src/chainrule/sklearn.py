@@ -18,6 +18,11 @@ Training (``fit``) runs up to ``max_iter`` epochs of mini-batch training and sto
 training loss (or, with ``early_stopping=True``, the loss on a held-out ``validation_fraction``,
 whose best weights are then kept) has not fallen by more than ``tol`` for ``n_iter_no_change``
 epochs. ``partial_fit`` trains one epoch on the data it is given, from where it left off.
+``sample_weight`` (``fit`` and ``partial_fit``) weights each sample's loss as
+``Model.fit(sample_weight=)`` does: Σᵢ wᵢ·ℓᵢ / N per mini-batch of N samples (Keras'
+convention, not divided by Σw), so a weight of 2 is not the same as the sample given twice
+(the batches differ); with early stopping the weights are split with the samples and weight
+the held-out loss too.
 
 The fitted network is ``model_`` (a ``chainrule.models.Sequential``: ``model_.health(X)``,
 ``model_.gradcheck(X, y)``, ``model_.summary()``). ``save(path)`` writes it, the estimator's
@@ -43,7 +48,7 @@ try:
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError as error:  # validate_data is new in scikit-learn 1.6
     raise ImportError(
         'chainrule.sklearn needs scikit-learn 1.6 or newer: pip install "chainrule[sklearn]"'
@@ -74,6 +79,14 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _weights(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    """``sample_weight`` checked as scikit-learn checks it (one finite weight ≥ 0 per sample;
+    a number weights every sample alike), or None for unweighted training."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
 
 class _ChainruleNetwork(BaseEstimator):
@@ -210,7 +223,8 @@ class _ChainruleNetwork(BaseEstimator):
                              restore_best_weights=bool(self.early_stopping))
 
     def _train(self, X: np.ndarray, targets: np.ndarray, epochs: int,
-               stopping: EarlyStopping | None, validation: tuple[Any, Any] | None) -> None:
+               stopping: EarlyStopping | None, validation: tuple[Any, ...] | None,
+               weights: np.ndarray | None = None) -> None:
         """Train ``model_`` for up to ``epochs`` epochs; ``n_iter_`` and ``history_`` grow."""
         model = self.model_
         history = model.fit(
@@ -218,6 +232,7 @@ class _ChainruleNetwork(BaseEstimator):
             validation_data=validation, shuffle=bool(self.shuffle),
             callbacks=[stopping] if stopping is not None else None, verbose=self.verbose,
             seed=self._seed + 1 + self.n_iter_, health=bool(self.health),
+            sample_weight=weights,
         )
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(values)
@@ -231,30 +246,34 @@ class _ChainruleNetwork(BaseEstimator):
         self.n_iter_ = 0
         self.history_: dict[str, list[float]] = {}
 
-    def _fit(self, X: Any, y: Any) -> _ChainruleNetwork:
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> _ChainruleNetwork:
         X, y = self._validated(X, y, reset=True)
+        weights = _weights(sample_weight, X)
         targets = self._network_targets(y)
         self._start(X.shape[1])
-        validation = None
+        validation: tuple[Any, ...] | None = None
         if self.early_stopping:
             fraction = self.validation_fraction
             if not 0 < fraction < 1:
                 raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
-            X, X_val, targets, targets_val = train_test_split(
-                X, targets, test_size=fraction, random_state=self._seed,
-                stratify=self._stratify(targets))
-            validation = (X_val, targets_val)
+            parts = train_test_split(
+                X, targets, *([] if weights is None else [weights]), test_size=fraction,
+                random_state=self._seed, stratify=self._stratify(targets))
+            X, X_val, targets, targets_val = parts[:4]
+            validation = (X_val, targets_val, *parts[5:6])  # the held-out weights, if any
+            weights = None if weights is None else parts[4]
         self._train(X, targets, _positive_int("max_iter", self.max_iter), self._stopping(),
-                    validation)
+                    validation, weights)
         return self
 
-    def _partial_fit(self, X: Any, y: Any) -> _ChainruleNetwork:
+    def _partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> _ChainruleNetwork:
         first_call = not hasattr(self, "model_")
         X, y = self._validated(X, y, reset=first_call)
+        weights = _weights(sample_weight, X)
         targets = self._network_targets(y)
         if first_call:
             self._start(X.shape[1])
-        self._train(X, targets, 1, None, None)
+        self._train(X, targets, 1, None, None, weights)
         return self
 
     @property
@@ -394,13 +413,15 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
     (['differ', 'same'], 1.0)
     """
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train a new network on (X, y) (see the module docstring for when it stops)."""
-        return self._fit(X, y)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train a new network on (X, y) (see the module docstring for when it stops), each
+        sample's loss weighted by ``sample_weight`` (see the module docstring)."""
+        return self._fit(X, y, sample_weight)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+                    ) -> MLPClassifier:
         """Train one epoch on (X, y), continuing the network (new on the first call, which
-        must name every class in ``classes``)."""
+        must name every class in ``classes``), weighted by ``sample_weight``."""
         if not hasattr(self, "model_"):
             if classes is None:
                 raise ValueError("classes must be given on the first call to partial_fit (every "
@@ -409,7 +430,7 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={classes!r} differs from the classes of the first call "
                              f"to partial_fit ({self.classes_.tolist()})")
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The probability of every class (columns in ``classes_`` order)."""
@@ -444,10 +465,10 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
                              f"classes {self.classes_.tolist()}")
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
-    def _fit(self, X: Any, y: Any) -> MLPClassifier:
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         for attribute in ("model_", "classes_"):  # fit starts afresh
             self.__dict__.pop(attribute, None)
-        return super()._fit(X, y)
+        return super()._fit(X, y, sample_weight)
 
     def _output_units(self) -> int:
         return len(self.classes_)
@@ -485,13 +506,15 @@ class MLPRegressor(RegressorMixin, _ChainruleNetwork):
     True
     """
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train a new network on (X, y) (see the module docstring for when it stops)."""
-        return self._fit(X, y)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train a new network on (X, y) (see the module docstring for when it stops), each
+        sample's loss weighted by ``sample_weight`` (see the module docstring)."""
+        return self._fit(X, y, sample_weight)
 
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train one epoch on (X, y), continuing the network (new on the first call)."""
-        return self._partial_fit(X, y)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train one epoch on (X, y), continuing the network (new on the first call),
+        weighted by ``sample_weight``."""
+        return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted targets: shape (n,) for one target, else (n, targets)."""
@@ -517,9 +540,9 @@ class MLPRegressor(RegressorMixin, _ChainruleNetwork):
                              f"{self.n_outputs_}")
         return targets
 
-    def _fit(self, X: Any, y: Any) -> MLPRegressor:
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         self.__dict__.pop("model_", None)  # fit starts afresh
-        return super()._fit(X, y)
+        return super()._fit(X, y, sample_weight)
 
     def _output_units(self) -> int:
         return self.n_outputs_

@@ -202,6 +202,14 @@ class Model(Module):
         current batch and raises ``TrainingInterrupted``; the checkpoint keeps the last
         completed epoch.
 
+        ``resume=True`` without a checkpoint continues this model's last ``fit`` — in this
+        process, or the one before ``save`` (a model file keeps the optimiser state, the next
+        epoch, the generators and the history: ``continuation_state``) — from its next epoch
+        with its shuffling generator and history, so ``epochs`` is the total, as with a
+        checkpoint, and the result is bit-identical to one unbroken run (the callbacks start
+        afresh; ``seed`` is ignored). Without ``resume``, a loaded model also keeps its
+        optimiser state and generators, as a second ``fit`` in memory does.
+
         ``health=True`` (the default) watches the training with a
         ``chainrule.diagnostics.HealthMonitor``: it adds ``health/...`` entries to the epoch
         logs (dead and saturated units, gradient norms, update ratios) and warns with a
@@ -222,8 +230,10 @@ class Model(Module):
         _, optimizer = self._require_compiled()
         if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if resume and checkpoint is None:
-            raise ValueError("resume=True needs the checkpoint path to resume from")
+        if resume and checkpoint is None and self.__dict__.get("_fit_progress") is None:
+            raise ValueError("resume=True without a checkpoint path continues this model's last "
+                             "training (a fit, or a model file saved after one), and this model "
+                             "has none; give checkpoint=PATH, or drop resume=True")
         x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
         w_val = None
         if validation_data is not None:
@@ -273,7 +283,9 @@ class Model(Module):
         })
         self.stop_training = False
         callback_list.on_train_begin({})
-        if resume and os.path.exists(checkpoint):
+        if resume and checkpoint is None:
+            initial_epoch, generator = self._continue_progress(history)
+        elif resume and os.path.exists(checkpoint):
             initial_epoch = self._resume_from(checkpoint, generator, history, user_callbacks)
         logs: dict[str, float] = {}
         with _StopOnInterrupt() as interrupt:
@@ -289,6 +301,8 @@ class Model(Module):
                     logs.update({f"val_{key}": value for key, value in validation.items()})
                 logs["lr"] = float(optimizer.lr)
                 callback_list.on_epoch_end(epoch, logs)
+                object.__setattr__(self, "_fit_progress", {
+                    "next_epoch": epoch + 1, "generator": generator, "history": history})
                 if checkpoint is not None:
                     self._save_checkpoint(checkpoint, epoch, generator, history, user_callbacks)
                 if self.stop_training:
@@ -305,6 +319,65 @@ class Model(Module):
             generator = np.random.default_rng(getattr(self, "seed", None))
             object.__setattr__(self, "_shuffle_generator", generator)
         return generator
+
+    # ------------------------------------------------------------------ continuation
+    def _continue_progress(self, history: History) -> tuple[int, np.random.Generator]:
+        """``fit(resume=True)`` without a checkpoint: the epoch after the last one completed
+        (by a fit in this process, or by the fit before ``save``), its shuffling generator and
+        its history, so the new fit goes on like one unbroken run."""
+        progress = self.__dict__["_fit_progress"]
+        recorded = progress["history"]
+        history.history = {key: list(values) for key, values in recorded.history.items()}
+        history.epoch = list(recorded.epoch)
+        return int(progress["next_epoch"]), progress["generator"]
+
+    def continuation_state(self) -> dict[str, Any] | None:
+        """What a model file keeps so that ``load`` + ``fit`` continues exactly (None when
+        the model is not compiled): the optimiser's state, the epoch after the last one
+        completed, the generators' states (the model's own shuffling, the last fit's when
+        it was seeded with ``fit(seed=)``, every Dropout's) and the last fit's history."""
+        if self.optimizer is None or self.loss is None:
+            return None
+        own = self.__dict__.get("_shuffle_generator")
+        progress = self.__dict__.get("_fit_progress")
+        last = None if progress is None else progress["generator"]
+        history = None if progress is None else progress["history"]
+        return {
+            "next_epoch": 0 if progress is None else int(progress["next_epoch"]),
+            "optimizer": self.optimizer.state_dict(),
+            "shuffle_generator": None if own is None else own.bit_generator.state,
+            "fit_generator": None if last is None or last is own else last.bit_generator.state,
+            "layer_generators": {name: module._generator.bit_generator.state
+                                 for name, module in self.named_modules()
+                                 if hasattr(module, "_generator")},
+            "history": None if history is None else {"history": history.history,
+                                                     "epoch": history.epoch},
+        }
+
+    def restore_continuation(self, state: dict[str, Any]) -> None:
+        """Set what ``continuation_state`` kept (checked by the model-file loader)."""
+        _, optimizer = self._require_compiled()
+        if not optimizer.params:
+            optimizer.bind(self.parameters())
+        optimizer.load_state_dict(state["optimizer"])
+        modules = dict(self.named_modules())
+        for name, generator_state in state["layer_generators"].items():
+            modules[name]._generator.bit_generator.state = generator_state
+        own = None
+        if state["shuffle_generator"] is not None:
+            own = np.random.default_rng()
+            own.bit_generator.state = state["shuffle_generator"]
+            object.__setattr__(self, "_shuffle_generator", own)
+        last = own
+        if state["fit_generator"] is not None:
+            last = np.random.default_rng()
+            last.bit_generator.state = state["fit_generator"]
+        if state["history"] is not None and last is not None:
+            history = History()
+            history.history = {k: list(v) for k, v in state["history"]["history"].items()}
+            history.epoch = list(state["history"]["epoch"])
+            object.__setattr__(self, "_fit_progress", {
+                "next_epoch": int(state["next_epoch"]), "generator": last, "history": history})
 
     def _run_epoch(self, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
                    generator: np.random.Generator, callback_list: CallbackList,
@@ -357,12 +430,28 @@ class Model(Module):
 
         _, optimizer = self._require_compiled()
         state, weights = read_training_state(path)
+        own = {name: value.shape for name, value in self.state_dict().items()}
+        stored = {name: value.shape for name, value in weights.items()}
+        if own != stored:  # checked before anything is loaded: nothing changes on failure
+            name = (sorted(set(own) ^ set(stored)) or sorted(k for k in own
+                                                              if own[k] != stored[k]))[0]
+            detail = (f"it lacks {name!r}" if name not in stored else
+                      f"it has {name!r}, which the model has not" if name not in own else
+                      f"it stores {name!r} of shape {stored[name]}, the model's is {own[name]}")
+            raise ModelFileError(f"the checkpoint {path} does not match this model ({detail})")
+        written_by = state.get("optimizer_name")
+        if written_by is not None and written_by != optimizer.name:
+            raise ModelFileError(f"the checkpoint {path} holds the state of the {written_by} "
+                                 f"optimiser, but this model is compiled with {optimizer.name}; "
+                                 f"compile with optimizer={written_by!r} to resume, or delete "
+                                 "the checkpoint to start over")
         try:
-            self.load_state_dict(weights)
-        except (KeyError, ShapeError) as error:
-            raise ModelFileError(f"the checkpoint {path} does not match this model ({error})"
-                                 ) from None
-        optimizer.load_state_dict(state["optimizer"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFileError(f"the checkpoint {path} holds an optimiser state that does not "
+                                 f"fit this model's {optimizer.name} ({error}); delete the "
+                                 "checkpoint to start over") from None
+        self.load_state_dict(weights)
         generator.bit_generator.state = state["shuffle_generator"]
         modules = dict(self.named_modules())
         for name, generator_state in state["layer_generators"].items():
