@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 import chainrule as cr
+from chainrule.cli import main
+from chainrule.playground.limits import BOUNDARY_GRID
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
 from chainrule.playground.registry import SessionRegistry
+from chainrule.playground.views import grid_points
 from conftest import running_playground
 
 CHROMIUM = "/usr/bin/chromium"
@@ -88,7 +91,7 @@ def train(page, until: str) -> None:
     page.wait_for_function("document.body.dataset.running === 'false'")
 
 
-def export_and_check(page, tmp_path: Path) -> None:
+def export_and_check(page, tmp_path: Path, capsys) -> None:
     """Download the model; chainrule.load gives the accuracy the page shows."""
     shown = float(page.get_attribute("#test-accuracy", "data-value"))
     epoch = int(page.get_attribute("#epoch", "data-value"))
@@ -99,11 +102,21 @@ def export_and_check(page, tmp_path: Path) -> None:
     model = cr.load(path)
     assert model.metadata["epoch"] == epoch
     data = make_data(parse_setup(model.metadata["playground"]))
-    result = model.evaluate(data.x_test, data.y_test, batch_size=None, return_dict=True)
+    result = model.evaluate(data.points_test, data.y_test, batch_size=None, return_dict=True)
     assert result["accuracy"] == pytest.approx(shown, abs=1e-12)
+    # chainrule predict on the raw (x1, x2) of the page's grid gives the page's P(class 1)
+    raw = tmp_path / "raw.csv"
+    raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in
+                                        grid_points(BOUNDARY_GRID).tolist()))
+    capsys.readouterr()
+    assert main(["predict", str(path), str(raw), "--proba"]) == 0
+    predicted = [float(row.split(",")[1]) for row in capsys.readouterr().out.splitlines()[1:]]
+    shown_boundary = page.evaluate("app.state.boundary")
+    assert len(predicted) == len(shown_boundary) == BOUNDARY_GRID ** 2
+    assert max(abs(a - b) for a, b in zip(predicted, shown_boundary)) < 2e-4
 
 
-def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_path):
+def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_path, capsys):
     page.goto(playground_url + "/" + START)
     wait_for_hash(page, "dataset=circles")
     choose(page, "xor", "tanh")
@@ -111,7 +124,7 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     train(page, "Number(document.getElementById('test-loss').dataset.value) < 0.1")
     assert float(page.get_attribute("#test-loss", "data-value")) < 0.1
     assert boundary_pixels(page) != before
-    export_and_check(page, tmp_path)
+    export_and_check(page, tmp_path, capsys)
 
     choose(page, "spirals", "leaky_relu")
     train(page, "Number(document.body.dataset.epoch) >= 120")
@@ -123,7 +136,7 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("CHAINRULE_SCREENSHOT"):
         shutil.copyfile(screenshot, os.environ["CHAINRULE_SCREENSHOT"])
-    export_and_check(page, tmp_path)
+    export_and_check(page, tmp_path, capsys)
 
 
 def test_a_bad_field_in_a_link_is_named_and_the_others_are_kept(page, playground_url):

@@ -138,7 +138,7 @@ def test_exports_give_the_model_file_and_the_snippet(playground_url, tmp_path):
         snippet = get(base + "/snippet.py").read().decode()
     model = cr.load(path)
     data = make_data(parse_setup(model.metadata["playground"]))
-    result = model.evaluate(data.x_test, data.y_test, batch_size=None, return_dict=True)
+    result = model.evaluate(data.points_test, data.y_test, batch_size=None, return_dict=True)
     assert result["accuracy"] == state["test_metrics"]["accuracy"]
     assert "EPOCHS = 5" in snippet and "import chainrule as cr" in snippet
     with pytest.raises(urllib.error.HTTPError) as missing:  # the tab closed: no session

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.cli import main
 from chainrule.nn import Dense
 from chainrule.playground.datasets import DATASETS, regression2d
-from chainrule.playground.features import FEATURES, feature_matrix
+from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
 from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
 from chainrule.playground.messages import LayerSpec, Setup, parse_setup
 from chainrule.playground.network import build_model, make_data
 from chainrule.playground.registry import SessionRegistry
 from chainrule.playground.session import Session, TrainingFailed, _thinned
+from chainrule.playground.views import grid_points
 
 SETUPS = {
     "default": Setup(),
@@ -70,7 +72,11 @@ def test_the_snippet_reproduces_the_run_exactly(name, tmp_path, monkeypatch):
     trained = namespace["model"]
     for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
         np.testing.assert_array_equal(ours.data, theirs.data)
-    assert (tmp_path / "playground-model.npz").exists()
+    saved = cr.load(tmp_path / "playground-model.npz")  # it takes raw points, as the export
+    points = session.data.points_test
+    assert saved.preprocessing.names == session.setup.features
+    np.testing.assert_array_equal(saved.predict(points), session.model.predict(
+        feature_matrix(points.astype(np.float32).astype(np.float64), session.setup.features)))
 
 
 def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_path):
@@ -79,12 +85,17 @@ def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_pa
     path = tmp_path / "model.npz"
     path.write_bytes(session.model_file())
     model = cr.load(path)
-    x = session.data.x_test
-    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
+    # the file takes raw (x1, x2), as predict casts them: float32, then the features in float64
+    points = session.data.points_test.astype(np.float32)
+    features = feature_matrix(points.astype(np.float64), session.setup.features)
+    np.testing.assert_array_equal(model.predict(points), session.model.predict(features))
     assert model.metadata["epoch"] == 2
     assert parse_setup(model.metadata["playground"]) == session.setup
-    accuracy = model.evaluate(x, session.data.y_test, batch_size=None, return_dict=True)
+    accuracy = model.evaluate(session.data.points_test, session.data.y_test, batch_size=None,
+                              return_dict=True)
     assert accuracy["accuracy"] == session.snapshot()["test_metrics"]["accuracy"]
+    assert session.model.preprocessing is None  # the session goes on with feature matrices
+    session.train(1)
 
 
 def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path):
@@ -97,8 +108,9 @@ def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path)
     path.write_bytes(session.model_file())
     model = cr.load(path)
     np.testing.assert_array_equal(model.state_dict()["activation.alpha"], slopes.numpy())
-    x = session.data.x_test
-    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
+    points = session.data.points_test.astype(np.float32)
+    np.testing.assert_array_equal(model.predict(points), session.model.predict(
+        feature_matrix(points.astype(np.float64), session.setup.features)))
 
 
 def test_training_lowers_the_loss_and_reset_restores_the_start():
@@ -236,3 +248,51 @@ def test_a_diverged_run_keeps_its_epoch_and_losses_and_refuses_to_go_on():
     # even a training-settings change starts again: the weights are no longer numbers
     assert session.configure(replace(session.setup, learning_rate=0.001)) is True
     assert session.snapshot()["diverged"] is None
+
+
+@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "regression-l2-sgd"])
+def test_chainrule_predict_on_raw_points_gives_the_pages_boundary(name, tmp_path, capsys):
+    session = Session(SETUPS[name])
+    session.train(3)
+    model_path = tmp_path / "model.npz"
+    model_path.write_bytes(session.model_file())
+    grid = grid_points(BOUNDARY_GRID)
+    raw = tmp_path / "raw.csv"
+    raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in grid.tolist()))
+    regression = session.data.regression
+    assert main(["predict", str(model_path), str(raw), *([] if regression else ["--proba"])]
+                ) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == ("prediction" if regression else "0,1")
+    predicted = np.array([float(row.split(",")[-1]) for row in rows[1:]])
+    np.testing.assert_allclose(predicted, session.snapshot()["boundary"], atol=2e-4)
+    assert main(["info", str(model_path)]) == 0
+    assert ", ".join(session.setup.features) in capsys.readouterr().out
+
+
+def _saved_with_feature_map(session: Session, path, names) -> None:
+    session.model.preprocessing = FeatureMap(session.setup.features)
+    session.model.preprocessing.names = names  # what a tampered file would hold
+    try:
+        session.model.save(path)
+    finally:
+        session.model.preprocessing = None
+
+
+@pytest.mark.parametrize(("names", "problem"), [
+    (("x1", "__import__('os')"), "unknown feature"),
+    (("x1", "x1"), "lists a feature twice"),
+    (("x1",), "makes 1 features, but the model takes 2"),
+])
+def test_the_loader_checks_the_feature_map(names, problem, tmp_path):
+    path = tmp_path / "model.npz"
+    _saved_with_feature_map(Session(Setup(samples=60)), path, names)
+    with pytest.raises(cr.serialization.ModelFileError, match=problem):
+        cr.load(path)
+
+
+def test_a_feature_map_refuses_rows_that_are_not_raw_points():
+    with pytest.raises(ValueError, match="rows of 2 values"):
+        FeatureMap(["x1", "x1_sq"]).transform(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="unknown feature 'x3'"):
+        FeatureMap(["x3"])

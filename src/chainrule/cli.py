@@ -359,6 +359,10 @@ def split_data(data: Any, test_size: float, seed: int) -> Split:
 
 
 def _feature_count(model: Any) -> int | None:
+    """The columns of a raw input row (a preprocessing that makes features says how many)."""
+    raw_width = getattr(getattr(model, "preprocessing", None), "raw_width", None)
+    if raw_width is not None:
+        return int(raw_width)
     shape = getattr(model, "input_shape", None)
     return None if not shape else int(shape[-1])
 
@@ -1000,6 +1004,8 @@ def _preprocessing_lines(preprocessing: Any) -> list[str]:
     state = preprocessing.state()
     lines = [f"Preprocessing: {type(preprocessing).__name__} (applied to raw inputs by "
              "evaluate and predict)"]
+    if "names" in state:  # the playground's FeatureMap
+        lines.append(f"  features of the raw inputs: {', '.join(state['names'])}")
     for key in ("mean", "std", "scale"):
         if key in state:
             values = np.asarray(state[key], dtype=np.float64)

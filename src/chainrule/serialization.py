@@ -247,6 +247,9 @@ def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
     if entry is None:
         return
     entry = schema.check_dict(entry, "the preprocessing entry")
+    if entry.get("class") == "FeatureMap":  # the playground's input features, by name
+        _check_feature_map_entry(entry, input_shape)
+        return
     if entry.get("class") != "Standardizer":
         raise schema.DescriptionError(f"unknown preprocessing {entry.get('class')!r}")
     state = schema.check_dict(entry.get("state"), "the preprocessing state")
@@ -260,6 +263,20 @@ def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
             raise schema.DescriptionError(
                 f"the preprocessing {key!r} is {header.dtype} of shape {header.shape}, not "
                 f"floats of shape ({math.prod(input_shape)},) for the model's inputs")
+
+
+def _check_feature_map_entry(entry: dict[str, Any], input_shape: list[int]) -> None:
+    from .playground.features import check_names
+
+    state = schema.check_dict(entry.get("state"), "the preprocessing state")
+    try:
+        names = check_names(state.get("names"), "the preprocessing FeatureMap")
+    except ValueError as error:
+        raise schema.DescriptionError(str(error)) from None
+    if len(names) != math.prod(input_shape):
+        raise schema.DescriptionError(
+            f"the preprocessing FeatureMap makes {len(names)} features, but the model takes "
+            f"{math.prod(input_shape)} inputs")
 
 
 def _refuse_non_finite(path: Path, key: str, array: np.ndarray) -> None:
@@ -373,6 +390,10 @@ def _regularizer(entry: dict[str, Any]) -> Any:
 def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.ndarray]) -> Any:
     if entry is None:
         return None
+    if entry.get("class") == "FeatureMap":
+        from .playground.features import FeatureMap
+
+        return FeatureMap.from_state(entry["state"])
     from . import datasets
 
     return datasets.Standardizer.from_state(join_arrays(entry["state"], arrays))

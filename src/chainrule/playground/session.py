@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import views
+from .features import FeatureMap
 from .limits import (
     BOUNDARY_GRID,
     MAX_CURVE_POINTS,
@@ -184,14 +185,24 @@ class Session:
 
     # ------------------------------------------------------------------ export
     def model_file(self) -> bytes:
-        """The trained model as the bytes of a ``.npz`` model file (``model.save``)."""
+        """The trained model as the bytes of a ``.npz`` model file (``model.save``). Its
+        preprocessing is the setup's ``FeatureMap``, so the file takes the raw (x₁, x₂):
+        ``chainrule predict model.npz raw.csv`` reads a CSV with the columns x1, x2."""
         with self._lock:
-            self.model.metadata = {"playground": self.setup.as_dict(), "epoch": self.epoch,
-                                   "features": list(self.setup.features)}
-            with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
-                path = Path(folder) / "model.npz"
-                self.model.save(path)
-                return path.read_bytes()
+            regression = self.data.regression
+            self.model.metadata = {
+                "playground": self.setup.as_dict(), "epoch": self.epoch,
+                "features": list(self.setup.features), "feature_names": ["x1", "x2"],
+                "task": "regression" if regression else "classification",
+                **({} if regression else {"classes": ["0", "1"]})}
+            self.model.preprocessing = FeatureMap(self.setup.features)
+            try:
+                with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
+                    path = Path(folder) / "model.npz"
+                    self.model.save(path)
+                    return path.read_bytes()
+            finally:
+                self.model.preprocessing = None  # the session trains on the feature matrices
 
     def snippet(self) -> str:
         """Python source that reproduces this run with chainrule."""

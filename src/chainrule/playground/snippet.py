@@ -28,6 +28,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.datasets import train_test_split
 from chainrule.nn import Activation, Dense, Sequential
+from chainrule.playground.features import FeatureMap
 {generator_import}
 
 SEED = {seed}
@@ -69,6 +70,8 @@ for layer in model.layers:
 
 _END = '''print("test:", model.evaluate(x_test, y_test, batch_size=None, return_dict=True))
 print(model.health(x_train))
+# The saved file takes the raw (x1, x2): predict computes the features itself.
+model.preprocessing = FeatureMap({names!r})
 model.save("playground-model.npz")
 '''
 
@@ -139,4 +142,4 @@ def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int) -> str:
     targets = ("" if is_regression(setup.dataset) else
                "y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n")
     return (header + body + targets + _compile(setup, optimizer) + _training(changes, epochs)
-            + _END)
+            + _END.format(names=list(setup.features)))
