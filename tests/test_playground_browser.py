@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.playground.limits import BOUNDARY_GRID
+from chainrule.playground.limits import BOUNDARY_GRID, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
 from chainrule.playground.registry import SessionRegistry
@@ -273,3 +273,24 @@ def test_a_phone_viewport_has_no_horizontal_scroll(browser, playground_url):
         assert 0 <= box["left"] and box["right"] <= 390, selector
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_caps_from_the_command_line_reach_the_pages_buttons(browser):
+    with running_playground(caps=Caps(max_layers=8, max_units=10, max_samples=2000)) as url:
+        context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(url + "/#layers=" + ",".join(["9:relu"] * 7))  # 7 layers of 9: over 6 × 8
+        tab.wait_for_function("document.querySelectorAll('.hidden-layer').length === 7")
+        assert tab.get_attribute("#samples", "max") == "2000"
+        tab.click("#add-layer")
+        tab.wait_for_function("document.querySelectorAll('.hidden-layer').length === 8")
+        assert tab.is_disabled("#add-layer")
+        plus = ".hidden-layer[data-layer='0'] .layer-head button[title='Add a unit']"
+        tab.click(plus)
+        tab.wait_for_function("document.querySelectorAll(\".hidden-layer[data-layer='0'] "
+                              ".node\").length === 10")
+        assert tab.is_disabled(plus)
+        tab.click("#step")
+        tab.wait_for_selector("body[data-epoch='1']")
+        context.close()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 import chainrule as cr
+from chainrule.playground.connection import catalog
 from chainrule.playground.limits import (
+    CAP_CEILINGS,
+    LIMITS,
     MAX_LAYERS,
     MAX_MESSAGE_BYTES,
     MAX_SAMPLES,
     MAX_STEP_EPOCHS,
     MAX_UNITS,
+    Caps,
 )
 from chainrule.playground.messages import (
     OPTIMIZERS,
@@ -20,6 +25,8 @@ from chainrule.playground.messages import (
     Message,
     MessageError,
     Setup,
+    default_setup,
+    parse_link_setup,
     parse_message,
     parse_setup,
 )
@@ -176,3 +183,34 @@ def test_a_good_link_has_no_problems_and_a_bad_setup_message_is_still_refused_wh
     assert parse_message(json.dumps({"type": "link", "setup": {"seed": 3}})).problems == ()
     with pytest.raises(MessageError, match="unknown dataset"):
         parse_message(setup_message(dataset="mnist", noise=0.2))
+
+
+def test_caps_from_the_command_line_raise_and_lower_the_limits():
+    wide = Caps(max_layers=10, max_units=16, max_samples=4000)
+    most = parse_setup({"layers": layers(10, units=16), "samples": 4000}, wide)
+    assert len(most.layers) == 10 and most.samples == 4000
+    with pytest.raises(MessageError, match="at most 10 hidden layers"):
+        parse_setup({"layers": layers(11)}, wide)
+    with pytest.raises(MessageError, match="layer 1 units must be between 1 and 16"):
+        parse_setup({"layers": layers(1, units=17)}, wide)
+    with pytest.raises(MessageError, match="layer must be between 0 and 9"):
+        parse_message('{"type": "select", "layer": 10}', wide)
+    narrow = Caps(max_layers=1, max_units=2, max_samples=100)
+    with pytest.raises(MessageError, match="samples must be between 50 and 100"):
+        parse_message(setup_message(samples=101), narrow)
+    # the defaults are brought within the caps, so a plain setup or link is valid under them
+    assert parse_setup({}, narrow) == Setup(samples=100, layers=(LayerSpec(2, "tanh"),))
+    setup, problems = parse_link_setup({"seed": 4}, narrow)
+    assert problems == () and setup == replace(default_setup(narrow), seed=4)
+    assert catalog(wide)["limits"]["max_units"] == 16 and catalog()["limits"] == LIMITS
+
+
+@pytest.mark.parametrize(("caps", "problem"), [
+    ({"max_layers": 0}, "max_layers must be a whole number from 1 to 16, got 0"),
+    ({"max_units": CAP_CEILINGS["max_units"] + 1}, "max_units must be a whole number from 1"),
+    ({"max_sessions": 2.5}, "max_sessions must be a whole number"),
+    ({"max_samples": 49}, "max_samples must be a whole number from 50 to"),
+])
+def test_caps_outside_the_servers_ceilings_are_refused(caps, problem):
+    with pytest.raises(ValueError, match=problem):
+        Caps(**caps)

@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.playground.limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from chainrule.playground.limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
 from chainrule.playground.registry import SessionRegistry
@@ -219,3 +219,39 @@ def test_a_learning_rate_change_keeps_training_and_a_new_dataset_resets(playgrou
         assert "epoch 0" in notice["message"]
         state = until(socket, "state", lambda m: m["setup"]["dataset"] == "moons")
         assert state["epoch"] == 0 and not state["running"]
+
+
+def test_caps_set_on_the_command_line_reach_the_server(monkeypatch, capsys):
+    from chainrule.playground import server
+
+    served: dict = {}
+    monkeypatch.setattr(server, "serve", lambda **options: served.update(options))
+    assert main(["playground", "--port", "0", "--max-layers", "9", "--max-units", "12",
+                 "--max-tabs", "3", "--max-samples", "3000"]) == 0
+    assert served["caps"] == Caps(max_layers=9, max_units=12, max_sessions=3, max_samples=3000)
+    for option, bad in (("--max-units", "33"), ("--max-layers", "0"), ("--max-tabs", "two"),
+                        ("--max-samples", "10")):
+        assert main(["playground", option, bad]) == 2
+        error = capsys.readouterr().err
+        assert f"argument {option}: expected a whole number from" in error and bad in error
+
+
+def test_a_server_under_wider_caps_serves_wider_networks_and_more_tabs():
+    caps = Caps(max_layers=8, max_units=12, max_sessions=2, max_samples=2000)
+    with running_playground(caps=caps) as url:
+        catalog = json.loads(get(url + "/api/catalog").read())
+        assert catalog["limits"]["max_layers"] == 8 and catalog["limits"]["max_units"] == 12
+        assert catalog["limits"]["max_samples"] == 2000
+        with open_session(url) as (first, hello), open_session(url) as (second, _):
+            assert hello["catalog"]["limits"]["max_units"] == 12
+            wide = [{"units": 12, "activation": "relu"}] * 8
+            first.send(json.dumps({"type": "setup", "setup": {"layers": wide,
+                                                              "samples": 2000}}))
+            state = until(first, "state")
+            assert len(state["setup"]["layers"]) == 8 and state["setup"]["samples"] == 2000
+            first.send(json.dumps({"type": "setup", "setup": {"layers": wide + wide[:1]}}))
+            assert "at most 8 hidden layers" in until(first, "error")["message"]
+            second.send('{"type": "step"}')
+            assert until(second, "state")["epoch"] == 1
+            with connect(ws_url(url)) as third:  # the third tab is over max_sessions = 2
+                assert receive(third)["type"] == "full"

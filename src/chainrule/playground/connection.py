@@ -26,8 +26,16 @@ from typing import Any
 from .. import activations
 from .datasets import DATASETS
 from .features import FEATURES
-from .limits import LIMITS, TRAIN_SLICE_SECONDS
-from .messages import OPTIMIZERS, REGULARIZATIONS, Message, MessageError, Setup, parse_message
+from .limits import DEFAULT_CAPS, TRAIN_SLICE_SECONDS, Caps
+from .messages import (
+    OPTIMIZERS,
+    REGULARIZATIONS,
+    Message,
+    MessageError,
+    Setup,
+    default_setup,
+    parse_message,
+)
 from .session import Session, TrainingFailed
 
 #: what the page says when a change of the data, the features, the layers, the optimiser or the
@@ -37,8 +45,8 @@ RESTART_NOTICE = ("New network at epoch 0: the data, the features, the layers, t
                   "change without a reset.)")
 
 
-def catalog() -> dict[str, Any]:
-    """The choices the page offers and the limits it must respect."""
+def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
+    """The choices the page offers and the limits it must respect (the server's ``caps``)."""
     return {
         "datasets": list(DATASETS),
         "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
@@ -46,8 +54,8 @@ def catalog() -> dict[str, Any]:
                         for name in activations.names()],
         "optimizers": list(OPTIMIZERS),
         "regularizations": list(REGULARIZATIONS),
-        "limits": LIMITS,
-        "defaults": Setup().as_dict(),
+        "limits": caps.limits(),
+        "defaults": default_setup(caps).as_dict(),
     }
 
 
@@ -58,8 +66,10 @@ def _plural(count: int, noun: str) -> str:
 class Connection:
     """One tab's conversation: runs until the tab closes the WebSocket."""
 
-    def __init__(self, socket: Any, session: Session, key: str) -> None:
+    def __init__(self, socket: Any, session: Session, key: str,
+                 caps: Caps = DEFAULT_CAPS) -> None:
         self.socket = socket
+        self.caps = caps
         self.session = session
         self.key = key
         self.running = False
@@ -97,7 +107,7 @@ class Connection:
     # ------------------------------------------------------------------ the conversation
     async def run(self) -> None:
         """Greet the tab, then answer its messages until it disconnects."""
-        await self.send({"type": "hello", "session": self.key, "catalog": catalog()})
+        await self.send({"type": "hello", "session": self.key, "catalog": catalog(self.caps)})
         await self.send_data()
         await self.send_state()
         try:
@@ -114,7 +124,7 @@ class Connection:
     async def handle(self, raw: Any) -> None:
         """Check one message and act on it; a bad one gets an error, nothing else changes."""
         try:
-            message = parse_message(raw)
+            message = parse_message(raw, self.caps)
         except MessageError as problem:
             await self.error(str(problem))
             return

@@ -6,6 +6,9 @@ the server enforces the session, message-size and epoch caps itself (``server``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Any
+
 #: hidden layers in a network (the input and output layers are not counted)
 MAX_LAYERS = 6
 #: units in one hidden layer
@@ -53,3 +56,45 @@ LIMITS = {
     "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "domain": DOMAIN,
 }
 """The caps as plain data, for the page (it disables the + buttons at the caps)."""
+
+
+#: the highest each configurable cap may be set to (``chainrule playground --max-...``): the
+#: server's own ceilings, so that one tab can never ask for unbounded work
+CAP_CEILINGS = {"max_layers": 16, "max_units": 32, "max_sessions": 64, "max_samples": 10_000}
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The caps a server is started with (the command line may lower or raise them, up to
+    ``CAP_CEILINGS``): hidden layers, units per hidden layer, open tabs, samples per data set.
+
+    >>> Caps(max_layers=8).limits()["max_layers"]
+    8
+    >>> Caps(max_units=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_units must be a whole number from 1 to 32, got 0
+    """
+
+    max_layers: int = MAX_LAYERS
+    max_units: int = MAX_UNITS
+    max_sessions: int = MAX_SESSIONS
+    max_samples: int = MAX_SAMPLES
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            low = MIN_SAMPLES if item.name == "max_samples" else 1
+            high = CAP_CEILINGS[item.name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{item.name} must be a whole number from {low} to {high}, "
+                                 f"got {value!r}")
+
+    def limits(self) -> dict[str, Any]:
+        """``LIMITS`` with these caps in place (what the page is told)."""
+        return {**LIMITS, "max_layers": self.max_layers, "max_units": self.max_units,
+                "max_sessions": self.max_sessions, "max_samples": self.max_samples}
+
+
+#: the caps of a server started without options
+DEFAULT_CAPS = Caps()

@@ -4,7 +4,7 @@ Routes:
 
 - ``GET /`` — the page; ``/static/...`` — its script and style sheet, shipped in the package;
 - ``GET /api/catalog`` — the choices and limits as JSON;
-- ``WS /ws`` — one session per connection (``Connection``), at most ``MAX_SESSIONS``;
+- ``WS /ws`` — one session per connection (``Connection``), at most ``caps.max_sessions``;
 - ``GET /export/{session}/model.npz`` and ``/export/{session}/snippet.py`` — the trained model
   file (``model.save``) and the Python that reproduces the run.
 
@@ -37,7 +37,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .connection import Connection, catalog
-from .limits import MAX_FRAME_BYTES
+from .limits import DEFAULT_CAPS, MAX_FRAME_BYTES, Caps
+from .messages import default_setup
 from .registry import SessionRegistry
 from .session import Session
 
@@ -84,7 +85,7 @@ async def _index(request: Request) -> Response:
 
 
 async def _catalog(request: Request) -> Response:
-    return JSONResponse(catalog())
+    return JSONResponse(catalog(request.app.state.caps))
 
 
 def _session_or_404(request: Request) -> Session | None:
@@ -121,7 +122,8 @@ async def _socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     sessions: SessionRegistry = websocket.app.state.sessions
-    session = await asyncio.to_thread(Session)
+    caps: Caps = websocket.app.state.caps
+    session = await asyncio.to_thread(Session, default_setup(caps))
     key = sessions.open(session)
     if key is None:
         await websocket.send_json({"type": "full", "message": (
@@ -130,7 +132,7 @@ async def _socket(websocket: WebSocket) -> None:
         await websocket.close(code=TRY_AGAIN_LATER, reason="server full")
         return
     try:
-        await Connection(websocket, session, key).run()
+        await Connection(websocket, session, key, caps).run()
     finally:
         sessions.close(key)
 
@@ -143,9 +145,10 @@ def allowed_hosts(host: str) -> list[str]:
     return sorted({*LOCAL_HOSTS, "[::1]", host})
 
 
-def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None = None
-               ) -> Starlette:
-    """The playground's ASGI application."""
+def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None = None,
+               caps: Caps = DEFAULT_CAPS) -> Starlette:
+    """The playground's ASGI application, under ``caps`` (the registry holds at most
+    ``caps.max_sessions`` tabs unless ``sessions`` is given)."""
     app = Starlette(
         routes=[
             Route("/", _index),
@@ -158,7 +161,9 @@ def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None 
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(LOCAL_HOSTS)),
                     Middleware(SecurityHeaders)],
     )
-    app.state.sessions = sessions if sessions is not None else SessionRegistry()
+    app.state.sessions = (sessions if sessions is not None
+                          else SessionRegistry(limit=caps.max_sessions))
+    app.state.caps = caps
     return app
 
 
@@ -193,11 +198,11 @@ def url_for(host: str, port: int) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          announce: Callable[[str], Any] = print) -> None:
+          announce: Callable[[str], Any] = print, caps: Caps = DEFAULT_CAPS) -> None:
     """Run the playground until Ctrl-C; ``announce`` gets the URL line."""
     listener = bind(host, port)
     port = listener.getsockname()[1]
-    server = make_server(create_app(allowed_hosts(host)))
+    server = make_server(create_app(allowed_hosts(host), caps=caps))
     url = url_for(host, port)
     announce(f"chainrule playground: {url}  (Ctrl-C to stop)")
     if host not in LOCAL_HOSTS:

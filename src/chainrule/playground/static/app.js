@@ -161,6 +161,8 @@ function buildStaticControls() {
     button.addEventListener("click", () => change({ dataset: name }));
     return button;
   }));
+  $("samples").max = `${catalog.limits.max_samples}`;  // the server's caps (command line)
+  $("samples").min = `${catalog.limits.min_samples}`;
   $("export-model").href = `/export/${app.session}/model.npz`;
   $("download-snippet").href = `/export/${app.session}/snippet.py`;
 }
