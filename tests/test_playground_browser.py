@@ -294,3 +294,30 @@ def test_caps_from_the_command_line_reach_the_pages_buttons(browser):
         tab.click("#step")
         tab.wait_for_selector("body[data-epoch='1']")
         context.close()
+
+
+MUTED = 0.55  # app.js's BACKGROUND_STRENGTH: the regions' colours at p = 1
+CLASS_RGB = [(245, 147, 34), (8, 119, 189), (44, 160, 44)]
+GREY = (232, 234, 235)
+
+
+def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
+                                                                          playground_url):
+    page.goto(playground_url + "/#layers=8:relu,8:relu&lr=0.03")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("button[data-dataset='spirals3']")
+    wait_for_hash(page, "dataset=spirals3")
+    page.wait_for_function("document.querySelectorAll('.output-node').length === 3")
+    assert "3 classes" in page.text_content("#problem")
+    train(page, "Number(document.getElementById('test-accuracy').dataset.value) > 0.85")
+    pixels = page.evaluate("""() => {
+        const canvas = document.getElementById('boundary');
+        return Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width,
+                                                               canvas.height).data); }""")
+    rgb = [tuple(pixels[i:i + 3]) for i in range(0, len(pixels), 4)]
+    for colour in CLASS_RGB:  # each class's region is painted in its own (muted) colour
+        region = tuple(g + MUTED * (c - g) for g, c in zip(GREY, colour))
+        near = sum(1 for p in rgb if max(abs(a - b) for a, b in zip(p, region)) <= 12)
+        assert near > 0.05 * len(rgb), (colour, near)
+    links = page.locator("#links path").count()
+    assert links == 2 * 8 + 8 * 8 + 8 * 3  # every output unit has its incoming weights

@@ -12,7 +12,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 from chainrule.nn import Dense
-from chainrule.playground.datasets import DATASETS, regression2d
+from chainrule.playground.datasets import DATASETS, regression2d, spirals3
 from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
 from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
 from chainrule.playground.messages import LayerSpec, Setup, parse_setup
@@ -31,6 +31,8 @@ SETUPS = {
                                features=("x1_sq", "x2_sq", "sin_x1"), samples=100,
                                layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu"))),
     "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
+    "spirals3-softmax": Setup(dataset="spirals3", samples=150, noise=0.05,
+                              layers=(LayerSpec(6, "relu"), LayerSpec(4, "tanh"))),
     "prelu-sgd": Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, samples=80,
                        layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh"))),
 }
@@ -250,7 +252,7 @@ def test_a_diverged_run_keeps_its_epoch_and_losses_and_refuses_to_go_on():
     assert session.snapshot()["diverged"] is None
 
 
-@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "regression-l2-sgd"])
+@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "regression-l2-sgd", "spirals3-softmax"])
 def test_chainrule_predict_on_raw_points_gives_the_pages_boundary(name, tmp_path, capsys):
     session = Session(SETUPS[name])
     session.train(3)
@@ -263,9 +265,14 @@ def test_chainrule_predict_on_raw_points_gives_the_pages_boundary(name, tmp_path
     assert main(["predict", str(model_path), str(raw), *([] if regression else ["--proba"])]
                 ) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[0] == ("prediction" if regression else "0,1")
-    predicted = np.array([float(row.split(",")[-1]) for row in rows[1:]])
-    np.testing.assert_allclose(predicted, session.snapshot()["boundary"], atol=2e-4)
+    classes = session.data.classes
+    assert rows[0] == ("prediction" if regression else ",".join(map(str, range(classes))))
+    predicted = np.array([[float(cell) for cell in row.split(",")] for row in rows[1:]])
+    shown = np.array(session.snapshot()["boundary"])
+    if classes > 2:  # one map per class: P(class j) = softmax(z)_j
+        np.testing.assert_allclose(predicted, shown.T, atol=2e-4)
+    else:
+        np.testing.assert_allclose(predicted[:, -1], shown, atol=2e-4)
     assert main(["info", str(model_path)]) == 0
     assert ", ".join(session.setup.features) in capsys.readouterr().out
 
@@ -296,3 +303,30 @@ def test_a_feature_map_refuses_rows_that_are_not_raw_points():
         FeatureMap(["x1", "x1_sq"]).transform(np.zeros((3, 5)))
     with pytest.raises(ValueError, match="unknown feature 'x3'"):
         FeatureMap(["x3"])
+
+
+def test_three_spirals_train_a_softmax_output_with_one_unit_per_class():
+    session = Session(Setup(dataset="spirals3", layers=(LayerSpec(8, "relu"),
+                                                        LayerSpec(8, "relu"))))
+    model = session.model
+    assert model.layers[-1].units == 3 and model.loss.name == "sparse_categorical_crossentropy"
+    assert sorted(set(session.data.y_train.tolist())) == [0, 1, 2]
+    session.train(60)
+    snapshot = session.snapshot()
+    assert snapshot["classes"] == 3 and snapshot["test_metrics"]["accuracy"] > 0.9
+    maps = np.array(snapshot["boundary"])
+    assert maps.shape == (3, BOUNDARY_GRID ** 2)
+    np.testing.assert_allclose(maps.sum(axis=0), 1.0, atol=3e-4)
+    assert set(maps.argmax(axis=0).tolist()) == {0, 1, 2}  # three regions on the grid
+    assert len(snapshot["weights"][-1]) == 3  # one row of W per output unit
+    assert session.points()["classes"] == 3
+
+
+def test_spirals3_is_seeded_and_noise_moves_the_points_only():
+    data, noisy = spirals3(n=90, seed=1), spirals3(n=90, noise=0.2, seed=1)
+    np.testing.assert_array_equal(data.y, noisy.y)
+    assert np.bincount(data.y).tolist() == [30, 30, 30]
+    assert 0 < np.abs(data.x - noisy.x).max()
+    np.testing.assert_array_equal(data.x, spirals3(n=90, seed=1).x)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        spirals3(n=2)

@@ -1,4 +1,5 @@
-"""The playground's data sets: the 2-D shapes of ``chainrule.datasets`` and a 2-D regression.
+"""The playground's data sets: the 2-D shapes of ``chainrule.datasets``, three spirals (three
+classes) and a 2-D regression.
 
 ``regression2d`` is the playground's own: points p = (x₁, x₂) uniform in [−1, 1]² and the
 target y = x₁·x₂ + ½·sin(πx₁), with Gaussian noise of standard deviation ``noise`` added to y
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,18 +36,58 @@ def regression2d(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Data
                    description="y = x1*x2 + sin(pi*x1)/2 for p uniform in [-1, 1]^2, noise on y")
 
 
-#: the data sets the page offers: name → (generator, the import the exported snippet writes)
-DATASETS: dict[str, tuple[Callable[..., Dataset], str]] = {
-    "xor": (xor, "from chainrule.datasets import xor as generate"),
-    "circles": (circles, "from chainrule.datasets import circles as generate"),
-    "spirals": (spirals, "from chainrule.datasets import spirals as generate"),
-    "gaussians": (gaussians, "from chainrule.datasets import gaussians as generate"),
-    "moons": (moons, "from chainrule.datasets import moons as generate"),
-    "regression": (regression2d,
-                   "from chainrule.playground.datasets import regression2d as generate"),
+def spirals3(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
+    """Three interleaved spiral arms, class c ∈ {0, 1, 2}: p = r·(cos θ, sin θ) with r uniform
+    in [0.05, 1] and θ = 4r + 2πc/3; ``noise`` is the std of Gaussian noise added to p."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 3:
+        raise ValueError(f"spirals3: n must be an integer ≥ 3, got {n!r}")
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"spirals3: noise must be a finite number ≥ 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    r = rng.uniform(0.05, 1.0, size=n)
+    theta = 4.0 * r + 2.0 * math.pi * y / 3.0
+    x = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
+    x = x + noise * rng.standard_normal(x.shape)  # drawn at noise 0 too: the same points
+    order = rng.permutation(n)
+    return Dataset(x[order], y[order], name="spirals3", task="classification",
+                   classes=["0", "1", "2"], feature_names=["x1", "x2"],
+                   description="three interleaved spiral arms, theta = 4r + 2*pi*c/3")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data set the page offers: its generator, the import the exported snippet writes, and
+    its classes (0 for the regression set)."""
+
+    generate: Callable[..., Dataset]
+    imports: str
+    classes: int
+
+
+def _library(name: str, generate: Callable[..., Dataset]) -> Source:
+    return Source(generate, f"from chainrule.datasets import {name} as generate", 2)
+
+
+#: the data sets the page offers, by name
+DATASETS: dict[str, Source] = {
+    "xor": _library("xor", xor),
+    "circles": _library("circles", circles),
+    "spirals": _library("spirals", spirals),
+    "gaussians": _library("gaussians", gaussians),
+    "moons": _library("moons", moons),
+    "spirals3": Source(spirals3,
+                       "from chainrule.playground.datasets import spirals3 as generate", 3),
+    "regression": Source(regression2d,
+                         "from chainrule.playground.datasets import regression2d as generate", 0),
 }
 
 
 def is_regression(dataset: str) -> bool:
-    """True for the data set whose targets are numbers rather than two classes."""
-    return dataset == "regression"
+    """True for the data set whose targets are numbers rather than classes."""
+    return DATASETS[dataset].classes == 0
+
+
+def class_count(dataset: str) -> int:
+    """The classes of a data set (0 for regression)."""
+    return DATASETS[dataset].classes

@@ -1,9 +1,10 @@
 """From a ``Setup`` to the data and the compiled chainrule network that the page trains.
 
 The network is a ``Sequential``: per hidden layer a ``Dense`` and an ``Activation`` from the
-catalog (maxout takes two pieces per unit, so its Dense has twice the units), then one output
-unit — a logit trained with binary cross-entropy for the two-class sets, a value trained with
-the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
+catalog (maxout takes two pieces per unit, so its Dense has twice the units), then the output:
+one logit trained with binary cross-entropy for the two-class sets, one logit per class
+trained with softmax cross-entropy (sparse labels) for three or more classes, a value trained
+with the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
 Dense. ``change_training`` applies a new learning rate, penalty or batch size to a model
 mid-run, keeping its weights. One epoch is one call of ``fit`` seeded with ``seed + epoch``,
 so the exported snippet, which makes the same calls, ends with the same weights.
@@ -27,7 +28,7 @@ import numpy as np
 from .. import losses, optim
 from ..datasets import train_test_split
 from ..nn import Activation, Dense, Sequential
-from .datasets import DATASETS, is_regression
+from .datasets import DATASETS, class_count, is_regression
 from .features import feature_matrix
 from .messages import Setup
 
@@ -46,19 +47,26 @@ class RunData:
     y_train: np.ndarray
     y_test: np.ndarray
     regression: bool
+    classes: int = 2  # 0 for regression
 
 
 def make_data(setup: Setup) -> RunData:
     """Draw the data set, split it (stratified for classes) and compute the chosen features."""
-    generate, _ = DATASETS[setup.dataset]
-    data = generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
+    data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
     points_train, points_test, y_train, y_test = train_test_split(
         data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed)
-    regression = is_regression(setup.dataset)
-    if not regression:
+    regression, classes = is_regression(setup.dataset), class_count(setup.dataset)
+    if classes == 2:  # one logit: the targets are a column
         y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
     return RunData(points_train, points_test, feature_matrix(points_train, setup.features),
-                   feature_matrix(points_test, setup.features), y_train, y_test, regression)
+                   feature_matrix(points_test, setup.features), y_train, y_test, regression,
+                   classes)
+
+
+def output_units(dataset: str) -> int:
+    """The output layer's width: one logit per class for three or more, else one unit."""
+    classes = class_count(dataset)
+    return classes if classes > 2 else 1
 
 
 def units_of(layer_units: int, activation: str) -> int:
@@ -84,7 +92,8 @@ def build_model(setup: Setup) -> Sequential:
                             kernel_regularizer=penalty))
         layers.append(Activation(spec.activation))
         width = None
-    layers.append(Dense(1, input_dim=width, kernel_regularizer=penalty))
+    layers.append(Dense(output_units(setup.dataset), input_dim=width,
+                        kernel_regularizer=penalty))
     model = Sequential(layers, seed=setup.seed)
     _compile(model, setup, optim.get(setup.optimizer, lr=setup.learning_rate))
     return model
@@ -93,6 +102,9 @@ def build_model(setup: Setup) -> Sequential:
 def _compile(model: Sequential, setup: Setup, optimizer: optim.Optimizer) -> None:
     if is_regression(setup.dataset):
         model.compile(loss="mse", optimizer=optimizer)
+    elif class_count(setup.dataset) > 2:
+        model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
+                      optimizer=optimizer, metrics=["accuracy"])
     else:
         model.compile(loss=losses.get("binary_crossentropy", from_logits=True),
                       optimizer=optimizer, metrics=["accuracy"])

@@ -156,6 +156,7 @@ class Session:
             data = self.data
             return {
                 "regression": data.regression,
+                "classes": data.classes,
                 "train": _point_rows(data.points_train, data.y_train),
                 "test": _point_rows(data.points_test, data.y_test),
             }
@@ -173,6 +174,7 @@ class Session:
                 "test_metrics": dict(self.test_metrics),
                 "boundary": views.boundary(model, setup, BOUNDARY_GRID, data.regression),
                 "boundary_size": BOUNDARY_GRID,
+                "classes": data.classes,
                 "neurons": views.neuron_maps(model, setup, NEURON_GRID),
                 "neuron_size": NEURON_GRID,
                 "weights": views.weights(model, setup),
@@ -194,7 +196,7 @@ class Session:
                 "playground": self.setup.as_dict(), "epoch": self.epoch,
                 "features": list(self.setup.features), "feature_names": ["x1", "x2"],
                 "task": "regression" if regression else "classification",
-                **({} if regression else {"classes": ["0", "1"]})}
+                **({} if regression else {"classes": [str(c) for c in range(self.data.classes)]})}
             self.model.preprocessing = FeatureMap(self.setup.features)
             try:
                 with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:

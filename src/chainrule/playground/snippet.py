@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .datasets import DATASETS, is_regression
+from .datasets import DATASETS, class_count, is_regression
 from .features import FEATURES
 from .messages import Setup
-from .network import units_of
+from .network import output_units, units_of
 
 _HEADER = '''"""Reproduces a chainrule playground run: {dataset}, {epochs} epochs.
 
@@ -93,13 +93,17 @@ def _layers(setup: Setup) -> str:
         lines.append(f"    Dense({units}{width}, kernel_regularizer=penalty), "
                      f"Activation({spec.activation!r}),{note}")
         width = ""
-    lines.append(f"    Dense(1{width}, kernel_regularizer=penalty),")
+    lines.append(f"    Dense({output_units(setup.dataset)}{width}, kernel_regularizer=penalty),")
     return "\n".join(lines)
 
 
 def _compile(setup: Setup, optimizer: str) -> str:
     if is_regression(setup.dataset):
         return f'model.compile(loss="mse", optimizer={optimizer})\n'
+    if class_count(setup.dataset) > 2:
+        return ('model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", '
+                'from_logits=True),\n'
+                f'              optimizer={optimizer}, metrics=["accuracy"])\n')
     return ('model.compile(loss=cr.losses.get("binary_crossentropy", from_logits=True),\n'
             f'              optimizer={optimizer}, metrics=["accuracy"])\n')
 
@@ -128,7 +132,7 @@ def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int) -> str:
     if isinstance(changes, Setup):
         changes = [(0, changes)]
     setup = changes[0][1]
-    _, generator_import = DATASETS[setup.dataset]
+    generator_import = DATASETS[setup.dataset].imports
     header = _HEADER.format(
         dataset=setup.dataset, epochs=epochs, filename=FILENAME,
         generator_import=generator_import, seed=setup.seed, samples=setup.samples,
@@ -139,7 +143,7 @@ def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int) -> str:
         columns="\n".join(f"        {feature.expression}," for feature in chosen),
         penalty=_penalty(setup), layers=_layers(setup))
     optimizer = f"cr.optim.get({setup.optimizer!r}, lr={setup.learning_rate!r})"
-    targets = ("" if is_regression(setup.dataset) else
+    targets = ("" if class_count(setup.dataset) != 2 else
                "y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n")
     return (header + body + targets + _compile(setup, optimizer) + _training(changes, epochs)
             + _END.format(names=list(setup.features)))

@@ -1,7 +1,8 @@
 """What the page draws, computed from the live network: plain lists, rounded, ready for JSON.
 
 - ``boundary``: the network's output over a grid spanning [−DOMAIN, DOMAIN]² (the probability of
-  class 1, or the predicted value for regression), row by row from the top (x₂ = DOMAIN).
+  class 1, or the predicted value for regression), row by row from the top (x₂ = DOMAIN); for
+  three or more classes one such map per class, P(class j) = softmax(z)ⱼ.
 - ``neuron_maps``: the same for every input feature and every hidden unit's output a, on a
   coarser grid.
 - ``weights``: every Dense's W (out × in); for maxout the pieces of a unit are averaged.
@@ -21,6 +22,7 @@ from .. import activations
 from ..diagnostics import Vocabulary
 from ..grad_mode import no_grad
 from ..nn import Activation, Dense, Sequential
+from .datasets import class_count
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
@@ -64,10 +66,15 @@ def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], l
     return pre, post
 
 
-def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[float]:
-    """The output over the grid: P(class 1) for classes, the value for regression."""
+def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[Any]:
+    """The output over the grid: P(class 1) for two classes, the value for regression, and for
+    three or more classes the maps P(class j) = exp(zⱼ) / Σₖ exp(zₖ), one per class."""
     inputs = feature_matrix(grid_points(size), setup.features)
-    output = model.predict(inputs)[:, 0]
+    output = model.predict(inputs)
+    if class_count(setup.dataset) > 2:
+        probabilities = activations.get("softmax").forward(output.astype(np.float64))
+        return [_rounded(probabilities[:, j]) for j in range(probabilities.shape[1])]
+    output = output[:, 0]
     if not regression:
         output = activations.get("sigmoid").forward(output)
     return _rounded(output)

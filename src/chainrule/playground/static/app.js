@@ -7,7 +7,7 @@ const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 
 const LAMBDAS = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
 const DATASET_LABELS = {
   xor: "XOR", circles: "Circles", spirals: "Spirals", gaussians: "Gaussians", moons: "Moons",
-  regression: "Regression",
+  spirals3: "3 spirals", regression: "Regression",
 };
 const ERROR_SECONDS = 12;
 const BACKGROUND_STRENGTH = 0.55; // the boundary's colours are muted so the points stand out
@@ -187,7 +187,9 @@ function renderControls(setup) {
   $("samples").value = `${setup.samples}`;
   $("samples-value").textContent = `${setup.samples}`;
   $("seed").value = `${setup.seed}`;
-  $("problem").textContent = setup.dataset === "regression" ? "regression" : "classification";
+  const classes = app.state ? app.state.classes : 2;
+  $("problem").textContent = setup.dataset === "regression" ? "regression"
+    : `classification${classes > 2 ? ` (${classes} classes)` : ""}`;
   for (const button of document.querySelectorAll(".dataset")) {
     button.classList.toggle("selected", button.dataset.dataset === setup.dataset);
   }
@@ -289,7 +291,7 @@ function layerHeader(index, spec) {
   return header;
 }
 
-function buildNetwork(setup) {
+function buildNetwork(setup, classes) {
   const columns = $("network-columns");
   const inputs = document.createElement("div");
   inputs.className = "net-column inputs";
@@ -329,10 +331,16 @@ function buildNetwork(setup) {
   });
   const outputColumn = document.createElement("div");
   outputColumn.className = "net-column output";
-  const output = node("unit output-node", "the output");
-  outputColumn.appendChild(output.element);
+  // one output unit, or one per class (its softmax probability) for three or more classes
+  const outputs = [];
+  for (let j = 0; j < (classes > 2 ? classes : 1); j += 1) {
+    const item = node("unit output-node", classes > 2 ? `P(class ${j})` : "the output");
+    item.element.dataset.output = `${j}`;
+    outputColumn.appendChild(item.element);
+    outputs.push(item);
+  }
   columns.replaceChildren(inputs, ...hidden.map((h) => h.column), outputColumn);
-  app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), output, hidden };
+  app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), outputs, hidden };
 }
 
 function centre(element, origin) {
@@ -347,7 +355,7 @@ function drawLinks() {
   const svg = $("links");
   svg.setAttribute("width", `${network.scrollWidth}`);
   svg.setAttribute("height", `${network.scrollHeight}`);
-  const columns = [app.nodes.inputs, ...app.nodes.layers, [app.nodes.output]];
+  const columns = [app.nodes.inputs, ...app.nodes.layers, app.nodes.outputs];
   const segments = [];
   app.state.weights.forEach((matrix, l) => {
     const sources = columns[l];
@@ -373,7 +381,12 @@ function drawNeurons(state) {
     const values = (state.neurons.layers[l] || [])[u];
     if (values) Draw.heatmap(item.canvas, values, size, Draw.symmetric(values, 1));
   }));
-  Draw.heatmap(app.nodes.output.canvas, state.boundary, state.boundary_size, outputScale());
+  if (state.classes > 2) {  // each output unit: P(class j), grey (0) to the class colour (1)
+    app.nodes.outputs.forEach((item, j) => Draw.classMap(item.canvas, state.boundary[j],
+      state.boundary_size, j));
+  } else {
+    Draw.heatmap(app.nodes.outputs[0].canvas, state.boundary, state.boundary_size, outputScale());
+  }
 }
 
 function markHealth(state) {
@@ -426,12 +439,17 @@ function drawBoundary() {
   const state = app.state;
   if (!state) return;
   const canvas = $("boundary");
-  Draw.heatmap(canvas, state.boundary, state.boundary_size, outputScale(), BACKGROUND_STRENGTH);
+  if (state.classes > 2) {
+    Draw.regions(canvas, state.boundary, state.boundary_size, BACKGROUND_STRENGTH);
+  } else {
+    Draw.heatmap(canvas, state.boundary, state.boundary_size, outputScale(), BACKGROUND_STRENGTH);
+  }
   if (app.points) {
     const domain = app.catalog.limits.domain;
     const scale = targetScale();
-    Draw.points(canvas, app.points.train, domain, scale, false);
-    if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, scale, true);
+    const fill = state.classes > 2 ? (c) => Draw.classCss(c) : (v) => Draw.css(scale(v));
+    Draw.points(canvas, app.points.train, domain, fill, false);
+    if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, fill, true);
     Draw.axes(canvas, domain);
   }
 }
@@ -492,7 +510,7 @@ function applyState(state) {
     app.setupKey = key;
     app.setup = state.setup;
     renderControls(state.setup);
-    buildNetwork(state.setup);
+    buildNetwork(state.setup, state.classes);
     history.replaceState(null, "", `#${hashFromSetup(state.setup)}`);
   }
   showStats(state);
