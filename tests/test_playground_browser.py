@@ -15,6 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.nn import Dropout
 from chainrule.playground.limits import BOUNDARY_GRID, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
@@ -321,3 +322,23 @@ def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
         assert near > 0.05 * len(rgb), (colour, near)
     links = page.locator("#links path").count()
     assert links == 2 * 8 + 8 * 8 + 8 * 3  # every output unit has its incoming weights
+
+
+def test_a_dropout_control_per_layer_trains_with_dropout_and_evaluates_without(page,
+                                                                               playground_url,
+                                                                               tmp_path, capsys):
+    page.goto(playground_url + "/#dataset=moons&layers=6:relu,4:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    assert page.locator("select.dropout").count() == 2
+    page.select_option("select.dropout[data-layer='1']", "0.5")
+    wait_for_hash(page, "layers=6:relu,4:relu:0.5")
+    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
+                           ".value === '0.5'")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    export_and_check(page, tmp_path, capsys)  # evaluation: the page's accuracy, exactly
+    model = cr.load(tmp_path / "playground-model.npz")
+    assert [layer.rate for layer in model.layers if isinstance(layer, Dropout)] == [0.5]
+    page.reload()  # the link keeps the rate
+    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
+                           "?.value === '0.5'")

@@ -91,6 +91,12 @@ BAD_MESSAGES = [
     (setup_message(layers="4,2"), "layers must be a list"),
     (setup_message(layers=layers(MAX_LAYERS + 1)), f"at most {MAX_LAYERS} hidden layers"),
     (setup_message(layers=layers(1, units=MAX_UNITS + 1)), "layer 1 units must be between"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "dropout": 0.95}]),
+     "layer 1 dropout must be between 0 and 0.9"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "dropout": "half"}]),
+     "layer 1 dropout must be a number"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "drop": 0.1}]),
+     "(and optionally 'dropout')"),
     (setup_message(layers=layers(1, units=0)), "layer 1 units must be between"),
     (setup_message(layers=layers(1, units=2.0)), "whole number"),
     (setup_message(layers=layers(1, activation="swish2")), "unknown activation"),
@@ -214,3 +220,10 @@ def test_caps_from_the_command_line_raise_and_lower_the_limits():
 def test_caps_outside_the_servers_ceilings_are_refused(caps, problem):
     with pytest.raises(ValueError, match=problem):
         Caps(**caps)
+
+
+def test_a_layer_may_carry_a_dropout_rate():
+    setup = parse_setup({"layers": [{"units": 3, "activation": "relu", "dropout": 0.5},
+                                    {"units": 2, "activation": "tanh"}]})
+    assert setup.layers == (LayerSpec(3, "relu", 0.5), LayerSpec(2, "tanh", 0.0))
+    assert parse_setup(setup.as_dict()) == setup

@@ -11,12 +11,12 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.nn import Dense
+from chainrule.nn import Dense, Dropout
 from chainrule.playground.datasets import DATASETS, regression2d, spirals3
 from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
 from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
 from chainrule.playground.messages import LayerSpec, Setup, parse_setup
-from chainrule.playground.network import build_model, make_data
+from chainrule.playground.network import build_model, make_data, measure
 from chainrule.playground.registry import SessionRegistry
 from chainrule.playground.session import Session, TrainingFailed, _thinned
 from chainrule.playground.views import grid_points
@@ -33,6 +33,9 @@ SETUPS = {
     "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
     "spirals3-softmax": Setup(dataset="spirals3", samples=150, noise=0.05,
                               layers=(LayerSpec(6, "relu"), LayerSpec(4, "tanh"))),
+    "dropout-sgd": Setup(dataset="moons", optimizer="sgd", learning_rate=0.1, samples=100,
+                         layers=(LayerSpec(6, "relu", 0.3), LayerSpec(4, "tanh"),
+                                 LayerSpec(3, "elu", 0.5))),
     "prelu-sgd": Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, samples=80,
                        layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh"))),
 }
@@ -330,3 +333,34 @@ def test_spirals3_is_seeded_and_noise_moves_the_points_only():
     np.testing.assert_array_equal(data.x, spirals3(n=90, seed=1).x)
     with pytest.raises(ValueError, match="n must be an integer"):
         spirals3(n=2)
+
+
+def test_dropout_masks_units_in_training_and_is_off_at_evaluation(tmp_path):
+    session = Session(SETUPS["dropout-sgd"])
+    model = session.model
+    dropouts = [layer for layer in model.layers if isinstance(layer, Dropout)]
+    assert [layer.rate for layer in dropouts] == [0.3, 0.5]
+    assert [type(layer).__name__ for layer in model.layers[:4]] == [
+        "Dense", "Activation", "Dropout", "Dense"]
+    session.train(2)
+    assert dropouts[0].last_mask is not None and not dropouts[0].last_mask.all()
+    x = session.data.x_train
+    model.train()
+    assert not np.array_equal(model(x).data, model(x).data)  # training: new masks each time
+    evaluated = model.predict(x)
+    np.testing.assert_array_equal(evaluated, model.predict(x))  # evaluation: no masks
+    values = x  # the same network with its Dropout layers left out
+    for layer in model.layers:
+        if not isinstance(layer, Dropout):
+            values = layer(values).data
+    np.testing.assert_allclose(evaluated, values, rtol=1e-6, atol=1e-6)
+    assert session.snapshot()["test_metrics"] == measure(model, session.data.x_test,
+                                                         session.data.y_test)
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    loaded = cr.load(path)
+    assert [layer.rate for layer in loaded.layers if isinstance(layer, Dropout)] == [0.3, 0.5]
+    np.testing.assert_array_equal(loaded.predict(session.data.points_test.astype(np.float32)),
+                                  model.predict(feature_matrix(
+                                      session.data.points_test.astype(np.float32)
+                                      .astype(np.float64), session.setup.features)))

@@ -36,6 +36,8 @@ NOISE_RANGE = (0.0, 0.5)
 TRAIN_RATIO_RANGE = (0.1, 0.9)
 LEARNING_RATE_RANGE = (1e-5, 10.0)
 LAMBDA_RANGE = (0.0, 1.0)
+#: the dropout rate of a hidden layer (below 1: something must survive)
+DROPOUT_RANGE = (0.0, 0.9)
 
 #: seconds of training between two updates sent to the page (the update rate cap)
 TRAIN_SLICE_SECONDS = 0.1
@@ -53,7 +55,8 @@ LIMITS = {
     "max_samples": MAX_SAMPLES, "max_step_epochs": MAX_STEP_EPOCHS, "max_epochs": MAX_EPOCHS,
     "max_message_bytes": MAX_MESSAGE_BYTES, "max_sessions": MAX_SESSIONS, "max_seed": MAX_SEED,
     "noise": NOISE_RANGE, "train_ratio": TRAIN_RATIO_RANGE,
-    "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "domain": DOMAIN,
+    "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "dropout": DROPOUT_RANGE,
+    "domain": DOMAIN,
 }
 """The caps as plain data, for the page (it disables the + buttons at the caps)."""
 

@@ -33,6 +33,7 @@ from .datasets import DATASETS
 from .features import FEATURES
 from .limits import (
     DEFAULT_CAPS,
+    DROPOUT_RANGE,
     LAMBDA_RANGE,
     LEARNING_RATE_RANGE,
     MAX_MESSAGE_BYTES,
@@ -59,10 +60,12 @@ class MessageError(ValueError):
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One hidden layer: its width and the catalog name of its activation."""
+    """One hidden layer: its width, the catalog name of its activation and the dropout rate
+    after it (each output zeroed with that probability in training; none at evaluation)."""
 
     units: int = 4
     activation: str = "tanh"
+    dropout: float = 0.0
 
 
 def _default_layers() -> tuple[LayerSpec, ...]:
@@ -162,12 +165,15 @@ def _layers(value: Any, caps: Caps = DEFAULT_CAPS) -> tuple[LayerSpec, ...]:
     catalog = activations.names()
     layers = []
     for index, layer in enumerate(value):
-        if not isinstance(layer, dict) or set(layer) != {"units", "activation"}:
+        if not isinstance(layer, dict) or not {"units", "activation"} <= set(layer) <= {
+                "units", "activation", "dropout"}:
             raise MessageError(f"layer {index + 1} must be an object with exactly 'units' and "
-                               "'activation'")
+                               "'activation' (and optionally 'dropout')")
         units = _integer(f"layer {index + 1} units", layer["units"], 1, caps.max_units)
         activation = _choice("activation", layer["activation"], catalog)
-        layers.append(LayerSpec(units, activation))
+        dropout = _number(f"layer {index + 1} dropout", layer.get("dropout", 0.0),
+                          DROPOUT_RANGE)
+        layers.append(LayerSpec(units, activation, dropout))
     return tuple(layers)
 
 

@@ -1,10 +1,11 @@
 """From a ``Setup`` to the data and the compiled chainrule network that the page trains.
 
-The network is a ``Sequential``: per hidden layer a ``Dense`` and an ``Activation`` from the
-catalog (maxout takes two pieces per unit, so its Dense has twice the units), then the output:
-one logit trained with binary cross-entropy for the two-class sets, one logit per class
-trained with softmax cross-entropy (sparse labels) for three or more classes, a value trained
-with the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
+The network is a ``Sequential``: per hidden layer a ``Dense``, an ``Activation`` from the
+catalog (maxout takes two pieces per unit, so its Dense has twice the units) and, when the
+layer's rate is above 0, a ``Dropout``; then the output: one logit trained with binary
+cross-entropy for the two-class sets, one logit per class trained with softmax cross-entropy
+(sparse labels) for three or more classes, a value trained with the mean squared error for
+the regression set. L1 or L2 puts ``kernel_regularizer`` on every
 Dense. ``change_training`` applies a new learning rate, penalty or batch size to a model
 mid-run, keeping its weights. One epoch is one call of ``fit`` seeded with ``seed + epoch``,
 so the exported snippet, which makes the same calls, ends with the same weights.
@@ -27,7 +28,7 @@ import numpy as np
 
 from .. import losses, optim
 from ..datasets import train_test_split
-from ..nn import Activation, Dense, Sequential
+from ..nn import Activation, Dense, Dropout, Sequential
 from .datasets import DATASETS, class_count, is_regression
 from .features import feature_matrix
 from .messages import Setup
@@ -69,6 +70,12 @@ def output_units(dataset: str) -> int:
     return classes if classes > 2 else 1
 
 
+def dropout_seed(seed: int, layer: int) -> int:
+    """The seed of hidden layer ``layer``'s dropout masks: seed + 1 + layer (its own stream, so
+    the exported snippet draws the same masks)."""
+    return seed + 1 + layer
+
+
 def units_of(layer_units: int, activation: str) -> int:
     """The width of the Dense feeding an activation (maxout needs its pieces)."""
     return layer_units * MAXOUT_PIECES if activation == "maxout" else layer_units
@@ -87,10 +94,12 @@ def build_model(setup: Setup) -> Sequential:
     penalty = _penalty(setup)
     width: int | None = len(setup.features)
     layers: list[Any] = []
-    for spec in setup.layers:
+    for index, spec in enumerate(setup.layers):
         layers.append(Dense(units_of(spec.units, spec.activation), input_dim=width,
                             kernel_regularizer=penalty))
         layers.append(Activation(spec.activation))
+        if spec.dropout > 0:
+            layers.append(Dropout(spec.dropout, seed=dropout_seed(setup.seed, index)))
         width = None
     layers.append(Dense(output_units(setup.dataset), input_dim=width,
                         kernel_regularizer=penalty))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .datasets import DATASETS, class_count, is_regression
 from .features import FEATURES
 from .messages import Setup
-from .network import output_units, units_of
+from .network import dropout_seed, output_units, units_of
 
 _HEADER = '''"""Reproduces a chainrule playground run: {dataset}, {epochs} epochs.
 
@@ -27,7 +27,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.datasets import train_test_split
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.nn import Activation, Dense, Dropout, Sequential
 from chainrule.playground.features import FeatureMap
 {generator_import}
 
@@ -87,11 +87,13 @@ def _penalty(setup: Setup) -> str:
 def _layers(setup: Setup) -> str:
     lines = []
     width = f", input_dim={len(setup.features)}"
-    for spec in setup.layers:
+    for index, spec in enumerate(setup.layers):
         units = units_of(spec.units, spec.activation)
         note = f"  # {spec.units} units × 2 pieces" if spec.activation == "maxout" else ""
+        dropout = (f" Dropout({spec.dropout!r}, seed=SEED + {dropout_seed(0, index)}),"
+                   if spec.dropout > 0 else "")
         lines.append(f"    Dense({units}{width}, kernel_regularizer=penalty), "
-                     f"Activation({spec.activation!r}),{note}")
+                     f"Activation({spec.activation!r}),{dropout}{note}")
         width = ""
     lines.append(f"    Dense({output_units(setup.dataset)}{width}, kernel_regularizer=penalty),")
     return "\n".join(lines)

@@ -60,7 +60,10 @@ def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], l
             values = x
             for layer in model.layers:
                 values = layer(values).data
-                (post if isinstance(layer, Activation) else pre).append(values)
+                if isinstance(layer, Activation):
+                    post.append(values)
+                elif isinstance(layer, Dense):  # not Dropout (the identity in eval mode)
+                    pre.append(values)
     finally:
         model.train()
     return pre, post

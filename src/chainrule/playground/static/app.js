@@ -5,6 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const LAMBDAS = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
 const DATASET_LABELS = {
   xor: "XOR", circles: "Circles", spirals: "Spirals", gaussians: "Gaussians", moons: "Moons",
   spirals3: "3 spirals", regression: "Regression",
@@ -123,8 +124,10 @@ function setupFromHash() {
   if (params.has("features")) setup.features = params.get("features").split(",").filter(Boolean);
   if (params.has("layers")) {
     setup.layers = params.get("layers").split(",").filter(Boolean).map((part) => {
-      const [units, activation] = part.split(":");
-      return { units: linkValue(units, Number), activation: activation || "" };
+      const [units, activation, dropout] = part.split(":");
+      const layer = { units: linkValue(units, Number), activation: activation || "" };
+      if (dropout !== undefined) layer.dropout = linkValue(dropout, Number);
+      return layer;
     });
   }
   return setup;
@@ -134,7 +137,8 @@ function hashFromSetup(setup) {
   const params = new URLSearchParams();
   for (const [key, [field]] of Object.entries(URL_KEYS)) params.set(key, `${setup[field]}`);
   params.set("features", setup.features.join(","));
-  params.set("layers", setup.layers.map((l) => `${l.units}:${l.activation}`).join(","));
+  params.set("layers", setup.layers.map((l) => `${l.units}:${l.activation}` +
+    (l.dropout ? `:${l.dropout}` : "")).join(","));
   return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
 }
 
@@ -223,7 +227,7 @@ function wireControls() {
   $("add-layer").addEventListener("click", () => {
     const layers = app.setup.layers;
     const last = layers.length ? layers[layers.length - 1].activation : "tanh";
-    change({ layers: layers.concat([{ units: 2, activation: last }]) });
+    change({ layers: layers.concat([{ units: 2, activation: last, dropout: 0 }]) });
   });
   $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", () => drawBoundary());
@@ -282,12 +286,21 @@ function layerHeader(index, spec) {
   options(select, app.catalog.activations.map((a) => a.name));
   select.value = spec.activation;
   select.addEventListener("change", (e) => setLayer(index, { activation: e.target.value }));
+  const dropout = document.createElement("select");
+  dropout.className = "dropout";
+  dropout.dataset.layer = `${index}`;
+  dropout.title = "Dropout: the share of this layer's outputs zeroed in each training step " +
+    "(none when evaluating)";
+  options(dropout, numberChoices(DROPOUTS, spec.dropout),
+    (v) => (v === 0 ? "no dropout" : `dropout ${v}`));
+  dropout.value = `${spec.dropout}`;
+  dropout.addEventListener("change", (e) => setLayer(index, { dropout: Number(e.target.value) }));
   const label = document.createElement("button");
   label.className = "layer-label";
   label.textContent = `${spec.units} neuron${spec.units === 1 ? "" : "s"}`;
   label.title = "Show g, g′ and the z of this layer";
   label.addEventListener("click", () => send({ type: "select", layer: index }));
-  header.append(buttons, select, label);
+  header.append(buttons, select, dropout, label);
   return header;
 }
 
