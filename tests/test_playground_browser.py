@@ -8,9 +8,11 @@ CHAINRULE_SCREENSHOT=docs/playground.png to write it there (it always goes to a 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -342,3 +344,59 @@ def test_a_dropout_control_per_layer_trains_with_dropout_and_evaluates_without(p
     page.reload()  # the link keeps the rate
     page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
                            "?.value === '0.5'")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace("−", "-")) for n in re.findall(r"[−-]?\d+\.\d{3}", text)]
+
+
+def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page,
+                                                                            playground_url,
+                                                                            tmp_path):
+    page.goto(playground_url + "/#dataset=circles&features=x1,x2,x1_sq&layers=3:tanh,2:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    box = page.locator("#boundary").bounding_box()  # a click on the output map moves p
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    page.wait_for_function("app.state.probe.point[0] > 0.7 && app.state.probe.point[1] > 0.7")
+    point = page.evaluate("app.state.probe.point")
+    with page.expect_download() as download:
+        page.click("#export-model")
+    path = tmp_path / "model.npz"
+    download.value.save_as(path)
+    model = cr.load(path)  # the numbers are recomputed here from the exported file
+    a0 = model.preprocessing.transform(np.array([point]))[0].astype(np.float64)
+    dense = [layer for layer in model.layers if isinstance(layer, cr.nn.Dense)]
+    w1, b1 = dense[0].weight.numpy().astype(np.float64), dense[0].bias.numpy()
+    z1 = w1 @ a0 + b1
+
+    page.hover(".hidden-layer[data-layer='0'] .node[data-unit='1']")
+    page.wait_for_selector("#formula:not([hidden])")
+    text = page.text_content("#formula")
+    lines = text.splitlines()
+    assert lines[0] == "Layer 1, unit 2 (tanh)"
+    assert lines[1].startswith("z = Σᵢ wᵢ aᵢ + b = ")
+    shown = numbers(lines[1])  # w, a pairs, then b, then z
+    expected = [v for i in range(3) for v in (w1[1, i], a0[i])] + [b1[1], z1[1]]
+    np.testing.assert_allclose(shown, expected, atol=1.5e-3)
+    assert lines[2].startswith("a = tanh(z) = ")
+    assert numbers(lines[2])[0] == pytest.approx(np.tanh(z1[1]), abs=1.5e-3)
+    assert f"p = ({point[0]:.3f}, {point[1]:.3f})".replace("-", "−") in text
+
+    page.hover(".output-node")
+    page.wait_for_function("document.getElementById('formula').textContent"
+                           ".startsWith('Output unit')")
+    assert "P(class 1) = σ(z)" in page.text_content("#formula")
+    page.mouse.move(0, 0)
+    page.wait_for_selector("#formula[hidden]", state="attached")
+
+    link = page.locator("#links path[data-layer='0'][data-to='2'][data-from='2']")
+    link.dispatch_event("mouseover")
+    page.wait_for_selector("#formula:not([hidden])")
+    text = page.text_content("#formula")
+    assert text.startswith("Weight from x1_sq to Layer 1, unit 3")
+    w, a, product, z = numbers(text.splitlines()[1])
+    assert w == pytest.approx(w1[2, 2], abs=1e-3) and a == pytest.approx(a0[2], abs=1e-3)
+    assert product == pytest.approx(w1[2, 2] * a0[2], abs=1e-3)
+    assert z == pytest.approx(z1[2], abs=1.5e-3)

@@ -227,3 +227,15 @@ def test_a_layer_may_carry_a_dropout_rate():
                                     {"units": 2, "activation": "tanh"}]})
     assert setup.layers == (LayerSpec(3, "relu", 0.5), LayerSpec(2, "tanh", 0.0))
     assert parse_setup(setup.as_dict()) == setup
+
+
+def test_a_probe_message_names_a_point_within_the_domain():
+    message = parse_message('{"type": "probe", "point": [0.5, -1.25]}')
+    assert message.kind == "probe" and message.point == (0.5, -1.25)
+    for raw, problem in (('{"type": "probe", "point": [0.5]}', "list of two numbers"),
+                         ('{"type": "probe", "point": "here"}', "list of two numbers"),
+                         ('{"type": "probe", "point": [0, 9]}', "x2 must be between -1.5"),
+                         ('{"type": "probe", "point": [null, 0]}', "x1 must be a number"),
+                         ('{"type": "probe", "at": [0, 0]}', "has no field")):
+        with pytest.raises(MessageError, match=problem):
+            parse_message(raw)

@@ -364,3 +364,35 @@ def test_dropout_masks_units_in_training_and_is_off_at_evaluation(tmp_path):
                                   model.predict(feature_matrix(
                                       session.data.points_test.astype(np.float32)
                                       .astype(np.float64), session.setup.features)))
+
+
+@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "dropout-sgd", "spirals3-softmax"])
+def test_the_probe_has_every_number_of_the_forward_pass_at_its_point(name):
+    session = Session(SETUPS[name])
+    session.train(2)
+    probe = session.snapshot()["probe"]
+    np.testing.assert_allclose(probe["point"], session.data.points_train[0])  # the default
+    session.set_probe((0.25, -1.0))
+    probe = session.snapshot()["probe"]
+    assert probe["point"] == [0.25, -1.0]
+    a = feature_matrix(np.array([[0.25, -1.0]]), session.setup.features)[0].astype(np.float64)
+    np.testing.assert_allclose(probe["features"], a, atol=1e-4)
+    dense = [layer for layer in session.model.layers if isinstance(layer, Dense)]
+    assert len(probe["layers"]) == len(dense)
+    for index, (layer, shown) in enumerate(zip(dense, probe["layers"], strict=True)):
+        w, b = layer.weight.numpy().astype(np.float64), layer.bias.numpy().astype(np.float64)
+        np.testing.assert_allclose(shown["w"], w, atol=1e-4)
+        np.testing.assert_allclose(shown["a_in"], a, atol=1e-4)
+        z = w @ a + b  # z = Σ w a + b, computed here without the engine
+        np.testing.assert_allclose(shown["z"], z, atol=2e-4)
+        if index == len(dense) - 1:
+            assert shown["a"] is None
+            break
+        spec = session.setup.layers[index]
+        if spec.activation == "maxout":
+            assert shown["pieces"] == 2
+            a = z.reshape(-1, 2).max(axis=1)
+        else:
+            a = cr.activations.get(spec.activation).forward(z)
+        np.testing.assert_allclose(shown["a"], a, atol=2e-4)  # dropout off: no mask, no 1/(1-p)
+        a = np.asarray(shown["a"], dtype=np.float64)

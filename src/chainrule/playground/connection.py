@@ -143,6 +143,10 @@ class Connection:
             await asyncio.to_thread(self.session.select, message.layer)
             await self.send_state()
             return
+        if message.kind == "probe":
+            await asyncio.to_thread(self.session.set_probe, message.point)
+            await self.send_state()
+            return
         if message.kind in ("setup", "link"):
             await self.configure(message.setup)
             if message.problems:

@@ -8,13 +8,15 @@ A message is one JSON object with a ``type``:
   kept, the bad ones take their defaults and are named in ``problems``;
 - ``{"type": "start"}``, ``{"type": "pause"}``, ``{"type": "reset"}``;
 - ``{"type": "step", "epochs": 1}`` — train this many epochs (1 to ``MAX_STEP_EPOCHS``);
-- ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown.
+- ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown;
+- ``{"type": "probe", "point": [x1, x2]}`` — the raw point (within ±DOMAIN) whose forward pass
+  the hover formulas show.
 
 ``parse_message`` returns a ``Message`` or raises ``MessageError`` with a sentence for the page.
 Nothing in a message is ever executed: names are looked up in fixed tables.
 
 >>> parse_message('{"type": "step", "epochs": 3}')
-Message(kind='step', setup=None, epochs=3, layer=None, problems=())
+Message(kind='step', setup=None, epochs=3, layer=None, problems=(), point=None)
 >>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -33,6 +35,7 @@ from .datasets import DATASETS
 from .features import FEATURES
 from .limits import (
     DEFAULT_CAPS,
+    DOMAIN,
     DROPOUT_RANGE,
     LAMBDA_RANGE,
     LEARNING_RATE_RANGE,
@@ -51,7 +54,7 @@ REGULARIZATIONS = ("none", "l1", "l2")
 #: the setup fields that change how the network trains but not what it is: a change of only
 #: these keeps the weights (and the optimiser's state); any other change starts a new network
 TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
-MESSAGE_TYPES = ("link", "pause", "reset", "select", "setup", "start", "step")
+MESSAGE_TYPES = ("link", "pause", "probe", "reset", "select", "setup", "start", "step")
 
 
 class MessageError(ValueError):
@@ -111,6 +114,7 @@ class Message:
     epochs: int | None = None
     layer: int | None = None
     problems: tuple[str, ...] = ()
+    point: tuple[float, float] | None = None
 
 
 # ---------------------------------------------------------------------- field checks
@@ -275,6 +279,13 @@ def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
         _expect_keys(data, {"epochs"})
         return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,
                                              MAX_STEP_EPOCHS))
+    if kind == "probe":
+        _expect_keys(data, {"point"})
+        point = data.get("point")
+        if not isinstance(point, list) or len(point) != 2:
+            raise MessageError("point must be a list of two numbers [x1, x2]")
+        return Message(kind, point=(_number("x1", point[0], (-DOMAIN, DOMAIN)),
+                                    _number("x2", point[1], (-DOMAIN, DOMAIN))))
     if kind == "select":
         _expect_keys(data, {"layer"})
         return Message(kind, layer=_integer("layer", data.get("layer"), 0,

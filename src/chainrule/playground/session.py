@@ -47,6 +47,9 @@ class Session:
     def __init__(self, setup: Setup | None = None) -> None:
         self._lock = threading.RLock()
         self.selected_layer = 0
+        #: the raw point whose forward pass the hover formulas show (None: the first training
+        #: point of the current data)
+        self.probe_point: tuple[float, float] | None = None
         self.configure(setup or Setup())
 
     # ------------------------------------------------------------------ changing the run
@@ -86,6 +89,11 @@ class Session:
         #: why training stopped for good (None while the loss is a number)
         self.diverged: str | None = None
         self._record()
+
+    def set_probe(self, point: tuple[float, float]) -> None:
+        """The point whose numbers the hover formulas show (the page: a click on the output)."""
+        with self._lock:
+            self.probe_point = (float(point[0]), float(point[1]))
 
     def select(self, layer: int) -> None:
         """The hidden layer whose activation, slope and z are shown."""
@@ -181,6 +189,8 @@ class Session:
                 "activation": views.activation_view(model, setup, self.selected_layer,
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
+                "probe": views.probe(model, setup, self.probe_point if self.probe_point
+                                     is not None else tuple(data.points_train[0])),
                 "finished": self.finished,
                 "diverged": self.diverged,
             }

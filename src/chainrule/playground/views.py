@@ -133,6 +133,29 @@ def activation_view(model: Sequential, setup: Setup, layer: int, x: np.ndarray
     return view
 
 
+def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[str, Any]:
+    """Every number of the forward pass at one raw point p = (x₁, x₂), for the hover formulas:
+    the input features a⁽⁰⁾ = φ(p), then per Dense layer l its W⁽ˡ⁾, b⁽ˡ⁾, the inputs a⁽ˡ⁻¹⁾
+    it reads, z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and the output a⁽ˡ⁾ = f(z⁽ˡ⁾) of the activation after it
+    (none after the output layer: its z is the logit, or the value for regression). Evaluation
+    mode: dropout is off. A maxout unit u reads the pieces z[u·k], …, z[u·k + k − 1]."""
+    inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
+    pre, post = layer_outputs(model, inputs)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    layers = []
+    reading = inputs[0]
+    for index, layer in enumerate(dense):
+        output = post[index][0] if index < len(post) else None
+        layers.append({"w": _rounded(layer.weight.data), "b": _rounded(layer.bias.data),
+                       "a_in": _rounded(reading), "z": _rounded(pre[index][0]),
+                       "a": None if output is None else _rounded(output),
+                       "pieces": (MAXOUT_PIECES if index < len(setup.layers)
+                                  and setup.layers[index].activation == "maxout" else 1)})
+        reading = output if output is not None else pre[index][0]
+    return {"point": [float(point[0]), float(point[1])], "features": _rounded(inputs[0]),
+            "layers": layers}
+
+
 def _page_layer(position: int, count: int, name: str) -> str:
     """The page numbers the hidden layers from 1 and calls the last Dense the output."""
     return "Output layer" if position == count - 1 else f"Layer {position + 1}"

@@ -231,6 +231,23 @@ function wireControls() {
   });
   $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", () => drawBoundary());
+  $("boundary").addEventListener("click", (event) => {
+    const canvas = $("boundary");
+    const box = canvas.getBoundingClientRect();
+    const domain = app.catalog.limits.domain;
+    const x1 = ((event.clientX - box.left) / box.width) * 2 * domain - domain;
+    const x2 = domain - ((event.clientY - box.top) / box.height) * 2 * domain;
+    const clip = (v) => Math.max(-domain, Math.min(domain, Math.round(v * 1000) / 1000));
+    send({ type: "probe", point: [clip(x1), clip(x2)] });
+  });
+  $("links").addEventListener("mouseover", (event) => {
+    const path = event.target.closest("path");
+    if (!path) return;
+    showFormula(linkFormula(Number(path.dataset.layer), Number(path.dataset.to),
+      Number(path.dataset.from)), event);
+  });
+  $("links").addEventListener("mousemove", (event) => { if (!$("formula").hidden) placeFormula(event); });
+  $("links").addEventListener("mouseout", hideFormula);
   $("error-close").addEventListener("click", () => { $("error").hidden = true; });
   $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
   $("show-snippet").addEventListener("click", showSnippet);
@@ -292,7 +309,7 @@ function layerHeader(index, spec) {
   dropout.title = "Dropout: the share of this layer's outputs zeroed in each training step " +
     "(none when evaluating)";
   options(dropout, numberChoices(DROPOUTS, spec.dropout),
-    (v) => (v === 0 ? "no dropout" : `dropout ${v}`));
+    (v) => `drop ${v}`);
   dropout.value = `${spec.dropout}`;
   dropout.addEventListener("change", (e) => setLayer(index, { dropout: Number(e.target.value) }));
   const label = document.createElement("button");
@@ -313,6 +330,10 @@ function buildNetwork(setup, classes) {
     const active = setup.features.includes(feature.name);
     const item = node(active ? "input active" : "input", `${feature.label}: click to ${active ? "remove" : "use"}`);
     item.element.dataset.feature = feature.name;
+    if (active) {
+      const column = inputNodes.length;
+      hoverFormula(item.element, () => inputFormula(feature.label, column));
+    }
     const label = document.createElement("span");
     label.className = "feature-label";
     label.textContent = feature.label;
@@ -336,7 +357,9 @@ function buildNetwork(setup, classes) {
     column.appendChild(layerHeader(index, spec));
     const units = [];
     for (let u = 0; u < spec.units; u += 1) {
-      const item = node("unit", `layer ${index + 1}, unit ${u + 1} (${spec.activation})`);
+      const item = node("unit", "");
+      item.element.dataset.unit = `${u}`;
+      hoverFormula(item.element, () => unitFormula(index, u));
       column.appendChild(item.element);
       units.push(item);
     }
@@ -347,13 +370,123 @@ function buildNetwork(setup, classes) {
   // one output unit, or one per class (its softmax probability) for three or more classes
   const outputs = [];
   for (let j = 0; j < (classes > 2 ? classes : 1); j += 1) {
-    const item = node("unit output-node", classes > 2 ? `P(class ${j})` : "the output");
+    const item = node("unit output-node", "");
     item.element.dataset.output = `${j}`;
+    hoverFormula(item.element, () => unitFormula(setup.layers.length, j));
     outputColumn.appendChild(item.element);
     outputs.push(item);
   }
   columns.replaceChildren(inputs, ...hidden.map((h) => h.column), outputColumn);
   app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), outputs, hidden };
+}
+
+// ---------------------------------------------------------------------- hover formulas
+// Every number comes from the server's forward pass at the probe point (state.probe).
+const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+const MAX_TERMS = 8;
+
+function fmt(value) {
+  return Number(value).toFixed(3).replace(/^-/, "−");
+}
+
+function sub(n) {
+  return `${n}`.split("").map((d) => SUBSCRIPTS[Number(d)]).join("");
+}
+
+function hoverFormula(element, build) {
+  element.addEventListener("mouseenter", (event) => showFormula(build(), event));
+  element.addEventListener("mousemove", (event) => placeFormula(event));
+  element.addEventListener("mouseleave", hideFormula);
+}
+
+function showFormula(text, event) {
+  if (!text) return;
+  const box = $("formula");
+  box.textContent = text;
+  box.hidden = false;
+  placeFormula(event);
+}
+
+function placeFormula(event) {
+  const box = $("formula");
+  const left = Math.min(event.clientX + 14, window.innerWidth - box.offsetWidth - 4);
+  box.style.left = `${Math.max(4, left)}px`;
+  box.style.top = `${event.clientY + 16}px`;
+}
+
+function hideFormula() {
+  $("formula").hidden = true;
+}
+
+function pointText(probe) {
+  return `at p = (${fmt(probe.point[0])}, ${fmt(probe.point[1])}) — click the output map to move p`;
+}
+
+function layerName(l) {
+  return l === app.setup.layers.length ? "Output layer" : `Layer ${l + 1}`;
+}
+
+function inputFormula(label, column) {
+  const probe = app.state && app.state.probe;
+  if (!probe) return "";
+  return `${label} = ${fmt(probe.features[column])}\n${pointText(probe)}`;
+}
+
+// z = Σᵢ wᵢ aᵢ + b with the numbers, for row r of layer l's W.
+function sumLine(layer, r, name) {
+  const terms = layer.a_in.map((a, i) => `(${fmt(layer.w[r][i])})(${fmt(a)})`);
+  const shown = terms.length > MAX_TERMS ? terms.slice(0, MAX_TERMS).concat(["…"]) : terms;
+  return `${name} = Σᵢ wᵢ aᵢ + b = ${shown.join(" + ")} + (${fmt(layer.b[r])}) = ${fmt(layer.z[r])}`;
+}
+
+function unitFormula(l, u) {
+  const probe = app.state && app.state.probe;
+  if (!probe || !probe.layers[l]) return "";
+  const layer = probe.layers[l];
+  const lines = [];
+  const output = l === app.setup.layers.length;
+  if (output) {
+    lines.push(app.state.classes > 2 ? `Output unit ${u} (class ${u})` : "Output unit");
+    lines.push(sumLine(layer, u, "z"));
+    if (app.state.classes > 2) {
+      const exps = layer.z.map((z) => Math.exp(z - Math.max(...layer.z)));
+      const total = exps.reduce((a, b) => a + b, 0);
+      lines.push(`P(class ${u}) = softmax(z)${sub(u)} = exp(z${sub(u)}) / Σₖ exp(zₖ) = ${fmt(exps[u] / total)}`);
+    } else if (app.state.classes === 2) {
+      lines.push(`P(class 1) = σ(z) = 1 / (1 + exp(−z)) = ${fmt(1 / (1 + Math.exp(-layer.z[u])))}`);
+    } else {
+      lines.push(`ŷ = z = ${fmt(layer.z[u])}`);
+    }
+  } else {
+    const spec = app.setup.layers[l];
+    lines.push(`${layerName(l)}, unit ${u + 1} (${spec.activation}${spec.dropout ? `, dropout ${spec.dropout} in training only` : ""})`);
+    const pieces = layer.pieces;
+    for (let k = 0; k < pieces; k += 1) {
+      lines.push(sumLine(layer, u * pieces + k, pieces > 1 ? `z${sub(k + 1)}` : "z"));
+    }
+    const argument = pieces > 1 ? Array.from({ length: pieces }, (_, k) => `z${sub(k + 1)}`).join(", ") : "z";
+    lines.push(`a = ${spec.activation}(${argument}) = ${fmt(layer.a[u])}`);
+  }
+  lines.push(pointText(probe));
+  return lines.join("\n");
+}
+
+function linkFormula(l, j, i) {
+  const probe = app.state && app.state.probe;
+  if (!probe || !probe.layers[l]) return "";
+  const layer = probe.layers[l];
+  const rows = l < app.setup.layers.length ? layer.pieces : 1;
+  const source = l === 0 ? app.setup.features[i] : `${layerName(l - 1)}, unit ${i + 1}`;
+  const target = l === app.setup.layers.length ? `output unit ${j}` : `${layerName(l)}, unit ${j + 1}`;
+  const lines = [`Weight from ${source} to ${target}`];
+  for (let k = 0; k < rows; k += 1) {
+    const r = j * rows + k;
+    const w = layer.w[r][i];
+    const z = rows > 1 ? `z${sub(k + 1)}` : "z";
+    lines.push(`w = ${fmt(w)}, a = ${fmt(layer.a_in[i])}: w·a = ${fmt(w * layer.a_in[i])}, one term of ${z} = Σᵢ wᵢ aᵢ + b = ${fmt(layer.z[r])}`);
+  }
+  lines.push(pointText(probe));
+  return lines.join("\n");
 }
 
 function centre(element, origin) {
@@ -378,7 +511,7 @@ function drawLinks() {
       if (!targets[j] || !sources[i]) return;
       const a = centre(sources[i].element, origin);
       const b = centre(targets[j].element, origin);
-      segments.push({ x1: a.right, y1: a.y, x2: b.left, y2: b.y, weight });
+      segments.push({ x1: a.right, y1: a.y, x2: b.left, y2: b.y, weight, layer: l, to: j, from: i });
     }));
   });
   Draw.links(svg, segments);
@@ -464,6 +597,7 @@ function drawBoundary() {
     Draw.points(canvas, app.points.train, domain, fill, false);
     if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, fill, true);
     Draw.axes(canvas, domain);
+    if (state.probe) Draw.cross(canvas, state.probe.point, domain);
   }
 }
 

@@ -121,6 +121,21 @@ const Draw = (() => {
     }
   }
 
+  /** A small cross at a raw point (the point the hover formulas are computed at). */
+  function cross(canvas, point, domain) {
+    const context = canvas.getContext("2d");
+    const px = ((point[0] + domain) / (2 * domain)) * canvas.width;
+    const py = ((domain - point[1]) / (2 * domain)) * canvas.height;
+    context.strokeStyle = "#111";
+    context.lineWidth = 2;
+    context.beginPath();
+    context.moveTo(px - 6, py);
+    context.lineTo(px + 6, py);
+    context.moveTo(px, py - 6);
+    context.lineTo(px, py + 6);
+    context.stroke();
+  }
+
   function axes(canvas, domain) {
     const context = canvas.getContext("2d");
     context.fillStyle = "rgba(0,0,0,0.55)";
@@ -237,14 +252,14 @@ const Draw = (() => {
       path.setAttribute("stroke-width", `${Math.min(7, 0.6 + 1.6 * Math.abs(s.weight))}`);
       path.setAttribute("fill", "none");
       path.setAttribute("opacity", "0.85");
-      const title = document.createElementNS(ns, "title");
-      title.textContent = `w = ${s.weight}`;
-      path.appendChild(title);
+      path.dataset.layer = `${s.layer}`;  // the hover formula finds its numbers by these
+      path.dataset.to = `${s.to}`;
+      path.dataset.from = `${s.from}`;
       svg.appendChild(path);
     }
   }
 
   return {
-    colour, css, classCss, heatmap, regions, classMap, symmetric, points, axes, lossCurves, activation, links,
+    colour, css, classCss, heatmap, regions, classMap, cross, symmetric, points, axes, lossCurves, activation, links,
   };
 })();
