@@ -400,3 +400,30 @@ def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page
     assert w == pytest.approx(w1[2, 2], abs=1e-3) and a == pytest.approx(a0[2], abs=1e-3)
     assert product == pytest.approx(w1[2, 2] * a0[2], abs=1e-3)
     assert z == pytest.approx(z1[2], abs=1.5e-3)
+
+
+def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground_url,
+                                                                 tmp_path):
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-1, 1, size=(150, 2))
+    sides = np.where(points[:, 0] > 0.3, "right", np.where(points[:, 1] > 0, "top", "bottom"))
+    good = tmp_path / "sides.csv"
+    good.write_text("x1,x2,side\n" + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in
+                                             zip(points.tolist(), sides.tolist())))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,side\n" + "0.5,0.5,top\n" * 12 + "0.1,twelve,right\n")
+    page.goto(playground_url + "/#layers=6:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.set_input_files("#own-csv", str(bad))
+    page.wait_for_selector("#error:not([hidden])")
+    text = page.text_content("#error-text")
+    assert "Your CSV was not used" in text and "line 14" in text and "'twelve'" in text
+    assert "dataset=xor" in page.url
+    page.click("#error-close")
+    page.set_input_files("#own-csv", str(good))
+    wait_for_hash(page, "dataset=own")
+    page.wait_for_function("document.querySelectorAll('.output-node').length === 3")
+    assert page.locator("#own-csv-button.selected").count() == 1
+    train(page, "Number(document.getElementById('test-accuracy').dataset.value) > 0.85")
+    shown = page.evaluate("app.points.train.length + app.points.test.length")
+    assert shown == 150

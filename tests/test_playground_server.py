@@ -15,6 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.playground.datasets import MAX_UPLOAD_BYTES
 from chainrule.playground.limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
@@ -255,3 +256,43 @@ def test_a_server_under_wider_caps_serves_wider_networks_and_more_tabs():
             assert until(second, "state")["epoch"] == 1
             with connect(ws_url(url)) as third:  # the third tab is over max_sessions = 2
                 assert receive(third)["type"] == "full"
+
+
+def post(url: str, body: bytes):
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"content-type": "text/csv"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_an_uploaded_csv_is_checked_then_trained_on(playground_url):
+    rows = "".join(f"{x / 10:.1f},{(x * 7 % 10) / 10:.1f},{'ab'[x % 2]}\n" for x in range(-9, 10))
+    with open_session(playground_url) as (socket, hello):
+        base = f"{playground_url}/upload/{hello['session']}"
+        status, answer = post(base, b"x1,x2,c\n" + b"0.1,oops,0\n" * 20)
+        assert status == 400 and "line 2: column 'x2' has the non-numeric value 'oops'" in (
+            answer["error"])
+        status, answer = post(base, b"x" * (MAX_UPLOAD_BYTES + 1))
+        assert status == 413 and "larger than the limit" in answer["error"]
+        socket.send('{"type": "setup", "setup": {"dataset": "own"}}')
+        assert "no CSV uploaded" in until(socket, "error")["message"]
+        status, answer = post(base, ("x1,x2,class\n" + rows).encode())
+        assert status == 200 and answer == {"rows": 19, "classes": ["a", "b"]}
+        socket.send('{"type": "setup", "setup": {"dataset": "own", "train_ratio": 0.6}}')
+        data = until(socket, "data")
+        assert len(data["train"]) + len(data["test"]) == 19
+        socket.send('{"type": "step", "epochs": 2}')
+        assert until(socket, "state", lambda m: m["epoch"] == 2)["setup"]["dataset"] == "own"
+    status, answer = post(base, rows.encode())  # the tab closed: its session is gone
+    assert status == 404
+
+
+def test_a_link_to_own_data_in_a_new_tab_names_the_missing_csv(playground_url):
+    with open_session(playground_url) as (socket, _):
+        socket.send('{"type": "link", "setup": {"dataset": "own", "seed": 5}}')
+        state = until(socket, "state", lambda m: m["setup"]["seed"] == 5)
+        assert state["setup"]["dataset"] == "xor"  # every other field of the link is kept
+        assert "a link cannot carry your CSV" in until(socket, "error")["message"]

@@ -12,13 +12,14 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 from chainrule.nn import Dense, Dropout
-from chainrule.playground.datasets import DATASETS, regression2d, spirals3
+from chainrule.playground.datasets import DATASETS, OWN, regression2d, spirals3
 from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
 from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
 from chainrule.playground.messages import LayerSpec, Setup, parse_setup
 from chainrule.playground.network import build_model, make_data, measure
 from chainrule.playground.registry import SessionRegistry
 from chainrule.playground.session import Session, TrainingFailed, _thinned
+from chainrule.playground.snippet import OWN_FILENAME
 from chainrule.playground.views import grid_points
 
 SETUPS = {
@@ -396,3 +397,60 @@ def test_the_probe_has_every_number_of_the_forward_pass_at_its_point(name):
             a = cr.activations.get(spec.activation).forward(z)
         np.testing.assert_allclose(shown["a"], a, atol=2e-4)  # dropout off: no mask, no 1/(1-p)
         a = np.asarray(shown["a"], dtype=np.float64)
+
+
+def own_csv(rows: int = 120, seed: int = 0, names: bool = True) -> bytes:
+    """A CSV of x1, x2 and a class: 'bottom', 'right', 'top' (or 0, 1, 2)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(rows, 2))
+    y = np.where(x[:, 0] > 0.3, 1, np.where(x[:, 1] > 0, 2, 0))
+    labels = np.array(["bottom", "right", "top"])[y] if names else y
+    return ("x1,x2,side\n" + "".join(f"{a:.5f},{b:.5f},{c}\n" for (a, b), c in
+                                     zip(x.tolist(), labels.tolist()))).encode()
+
+
+def test_an_uploaded_csv_trains_and_the_snippet_reproduces_it(tmp_path, monkeypatch):
+    session = Session(Setup(layers=(LayerSpec(6, "relu"),)))
+    assert session.upload(own_csv(), 1000) == {"rows": 120, "classes": ["bottom", "right",
+                                                                        "top"]}
+    assert session.configure(replace(session.setup, dataset=OWN))
+    assert session.data.classes == 3 and len(session.data.x_train) == 60
+    session.train(30)
+    assert session.snapshot()["test_metrics"]["accuracy"] > 0.8
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    assert cr.load(path).metadata["classes"] == ["bottom", "right", "top"]
+    (tmp_path / OWN_FILENAME).write_bytes(own_csv())
+    (tmp_path / "playground_run.py").write_text(session.snippet())
+    monkeypatch.chdir(tmp_path)
+    trained = runpy.run_path(str(tmp_path / "playground_run.py"), run_name="__main__")["model"]
+    for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+    # the same setup again keeps the network; a new upload starts one on the new data
+    assert not session.configure(session.setup)
+    session.upload(own_csv(rows=50, seed=1, names=False), 1000)
+    assert session.configure(session.setup) and len(session.data.x_train) == 25
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
+     r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'"),
+    (b"x1,x2\n" + b"0.1,0.2\n" * 20, "two columns; the playground needs three"),
+    (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,2\n" * 10, "skip 1: number the classes"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20, "1 class\\(es\\); the playground takes 2 to 8"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20 + b"0.1,0.2,1\n", "class 1 has 1 row"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0.5\n" * 20, "not an integer"),
+    (b"x1,x2,c\n" + b"0.1,inf,0\n0.1,0.2,1\n" * 10, "line 2"),
+    (b"\xff\xfe\x00", "UTF-8"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.1,0.2,1\n" * 30_000, "bytes; the limit is"),
+])
+def test_a_bad_csv_is_refused_with_the_readers_sentence(content, problem):
+    session = Session(Setup(samples=60))
+    with pytest.raises(ValueError, match=problem) as refused:
+        session.upload(content, 1000)
+    assert "/tmp" not in str(refused.value) and "\n" not in str(refused.value)
+    assert session.own_data is None
+    with pytest.raises(ValueError, match="no CSV uploaded"):
+        session.configure(replace(session.setup, dataset=OWN))

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from .. import activations
-from .datasets import DATASETS
+from .datasets import DATASETS, MAX_CLASSES, MAX_UPLOAD_BYTES, OWN
 from .features import FEATURES
 from .limits import DEFAULT_CAPS, TRAIN_SLICE_SECONDS, Caps
 from .messages import (
@@ -49,6 +50,9 @@ def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
     """The choices the page offers and the limits it must respect (the server's ``caps``)."""
     return {
         "datasets": list(DATASETS),
+        "own_dataset": OWN,
+        "max_upload_bytes": MAX_UPLOAD_BYTES,
+        "max_classes": MAX_CLASSES,
         "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
         "activations": [{"name": name, "formula": activations.get(name).formula}
                         for name in activations.names()],
@@ -148,10 +152,15 @@ class Connection:
             await self.send_state()
             return
         if message.kind in ("setup", "link"):
-            await self.configure(message.setup)
-            if message.problems:
-                await self.error(f"The link's {_plural(len(message.problems), 'bad field')} "
-                                 f"took the default: {'; '.join(message.problems)}. Every "
+            setup, problems = message.setup, message.problems
+            if message.kind == "link" and setup.dataset == OWN and self.session.own_data is None:
+                setup = replace(setup, dataset=Setup().dataset)
+                problems = (*problems, "dataset: a link cannot carry your CSV; upload it again "
+                            "in this tab")
+            await self.configure(setup)
+            if problems:
+                await self.error(f"The link's {_plural(len(problems), 'bad field')} "
+                                 f"took the default: {'; '.join(problems)}. Every "
                                  "other field of the link was kept.")
             return
         await self.stop()
@@ -168,7 +177,12 @@ class Connection:
         was_running = self.running
         await self.stop()
         previous = self.session.setup
-        restarted = await asyncio.to_thread(self.session.configure, setup)
+        try:
+            restarted = await asyncio.to_thread(self.session.configure, setup)
+        except ValueError as problem:  # the own CSV chosen but none uploaded
+            await self.error(str(problem))
+            await self.send_state()
+            return
         if restarted:
             await self.send_data()
             if setup != previous:

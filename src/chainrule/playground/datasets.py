@@ -13,13 +13,16 @@ points for the same seed at every noise level.
 
 from __future__ import annotations
 
+import csv
 import math
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..datasets import Dataset, circles, gaussians, moons, spirals, xor
+from ..datasets import Dataset, circles, gaussians, load_csv, moons, spirals, xor
 
 
 def regression2d(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
@@ -83,11 +86,73 @@ DATASETS: dict[str, Source] = {
 }
 
 
+#: the name a setup gives the tab's own uploaded CSV (``own_data``); it is no entry of DATASETS
+OWN = "own"
+
+
 def is_regression(dataset: str) -> bool:
-    """True for the data set whose targets are numbers rather than classes."""
-    return DATASETS[dataset].classes == 0
+    """True for the data set whose targets are numbers rather than classes (own data is always
+    classes)."""
+    return dataset in DATASETS and DATASETS[dataset].classes == 0
 
 
 def class_count(dataset: str) -> int:
     """The classes of a data set (0 for regression)."""
     return DATASETS[dataset].classes
+
+
+#: the largest CSV a tab may upload, in bytes
+MAX_UPLOAD_BYTES = 512 * 1024
+#: the most classes an uploaded CSV may have (the page has a colour for each)
+MAX_CLASSES = 8
+#: the fewest rows of an uploaded CSV (a training and a test part of every class)
+MIN_UPLOAD_ROWS = 10
+
+
+def read_own_csv(content: bytes, max_rows: int) -> Dataset:
+    """An uploaded CSV as a data set, read by ``chainrule.datasets.load_csv``: a header, then
+    rows of x1, x2 and the class (the last column: integers 0..k−1 or names, 2 ≤ k ≤
+    ``MAX_CLASSES``), at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes. Every problem is
+    a ValueError with one sentence for the page (naming the line and column the reader names)."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the CSV has {len(content):,} bytes; the limit is "
+                         f"{MAX_UPLOAD_BYTES:,}")
+    with tempfile.TemporaryDirectory(prefix="chainrule-upload-") as folder:
+        path = Path(folder) / "your.csv"
+        path.write_bytes(content)
+        try:
+            data = load_csv(path, target=-1, task="classification")
+        except (ValueError, UnicodeDecodeError) as error:  # DataFileError, ShapeError, ...
+            if _header_width(content) == 2:  # x1, x2 without a class: say that, not the cell
+                raise ValueError("your CSV has two columns; the playground needs three: x1, x2 "
+                                 "and the class of each point (the last column)") from None
+            raise ValueError(str(error).replace(str(path), "your CSV")) from None
+    names = list(data.feature_names or [])
+    if data.x.shape[1] != 2:
+        raise ValueError(f"your CSV has {data.x.shape[1]} feature columns ({', '.join(names)}) "
+                         "besides the class (the last column); the playground needs exactly 2: "
+                         "x1, x2")
+    if not MIN_UPLOAD_ROWS <= len(data.x) <= max_rows:
+        raise ValueError(f"your CSV has {len(data.x):,} rows; the playground takes "
+                         f"{MIN_UPLOAD_ROWS} to {max_rows:,}")
+    counts = np.bincount(data.y)
+    if data.classes is None and (counts == 0).any():
+        missing = ", ".join(str(c) for c in np.flatnonzero(counts == 0)[:5])
+        raise ValueError(f"the class labels of your CSV skip {missing}: number the classes "
+                         "0..k-1 (or name them)")
+    if not 2 <= len(counts) <= MAX_CLASSES:
+        raise ValueError(f"your CSV has {len(counts)} class(es); the playground takes 2 to "
+                         f"{MAX_CLASSES}")
+    if counts.min() < 2:
+        raise ValueError(f"class {int(counts.argmin())} has {counts.min()} row; every class "
+                         "needs at least 2 (one to train on, one to test)")
+    return data
+
+
+def _header_width(content: bytes) -> int | None:
+    """The columns of a CSV's first line (None when it is no text)."""
+    try:
+        first = content.decode("utf-8").lstrip("\ufeff").splitlines()[0]
+    except (UnicodeDecodeError, IndexError):
+        return None
+    return len(next(csv.reader([first])))

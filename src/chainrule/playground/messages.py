@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .. import activations
-from .datasets import DATASETS
+from .datasets import DATASETS, OWN
 from .features import FEATURES
 from .limits import (
     DEFAULT_CAPS,
@@ -184,7 +184,7 @@ def _layers(value: Any, caps: Caps = DEFAULT_CAPS) -> tuple[LayerSpec, ...]:
 def _fields(caps: Caps) -> dict[str, Any]:
     """Each setup field's check, under ``caps``."""
     return {
-        "dataset": lambda v: _choice("dataset", v, list(DATASETS)),
+        "dataset": lambda v: _choice("dataset", v, [*DATASETS, OWN]),
         "noise": lambda v: _number("noise", v, NOISE_RANGE),
         "train_ratio": lambda v: _number("train_ratio", v, TRAIN_RATIO_RANGE),
         "samples": lambda v: _integer("samples", v, MIN_SAMPLES, caps.max_samples),

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from .. import losses, optim
-from ..datasets import train_test_split
+from ..datasets import Dataset, train_test_split
 from ..nn import Activation, Dense, Dropout, Sequential
-from .datasets import DATASETS, class_count, is_regression
+from .datasets import DATASETS, OWN, class_count, is_regression
 from .features import feature_matrix
 from .messages import Setup
 
@@ -51,12 +51,23 @@ class RunData:
     classes: int = 2  # 0 for regression
 
 
-def make_data(setup: Setup) -> RunData:
-    """Draw the data set, split it (stratified for classes) and compute the chosen features."""
-    data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
+def make_data(setup: Setup, own: Dataset | None = None) -> RunData:
+    """Draw the data set (or take ``own``, the tab's uploaded CSV, for the dataset ``OWN``),
+    split it (stratified for classes) and compute the chosen features."""
+    if setup.dataset == OWN:
+        if own is None:
+            raise ValueError("no CSV uploaded in this tab: choose Your CSV first")
+        data = own
+    else:
+        data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise,
+                                                seed=setup.seed)
     points_train, points_test, y_train, y_test = train_test_split(
         data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed)
-    regression, classes = is_regression(setup.dataset), class_count(setup.dataset)
+    regression = is_regression(setup.dataset)
+    if setup.dataset == OWN:
+        classes = len(data.classes) if data.classes else int(np.max(data.y)) + 1
+    else:
+        classes = class_count(setup.dataset)
     if classes == 2:  # one logit: the targets are a column
         y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
     return RunData(points_train, points_test, feature_matrix(points_train, setup.features),
@@ -64,9 +75,9 @@ def make_data(setup: Setup) -> RunData:
                    classes)
 
 
-def output_units(dataset: str) -> int:
-    """The output layer's width: one logit per class for three or more, else one unit."""
-    classes = class_count(dataset)
+def output_units(classes: int) -> int:
+    """The output layer's width: one logit per class for three or more, else one unit (two
+    classes: one logit; regression, classes = 0: one value)."""
     return classes if classes > 2 else 1
 
 
@@ -89,8 +100,10 @@ def _penalty(setup: Setup) -> Any:
     return None
 
 
-def build_model(setup: Setup) -> Sequential:
-    """The compiled network for ``setup`` (weights drawn from ``setup.seed``)."""
+def build_model(setup: Setup, classes: int | None = None) -> Sequential:
+    """The compiled network for ``setup`` (weights drawn from ``setup.seed``); ``classes`` is
+    the data's (by default the data set's: own data says its own)."""
+    classes = class_count(setup.dataset) if classes is None else classes
     penalty = _penalty(setup)
     width: int | None = len(setup.features)
     layers: list[Any] = []
@@ -101,7 +114,7 @@ def build_model(setup: Setup) -> Sequential:
         if spec.dropout > 0:
             layers.append(Dropout(spec.dropout, seed=dropout_seed(setup.seed, index)))
         width = None
-    layers.append(Dense(output_units(setup.dataset), input_dim=width,
+    layers.append(Dense(output_units(classes), input_dim=width,
                         kernel_regularizer=penalty))
     model = Sequential(layers, seed=setup.seed)
     _compile(model, setup, optim.get(setup.optimizer, lr=setup.learning_rate))
@@ -111,7 +124,7 @@ def build_model(setup: Setup) -> Sequential:
 def _compile(model: Sequential, setup: Setup, optimizer: optim.Optimizer) -> None:
     if is_regression(setup.dataset):
         model.compile(loss="mse", optimizer=optimizer)
-    elif class_count(setup.dataset) > 2:
+    elif getattr(model.layers[-1], "units", 1) > 1:  # one logit per class
         model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
                       optimizer=optimizer, metrics=["accuracy"])
     else:

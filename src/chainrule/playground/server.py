@@ -6,7 +6,9 @@ Routes:
 - ``GET /api/catalog`` — the choices and limits as JSON;
 - ``WS /ws`` — one session per connection (``Connection``), at most ``caps.max_sessions``;
 - ``GET /export/{session}/model.npz`` and ``/export/{session}/snippet.py`` — the trained model
-  file (``model.save``) and the Python that reproduces the run.
+  file (``model.save``) and the Python that reproduces the run;
+- ``POST /upload/{session}`` — the tab's own CSV (at most ``MAX_UPLOAD_BYTES``), read by
+  ``chainrule.datasets.load_csv``; a JSON answer with its rows and classes, or its problem.
 
 Safety: it binds 127.0.0.1 unless told otherwise; requests must name a local host (the
 ``Host`` header, against DNS rebinding) and WebSockets must come from the page's own origin;
@@ -37,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .connection import Connection, catalog
+from .datasets import MAX_UPLOAD_BYTES
 from .limits import DEFAULT_CAPS, MAX_FRAME_BYTES, Caps
 from .messages import default_setup
 from .registry import SessionRegistry
@@ -109,6 +112,24 @@ async def _export_snippet(request: Request) -> Response:
         "content-disposition": 'inline; filename="playground_run.py"'})
 
 
+async def _upload(request: Request) -> Response:
+    session = _session_or_404(request)
+    if session is None:
+        return JSONResponse({"error": "no such session (the tab was closed?)"}, status_code=404)
+    content = bytearray()
+    async for chunk in request.stream():
+        content.extend(chunk)
+        if len(content) > MAX_UPLOAD_BYTES:  # stop reading: the cap is the point
+            return JSONResponse({"error": f"the CSV is larger than the limit of "
+                                 f"{MAX_UPLOAD_BYTES:,} bytes"}, status_code=413)
+    caps: Caps = request.app.state.caps
+    try:
+        answer = await asyncio.to_thread(session.upload, bytes(content), caps.max_samples)
+    except ValueError as problem:
+        return JSONResponse({"error": str(problem)}, status_code=400)
+    return JSONResponse(answer)
+
+
 def _same_origin(websocket: WebSocket) -> bool:
     """True without an Origin header (not a browser) or with the page's own origin."""
     origin = websocket.headers.get("origin")
@@ -155,6 +176,7 @@ def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None 
             Route("/api/catalog", _catalog),
             Route("/export/{key}/model.npz", _export_model),
             Route("/export/{key}/snippet.py", _export_snippet),
+            Route("/upload/{key}", _upload, methods=["POST"]),
             WebSocketRoute("/ws", _socket),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets import Dataset
 from . import views
+from .datasets import OWN, read_own_csv
 from .features import FeatureMap
 from .limits import (
     BOUNDARY_GRID,
@@ -50,6 +52,10 @@ class Session:
         #: the raw point whose forward pass the hover formulas show (None: the first training
         #: point of the current data)
         self.probe_point: tuple[float, float] | None = None
+        #: the tab's uploaded CSV (``read_own_csv``), used while the setup's dataset is OWN;
+        #: a new upload starts a new network with the next setup
+        self.own_data: Dataset | None = None
+        self._own_changed = False
         self.configure(setup or Setup())
 
     # ------------------------------------------------------------------ changing the run
@@ -63,16 +69,30 @@ class Session:
         """
         with self._lock:
             previous = getattr(self, "setup", None)
-            if previous is not None and self.diverged is None and previous.keeps_network(setup):
+            fresh_data = setup.dataset == OWN and self._own_changed
+            if setup.dataset == OWN and self.own_data is None:
+                raise ValueError("no CSV uploaded in this tab: choose Your CSV first")
+            if (previous is not None and self.diverged is None and not fresh_data
+                    and previous.keeps_network(setup)):
                 if setup != previous:
                     change_training(self.model, setup)
                     self.setup = setup
                     self.changes.append((self.epoch, setup))
                 return False
             self.setup = setup
-            self.data: RunData = make_data(setup)
+            self.data: RunData = make_data(setup, self.own_data)
+            self._own_changed = self._own_changed and setup.dataset != OWN
             self._start()
             return True
+
+    def upload(self, content: bytes, max_rows: int) -> dict[str, Any]:
+        """Read an uploaded CSV (``read_own_csv``; ValueError with the page's sentence); the
+        next setup with the dataset OWN trains on it. Returns its rows and classes."""
+        data = read_own_csv(content, max_rows)
+        with self._lock:
+            self.own_data, self._own_changed = data, True
+        return {"rows": len(data.x), "classes": data.classes or [
+            str(c) for c in range(int(data.y.max()) + 1)]}
 
     def reset(self) -> None:
         """Back to epoch 0 with the setup's initial weights (the same seed gives the same)."""
@@ -80,7 +100,7 @@ class Session:
             self._start()
 
     def _start(self) -> None:
-        self.model = build_model(self.setup)
+        self.model = build_model(self.setup, self.data.classes)
         self.epoch = 0
         self.train_loss: list[float] = []
         self.test_loss: list[float] = []
@@ -206,7 +226,7 @@ class Session:
                 "playground": self.setup.as_dict(), "epoch": self.epoch,
                 "features": list(self.setup.features), "feature_names": ["x1", "x2"],
                 "task": "regression" if regression else "classification",
-                **({} if regression else {"classes": [str(c) for c in range(self.data.classes)]})}
+                **({} if regression else {"classes": self._class_names()})}
             self.model.preprocessing = FeatureMap(self.setup.features)
             try:
                 with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
@@ -216,10 +236,17 @@ class Session:
             finally:
                 self.model.preprocessing = None  # the session trains on the feature matrices
 
+    def _class_names(self) -> list[str]:
+        """The class names: an uploaded CSV's own (when it names them), else 0..k−1."""
+        own = self.own_data if self.setup.dataset == OWN else None
+        if own is not None and own.classes:
+            return list(own.classes)
+        return [str(c) for c in range(self.data.classes)]
+
     def snippet(self) -> str:
         """Python source that reproduces this run with chainrule."""
         with self._lock:
-            return snippet(self.changes, self.epoch)
+            return snippet(self.changes, self.epoch, self.data.classes)
 
 
 def _point_rows(points: np.ndarray, targets: np.ndarray) -> list[list[float]]:

@@ -22,7 +22,6 @@ from .. import activations
 from ..diagnostics import Vocabulary
 from ..grad_mode import no_grad
 from ..nn import Activation, Dense, Sequential
-from .datasets import class_count
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
@@ -74,7 +73,7 @@ def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> li
     three or more classes the maps P(class j) = exp(zⱼ) / Σₖ exp(zₖ), one per class."""
     inputs = feature_matrix(grid_points(size), setup.features)
     output = model.predict(inputs)
-    if class_count(setup.dataset) > 2:
+    if output.shape[1] > 1:  # one logit per class
         probabilities = activations.get("softmax").forward(output.astype(np.float64))
         return [_rounded(probabilities[:, j]) for j in range(probabilities.shape[1])]
     output = output[:, 0]
@@ -146,7 +145,8 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
     reading = inputs[0]
     for index, layer in enumerate(dense):
         output = post[index][0] if index < len(post) else None
-        layers.append({"w": _rounded(layer.weight.data), "b": _rounded(layer.bias.data),
+        bias = layer.bias.data if layer.bias is not None else np.zeros(layer.units)
+        layers.append({"w": _rounded(layer.weight.data), "b": _rounded(bias),
                        "a_in": _rounded(reading), "z": _rounded(pre[index][0]),
                        "a": None if output is None else _rounded(output),
                        "pieces": (MAXOUT_PIECES if index < len(setup.layers)

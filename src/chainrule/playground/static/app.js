@@ -165,6 +165,8 @@ function buildStaticControls() {
     button.addEventListener("click", () => change({ dataset: name }));
     return button;
   }));
+  $("own-csv-hint").textContent += ` At most ${catalog.limits.max_samples.toLocaleString("en")} ` +
+    `rows, ${catalog.max_classes} classes and ${Math.round(catalog.max_upload_bytes / 1024)} KiB.`;
   $("samples").max = `${catalog.limits.max_samples}`;  // the server's caps (command line)
   $("samples").min = `${catalog.limits.min_samples}`;
   $("export-model").href = `/export/${app.session}/model.npz`;
@@ -194,9 +196,10 @@ function renderControls(setup) {
   const classes = app.state ? app.state.classes : 2;
   $("problem").textContent = setup.dataset === "regression" ? "regression"
     : `classification${classes > 2 ? ` (${classes} classes)` : ""}`;
-  for (const button of document.querySelectorAll(".dataset")) {
+  for (const button of document.querySelectorAll("button.dataset")) {
     button.classList.toggle("selected", button.dataset.dataset === setup.dataset);
   }
+  $("own-csv-button").classList.toggle("selected", setup.dataset === app.catalog.own_dataset);
   const limits = app.catalog.limits;
   $("layer-count").textContent = `${setup.layers.length} hidden layer${setup.layers.length === 1 ? "" : "s"}`;
   $("add-layer").disabled = setup.layers.length >= limits.max_layers;
@@ -231,6 +234,7 @@ function wireControls() {
   });
   $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", () => drawBoundary());
+  $("own-csv").addEventListener("change", uploadCsv);
   $("boundary").addEventListener("click", (event) => {
     const canvas = $("boundary");
     const box = canvas.getBoundingClientRect();
@@ -253,6 +257,31 @@ function wireControls() {
   $("show-snippet").addEventListener("click", showSnippet);
   $("close-snippet").addEventListener("click", () => { $("snippet-panel").hidden = true; });
   window.addEventListener("resize", () => drawLinks());
+}
+
+// Your own CSV: the server reads it with chainrule's CSV reader and says what is wrong with it.
+async function uploadCsv(event) {
+  const file = event.target.files[0];
+  event.target.value = "";  // choosing the same file again is a new upload
+  if (!file) return;
+  if (file.size > app.catalog.max_upload_bytes) {
+    showError(`Your CSV has ${file.size.toLocaleString("en")} bytes; the limit is ` +
+              `${app.catalog.max_upload_bytes.toLocaleString("en")}.`);
+    return;
+  }
+  let answer;
+  try {
+    const response = await fetch(`/upload/${app.session}`, { method: "POST", body: file });
+    answer = await response.json();
+  } catch (error) {
+    showError(`The CSV could not be sent: ${error}`);
+    return;
+  }
+  if (answer.error) {
+    showError(`Your CSV was not used: ${answer.error}`);
+    return;
+  }
+  change({ dataset: app.catalog.own_dataset });
 }
 
 async function showSnippet() {
