@@ -427,3 +427,22 @@ def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground
     train(page, "Number(document.getElementById('test-accuracy').dataset.value) > 0.85")
     shown = page.evaluate("app.points.train.length + app.points.test.length")
     assert shown == 150
+
+
+def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(page, playground_url,
+                                                                      tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x1,x2\n1.3,1.3\n-0.5,0.5\n")
+    page.goto(playground_url + "/")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.set_input_files("#own-csv", str(points))
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "2 points (no class column)" in page.text_content("#notice-text")
+    page.wait_for_function("app.state.own_points && app.state.own_points.length === 2")
+    assert "dataset=xor" in page.url and page.get_attribute("body", "data-epoch") == "0"
+    rim = page.evaluate("""() => {  // the left edge of the square at (1.3, 1.3): x 276.5, y 20
+        const data = document.getElementById('boundary').getContext('2d')
+            .getImageData(275, 20, 4, 1).data;
+        return [0, 1, 2, 3].map(i => Math.max(data[4 * i], data[4 * i + 1], data[4 * i + 2]));
+    }""")
+    assert min(rim) < 80, rim

@@ -435,7 +435,7 @@ def test_an_uploaded_csv_trains_and_the_snippet_reproduces_it(tmp_path, monkeypa
 @pytest.mark.parametrize(("content", "problem"), [
     (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
      r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'"),
-    (b"x1,x2\n" + b"0.1,0.2\n" * 20, "two columns; the playground needs three"),
+    (b"x1,x2\n" + b"0.1,0.2\n" * 20 + b"0.3,\n", "line 22: column 'x2' is empty"),
     (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
     (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
     (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,2\n" * 10, "skip 1: number the classes"),
@@ -454,3 +454,22 @@ def test_a_bad_csv_is_refused_with_the_readers_sentence(content, problem):
     assert session.own_data is None
     with pytest.raises(ValueError, match="no CSV uploaded"):
         session.configure(replace(session.setup, dataset=OWN))
+
+
+def test_a_csv_without_a_class_column_is_points_shown_with_the_networks_prediction():
+    session = Session(SETUPS["spirals3-softmax"])
+    session.train(3)
+    points = np.array([[0.5, -0.25], [-1.0, 1.25], [0.0, 0.0]])
+    content = ("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in points.tolist())).encode()
+    assert session.upload(content, 1000) == {"rows": 3, "classes": None}
+    assert session.setup.dataset == "spirals3" and session.epoch == 3  # nothing restarted
+    shown = np.array(session.snapshot()["own_points"])
+    np.testing.assert_allclose(shown[:, :2], points)
+    expected = session.model.predict(feature_matrix(points, session.setup.features)).argmax(1)
+    np.testing.assert_array_equal(shown[:, 2], expected)
+    binary = Session(Setup(samples=60))
+    binary.upload(content, 1000)
+    logits = binary.model.predict(feature_matrix(points, binary.setup.features))[:, 0]
+    np.testing.assert_array_equal(np.array(binary.snapshot()["own_points"])[:, 2], logits > 0)
+    with pytest.raises(ValueError, match="4 rows; the playground takes 1 to 3"):
+        binary.upload(content + b"0.1,0.1\n", 3)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import Dataset, circles, gaussians, load_csv, moons, spirals, xor
+from ..datasets.files import _csv_features, _read_csv  # load_csv's own checks of the cells
 
 
 def regression2d(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
@@ -123,9 +124,6 @@ def read_own_csv(content: bytes, max_rows: int) -> Dataset:
         try:
             data = load_csv(path, target=-1, task="classification")
         except (ValueError, UnicodeDecodeError) as error:  # DataFileError, ShapeError, ...
-            if _header_width(content) == 2:  # x1, x2 without a class: say that, not the cell
-                raise ValueError("your CSV has two columns; the playground needs three: x1, x2 "
-                                 "and the class of each point (the last column)") from None
             raise ValueError(str(error).replace(str(path), "your CSV")) from None
     names = list(data.feature_names or [])
     if data.x.shape[1] != 2:
@@ -147,6 +145,35 @@ def read_own_csv(content: bytes, max_rows: int) -> Dataset:
         raise ValueError(f"class {int(counts.argmin())} has {counts.min()} row; every class "
                          "needs at least 2 (one to train on, one to test)")
     return data
+
+
+def read_own_points(content: bytes, max_rows: int) -> np.ndarray:
+    """An uploaded CSV without a class column: a header, then rows of x1, x2 (n × 2, float64),
+    each cell checked by ``chainrule.datasets``' CSV reader (the checks ``load_csv`` makes of
+    its feature columns); at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the CSV has {len(content):,} bytes; the limit is "
+                         f"{MAX_UPLOAD_BYTES:,}")
+    with tempfile.TemporaryDirectory(prefix="chainrule-upload-") as folder:
+        path = Path(folder) / "your.csv"
+        path.write_bytes(content)
+        try:
+            header, rows = _read_csv(path, ",")
+            points = _csv_features(path, header, rows, [0, 1])
+        except ValueError as error:
+            raise ValueError(str(error).replace(str(path), "your CSV")) from None
+    if not 1 <= len(points) <= max_rows:
+        raise ValueError(f"your CSV has {len(points):,} rows; the playground takes 1 to "
+                         f"{max_rows:,}")
+    return points
+
+
+def read_upload(content: bytes, max_rows: int) -> Dataset | np.ndarray:
+    """An uploaded CSV: with two columns (x1, x2) the points to predict (``read_own_points``),
+    with three the points and their classes to train on (``read_own_csv``)."""
+    if _header_width(content) == 2:
+        return read_own_points(content, max_rows)
+    return read_own_csv(content, max_rows)
 
 
 def _header_width(content: bytes) -> int | None:

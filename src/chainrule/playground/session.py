@@ -23,7 +23,7 @@ import numpy as np
 
 from ..datasets import Dataset
 from . import views
-from .datasets import OWN, read_own_csv
+from .datasets import OWN, read_upload
 from .features import FeatureMap
 from .limits import (
     BOUNDARY_GRID,
@@ -56,6 +56,8 @@ class Session:
         #: a new upload starts a new network with the next setup
         self.own_data: Dataset | None = None
         self._own_changed = False
+        #: points of an uploaded CSV without a class column: shown with the network's prediction
+        self.own_points: np.ndarray | None = None
         self.configure(setup or Setup())
 
     # ------------------------------------------------------------------ changing the run
@@ -86,10 +88,14 @@ class Session:
             return True
 
     def upload(self, content: bytes, max_rows: int) -> dict[str, Any]:
-        """Read an uploaded CSV (``read_own_csv``; ValueError with the page's sentence); the
-        next setup with the dataset OWN trains on it. Returns its rows and classes."""
-        data = read_own_csv(content, max_rows)
+        """Read an uploaded CSV (``read_upload``; ValueError with the page's sentence). With a
+        class column the next setup with the dataset OWN trains on it; without one its points
+        are shown with the network's predictions. Returns its rows and classes (None)."""
+        data = read_upload(content, max_rows)
         with self._lock:
+            if isinstance(data, np.ndarray):
+                self.own_points = data
+                return {"rows": len(data), "classes": None}
             self.own_data, self._own_changed = data, True
         return {"rows": len(data.x), "classes": data.classes or [
             str(c) for c in range(int(data.y.max()) + 1)]}
@@ -209,6 +215,7 @@ class Session:
                 "activation": views.activation_view(model, setup, self.selected_layer,
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
+                "own_points": views.predicted_points(model, setup, self.own_points),
                 "probe": views.probe(model, setup, self.probe_point if self.probe_point
                                      is not None else tuple(data.points_train[0])),
                 "finished": self.finished,

@@ -22,6 +22,7 @@ from .. import activations
 from ..diagnostics import Vocabulary
 from ..grad_mode import no_grad
 from ..nn import Activation, Dense, Sequential
+from .datasets import is_regression
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
@@ -80,6 +81,22 @@ def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> li
     if not regression:
         output = activations.get("sigmoid").forward(output)
     return _rounded(output)
+
+
+def predicted_points(model: Sequential, setup: Setup, points: np.ndarray | None
+                     ) -> list[list[float]] | None:
+    """Rows (x₁, x₂, prediction) for the points of a CSV without classes: the class the
+    network gives each (argmax of its softmax, or P(class 1) > ½), or its value (regression)."""
+    if points is None:
+        return None
+    output = model.predict(feature_matrix(points, setup.features))
+    if output.shape[1] > 1:
+        predicted = output.argmax(axis=1).astype(np.float64)
+    elif is_regression(setup.dataset):
+        predicted = output[:, 0].astype(np.float64)
+    else:
+        predicted = (output[:, 0] > 0).astype(np.float64)  # logit > 0 ⇔ P(class 1) > ½
+    return _rounded(np.concatenate([points, predicted[:, None]], axis=1))
 
 
 def neuron_maps(model: Sequential, setup: Setup, size: int) -> dict[str, Any]:

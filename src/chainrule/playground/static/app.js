@@ -281,6 +281,13 @@ async function uploadCsv(event) {
     showError(`Your CSV was not used: ${answer.error}`);
     return;
   }
+  if (answer.classes === null) {  // x1, x2 only: points to predict, not to train on
+    showNotice(`Your CSV's ${answer.rows} points (no class column) are the squares on the ` +
+               "output map, coloured by the class the network predicts for each.");
+    const view = app.state && app.state.activation;
+    send({ type: "select", layer: view ? view.layer : 0 });  // a new state, nothing trained
+    return;
+  }
   change({ dataset: app.catalog.own_dataset });
 }
 
@@ -625,6 +632,7 @@ function drawBoundary() {
     const fill = state.classes > 2 ? (c) => Draw.classCss(c) : (v) => Draw.css(scale(v));
     Draw.points(canvas, app.points.train, domain, fill, false);
     if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, fill, true);
+    if (state.own_points) Draw.squares(canvas, state.own_points, domain, fill);
     Draw.axes(canvas, domain);
     if (state.probe) Draw.cross(canvas, state.probe.point, domain);
   }

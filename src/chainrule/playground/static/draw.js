@@ -121,6 +121,21 @@ const Draw = (() => {
     }
   }
 
+  /** Your CSV's points without classes: squares (black rim) filled with the predicted class. */
+  function squares(canvas, rows, domain, toCss) {
+    const context = canvas.getContext("2d");
+    for (const [x1, x2, predicted] of rows) {
+      if (Math.abs(x1) > domain || Math.abs(x2) > domain) continue;
+      const px = ((x1 + domain) / (2 * domain)) * canvas.width;
+      const py = ((domain - x2) / (2 * domain)) * canvas.height;
+      context.fillStyle = toCss(predicted);
+      context.fillRect(px - 3.5, py - 3.5, 7, 7);
+      context.lineWidth = 1.2;
+      context.strokeStyle = "#000";
+      context.strokeRect(px - 3.5, py - 3.5, 7, 7);
+    }
+  }
+
   /** A small cross at a raw point (the point the hover formulas are computed at). */
   function cross(canvas, point, domain) {
     const context = canvas.getContext("2d");
@@ -260,6 +275,6 @@ const Draw = (() => {
   }
 
   return {
-    colour, css, classCss, heatmap, regions, classMap, cross, symmetric, points, axes, lossCurves, activation, links,
+    colour, css, classCss, heatmap, regions, classMap, cross, squares, symmetric, points, axes, lossCurves, activation, links,
   };
 })();
