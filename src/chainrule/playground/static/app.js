@@ -199,7 +199,11 @@ function renderControls(setup) {
   for (const button of document.querySelectorAll("button.dataset")) {
     button.classList.toggle("selected", button.dataset.dataset === setup.dataset);
   }
-  $("own-csv-button").classList.toggle("selected", setup.dataset === app.catalog.own_dataset);
+  const own = setup.dataset === app.catalog.own_dataset;
+  $("own-csv-button").classList.toggle("selected", own);
+  $("noise").disabled = own;  // your CSV's points are used as they are, all of them
+  $("samples").disabled = own;
+  document.querySelector(".legend .scale").hidden = classes > 2;  // regions: no −1…1 scale
   const limits = app.catalog.limits;
   $("layer-count").textContent = `${setup.layers.length} hidden layer${setup.layers.length === 1 ? "" : "s"}`;
   $("add-layer").disabled = setup.layers.length >= limits.max_layers;
