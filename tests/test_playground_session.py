@@ -454,6 +454,8 @@ def test_a_bad_csv_is_refused_with_the_readers_sentence(content, problem):
     assert session.own_data is None
     with pytest.raises(ValueError, match="no CSV uploaded"):
         session.configure(replace(session.setup, dataset=OWN))
+    assert session.setup.dataset == "xor"  # the refused setup changed nothing
+    session.train(1)
 
 
 def test_a_csv_without_a_class_column_is_points_shown_with_the_networks_prediction():

@@ -67,13 +67,12 @@ class Session:
         A change of the ``TRAINING_SETTINGS`` only (learning rate, penalty, batch size) keeps
         the weights, the epoch and the curves, as TensorFlow Playground keeps them on a
         learning-rate change; any other change (data, features, layers, optimiser, seed), or
-        any change after the run diverged (its weights are no longer numbers), starts again.
+        any change after the run diverged (its weights are no longer numbers), starts again;
+        so does the first setup with the dataset OWN after a new upload.
         """
         with self._lock:
             previous = getattr(self, "setup", None)
-            fresh_data = setup.dataset == OWN and self._own_changed
-            if setup.dataset == OWN and self.own_data is None:
-                raise ValueError("no CSV uploaded in this tab: choose Your CSV first")
+            fresh_data = setup.dataset == OWN and self._own_changed  # a new upload
             if (previous is not None and self.diverged is None and not fresh_data
                     and previous.keeps_network(setup)):
                 if setup != previous:
@@ -81,8 +80,8 @@ class Session:
                     self.setup = setup
                     self.changes.append((self.epoch, setup))
                 return False
-            self.setup = setup
-            self.data: RunData = make_data(setup, self.own_data)
+            data: RunData = make_data(setup, self.own_data)  # ValueError: OWN, nothing uploaded
+            self.setup, self.data = setup, data
             self._own_changed = self._own_changed and setup.dataset != OWN
             self._start()
             return True
