@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.nn import Dense, Dropout, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense, Dropout
 
 OPTIMIZERS = {
     "sgd_momentum": lambda: cr.optim.SGD(lr=0.05, momentum=0.9),

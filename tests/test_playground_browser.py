@@ -8,15 +8,21 @@ CHAINRULE_SCREENSHOT=docs/playground.png to write it there (it always goes to a 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.cli import main
+from chainrule.nn import Dropout
+from chainrule.playground.limits import BOUNDARY_GRID, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
 from chainrule.playground.registry import SessionRegistry
+from chainrule.playground.views import grid_points
 from conftest import running_playground
 
 CHROMIUM = "/usr/bin/chromium"
@@ -88,7 +94,7 @@ def train(page, until: str) -> None:
     page.wait_for_function("document.body.dataset.running === 'false'")
 
 
-def export_and_check(page, tmp_path: Path) -> None:
+def export_and_check(page, tmp_path: Path, capsys) -> None:
     """Download the model; chainrule.load gives the accuracy the page shows."""
     shown = float(page.get_attribute("#test-accuracy", "data-value"))
     epoch = int(page.get_attribute("#epoch", "data-value"))
@@ -99,11 +105,21 @@ def export_and_check(page, tmp_path: Path) -> None:
     model = cr.load(path)
     assert model.metadata["epoch"] == epoch
     data = make_data(parse_setup(model.metadata["playground"]))
-    result = model.evaluate(data.x_test, data.y_test, batch_size=None, return_dict=True)
+    result = model.evaluate(data.points_test, data.y_test, batch_size=None, return_dict=True)
     assert result["accuracy"] == pytest.approx(shown, abs=1e-12)
+    # chainrule predict on the raw (x1, x2) of the page's grid gives the page's P(class 1)
+    raw = tmp_path / "raw.csv"
+    raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in
+                                        grid_points(BOUNDARY_GRID).tolist()))
+    capsys.readouterr()
+    assert main(["predict", str(path), str(raw), "--proba"]) == 0
+    predicted = [float(row.split(",")[1]) for row in capsys.readouterr().out.splitlines()[1:]]
+    shown_boundary = page.evaluate("app.state.boundary")
+    assert len(predicted) == len(shown_boundary) == BOUNDARY_GRID ** 2
+    assert max(abs(a - b) for a, b in zip(predicted, shown_boundary)) < 2e-4
 
 
-def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_path):
+def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_path, capsys):
     page.goto(playground_url + "/" + START)
     wait_for_hash(page, "dataset=circles")
     choose(page, "xor", "tanh")
@@ -111,7 +127,7 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     train(page, "Number(document.getElementById('test-loss').dataset.value) < 0.1")
     assert float(page.get_attribute("#test-loss", "data-value")) < 0.1
     assert boundary_pixels(page) != before
-    export_and_check(page, tmp_path)
+    export_and_check(page, tmp_path, capsys)
 
     choose(page, "spirals", "leaky_relu")
     train(page, "Number(document.body.dataset.epoch) >= 120")
@@ -123,7 +139,7 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("CHAINRULE_SCREENSHOT"):
         shutil.copyfile(screenshot, os.environ["CHAINRULE_SCREENSHOT"])
-    export_and_check(page, tmp_path)
+    export_and_check(page, tmp_path, capsys)
 
 
 def test_a_bad_field_in_a_link_is_named_and_the_others_are_kept(page, playground_url):
@@ -260,3 +276,173 @@ def test_a_phone_viewport_has_no_horizontal_scroll(browser, playground_url):
         assert 0 <= box["left"] and box["right"] <= 390, selector
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_caps_from_the_command_line_reach_the_pages_buttons(browser):
+    with running_playground(caps=Caps(max_layers=8, max_units=10, max_samples=2000)) as url:
+        context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(url + "/#layers=" + ",".join(["9:relu"] * 7))  # 7 layers of 9: over 6 × 8
+        tab.wait_for_function("document.querySelectorAll('.hidden-layer').length === 7")
+        assert tab.get_attribute("#samples", "max") == "2000"
+        tab.click("#add-layer")
+        tab.wait_for_function("document.querySelectorAll('.hidden-layer').length === 8")
+        assert tab.is_disabled("#add-layer")
+        plus = ".hidden-layer[data-layer='0'] .layer-head button[title='Add a unit']"
+        tab.click(plus)
+        tab.wait_for_function("document.querySelectorAll(\".hidden-layer[data-layer='0'] "
+                              ".node\").length === 10")
+        assert tab.is_disabled(plus)
+        tab.click("#step")
+        tab.wait_for_selector("body[data-epoch='1']")
+        context.close()
+
+
+MUTED = 0.55  # app.js's BACKGROUND_STRENGTH: the regions' colours at p = 1
+CLASS_RGB = [(245, 147, 34), (8, 119, 189), (44, 160, 44)]
+GREY = (232, 234, 235)
+
+
+def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
+                                                                          playground_url):
+    page.goto(playground_url + "/#layers=8:relu,8:relu&lr=0.03")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("button[data-dataset='spirals3']")
+    wait_for_hash(page, "dataset=spirals3")
+    page.wait_for_function("document.querySelectorAll('.output-node').length === 3")
+    assert "3 classes" in page.text_content("#problem")
+    train(page, "Number(document.getElementById('test-accuracy').dataset.value) > 0.85")
+    pixels = page.evaluate("""() => {
+        const canvas = document.getElementById('boundary');
+        return Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width,
+                                                               canvas.height).data); }""")
+    rgb = [tuple(pixels[i:i + 3]) for i in range(0, len(pixels), 4)]
+    for colour in CLASS_RGB:  # each class's region is painted in its own (muted) colour
+        region = tuple(g + MUTED * (c - g) for g, c in zip(GREY, colour))
+        near = sum(1 for p in rgb if max(abs(a - b) for a, b in zip(p, region)) <= 12)
+        assert near > 0.05 * len(rgb), (colour, near)
+    links = page.locator("#links path").count()
+    assert links == 2 * 8 + 8 * 8 + 8 * 3  # every output unit has its incoming weights
+
+
+def test_a_dropout_control_per_layer_trains_with_dropout_and_evaluates_without(page,
+                                                                               playground_url,
+                                                                               tmp_path, capsys):
+    page.goto(playground_url + "/#dataset=moons&layers=6:relu,4:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    assert page.locator("select.dropout").count() == 2
+    page.select_option("select.dropout[data-layer='1']", "0.5")
+    wait_for_hash(page, "layers=6:relu,4:relu:0.5")
+    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
+                           ".value === '0.5'")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    export_and_check(page, tmp_path, capsys)  # evaluation: the page's accuracy, exactly
+    model = cr.load(tmp_path / "playground-model.npz")
+    assert [layer.rate for layer in model.layers if isinstance(layer, Dropout)] == [0.5]
+    page.reload()  # the link keeps the rate
+    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
+                           "?.value === '0.5'")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace("−", "-")) for n in re.findall(r"[−-]?\d+\.\d{3}", text)]
+
+
+def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page,
+                                                                            playground_url,
+                                                                            tmp_path):
+    page.goto(playground_url + "/#dataset=circles&features=x1,x2,x1_sq&layers=3:tanh,2:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    box = page.locator("#boundary").bounding_box()  # a click on the output map moves p
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    page.wait_for_function("app.state.probe.point[0] > 0.7 && app.state.probe.point[1] > 0.7")
+    point = page.evaluate("app.state.probe.point")
+    with page.expect_download() as download:
+        page.click("#export-model")
+    path = tmp_path / "model.npz"
+    download.value.save_as(path)
+    model = cr.load(path)  # the numbers are recomputed here from the exported file
+    a0 = model.preprocessing.transform(np.array([point]))[0].astype(np.float64)
+    dense = [layer for layer in model.layers if isinstance(layer, cr.nn.Dense)]
+    w1, b1 = dense[0].weight.numpy().astype(np.float64), dense[0].bias.numpy()
+    z1 = w1 @ a0 + b1
+
+    page.hover(".hidden-layer[data-layer='0'] .node[data-unit='1']")
+    page.wait_for_selector("#formula:not([hidden])")
+    text = page.text_content("#formula")
+    lines = text.splitlines()
+    assert lines[0] == "Layer 1, unit 2 (tanh)"
+    assert lines[1].startswith("z = Σᵢ wᵢ aᵢ + b = ")
+    shown = numbers(lines[1])  # w, a pairs, then b, then z
+    expected = [v for i in range(3) for v in (w1[1, i], a0[i])] + [b1[1], z1[1]]
+    np.testing.assert_allclose(shown, expected, atol=1.5e-3)
+    assert lines[2].startswith("a = tanh(z) = ")
+    assert numbers(lines[2])[0] == pytest.approx(np.tanh(z1[1]), abs=1.5e-3)
+    assert f"p = ({point[0]:.3f}, {point[1]:.3f})".replace("-", "−") in text
+
+    page.hover(".output-node")
+    page.wait_for_function("document.getElementById('formula').textContent"
+                           ".startsWith('Output unit')")
+    assert "P(class 1) = σ(z)" in page.text_content("#formula")
+    page.mouse.move(0, 0)
+    page.wait_for_selector("#formula[hidden]", state="attached")
+
+    link = page.locator("#links path[data-layer='0'][data-to='2'][data-from='2']")
+    link.dispatch_event("mouseover")
+    page.wait_for_selector("#formula:not([hidden])")
+    text = page.text_content("#formula")
+    assert text.startswith("Weight from x1_sq to Layer 1, unit 3")
+    w, a, product, z = numbers(text.splitlines()[1])
+    assert w == pytest.approx(w1[2, 2], abs=1e-3) and a == pytest.approx(a0[2], abs=1e-3)
+    assert product == pytest.approx(w1[2, 2] * a0[2], abs=1e-3)
+    assert z == pytest.approx(z1[2], abs=1.5e-3)
+
+
+def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground_url,
+                                                                 tmp_path):
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-1, 1, size=(150, 2))
+    sides = np.where(points[:, 0] > 0.3, "right", np.where(points[:, 1] > 0, "top", "bottom"))
+    good = tmp_path / "sides.csv"
+    good.write_text("x1,x2,side\n" + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in
+                                             zip(points.tolist(), sides.tolist())))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,side\n" + "0.5,0.5,top\n" * 12 + "0.1,twelve,right\n")
+    page.goto(playground_url + "/#layers=6:relu")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.set_input_files("#own-csv", str(bad))
+    page.wait_for_selector("#error:not([hidden])")
+    text = page.text_content("#error-text")
+    assert "Your CSV was not used" in text and "line 14" in text and "'twelve'" in text
+    assert "dataset=xor" in page.url
+    page.click("#error-close")
+    page.set_input_files("#own-csv", str(good))
+    wait_for_hash(page, "dataset=own")
+    page.wait_for_function("document.querySelectorAll('.output-node').length === 3")
+    assert page.locator("#own-csv-button.selected").count() == 1
+    train(page, "Number(document.getElementById('test-accuracy').dataset.value) > 0.85")
+    shown = page.evaluate("app.points.train.length + app.points.test.length")
+    assert shown == 150
+
+
+def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(page, playground_url,
+                                                                      tmp_path):
+    points = tmp_path / "points.csv"
+    points.write_text("x1,x2\n1.3,1.3\n-0.5,0.5\n")
+    page.goto(playground_url + "/")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.set_input_files("#own-csv", str(points))
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "2 points (no class column)" in page.text_content("#notice-text")
+    page.wait_for_function("app.state.own_points && app.state.own_points.length === 2")
+    assert "dataset=xor" in page.url and page.get_attribute("body", "data-epoch") == "0"
+    rim = page.evaluate("""() => {  // the left edge of the square at (1.3, 1.3): x 276.5, y 20
+        const data = document.getElementById('boundary').getContext('2d')
+            .getImageData(275, 20, 4, 1).data;
+        return [0, 1, 2, 3].map(i => Math.max(data[4 * i], data[4 * i + 1], data[4 * i + 2]));
+    }""")
+    assert min(rim) < 80, rim

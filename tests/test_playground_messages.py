@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 import chainrule as cr
+from chainrule.playground.connection import catalog
 from chainrule.playground.limits import (
+    CAP_CEILINGS,
+    LIMITS,
     MAX_LAYERS,
     MAX_MESSAGE_BYTES,
     MAX_SAMPLES,
     MAX_STEP_EPOCHS,
     MAX_UNITS,
+    Caps,
 )
 from chainrule.playground.messages import (
     OPTIMIZERS,
@@ -20,6 +25,8 @@ from chainrule.playground.messages import (
     Message,
     MessageError,
     Setup,
+    default_setup,
+    parse_link_setup,
     parse_message,
     parse_setup,
 )
@@ -84,6 +91,12 @@ BAD_MESSAGES = [
     (setup_message(layers="4,2"), "layers must be a list"),
     (setup_message(layers=layers(MAX_LAYERS + 1)), f"at most {MAX_LAYERS} hidden layers"),
     (setup_message(layers=layers(1, units=MAX_UNITS + 1)), "layer 1 units must be between"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "dropout": 0.95}]),
+     "layer 1 dropout must be between 0 and 0.9"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "dropout": "half"}]),
+     "layer 1 dropout must be a number"),
+    (setup_message(layers=[{"units": 2, "activation": "relu", "drop": 0.1}]),
+     "(and optionally 'dropout')"),
     (setup_message(layers=layers(1, units=0)), "layer 1 units must be between"),
     (setup_message(layers=layers(1, units=2.0)), "whole number"),
     (setup_message(layers=layers(1, activation="swish2")), "unknown activation"),
@@ -176,3 +189,53 @@ def test_a_good_link_has_no_problems_and_a_bad_setup_message_is_still_refused_wh
     assert parse_message(json.dumps({"type": "link", "setup": {"seed": 3}})).problems == ()
     with pytest.raises(MessageError, match="unknown dataset"):
         parse_message(setup_message(dataset="mnist", noise=0.2))
+
+
+def test_caps_from_the_command_line_raise_and_lower_the_limits():
+    wide = Caps(max_layers=10, max_units=16, max_samples=4000)
+    most = parse_setup({"layers": layers(10, units=16), "samples": 4000}, wide)
+    assert len(most.layers) == 10 and most.samples == 4000
+    with pytest.raises(MessageError, match="at most 10 hidden layers"):
+        parse_setup({"layers": layers(11)}, wide)
+    with pytest.raises(MessageError, match="layer 1 units must be between 1 and 16"):
+        parse_setup({"layers": layers(1, units=17)}, wide)
+    with pytest.raises(MessageError, match="layer must be between 0 and 9"):
+        parse_message('{"type": "select", "layer": 10}', wide)
+    narrow = Caps(max_layers=1, max_units=2, max_samples=100)
+    with pytest.raises(MessageError, match="samples must be between 50 and 100"):
+        parse_message(setup_message(samples=101), narrow)
+    # the defaults are brought within the caps, so a plain setup or link is valid under them
+    assert parse_setup({}, narrow) == Setup(samples=100, layers=(LayerSpec(2, "tanh"),))
+    setup, problems = parse_link_setup({"seed": 4}, narrow)
+    assert problems == () and setup == replace(default_setup(narrow), seed=4)
+    assert catalog(wide)["limits"]["max_units"] == 16 and catalog()["limits"] == LIMITS
+
+
+@pytest.mark.parametrize(("caps", "problem"), [
+    ({"max_layers": 0}, "max_layers must be a whole number from 1 to 16, got 0"),
+    ({"max_units": CAP_CEILINGS["max_units"] + 1}, "max_units must be a whole number from 1"),
+    ({"max_sessions": 2.5}, "max_sessions must be a whole number"),
+    ({"max_samples": 49}, "max_samples must be a whole number from 50 to"),
+])
+def test_caps_outside_the_servers_ceilings_are_refused(caps, problem):
+    with pytest.raises(ValueError, match=problem):
+        Caps(**caps)
+
+
+def test_a_layer_may_carry_a_dropout_rate():
+    setup = parse_setup({"layers": [{"units": 3, "activation": "relu", "dropout": 0.5},
+                                    {"units": 2, "activation": "tanh"}]})
+    assert setup.layers == (LayerSpec(3, "relu", 0.5), LayerSpec(2, "tanh", 0.0))
+    assert parse_setup(setup.as_dict()) == setup
+
+
+def test_a_probe_message_names_a_point_within_the_domain():
+    message = parse_message('{"type": "probe", "point": [0.5, -1.25]}')
+    assert message.kind == "probe" and message.point == (0.5, -1.25)
+    for raw, problem in (('{"type": "probe", "point": [0.5]}', "list of two numbers"),
+                         ('{"type": "probe", "point": "here"}', "list of two numbers"),
+                         ('{"type": "probe", "point": [0, 9]}', "x2 must be between -1.5"),
+                         ('{"type": "probe", "point": [null, 0]}', "x1 must be a number"),
+                         ('{"type": "probe", "at": [0, 0]}', "has no field")):
+        with pytest.raises(MessageError, match=problem):
+            parse_message(raw)

@@ -15,7 +15,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
-from chainrule.playground.limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
+from chainrule.playground.datasets import MAX_UPLOAD_BYTES
+from chainrule.playground.limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, Caps
 from chainrule.playground.messages import parse_setup
 from chainrule.playground.network import make_data
 from chainrule.playground.registry import SessionRegistry
@@ -138,7 +139,7 @@ def test_exports_give_the_model_file_and_the_snippet(playground_url, tmp_path):
         snippet = get(base + "/snippet.py").read().decode()
     model = cr.load(path)
     data = make_data(parse_setup(model.metadata["playground"]))
-    result = model.evaluate(data.x_test, data.y_test, batch_size=None, return_dict=True)
+    result = model.evaluate(data.points_test, data.y_test, batch_size=None, return_dict=True)
     assert result["accuracy"] == state["test_metrics"]["accuracy"]
     assert "EPOCHS = 5" in snippet and "import chainrule as cr" in snippet
     with pytest.raises(urllib.error.HTTPError) as missing:  # the tab closed: no session
@@ -219,3 +220,79 @@ def test_a_learning_rate_change_keeps_training_and_a_new_dataset_resets(playgrou
         assert "epoch 0" in notice["message"]
         state = until(socket, "state", lambda m: m["setup"]["dataset"] == "moons")
         assert state["epoch"] == 0 and not state["running"]
+
+
+def test_caps_set_on_the_command_line_reach_the_server(monkeypatch, capsys):
+    from chainrule.playground import server
+
+    served: dict = {}
+    monkeypatch.setattr(server, "serve", lambda **options: served.update(options))
+    assert main(["playground", "--port", "0", "--max-layers", "9", "--max-units", "12",
+                 "--max-tabs", "3", "--max-samples", "3000"]) == 0
+    assert served["caps"] == Caps(max_layers=9, max_units=12, max_sessions=3, max_samples=3000)
+    for option, bad in (("--max-units", "33"), ("--max-layers", "0"), ("--max-tabs", "two"),
+                        ("--max-samples", "10")):
+        assert main(["playground", option, bad]) == 2
+        error = capsys.readouterr().err
+        assert f"argument {option}: expected a whole number from" in error and bad in error
+
+
+def test_a_server_under_wider_caps_serves_wider_networks_and_more_tabs():
+    caps = Caps(max_layers=8, max_units=12, max_sessions=2, max_samples=2000)
+    with running_playground(caps=caps) as url:
+        catalog = json.loads(get(url + "/api/catalog").read())
+        assert catalog["limits"]["max_layers"] == 8 and catalog["limits"]["max_units"] == 12
+        assert catalog["limits"]["max_samples"] == 2000
+        with open_session(url) as (first, hello), open_session(url) as (second, _):
+            assert hello["catalog"]["limits"]["max_units"] == 12
+            wide = [{"units": 12, "activation": "relu"}] * 8
+            first.send(json.dumps({"type": "setup", "setup": {"layers": wide,
+                                                              "samples": 2000}}))
+            state = until(first, "state")
+            assert len(state["setup"]["layers"]) == 8 and state["setup"]["samples"] == 2000
+            first.send(json.dumps({"type": "setup", "setup": {"layers": wide + wide[:1]}}))
+            assert "at most 8 hidden layers" in until(first, "error")["message"]
+            second.send('{"type": "step"}')
+            assert until(second, "state")["epoch"] == 1
+            with connect(ws_url(url)) as third:  # the third tab is over max_sessions = 2
+                assert receive(third)["type"] == "full"
+
+
+def post(url: str, body: bytes):
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"content-type": "text/csv"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_an_uploaded_csv_is_checked_then_trained_on(playground_url):
+    rows = "".join(f"{x / 10:.1f},{(x * 7 % 10) / 10:.1f},{'ab'[x % 2]}\n" for x in range(-9, 10))
+    with open_session(playground_url) as (socket, hello):
+        base = f"{playground_url}/upload/{hello['session']}"
+        status, answer = post(base, b"x1,x2,c\n" + b"0.1,oops,0\n" * 20)
+        assert status == 400 and "line 2: column 'x2' has the non-numeric value 'oops'" in (
+            answer["error"])
+        status, answer = post(base, b"x" * (MAX_UPLOAD_BYTES + 1))
+        assert status == 413 and "larger than the limit" in answer["error"]
+        socket.send('{"type": "setup", "setup": {"dataset": "own"}}')
+        assert "no CSV uploaded" in until(socket, "error")["message"]
+        status, answer = post(base, ("x1,x2,class\n" + rows).encode())
+        assert status == 200 and answer == {"rows": 19, "classes": ["a", "b"]}
+        socket.send('{"type": "setup", "setup": {"dataset": "own", "train_ratio": 0.6}}')
+        data = until(socket, "data")
+        assert len(data["train"]) + len(data["test"]) == 19
+        socket.send('{"type": "step", "epochs": 2}')
+        assert until(socket, "state", lambda m: m["epoch"] == 2)["setup"]["dataset"] == "own"
+    status, answer = post(base, rows.encode())  # the tab closed: its session is gone
+    assert status == 404
+
+
+def test_a_link_to_own_data_in_a_new_tab_names_the_missing_csv(playground_url):
+    with open_session(playground_url) as (socket, _):
+        socket.send('{"type": "link", "setup": {"dataset": "own", "seed": 5}}')
+        state = until(socket, "state", lambda m: m["setup"]["seed"] == 5)
+        assert state["setup"]["dataset"] == "xor"  # every other field of the link is kept
+        assert "a link cannot carry your CSV" in until(socket, "error")["message"]

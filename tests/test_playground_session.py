@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.nn import Dense
-from chainrule.playground.datasets import DATASETS, regression2d
-from chainrule.playground.features import FEATURES, feature_matrix
+from chainrule.cli import main
+from chainrule.nn import Dense, Dropout
+from chainrule.playground.datasets import DATASETS, OWN, regression2d, spirals3
+from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
 from chainrule.playground.limits import BOUNDARY_GRID, MAX_CURVE_POINTS, NEURON_GRID
 from chainrule.playground.messages import LayerSpec, Setup, parse_setup
-from chainrule.playground.network import build_model, make_data
+from chainrule.playground.network import build_model, make_data, measure
 from chainrule.playground.registry import SessionRegistry
 from chainrule.playground.session import Session, TrainingFailed, _thinned
+from chainrule.playground.snippet import OWN_FILENAME
+from chainrule.playground.views import grid_points
 
 SETUPS = {
     "default": Setup(),
@@ -29,6 +32,11 @@ SETUPS = {
                                features=("x1_sq", "x2_sq", "sin_x1"), samples=100,
                                layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu"))),
     "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
+    "spirals3-softmax": Setup(dataset="spirals3", samples=150, noise=0.05,
+                              layers=(LayerSpec(6, "relu"), LayerSpec(4, "tanh"))),
+    "dropout-sgd": Setup(dataset="moons", optimizer="sgd", learning_rate=0.1, samples=100,
+                         layers=(LayerSpec(6, "relu", 0.3), LayerSpec(4, "tanh"),
+                                 LayerSpec(3, "elu", 0.5))),
     "prelu-sgd": Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, samples=80,
                        layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh"))),
 }
@@ -70,7 +78,11 @@ def test_the_snippet_reproduces_the_run_exactly(name, tmp_path, monkeypatch):
     trained = namespace["model"]
     for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
         np.testing.assert_array_equal(ours.data, theirs.data)
-    assert (tmp_path / "playground-model.npz").exists()
+    saved = cr.load(tmp_path / "playground-model.npz")  # it takes raw points, as the export
+    points = session.data.points_test
+    assert saved.preprocessing.names == session.setup.features
+    np.testing.assert_array_equal(saved.predict(points), session.model.predict(
+        feature_matrix(points.astype(np.float32).astype(np.float64), session.setup.features)))
 
 
 def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_path):
@@ -79,12 +91,17 @@ def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_pa
     path = tmp_path / "model.npz"
     path.write_bytes(session.model_file())
     model = cr.load(path)
-    x = session.data.x_test
-    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
+    # the file takes raw (x1, x2), as predict casts them: float32, then the features in float64
+    points = session.data.points_test.astype(np.float32)
+    features = feature_matrix(points.astype(np.float64), session.setup.features)
+    np.testing.assert_array_equal(model.predict(points), session.model.predict(features))
     assert model.metadata["epoch"] == 2
     assert parse_setup(model.metadata["playground"]) == session.setup
-    accuracy = model.evaluate(x, session.data.y_test, batch_size=None, return_dict=True)
+    accuracy = model.evaluate(session.data.points_test, session.data.y_test, batch_size=None,
+                              return_dict=True)
     assert accuracy["accuracy"] == session.snapshot()["test_metrics"]["accuracy"]
+    assert session.model.preprocessing is None  # the session goes on with feature matrices
+    session.train(1)
 
 
 def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path):
@@ -97,8 +114,9 @@ def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path)
     path.write_bytes(session.model_file())
     model = cr.load(path)
     np.testing.assert_array_equal(model.state_dict()["activation.alpha"], slopes.numpy())
-    x = session.data.x_test
-    np.testing.assert_array_equal(model.predict(x), session.model.predict(x))
+    points = session.data.points_test.astype(np.float32)
+    np.testing.assert_array_equal(model.predict(points), session.model.predict(
+        feature_matrix(points.astype(np.float64), session.setup.features)))
 
 
 def test_training_lowers_the_loss_and_reset_restores_the_start():
@@ -236,3 +254,224 @@ def test_a_diverged_run_keeps_its_epoch_and_losses_and_refuses_to_go_on():
     # even a training-settings change starts again: the weights are no longer numbers
     assert session.configure(replace(session.setup, learning_rate=0.001)) is True
     assert session.snapshot()["diverged"] is None
+
+
+@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "regression-l2-sgd", "spirals3-softmax"])
+def test_chainrule_predict_on_raw_points_gives_the_pages_boundary(name, tmp_path, capsys):
+    session = Session(SETUPS[name])
+    session.train(3)
+    model_path = tmp_path / "model.npz"
+    model_path.write_bytes(session.model_file())
+    grid = grid_points(BOUNDARY_GRID)
+    raw = tmp_path / "raw.csv"
+    raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in grid.tolist()))
+    regression = session.data.regression
+    assert main(["predict", str(model_path), str(raw), *([] if regression else ["--proba"])]
+                ) == 0
+    rows = capsys.readouterr().out.splitlines()
+    classes = session.data.classes
+    assert rows[0] == ("prediction" if regression else ",".join(map(str, range(classes))))
+    predicted = np.array([[float(cell) for cell in row.split(",")] for row in rows[1:]])
+    shown = np.array(session.snapshot()["boundary"])
+    if classes > 2:  # one map per class: P(class j) = softmax(z)_j
+        np.testing.assert_allclose(predicted, shown.T, atol=2e-4)
+    else:
+        np.testing.assert_allclose(predicted[:, -1], shown, atol=2e-4)
+    assert main(["info", str(model_path)]) == 0
+    assert ", ".join(session.setup.features) in capsys.readouterr().out
+
+
+def _saved_with_feature_map(session: Session, path, names) -> None:
+    session.model.preprocessing = FeatureMap(session.setup.features)
+    session.model.preprocessing.names = names  # what a tampered file would hold
+    try:
+        session.model.save(path)
+    finally:
+        session.model.preprocessing = None
+
+
+@pytest.mark.parametrize(("names", "problem"), [
+    (("x1", "__import__('os')"), "unknown feature"),
+    (("x1", "x1"), "lists a feature twice"),
+    (("x1",), "makes 1 features, but the model takes 2"),
+])
+def test_the_loader_checks_the_feature_map(names, problem, tmp_path):
+    path = tmp_path / "model.npz"
+    _saved_with_feature_map(Session(Setup(samples=60)), path, names)
+    with pytest.raises(cr.serialization.ModelFileError, match=problem):
+        cr.load(path)
+
+
+def test_a_feature_map_refuses_rows_that_are_not_raw_points():
+    with pytest.raises(ValueError, match="rows of 2 values"):
+        FeatureMap(["x1", "x1_sq"]).transform(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="unknown feature 'x3'"):
+        FeatureMap(["x3"])
+
+
+def test_three_spirals_train_a_softmax_output_with_one_unit_per_class():
+    session = Session(Setup(dataset="spirals3", layers=(LayerSpec(8, "relu"),
+                                                        LayerSpec(8, "relu"))))
+    model = session.model
+    assert model.layers[-1].units == 3 and model.loss.name == "sparse_categorical_crossentropy"
+    assert sorted(set(session.data.y_train.tolist())) == [0, 1, 2]
+    session.train(60)
+    snapshot = session.snapshot()
+    assert snapshot["classes"] == 3 and snapshot["test_metrics"]["accuracy"] > 0.9
+    maps = np.array(snapshot["boundary"])
+    assert maps.shape == (3, BOUNDARY_GRID ** 2)
+    np.testing.assert_allclose(maps.sum(axis=0), 1.0, atol=3e-4)
+    assert set(maps.argmax(axis=0).tolist()) == {0, 1, 2}  # three regions on the grid
+    assert len(snapshot["weights"][-1]) == 3  # one row of W per output unit
+    assert session.points()["classes"] == 3
+
+
+def test_spirals3_is_seeded_and_noise_moves_the_points_only():
+    data, noisy = spirals3(n=90, seed=1), spirals3(n=90, noise=0.2, seed=1)
+    np.testing.assert_array_equal(data.y, noisy.y)
+    assert np.bincount(data.y).tolist() == [30, 30, 30]
+    assert 0 < np.abs(data.x - noisy.x).max()
+    np.testing.assert_array_equal(data.x, spirals3(n=90, seed=1).x)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        spirals3(n=2)
+
+
+def test_dropout_masks_units_in_training_and_is_off_at_evaluation(tmp_path):
+    session = Session(SETUPS["dropout-sgd"])
+    model = session.model
+    dropouts = [layer for layer in model.layers if isinstance(layer, Dropout)]
+    assert [layer.rate for layer in dropouts] == [0.3, 0.5]
+    assert [type(layer).__name__ for layer in model.layers[:4]] == [
+        "Dense", "Activation", "Dropout", "Dense"]
+    session.train(2)
+    assert dropouts[0].last_mask is not None and not dropouts[0].last_mask.all()
+    x = session.data.x_train
+    model.train()
+    assert not np.array_equal(model(x).data, model(x).data)  # training: new masks each time
+    evaluated = model.predict(x)
+    np.testing.assert_array_equal(evaluated, model.predict(x))  # evaluation: no masks
+    values = x  # the same network with its Dropout layers left out
+    for layer in model.layers:
+        if not isinstance(layer, Dropout):
+            values = layer(values).data
+    np.testing.assert_allclose(evaluated, values, rtol=1e-6, atol=1e-6)
+    assert session.snapshot()["test_metrics"] == measure(model, session.data.x_test,
+                                                         session.data.y_test)
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    loaded = cr.load(path)
+    assert [layer.rate for layer in loaded.layers if isinstance(layer, Dropout)] == [0.3, 0.5]
+    np.testing.assert_array_equal(loaded.predict(session.data.points_test.astype(np.float32)),
+                                  model.predict(feature_matrix(
+                                      session.data.points_test.astype(np.float32)
+                                      .astype(np.float64), session.setup.features)))
+
+
+@pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "dropout-sgd", "spirals3-softmax"])
+def test_the_probe_has_every_number_of_the_forward_pass_at_its_point(name):
+    session = Session(SETUPS[name])
+    session.train(2)
+    probe = session.snapshot()["probe"]
+    np.testing.assert_allclose(probe["point"], session.data.points_train[0])  # the default
+    session.set_probe((0.25, -1.0))
+    probe = session.snapshot()["probe"]
+    assert probe["point"] == [0.25, -1.0]
+    a = feature_matrix(np.array([[0.25, -1.0]]), session.setup.features)[0].astype(np.float64)
+    np.testing.assert_allclose(probe["features"], a, atol=1e-4)
+    dense = [layer for layer in session.model.layers if isinstance(layer, Dense)]
+    assert len(probe["layers"]) == len(dense)
+    for index, (layer, shown) in enumerate(zip(dense, probe["layers"], strict=True)):
+        w, b = layer.weight.numpy().astype(np.float64), layer.bias.numpy().astype(np.float64)
+        np.testing.assert_allclose(shown["w"], w, atol=1e-4)
+        np.testing.assert_allclose(shown["a_in"], a, atol=1e-4)
+        z = w @ a + b  # z = Σ w a + b, computed here without the engine
+        np.testing.assert_allclose(shown["z"], z, atol=2e-4)
+        if index == len(dense) - 1:
+            assert shown["a"] is None
+            break
+        spec = session.setup.layers[index]
+        if spec.activation == "maxout":
+            assert shown["pieces"] == 2
+            a = z.reshape(-1, 2).max(axis=1)
+        else:
+            a = cr.activations.get(spec.activation).forward(z)
+        np.testing.assert_allclose(shown["a"], a, atol=2e-4)  # dropout off: no mask, no 1/(1-p)
+        a = np.asarray(shown["a"], dtype=np.float64)
+
+
+def own_csv(rows: int = 120, seed: int = 0, names: bool = True) -> bytes:
+    """A CSV of x1, x2 and a class: 'bottom', 'right', 'top' (or 0, 1, 2)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=(rows, 2))
+    y = np.where(x[:, 0] > 0.3, 1, np.where(x[:, 1] > 0, 2, 0))
+    labels = np.array(["bottom", "right", "top"])[y] if names else y
+    return ("x1,x2,side\n" + "".join(f"{a:.5f},{b:.5f},{c}\n" for (a, b), c in
+                                     zip(x.tolist(), labels.tolist()))).encode()
+
+
+def test_an_uploaded_csv_trains_and_the_snippet_reproduces_it(tmp_path, monkeypatch):
+    session = Session(Setup(layers=(LayerSpec(6, "relu"),)))
+    assert session.upload(own_csv(), 1000) == {"rows": 120, "classes": ["bottom", "right",
+                                                                        "top"]}
+    assert session.configure(replace(session.setup, dataset=OWN))
+    assert session.data.classes == 3 and len(session.data.x_train) == 60
+    session.train(30)
+    assert session.snapshot()["test_metrics"]["accuracy"] > 0.8
+    path = tmp_path / "model.npz"
+    path.write_bytes(session.model_file())
+    assert cr.load(path).metadata["classes"] == ["bottom", "right", "top"]
+    (tmp_path / OWN_FILENAME).write_bytes(own_csv())
+    (tmp_path / "playground_run.py").write_text(session.snippet())
+    monkeypatch.chdir(tmp_path)
+    trained = runpy.run_path(str(tmp_path / "playground_run.py"), run_name="__main__")["model"]
+    for ours, theirs in zip(session.model.parameters(), trained.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+    # the same setup again keeps the network; a new upload starts one on the new data
+    assert not session.configure(session.setup)
+    session.upload(own_csv(rows=50, seed=1, names=False), 1000)
+    assert session.configure(session.setup) and len(session.data.x_train) == 25
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
+     r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'"),
+    (b"x1,x2\n" + b"0.1,0.2\n" * 20 + b"0.3,\n", "line 22: column 'x2' is empty"),
+    (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,2\n" * 10, "skip 1: number the classes"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20, "1 class\\(es\\); the playground takes 2 to 8"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20 + b"0.1,0.2,1\n", "class 1 has 1 row"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0.5\n" * 20, "not an integer"),
+    (b"x1,x2,c\n" + b"0.1,inf,0\n0.1,0.2,1\n" * 10, "line 2"),
+    (b"\xff\xfe\x00", "UTF-8"),
+    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.1,0.2,1\n" * 30_000, "bytes; the limit is"),
+])
+def test_a_bad_csv_is_refused_with_the_readers_sentence(content, problem):
+    session = Session(Setup(samples=60))
+    with pytest.raises(ValueError, match=problem) as refused:
+        session.upload(content, 1000)
+    assert "/tmp" not in str(refused.value) and "\n" not in str(refused.value)
+    assert session.own_data is None
+    with pytest.raises(ValueError, match="no CSV uploaded"):
+        session.configure(replace(session.setup, dataset=OWN))
+    assert session.setup.dataset == "xor"  # the refused setup changed nothing
+    session.train(1)
+
+
+def test_a_csv_without_a_class_column_is_points_shown_with_the_networks_prediction():
+    session = Session(SETUPS["spirals3-softmax"])
+    session.train(3)
+    points = np.array([[0.5, -0.25], [-1.0, 1.25], [0.0, 0.0]])
+    content = ("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in points.tolist())).encode()
+    assert session.upload(content, 1000) == {"rows": 3, "classes": None}
+    assert session.setup.dataset == "spirals3" and session.epoch == 3  # nothing restarted
+    shown = np.array(session.snapshot()["own_points"])
+    np.testing.assert_allclose(shown[:, :2], points)
+    expected = session.model.predict(feature_matrix(points, session.setup.features)).argmax(1)
+    np.testing.assert_array_equal(shown[:, 2], expected)
+    binary = Session(Setup(samples=60))
+    binary.upload(content, 1000)
+    logits = binary.model.predict(feature_matrix(points, binary.setup.features))[:, 0]
+    np.testing.assert_array_equal(np.array(binary.snapshot()["own_points"])[:, 2], logits > 0)
+    with pytest.raises(ValueError, match="4 rows; the playground takes 1 to 3"):
+        binary.upload(content + b"0.1,0.1\n", 3)

@@ -358,6 +358,10 @@ def split_data(data: Any, test_size: float, seed: int) -> Split:
 
 
 def _feature_count(model: Any) -> int | None:
+    """The columns of a raw input row (a preprocessing that makes features says how many)."""
+    raw_width = getattr(getattr(model, "preprocessing", None), "raw_width", None)
+    if raw_width is not None:
+        return int(raw_width)
     shape = getattr(model, "input_shape", None)
     return None if not shape else int(shape[-1])
 
@@ -1052,6 +1056,8 @@ def _preprocessing_lines(preprocessing: Any) -> list[str]:
     state = preprocessing.state()
     lines = [f"Preprocessing: {type(preprocessing).__name__} (applied to raw inputs by "
              "evaluate and predict)"]
+    if "names" in state:  # the playground's FeatureMap
+        lines.append(f"  features of the raw inputs: {', '.join(state['names'])}")
     for key in ("mean", "std", "scale"):
         if key in state:
             values = np.asarray(state[key], dtype=np.float64)
@@ -1434,8 +1440,13 @@ def command_playground(args: argparse.Namespace) -> int:
         server = playground.web_server()
     except ImportError as error:
         raise CommandError(str(error)) from None
+    from .playground.limits import Caps
+
+    caps = Caps(max_layers=args.max_layers, max_units=args.max_units,
+                max_sessions=args.max_tabs, max_samples=args.max_samples)  # checked by argparse
     try:
-        server.serve(host=args.host, port=args.port, open_browser=args.open, announce=_say)
+        server.serve(host=args.host, port=args.port, open_browser=args.open, announce=_say,
+                     caps=caps)
     except KeyboardInterrupt:  # Ctrl-C is how the server is meant to stop
         pass
     except OSError as error:
@@ -1462,6 +1473,24 @@ def _add_playground(commands: Any, common: argparse.ArgumentParser) -> None:
                         help="the address to bind (another than 127.0.0.1 exposes the page "
                         "to the network)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
+    from .playground.limits import CAP_CEILINGS, DEFAULT_CAPS, MIN_SAMPLES
+
+    for option, field, what in (("--max-layers", "max_layers", "hidden layers in a network"),
+                                ("--max-units", "max_units", "units in one hidden layer"),
+                                ("--max-tabs", "max_sessions", "tabs served at the same time"),
+                                ("--max-samples", "max_samples", "points in a data set")):
+        low, high = (MIN_SAMPLES if field == "max_samples" else 1), CAP_CEILINGS[field]
+        parser.add_argument(option, type=_whole_in(low, high), metavar="N",
+                            default=getattr(DEFAULT_CAPS, field),
+                            help=f"the most {what} ({low}..{high})")
+
+
+def _whole_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def convert(text: str) -> int:
+        return _parsed(text, int, lambda v: low <= v <= high,
+                       f"a whole number from {low} to {high}")
+    return convert
 
 
 # ====================================================================== the parser

@@ -249,6 +249,9 @@ def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
     if entry is None:
         return
     entry = schema.check_dict(entry, "the preprocessing entry")
+    if entry.get("class") == "FeatureMap":  # the playground's input features, by name
+        _check_feature_map_entry(entry, input_shape)
+        return
     if entry.get("class") != "Standardizer":
         raise schema.DescriptionError(f"unknown preprocessing {entry.get('class')!r}")
     state = schema.check_dict(entry.get("state"), "the preprocessing state")
@@ -337,6 +340,20 @@ def _restore_continuation(path: Path, model: Any, entry: Any, arrays: dict[str, 
     except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ModelFileError(f"{path}: the continuation's optimizer state does not fit the "
                              f"model's {type(model.optimizer).__name__} ({error})") from None
+
+
+def _check_feature_map_entry(entry: dict[str, Any], input_shape: list[int]) -> None:
+    from .datasets.features import check_names
+
+    state = schema.check_dict(entry.get("state"), "the preprocessing state")
+    try:
+        names = check_names(state.get("names"), "the preprocessing FeatureMap")
+    except ValueError as error:
+        raise schema.DescriptionError(str(error)) from None
+    if len(names) != math.prod(input_shape):
+        raise schema.DescriptionError(
+            f"the preprocessing FeatureMap makes {len(names)} features, but the model takes "
+            f"{math.prod(input_shape)} inputs")
 
 
 def _refuse_non_finite(path: Path, key: str, array: np.ndarray) -> None:
@@ -449,6 +466,10 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
 def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.ndarray]) -> Any:
     if entry is None:
         return None
+    if entry.get("class") == "FeatureMap":
+        from .datasets.features import FeatureMap
+
+        return FeatureMap.from_state(entry["state"])
     from . import datasets
 
     return datasets.Standardizer.from_state(join_arrays(entry["state"], arrays))

@@ -8,7 +8,8 @@ all of them get it here. A Dense layer's g is its own ``activation``, or that of
 normalised z, after a BatchNorm). A Dense followed by neither has a = z (no g).
 
 >>> import numpy as np
->>> from chainrule.nn import Activation, Dense, Sequential, walk
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Activation, Dense, walk
 >>> model = Sequential([Dense(3, input_dim=2, seed=0), Activation("relu"), Dense(1, seed=1)])
 >>> [(s.name, s.activation_name, s.z.shape) for s in walk(model, np.ones((4, 2)))]
 [('dense', 'relu', (4, 3)), ('dense_1', 'identity', (4, 1))]

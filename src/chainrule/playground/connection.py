@@ -21,13 +21,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from .. import activations
-from .datasets import DATASETS
+from .datasets import DATASETS, MAX_CLASSES, MAX_UPLOAD_BYTES, OWN
 from .features import FEATURES
-from .limits import LIMITS, TRAIN_SLICE_SECONDS
-from .messages import OPTIMIZERS, REGULARIZATIONS, Message, MessageError, Setup, parse_message
+from .limits import DEFAULT_CAPS, TRAIN_SLICE_SECONDS, Caps
+from .messages import (
+    OPTIMIZERS,
+    REGULARIZATIONS,
+    Message,
+    MessageError,
+    Setup,
+    default_setup,
+    parse_message,
+)
 from .session import Session, TrainingFailed
 
 #: what the page says when a change of the data, the features, the layers, the optimiser or the
@@ -37,17 +46,20 @@ RESTART_NOTICE = ("New network at epoch 0: the data, the features, the layers, t
                   "change without a reset.)")
 
 
-def catalog() -> dict[str, Any]:
-    """The choices the page offers and the limits it must respect."""
+def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
+    """The choices the page offers and the limits it must respect (the server's ``caps``)."""
     return {
         "datasets": list(DATASETS),
+        "own_dataset": OWN,
+        "max_upload_bytes": MAX_UPLOAD_BYTES,
+        "max_classes": MAX_CLASSES,
         "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
         "activations": [{"name": name, "formula": activations.get(name).formula}
                         for name in activations.names()],
         "optimizers": list(OPTIMIZERS),
         "regularizations": list(REGULARIZATIONS),
-        "limits": LIMITS,
-        "defaults": Setup().as_dict(),
+        "limits": caps.limits(),
+        "defaults": default_setup(caps).as_dict(),
     }
 
 
@@ -58,8 +70,10 @@ def _plural(count: int, noun: str) -> str:
 class Connection:
     """One tab's conversation: runs until the tab closes the WebSocket."""
 
-    def __init__(self, socket: Any, session: Session, key: str) -> None:
+    def __init__(self, socket: Any, session: Session, key: str,
+                 caps: Caps = DEFAULT_CAPS) -> None:
         self.socket = socket
+        self.caps = caps
         self.session = session
         self.key = key
         self.running = False
@@ -97,7 +111,7 @@ class Connection:
     # ------------------------------------------------------------------ the conversation
     async def run(self) -> None:
         """Greet the tab, then answer its messages until it disconnects."""
-        await self.send({"type": "hello", "session": self.key, "catalog": catalog()})
+        await self.send({"type": "hello", "session": self.key, "catalog": catalog(self.caps)})
         await self.send_data()
         await self.send_state()
         try:
@@ -114,7 +128,7 @@ class Connection:
     async def handle(self, raw: Any) -> None:
         """Check one message and act on it; a bad one gets an error, nothing else changes."""
         try:
-            message = parse_message(raw)
+            message = parse_message(raw, self.caps)
         except MessageError as problem:
             await self.error(str(problem))
             return
@@ -133,11 +147,20 @@ class Connection:
             await asyncio.to_thread(self.session.select, message.layer)
             await self.send_state()
             return
+        if message.kind == "probe":
+            await asyncio.to_thread(self.session.set_probe, message.point)
+            await self.send_state()
+            return
         if message.kind in ("setup", "link"):
-            await self.configure(message.setup)
-            if message.problems:
-                await self.error(f"The link's {_plural(len(message.problems), 'bad field')} "
-                                 f"took the default: {'; '.join(message.problems)}. Every "
+            setup, problems = message.setup, message.problems
+            if message.kind == "link" and setup.dataset == OWN and self.session.own_data is None:
+                setup = replace(setup, dataset=Setup().dataset)
+                problems = (*problems, "dataset: a link cannot carry your CSV; upload it again "
+                            "in this tab")
+            await self.configure(setup)
+            if problems:
+                await self.error(f"The link's {_plural(len(problems), 'bad field')} "
+                                 f"took the default: {'; '.join(problems)}. Every "
                                  "other field of the link was kept.")
             return
         await self.stop()
@@ -154,7 +177,12 @@ class Connection:
         was_running = self.running
         await self.stop()
         previous = self.session.setup
-        restarted = await asyncio.to_thread(self.session.configure, setup)
+        try:
+            restarted = await asyncio.to_thread(self.session.configure, setup)
+        except ValueError as problem:  # the own CSV chosen but none uploaded
+            await self.error(str(problem))
+            await self.send_state()
+            return
         if restarted:
             await self.send_data()
             if setup != previous:

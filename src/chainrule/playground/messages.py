@@ -8,13 +8,15 @@ A message is one JSON object with a ``type``:
   kept, the bad ones take their defaults and are named in ``problems``;
 - ``{"type": "start"}``, ``{"type": "pause"}``, ``{"type": "reset"}``;
 - ``{"type": "step", "epochs": 1}`` — train this many epochs (1 to ``MAX_STEP_EPOCHS``);
-- ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown.
+- ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown;
+- ``{"type": "probe", "point": [x1, x2]}`` — the raw point (within ±DOMAIN) whose forward pass
+  the hover formulas show.
 
 ``parse_message`` returns a ``Message`` or raises ``MessageError`` with a sentence for the page.
 Nothing in a message is ever executed: names are looked up in fixed tables.
 
 >>> parse_message('{"type": "step", "epochs": 3}')
-Message(kind='step', setup=None, epochs=3, layer=None, problems=())
+Message(kind='step', setup=None, epochs=3, layer=None, problems=(), point=None)
 >>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -30,20 +32,21 @@ from typing import Any
 
 from .. import activations
 from ..errors import MessageError
-from .datasets import DATASETS
+from .datasets import DATASETS, OWN
 from .features import FEATURES
 from .limits import (
+    DEFAULT_CAPS,
+    DOMAIN,
+    DROPOUT_RANGE,
     LAMBDA_RANGE,
     LEARNING_RATE_RANGE,
-    MAX_LAYERS,
     MAX_MESSAGE_BYTES,
-    MAX_SAMPLES,
     MAX_SEED,
     MAX_STEP_EPOCHS,
-    MAX_UNITS,
     MIN_SAMPLES,
     NOISE_RANGE,
     TRAIN_RATIO_RANGE,
+    Caps,
 )
 
 #: the optimisers the page offers (the full-batch SciPy ones are left out: they need the extra)
@@ -52,15 +55,17 @@ REGULARIZATIONS = ("none", "l1", "l2")
 #: the setup fields that change how the network trains but not what it is: a change of only
 #: these keeps the weights (and the optimiser's state); any other change starts a new network
 TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
-MESSAGE_TYPES = ("link", "pause", "reset", "select", "setup", "start", "step")
+MESSAGE_TYPES = ("link", "pause", "probe", "reset", "select", "setup", "start", "step")
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One hidden layer: its width and the catalog name of its activation."""
+    """One hidden layer: its width, the catalog name of its activation and the dropout rate
+    after it (each output zeroed with that probability in training; none at evaluation)."""
 
     units: int = 4
     activation: str = "tanh"
+    dropout: float = 0.0
 
 
 def _default_layers() -> tuple[LayerSpec, ...]:
@@ -106,6 +111,7 @@ class Message:
     epochs: int | None = None
     layer: int | None = None
     problems: tuple[str, ...] = ()
+    point: tuple[float, float] | None = None
 
 
 # ---------------------------------------------------------------------- field checks
@@ -152,59 +158,76 @@ def _features(value: Any) -> tuple[str, ...]:
     return tuple(name for name in FEATURES if name in names)  # the page's order
 
 
-def _layers(value: Any) -> tuple[LayerSpec, ...]:
+def _layers(value: Any, caps: Caps = DEFAULT_CAPS) -> tuple[LayerSpec, ...]:
     if not isinstance(value, list):
         raise MessageError("layers must be a list of {units, activation} objects")
-    if len(value) > MAX_LAYERS:
-        raise MessageError(f"at most {MAX_LAYERS} hidden layers, got {len(value)}")
+    if len(value) > caps.max_layers:
+        raise MessageError(f"at most {caps.max_layers} hidden layers, got {len(value)}")
     catalog = activations.names()
     layers = []
     for index, layer in enumerate(value):
-        if not isinstance(layer, dict) or set(layer) != {"units", "activation"}:
+        if not isinstance(layer, dict) or not {"units", "activation"} <= set(layer) <= {
+                "units", "activation", "dropout"}:
             raise MessageError(f"layer {index + 1} must be an object with exactly 'units' and "
-                               "'activation'")
-        units = _integer(f"layer {index + 1} units", layer["units"], 1, MAX_UNITS)
+                               "'activation' (and optionally 'dropout')")
+        units = _integer(f"layer {index + 1} units", layer["units"], 1, caps.max_units)
         activation = _choice("activation", layer["activation"], catalog)
-        layers.append(LayerSpec(units, activation))
+        dropout = _number(f"layer {index + 1} dropout", layer.get("dropout", 0.0),
+                          DROPOUT_RANGE)
+        layers.append(LayerSpec(units, activation, dropout))
     return tuple(layers)
 
 
-_FIELDS = {
-    "dataset": lambda v: _choice("dataset", v, list(DATASETS)),
-    "noise": lambda v: _number("noise", v, NOISE_RANGE),
-    "train_ratio": lambda v: _number("train_ratio", v, TRAIN_RATIO_RANGE),
-    "samples": lambda v: _integer("samples", v, MIN_SAMPLES, MAX_SAMPLES),
-    "features": _features,
-    "layers": _layers,
-    "learning_rate": lambda v: _number("learning_rate", v, LEARNING_RATE_RANGE),
-    "optimizer": lambda v: _choice("optimizer", v, OPTIMIZERS),
-    "batch_size": lambda v: _integer("batch_size", v, 1, MAX_SAMPLES),
-    "regularization": lambda v: _choice("regularization", v, REGULARIZATIONS),
-    "lam": lambda v: _number("lam", v, LAMBDA_RANGE),
-    "seed": lambda v: _integer("seed", v, 0, MAX_SEED),
-}
+def _fields(caps: Caps) -> dict[str, Any]:
+    """Each setup field's check, under ``caps``."""
+    return {
+        "dataset": lambda v: _choice("dataset", v, [*DATASETS, OWN]),
+        "noise": lambda v: _number("noise", v, NOISE_RANGE),
+        "train_ratio": lambda v: _number("train_ratio", v, TRAIN_RATIO_RANGE),
+        "samples": lambda v: _integer("samples", v, MIN_SAMPLES, caps.max_samples),
+        "features": _features,
+        "layers": lambda v: _layers(v, caps),
+        "learning_rate": lambda v: _number("learning_rate", v, LEARNING_RATE_RANGE),
+        "optimizer": lambda v: _choice("optimizer", v, OPTIMIZERS),
+        "batch_size": lambda v: _integer("batch_size", v, 1, caps.max_samples),
+        "regularization": lambda v: _choice("regularization", v, REGULARIZATIONS),
+        "lam": lambda v: _number("lam", v, LAMBDA_RANGE),
+        "seed": lambda v: _integer("seed", v, 0, MAX_SEED),
+    }
 
 
-def parse_setup(data: Any) -> Setup:
+def default_setup(caps: Caps = DEFAULT_CAPS) -> Setup:
+    """``Setup()`` brought within ``caps`` (fewer samples, layers or units when they are
+    lower than the defaults)."""
+    setup = Setup()
+    layers = tuple(replace(layer, units=min(layer.units, caps.max_units))
+                   for layer in setup.layers[:caps.max_layers])
+    return replace(setup, samples=min(setup.samples, caps.max_samples), layers=layers)
+
+
+def parse_setup(data: Any, caps: Caps = DEFAULT_CAPS) -> Setup:
     """A ``Setup`` from a JSON object; missing fields take their defaults."""
     if not isinstance(data, dict):
         raise MessageError("setup must be an object")
-    unknown = sorted(set(data) - set(_FIELDS))
+    checks = _fields(caps)
+    unknown = sorted(set(data) - set(checks))
     if unknown:
         raise MessageError(f"unknown setup field {_shown(unknown[0])}; expected: "
-                           f"{', '.join(_FIELDS)}")
-    return Setup(**{name: check(data[name]) for name, check in _FIELDS.items() if name in data})
+                           f"{', '.join(checks)}")
+    return replace(default_setup(caps), **{name: check(data[name])
+                                           for name, check in checks.items() if name in data})
 
 
-def parse_link_setup(data: Any) -> tuple[Setup, tuple[str, ...]]:
+def parse_link_setup(data: Any, caps: Caps = DEFAULT_CAPS) -> tuple[Setup, tuple[str, ...]]:
     """A ``Setup`` from a shared link's fields, keeping every valid one: each bad or unknown
     field takes its default and gets a sentence that names it."""
     if not isinstance(data, dict):
         raise MessageError("setup must be an object")
+    checks = _fields(caps)
     fields: dict[str, Any] = {}
     problems = []
     for name, value in data.items():
-        check = _FIELDS.get(name)
+        check = checks.get(name)
         if check is None:
             problems.append(f"unknown setup field {_shown(name)}")
             continue
@@ -212,7 +235,7 @@ def parse_link_setup(data: Any) -> tuple[Setup, tuple[str, ...]]:
             fields[name] = check(value)
         except MessageError as problem:
             problems.append(f"{name}: {problem}")
-    return Setup(**fields), tuple(problems)
+    return replace(default_setup(caps), **fields), tuple(problems)
 
 
 # ---------------------------------------------------------------------- messages
@@ -222,8 +245,9 @@ def _expect_keys(data: dict[str, Any], allowed: set[str]) -> None:
         raise MessageError(f"a {data['type']!r} message has no field {_shown(extra[0])}")
 
 
-def parse_message(raw: str | bytes) -> Message:
-    """Check one message from the page (text of at most ``MAX_MESSAGE_BYTES`` bytes)."""
+def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
+    """Check one message from the page (text of at most ``MAX_MESSAGE_BYTES`` bytes) under the
+    server's ``caps``."""
     if isinstance(raw, bytes):
         raise MessageError("messages must be JSON text, not binary data")
     if not isinstance(raw, str):
@@ -243,17 +267,25 @@ def parse_message(raw: str | bytes) -> Message:
         raise MessageError("a message must have a 'type'")
     if kind == "setup":
         _expect_keys(data, {"setup"})
-        return Message(kind, setup=parse_setup(data.get("setup")))
+        return Message(kind, setup=parse_setup(data.get("setup"), caps))
     if kind == "link":
         _expect_keys(data, {"setup"})
-        setup, problems = parse_link_setup(data.get("setup"))
+        setup, problems = parse_link_setup(data.get("setup"), caps)
         return Message(kind, setup=setup, problems=problems)
     if kind == "step":
         _expect_keys(data, {"epochs"})
         return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,
                                              MAX_STEP_EPOCHS))
+    if kind == "probe":
+        _expect_keys(data, {"point"})
+        point = data.get("point")
+        if not isinstance(point, list) or len(point) != 2:
+            raise MessageError("point must be a list of two numbers [x1, x2]")
+        return Message(kind, point=(_number("x1", point[0], (-DOMAIN, DOMAIN)),
+                                    _number("x2", point[1], (-DOMAIN, DOMAIN))))
     if kind == "select":
         _expect_keys(data, {"layer"})
-        return Message(kind, layer=_integer("layer", data.get("layer"), 0, MAX_LAYERS - 1))
+        return Message(kind, layer=_integer("layer", data.get("layer"), 0,
+                                            caps.max_layers - 1))
     _expect_keys(data, set())
     return Message(kind)

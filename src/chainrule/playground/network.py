@@ -1,9 +1,11 @@
 """From a ``Setup`` to the data and the compiled chainrule network that the page trains.
 
-The network is a ``Sequential``: per hidden layer a ``Dense`` and an ``Activation`` from the
-catalog (maxout takes two pieces per unit, so its Dense has twice the units), then one output
-unit — a logit trained with binary cross-entropy for the two-class sets, a value trained with
-the mean squared error for the regression set. L1 or L2 puts ``kernel_regularizer`` on every
+The network is a ``Sequential``: per hidden layer a ``Dense``, an ``Activation`` from the
+catalog (maxout takes two pieces per unit, so its Dense has twice the units) and, when the
+layer's rate is above 0, a ``Dropout``; then the output: one logit trained with binary
+cross-entropy for the two-class sets, one logit per class trained with softmax cross-entropy
+(sparse labels) for three or more classes, a value trained with the mean squared error for
+the regression set. L1 or L2 puts ``kernel_regularizer`` on every
 Dense. ``change_training`` applies a new learning rate, penalty or batch size to a model
 mid-run, keeping its weights. One epoch is one call of ``fit`` seeded with ``seed + epoch``,
 so the exported snippet, which makes the same calls, ends with the same weights.
@@ -25,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from .. import losses, optim
-from ..datasets import train_test_split
+from ..datasets import Dataset, train_test_split
 from ..models import Sequential
-from ..nn import Activation, Dense
-from .datasets import DATASETS, is_regression
+from ..nn import Activation, Dense, Dropout
+from .datasets import DATASETS, OWN, class_count, is_regression
 from .features import feature_matrix
 from .messages import Setup
 
@@ -47,19 +49,43 @@ class RunData:
     y_train: np.ndarray
     y_test: np.ndarray
     regression: bool
+    classes: int = 2  # 0 for regression
 
 
-def make_data(setup: Setup) -> RunData:
-    """Draw the data set, split it (stratified for classes) and compute the chosen features."""
-    generate, _ = DATASETS[setup.dataset]
-    data = generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
+def make_data(setup: Setup, own: Dataset | None = None) -> RunData:
+    """Draw the data set (or take ``own``, the tab's uploaded CSV, for the dataset ``OWN``),
+    split it (stratified for classes) and compute the chosen features."""
+    if setup.dataset == OWN:
+        if own is None:
+            raise ValueError("no CSV uploaded in this tab: choose Your CSV first")
+        data = own
+    else:
+        data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise,
+                                                seed=setup.seed)
     points_train, points_test, y_train, y_test = train_test_split(
         data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed)
     regression = is_regression(setup.dataset)
-    if not regression:
+    if setup.dataset == OWN:
+        classes = len(data.classes) if data.classes else int(np.max(data.y)) + 1
+    else:
+        classes = class_count(setup.dataset)
+    if classes == 2:  # one logit: the targets are a column
         y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
     return RunData(points_train, points_test, feature_matrix(points_train, setup.features),
-                   feature_matrix(points_test, setup.features), y_train, y_test, regression)
+                   feature_matrix(points_test, setup.features), y_train, y_test, regression,
+                   classes)
+
+
+def output_units(classes: int) -> int:
+    """The output layer's width: one logit per class for three or more, else one unit (two
+    classes: one logit; regression, classes = 0: one value)."""
+    return classes if classes > 2 else 1
+
+
+def dropout_seed(seed: int, layer: int) -> int:
+    """The seed of hidden layer ``layer``'s dropout masks: seed + 1 + layer (its own stream, so
+    the exported snippet draws the same masks)."""
+    return seed + 1 + layer
 
 
 def units_of(layer_units: int, activation: str) -> int:
@@ -75,17 +101,22 @@ def _penalty(setup: Setup) -> Any:
     return None
 
 
-def build_model(setup: Setup) -> Sequential:
-    """The compiled network for ``setup`` (weights drawn from ``setup.seed``)."""
+def build_model(setup: Setup, classes: int | None = None) -> Sequential:
+    """The compiled network for ``setup`` (weights drawn from ``setup.seed``); ``classes`` is
+    the data's (by default the data set's: own data says its own)."""
+    classes = class_count(setup.dataset) if classes is None else classes
     penalty = _penalty(setup)
     width: int | None = len(setup.features)
     layers: list[Any] = []
-    for spec in setup.layers:
+    for index, spec in enumerate(setup.layers):
         layers.append(Dense(units_of(spec.units, spec.activation), input_dim=width,
                             kernel_regularizer=penalty))
         layers.append(Activation(spec.activation))
+        if spec.dropout > 0:
+            layers.append(Dropout(spec.dropout, seed=dropout_seed(setup.seed, index)))
         width = None
-    layers.append(Dense(1, input_dim=width, kernel_regularizer=penalty))
+    layers.append(Dense(output_units(classes), input_dim=width,
+                        kernel_regularizer=penalty))
     model = Sequential(layers, seed=setup.seed)
     _compile(model, setup, optim.get(setup.optimizer, lr=setup.learning_rate))
     return model
@@ -94,6 +125,9 @@ def build_model(setup: Setup) -> Sequential:
 def _compile(model: Sequential, setup: Setup, optimizer: optim.Optimizer) -> None:
     if is_regression(setup.dataset):
         model.compile(loss="mse", optimizer=optimizer)
+    elif getattr(model.layers[-1], "units", 1) > 1:  # one logit per class
+        model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
+                      optimizer=optimizer, metrics=["accuracy"])
     else:
         model.compile(loss=losses.get("binary_crossentropy", from_logits=True),
                       optimizer=optimizer, metrics=["accuracy"])

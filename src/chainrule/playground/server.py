@@ -4,9 +4,11 @@ Routes:
 
 - ``GET /`` — the page; ``/static/...`` — its script and style sheet, shipped in the package;
 - ``GET /api/catalog`` — the choices and limits as JSON;
-- ``WS /ws`` — one session per connection (``Connection``), at most ``MAX_SESSIONS``;
+- ``WS /ws`` — one session per connection (``Connection``), at most ``caps.max_sessions``;
 - ``GET /export/{session}/model.npz`` and ``/export/{session}/snippet.py`` — the trained model
-  file (``model.save``) and the Python that reproduces the run.
+  file (``model.save``) and the Python that reproduces the run;
+- ``POST /upload/{session}`` — the tab's own CSV (at most ``MAX_UPLOAD_BYTES``), read by
+  ``chainrule.datasets.load_csv``; a JSON answer with its rows and classes, or its problem.
 
 Safety: it binds 127.0.0.1 unless told otherwise; requests must name a local host (the
 ``Host`` header, against DNS rebinding) and WebSockets must come from the page's own origin;
@@ -37,7 +39,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .connection import Connection, catalog
-from .limits import MAX_FRAME_BYTES
+from .datasets import MAX_UPLOAD_BYTES
+from .limits import DEFAULT_CAPS, MAX_FRAME_BYTES, Caps
+from .messages import default_setup
 from .registry import SessionRegistry
 from .session import Session
 
@@ -84,7 +88,7 @@ async def _index(request: Request) -> Response:
 
 
 async def _catalog(request: Request) -> Response:
-    return JSONResponse(catalog())
+    return JSONResponse(catalog(request.app.state.caps))
 
 
 def _session_or_404(request: Request) -> Session | None:
@@ -108,6 +112,24 @@ async def _export_snippet(request: Request) -> Response:
         "content-disposition": 'inline; filename="playground_run.py"'})
 
 
+async def _upload(request: Request) -> Response:
+    session = _session_or_404(request)
+    if session is None:
+        return JSONResponse({"error": "no such session (the tab was closed?)"}, status_code=404)
+    content = bytearray()
+    async for chunk in request.stream():
+        content.extend(chunk)
+        if len(content) > MAX_UPLOAD_BYTES:  # stop reading: the cap is the point
+            return JSONResponse({"error": f"the CSV is larger than the limit of "
+                                 f"{MAX_UPLOAD_BYTES:,} bytes"}, status_code=413)
+    caps: Caps = request.app.state.caps
+    try:
+        answer = await asyncio.to_thread(session.upload, bytes(content), caps.max_samples)
+    except ValueError as problem:
+        return JSONResponse({"error": str(problem)}, status_code=400)
+    return JSONResponse(answer)
+
+
 def _same_origin(websocket: WebSocket) -> bool:
     """True without an Origin header (not a browser) or with the page's own origin."""
     origin = websocket.headers.get("origin")
@@ -121,7 +143,8 @@ async def _socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     sessions: SessionRegistry = websocket.app.state.sessions
-    session = await asyncio.to_thread(Session)
+    caps: Caps = websocket.app.state.caps
+    session = await asyncio.to_thread(Session, default_setup(caps))
     key = sessions.open(session)
     if key is None:
         await websocket.send_json({"type": "full", "message": (
@@ -130,7 +153,7 @@ async def _socket(websocket: WebSocket) -> None:
         await websocket.close(code=TRY_AGAIN_LATER, reason="server full")
         return
     try:
-        await Connection(websocket, session, key).run()
+        await Connection(websocket, session, key, caps).run()
     finally:
         sessions.close(key)
 
@@ -143,22 +166,26 @@ def allowed_hosts(host: str) -> list[str]:
     return sorted({*LOCAL_HOSTS, "[::1]", host})
 
 
-def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None = None
-               ) -> Starlette:
-    """The playground's ASGI application."""
+def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None = None,
+               caps: Caps = DEFAULT_CAPS) -> Starlette:
+    """The playground's ASGI application, under ``caps`` (the registry holds at most
+    ``caps.max_sessions`` tabs unless ``sessions`` is given)."""
     app = Starlette(
         routes=[
             Route("/", _index),
             Route("/api/catalog", _catalog),
             Route("/export/{key}/model.npz", _export_model),
             Route("/export/{key}/snippet.py", _export_snippet),
+            Route("/upload/{key}", _upload, methods=["POST"]),
             WebSocketRoute("/ws", _socket),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(LOCAL_HOSTS)),
                     Middleware(SecurityHeaders)],
     )
-    app.state.sessions = sessions if sessions is not None else SessionRegistry()
+    app.state.sessions = (sessions if sessions is not None
+                          else SessionRegistry(limit=caps.max_sessions))
+    app.state.caps = caps
     return app
 
 
@@ -193,11 +220,11 @@ def url_for(host: str, port: int) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          announce: Callable[[str], Any] = print) -> None:
+          announce: Callable[[str], Any] = print, caps: Caps = DEFAULT_CAPS) -> None:
     """Run the playground until Ctrl-C; ``announce`` gets the URL line."""
     listener = bind(host, port)
     port = listener.getsockname()[1]
-    server = make_server(create_app(allowed_hosts(host)))
+    server = make_server(create_app(allowed_hosts(host), caps=caps))
     url = url_for(host, port)
     announce(f"chainrule playground: {url}  (Ctrl-C to stop)")
     if host not in LOCAL_HOSTS:

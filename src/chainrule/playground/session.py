@@ -21,8 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets import Dataset
 from ..errors import TrainingFailed
 from . import views
+from .datasets import OWN, read_upload
+from .features import FeatureMap
 from .limits import (
     BOUNDARY_GRID,
     MAX_CURVE_POINTS,
@@ -42,6 +45,15 @@ class Session:
     def __init__(self, setup: Setup | None = None) -> None:
         self._lock = threading.RLock()
         self.selected_layer = 0
+        #: the raw point whose forward pass the hover formulas show (None: the first training
+        #: point of the current data)
+        self.probe_point: tuple[float, float] | None = None
+        #: the tab's uploaded CSV (``read_own_csv``), used while the setup's dataset is OWN;
+        #: a new upload starts a new network with the next setup
+        self.own_data: Dataset | None = None
+        self._own_changed = False
+        #: points of an uploaded CSV without a class column: shown with the network's prediction
+        self.own_points: np.ndarray | None = None
         self.configure(setup or Setup())
 
     # ------------------------------------------------------------------ changing the run
@@ -51,20 +63,37 @@ class Session:
         A change of the ``TRAINING_SETTINGS`` only (learning rate, penalty, batch size) keeps
         the weights, the epoch and the curves, as TensorFlow Playground keeps them on a
         learning-rate change; any other change (data, features, layers, optimiser, seed), or
-        any change after the run diverged (its weights are no longer numbers), starts again.
+        any change after the run diverged (its weights are no longer numbers), starts again;
+        so does the first setup with the dataset OWN after a new upload.
         """
         with self._lock:
             previous = getattr(self, "setup", None)
-            if previous is not None and self.diverged is None and previous.keeps_network(setup):
+            fresh_data = setup.dataset == OWN and self._own_changed  # a new upload
+            if (previous is not None and self.diverged is None and not fresh_data
+                    and previous.keeps_network(setup)):
                 if setup != previous:
                     change_training(self.model, setup)
                     self.setup = setup
                     self.changes.append((self.epoch, setup))
                 return False
-            self.setup = setup
-            self.data: RunData = make_data(setup)
+            data: RunData = make_data(setup, self.own_data)  # ValueError: OWN, nothing uploaded
+            self.setup, self.data = setup, data
+            self._own_changed = self._own_changed and setup.dataset != OWN
             self._start()
             return True
+
+    def upload(self, content: bytes, max_rows: int) -> dict[str, Any]:
+        """Read an uploaded CSV (``read_upload``; ValueError with the page's sentence). With a
+        class column the next setup with the dataset OWN trains on it; without one its points
+        are shown with the network's predictions. Returns its rows and classes (None)."""
+        data = read_upload(content, max_rows)
+        with self._lock:
+            if isinstance(data, np.ndarray):
+                self.own_points = data
+                return {"rows": len(data), "classes": None}
+            self.own_data, self._own_changed = data, True
+        return {"rows": len(data.x), "classes": data.classes or [
+            str(c) for c in range(int(data.y.max()) + 1)]}
 
     def reset(self) -> None:
         """Back to epoch 0 with the setup's initial weights (the same seed gives the same)."""
@@ -72,7 +101,7 @@ class Session:
             self._start()
 
     def _start(self) -> None:
-        self.model = build_model(self.setup)
+        self.model = build_model(self.setup, self.data.classes)
         self.epoch = 0
         self.train_loss: list[float] = []
         self.test_loss: list[float] = []
@@ -81,6 +110,11 @@ class Session:
         #: why training stopped for good (None while the loss is a number)
         self.diverged: str | None = None
         self._record()
+
+    def set_probe(self, point: tuple[float, float]) -> None:
+        """The point whose numbers the hover formulas show (the page: a click on the output)."""
+        with self._lock:
+            self.probe_point = (float(point[0]), float(point[1]))
 
     def select(self, layer: int) -> None:
         """The hidden layer whose activation, slope and z are shown."""
@@ -151,6 +185,7 @@ class Session:
             data = self.data
             return {
                 "regression": data.regression,
+                "classes": data.classes,
                 "train": _point_rows(data.points_train, data.y_train),
                 "test": _point_rows(data.points_test, data.y_test),
             }
@@ -168,31 +203,52 @@ class Session:
                 "test_metrics": dict(self.test_metrics),
                 "boundary": views.boundary(model, setup, BOUNDARY_GRID, data.regression),
                 "boundary_size": BOUNDARY_GRID,
+                "classes": data.classes,
                 "neurons": views.neuron_maps(model, setup, NEURON_GRID),
                 "neuron_size": NEURON_GRID,
                 "weights": views.weights(model, setup),
                 "activation": views.activation_view(model, setup, self.selected_layer,
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
+                "own_points": views.predicted_points(model, setup, self.own_points),
+                "probe": views.probe(model, setup, self.probe_point if self.probe_point
+                                     is not None else tuple(data.points_train[0])),
                 "finished": self.finished,
                 "diverged": self.diverged,
             }
 
     # ------------------------------------------------------------------ export
     def model_file(self) -> bytes:
-        """The trained model as the bytes of a ``.npz`` model file (``model.save``)."""
+        """The trained model as the bytes of a ``.npz`` model file (``model.save``). Its
+        preprocessing is the setup's ``FeatureMap``, so the file takes the raw (x₁, x₂):
+        ``chainrule predict model.npz raw.csv`` reads a CSV with the columns x1, x2."""
         with self._lock:
-            self.model.metadata = {"playground": self.setup.as_dict(), "epoch": self.epoch,
-                                   "features": list(self.setup.features)}
-            with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
-                path = Path(folder) / "model.npz"
-                self.model.save(path)
-                return path.read_bytes()
+            regression = self.data.regression
+            self.model.metadata = {
+                "playground": self.setup.as_dict(), "epoch": self.epoch,
+                "features": list(self.setup.features), "feature_names": ["x1", "x2"],
+                "task": "regression" if regression else "classification",
+                **({} if regression else {"classes": self._class_names()})}
+            self.model.preprocessing = FeatureMap(self.setup.features)
+            try:
+                with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:
+                    path = Path(folder) / "model.npz"
+                    self.model.save(path)
+                    return path.read_bytes()
+            finally:
+                self.model.preprocessing = None  # the session trains on the feature matrices
+
+    def _class_names(self) -> list[str]:
+        """The class names: an uploaded CSV's own (when it names them), else 0..k−1."""
+        own = self.own_data if self.setup.dataset == OWN else None
+        if own is not None and own.classes:
+            return list(own.classes)
+        return [str(c) for c in range(self.data.classes)]
 
     def snippet(self) -> str:
         """Python source that reproduces this run with chainrule."""
         with self._lock:
-            return snippet(self.changes, self.epoch)
+            return snippet(self.changes, self.epoch, self.data.classes)
 
 
 def _point_rows(points: np.ndarray, targets: np.ndarray) -> list[list[float]]:

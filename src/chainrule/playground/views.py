@@ -1,7 +1,8 @@
 """What the page draws, computed from the live network: plain lists, rounded, ready for JSON.
 
 - ``boundary``: the network's output over a grid spanning [−DOMAIN, DOMAIN]² (the probability of
-  class 1, or the predicted value for regression), row by row from the top (x₂ = DOMAIN).
+  class 1, or the predicted value for regression), row by row from the top (x₂ = DOMAIN); for
+  three or more classes one such map per class, P(class j) = softmax(z)ⱼ.
 - ``neuron_maps``: the same for every input feature and every hidden unit's output a, on a
   coarser grid.
 - ``weights``: every Dense's W (out × in); for maxout the pieces of a unit are averaged.
@@ -21,6 +22,7 @@ from .. import activations
 from ..diagnostics import Vocabulary
 from ..models import Sequential
 from ..nn import Dense, walk
+from .datasets import is_regression
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
@@ -55,13 +57,34 @@ def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], l
             [step.a for step in signals if step.activation is not None])
 
 
-def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[float]:
-    """The output over the grid: P(class 1) for classes, the value for regression."""
+def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[Any]:
+    """The output over the grid: P(class 1) for two classes, the value for regression, and for
+    three or more classes the maps P(class j) = exp(zⱼ) / Σₖ exp(zₖ), one per class."""
     inputs = feature_matrix(grid_points(size), setup.features)
-    output = model.predict(inputs)[:, 0]
+    output = model.predict(inputs)
+    if output.shape[1] > 1:  # one logit per class
+        probabilities = activations.get("softmax").forward(output.astype(np.float64))
+        return [_rounded(probabilities[:, j]) for j in range(probabilities.shape[1])]
+    output = output[:, 0]
     if not regression:
         output = activations.get("sigmoid").forward(output)
     return _rounded(output)
+
+
+def predicted_points(model: Sequential, setup: Setup, points: np.ndarray | None
+                     ) -> list[list[float]] | None:
+    """Rows (x₁, x₂, prediction) for the points of a CSV without classes: the class the
+    network gives each (argmax of its softmax, or P(class 1) > ½), or its value (regression)."""
+    if points is None:
+        return None
+    output = model.predict(feature_matrix(points, setup.features))
+    if output.shape[1] > 1:
+        predicted = output.argmax(axis=1).astype(np.float64)
+    elif is_regression(setup.dataset):
+        predicted = output[:, 0].astype(np.float64)
+    else:
+        predicted = (output[:, 0] > 0).astype(np.float64)  # logit > 0 ⇔ P(class 1) > ½
+    return _rounded(np.concatenate([points, predicted[:, None]], axis=1))
 
 
 def neuron_maps(model: Sequential, setup: Setup, size: int) -> dict[str, Any]:
@@ -112,6 +135,30 @@ def activation_view(model: Sequential, setup: Setup, layer: int, x: np.ndarray
         view["g"] = _rounded(act.forward(grid))
         view["dg"] = _rounded(act.derivative(grid))
     return view
+
+
+def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[str, Any]:
+    """Every number of the forward pass at one raw point p = (x₁, x₂), for the hover formulas:
+    the input features a⁽⁰⁾ = φ(p), then per Dense layer l its W⁽ˡ⁾, b⁽ˡ⁾, the inputs a⁽ˡ⁻¹⁾
+    it reads, z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and the output a⁽ˡ⁾ = f(z⁽ˡ⁾) of the activation after it
+    (none after the output layer: its z is the logit, or the value for regression). Evaluation
+    mode: dropout is off. A maxout unit u reads the pieces z[u·k], …, z[u·k + k − 1]."""
+    inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
+    pre, post = layer_outputs(model, inputs)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    layers = []
+    reading = inputs[0]
+    for index, layer in enumerate(dense):
+        output = post[index][0] if index < len(post) else None
+        bias = layer.bias.data if layer.bias is not None else np.zeros(layer.units)
+        layers.append({"w": _rounded(layer.weight.data), "b": _rounded(bias),
+                       "a_in": _rounded(reading), "z": _rounded(pre[index][0]),
+                       "a": None if output is None else _rounded(output),
+                       "pieces": (MAXOUT_PIECES if index < len(setup.layers)
+                                  and setup.layers[index].activation == "maxout" else 1)})
+        reading = output if output is not None else pre[index][0]
+    return {"point": [float(point[0]), float(point[1])], "features": _rounded(inputs[0]),
+            "layers": layers}
 
 
 def _page_layer(position: int, count: int, name: str) -> str:

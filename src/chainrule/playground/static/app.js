@@ -5,9 +5,10 @@
 const $ = (id) => document.getElementById(id);
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const LAMBDAS = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
 const DATASET_LABELS = {
   xor: "XOR", circles: "Circles", spirals: "Spirals", gaussians: "Gaussians", moons: "Moons",
-  regression: "Regression",
+  spirals3: "3 spirals", regression: "Regression",
 };
 const ERROR_SECONDS = 12;
 const BACKGROUND_STRENGTH = 0.55; // the boundary's colours are muted so the points stand out
@@ -123,8 +124,10 @@ function setupFromHash() {
   if (params.has("features")) setup.features = params.get("features").split(",").filter(Boolean);
   if (params.has("layers")) {
     setup.layers = params.get("layers").split(",").filter(Boolean).map((part) => {
-      const [units, activation] = part.split(":");
-      return { units: linkValue(units, Number), activation: activation || "" };
+      const [units, activation, dropout] = part.split(":");
+      const layer = { units: linkValue(units, Number), activation: activation || "" };
+      if (dropout !== undefined) layer.dropout = linkValue(dropout, Number);
+      return layer;
     });
   }
   return setup;
@@ -134,7 +137,8 @@ function hashFromSetup(setup) {
   const params = new URLSearchParams();
   for (const [key, [field]] of Object.entries(URL_KEYS)) params.set(key, `${setup[field]}`);
   params.set("features", setup.features.join(","));
-  params.set("layers", setup.layers.map((l) => `${l.units}:${l.activation}`).join(","));
+  params.set("layers", setup.layers.map((l) => `${l.units}:${l.activation}` +
+    (l.dropout ? `:${l.dropout}` : "")).join(","));
   return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
 }
 
@@ -161,6 +165,10 @@ function buildStaticControls() {
     button.addEventListener("click", () => change({ dataset: name }));
     return button;
   }));
+  $("own-csv-hint").textContent += ` At most ${catalog.limits.max_samples.toLocaleString("en")} ` +
+    `rows, ${catalog.max_classes} classes and ${Math.round(catalog.max_upload_bytes / 1024)} KiB.`;
+  $("samples").max = `${catalog.limits.max_samples}`;  // the server's caps (command line)
+  $("samples").min = `${catalog.limits.min_samples}`;
   $("export-model").href = `/export/${app.session}/model.npz`;
   $("download-snippet").href = `/export/${app.session}/snippet.py`;
 }
@@ -185,10 +193,17 @@ function renderControls(setup) {
   $("samples").value = `${setup.samples}`;
   $("samples-value").textContent = `${setup.samples}`;
   $("seed").value = `${setup.seed}`;
-  $("problem").textContent = setup.dataset === "regression" ? "regression" : "classification";
-  for (const button of document.querySelectorAll(".dataset")) {
+  const classes = app.state ? app.state.classes : 2;
+  $("problem").textContent = setup.dataset === "regression" ? "regression"
+    : `classification${classes > 2 ? ` (${classes} classes)` : ""}`;
+  for (const button of document.querySelectorAll("button.dataset")) {
     button.classList.toggle("selected", button.dataset.dataset === setup.dataset);
   }
+  const own = setup.dataset === app.catalog.own_dataset;
+  $("own-csv-button").classList.toggle("selected", own);
+  $("noise").disabled = own;  // your CSV's points are used as they are, all of them
+  $("samples").disabled = own;
+  document.querySelector(".legend .scale").hidden = classes > 2;  // regions: no −1…1 scale
   const limits = app.catalog.limits;
   $("layer-count").textContent = `${setup.layers.length} hidden layer${setup.layers.length === 1 ? "" : "s"}`;
   $("add-layer").disabled = setup.layers.length >= limits.max_layers;
@@ -219,15 +234,65 @@ function wireControls() {
   $("add-layer").addEventListener("click", () => {
     const layers = app.setup.layers;
     const last = layers.length ? layers[layers.length - 1].activation : "tanh";
-    change({ layers: layers.concat([{ units: 2, activation: last }]) });
+    change({ layers: layers.concat([{ units: 2, activation: last, dropout: 0 }]) });
   });
   $("remove-layer").addEventListener("click", () => change({ layers: app.setup.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", () => drawBoundary());
+  $("own-csv").addEventListener("change", uploadCsv);
+  $("boundary").addEventListener("click", (event) => {
+    const canvas = $("boundary");
+    const box = canvas.getBoundingClientRect();
+    const domain = app.catalog.limits.domain;
+    const x1 = ((event.clientX - box.left) / box.width) * 2 * domain - domain;
+    const x2 = domain - ((event.clientY - box.top) / box.height) * 2 * domain;
+    const clip = (v) => Math.max(-domain, Math.min(domain, Math.round(v * 1000) / 1000));
+    send({ type: "probe", point: [clip(x1), clip(x2)] });
+  });
+  $("links").addEventListener("mouseover", (event) => {
+    const path = event.target.closest("path");
+    if (!path) return;
+    showFormula(linkFormula(Number(path.dataset.layer), Number(path.dataset.to),
+      Number(path.dataset.from)), event);
+  });
+  $("links").addEventListener("mousemove", (event) => { if (!$("formula").hidden) placeFormula(event); });
+  $("links").addEventListener("mouseout", hideFormula);
   $("error-close").addEventListener("click", () => { $("error").hidden = true; });
   $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
   $("show-snippet").addEventListener("click", showSnippet);
   $("close-snippet").addEventListener("click", () => { $("snippet-panel").hidden = true; });
   window.addEventListener("resize", () => drawLinks());
+}
+
+// Your own CSV: the server reads it with chainrule's CSV reader and says what is wrong with it.
+async function uploadCsv(event) {
+  const file = event.target.files[0];
+  event.target.value = "";  // choosing the same file again is a new upload
+  if (!file) return;
+  if (file.size > app.catalog.max_upload_bytes) {
+    showError(`Your CSV has ${file.size.toLocaleString("en")} bytes; the limit is ` +
+              `${app.catalog.max_upload_bytes.toLocaleString("en")}.`);
+    return;
+  }
+  let answer;
+  try {
+    const response = await fetch(`/upload/${app.session}`, { method: "POST", body: file });
+    answer = await response.json();
+  } catch (error) {
+    showError(`The CSV could not be sent: ${error}`);
+    return;
+  }
+  if (answer.error) {
+    showError(`Your CSV was not used: ${answer.error}`);
+    return;
+  }
+  if (answer.classes === null) {  // x1, x2 only: points to predict, not to train on
+    showNotice(`Your CSV's ${answer.rows} points (no class column) are the squares on the ` +
+               "output map, coloured by the class the network predicts for each.");
+    const view = app.state && app.state.activation;
+    send({ type: "select", layer: view ? view.layer : 0 });  // a new state, nothing trained
+    return;
+  }
+  change({ dataset: app.catalog.own_dataset });
 }
 
 async function showSnippet() {
@@ -278,16 +343,25 @@ function layerHeader(index, spec) {
   options(select, app.catalog.activations.map((a) => a.name));
   select.value = spec.activation;
   select.addEventListener("change", (e) => setLayer(index, { activation: e.target.value }));
+  const dropout = document.createElement("select");
+  dropout.className = "dropout";
+  dropout.dataset.layer = `${index}`;
+  dropout.title = "Dropout: the share of this layer's outputs zeroed in each training step " +
+    "(none when evaluating)";
+  options(dropout, numberChoices(DROPOUTS, spec.dropout),
+    (v) => `drop ${v}`);
+  dropout.value = `${spec.dropout}`;
+  dropout.addEventListener("change", (e) => setLayer(index, { dropout: Number(e.target.value) }));
   const label = document.createElement("button");
   label.className = "layer-label";
   label.textContent = `${spec.units} neuron${spec.units === 1 ? "" : "s"}`;
   label.title = "Show g, g′ and the z of this layer";
   label.addEventListener("click", () => send({ type: "select", layer: index }));
-  header.append(buttons, select, label);
+  header.append(buttons, select, dropout, label);
   return header;
 }
 
-function buildNetwork(setup) {
+function buildNetwork(setup, classes) {
   const columns = $("network-columns");
   const inputs = document.createElement("div");
   inputs.className = "net-column inputs";
@@ -296,6 +370,10 @@ function buildNetwork(setup) {
     const active = setup.features.includes(feature.name);
     const item = node(active ? "input active" : "input", `${feature.label}: click to ${active ? "remove" : "use"}`);
     item.element.dataset.feature = feature.name;
+    if (active) {
+      const column = inputNodes.length;
+      hoverFormula(item.element, () => inputFormula(feature.label, column));
+    }
     const label = document.createElement("span");
     label.className = "feature-label";
     label.textContent = feature.label;
@@ -319,7 +397,9 @@ function buildNetwork(setup) {
     column.appendChild(layerHeader(index, spec));
     const units = [];
     for (let u = 0; u < spec.units; u += 1) {
-      const item = node("unit", `layer ${index + 1}, unit ${u + 1} (${spec.activation})`);
+      const item = node("unit", "");
+      item.element.dataset.unit = `${u}`;
+      hoverFormula(item.element, () => unitFormula(index, u));
       column.appendChild(item.element);
       units.push(item);
     }
@@ -327,10 +407,126 @@ function buildNetwork(setup) {
   });
   const outputColumn = document.createElement("div");
   outputColumn.className = "net-column output";
-  const output = node("unit output-node", "the output");
-  outputColumn.appendChild(output.element);
+  // one output unit, or one per class (its softmax probability) for three or more classes
+  const outputs = [];
+  for (let j = 0; j < (classes > 2 ? classes : 1); j += 1) {
+    const item = node("unit output-node", "");
+    item.element.dataset.output = `${j}`;
+    hoverFormula(item.element, () => unitFormula(setup.layers.length, j));
+    outputColumn.appendChild(item.element);
+    outputs.push(item);
+  }
   columns.replaceChildren(inputs, ...hidden.map((h) => h.column), outputColumn);
-  app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), output, hidden };
+  app.nodes = { inputs: inputNodes, layers: hidden.map((h) => h.units), outputs, hidden };
+}
+
+// ---------------------------------------------------------------------- hover formulas
+// Every number comes from the server's forward pass at the probe point (state.probe).
+const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
+const MAX_TERMS = 8;
+
+function fmt(value) {
+  return Number(value).toFixed(3).replace(/^-/, "−");
+}
+
+function sub(n) {
+  return `${n}`.split("").map((d) => SUBSCRIPTS[Number(d)]).join("");
+}
+
+function hoverFormula(element, build) {
+  element.addEventListener("mouseenter", (event) => showFormula(build(), event));
+  element.addEventListener("mousemove", (event) => placeFormula(event));
+  element.addEventListener("mouseleave", hideFormula);
+}
+
+function showFormula(text, event) {
+  if (!text) return;
+  const box = $("formula");
+  box.textContent = text;
+  box.hidden = false;
+  placeFormula(event);
+}
+
+function placeFormula(event) {
+  const box = $("formula");
+  const left = Math.min(event.clientX + 14, window.innerWidth - box.offsetWidth - 4);
+  box.style.left = `${Math.max(4, left)}px`;
+  box.style.top = `${event.clientY + 16}px`;
+}
+
+function hideFormula() {
+  $("formula").hidden = true;
+}
+
+function pointText(probe) {
+  return `at p = (${fmt(probe.point[0])}, ${fmt(probe.point[1])}) — click the output map to move p`;
+}
+
+function layerName(l) {
+  return l === app.setup.layers.length ? "Output layer" : `Layer ${l + 1}`;
+}
+
+function inputFormula(label, column) {
+  const probe = app.state && app.state.probe;
+  if (!probe) return "";
+  return `${label} = ${fmt(probe.features[column])}\n${pointText(probe)}`;
+}
+
+// z = Σᵢ wᵢ aᵢ + b with the numbers, for row r of layer l's W.
+function sumLine(layer, r, name) {
+  const terms = layer.a_in.map((a, i) => `(${fmt(layer.w[r][i])})(${fmt(a)})`);
+  const shown = terms.length > MAX_TERMS ? terms.slice(0, MAX_TERMS).concat(["…"]) : terms;
+  return `${name} = Σᵢ wᵢ aᵢ + b = ${shown.join(" + ")} + (${fmt(layer.b[r])}) = ${fmt(layer.z[r])}`;
+}
+
+function unitFormula(l, u) {
+  const probe = app.state && app.state.probe;
+  if (!probe || !probe.layers[l]) return "";
+  const layer = probe.layers[l];
+  const lines = [];
+  const output = l === app.setup.layers.length;
+  if (output) {
+    lines.push(app.state.classes > 2 ? `Output unit ${u} (class ${u})` : "Output unit");
+    lines.push(sumLine(layer, u, "z"));
+    if (app.state.classes > 2) {
+      const exps = layer.z.map((z) => Math.exp(z - Math.max(...layer.z)));
+      const total = exps.reduce((a, b) => a + b, 0);
+      lines.push(`P(class ${u}) = softmax(z)${sub(u)} = exp(z${sub(u)}) / Σₖ exp(zₖ) = ${fmt(exps[u] / total)}`);
+    } else if (app.state.classes === 2) {
+      lines.push(`P(class 1) = σ(z) = 1 / (1 + exp(−z)) = ${fmt(1 / (1 + Math.exp(-layer.z[u])))}`);
+    } else {
+      lines.push(`ŷ = z = ${fmt(layer.z[u])}`);
+    }
+  } else {
+    const spec = app.setup.layers[l];
+    lines.push(`${layerName(l)}, unit ${u + 1} (${spec.activation}${spec.dropout ? `, dropout ${spec.dropout} in training only` : ""})`);
+    const pieces = layer.pieces;
+    for (let k = 0; k < pieces; k += 1) {
+      lines.push(sumLine(layer, u * pieces + k, pieces > 1 ? `z${sub(k + 1)}` : "z"));
+    }
+    const argument = pieces > 1 ? Array.from({ length: pieces }, (_, k) => `z${sub(k + 1)}`).join(", ") : "z";
+    lines.push(`a = ${spec.activation}(${argument}) = ${fmt(layer.a[u])}`);
+  }
+  lines.push(pointText(probe));
+  return lines.join("\n");
+}
+
+function linkFormula(l, j, i) {
+  const probe = app.state && app.state.probe;
+  if (!probe || !probe.layers[l]) return "";
+  const layer = probe.layers[l];
+  const rows = l < app.setup.layers.length ? layer.pieces : 1;
+  const source = l === 0 ? app.setup.features[i] : `${layerName(l - 1)}, unit ${i + 1}`;
+  const target = l === app.setup.layers.length ? `output unit ${j}` : `${layerName(l)}, unit ${j + 1}`;
+  const lines = [`Weight from ${source} to ${target}`];
+  for (let k = 0; k < rows; k += 1) {
+    const r = j * rows + k;
+    const w = layer.w[r][i];
+    const z = rows > 1 ? `z${sub(k + 1)}` : "z";
+    lines.push(`w = ${fmt(w)}, a = ${fmt(layer.a_in[i])}: w·a = ${fmt(w * layer.a_in[i])}, one term of ${z} = Σᵢ wᵢ aᵢ + b = ${fmt(layer.z[r])}`);
+  }
+  lines.push(pointText(probe));
+  return lines.join("\n");
 }
 
 function centre(element, origin) {
@@ -345,7 +541,7 @@ function drawLinks() {
   const svg = $("links");
   svg.setAttribute("width", `${network.scrollWidth}`);
   svg.setAttribute("height", `${network.scrollHeight}`);
-  const columns = [app.nodes.inputs, ...app.nodes.layers, [app.nodes.output]];
+  const columns = [app.nodes.inputs, ...app.nodes.layers, app.nodes.outputs];
   const segments = [];
   app.state.weights.forEach((matrix, l) => {
     const sources = columns[l];
@@ -355,7 +551,7 @@ function drawLinks() {
       if (!targets[j] || !sources[i]) return;
       const a = centre(sources[i].element, origin);
       const b = centre(targets[j].element, origin);
-      segments.push({ x1: a.right, y1: a.y, x2: b.left, y2: b.y, weight });
+      segments.push({ x1: a.right, y1: a.y, x2: b.left, y2: b.y, weight, layer: l, to: j, from: i });
     }));
   });
   Draw.links(svg, segments);
@@ -371,7 +567,12 @@ function drawNeurons(state) {
     const values = (state.neurons.layers[l] || [])[u];
     if (values) Draw.heatmap(item.canvas, values, size, Draw.symmetric(values, 1));
   }));
-  Draw.heatmap(app.nodes.output.canvas, state.boundary, state.boundary_size, outputScale());
+  if (state.classes > 2) {  // each output unit: P(class j), grey (0) to the class colour (1)
+    app.nodes.outputs.forEach((item, j) => Draw.classMap(item.canvas, state.boundary[j],
+      state.boundary_size, j));
+  } else {
+    Draw.heatmap(app.nodes.outputs[0].canvas, state.boundary, state.boundary_size, outputScale());
+  }
 }
 
 function markHealth(state) {
@@ -424,13 +625,20 @@ function drawBoundary() {
   const state = app.state;
   if (!state) return;
   const canvas = $("boundary");
-  Draw.heatmap(canvas, state.boundary, state.boundary_size, outputScale(), BACKGROUND_STRENGTH);
+  if (state.classes > 2) {
+    Draw.regions(canvas, state.boundary, state.boundary_size, BACKGROUND_STRENGTH);
+  } else {
+    Draw.heatmap(canvas, state.boundary, state.boundary_size, outputScale(), BACKGROUND_STRENGTH);
+  }
   if (app.points) {
     const domain = app.catalog.limits.domain;
     const scale = targetScale();
-    Draw.points(canvas, app.points.train, domain, scale, false);
-    if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, scale, true);
+    const fill = state.classes > 2 ? (c) => Draw.classCss(c) : (v) => Draw.css(scale(v));
+    Draw.points(canvas, app.points.train, domain, fill, false);
+    if ($("show-test").checked) Draw.points(canvas, app.points.test, domain, fill, true);
+    if (state.own_points) Draw.squares(canvas, state.own_points, domain, fill);
     Draw.axes(canvas, domain);
+    if (state.probe) Draw.cross(canvas, state.probe.point, domain);
   }
 }
 
@@ -490,7 +698,7 @@ function applyState(state) {
     app.setupKey = key;
     app.setup = state.setup;
     renderControls(state.setup);
-    buildNetwork(state.setup);
+    buildNetwork(state.setup, state.classes);
     history.replaceState(null, "", `#${hashFromSetup(state.setup)}`);
   }
   showStats(state);

@@ -6,6 +6,9 @@ const Draw = (() => {
   const NEGATIVE = [245, 147, 34];   // orange: class 0, negative values
   const POSITIVE = [8, 119, 189];    // blue: class 1, positive values
   const MIDDLE = [232, 234, 235];
+  // one colour per class: class 0 orange and class 1 blue as above, then green, purple, red…
+  const CLASSES = [NEGATIVE, POSITIVE, [44, 160, 44], [148, 103, 189], [214, 39, 40],
+    [140, 86, 75], [227, 119, 194], [23, 190, 207]];
 
   /** The colour of t in [−1, 1] (orange → light grey → blue) as [r, g, b]. */
   function colour(t) {
@@ -42,6 +45,55 @@ const Draw = (() => {
     target.drawImage(source, 0, 0, canvas.width, canvas.height);
   }
 
+  /** The colour of class c (as a CSS colour). */
+  function classCss(c) {
+    const [r, g, b] = CLASSES[c % CLASSES.length];
+    return `rgb(${r},${g},${b})`;
+  }
+
+  /** Paint the decision regions of k classes: each pixel in the colour of its most probable
+   * class, from light grey (p = 1/k) to the full colour (p = 1), muted by strength. */
+  function regions(canvas, maps, size, strength = 1) {
+    const k = maps.length;
+    const source = document.createElement("canvas");
+    source.width = size;
+    source.height = size;
+    const context = source.getContext("2d");
+    const image = context.createImageData(size, size);
+    for (let i = 0; i < size * size; i += 1) {
+      let best = 0;
+      for (let j = 1; j < k; j += 1) if (maps[j][i] > maps[best][i]) best = j;
+      const t = strength * Math.max(0, (maps[best][i] - 1 / k) / (1 - 1 / k));
+      const end = CLASSES[best % CLASSES.length];
+      for (let c = 0; c < 3; c += 1) image.data[4 * i + c] = Math.round(MIDDLE[c] + (end[c] - MIDDLE[c]) * t);
+      image.data[4 * i + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+    const target = canvas.getContext("2d");
+    target.imageSmoothingEnabled = true;
+    target.clearRect(0, 0, canvas.width, canvas.height);
+    target.drawImage(source, 0, 0, canvas.width, canvas.height);
+  }
+
+  /** Paint one class's probabilities (size × size, in [0, 1]): light grey → the class colour. */
+  function classMap(canvas, values, size, c) {
+    const end = CLASSES[c % CLASSES.length];
+    const source = document.createElement("canvas");
+    source.width = size;
+    source.height = size;
+    const context = source.getContext("2d");
+    const image = context.createImageData(size, size);
+    for (let i = 0; i < size * size; i += 1) {
+      const t = Math.max(0, Math.min(1, values[i]));
+      for (let k = 0; k < 3; k += 1) image.data[4 * i + k] = Math.round(MIDDLE[k] + (end[k] - MIDDLE[k]) * t);
+      image.data[4 * i + 3] = 255;
+    }
+    context.putImageData(image, 0, 0);
+    const target = canvas.getContext("2d");
+    target.clearRect(0, 0, canvas.width, canvas.height);
+    target.drawImage(source, 0, 0, canvas.width, canvas.height);
+  }
+
   /** A scale that maps values by their largest magnitude (at least `floor`) to [−1, 1]. */
   function symmetric(values, floor) {
     let largest = floor;
@@ -49,8 +101,9 @@ const Draw = (() => {
     return (v) => v / largest;
   }
 
-  /** Training points (white rim) and, when asked, test points (dark rim) over the boundary. */
-  function points(canvas, rows, domain, toColour, testRim) {
+  /** Training points (white rim) and, when asked, test points (dark rim) over the boundary;
+   * toCss gives a point's fill from its target. */
+  function points(canvas, rows, domain, toCss, testRim) {
     const context = canvas.getContext("2d");
     const w = canvas.width;
     const h = canvas.height;
@@ -60,12 +113,42 @@ const Draw = (() => {
       const py = ((domain - x2) / (2 * domain)) * h;
       context.beginPath();
       context.arc(px, py, 3.4, 0, 2 * Math.PI);
-      context.fillStyle = css(toColour(target));
+      context.fillStyle = toCss(target);
       context.fill();
       context.lineWidth = 1;
       context.strokeStyle = testRim ? "#222" : "#fff";
       context.stroke();
     }
+  }
+
+  /** Your CSV's points without classes: squares (black rim) filled with the predicted class. */
+  function squares(canvas, rows, domain, toCss) {
+    const context = canvas.getContext("2d");
+    for (const [x1, x2, predicted] of rows) {
+      if (Math.abs(x1) > domain || Math.abs(x2) > domain) continue;
+      const px = ((x1 + domain) / (2 * domain)) * canvas.width;
+      const py = ((domain - x2) / (2 * domain)) * canvas.height;
+      context.fillStyle = toCss(predicted);
+      context.fillRect(px - 3.5, py - 3.5, 7, 7);
+      context.lineWidth = 1.2;
+      context.strokeStyle = "#000";
+      context.strokeRect(px - 3.5, py - 3.5, 7, 7);
+    }
+  }
+
+  /** A small cross at a raw point (the point the hover formulas are computed at). */
+  function cross(canvas, point, domain) {
+    const context = canvas.getContext("2d");
+    const px = ((point[0] + domain) / (2 * domain)) * canvas.width;
+    const py = ((domain - point[1]) / (2 * domain)) * canvas.height;
+    context.strokeStyle = "#111";
+    context.lineWidth = 2;
+    context.beginPath();
+    context.moveTo(px - 6, py);
+    context.lineTo(px + 6, py);
+    context.moveTo(px, py - 6);
+    context.lineTo(px, py + 6);
+    context.stroke();
   }
 
   function axes(canvas, domain) {
@@ -184,12 +267,14 @@ const Draw = (() => {
       path.setAttribute("stroke-width", `${Math.min(7, 0.6 + 1.6 * Math.abs(s.weight))}`);
       path.setAttribute("fill", "none");
       path.setAttribute("opacity", "0.85");
-      const title = document.createElementNS(ns, "title");
-      title.textContent = `w = ${s.weight}`;
-      path.appendChild(title);
+      path.dataset.layer = `${s.layer}`;  // the hover formula finds its numbers by these
+      path.dataset.to = `${s.to}`;
+      path.dataset.from = `${s.from}`;
       svg.appendChild(path);
     }
   }
 
-  return { colour, css, heatmap, symmetric, points, axes, lossCurves, activation, links };
+  return {
+    colour, css, classCss, heatmap, regions, classMap, cross, squares, symmetric, points, axes, lossCurves, activation, links,
+  };
 })();
