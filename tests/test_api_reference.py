@@ -55,7 +55,10 @@ def _entry_points():
             "chainrule.datasets.load": cr.datasets.load,
             "chainrule.activations.register": cr.activations.register,
             **{f"chainrule.optim.{name}": getattr(cr.optim, name)
-               for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")}}
+               for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")},
+            **{f"chainrule.nn.{name}": getattr(cr.nn, name)
+               for name in ("Dense", "Activation", "PReLU", "Maxout", "Dropout", "BatchNorm",
+                            "Flatten")}}
 
 
 @pytest.mark.parametrize("name", sorted(_entry_points()))

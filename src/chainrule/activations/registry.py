@@ -140,6 +140,12 @@ def register(
             it.
         output_range, zero_centered, monotonic, saturating: its properties (the catalog's
             metadata).
+        recommended_init: the initialiser a Dense layer before g gets with
+            ``kernel_init="auto"``.
+        display_name: how reports and tables name it.
+        dead_below: g = g' = 0 for z below this (its units can die; health reports count
+            them); checked against ``forward``.
+        onnx_op: the one ONNX op that computes g (for ``export_onnx``).
         check: compare the derivatives with finite differences before adding it.
         check_points: the points of that check.
         replace: allow replacing an activation of the same name.

@@ -165,6 +165,24 @@ class Dense(Layer):
     starting at 0.25). ``activation="maxout"`` groups the units k at a time (k = ``pieces``, 2
     unless given in ``activations.get("maxout", pieces=k)``): the layer has units // k outputs.
 
+    Args:
+        units: the number of units (rows of W).
+        activation: a catalog name ("relu"), an ``Activation`` object, or none (z itself).
+        input_dim: the input width, to build at once (otherwise on first use, or by the
+            model from the previous layer).
+        use_bias: whether the layer has b.
+        kernel_init: W's initialiser: a name ("he_normal"), an initialiser, or "auto" (by
+            the activation).
+        bias_init: b's initialiser.
+        kernel_regularizer: a penalty on W added to the loss (``L2(λ)``, ``L1(λ)``).
+        seed: seeds this layer's initialisation (default: the model's generator).
+        name: the layer's name in summaries and model files (default: made unique by the model).
+
+    Raises:
+        TypeError: an unknown keyword (with the closest accepted one: ``kernel_initializer``
+            → ``kernel_init``).
+        ValueError: units < 1, an unknown activation or initialiser name (with close names).
+
     >>> layer = Dense(3, input_dim=2, seed=0)
     >>> layer.weight.shape, layer.bias.shape
     ((3, 2), (3,))
@@ -323,6 +341,12 @@ class Activation(Layer):
     from the input width (starting at the activation's γ, 0.25 unless given). A maxout with k
     pieces has width // k outputs.
 
+    Args:
+        activation: a catalog name (``chainrule activations`` lists them) or an
+            ``Activation`` object.
+        name: the layer's name in summaries and model files (default: made unique by the model).
+        **params: the activation's parameters (``gamma=0.2`` for leaky_relu, ...).
+
     >>> Activation("leaky_relu", gamma=0.2)
     Activation(activation='leaky_relu', gamma=0.2)
     """
@@ -368,6 +392,11 @@ class PReLU(Layer):
     """PReLU with a learned slope γᵢ per unit (``shared=True``: one slope for the layer).
 
     a = z for z > 0, γᵢ·z otherwise; ∂a/∂γᵢ = min(0, z). γ starts at ``alpha_init`` (0.25).
+
+    Args:
+        alpha_init: the slopes' starting value.
+        shared: one slope for the whole layer instead of one per unit.
+        name: the layer's name in summaries and model files (default: made unique by the model).
     """
 
     kind = "prelu"
@@ -405,6 +434,14 @@ class Maxout(Layer):
     """Maxout unit layer: a linear map to units·pieces values, then the max of each group.
 
     aᵤ = maxⱼ (x Wᵀ + b)_(u·pieces + j); g' is 1 for the winning piece (first on a tie).
+
+    Args:
+        units: the outputs (each the max of ``pieces`` linear pieces).
+        pieces: k, the linear pieces per unit.
+        input_dim: the input width, to build at once.
+        kernel_init: W's initialiser (W has shape (units·pieces, inputs)).
+        seed: seeds this layer's initialisation.
+        name: the layer's name in summaries and model files (default: made unique by the model).
     """
 
     kind = "maxout"
@@ -458,6 +495,11 @@ class Dropout(Layer):
     survivors are scaled by 1/(1 − rate), so eval mode (identity) needs no rescaling.
 
     The mask of the last call is kept in ``last_mask`` (for inspection and tests).
+
+    Args:
+        rate: the probability p of zeroing a value, 0 ≤ p < 1.
+        seed: seeds the masks (default: drawn from the model's seed).
+        name: the layer's name in summaries and model files (default: made unique by the model).
     """
 
     kind = "dropout"
@@ -504,6 +546,12 @@ class BatchNorm(Layer):
     Training: x̂ = (x − μ_B)/√(σ²_B + ε) with the batch mean and biased variance, y = γx̂ + β,
     and running_mean/var ← (1 − m)·running + m·batch (unbiased variance). Eval: the running
     statistics replace the batch ones.
+
+    Args:
+        momentum: m, the weight of each batch in the running statistics.
+        eps: ε in the denominator.
+        affine: whether the layer learns γ (``weight``) and β (``bias``).
+        name: the layer's name in summaries and model files (default: made unique by the model).
     """
 
     kind = "batch_norm"
@@ -586,7 +634,11 @@ def _plus_one(count: np.ndarray) -> np.ndarray:
 
 @register_layer
 class Flatten(Layer):
-    """Reshape (N, d₁, d₂, …) to (N, d₁·d₂·…)."""
+    """Reshape (N, d₁, d₂, …) to (N, d₁·d₂·…).
+
+    Args:
+        name: the layer's name in summaries and model files (default: made unique by the model).
+    """
 
     kind = "flatten"
 
