@@ -111,3 +111,9 @@ class tracing:  # noqa: N801
 
     def __exit__(self, *exc_info: object) -> None:
         _active.trace = None
+
+
+__all__ = [
+    "active_trace", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled", "Trace",
+    "tracing"
+]

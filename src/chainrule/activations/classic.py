@@ -406,3 +406,9 @@ class Softplus(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(self.beta * a > self.threshold, 1.0, -np.expm1(-self.beta * a))
+
+
+__all__ = [
+    "ELU", "LeakyReLU", "PReLU", "ReLU", "Sigmoid", "sigmoid_from_exp", "Softplus",
+    "stable_sigmoid", "stable_softplus", "Tanh"
+]

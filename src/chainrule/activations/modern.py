@@ -535,3 +535,9 @@ class LogSigmoid(Activation):
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return -np.expm1(a)
+
+
+__all__ = [
+    "CELU", "GELU", "GELUTanh", "HardSigmoid", "HardSwish", "HardTanh", "Identity", "LogSigmoid",
+    "Mish", "ReLU6", "SELU", "SELU_ALPHA", "SELU_SCALE", "SiLU", "Softsign", "zero_where_vanished"
+]

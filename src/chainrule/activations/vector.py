@@ -244,3 +244,6 @@ class Maxout(Activation):
         out = apply(self.name, Kernel(self.forward), (x,), vjp, {"activation": self})
         out._activation_input = (self, x)
         return out
+
+
+__all__ = ["LogSoftmax", "Maxout", "Softmax"]

@@ -49,3 +49,6 @@ DATASETS: dict[str, tuple[Callable[..., Dataset], str]] = {
 def is_regression(dataset: str) -> bool:
     """True for the data set whose targets are numbers rather than two classes."""
     return dataset == "regression"
+
+
+__all__ = ["DATASETS", "is_regression", "regression2d"]

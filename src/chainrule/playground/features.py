@@ -42,3 +42,6 @@ def feature_matrix(points: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """The columns ``names`` (in that order) for raw points of shape (n, 2), as float32."""
     columns = [FEATURES[name].compute(points) for name in names]
     return np.stack(columns, axis=1).astype(np.float32)
+
+
+__all__ = ["Feature", "feature_matrix", "FEATURES"]

@@ -53,3 +53,11 @@ LIMITS = {
     "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "domain": DOMAIN,
 }
 """The caps as plain data, for the page (it disables the + buttons at the caps)."""
+
+
+__all__ = [
+    "BOUNDARY_GRID", "DOMAIN", "LAMBDA_RANGE", "LEARNING_RATE_RANGE", "LIMITS", "MAX_CURVE_POINTS",
+    "MAX_EPOCHS", "MAX_FRAME_BYTES", "MAX_LAYERS", "MAX_MESSAGE_BYTES", "MAX_SAMPLES", "MAX_SEED",
+    "MAX_SESSIONS", "MAX_STEP_EPOCHS", "MAX_STEP_SECONDS", "MAX_UNITS", "MIN_SAMPLES",
+    "NEURON_GRID", "NOISE_RANGE", "TRAIN_RATIO_RANGE", "TRAIN_SLICE_SECONDS"
+]

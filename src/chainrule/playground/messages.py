@@ -257,3 +257,9 @@ def parse_message(raw: str | bytes) -> Message:
         return Message(kind, layer=_integer("layer", data.get("layer"), 0, MAX_LAYERS - 1))
     _expect_keys(data, set())
     return Message(kind)
+
+
+__all__ = [
+    "LayerSpec", "Message", "MESSAGE_TYPES", "MessageError", "OPTIMIZERS", "parse_link_setup",
+    "parse_message", "parse_setup", "REGULARIZATIONS", "Setup", "TRAINING_SETTINGS"
+]

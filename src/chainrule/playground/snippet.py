@@ -141,3 +141,6 @@ def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int) -> str:
                "y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n")
     return (header + body + targets + _compile(setup, optimizer) + _training(changes, epochs)
             + _END)
+
+
+__all__ = ["FILENAME", "snippet"]
