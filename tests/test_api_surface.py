@@ -141,3 +141,32 @@ def test_one_lookup_error_base_a_key_error_and_a_value_error_printed_as_written(
     with pytest.raises(errors.UnknownLayerError) as caught:
         cr.nn.layer_class("Dence")
     assert str(caught.value).startswith("no layer class 'Dence' is registered")
+
+
+
+def _public_modules() -> list[str]:
+    names = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        parts = list(path.relative_to(SOURCE).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if not any(part.startswith("_") for part in parts):
+            names.append(".".join(["chainrule", *parts]))
+    return names
+
+
+@pytest.mark.parametrize("module", _public_modules())
+def test_every_public_module_lists_its_names_in_all_and_each_resolves(module):
+    path = SOURCE.joinpath(*module.split(".")[1:])
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assigned = [node.value for node in tree.body if isinstance(node, ast.Assign)
+                and any(getattr(target, "id", None) == "__all__" for target in node.targets)]
+    assert len(assigned) == 1, f"{module} has no __all__ (or two)"
+    extras = {"chainrule.playground.server": "starlette", "chainrule.sklearn": "sklearn"}
+    if module in extras:
+        pytest.importorskip(extras[module])
+    imported = importlib.import_module(module)
+    assert [name for name in imported.__all__ if not hasattr(imported, name)] == []
+    assert all(isinstance(name, str) for name in imported.__all__)
+    assert len(imported.__all__) == len(set(imported.__all__)), f"{module}.__all__ repeats a name"

@@ -15,11 +15,11 @@ if os.environ.get("CHAINRULE_REQUIRE_PLOT") == "1":
 else:
     pytest.importorskip("matplotlib")
 
-import chainrule as cr  # noqa: E402
-from chainrule.cli import main  # noqa: E402
-from chainrule.experiments import RunAll, Study  # noqa: E402
-from chainrule.experiments.claims import study_claims  # noqa: E402
-from chainrule.experiments.plots import (  # noqa: E402
+import chainrule as cr
+from chainrule.cli import main
+from chainrule.experiments import RunAll, Study
+from chainrule.experiments.claims import study_claims
+from chainrule.experiments.plots import (
     _new_figure,
     gradient_norm_by_layer,
     metric_against_learning_rate,

@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 def _ray_command() -> str:
     if os.environ.get("CHAINRULE_REQUIRE_RAY") == "1":
-        import ray  # noqa: F401
+        import ray
         import ray.util.client  # noqa: F401  (the client extra: grpcio)
     else:
         pytest.importorskip("ray")

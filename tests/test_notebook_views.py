@@ -165,7 +165,7 @@ def _masked(text):
 
 def test_print_gradcheck_shows_the_table_the_readme_shows(capsys):
     snippet, shown = _readme_gradcheck()
-    exec(compile(snippet, str(README), "exec"), {})  # noqa: S102
+    exec(compile(snippet, str(README), "exec"), {})
     printed = capsys.readouterr().out
     assert "relative error  noise floor  verdict" in printed
     assert _masked(printed) == _masked(shown)

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 if os.environ.get("CHAINRULE_REQUIRE_PLOT") == "1":
-    import matplotlib  # noqa: F401 - in CI the plot extra must be installed
+    import matplotlib  # in CI the plot extra must be installed
 else:
     pytest.importorskip("matplotlib")
 
-import matplotlib.image  # noqa: E402
+import matplotlib.image
 
-import chainrule as cr  # noqa: E402
-from chainrule import plot  # noqa: E402
+import chainrule as cr
+from chainrule import plot
 from chainrule.models import Sequential
-from chainrule.nn import Activation, Dense  # noqa: E402
+from chainrule.nn import Activation, Dense
 
 # ---------------------------------------------------------------------- helpers
 DPI = 40  # small images keep the tests fast; the size check still uses figsize × dpi

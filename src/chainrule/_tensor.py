@@ -134,7 +134,7 @@ class Tensor:
         return () if self._node is None else self._node.parents
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+    def T(self) -> Tensor:  # NumPy's name
         return _ops.transpose(self)
 
     # ------------------------------------------------------------------ conversion

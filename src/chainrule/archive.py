@@ -183,3 +183,9 @@ def _reason(problem: BaseException) -> str:
     """A one-line reason from an exception (the first line of its message, or its type)."""
     text = str(problem).strip().splitlines()
     return text[0] if text else type(problem).__name__
+
+
+__all__ = [
+    "ArrayHeader", "DEFLATE_RATIO", "MAX_HEADER_BYTES", "MAX_MEMBERS", "MAX_TOTAL_BYTES",
+    "NpzArchive", "PLAIN_KINDS"
+]

@@ -139,3 +139,10 @@ def write_npz_atomically(path: str | os.PathLike[str], arrays: Mapping[str, Any]
         checked[name] = array
     with atomic_output(path) as handle:
         np.savez(handle, **checked)
+
+
+__all__ = [
+    "atomic_output", "file_mode", "FileWriteError", "fsync_directory", "remove_path",
+    "remove_stale_temporaries", "STALE_AFTER_SECONDS", "temporary_prefix", "write_bytes_atomically",
+    "write_npz_atomically"
+]

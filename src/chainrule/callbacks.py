@@ -753,3 +753,10 @@ class ProgressBar(Callback):
 
     def __repr__(self) -> str:
         return f"ProgressBar(verbose={self.verbose})"
+
+
+__all__ = [
+    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LearningRateScheduler",
+    "Logs", "MissingLogKeyError", "ModelCheckpoint", "ProgressBar", "save_model_atomically",
+    "TerminateOnNaN"
+]

@@ -1842,7 +1842,7 @@ def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool
     # then ends the process by SIGINT (exit -2), even once it is caught; the compiled
     # step's code is exec'd, so Ctrl-C there would set that mark. Running source code again
     # clears it, so the exit code below is the one the process exits with.
-    exec("None")  # noqa: S102
+    exec("None")
     return TERMINATED if terminated else INTERRUPTED
 
 

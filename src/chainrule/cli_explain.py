@@ -105,3 +105,6 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                       "%(default).0s")
     parser.add_argument("--row", type=_non_negative_int, default=0, metavar="N",
                         help="the row of the data to explain, counted from 0")
+
+
+__all__ = ["add_parser", "command_explain", "DEFAULT_EXPLAIN_DATA", "default_model"]

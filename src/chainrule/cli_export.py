@@ -64,3 +64,6 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--opset", type=_positive_int, default=None, metavar="N",
                         help="the ONNX opset to write (default: the lowest the model needs)"
                         "%(default).0s")
+
+
+__all__ = ["add_parser", "command_export"]

@@ -133,3 +133,9 @@ def all_finite(array: np.ndarray) -> bool:
         if math.isfinite(float(np.dot(flat, flat))):
             return True
     return bool(np.isfinite(array).all())
+
+
+__all__ = [
+    "all_finite", "as_float_array", "default_dtype", "FLOAT_DTYPES", "get_default_dtype",
+    "resolve_dtype", "set_default_dtype"
+]

@@ -42,7 +42,7 @@ class _SetGradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_SetGradMode):  # noqa: N801 - named like the context managers users know
+class no_grad(_SetGradMode):  # lower case, like the context managers users know
     """Context manager (and decorator) in which operations record no graph.
 
     >>> import chainrule as cr
@@ -56,13 +56,13 @@ class no_grad(_SetGradMode):  # noqa: N801 - named like the context managers use
     enabled = False
 
 
-class enable_grad(_SetGradMode):  # noqa: N801
+class enable_grad(_SetGradMode):
     """Context manager (and decorator) that turns graph recording back on inside ``no_grad``."""
 
     enabled = True
 
 
-class set_grad_enabled(_SetGradMode):  # noqa: N801
+class set_grad_enabled(_SetGradMode):
     """Context manager setting graph recording on or off: ``with set_grad_enabled(False): ...``."""
 
     def __init__(self, enabled: bool) -> None:
@@ -100,7 +100,7 @@ def active_trace() -> Trace | None:
     return _active.trace
 
 
-class tracing:  # noqa: N801
+class tracing:
     """Context manager: record the graph of everything computed inside (``as trace``)."""
 
     def __enter__(self) -> Trace:
@@ -111,3 +111,9 @@ class tracing:  # noqa: N801
 
     def __exit__(self, *exc_info: object) -> None:
         _active.trace = None
+
+
+__all__ = [
+    "active_trace", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled", "Trace",
+    "tracing"
+]

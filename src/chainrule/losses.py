@@ -567,3 +567,14 @@ def get(name: str | Loss, **params: Any) -> Loss:
     loss_class = _classes[_index.resolve(name)]
     check_parameters(loss_class.name, accepted_parameters(loss_class), params)
     return loss_class(**params)
+
+
+__all__ = [
+    "bce_values", "bce_with_logits_values", "BinaryCrossentropy", "CATALOG",
+    "CategoricalCrossentropy", "check_binary_labels", "check_probabilities",
+    "check_rows_sum_to_one", "check_sample_weights", "class_targets", "cross_entropy_values", "get",
+    "Huber", "integer_labels", "keepdims_shape", "L1", "L2", "Loss", "MeanAbsoluteError",
+    "MeanSquaredError", "names", "NegativeLogLikelihood", "PROBABILITY_OUTPUTS", "ProbabilityLoss",
+    "REDUCTIONS", "refuse_probabilities_of_probabilities", "ROW_SUM_TOLERANCE",
+    "sample_weight_array", "SparseCategoricalCrossentropy"
+]

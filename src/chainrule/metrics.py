@@ -342,3 +342,10 @@ def metric_name(metric: str | Metric) -> str:
         if function is known:
             return canonical
     return getattr(function, "__name__", None) or type(function).__name__
+
+
+__all__ = [
+    "accuracy", "binary_accuracy", "categorical_accuracy", "confusion_matrix", "get",
+    "mean_absolute_error", "mean_squared_error", "Metric", "metric_name", "names",
+    "sparse_categorical_accuracy"
+]

@@ -272,3 +272,12 @@ def non_finite(array: np.ndarray) -> str | None:
     first = np.unravel_index(int(np.argmin(np.isfinite(array).ravel())), array.shape)
     return (f"{bad} of {array.size} values {' and '.join(kinds)} (the first at "
             f"[{', '.join(str(int(i)) for i in first)}])")
+
+
+__all__ = [
+    "check_activation", "check_bool", "check_dict", "check_float", "check_input_shape", "check_int",
+    "check_list", "check_named_entry", "check_references", "check_regularizer", "check_str",
+    "check_weight_listing", "check_weights", "DescriptionError", "expected_arrays",
+    "MAX_INPUT_DIMS", "MAX_LAYERS", "MAX_NAME_LENGTH", "MAX_WIDTH", "non_finite",
+    "StoredArray", "WEIGHTS_PREFIX"
+]

@@ -144,3 +144,9 @@ def with_keyword_suggestions(init: Callable[..., Any]) -> Callable[..., Any]:
 
     return checked
 
+
+
+__all__ = [
+    "accepted_parameters", "check_parameters", "KNOWN_SYNONYMS", "NameIndex", "normalize",
+    "suggest_keyword", "with_keyword_suggestions"
+]

@@ -507,7 +507,7 @@ def sign(a: Tensor) -> Tensor:
     return apply("sign", _SIGN, (a,), None)
 
 
-def abs(a: Tensor) -> Tensor:  # noqa: A001 - the name users expect
+def abs(a: Tensor) -> Tensor:  # the name users expect, though it shadows a builtin
     """|a|; VJP: g·sign(a), with sign(0) = 0."""
     return apply("abs", _ABS, (a,), lambda g, out, needs: (g * sign(a),))
 
@@ -588,7 +588,7 @@ def _sum_array(data: np.ndarray, axes: tuple[int, ...], keepdims: bool,
     return data.sum(axis=axes, keepdims=keepdims, out=out)
 
 
-def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Σ over ``axis``; VJP: g broadcast back over the summed axes."""
     axes = _normalize_axes("sum", axis, a.shape)
     kept = _keepdims_shape(a.shape, axes)
@@ -606,12 +606,12 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return sum(a, axis, keepdims) * (1.0 / count)
 
 
-def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Max over ``axis``; VJP: g shared evenly among the entries equal to the max."""
     return _reduce_extremum("max", np.max, a, axis, keepdims)
 
 
-def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Min over ``axis``; VJP: g shared evenly among the entries equal to the min."""
     return _reduce_extremum("min", np.min, a, axis, keepdims)
 

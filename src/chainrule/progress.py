@@ -219,3 +219,6 @@ class Progress:
     def _write(self, text: str) -> None:
         self.stream.write(text)
         self.stream.flush()
+
+
+__all__ = ["break_line", "format_duration", "format_logs", "HIDDEN_KEYS", "Progress"]

@@ -572,3 +572,10 @@ def _check_weights_like(value: Any, model: Any, what: str) -> None:
         if name not in own or np.shape(array) != own[name].shape:
             raise schema.DescriptionError(f"{what} has {name!r} of shape {np.shape(array)}, "
                                           "which the model does not have")
+
+
+__all__ = [
+    "describe_model", "FORMAT_NAME", "FORMAT_VERSION", "join_arrays", "load_model",
+    "MAX_DESCRIPTION", "ModelFileError", "optimizer_settings", "read_archive",
+    "read_training_state", "save_model", "split_arrays"
+]

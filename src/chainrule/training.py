@@ -874,3 +874,9 @@ def _metric_key(metric: Any) -> str:
 
 def _metric_function(metric: Any) -> Callable[..., float]:
     return metrics.get(metric)
+
+
+__all__ = [
+    "Arrays", "class_labels", "CLASSIFICATION_LOSSES", "Model", "resolve_class_weight",
+    "TrainingInterrupted"
+]

@@ -387,3 +387,6 @@ def _curvature_tensor(activation: Activation, x: Tensor) -> Tensor:
 
     return apply(f"{activation.name}''", Kernel(_curvature, activation=activation), (x,), vjp,
                  {"activation": activation})
+
+
+__all__ = ["Activation", "activation_input", "as_input_array", "restore_nan"]

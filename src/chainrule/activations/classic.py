@@ -453,3 +453,8 @@ class Softplus(Activation):
             smooth = graph.op("Div", [smooth, graph.constant("beta", beta)])
         linear = graph.op("Greater", [scaled, graph.constant("threshold", self.threshold)])
         return graph.op("Where", [linear, x, smooth])
+
+__all__ = [
+    "ELU", "LeakyReLU", "PReLU", "ReLU", "Sigmoid", "sigmoid_from_exp", "Softplus",
+    "stable_sigmoid", "stable_softplus", "Tanh"
+]

@@ -613,3 +613,8 @@ class LogSigmoid(Activation):
                 slopes: np.ndarray | None) -> str:
         """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
         return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])
+
+__all__ = [
+    "CELU", "GELU", "GELUTanh", "HardSigmoid", "HardSwish", "HardTanh", "Identity", "LogSigmoid",
+    "Mish", "ReLU6", "SELU", "SELU_ALPHA", "SELU_SCALE", "SiLU", "Softsign", "zero_where_vanished"
+]

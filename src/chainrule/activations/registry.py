@@ -289,3 +289,9 @@ def _compare(
         f"{bad.size} of {z.size} points (tolerance {tolerance:g}); worst:\n{rows}\n"
         "fix the formula, or pass check=False to register it anyway"
     )
+
+
+__all__ = [
+    "add", "ArrayFunction", "check_derivatives", "default_check_points", "get",
+    "lookup_for_tensor_methods", "names", "register", "remove", "UnknownActivationError"
+]

@@ -274,3 +274,5 @@ class Maxout(Activation):
         gathered = [graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)],
                              axis=axis) for j in range(pieces)]
         return graph.op("Max", gathered)
+
+__all__ = ["LogSoftmax", "Maxout", "Softmax"]

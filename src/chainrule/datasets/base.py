@@ -168,3 +168,6 @@ def _targets(data: Any, n: int, name: str) -> np.ndarray:
             f"dataset {name!r}: y has a non-finite value in row {row} (counting from 0)"
         )
     return y
+
+
+__all__ = ["Dataset", "TASKS"]

@@ -136,3 +136,6 @@ def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
                         "labels file")
     check_parameters("load_idx", ["labels_path"], kwargs)
     return load_idx(file, **kwargs)
+
+
+__all__ = ["describe", "file_format", "load", "names", "UnknownDatasetError"]

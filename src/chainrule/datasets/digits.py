@@ -62,3 +62,6 @@ def load_digits() -> Dataset:
         feature_names=[f"pixel_{r}_{c}" for r in range(SIDE) for c in range(SIDE)],
         description="UCI handwritten digits, 8x8 pixels 0..16 (Alpaydin & Kaynak 1998, CC BY 4.0)",
     )
+
+
+__all__ = ["CITATION", "citation", "CITATION_FILE", "DIGITS_FILE", "load_digits", "SAMPLES", "SIDE"]

@@ -455,3 +455,9 @@ def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Data
     return _dataset(images_file, images.reshape(images.shape[0], -1), y, name=stem, task=task,
                     classes=classes, feature_names=names,
                     description=f"loaded from {images_file} and {labels_file}")
+
+
+__all__ = [
+    "DataFileError", "existing_file", "find_labels", "IDX_TYPES", "load_csv", "load_idx",
+    "load_npz", "MAX_IDX_BYTES", "PathLike", "read_idx"
+]

@@ -215,3 +215,6 @@ def _matrix(x: Any, method: str) -> np.ndarray:
         raise ShapeError(f"Standardizer.{method}: x must be 2-D (samples × features), got shape "
                          f"{array.shape}")
     return array.astype(np.float64)
+
+
+__all__ = ["Standardizer", "train_test_split"]

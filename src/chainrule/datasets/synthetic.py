@@ -156,3 +156,9 @@ GENERATORS: dict[str, Callable[..., Dataset]] = {
     "xor": xor, "circles": circles, "moons": moons, "spirals": spirals,
     "gaussians": gaussians, "regression1d": regression1d,
 }
+
+
+__all__ = [
+    "circles", "GAUSSIAN_CENTRE", "GAUSSIAN_STD", "gaussians", "GENERATORS", "INNER_RADIUS",
+    "moons", "regression1d", "RING_RADII", "SPIRAL_TURN", "spirals", "xor", "XOR_MARGIN"
+]

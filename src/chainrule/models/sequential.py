@@ -184,3 +184,6 @@ def _declared_input_shape(layer: Module) -> tuple[int, ...] | None:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return ", ".join(str(s) for s in shape)
+
+
+__all__ = ["Sequential"]

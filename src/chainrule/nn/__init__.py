@@ -12,7 +12,7 @@ import warnings
 from typing import Any
 
 from .layers import Activation, BatchNorm, Dense, Dropout, Flatten, Layer, Maxout, PReLU
-from .module import Module, Parameter  # noqa: I001 - first: training imports nn.module
+from .module import Module, Parameter
 from .registry import (
     UnknownLayerError,
     layer_class,

@@ -184,3 +184,6 @@ class Module:
 
     def _own_penalty(self) -> Tensor | None:
         return None
+
+
+__all__ = ["Module", "Parameter"]

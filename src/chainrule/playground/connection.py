@@ -218,3 +218,6 @@ class Connection:
             self.running = False
             await self.error(str(problem))
             await self.send_state()
+
+
+__all__ = ["catalog", "Connection", "RESTART_NOTICE"]

@@ -183,3 +183,7 @@ def _header_width(content: bytes) -> int | None:
     except (UnicodeDecodeError, IndexError):
         return None
     return len(next(csv.reader([first])))
+
+
+__all__ = ["DATASETS", "MAX_CLASSES", "MAX_UPLOAD_BYTES", "MIN_UPLOAD_ROWS", "OWN", "class_count",
+           "is_regression", "read_own_csv", "read_own_points", "read_upload", "regression2d"]

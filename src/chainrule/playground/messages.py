@@ -289,3 +289,9 @@ def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
                                             caps.max_layers - 1))
     _expect_keys(data, set())
     return Message(kind)
+
+
+__all__ = [
+    "LayerSpec", "Message", "MESSAGE_TYPES", "MessageError", "OPTIMIZERS", "parse_link_setup",
+    "parse_message", "parse_setup", "REGULARIZATIONS", "Setup", "TRAINING_SETTINGS"
+]

@@ -154,3 +154,9 @@ def train_epoch(model: Sequential, data: RunData, setup: Setup, epoch: int) -> N
 def measure(model: Sequential, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """``evaluate``'s loss (and accuracy for classes) on (x, y), in one batch."""
     return model.evaluate(x, y, batch_size=None, return_dict=True)
+
+
+__all__ = [
+    "build_model", "change_training", "make_data", "MAXOUT_PIECES", "measure", "RunData",
+    "train_epoch", "units_of"
+]

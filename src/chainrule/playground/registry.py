@@ -47,3 +47,6 @@ class SessionRegistry:
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)
+
+
+__all__ = ["SessionRegistry"]

@@ -232,3 +232,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     server.run(sockets=[listener])
+
+
+__all__ = [
+    "allowed_hosts", "bind", "create_app", "LOCAL_HOSTS", "make_server", "POLICY_VIOLATION",
+    "SECURITY_HEADERS", "SecurityHeaders", "serve", "STATIC", "TRY_AGAIN_LATER", "url_for"
+]

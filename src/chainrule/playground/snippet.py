@@ -163,3 +163,6 @@ def snippet(changes: Setup | Sequence[tuple[int, Setup]], epochs: int,
                "y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)  # one logit\n")
     return (header + body + targets + _compile(setup, optimizer, classes)
             + _training(changes, epochs, classes) + _END.format(names=list(setup.features)))
+
+
+__all__ = ["FILENAME", "snippet"]

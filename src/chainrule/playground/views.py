@@ -198,3 +198,9 @@ def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
         "summary": report.summary(),
         "ok": report.ok,
     }
+
+
+__all__ = [
+    "activation_view", "boundary", "CURVE_POINTS", "DIGITS", "grid_points", "health",
+    "HISTOGRAM_BINS", "layer_outputs", "neuron_maps", "PLAYGROUND", "weights", "Z_RANGE"
+]
