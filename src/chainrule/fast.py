@@ -2,11 +2,24 @@
 
 ``compile(..., kernels="numba")`` makes the compiled step update all parameters with one loop
 per optimiser step instead of a NumPy call per operation (Adam is nine passes over the
-parameters in NumPy, one here). The contract is **bit-identity** with the NumPy rules in
-``chainrule.optim``: every kernel performs the same IEEE operations in the same order on the
-same dtype (float32 scalars for float32 parameters, as NumPy's weak Python scalars give), with
-no fast-math (no reassociation, no fused multiply-add), so the tests compare every optimiser's
-parameters after many steps with ``np.array_equal``.
+parameters in NumPy, one here), and fuses the elementwise chains of the program itself
+(``chainrule.compiler``'s fusion pass):
+
+- **bias + activation** (forward): Z = X Wᵀ by BLAS, then one pass a = g(Z + b) in place,
+  for ReLU: ``max(z + b, 0)`` (NaN kept, ``max(−0.0, 0) = +0.0`` as ``np.maximum``);
+- **g ⊙ f'(a)** (backward) for the slopes written from the output: ReLU 1[a > 0] (NaN where
+  a is NaN), tanh 1 − a·a, sigmoid a(1 − a), one pass instead of the slope's temporaries and
+  the product.
+
+The contract is **bit-identity** with the NumPy rules (``chainrule.optim``, the activation
+catalog): every kernel performs the same IEEE operations in the same order on the same dtype
+(float32 scalars for float32 arrays, as NumPy's weak Python scalars give), with no fast-math
+(no reassociation, no fused multiply-add), so the tests compare every optimiser's parameters
+after many steps, and every fused kernel against its NumPy twin, with ``np.array_equal``.
+Nothing that calls a transcendental function (exp, log, tanh itself) is fused: Numba's libm
+and NumPy's SIMD versions may differ by an ulp, so those stay NumPy calls. The compiler also
+runs each fused kernel once on the traced step and keeps it only when it reproduces the eager
+bits there.
 
 Numba is imported only when these kernels are asked for (``load()``), never by
 ``import chainrule``; the kernels are compiled on first use and cached on disk.
@@ -118,7 +131,49 @@ def _compile(numba: Any) -> dict[str, Any]:
             accumulator[i] = total
             theta[i] = theta[i] - (decayed_lr * g) / (np.sqrt(total) + eps)
 
-    return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad}
+    @jit
+    def bias_relu(z, bias):  # pragma: no cover - compiled by Numba
+        """z ← max(z + b, 0) in place, row by row (b per column), as np.add then np.maximum:
+        NaN stays NaN, −0.0 and negatives become +0.0."""
+        rows, columns = z.shape
+        for i in range(rows):
+            for j in range(columns):
+                v = z[i, j] + bias[j]
+                z[i, j] = v if (v > 0 or v != v) else 0
+        return z
+
+    @jit
+    def relu_slope_times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
+        """out = g·s with s = 1 if a > 0, NaN (np.nan's bits) if a is NaN, else 0 (ReLU's
+        slope from a, as ``restore_nan`` writes it). ``one``: 1 in a's dtype."""
+        zero = one - one
+        nan = np.full(1, np.nan, a.dtype)[0]
+        for i in range(out.size):
+            v = a[i]
+            s = one if v > 0 else (nan if v != v else zero)
+            out[i] = s * g[i] if slope_first else g[i] * s
+
+    @jit
+    def tanh_slope_times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
+        """out = g·(1 − a·a) (tanh's slope from a)."""
+        for i in range(out.size):
+            v = a[i]
+            s = one - v * v
+            out[i] = s * g[i] if slope_first else g[i] * s
+
+    @jit
+    def sigmoid_slope_times(g, a, out, one,
+                            slope_first):  # pragma: no cover - compiled by Numba
+        """out = g·a(1 − a) (the logistic sigmoid's slope from a)."""
+        for i in range(out.size):
+            v = a[i]
+            s = v * (one - v)
+            out[i] = s * g[i] if slope_first else g[i] * s
+
+    return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad,
+            "bias_activation": {"relu": bias_relu},
+            "slope_times": {"relu": relu_slope_times, "tanh": tanh_slope_times,
+                            "sigmoid": sigmoid_slope_times}}
 
 
 __all__ = ["load"]
