@@ -725,7 +725,8 @@ class Program:
         self._flat: np.ndarray | None = None
         self._flat_parameters: np.ndarray | None = None  # the parameters as one array
         self._params: list[Tensor] = []
-        self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]]] | None = None
+        # (optimizer, its (index, param, grad), flat update possible, len(params))
+        self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]], bool, int] | None = None
         # chainrule.fast's kernels (compile(kernels="numba")) for the optimiser's update
         self.fused_kernels: dict[str, Any] | None = None
         self.listing: list[str] = []  # one line per kernel: phase, op, shape, buffer use
@@ -779,22 +780,25 @@ class Program:
     def update(self, optimizer: Any) -> None:
         """The optimiser's step on the gradients just computed (what ``optimizer.step()``
         does, with one finiteness check over all gradients, which share one array)."""
-        if self._work is None or self._work[0] is not optimizer:
-            self._work = (optimizer, [(index, param, param.grad.data)
-                                      for index, param in enumerate(optimizer.params)
-                                      if param.grad is not None])
+        work = self._work
+        if work is None or work[0] is not optimizer or work[3] != len(optimizer.params):
+            # All parameters at once, when they are the flat array's views in the optimiser's
+            # order (decided once per optimiser, not per step).
+            in_order = self._flat_parameters is not None and len(optimizer.params) == len(
+                self._params) and all(a is b for a, b in zip(optimizer.params, self._params))
+            work = self._work = (optimizer, [(index, param, param.grad.data)
+                                             for index, param in enumerate(optimizer.params)
+                                             if param.grad is not None], in_order,
+                                 len(optimizer.params))
         flat = self._flat
         if flat is None or not all_finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
-        # All parameters at once, when they are the flat array's views in the optimiser's
-        # order: the optimiser's own rule, elementwise, so the same bits.
-        if self._flat_parameters is not None and len(optimizer.params) == len(
-                self._params) and all(a is b for a, b in zip(optimizer.params, self._params)):
-            if optimizer._apply_flat(self._flat_parameters, flat, self._work[1],
-                                     self.fused_kernels):
-                return
-        optimizer._apply(self._work[1])
+        # The optimiser's own rule, elementwise over the flat arrays, so the same bits.
+        if work[2] and optimizer._apply_flat(self._flat_parameters, flat, work[1],
+                                             self.fused_kernels):
+            return
+        optimizer._apply(work[1])
 
 
 class CompiledStep:
