@@ -174,6 +174,8 @@ def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, na
         out = np.empty_like(g)
         kernels["slope_times"][name](g, a, out, np.dtype(dtype).type(1), slope_first)
         assert out.tobytes() == twin.tobytes(), (name, size)
+        kernels["slope_times"][name](g, a, g, np.dtype(dtype).type(1), slope_first)
+        assert g.tobytes() == twin.tobytes(), (name, size, "in place")
 
 
 def _deep(jit: bool, activation: str, optimizer: str, kernels: str = "numpy") -> Sequential:

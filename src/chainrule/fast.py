@@ -142,38 +142,42 @@ def _compile(numba: Any) -> dict[str, Any]:
                 z[i, j] = v if (v > 0 or v != v) else 0
         return z
 
-    @jit
-    def relu_slope_times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
-        """out = g·s with s = 1 if a > 0, NaN (np.nan's bits) if a is NaN, else 0 (ReLU's
-        slope from a, as ``restore_nan`` writes it). ``one``: 1 in a's dtype."""
-        zero = one - one
-        nan = np.full(1, np.nan, a.dtype)[0]
-        for i in range(out.size):
-            v = a[i]
-            s = one if v > 0 else (nan if v != v else zero)
-            out[i] = s * g[i] if slope_first else g[i] * s
+    @numba.njit(inline="always")
+    def relu_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return one if v > 0 else (nan if v != v else zero)
 
-    @jit
-    def tanh_slope_times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
-        """out = g·(1 − a·a) (tanh's slope from a)."""
-        for i in range(out.size):
-            v = a[i]
-            s = one - v * v
-            out[i] = s * g[i] if slope_first else g[i] * s
+    @numba.njit(inline="always")
+    def tanh_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return one - v * v
 
-    @jit
-    def sigmoid_slope_times(g, a, out, one,
-                            slope_first):  # pragma: no cover - compiled by Numba
-        """out = g·a(1 − a) (the logistic sigmoid's slope from a)."""
-        for i in range(out.size):
-            v = a[i]
-            s = v * (one - v)
-            out[i] = s * g[i] if slope_first else g[i] * s
+    @numba.njit(inline="always")
+    def sigmoid_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return v * (one - v)
+
+    def slope_times(slope: Any) -> Any:
+        """out = g·s(a) (or s(a)·g), one pass; ``one``: 1 in the arrays' dtype. With ``out``
+        being ``g`` itself the loop still vectorises (one array written, none aliased)."""
+
+        @jit
+        def times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
+            zero = one - one
+            nan = np.full(1, np.nan, a.dtype)[0]  # np.nan's bits, as restore_nan writes it
+            if out is g:
+                for i in range(g.size):
+                    s = slope(a[i], one, zero, nan)
+                    g[i] = s * g[i] if slope_first else g[i] * s
+            else:
+                for i in range(out.size):
+                    s = slope(a[i], one, zero, nan)
+                    out[i] = s * g[i] if slope_first else g[i] * s
+        return times
 
     return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad,
             "bias_activation": {"relu": bias_relu},
-            "slope_times": {"relu": relu_slope_times, "tanh": tanh_slope_times,
-                            "sigmoid": sigmoid_slope_times}}
+            # the slopes written from the output a: 1[a > 0] (NaN where a is NaN), 1 − a·a,
+            # a(1 − a), as the catalog's derivative_from_output computes them
+            "slope_times": {"relu": slope_times(relu_slope), "tanh": slope_times(tanh_slope),
+                            "sigmoid": slope_times(sigmoid_slope)}}
 
 
 __all__ = ["load"]
