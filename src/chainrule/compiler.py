@@ -24,7 +24,16 @@ is where the optimisations happen:
   cross-entropy computed from its logits) run when ``Program.prediction`` is read (for metrics);
 - **gradients in place**: ∂L/∂θ of every parameter is written straight into one flat array
   (``param.grad`` are views of it), so one BLAS dot checks them all for NaN, and when the
-  parameters are views of one flat array too an elementwise optimiser updates them in one call.
+  parameters are views of one flat array too an elementwise optimiser updates them in one call;
+- **views made once**: a view of an array that never changes (Gᵀ of a gradient buffer for
+  ∂L/∂W = Gᵀ X) is made when the program is built, not on every step;
+- **fusion** (``kernels="numba"``, the ``fast`` extra): bias + ReLU after the layer's GEMM, and
+  g ⊙ f'(a) for ReLU, tanh and sigmoid, each run as one ``chainrule.fast`` loop instead of
+  two to five NumPy passes and their temporaries. Only kernels made of the same IEEE
+  operations in the same order are fused (no exp, log or tanh, whose Numba and NumPy versions
+  may differ by an ulp), and each is run once on the traced step and kept only when it gives
+  the eager bits there, so a fused program is bit-identical to eager training too. Without
+  Numba the recorded NumPy kernels run unfused (nothing is slower than before).
 
 Randomness (dropout's mask) and layer state (BatchNorm's running statistics) are *sources* of
 the graph: the program draws a new mask from the layer's generator and reads the current
