@@ -217,3 +217,11 @@ def test_a_fused_kernel_that_disagrees_on_the_traced_step_is_not_used(monkeypatc
     model = _deep(True, "tanh", "sgd", kernels="numba")
     listing = "\n".join(model.compiled_step.program(x[:16], y[:16]).listing)
     assert "fused" not in listing
+
+
+def test_a_batch_hook_set_on_the_instance_is_called():
+    x, y = _data()
+    callback, seen = Callback(), []
+    callback.on_batch_end = lambda batch, logs=None: seen.append(logs["size"])
+    _model(jit=True).fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[callback])
+    assert seen == [32, 32, 32, 4]

@@ -634,10 +634,11 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def _batch_listeners(callback_list: CallbackList, hook: str) -> list[Callback]:
-    """The callbacks whose ``hook`` does something: those that define it (a silent progress
-    bar does not), in order."""
+    """The callbacks whose ``hook`` does something: those that define it, on the class or the
+    instance (a silent progress bar does not), in order."""
     return [callback for callback in callback_list.callbacks
-            if getattr(type(callback), hook) is not getattr(Callback, hook)
+            if (hook in vars(callback) or getattr(type(callback), hook) is not getattr(
+                Callback, hook))
             and not (isinstance(callback, ProgressBar) and callback.verbose == 0)]
 
 
