@@ -24,7 +24,16 @@ is where the optimisations happen:
   cross-entropy computed from its logits) run when ``Program.prediction`` is read (for metrics);
 - **gradients in place**: ∂L/∂θ of every parameter is written straight into one flat array
   (``param.grad`` are views of it), so one BLAS dot checks them all for NaN, and when the
-  parameters are views of one flat array too an elementwise optimiser updates them in one call.
+  parameters are views of one flat array too an elementwise optimiser updates them in one call;
+- **views made once**: a view of an array that never changes (Gᵀ of a gradient buffer for
+  ∂L/∂W = Gᵀ X) is made when the program is built, not on every step;
+- **fusion** (``kernels="numba"``, the ``fast`` extra): bias + ReLU after the layer's GEMM, and
+  g ⊙ f'(a) for ReLU, tanh and sigmoid, each run as one ``chainrule.fast`` loop instead of
+  two to five NumPy passes and their temporaries. Only kernels made of the same IEEE
+  operations in the same order are fused (no exp, log or tanh, whose Numba and NumPy versions
+  may differ by an ulp), and each is run once on the traced step and kept only when it gives
+  the eager bits there, so a fused program is bit-identical to eager training too. Without
+  Numba the recorded NumPy kernels run unfused (nothing is slower than before).
 
 Randomness (dropout's mask) and layer state (BatchNorm's running statistics) are *sources* of
 the graph: the program draws a new mask from the layer's generator and reads the current
@@ -61,7 +70,7 @@ from .dtypes import all_finite
 from .errors import CompileError, JitFallbackWarning
 from .grad_mode import enable_grad, tracing
 from .losses import sample_weight_array
-from .ops import _no_gradient
+from .ops import _no_gradient, linear_forward
 
 Run = Callable[[], None]
 
@@ -220,6 +229,13 @@ def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None 
     return _Lowering(model, first, live).program()
 
 
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same shape, dtype and bytes (NaN payloads and the sign of zero included)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.ascontiguousarray(a).tobytes() == (
+        np.ascontiguousarray(b).tobytes())
+
+
 def flatten_parameters(model: Any) -> np.ndarray | None:
     """Make every parameter a view of one contiguous array (values unchanged), so that an
     elementwise update can run over all of them in one call; the array, or None when the
@@ -286,6 +302,7 @@ class _Lowering:
         self.tensors: list[Tensor] = []  # the traced tensor of each value
         self.index: dict[int, int] = {}  # id(tensor) -> value
         self.instructions: list[_Instruction] = []
+        self._hoisted: set[int] = set()  # values that are views made once (_hoist_views)
         param_ids = {id(p) for p in self.params}
         for leaf in _leaves(live):
             if leaf.requires_grad and id(leaf) not in param_ids:
@@ -451,9 +468,20 @@ class _Lowering:
         self._allocate(keep, direct)
         for position in tail:
             self.instructions[position].phase = "on demand"
-        forward = [self._closure(i) for i in self.instructions if i.phase == "forward"]
-        backward = [self._closure(i) for i in self.instructions if i.phase == "backward"]
-        on_demand = [self._closure(self.instructions[p]) for p in sorted(tail)]
+        fused_kernels = None
+        if getattr(self.model, "kernels", "numpy") == "numba":
+            from .fast import load
+
+            fused_kernels = load()
+        runs = self._hoist_views(set(tail))
+        runs.update(self._fuse(fused_kernels, keep, set(tail)))
+        phases: dict[str, list[Run]] = {"forward": [], "backward": [], "on demand": []}
+        for position, instruction in enumerate(self.instructions):
+            run = runs[position] if position in runs else self._closure(instruction)
+            if run is not None:
+                phases[instruction.phase].append(run)
+        forward, backward, on_demand = phases["forward"], phases["backward"], phases[
+            "on demand"]
         arrays = self.arrays
         for value_index, view in copies:
             def copy(view: np.ndarray = view, index: int = value_index) -> None:
@@ -482,11 +510,8 @@ class _Lowering:
         program.listing = [
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
             for i in self.instructions]
-        program.kernels = len(self.instructions)
-        if getattr(self.model, "kernels", "numpy") == "numba":
-            from .fast import load
-
-            program.fused_kernels = load()
+        program.kernels = len(forward) + len(backward) + len(on_demand) + len(copies)
+        program.fused_kernels = fused_kernels
         gradient_buffers = {id(view) for view in direct.values()}
         program.buffers = len({id(v.buffer) for v in self.values if v.buffer is not None
                                and id(v.buffer) not in gradient_buffers})
@@ -498,6 +523,132 @@ class _Lowering:
                 program._flat_parameters = flat_parameters
                 program._params = self.params
         return program
+
+    # .................................................................. views, fusion
+    def _stable(self, value_index: int, hoisted: set[int]) -> bool:
+        """The value's array never changes while the program lives (a parameter, a constant,
+        a preallocated buffer, or a view of one computed once)."""
+        return self.values[value_index].kind in (_FIXED, _OWNED) or value_index in hoisted
+
+    def _hoist_views(self, tail: set[int]) -> dict[int, Run | None]:
+        """Views of arrays that never change (a transpose of a buffer) are computed once, here:
+        a view's value is its memory, not its contents. position -> None (nothing to run)."""
+        hoisted: set[int] = set()
+        runs: dict[int, Run | None] = {}
+        for position, instruction in enumerate(self.instructions):
+            value = self.values[instruction.output]
+            kernel = instruction.tensor._node.kernel
+            if (value.kind != _FRESH or value.views is None or position in tail
+                    or id(instruction.tensor) in self.trace.errstates
+                    or not all(self._stable(i, hoisted) for k, i in enumerate(instruction.inputs)
+                               if k not in kernel.ignores)):
+                continue
+            view = kernel.call(*[None if k in kernel.ignores else self.arrays[i]
+                                 for k, i in enumerate(instruction.inputs)])
+            looked_into = self.arrays[value.views]
+            if (not isinstance(view, np.ndarray) or view.shape != value.shape
+                    or view.dtype != value.dtype or not np.shares_memory(view, looked_into)):
+                continue
+            self.arrays[instruction.output] = view
+            hoisted.add(instruction.output)
+            instruction.note = "a view, made once"
+            runs[position] = None
+        self._hoisted = hoisted
+        return runs
+
+    def _fuse(self, kernels: dict[str, Any] | None, keep: set[int], tail: set[int]
+              ) -> dict[int, Run | None]:
+        """The fusion pass: chains of elementwise kernels that ``chainrule.fast`` has as one
+        loop (``kernels="numba"``) become one call, position -> the fused run (None for the
+        instructions it absorbed). Each fused kernel is run once on the traced step's own
+        arrays and kept only when it gives the eager bits there (``chainrule.fast``'s
+        contract: the same IEEE operations in the same order). Without Numba the NumPy kernels
+        run as recorded: nothing is fused, so nothing can be slower."""
+        runs: dict[int, Run | None] = {}
+        if kernels is None:
+            return runs
+        instructions = self.instructions
+        for position in range(len(instructions) - 1):
+            first, second = instructions[position], instructions[position + 1]
+            if (position in runs or position in tail or position + 1 in tail
+                    or first.phase != second.phase
+                    or any(id(i.tensor) in self.trace.errstates for i in (first, second))):
+                continue
+            fused = (self._bias_activation(first, second, kernels)
+                     or self._slope_times(first, second, position + 1, kernels, keep))
+            if fused is not None:
+                runs[position], runs[position + 1] = fused, None
+                first.note = f"{first.note} + fused with the next (chainrule.fast)".lstrip()
+                second.note = f"{second.note} (fused into the previous)".lstrip()
+        return runs
+
+    def _bias_activation(self, linear: _Instruction, activation: _Instruction,
+                         kernels: dict[str, Any]) -> Run | None:
+        """linear (Z = X Wᵀ + b into a buffer) then a = g(Z) in place over it: Z = X Wᵀ by
+        BLAS, then one pass a = g(Z + b)."""
+        node, act_node = linear.tensor._node, activation.tensor._node
+        act = (act_node.attrs or {}).get("activation")
+        fused = None if act is None else kernels["bias_activation"].get(act.name)
+        out = self.values[linear.output]
+        if (fused is None or node.kernel.function is not linear_forward
+                or len(linear.inputs) != 3 or activation.inputs != (linear.output,)
+                or out.buffer is None or self.values[activation.output].buffer is not out.buffer
+                or out.order != "C" or len(out.shape) != 2 or act.params
+                or not self._stable(linear.inputs[1], self._hoisted)
+                or not self._stable(linear.inputs[2], self._hoisted)):
+            return None
+        x, weight, bias = (p.data for p in node.parents)
+        trial = fused(np.matmul(x, weight.T), bias)
+        if not _same_bits(trial, activation.tensor.data):
+            return None
+        arrays, x_slot, buffer = self.arrays, linear.inputs[0], out.buffer
+        weight_t, bias_array = self.arrays[linear.inputs[1]].T, self.arrays[linear.inputs[2]]
+        matmul = np.matmul
+
+        def run() -> None:
+            fused(matmul(arrays[x_slot], weight_t, out=buffer), bias_array)
+        return run
+
+    def _slope_times(self, slope: _Instruction, product: _Instruction, position: int,
+                     kernels: dict[str, Any], keep: set[int]) -> Run | None:
+        """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary."""
+        node = slope.tensor._node
+        act = (node.attrs or {}).get("activation")
+        fused = None if act is None else kernels["slope_times"].get(act.name)
+        if (fused is None or not act.backward_reads_output or act.params
+                or node.kernel.ignores != (0,)
+                or product.tensor._node.kernel.function is not np.multiply
+                or product.inputs.count(slope.output) != 1 or slope.output in keep
+                or self.values[slope.output].end != position):
+            return None
+        other = product.inputs[1 - product.inputs.index(slope.output)]
+        a_slot = slope.inputs[1]
+        out = self.values[product.output]
+        operands = [self.values[i] for i in (other, a_slot)]
+        if (out.buffer is None or out.order != "C" or not all(
+                v.shape == out.shape and v.dtype == out.dtype for v in operands)):
+            return None
+        slope_first = product.inputs[0] == slope.output
+        one = out.dtype.type(1)
+        g_traced, a_traced = self.tensors[other].data, self.tensors[a_slot].data
+        trial = np.empty(out.shape, out.dtype)
+        fused(np.ravel(g_traced), np.ravel(a_traced), trial.reshape(-1), one, slope_first)
+        if not _same_bits(trial, product.tensor.data):
+            return None
+        result, arrays = out.buffer.reshape(-1), self.arrays
+        g_slot, (g, a) = other, (v.buffer.reshape(-1) if v.kind == _OWNED and v.order == "C"
+                                 else None for v in operands)
+        ravel = np.ravel
+        if g is not None and a is not None:
+            def run() -> None:
+                fused(g, a, result, one, slope_first)
+        elif g is not None:  # a fresh output (an activation not computed in place)
+            def run() -> None:
+                fused(g, ravel(arrays[a_slot]), result, one, slope_first)
+        else:
+            def run() -> None:
+                fused(ravel(arrays[g_slot]), ravel(arrays[a_slot]), result, one, slope_first)
+        return run
 
     def _only_for(self, prediction: int, main: set[int]) -> list[int]:
         """The instructions that only the prediction needs (none when one of them reads a
@@ -577,7 +728,8 @@ class Program:
         self._flat: np.ndarray | None = None
         self._flat_parameters: np.ndarray | None = None  # the parameters as one array
         self._params: list[Tensor] = []
-        self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]]] | None = None
+        # (optimizer, its (index, param, grad), flat update possible, len(params))
+        self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]], bool, int] | None = None
         # chainrule.fast's kernels (compile(kernels="numba")) for the optimiser's update
         self.fused_kernels: dict[str, Any] | None = None
         self.listing: list[str] = []  # one line per kernel: phase, op, shape, buffer use
@@ -631,22 +783,25 @@ class Program:
     def update(self, optimizer: Any) -> None:
         """The optimiser's step on the gradients just computed (what ``optimizer.step()``
         does, with one finiteness check over all gradients, which share one array)."""
-        if self._work is None or self._work[0] is not optimizer:
-            self._work = (optimizer, [(index, param, param.grad.data)
-                                      for index, param in enumerate(optimizer.params)
-                                      if param.grad is not None])
+        work = self._work
+        if work is None or work[0] is not optimizer or work[3] != len(optimizer.params):
+            # All parameters at once, when they are the flat array's views in the optimiser's
+            # order (decided once per optimiser, not per step).
+            in_order = self._flat_parameters is not None and len(optimizer.params) == len(
+                self._params) and all(a is b for a, b in zip(optimizer.params, self._params))
+            work = self._work = (optimizer, [(index, param, param.grad.data)
+                                             for index, param in enumerate(optimizer.params)
+                                             if param.grad is not None], in_order,
+                                 len(optimizer.params))
         flat = self._flat
         if flat is None or not all_finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
-        # All parameters at once, when they are the flat array's views in the optimiser's
-        # order: the optimiser's own rule, elementwise, so the same bits.
-        if self._flat_parameters is not None and len(optimizer.params) == len(
-                self._params) and all(a is b for a, b in zip(optimizer.params, self._params)):
-            if optimizer._apply_flat(self._flat_parameters, flat, self._work[1],
-                                     self.fused_kernels):
-                return
-        optimizer._apply(self._work[1])
+        # The optimiser's own rule, elementwise over the flat arrays, so the same bits.
+        if work[2] and optimizer._apply_flat(self._flat_parameters, flat, work[1],
+                                             self.fused_kernels):
+            return
+        optimizer._apply(work[1])
 
 
 class CompiledStep:

@@ -2,11 +2,24 @@
 
 ``compile(..., kernels="numba")`` makes the compiled step update all parameters with one loop
 per optimiser step instead of a NumPy call per operation (Adam is nine passes over the
-parameters in NumPy, one here). The contract is **bit-identity** with the NumPy rules in
-``chainrule.optim``: every kernel performs the same IEEE operations in the same order on the
-same dtype (float32 scalars for float32 parameters, as NumPy's weak Python scalars give), with
-no fast-math (no reassociation, no fused multiply-add), so the tests compare every optimiser's
-parameters after many steps with ``np.array_equal``.
+parameters in NumPy, one here), and fuses the elementwise chains of the program itself
+(``chainrule.compiler``'s fusion pass):
+
+- **bias + activation** (forward): Z = X Wᵀ by BLAS, then one pass a = g(Z + b) in place,
+  for ReLU: ``max(z + b, 0)`` (NaN kept, ``max(−0.0, 0) = +0.0`` as ``np.maximum``);
+- **g ⊙ f'(a)** (backward) for the slopes written from the output: ReLU 1[a > 0] (NaN where
+  a is NaN), tanh 1 − a·a, sigmoid a(1 − a), one pass instead of the slope's temporaries and
+  the product.
+
+The contract is **bit-identity** with the NumPy rules (``chainrule.optim``, the activation
+catalog): every kernel performs the same IEEE operations in the same order on the same dtype
+(float32 scalars for float32 arrays, as NumPy's weak Python scalars give), with no fast-math
+(no reassociation, no fused multiply-add), so the tests compare every optimiser's parameters
+after many steps, and every fused kernel against its NumPy twin, with ``np.array_equal``.
+Nothing that calls a transcendental function (exp, log, tanh itself) is fused: Numba's libm
+and NumPy's SIMD versions may differ by an ulp, so those stay NumPy calls. The compiler also
+runs each fused kernel once on the traced step and keeps it only when it reproduces the eager
+bits there.
 
 Numba is imported only when these kernels are asked for (``load()``), never by
 ``import chainrule``; the kernels are compiled on first use and cached on disk.
@@ -118,7 +131,53 @@ def _compile(numba: Any) -> dict[str, Any]:
             accumulator[i] = total
             theta[i] = theta[i] - (decayed_lr * g) / (np.sqrt(total) + eps)
 
-    return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad}
+    @jit
+    def bias_relu(z, bias):  # pragma: no cover - compiled by Numba
+        """z ← max(z + b, 0) in place, row by row (b per column), as np.add then np.maximum:
+        NaN stays NaN, −0.0 and negatives become +0.0."""
+        rows, columns = z.shape
+        for i in range(rows):
+            for j in range(columns):
+                v = z[i, j] + bias[j]
+                z[i, j] = v if (v > 0 or v != v) else 0
+        return z
+
+    @numba.njit(inline="always")
+    def relu_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return one if v > 0 else (nan if v != v else zero)
+
+    @numba.njit(inline="always")
+    def tanh_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return one - v * v
+
+    @numba.njit(inline="always")
+    def sigmoid_slope(v, one, zero, nan):  # pragma: no cover - compiled by Numba
+        return v * (one - v)
+
+    def slope_times(slope: Any) -> Any:
+        """out = g·s(a) (or s(a)·g), one pass; ``one``: 1 in the arrays' dtype. With ``out``
+        being ``g`` itself the loop still vectorises (one array written, none aliased)."""
+
+        @jit
+        def times(g, a, out, one, slope_first):  # pragma: no cover - compiled by Numba
+            zero = one - one
+            nan = np.full(1, np.nan, a.dtype)[0]  # np.nan's bits, as restore_nan writes it
+            if out is g:
+                for i in range(g.size):
+                    s = slope(a[i], one, zero, nan)
+                    g[i] = s * g[i] if slope_first else g[i] * s
+            else:
+                for i in range(out.size):
+                    s = slope(a[i], one, zero, nan)
+                    out[i] = s * g[i] if slope_first else g[i] * s
+        return times
+
+    return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad,
+            "bias_activation": {"relu": bias_relu},
+            # the slopes written from the output a: 1[a > 0] (NaN where a is NaN), 1 − a·a,
+            # a(1 − a), as the catalog's derivative_from_output computes them
+            "slope_times": {"relu": slope_times(relu_slope), "tanh": slope_times(tanh_slope),
+                            "sigmoid": slope_times(sigmoid_slope)}}
 
 
 __all__ = ["load"]

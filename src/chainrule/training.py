@@ -383,22 +383,35 @@ class Model(Module):
                    generator: np.random.Generator, callback_list: CallbackList,
                    stop_on_nan: bool, interrupt: _StopOnInterrupt,
                    weights: np.ndarray | None = None) -> dict[str, float]:
-        """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs."""
+        """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs.
+
+        Off the hot path: the batch hooks go only to callbacks that define them (the running
+        logs are computed only for those), and a compiled step gets its shuffled batch
+        gathered into arrays kept for the epoch (``np.take(out=)``), or a view of the rows
+        when they are not shuffled, instead of a new copy per batch.
+        """
         self.train()
         count = len(x)
-        order = generator.permutation(count) if shuffle else np.arange(count)
+        order = generator.permutation(count) if shuffle else None
+        begin = _batch_listeners(callback_list, "on_batch_begin")
+        end = _batch_listeners(callback_list, "on_batch_end")
+        gather = _BatchGather(x, y, weights, size)
         totals: dict[str, float] = {}
         seen = 0
         for batch, start in enumerate(range(0, count, size)):
-            rows = order[start:start + size]
-            callback_list.on_batch_begin(batch, {})
-            batch_logs = self._train_step(x[rows], y[rows], stop_on_nan,
-                                          None if weights is None else weights[rows])
+            for callback in begin:
+                callback.on_batch_begin(batch, {})
+            compiled = self.compiled_step is not None and self.jit_fallback_reason is None
+            x_batch, y_batch, w_batch = gather(order, start, kept=compiled)
+            batch_logs = self._train_step(x_batch, y_batch, stop_on_nan, w_batch)
+            rows = len(x_batch)
             for key, value in batch_logs.items():
-                totals[key] = totals.get(key, 0.0) + value * len(rows)
-            seen += len(rows)
-            running = {key: value / seen for key, value in totals.items()}
-            callback_list.on_batch_end(batch, {**running, "size": len(rows)})
+                totals[key] = totals.get(key, 0.0) + value * rows
+            seen += rows
+            if end:
+                running = {key: value / seen for key, value in totals.items()}
+                for callback in end:
+                    callback.on_batch_end(batch, {**running, "size": rows})
             if self.stop_training or interrupt.requested:
                 break
         return {key: value / seen for key, value in totals.items()}
@@ -710,6 +723,47 @@ class Model(Module):
 
 
 # ---------------------------------------------------------------------- interruption
+def _batch_listeners(callback_list: CallbackList, hook: str) -> list[Callback]:
+    """The callbacks whose ``hook`` does something: those that define it, on the class or the
+    instance (a silent progress bar does not), in order."""
+    return [callback for callback in callback_list.callbacks
+            if (hook in vars(callback) or getattr(type(callback), hook) is not getattr(
+                Callback, hook))
+            and not (isinstance(callback, ProgressBar) and callback.verbose == 0)]
+
+
+class _BatchGather:
+    """The rows of one mini-batch of (x, y, w): a view when the rows are consecutive
+    (no shuffling) and the arrays C-contiguous; otherwise gathered, into arrays kept for the
+    whole epoch when ``kept`` (a compiled step reads its batch only while it runs), else copies.
+    The same values as ``x[rows]`` either way."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, size: int) -> None:
+        self.arrays = [a for a in (x, y, w) if a is not None]
+        self.weighted = w is not None
+        self.size = size
+        self.kept: list[np.ndarray] | None = None
+
+    def __call__(self, order: np.ndarray | None, start: int, kept: bool
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        stop = start + self.size
+        if order is None and all(a.flags.c_contiguous for a in self.arrays):
+            batch = [a[start:stop] for a in self.arrays]
+        elif order is None:
+            batch = [a[start:stop].copy() for a in self.arrays]
+        else:
+            rows = order[start:stop]
+            if kept:
+                if self.kept is None:
+                    self.kept = [np.empty((min(self.size, len(a)),) + a.shape[1:], a.dtype)
+                                 for a in self.arrays]
+                batch = [np.take(a, rows, axis=0, out=buffer[:len(rows)], mode="clip")
+                         for a, buffer in zip(self.arrays, self.kept)]
+            else:
+                batch = [a[rows] for a in self.arrays]
+        return batch[0], batch[1], batch[2] if self.weighted else None
+
+
 class _StopOnInterrupt:
     """While active, the first SIGINT only sets ``requested`` (fit stops after the batch);
     a second one interrupts at once. Only in the main thread (where signals are delivered)."""
