@@ -46,12 +46,13 @@ def default_model(features: int, classes: int) -> Any:
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.model is None:
         data = load_data(args.data or DEFAULT_EXPLAIN_DATA, args.target)
-        if data.task != "classification":
+        classes = data.num_classes  # None exactly for regression
+        if data.task != "classification" or classes is None:
             raise UsageError(f"the default network classifies; {data.name} is a {data.task} "
                                "dataset (give a MODEL trained on it)")
-        _say(f"Model: the default network ({data.x.shape[1]}-3-{data.num_classes}, sigmoid "
+        _say(f"Model: the default network ({data.x.shape[1]}-3-{classes}, sigmoid "
              "hidden units, softmax output, SGD α = 0.1), untrained")
-        return default_model(int(data.x.shape[1]), int(data.num_classes)), data
+        return default_model(int(data.x.shape[1]), classes), data
     model = _compiled(_load_model(args.model))
     spec, target = (args.data, args.target) if args.data is not None else \
         _recorded_data(model)[:2]

@@ -169,6 +169,7 @@ def _collect(root: Tensor, max_nodes: int) -> list[Tensor]:
 
 
 def _node_label(tensor: Tensor, name: str | None, show_values: bool, show_grads: bool) -> str:
+    title: str | None
     if tensor.is_leaf:
         title = name if name is not None else ("parameter" if tensor.requires_grad else "input")
     else:

@@ -44,8 +44,8 @@ def model_html(model: Any) -> str:
                          f"{count:,}" if built else "? (not built)"))
         return table_html(("Layer (type)", "Output shape", "Params"), rows,
                           f'Model: "{name}"', total)
-    rows = [(key, tuple(p.shape), f"{p.size:,}") for key, p in model.named_parameters()]
-    return table_html(("Parameter", "Shape", "Size"), rows, f'Model: "{name}"', total)
+    parameters = [(key, tuple(p.shape), f"{p.size:,}") for key, p in model.named_parameters()]
+    return table_html(("Parameter", "Shape", "Size"), parameters, f'Model: "{name}"', total)
 
 
 def _number(value: Any) -> str:
