@@ -413,7 +413,7 @@ def _judge(name: str, shape: tuple[int, ...], indices: np.ndarray, analytic: np.
     def entry_index(k: int) -> tuple[int, ...]:
         return tuple(int(i) for i in np.unravel_index(indices[k], shape))
 
-    kink_order = sorted(np.flatnonzero(at_kink), key=lambda k: (bool(valid[k]), k))
+    kink_order = sorted(np.flatnonzero(at_kink).tolist(), key=lambda k: (bool(valid[k]), k))
     kinks = tuple(KinkEntry(entry_index(k), float(analytic[k]), float(found.backward[k]),
                             float(found.forward[k]), bool(valid[k]))
                   for k in kink_order[:worst_entries])
@@ -545,8 +545,8 @@ class GradCheckReport:
 
 def _parameter_rows(parameters: Sequence[ParameterCheck]) -> list[tuple[str, ...]]:
     """The header and one row of cells per parameter (the table of ``str`` and HTML)."""
-    header = ("parameter", "shape", "checked", "‖analytic‖", "relative error", "noise floor",
-              "verdict")
+    header: tuple[str, ...] = ("parameter", "shape", "checked", "‖analytic‖", "relative error",
+                               "noise floor", "verdict")
     return [header] + [
         (p.name, _format_shape(p.shape),
          f"{p.checked}" if p.checked == p.size else f"{p.checked}/{p.size}",

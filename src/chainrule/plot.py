@@ -284,10 +284,12 @@ def decision_boundary(
     count = int(max(predicted.max(), label_ids.max())) + 1
     levels = np.arange(count + 1) - 0.5
     from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
+    from matplotlib.colors import Colormap, ListedColormap
 
+    cmap: Colormap
     if count <= 10:  # the first colours of tab10: distinct hues, class 0 blue, 1 orange, ...
-        cmap = ListedColormap(colormaps["tab10"].colors[:count])
+        tab10 = colormaps["tab10"]
+        cmap = ListedColormap([tab10(i) for i in range(count)])  # an integer: the i-th colour
     else:
         cmap = colormaps["tab20"].resampled(count)
     figure = _new_figure(6.0, 5.0, dpi)
@@ -328,8 +330,8 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
     figure = _new_figure(7.0, 4.5, dpi)
     ax = figure.add_subplot(1, 1, 1)
     x = np.asarray(epochs) + 1
-    for name, values in layers:
-        positive = np.where(values > 0, values, np.nan)  # a log axis has no room for 0
+    for name, norms in layers:
+        positive = np.where(norms > 0, norms, np.nan)  # a log axis has no room for 0
         ax.plot(x[:len(positive)], positive, "-o", markersize=3, label=name)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -373,6 +375,9 @@ def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.nd
             for index, layer in enumerate(layers):
                 name = getattr(layer, "name", None) or f"layer{index}"
                 if isinstance(layer, Dense):
+                    if layer.weight is None:
+                        raise RuntimeError(f"the layer {name!r} is not built: call "
+                                           "model.build(input_shape) or fit it first")
                     z = signal @ layer.weight.data.T
                     if layer.bias is not None:
                         z = z + layer.bias.data
