@@ -29,6 +29,7 @@ import numpy as np
 
 from .atomic import write_bytes_atomically
 from .errors import GraphFreedError
+from .protocols import HasNamedParameters
 from .tensor import Tensor
 
 __all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
@@ -140,7 +141,7 @@ def trace_gradients(tensor: Tensor, grad: Any = None) -> Tensor:
     return tensor
 
 
-def _model_names(model: Any) -> dict[int, str]:
+def _model_names(model: HasNamedParameters) -> dict[int, str]:
     """id(parameter) → its dotted name in ``model`` ("dense.weight")."""
     if not callable(getattr(model, "named_parameters", None)):
         raise TypeError(f"draw_graph: model= must be a chainrule Module, got "
@@ -192,7 +193,7 @@ def to_dot(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
-    model: Any = None,
+    model: HasNamedParameters | None = None,
 ) -> str:
     """The DOT text of the graph behind ``tensor`` (see ``draw_graph``)."""
     if not isinstance(tensor, Tensor):
@@ -281,7 +282,7 @@ def draw_graph(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
-    model: Any = None,
+    model: HasNamedParameters | None = None,
 ) -> str:
     """Draw the computation graph behind ``tensor``; return its Graphviz DOT text.
 

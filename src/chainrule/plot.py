@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_bytes_atomically
+from .protocols import SupportsPredict
 
 PathLike = str | os.PathLike[str]
 
@@ -241,7 +242,7 @@ def _labels(y: Any, count: int) -> np.ndarray:
 
 
 def decision_boundary(
-    model: Any,
+    model: SupportsPredict,
     x: Any,
     y: Any,
     path: PathLike | None = None,
