@@ -8,11 +8,17 @@ import pytest
 import chainrule as cr
 from chainrule.callbacks import EarlyStopping, ModelCheckpoint, TerminateOnNaN
 from chainrule.nn import Dense, Sequential
-from chainrule.protocols import HasNamedParameters, SupportsPredict, SupportsSave, TrainableModel
+from chainrule.protocols import (
+    CompiledModel,
+    HasNamedParameters,
+    SupportsPredict,
+    SupportsSave,
+    TrainableModel,
+)
 
 
-@pytest.mark.parametrize("protocol", [HasNamedParameters, SupportsPredict, SupportsSave,
-                                      TrainableModel])
+@pytest.mark.parametrize("protocol", [CompiledModel, HasNamedParameters, SupportsPredict,
+                                      SupportsSave, TrainableModel])
 def test_a_model_and_a_sequential_satisfy_every_protocol(protocol):
     assert isinstance(Sequential([Dense(1, input_dim=2, seed=0)]), protocol)
     assert isinstance(cr.Model(Dense(1, input_dim=2, seed=0)), protocol)

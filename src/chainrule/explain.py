@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, losses, optim
 from .grad_mode import no_grad
 from .nn.layers import Activation, Dense, Dropout, apply_activation
 from .ops import linear
+from .protocols import CompiledModel
 from .tensor import Tensor, gradients
 
 __all__ = ["Explanation", "LayerExplanation", "SaturatedUnit", "explain", "SATURATION_FRACTION"]
@@ -147,11 +148,12 @@ class _Stage:
     bias: Tensor | None
 
 
-def _stages(model: Any) -> list[_Stage]:
+def _stages(model: CompiledModel) -> list[_Stage]:
     """The model as Dense layers, each with the activation that follows it."""
     layers = getattr(model, "layers", None)
-    if layers is None and getattr(model, "module", None) is not None:
-        layers = getattr(model.module, "layers", [model.module])
+    module = getattr(model, "module", None)  # a Model wrapping a Sequential (or one layer)
+    if layers is None and module is not None:
+        layers = getattr(module, "layers", [module])
     if not layers:
         raise TypeError("explain needs a Sequential model of Dense and Activation layers")
     found: list[tuple[Dense, activations.Activation | None]] = []
@@ -341,9 +343,9 @@ def _optimizer_rule(optimizer: Any) -> str:
             f"(this would be step {optimizer.iterations + 1}).")
 
 
-def _updates(model: Any, layers: list[LayerExplanation], stages: list[_Stage]) -> None:
+def _updates(model: CompiledModel, optimizer: optim.Optimizer, layers: list[LayerExplanation],
+             stages: list[_Stage]) -> None:
     """Each layer's ΔW and Δb: one step of a copy of the optimiser (the model is untouched)."""
-    optimizer = model.optimizer
     if getattr(optimizer, "requires_closure", False):
         return
     originals = list(optimizer.params) if optimizer.bound else model.parameters()
@@ -392,14 +394,16 @@ def _as_targets(y: Any, rows: int) -> np.ndarray:
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 
-def explain(model: Any, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
+def explain(model: CompiledModel, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
     """Backpropagation on ``x`` (one example or a few rows, raw as for ``fit``) with targets
     ``y``, term by term, verified against the engine: an ``Explanation``.
 
     The model must be a compiled Sequential of Dense (+ Activation, Dropout) layers; its
     preprocessing is applied to ``x``. Nothing in the model or its optimiser changes.
     """
-    if getattr(model, "loss", None) is None or getattr(model, "optimizer", None) is None:
+    loss: losses.Loss | None = getattr(model, "loss", None)
+    optimizer: optim.Optimizer | None = getattr(model, "optimizer", None)
+    if loss is None or optimizer is None:
         raise RuntimeError("explain needs a compiled model: call model.compile(loss=..., "
                            "optimizer=...) first (it explains that loss and that optimiser)")
     rows = _as_rows(x)
@@ -411,12 +415,12 @@ def explain(model: Any, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
     if rows.shape[1] != stages[0].dense.input_dim:
         raise ValueError(f"explain: the model expects {stages[0].dense.input_dim} features per "
                          f"example, x has {rows.shape[1]}")
-    engine = _engine_pass(stages, model.loss, rows, targets)
-    layers = _backward(stages, model.loss, engine)
-    _updates(model, layers, stages)
+    engine = _engine_pass(stages, loss, rows, targets)
+    layers = _backward(stages, loss, engine)
+    _updates(model, optimizer, layers, stages)
     return Explanation(layers=layers, x=rows, y=engine["target"], prediction=engine["a"][-1],
-                       loss=engine["loss"], loss_name=model.loss.name,
-                       optimizer_rule=_optimizer_rule(model.optimizer), tolerance=tolerance)
+                       loss=engine["loss"], loss_name=loss.name,
+                       optimizer_rule=_optimizer_rule(optimizer), tolerance=tolerance)
 
 
 # ---------------------------------------------------------------------- text

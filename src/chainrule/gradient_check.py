@@ -80,12 +80,15 @@ import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .grad_mode import no_grad
 from .tensor import Tensor, gradients
+
+if TYPE_CHECKING:  # the check sits above the models; it only reads a Model given to it
+    from .training import Model
 
 #: the step ε of the two-sided difference (the noise floor also uses 2ε)
 DEFAULT_EPS = 1e-6
@@ -837,7 +840,7 @@ def gradcheck(
 
 
 # ---------------------------------------------------------------------- models
-def _float64_twin(model: Any, x: np.ndarray, batchnorm_train: bool) -> Any:
+def _float64_twin(model: Model, x: np.ndarray, batchnorm_train: bool) -> Model:
     """A deep copy of ``model`` in float64, built, with dropout off (the original is untouched).
 
     The optimiser is shared, not copied: the check never steps it, and its state may be large.
@@ -856,7 +859,8 @@ def _float64_twin(model: Any, x: np.ndarray, batchnorm_train: bool) -> Any:
         parameter.data = np.array(parameter.data, dtype=np.float64, order="C", copy=True)
         parameter.grad = None
     for _, module in twin.named_modules():
-        for name, buffer in list(module._buffers.items()):
+        # its own buffers (Module.__init__ puts the registry in __dict__, unannotated)
+        for name, buffer in list(vars(module)["_buffers"].items()):
             array = np.asarray(buffer)
             if array.dtype.kind == "f":
                 module.set_buffer(name, array.astype(np.float64))
@@ -875,7 +879,7 @@ def _as_float64(data: Any, what: str) -> np.ndarray:
 
 
 def check_model(
-    model: Any,
+    model: Model,
     x: Any,
     y: Any,
     eps: float = DEFAULT_EPS,

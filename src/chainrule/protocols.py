@@ -14,13 +14,18 @@ clear error names what is missing). The protocols say so to a type checker:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["HasNamedParameters", "SupportsPredict", "SupportsSave", "TrainableModel"]
+if TYPE_CHECKING:  # both import the tensor ops; nothing here needs them at run time
+    from .losses import Loss
+    from .optim import Optimizer
+
+__all__ = ["CompiledModel", "HasNamedParameters", "SupportsPredict", "SupportsSave",
+           "TrainableModel"]
 
 
 @runtime_checkable
@@ -54,3 +59,18 @@ class SupportsSave(Protocol):
     """A model that writes itself to a file (``Model.save``; ``ModelCheckpoint`` uses it)."""
 
     def save(self, path: str, /) -> None: ...
+
+
+@runtime_checkable
+class CompiledModel(Protocol):
+    """A model after ``compile``: its loss and optimiser (None before), the preprocessing it
+    applies to raw inputs (or None), ``build`` for lazily built layers, and its parameters
+    (``explain`` reads these)."""
+
+    loss: Loss | None
+    optimizer: Optimizer | None
+    preprocessing: Any
+
+    def build(self, input_shape: tuple[int, ...], /) -> None: ...
+
+    def parameters(self) -> Sequence[Tensor]: ...
