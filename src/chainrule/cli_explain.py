@@ -9,7 +9,7 @@ output, SGD) on the built-in xor set. Exit code 1 when the model or data cannot 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,10 +29,13 @@ from .cli import (
     load_data,
 )
 
+if TYPE_CHECKING:  # the layers are imported on use (a fast start for the other commands)
+    from .nn import Sequential
+
 DEFAULT_EXPLAIN_DATA = "xor"
 
 
-def default_model(features: int, classes: int) -> Any:
+def default_model(features: int, classes: int) -> Sequential:
     """The network explained without MODEL: features → 3 sigmoid units → softmax, SGD(0.1)."""
     from . import optim
     from .nn import Dense, Sequential

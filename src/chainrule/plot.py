@@ -21,12 +21,15 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .atomic import write_bytes_atomically
 from .protocols import SupportsPredict
+
+if TYPE_CHECKING:  # imported on use (the plots load without the layers)
+    from .nn.module import Module
 
 PathLike = str | os.PathLike[str]
 
@@ -344,7 +347,7 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
 
 
 # ---------------------------------------------------------------------- activation histograms
-def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+def _dense_signals(model: Module, x: Any) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
     """(layer name, activation name, z, a) for each Dense layer of a Sequential, on x."""
     from .grad_mode import no_grad
     from .nn.layers import Activation, BatchNorm, Dense, Dropout, apply_activation
@@ -404,7 +407,7 @@ def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.nd
 
 
 def activation_histograms(
-    model: Any, x: Any, path: PathLike | None = None, bins: int = 50, *, dpi: float = 100
+    model: Module, x: Any, path: PathLike | None = None, bins: int = 50, *, dpi: float = 100
 ) -> Any:
     """Histograms of z (pre-activation) and a = g(z) (post-activation) of every Dense layer of
     a Sequential model on the inputs ``x``: one row per Dense layer.
