@@ -180,3 +180,20 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path):
     assert final.failed == 1 and final.done == 1
     assert failed.status == "failed" and "no_such_activation" in failed.error
     assert good.status == "done" and final.best_trial == good.id
+
+
+def test_a_non_finite_figure_reads_back_as_nan(tmp_path):
+    from chainrule.experiments.plots import _mean_curve
+    from chainrule.experiments.storage import StudyStorage
+
+    storage = StudyStorage.create(tmp_path / "n.study", {}, [dict(XOR)])
+    try:  # SQLite stores NaN as NULL; the history gives it back as NaN, a float like the rest
+        storage.record_result(0, "done", 3, 0.1, {"loss": [1.0, float("nan"), 0.5]}, b"", [])
+        (trial,) = storage.trials()
+    finally:
+        storage.close()
+    loss = trial.history["loss"]
+    assert loss[0] == 1.0 and np.isnan(loss[1]) and loss[2] == 0.5
+    assert all(isinstance(value, float) for value in loss)
+    assert np.isnan(trial.value("loss", 2)) and trial.value("loss") == 0.5
+    assert _mean_curve([loss, [3.0, 2.0]]) == [2.0, 2.0, 0.5]  # the NaN is left out of the mean

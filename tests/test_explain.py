@@ -116,6 +116,18 @@ def test_explain_refuses_what_it_cannot_explain():
         bn.explain([1.0, 2.0], [0.0, 1.0])
 
 
+
+def test_a_non_elementwise_activation_needs_its_own_vjp():
+    from chainrule.explain import _vjp
+
+    z, v = np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0]])
+    softmax = cr.activations.get("softmax")
+    assert np.array_equal(_vjp(softmax, z, v, softmax.forward(z)),
+                          softmax.vjp(z, v, softmax.forward(z)))
+    with pytest.raises(TypeError, match="sigmoid activation is not elementwise and has no vjp"):
+        _vjp(cr.activations.get("sigmoid"), z, v, sigmoid(z))
+
+
 def test_html_view_is_well_formed():
     page = hand_network().explain([1.0, 2.0], [1.0])._repr_html_()
     assert page.startswith("<div") and page.endswith("</div>")

@@ -43,6 +43,7 @@ import numpy as np
 from .atomic import fsync_directory, remove_path, write_npz_atomically
 from .errors import MissingLogKeyError
 from .progress import Progress, break_line
+from .protocols import SupportsSave, TrainableModel
 
 Logs = dict[str, Any]
 
@@ -76,11 +77,18 @@ class Callback:
     state_attributes: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        self.model: Any = None
+        self.model: TrainableModel | None = None
         self.params: dict[str, Any] = {}
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: TrainableModel) -> None:
         self.model = model
+
+    def _trained_model(self) -> TrainableModel:
+        """``self.model``; a hook that needs it before ``set_model`` is a clear error."""
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} has no model: call set_model(model) "
+                               "first (fit does)")
+        return self.model
 
     def get_state(self) -> dict[str, Any]:
         """The callback's progress (``state_attributes``), for a training checkpoint."""
@@ -129,14 +137,14 @@ class CallbackList:
         self,
         callbacks: Iterable[Callback] | None = None,
         *,
-        model: Any = None,
+        model: TrainableModel | None = None,
         params: Mapping[str, Any] | None = None,
         add_history: bool = False,
         add_progress_bar: bool = False,
         verbose: int = 1,
     ) -> None:
         self.callbacks: list[Callback] = []
-        self.model: Any = None
+        self.model: TrainableModel | None = None
         self.params: dict[str, Any] = {}
         for callback in callbacks or ():
             self.append(callback)
@@ -180,7 +188,7 @@ class CallbackList:
     def __repr__(self) -> str:
         return f"CallbackList({self.callbacks!r})"
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: TrainableModel) -> None:
         self.model = model
         for callback in self.callbacks:
             callback.set_model(model)
@@ -323,7 +331,7 @@ def _monitored(monitor: str, logs: Mapping[str, Any] | None, who: str) -> float 
     return number
 
 
-def _weights(model: Any) -> dict[str, np.ndarray]:
+def _weights(model: TrainableModel) -> dict[str, np.ndarray]:
     return {name: np.array(value, copy=True) for name, value in model.state_dict().items()}
 
 
@@ -393,21 +401,21 @@ class EarlyStopping(Callback):
             return
         if self.restore_best_weights and self.best_weights is None:
             # Until something better shows up, the current weights are the best.
-            self.best_weights = _weights(self.model)
+            self.best_weights = _weights(self._trained_model())
             self.best_epoch = epoch
         self.wait += 1
         if self._is_improvement(current, self.best):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:
-                self.best_weights = _weights(self.model)
+                self.best_weights = _weights(self._trained_model())
             # Only restart the wait when beating both the previous best and the baseline.
             if self.baseline is None or self._is_improvement(current, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
-            self.model.stop_training = True
+            self._trained_model().stop_training = True
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
@@ -418,7 +426,7 @@ class EarlyStopping(Callback):
             if self.verbose > 0:
                 _say(f"Restoring model weights from the end of the best epoch: "
                      f"{self.best_epoch + 1}.")
-            self.model.load_state_dict(self.best_weights)
+            self._trained_model().load_state_dict(self.best_weights)
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
@@ -427,7 +435,7 @@ class EarlyStopping(Callback):
 
 
 # ---------------------------------------------------------------------- ModelCheckpoint
-def save_model_atomically(model: Any, path: str | os.PathLike[str]) -> None:
+def save_model_atomically(model: SupportsSave, path: str | os.PathLike[str]) -> None:
     """``model.save`` into a temporary name beside ``path``, then ``os.replace`` it into place.
 
     The temporary name ends like ``path`` (same extension), so a ``save`` that picks its format
@@ -512,10 +520,11 @@ class ModelCheckpoint(Callback):
 
     def save(self, path: str) -> None:
         """Write the model to ``path`` atomically (``model.save`` or an .npz of its state)."""
-        if callable(getattr(self.model, "save", None)):
-            save_model_atomically(self.model, path)
+        model = self._trained_model()
+        if isinstance(model, SupportsSave) and callable(model.save):
+            save_model_atomically(model, path)
         else:
-            write_npz_atomically(path, self.model.state_dict())
+            write_npz_atomically(path, model.state_dict())
         self.last_saved = path
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
@@ -628,7 +637,7 @@ class TerminateOnNaN(Callback):
         loss = _as_float((logs or {}).get("loss"))
         if loss is None or math.isfinite(loss):
             return
-        self.model.stop_training = True
+        self._trained_model().stop_training = True
         if self.terminated_at is None:
             self.terminated_at = (where, index)
             _say(f"{where.capitalize()} {index}: invalid loss ({loss}), terminating training")

@@ -9,7 +9,7 @@ output, SGD) on the built-in xor set. Exit code 1 when the model or data cannot 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,10 +29,13 @@ from .cli import (
     load_data,
 )
 
+if TYPE_CHECKING:  # the layers are imported on use (a fast start for the other commands)
+    from .nn import Sequential
+
 DEFAULT_EXPLAIN_DATA = "xor"
 
 
-def default_model(features: int, classes: int) -> Any:
+def default_model(features: int, classes: int) -> Sequential:
     """The network explained without MODEL: features → 3 sigmoid units → softmax, SGD(0.1)."""
     from . import optim
     from .models import Sequential
@@ -47,12 +50,13 @@ def default_model(features: int, classes: int) -> Any:
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.model is None:
         data = load_data(args.data or DEFAULT_EXPLAIN_DATA, args.target)
-        if data.task != "classification":
+        classes = data.num_classes  # None exactly for regression
+        if data.task != "classification" or classes is None:
             raise UsageError(f"the default network classifies; {data.name} is a {data.task} "
                                "dataset (give a MODEL trained on it)")
-        _say(f"Model: the default network ({data.x.shape[1]}-3-{data.num_classes}, sigmoid "
+        _say(f"Model: the default network ({data.x.shape[1]}-3-{classes}, sigmoid "
              "hidden units, softmax output, SGD α = 0.1), untrained")
-        return default_model(int(data.x.shape[1]), int(data.num_classes)), data
+        return default_model(int(data.x.shape[1]), classes), data
     model = _compiled(_load_model(args.model))
     spec, target = (args.data, args.target) if args.data is not None else \
         _recorded_data(model)[:2]

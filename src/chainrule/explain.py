@@ -29,12 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses
+from . import activations, losses, optim
 from ._tensor import Tensor, gradients
 from .grad_mode import no_grad
 from .nn.layers import Activation, Dense, Dropout, apply_activation
 from .nn.signals import pairings
 from .ops import linear
+from .protocols import CompiledModel
 
 __all__ = ["Explanation", "LayerExplanation", "SaturatedUnit", "explain", "SATURATION_FRACTION"]
 
@@ -140,15 +141,20 @@ class Explanation:
 # ---------------------------------------------------------------------- the model's layers
 @dataclass
 class _Stage:
+    """A built Dense layer, its weight and bias, and the activation that follows it."""
+
     dense: Dense
-    activation: activations.Activation | None
+    activation: activations.Activation
+    weight: Tensor
+    bias: Tensor | None
 
 
-def _stages(model: Any) -> list[_Stage]:
+def _stages(model: CompiledModel) -> list[_Stage]:
     """The model as Dense layers, each with the activation that follows it."""
     layers = getattr(model, "layers", None)
-    if layers is None and getattr(model, "module", None) is not None:
-        layers = getattr(model.module, "layers", [model.module])
+    module = getattr(model, "module", None)  # a Model wrapping a Sequential (or one layer)
+    if layers is None and module is not None:
+        layers = getattr(module, "layers", [module])
     if not layers:
         raise TypeError("explain needs a Sequential model of Dense and Activation layers")
     for layer in layers:
@@ -161,14 +167,28 @@ def _stages(model: Any) -> list[_Stage]:
         if isinstance(layer, Activation) and id(layer) not in owners:
             raise TypeError(f"explain: the activation layer {layer.name!r} does not follow "
                             "a Dense layer without activation")
-    stages = [_Stage(pairing.dense, pairing.activation) for pairing in found]
-    for stage in stages:
-        if stage.activation is None:
-            stage.activation = activations.get("identity")
-        if isinstance(stage.activation, (activations.PReLU, activations.Maxout)):
-            raise TypeError(f"explain: the {stage.activation.name} activation of "
-                            f"{stage.dense.name!r} is not supported")
+    stages: list[_Stage] = []
+    for pairing in found:
+        dense, activation = pairing.dense, pairing.activation
+        if activation is None:
+            activation = activations.get("identity")
+        if isinstance(activation, (activations.PReLU, activations.Maxout)):
+            raise TypeError(f"explain: the {activation.name} activation of "
+                            f"{dense.name!r} is not supported")
+        if dense.weight is None:
+            raise RuntimeError(f"explain: the layer {dense.name!r} is not built")
+        stages.append(_Stage(dense, activation, dense.weight, dense.bias))
     return stages
+
+
+def _vjp(activation: activations.Activation, z: np.ndarray, v: np.ndarray,
+         a: np.ndarray) -> np.ndarray:
+    """Jᵀv of a non-elementwise activation (softmax, log-softmax), from its own ``vjp``."""
+    vjp = getattr(activation, "vjp", None)
+    if vjp is None:
+        raise TypeError(f"explain: the {activation.name} activation is not elementwise and "
+                        "has no vjp(z, v, a) to give Jᵀv")
+    return np.asarray(vjp(z, v, a))
 
 
 def _max_slope(activation: activations.Activation) -> float:
@@ -184,9 +204,9 @@ def _engine_pass(stages: list[_Stage], loss: losses.Loss, x: np.ndarray, y: np.n
     weights, biases, zs, outputs = [], [], [], [a]
     penalty = None
     for stage in stages:
-        weight = Tensor(stage.dense.weight.data, requires_grad=True, dtype=np.float64)
-        bias = (None if stage.dense.bias is None
-                else Tensor(stage.dense.bias.data, requires_grad=True, dtype=np.float64))
+        weight = Tensor(stage.weight.data, requires_grad=True, dtype=np.float64)
+        bias = (None if stage.bias is None
+                else Tensor(stage.bias.data, requires_grad=True, dtype=np.float64))
         z = linear(a, weight, bias)
         a = apply_activation(stage.activation, z, None)
         if stage.dense.kernel_regularizer is not None:
@@ -210,7 +230,8 @@ def _engine_pass(stages: list[_Stage], loss: losses.Loss, x: np.ndarray, y: np.n
     return {
         "z": [t.data for t in zs], "a": [t.data for t in outputs],
         "z_grad": [np.zeros_like(z.data) if g is None else g.data for z, g in zip(zs, z_grads)],
-        "w_grad": [g.data for g in w_grads],
+        "w_grad": [np.zeros_like(w.data) if g is None else g.data
+                   for w, g in zip(weights, w_grads)],
         "b_grad": [None if g is None else g.data for g in b_grads],
         "output_grad": None if found[-1] is None else found[-1].data, "target": target.data,
         "loss": float(cost.item()), "values_count": values.size,
@@ -221,7 +242,9 @@ def _engine_pass(stages: list[_Stage], loss: losses.Loss, x: np.ndarray, y: np.n
 def _penalty_gradient(stage: _Stage, weight: Tensor) -> np.ndarray | None:
     if stage.dense.kernel_regularizer is None:
         return None
-    return gradients(stage.dense.kernel_regularizer(weight), weight)[0].data
+    (grad,) = gradients(stage.dense.kernel_regularizer(weight), weight)
+    assert grad is not None  # without allow_unused an unused input is an error, never None
+    return grad.data
 
 
 # ---------------------------------------------------------------------- the explicit backward
@@ -244,7 +267,7 @@ def _output_delta(activation: activations.Activation, loss: losses.Loss, z: np.n
         upstream = output_grad
         rule = f"f'(z⁽ᴸ⁾) ⊙ ∂𝓛/∂ŷ   (∂𝓛/∂ŷ of {loss.name} from the engine)"
     if not activation.elementwise:
-        return activation.vjp(z, upstream, a), rule.replace("f'(z⁽ᴸ⁾) ⊙", "J(z⁽ᴸ⁾)ᵀ"), False
+        return _vjp(activation, z, upstream, a), rule.replace("f'(z⁽ᴸ⁾) ⊙", "J(z⁽ᴸ⁾)ᵀ"), False
     return activation.derivative(z, a) * upstream, rule, True
 
 
@@ -266,7 +289,7 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
     count = len(stages)
     scale = 1.0 if loss.reduction == "sum" else 1.0 / engine["values_count"]
     explained: list[LayerExplanation | None] = [None] * count
-    delta = None
+    delta: np.ndarray | None = None  # δ of the layer above (the loop runs from the output)
     for l in reversed(range(count)):
         stage, z, a = stages[l], engine["z"][l], engine["a"][l + 1]
         activation = stage.activation
@@ -276,10 +299,11 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
                 activation, loss, z, a, engine["target"], scale, engine["output_grad"],
                 _loss_is_fused(loss, activation))
         else:
-            back = delta @ stages[l + 1].dense.weight.data.astype(np.float64)
+            assert delta is not None  # the output layer came first
+            back = delta @ stages[l + 1].weight.data.astype(np.float64)
             n = l + 1
             if slope is None:
-                delta = activation.vjp(z, back, a)
+                delta = _vjp(activation, z, back, a)
                 rule = f"J(z⁽{_sup(n)}⁾)ᵀ (W⁽{_sup(n + 1)}⁾ᵀ δ⁽{_sup(n + 1)}⁾)"
             else:
                 delta = slope * back
@@ -288,16 +312,15 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
         a_prev = engine["a"][l]
         penalty = engine["penalty_grad"][l]
         weight_grad = delta.T @ a_prev + (0 if penalty is None else penalty)
-        has_bias = stage.dense.bias is not None
         saturated = []
-        if multiplied and activation.name != "identity":
+        if multiplied and slope is not None and activation.name != "identity":
             saturated = _saturated_units(l + 1, slope, _max_slope(activation))
         explained[l] = LayerExplanation(
             index=l + 1, name=stage.dense.name or f"dense_{l}", activation=activation,
-            weight=stage.dense.weight.data.astype(np.float64),
-            bias=None if not has_bias else stage.dense.bias.data.astype(np.float64),
+            weight=stage.weight.data.astype(np.float64),
+            bias=None if stage.bias is None else stage.bias.data.astype(np.float64),
             a_prev=a_prev, z=z, a=a, slope=slope, delta=delta, delta_rule=rule,
-            weight_grad=weight_grad, bias_grad=delta.sum(axis=0) if has_bias else None,
+            weight_grad=weight_grad, bias_grad=None if stage.bias is None else delta.sum(axis=0),
             penalty_grad=penalty, engine_delta=engine["z_grad"][l],
             engine_weight_grad=engine["w_grad"][l], engine_bias_grad=engine["b_grad"][l],
             saturated=saturated)
@@ -318,9 +341,9 @@ def _optimizer_rule(optimizer: Any) -> str:
             f"(this would be step {optimizer.iterations + 1}).")
 
 
-def _updates(model: Any, layers: list[LayerExplanation], stages: list[_Stage]) -> None:
+def _updates(model: CompiledModel, optimizer: optim.Optimizer, layers: list[LayerExplanation],
+             stages: list[_Stage]) -> None:
     """Each layer's ΔW and Δb: one step of a copy of the optimiser (the model is untouched)."""
-    optimizer = model.optimizer
     if getattr(optimizer, "requires_closure", False):
         return
     originals = list(optimizer.params) if optimizer.bound else model.parameters()
@@ -331,16 +354,15 @@ def _updates(model: Any, layers: list[LayerExplanation], stages: list[_Stage]) -
     for twin_param in twin.params:
         twin_param.grad = None
     for layer, stage in zip(layers, stages):
-        for param, grad in ((stage.dense.weight, layer.weight_grad),
-                            (stage.dense.bias, layer.bias_grad)):
+        for param, grad in ((stage.weight, layer.weight_grad), (stage.bias, layer.bias_grad)):
             if param is not None and id(param) in position:
                 twin_param = twin.params[position[id(param)]]
                 twin_param.grad = Tensor(grad, dtype=twin_param.dtype)
     twin.step()
     for layer, stage in zip(layers, stages):
-        layer.weight_update = _change(stage.dense.weight, twin, position)
-        if stage.dense.bias is not None:
-            layer.bias_update = _change(stage.dense.bias, twin, position)
+        layer.weight_update = _change(stage.weight, twin, position)
+        if stage.bias is not None:
+            layer.bias_update = _change(stage.bias, twin, position)
 
 
 def _change(param: Tensor, twin: Any, position: dict[int, int]) -> np.ndarray | None:
@@ -370,14 +392,16 @@ def _as_targets(y: Any, rows: int) -> np.ndarray:
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 
-def explain(model: Any, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
+def explain(model: CompiledModel, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
     """Backpropagation on ``x`` (one example or a few rows, raw as for ``fit``) with targets
     ``y``, term by term, verified against the engine: an ``Explanation``.
 
     The model must be a compiled Sequential of Dense (+ Activation, Dropout) layers; its
     preprocessing is applied to ``x``. Nothing in the model or its optimiser changes.
     """
-    if getattr(model, "loss", None) is None or getattr(model, "optimizer", None) is None:
+    loss: losses.Loss | None = getattr(model, "loss", None)
+    optimizer: optim.Optimizer | None = getattr(model, "optimizer", None)
+    if loss is None or optimizer is None:
         raise RuntimeError("explain needs a compiled model: call model.compile(loss=..., "
                            "optimizer=...) first (it explains that loss and that optimiser)")
     rows = _as_rows(x)
@@ -389,12 +413,12 @@ def explain(model: Any, x: Any, y: Any, tolerance: float = 1e-9) -> Explanation:
     if rows.shape[1] != stages[0].dense.input_dim:
         raise ValueError(f"explain: the model expects {stages[0].dense.input_dim} features per "
                          f"example, x has {rows.shape[1]}")
-    engine = _engine_pass(stages, model.loss, rows, targets)
-    layers = _backward(stages, model.loss, engine)
-    _updates(model, layers, stages)
+    engine = _engine_pass(stages, loss, rows, targets)
+    layers = _backward(stages, loss, engine)
+    _updates(model, optimizer, layers, stages)
     return Explanation(layers=layers, x=rows, y=engine["target"], prediction=engine["a"][-1],
-                       loss=engine["loss"], loss_name=model.loss.name,
-                       optimizer_rule=_optimizer_rule(model.optimizer), tolerance=tolerance)
+                       loss=engine["loss"], loss_name=loss.name,
+                       optimizer_rule=_optimizer_rule(optimizer), tolerance=tolerance)
 
 
 # ---------------------------------------------------------------------- text

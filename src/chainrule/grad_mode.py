@@ -24,6 +24,7 @@ def is_grad_enabled() -> bool:
 
 class _SetGradMode:
     enabled: bool
+    _previous: list[bool]  # set on first entry (see __enter__)
 
     def __enter__(self) -> None:
         # A stack, so that one instance can be entered again inside itself.

@@ -80,13 +80,16 @@ import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._tensor import Tensor, gradients
 from .errors import GradientCheckError, NonFiniteError
 from .grad_mode import no_grad
+
+if TYPE_CHECKING:  # the check sits above the models; it only reads a Model given to it
+    from .training import Model
 
 #: the step ε of the two-sided difference (the noise floor also uses 2ε)
 DEFAULT_EPS = 1e-6
@@ -406,7 +409,7 @@ def _judge(name: str, shape: tuple[int, ...], indices: np.ndarray, analytic: np.
     def entry_index(k: int) -> tuple[int, ...]:
         return tuple(int(i) for i in np.unravel_index(indices[k], shape))
 
-    kink_order = sorted(np.flatnonzero(at_kink), key=lambda k: (bool(valid[k]), k))
+    kink_order = sorted(np.flatnonzero(at_kink).tolist(), key=lambda k: (bool(valid[k]), k))
     kinks = tuple(KinkEntry(entry_index(k), float(analytic[k]), float(found.backward[k]),
                             float(found.forward[k]), bool(valid[k]))
                   for k in kink_order[:worst_entries])
@@ -538,8 +541,8 @@ class GradCheckReport:
 
 def _parameter_rows(parameters: Sequence[ParameterCheck]) -> list[tuple[str, ...]]:
     """The header and one row of cells per parameter (the table of ``str`` and HTML)."""
-    header = ("parameter", "shape", "checked", "‖analytic‖", "relative error", "noise floor",
-              "verdict")
+    header: tuple[str, ...] = ("parameter", "shape", "checked", "‖analytic‖", "relative error",
+                               "noise floor", "verdict")
     return [header] + [
         (p.name, _format_shape(p.shape),
          f"{p.checked}" if p.checked == p.size else f"{p.checked}/{p.size}",
@@ -830,7 +833,7 @@ def gradcheck(
 
 
 # ---------------------------------------------------------------------- models
-def _float64_twin(model: Any, x: np.ndarray, batchnorm_train: bool) -> Any:
+def _float64_twin(model: Model, x: np.ndarray, batchnorm_train: bool) -> Model:
     """A deep copy of ``model`` in float64, built, with dropout off (the original is untouched).
 
     The optimiser is shared, not copied: the check never steps it, and its state may be large.
@@ -849,7 +852,8 @@ def _float64_twin(model: Any, x: np.ndarray, batchnorm_train: bool) -> Any:
         parameter.data = np.array(parameter.data, dtype=np.float64, order="C", copy=True)
         parameter.grad = None
     for _, module in twin.named_modules():
-        for name, buffer in list(module._buffers.items()):
+        # its own buffers (Module.__init__ puts the registry in __dict__, unannotated)
+        for name, buffer in list(vars(module)["_buffers"].items()):
             array = np.asarray(buffer)
             if array.dtype.kind == "f":
                 module.set_buffer(name, array.astype(np.float64))
@@ -868,7 +872,7 @@ def _as_float64(data: Any, what: str) -> np.ndarray:
 
 
 def check_model(
-    model: Any,
+    model: Model,
     x: Any,
     y: Any,
     eps: float = DEFAULT_EPS,

@@ -31,6 +31,7 @@ from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .errors import GraphFreedError
 from .ops import OPERAND_ROLES  # each op names its operands' roles where it is defined
+from .protocols import HasNamedParameters
 
 __all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
 
@@ -132,7 +133,7 @@ def trace_gradients(tensor: Tensor, grad: Any = None) -> Tensor:
     return tensor
 
 
-def _model_names(model: Any) -> dict[int, str]:
+def _model_names(model: HasNamedParameters) -> dict[int, str]:
     """id(parameter) → its dotted name in ``model`` ("dense.weight")."""
     if not callable(getattr(model, "named_parameters", None)):
         raise TypeError(f"draw_graph: model= must be a chainrule Module, got "
@@ -161,6 +162,7 @@ def _collect(root: Tensor, max_nodes: int) -> list[Tensor]:
 
 
 def _node_label(tensor: Tensor, name: str | None, show_values: bool, show_grads: bool) -> str:
+    title: str | None
     if tensor.is_leaf:
         title = name if name is not None else ("parameter" if tensor.requires_grad else "input")
     else:
@@ -183,7 +185,7 @@ def to_dot(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
-    model: Any = None,
+    model: HasNamedParameters | None = None,
 ) -> str:
     """The DOT text of the graph behind ``tensor`` (see ``draw_graph``)."""
     if not isinstance(tensor, Tensor):
@@ -272,7 +274,7 @@ def draw_graph(
     show_values: bool = True,
     show_grads: bool = True,
     max_nodes: int = 500,
-    model: Any = None,
+    model: HasNamedParameters | None = None,
 ) -> str:
     """Draw the computation graph behind ``tensor``; return its Graphviz DOT text.
 

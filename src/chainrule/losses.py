@@ -411,7 +411,8 @@ class CategoricalCrossentropy(ProbabilityLoss):
     """
 
     name = "categorical_crossentropy"
-    aliases = ("cce", "crossentropy", "cross_entropy", "softmax_crossentropy")
+    aliases: ClassVar[tuple[str, ...]] = ("cce", "crossentropy", "cross_entropy",
+                                          "softmax_crossentropy")
     formula = "−Σᵢ yᵢ log ŷᵢ"
     logits_activation = "softmax"
     epsilon = 1e-7
@@ -425,7 +426,7 @@ class CategoricalCrossentropy(ProbabilityLoss):
 
     def fuses(self, activation: activations.Activation, ndim: int) -> bool:
         """A softmax along this loss's axis."""
-        return (super().fuses(activation, ndim)
+        return (super().fuses(activation, ndim) and isinstance(activation, activations.Softmax)
                 and activation.axis % ndim == self.axis % ndim)
 
     def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:

@@ -88,7 +88,10 @@ class NameIndex:
 
 def accepted_parameters(function: Callable[..., Any]) -> list[str]:
     """The keyword parameters ``function`` (a class: its ``__init__``) accepts, ``self`` aside."""
-    target = function.__init__ if isinstance(function, type) else function
+    target = function
+    if isinstance(function, type):
+        klass: Any = function  # mypy refuses __init__ read from a class object
+        target = klass.__init__
     import inspect  # imported on use: it is slow to import
 
     return [p for p in inspect.signature(target).parameters if p != "self"]

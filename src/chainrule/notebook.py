@@ -12,7 +12,10 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .nn.module import Module
 
 __all__ = ["history_html", "model_html", "table_html"]
 
@@ -29,7 +32,7 @@ def table_html(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: st
            f"{tail}</div>"
 
 
-def model_html(model: Any) -> str:
+def model_html(model: Module) -> str:
     """The model's layers (Sequential) or parameters as a table, with the total count."""
     name = getattr(model, "name", type(model).__name__)
     total = f"Total parameters: {model.count_parameters():,}"
@@ -44,8 +47,8 @@ def model_html(model: Any) -> str:
                          f"{count:,}" if built else "? (not built)"))
         return table_html(("Layer (type)", "Output shape", "Params"), rows,
                           f'Model: "{name}"', total)
-    rows = [(key, tuple(p.shape), f"{p.size:,}") for key, p in model.named_parameters()]
-    return table_html(("Parameter", "Shape", "Size"), rows, f'Model: "{name}"', total)
+    parameters = [(key, tuple(p.shape), f"{p.size:,}") for key, p in model.named_parameters()]
+    return table_html(("Parameter", "Shape", "Size"), parameters, f'Model: "{name}"', total)
 
 
 def _number(value: Any) -> str:

@@ -169,8 +169,8 @@ def clip_grad_norm(params: Iterable[Tensor] | Tensor, max_norm: float) -> float:
     """
     limit = _check_max_norm(max_norm)
     tensors = [params] if isinstance(params, Tensor) else list(params)
-    pairs = [(t, _gradient_array(i, t)) for i, t in enumerate(tensors)]
-    pairs = [(t, g) for t, g in pairs if g is not None]
+    gradients = [(t, _gradient_array(i, t)) for i, t in enumerate(tensors)]
+    pairs = [(t, g) for t, g in gradients if g is not None]
     for index, (tensor_, grad) in enumerate(pairs):
         _check_finite(index, tensor_.shape, grad)
     norm = _global_norm(g for _, g in pairs)
@@ -1164,6 +1164,7 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
         if params:
             raise TypeError("parameters can only be given with an optimiser name, not an object")
         return name
+    preset: dict[str, Any]
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, preset, label = name, {}, name.__name__
     elif isinstance(name, str):

@@ -21,11 +21,15 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .atomic import write_bytes_atomically
+from .protocols import SupportsPredict
+
+if TYPE_CHECKING:  # imported on use (the plots load without the layers)
+    from .nn.module import Module
 
 PathLike = str | os.PathLike[str]
 
@@ -241,7 +245,7 @@ def _labels(y: Any, count: int) -> np.ndarray:
 
 
 def decision_boundary(
-    model: Any,
+    model: SupportsPredict,
     x: Any,
     y: Any,
     path: PathLike | None = None,
@@ -284,10 +288,12 @@ def decision_boundary(
     count = int(max(predicted.max(), label_ids.max())) + 1
     levels = np.arange(count + 1) - 0.5
     from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
+    from matplotlib.colors import Colormap, ListedColormap
 
+    cmap: Colormap
     if count <= 10:  # the first colours of tab10: distinct hues, class 0 blue, 1 orange, ...
-        cmap = ListedColormap(colormaps["tab10"].colors[:count])
+        tab10 = colormaps["tab10"]
+        cmap = ListedColormap([tab10(i) for i in range(count)])  # an integer: the i-th colour
     else:
         cmap = colormaps["tab20"].resampled(count)
     figure = _new_figure(6.0, 5.0, dpi)
@@ -328,8 +334,8 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
     figure = _new_figure(7.0, 4.5, dpi)
     ax = figure.add_subplot(1, 1, 1)
     x = np.asarray(epochs) + 1
-    for name, values in layers:
-        positive = np.where(values > 0, values, np.nan)  # a log axis has no room for 0
+    for name, norms in layers:
+        positive = np.where(norms > 0, norms, np.nan)  # a log axis has no room for 0
         ax.plot(x[:len(positive)], positive, "-o", markersize=3, label=name)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -357,7 +363,7 @@ def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.nd
 
 
 def activation_histograms(
-    model: Any, x: Any, path: PathLike | None = None, bins: int = 50, *, dpi: float = 100
+    model: Module, x: Any, path: PathLike | None = None, bins: int = 50, *, dpi: float = 100
 ) -> Any:
     """Histograms of z (pre-activation) and a = g(z) (post-activation) of every Dense layer of
     a Sequential model on the inputs ``x``: one row per Dense layer.

@@ -31,7 +31,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import IO, Any
 
 #: log keys that describe the batch rather than measure the model; never displayed
 HIDDEN_KEYS = frozenset({"batch", "size", "epoch"})
@@ -117,7 +117,7 @@ class Progress:
         total_batches: int | None,
         epoch: int,
         epochs: int | None,
-        stream: TextIO | None = None,
+        stream: IO[str] | None = None,
         enabled: bool | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,

@@ -68,7 +68,8 @@ def layer_names(trial: TrialRecord) -> list[str]:
              if key.startswith("health/") and key.endswith("/grad_norm") and key.count("/") == 2]
 
     def position(name: str) -> tuple[str, int]:
-        match = _LAYER_NAME.match(name)
+        match = _LAYER_NAME.match(name)  # matches every name: both parts may be empty
+        assert match is not None
         return match["base"], int(match["index"] or 0)
 
     return sorted(names, key=position)

@@ -22,7 +22,7 @@ import io
 import math
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..atomic import write_bytes_atomically
 from .claims import Summary, format_claims, gradient_norms, layer_names, study_claims
@@ -31,7 +31,8 @@ from .schedulers import Objective
 from .storage import TrialRecord
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-_LINE_STYLES = ("-", "--", ":", "-.")
+LineStyle = Literal["-", "--", ":", "-."]
+_LINE_STYLES: tuple[LineStyle, ...] = ("-", "--", ":", "-.")
 
 
 # ---------------------------------------------------------------------- figures of trials
@@ -73,8 +74,8 @@ class _Styles:
         activations = list(dict.fromkeys(str(t.config.get("activation")) for t in trials))
         depths = sorted({int(t.config.get("depth", 0)) for t in trials})
         self.colours = {name: f"C{i % 10}" for i, name in enumerate(activations)}
-        self.lines = {depth: _LINE_STYLES[i % len(_LINE_STYLES)]
-                      for i, depth in enumerate(depths)}
+        self.lines: dict[int, LineStyle] = {depth: _LINE_STYLES[i % len(_LINE_STYLES)]
+                                            for i, depth in enumerate(depths)}
 
     def legend(self, axes: Any, integer_x: bool = True) -> None:
         from matplotlib.lines import Line2D
@@ -243,7 +244,7 @@ def _claims_html(trials: Sequence[TrialRecord], objective: Objective) -> str:
 
 def study_html(trials: Sequence[TrialRecord], objective: Objective, title: str) -> str:
     """The whole report as one self-contained HTML page."""
-    counts = {}
+    counts: dict[str, int] = {}
     for trial in trials:
         counts[trial.status] = counts.get(trial.status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))

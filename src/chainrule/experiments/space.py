@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,9 +154,9 @@ class IntUniform:
         return {"type": "IntUniform", "low": self.low, "high": self.high}
 
 
-DIMENSIONS = {cls.__name__: cls for cls in (Choice, Uniform, LogUniform, OneMinusLogUniform,
-                                             IntUniform)}
 Dimension = Choice | Uniform | IntUniform
+DIMENSIONS: dict[str, Callable[..., Dimension]] = {
+    cls.__name__: cls for cls in (Choice, Uniform, LogUniform, OneMinusLogUniform, IntUniform)}
 
 
 def _check_bounds(kind: str, low: float, high: float, allow_equal: bool = False) -> None:

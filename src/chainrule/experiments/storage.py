@@ -16,6 +16,7 @@ A file that is not SQLite, or an SQLite file that is not a chainrule study, is r
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -132,7 +133,8 @@ class StudyStorage:
         return json.loads(row[0])
 
     def trials(self) -> list[TrialRecord]:
-        """Every trial with its per-epoch history, in id order."""
+        """Every trial with its per-epoch history, in id order; NaN where an epoch has no value
+        (SQLite stores NaN as NULL, and a key may be missing from some epochs)."""
         records = {row[0]: TrialRecord(id=row[0], config=json.loads(row[1]), status=row[2],
                                        epochs_done=row[3], seconds=row[4], error=row[5],
                                        warnings=json.loads(row[6]))
@@ -142,8 +144,8 @@ class StudyStorage:
         for trial, epoch, key, value in self.connection.execute(
                 "SELECT trial, epoch, key, value FROM metrics ORDER BY trial, epoch"):
             values = records[trial].history.setdefault(key, [])
-            values.extend([None] * (epoch + 1 - len(values)))
-            values[epoch] = value
+            values.extend([math.nan] * (epoch + 1 - len(values)))
+            values[epoch] = math.nan if value is None else value
         return list(records.values())
 
     def checkpoint(self, trial: int) -> bytes | None:

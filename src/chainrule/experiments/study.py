@@ -72,17 +72,18 @@ class Study:
         if isinstance(objective, str):
             objective = Objective.for_metric(objective)
         # as the file will give them back (JSON: tuples become lists)
-        configs = [json.loads(json.dumps(full_config(config))) for config in configs]
-        if not configs:
+        stored: list[dict[str, Any]] = [json.loads(json.dumps(full_config(config)))
+                                        for config in configs]
+        if not stored:
             raise ValueError("a study needs at least one configuration")
         settings = {"scheduler": scheduler.to_json(),
                     "objective": {"metric": objective.metric, "mode": objective.mode},
                     **(extra or {})}
         if not os.path.exists(path):
-            return cls(StudyStorage.create(path, settings, configs))
+            return cls(StudyStorage.create(path, settings, stored))
         storage = StudyStorage.open(path)
         try:
-            _check_same_study(storage, settings, configs)
+            _check_same_study(storage, settings, stored)
         except StudyFileError:
             storage.close()
             raise
@@ -187,16 +188,17 @@ class Study:
             self.storage.set_status(trial.id, "failed", trial.error)
             return 0
         trained = result.epochs_done - trial.epochs_done
-        error = None
+        message: str | None = None
         if result.epochs_done < epochs:
-            status, error = "failed", f"the loss became NaN or inf in epoch {result.epochs_done}"
+            status = "failed"
+            message = f"the loss became NaN or inf in epoch {result.epochs_done}"
         elif result.epochs_done >= self.scheduler.max_epochs:
             status = "done"
         else:
             status = "paused"
         self.storage.record_result(trial.id, status, result.epochs_done, result.seconds,
-                                   result.history, result.checkpoint, result.warnings, error)
-        trial.status, trial.error, trial.epochs_done = status, error, result.epochs_done
+                                   result.history, result.checkpoint, result.warnings, message)
+        trial.status, trial.error, trial.epochs_done = status, message, result.epochs_done
         trial.history, trial.warnings = result.history, result.warnings
         trial.seconds += result.seconds
         return trained
