@@ -580,7 +580,8 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("always", diagnostics.TrainingHealthWarning)
             try:
-                return model.fit(split.x_train, split.y_train, epochs=options.epochs,
+                return model.fit(split.x_train, _labels_as_classes(model, split.y_train),
+                                 epochs=options.epochs,
                                  batch_size=options.batch_size,
                                  validation_split=VALIDATION_SPLIT,
                                  callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
@@ -603,6 +604,13 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
         raise CommandError(f"training diverged: {str(error).rstrip('.')}.{kept} Lower the "
                            f"learning rate (--lr, now {options.lr:g}; the default is "
                            f"{DEFAULT_LR:g})") from None
+
+
+def _labels_as_classes(model: Any, y: np.ndarray) -> np.ndarray:
+    """Class indices ``y`` as the model's classes (what ``fit`` is given: the labels
+    themselves, which it looks up among the classes); other targets as they are."""
+    classes = _model_classes(model)
+    return y if classes is None or y.dtype.kind not in "iu" else np.asarray(classes)[y]
 
 
 def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str

@@ -13,3 +13,8 @@ class GraphFreedError(RuntimeError):
 
 class DerivativeCheckError(ValueError):
     """A user-supplied derivative disagrees with finite differences of its function."""
+
+
+class DataError(ValueError):
+    """Inputs or targets that cannot be used as given (labels, feature names, integers a float
+    dtype cannot hold, an ambiguous task): one line naming the problem and its fix."""

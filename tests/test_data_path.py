@@ -1,0 +1,252 @@
+"""One data path for the API and the command line (issue 13 item 3, issue 16 item 4): labels
+as their distinct values kept with the model, one-hot targets, integers float32 cannot hold,
+feature names matched by name, pandas wherever arrays go, the same messages everywhere."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import data_path
+from chainrule.errors import DataError
+from chainrule.nn import Activation, Dense, Sequential
+from chainrule.serialization import ModelFileError
+
+
+def blobs(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two separable blobs: (x, side) with side 1 where x₀ > 0."""
+    x = np.random.default_rng(seed).normal(size=(n, 2))
+    return x, (x[:, 0] > 0).astype(np.int64)
+
+
+def classifier(outputs: int = 2, seed: int = 0) -> Sequential:
+    model = Sequential([Dense(8, input_dim=2), Activation("tanh"), Dense(outputs)], seed=seed)
+    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                  optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def binary(seed: int = 0) -> Sequential:
+    model = Sequential([Dense(8, input_dim=2), Activation("tanh"), Dense(1),
+                        Activation("sigmoid")], seed=seed)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+# ---------------------------------------------------------------------- labels (API)
+def test_labels_3_and_7_are_two_classes_kept_and_given_back(tmp_path):
+    x, side = blobs()
+    labels = np.where(side == 1, 7, 3)
+    model = classifier(2)
+    model.fit(x, labels, epochs=20, verbose=0)
+    assert model.metadata["classes"] == [3, 7]
+    assert model.evaluate(x, labels)[1] > 0.9  # the same accuracy as with labels 0/1
+    assert model.predict_classes(x).tolist() == np.where(
+        model.predict(x).argmax(axis=1) == 1, 7, 3).tolist()
+    model.save(tmp_path / "m.npz")
+    loaded = cr.load(tmp_path / "m.npz")
+    assert loaded.predict_classes(x).tolist() == model.predict_classes(x).tolist()
+    assert loaded.predict_classes(x).dtype.kind == "i"
+
+
+def test_labels_0_and_a_million_are_two_classes():
+    x, side = blobs()
+    labels = side * 1_000_000
+    model = classifier(2)
+    model.fit(x, labels, epochs=5, verbose=0)
+    assert model.metadata["classes"] == [0, 1_000_000]
+    assert set(model.predict_classes(x).tolist()) <= {0, 1_000_000}
+
+
+def test_string_labels_fit_evaluate_and_predict_classes():
+    x, side = blobs()
+    names = np.where(side == 1, "dog", "cat").tolist()  # a list of str, as a user has them
+    model = binary()
+    model.fit(x, names, epochs=20, verbose=0)
+    assert model.metadata["classes"] == ["cat", "dog"]
+    assert model.evaluate(x, names)[1] > 0.9
+    assert (model.predict_classes(x) == np.array(names)).mean() > 0.9
+    with pytest.raises(DataError, match=r"label 'bird' in row 0, which is not one of the "
+                                        r"model's classes \(cat, dog\)"):
+        model.evaluate(x[:1], ["bird"])
+
+
+def test_index_labels_stay_indices_and_a_missing_class_keeps_the_others_in_place():
+    x, side = blobs()
+    model = classifier(3)  # class 1 never occurs in this training set
+    model.fit(x, side * 2, epochs=100, verbose=0)
+    assert model.metadata["classes"] == [0, 1, 2]
+    assert (model.predict_classes(x) == side * 2).mean() > 0.9  # labels 0 and 2 as indices
+
+
+def test_too_many_or_unplaceable_labels_are_refused_with_the_fix():
+    x, _ = blobs(6)
+    with pytest.raises(DataError, match="3 distinct labels .* tells 2 classes apart; give the "
+                                        "output layer 3 units"):
+        classifier(2).fit(x, ["a", "b", "c", "a", "b", "c"], epochs=1, verbose=0)
+    with pytest.raises(DataError, match="2 distinct labels .* not the class indices 0..2"):
+        classifier(3).fit(x, [5, 9, 5, 9, 5, 9], epochs=1, verbose=0)
+    with pytest.raises(DataError, match="the label 0.5 in row 2 is not a class label"):
+        classifier(2).fit(x, [0, 1, 0.5, 1, 0, 1], epochs=1, verbose=0)
+
+
+def test_one_hot_targets_are_labels_for_a_sparse_loss():
+    x, side = blobs()
+    model = classifier(2)
+    model.fit(x, np.eye(2)[side], epochs=20, verbose=0)
+    assert model.metadata["classes"] == [0, 1]
+    assert model.evaluate(x, side)[1] > 0.9
+    assert model.evaluate(x, np.eye(2)[side])[1] == model.evaluate(x, side)[1]
+
+
+def test_labels_reach_health_gradcheck_and_explain():
+    x, side = blobs(40)
+    names = np.where(side == 1, "dog", "cat")
+    model = classifier(2)
+    model.fit(x, names, epochs=2, verbose=0)
+    assert model.health(x, names).samples == 40
+    assert model.gradcheck(x[:4], names[:4]).ok
+    assert model.explain(x[:1], names[:1]).verified
+
+
+def test_predict_classes_needs_a_classifier():
+    model = Sequential([Dense(1, input_dim=2)], seed=0)
+    model.compile(loss="mse")
+    with pytest.raises(ValueError, match="predict_classes needs a classification model"):
+        model.predict_classes(np.ones((2, 2)))
+
+
+# ---------------------------------------------------------------------- dtype
+def test_integers_float32_cannot_hold_are_refused_with_the_fix():
+    x = np.array([[123_456_789, 1], [2, 3]])
+    model = Sequential([Dense(1, input_dim=2)], seed=0)
+    model.compile(loss="mse")
+    message = (r"x: the integer 123456789 \(row 0, column 0\) cannot be held exactly in "
+               r"float32 \(it would become 123456792; .*\); use float64: "
+               r"chainrule.set_default_dtype\('float64'\)")
+    with pytest.raises(DataError, match=message):
+        model.fit(x, np.ones(2), epochs=1, verbose=0)
+    with pytest.raises(DataError, match=message):  # as floats too (a CSV column of ids)
+        model.predict(x.astype(np.float64))
+    with pytest.raises(DataError, match="y: the integer 123456789"):
+        model.fit(np.ones((2, 2)), np.array([123_456_789.0, 1.0]), epochs=1, verbose=0)
+    model.predict(np.array([[16_777_216, 1]]))  # 2**24 is exact
+    from chainrule.dtypes import default_dtype
+
+    with default_dtype("float64"):
+        wide = Sequential([Dense(1, input_dim=2)], seed=0)
+    assert wide.predict(x)[0].dtype == np.float64  # the fix works
+
+
+# ---------------------------------------------------------------------- pandas and names
+pandas = pytest.importorskip("pandas")
+
+
+def test_dataframe_names_are_kept_and_reordered_columns_matched(tmp_path):
+    x, side = blobs()
+    frame = pandas.DataFrame(x, columns=["width", "height"])
+    model = classifier(2)
+    model.fit(frame, side, epochs=20, verbose=0)
+    assert model.metadata["feature_names"] == ["width", "height"]
+    reordered = frame[["height", "width"]]
+    np.testing.assert_array_equal(model.predict(reordered), model.predict(x))
+    np.testing.assert_array_equal(model.predict_proba(reordered), model.predict_proba(frame))
+    model.save(tmp_path / "m.npz")
+    loaded = cr.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict(reordered), model.predict(x))
+    assert loaded.evaluate(reordered, side) == model.evaluate(x, side)
+
+
+def test_missing_and_unknown_feature_names_are_one_error_with_did_you_mean():
+    x, side = blobs(20)
+    model = classifier(2)
+    model.fit(pandas.DataFrame(x, columns=["width", "height"]), side, epochs=1, verbose=0)
+    wrong = pandas.DataFrame(x, columns=["width", "heigth"])
+    with pytest.raises(DataError, match=r"x \(a DataFrame\) does not have the model's feature "
+                                        r"columns: missing 'height' \(did you mean 'heigth'\?\); "
+                                        r"unknown 'heigth' \(did you mean 'height'\?\)"):
+        model.predict(wrong)
+    with pytest.raises(DataError, match="missing 'height'"):
+        model.predict(pandas.DataFrame(x[:, :1], columns=["width"]))
+    assert model.predict(x).shape == (20, 2)  # plain arrays go by position
+
+
+def test_series_and_categorical_labels():
+    x, side = blobs()
+    frame = pandas.DataFrame(x, columns=["a", "b"])
+    order = pandas.CategoricalDtype(["small", "large"])  # declared order, not sorted
+    labels = pandas.Series(np.where(side == 1, "large", "small")).astype(order)
+    model = classifier(2)
+    model.fit(frame, labels, epochs=20, verbose=0)
+    assert model.metadata["classes"] == ["small", "large"]
+    assert model.evaluate(frame, labels)[1] > 0.9
+    assert model.evaluate(frame, labels.astype(str))[1] == model.evaluate(frame, labels)[1]
+    regression = Sequential([Dense(1, input_dim=2)], seed=0)
+    regression.compile(loss="mse", optimizer="sgd")
+    regression.fit(frame, pandas.Series(x[:, 0] * 2.0), epochs=2, verbose=0)
+    assert regression.metadata["feature_names"] == ["a", "b"]
+
+
+def test_pandas_is_not_imported_by_the_data_path():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, chainrule as cr, sys; from chainrule.nn import Dense, "
+            "Sequential; m = Sequential([Dense(2, input_dim=2)], seed=0); "
+            "m.compile(loss=cr.losses.get('sparse_categorical_crossentropy', from_logits=True));"
+            " m.fit(np.ones((4, 2)), ['a', 'b', 'a', 'b'], epochs=1, verbose=0); "
+            "print('pandas' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------- the model file
+def _rewrite_metadata(path, change) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    import io
+
+    key = "__description__.npy"
+    description = json.loads(np.load(io.BytesIO(members[key])).tobytes().decode())
+    change(description["metadata"])
+    buffer = io.BytesIO()
+    np.save(buffer, np.frombuffer(json.dumps(description).encode(), dtype=np.uint8))
+    members[key] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m: m.update(classes=["a", "b", "c"]), "names 3 classes, but the model has 2 outputs"),
+    (lambda m: m.update(classes=["a", "a"]), "the classes repeat a class"),
+    (lambda m: m.update(classes=["a", 1]), "all be text, or all numbers"),
+    (lambda m: m.update(feature_names=["x1"]), "1 feature names for 2 features"),
+    (lambda m: m.update(feature_names=["x1", 2]), "a feature name must be a non-empty string"),
+])
+def test_the_loader_checks_classes_and_feature_names(tmp_path, change, message):
+    x, side = blobs(20)
+    model = classifier(2)
+    model.fit(pandas.DataFrame(x, columns=["x1", "x2"]), side, epochs=1, verbose=0)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    _rewrite_metadata(path, change)
+    with pytest.raises(ModelFileError, match=message):
+        cr.load(path)
+
+
+def test_data_path_helpers_agree_with_the_rules():
+    indices, classes = data_path.encode_labels(np.array([10, 9, 10]))
+    assert indices.tolist() == [1, 0, 1] and classes == [9, 10]  # numeric order, not text
+    assert data_path.is_one_hot(np.eye(3)) and not data_path.is_one_hot(np.eye(3) * 0.5)
+    assert data_path.encode_labels([7, 3], known=["3", "7"])[0].tolist() == [1, 0]
+    assert data_path.encode_labels([1, 0], known=["cat", "dog"])[0].tolist() == [1, 0]
+    with pytest.raises(DataError, match="label 0 in row 0, which is not one of"):
+        data_path.encode_labels([0], known=["3", "7"])
+    with pytest.raises(DataError, match="class index 2 in row 0"):
+        data_path.encode_labels([2], known=["cat", "dog"])
