@@ -120,6 +120,16 @@ def test_predict_classes_needs_a_classifier():
         model.predict_classes(np.ones((2, 2)))
 
 
+def test_class_weight_is_keyed_by_the_labels_when_they_are_not_indices():
+    x, side = blobs()
+    labels = np.where(side == 1, 7, 3)
+    model = classifier(2)
+    model.fit(x, labels, epochs=1, verbose=0, class_weight={7: 3.0, 3: 1.0})
+    assert model.metadata["class_weight"] == {"0": 1.0, "1": 3.0}  # by index: 3 → 0, 7 → 1
+    with pytest.raises(DataError, match="class_weight has the label 5"):
+        model.fit(x, labels, epochs=1, verbose=0, class_weight={5: 2.0})
+
+
 # ---------------------------------------------------------------------- dtype
 def test_integers_float32_cannot_hold_are_refused_with_the_fix():
     x = np.array([[123_456_789, 1], [2, 3]])
@@ -140,6 +150,161 @@ def test_integers_float32_cannot_hold_are_refused_with_the_fix():
     with default_dtype("float64"):
         wide = Sequential([Dense(1, input_dim=2)], seed=0)
     assert wide.predict(x)[0].dtype == np.float64  # the fix works
+
+
+# ---------------------------------------------------------------------- files and the CLI
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from chainrule.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def labelled_csv(path, labels, names=("a", "b")) -> str:
+    x, _ = blobs(len(labels))
+    lines = [",".join([*names, "label"])]
+    lines += [f"{u:.6f},{v:.6f},{label}" for (u, v), label in zip(x, labels)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_files_take_labels_as_their_distinct_values(tmp_path):
+    from chainrule import datasets
+
+    x, side = blobs(100)
+    sparse = datasets.load_csv(labelled_csv(tmp_path / "s.csv", np.where(side, 7, 3)))
+    assert sparse.classes == ["3", "7"] and sparse.num_classes == 2
+    huge = tmp_path / "h.npz"
+    np.savez(huge, x=x, y=side * 1_000_000)
+    data = datasets.load_npz(huge)
+    assert data.classes == ["0", "1000000"] and data.y.tolist() == side.tolist()
+    named = tmp_path / "n.npz"
+    np.savez(named, x=x, y=side * 2, classes=np.array(["cat", "cow", "dog"]))
+    assert datasets.load_npz(named).classes == ["cat", "cow", "dog"]  # declared: indices
+
+
+def test_one_hot_npz_is_classification(tmp_path):
+    from chainrule import datasets
+
+    x, side = blobs(100)
+    path = tmp_path / "onehot.npz"
+    np.savez(path, x=x, y=np.eye(3)[side * 2])
+    data = datasets.load_npz(path)
+    assert data.task == "classification" and data.classes == ["0", "1", "2"]
+    assert data.y.tolist() == (side * 2).tolist()
+    assert datasets.load_npz(path, task="regression").y.shape == (100, 3)
+
+
+def test_a_stray_half_in_a_label_column_is_refused_with_the_task_options(tmp_path, capsys):
+    from chainrule import datasets
+    from chainrule.datasets.files import DataFileError
+
+    labels = [0, 1] * 20
+    labels[5] = 0.5
+    path = labelled_csv(tmp_path / "half.csv", labels)
+    with pytest.raises(DataFileError, match=r"the targets look like the class labels 0, 1 "
+                                            r"except 0.5 on line 7; say which task it is: "
+                                            r"task='classification' .* or task='regression'"):
+        datasets.load_csv(path)
+    assert datasets.load_csv(path, task="regression").task == "regression"
+    npz = tmp_path / "half.npz"
+    np.savez(npz, x=np.ones((40, 2)), y=np.array(labels, dtype=float))
+    with pytest.raises(DataFileError, match="except 0.5 in row 5"):
+        datasets.load_npz(npz)
+    code, _, err = run_cli(capsys, "train", "--data", path, "--epochs", "1", "-o",
+                           str(tmp_path / "m.npz"))
+    assert code == 2 and err.count("\n") == 1
+    assert "say which task it is: --task classification (then fix that label) or --task " \
+           "regression" in err
+    code, out, _ = run_cli(capsys, "train", "--data", path, "--epochs", "1", "--task",
+                           "regression", "-o", str(tmp_path / "m.npz"))
+    assert code == 0 and "regression" in out
+
+
+def test_cli_train_with_labels_3_and_7_builds_two_outputs_and_predicts_them(tmp_path, capsys):
+    x, side = blobs(120)
+    path = labelled_csv(tmp_path / "s.csv", np.where(side, 7, 3))
+    model_file = str(tmp_path / "m.npz")
+    code, out, _ = run_cli(capsys, "train", "--data", path, "--epochs", "30", "-o", model_file)
+    assert code == 0, out
+    model = cr.load(model_file)
+    assert model.output_shapes()[-1] == (2,) and model.metadata["classes"] == ["3", "7"]
+    inputs = tmp_path / "in.csv"
+    inputs.write_text("b,a\n" + "\n".join(f"{v},{u}" for u, v in x[:10]) + "\n")
+    code, out, _ = run_cli(capsys, "predict", model_file, str(inputs))
+    predicted = out.split()[1:]
+    assert code == 0 and set(predicted) <= {"3", "7"}
+    # the columns were matched by name: the API on the same rows agrees
+    api = model.predict_classes(x[:10])
+    assert predicted == [str(c) for c in api]
+    assert (np.array(predicted) == np.where(side[:10], "7", "3")).mean() >= 0.8
+
+
+def test_cli_predict_refuses_missing_and_unknown_columns_like_the_api(tmp_path, capsys):
+    x, side = blobs(60)
+    path = labelled_csv(tmp_path / "s.csv", side, names=("width", "height"))
+    model_file = str(tmp_path / "m.npz")
+    assert run_cli(capsys, "train", "--data", path, "--epochs", "1", "-o", model_file)[0] == 0
+    inputs = tmp_path / "in.csv"
+    inputs.write_text("width,heigth\n1,2\n")
+    code, _, err = run_cli(capsys, "predict", model_file, str(inputs))
+    assert code == 2 and err.count("\n") == 1
+    assert ("does not have the model's feature columns: missing 'height' (did you mean "
+            "'heigth'?); unknown 'heigth' (did you mean 'height'?)") in err
+    named = tmp_path / "in.npz"
+    np.savez(named, x=x[:3, ::-1], feature_names=np.array(["height", "width"]))
+    code, out, _ = run_cli(capsys, "predict", model_file, str(named))
+    expected = cr.load(model_file).predict_classes(x[:3])
+    assert code == 0 and out.split()[1:] == [str(c) for c in expected]
+
+
+def test_identifiers_beyond_float32_in_a_file_need_float64(tmp_path, capsys):
+    from chainrule import datasets
+    from chainrule.datasets.files import DataFileError
+
+    x, side = blobs(40)
+    path = tmp_path / "ids.csv"
+    rows = [f"{16_777_217 + 2 * i},{u:.4f},{label}" for i, ((u, _), label) in
+            enumerate(zip(x, side))]
+    path.write_text("id,u,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataFileError, match=r"x: the integer 16777217 \(row 0, column 0\) "
+                                            r"cannot be held exactly in float32 .*use float64"):
+        datasets.load_csv(path)
+    assert datasets.load_csv(path, dtype="float64").x[0, 0] == 16_777_217
+    code, _, err = run_cli(capsys, "train", "--data", str(path), "--epochs", "1", "-o",
+                           str(tmp_path / "m.npz"))
+    assert code == 1 and err.count("\n") == 1 and "use float64: --dtype float64" in err
+    code, _, _ = run_cli(capsys, "train", "--data", str(path), "--epochs", "1", "--dtype",
+                         "float64", "-o", str(tmp_path / "m.npz"))
+    model = cr.load(tmp_path / "m.npz")
+    assert code == 0 and model.parameters()[0].dtype == np.float64
+    assert model.metadata["options"]["dtype"] == "float64"
+    code, out, _ = run_cli(capsys, "evaluate", str(tmp_path / "m.npz"))
+    assert code == 0 and "accuracy" in out
+
+
+def test_an_old_model_of_index_labels_is_evaluated_on_the_right_classes(tmp_path, capsys):
+    x, side = blobs(120)
+    path = labelled_csv(tmp_path / "gaps.csv", side * 2)  # labels 0 and 2 of 3 classes
+    model = classifier(3)
+    model.fit(x, side * 2, epochs=100, verbose=0)
+    model.metadata = {"task": "classification"}  # written before classes were kept
+    model.save(tmp_path / "old.npz")
+    code, out, _ = run_cli(capsys, "evaluate", str(tmp_path / "old.npz"), "--data", path)
+    accuracy = float(out.split("Data accuracy: ")[1].split("%")[0]) / 100
+    assert code == 0 and accuracy == pytest.approx(model.evaluate(x, side * 2)[1], abs=0.01)
+
+
+def test_evaluate_reads_the_data_with_the_task_train_was_given(tmp_path, capsys):
+    labels = [0, 1] * 30
+    labels[5] = 0.5
+    path = labelled_csv(tmp_path / "half.csv", labels)
+    model_file = str(tmp_path / "m.npz")
+    assert run_cli(capsys, "train", "--data", path, "--epochs", "1", "--task", "regression",
+                   "-o", model_file)[0] == 0
+    code, out, _ = run_cli(capsys, "evaluate", model_file)
+    assert code == 0 and "MSE" in out
 
 
 # ---------------------------------------------------------------------- pandas and names

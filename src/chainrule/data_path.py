@@ -165,6 +165,19 @@ def checked_array(data: Any, name: str, dtype: Any) -> np.ndarray:
         raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
     if array.ndim == 0 or len(array) == 0:
         raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
+    converted = exact_float_array(array, target, name)
+    if not all_finite(converted):
+        bad = ~np.isfinite(converted)
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
+    return converted
+
+
+def exact_float_array(data: Any, dtype: Any, name: str) -> np.ndarray:
+    """``data`` as a float array of ``dtype`` (``dtypes.as_float_array``), every integer in it
+    held exactly: one that would be rounded is a DataError naming it and the fix."""
+    target = resolve_dtype(dtype)
+    array = plain(data)
     if array.dtype.kind in "iu":
         _refuse_rounded_integers(array, array.astype(target), name, target)
     try:
@@ -173,10 +186,6 @@ def checked_array(data: Any, name: str, dtype: Any) -> np.ndarray:
         raise DataError(f"{name}: {error}") from None
     if array.dtype.kind == "f" and array.dtype.itemsize > target.itemsize:
         _refuse_rounded_integers(array, converted, name, target)
-    if not all_finite(converted):
-        bad = ~np.isfinite(converted)
-        row = int(np.argwhere(bad)[0][0])
-        raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
     return converted
 
 
@@ -364,20 +373,34 @@ def file_task(values: np.ndarray, task: str | None, where: str) -> str:
     see the module docstring), else ``task``; ambiguous targets are a DataError."""
     if task is not None:
         return task
-    if values.dtype.kind in "biu" or is_one_hot(values):
-        return "classification"
     if values.ndim != 1:
-        return "regression"
+        return "classification" if is_one_hot(values) else "regression"
+    stray = stray_label(values)
+    if stray is not None:
+        raise DataError(ambiguous_task(where, values, f"{values[stray]:g} in row {stray} "
+                                                      "(counting from 0)"))
+    integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
+    return "classification" if integral else "regression"
+
+
+def stray_label(values: np.ndarray) -> int | None:
+    """The row of the first non-integer among targets that otherwise look like class labels
+    (at least ``LABEL_LIKE_FRACTION`` integers of at most ``LABEL_LIKE_DISTINCT`` values),
+    None when they are all integers or do not look like labels."""
+    if values.dtype.kind not in "f" or values.ndim != 1 or not values.size:
+        return None
     integral = values == np.round(values)
-    if integral.all():
-        return "classification"
-    whole = values[integral]
-    if (integral.mean() >= LABEL_LIKE_FRACTION
-            and len(np.unique(whole)) <= LABEL_LIKE_DISTINCT):
-        row = int(np.argmax(~integral))
-        labels = ", ".join(f"{v:g}" for v in np.unique(whole))
-        raise DataError(f"{where}: the targets look like the class labels {labels} except "
-                        f"{values[row]:g} in row {row} (counting from 0); say which task it "
-                        "is: task='classification' (then fix that label) or "
-                        "task='regression'")
-    return "regression"
+    if integral.all() or integral.mean() < LABEL_LIKE_FRACTION:
+        return None
+    if len(np.unique(values[integral])) > LABEL_LIKE_DISTINCT:
+        return None
+    return int(np.argmax(~integral))
+
+
+def ambiguous_task(where: str, values: np.ndarray, stray: str) -> str:
+    """The message for targets that are class labels except ``stray``."""
+    integral = values[values == np.round(values)]
+    labels = ", ".join(f"{v:g}" for v in np.unique(integral))
+    return (f"{where}: the targets look like the class labels {labels} except {stray}; say "
+            "which task it is: task='classification' (then fix that label) or "
+            "task='regression'")

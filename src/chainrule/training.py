@@ -540,6 +540,12 @@ class Model(Module):
             weights = _checked_sample_weight(sample_weight, len(x), name)
         if remember and isinstance(self.metadata, dict):
             self.metadata.pop("class_weight", None)
+        classes = self._known("classes")
+        if isinstance(class_weight, dict) and classes is not None and list(classes) != list(
+                range(len(classes))):  # keyed by the labels themselves (the data path's rule)
+            keys = data_path.encode_labels(list(class_weight), known=classes,
+                                           name="class_weight")[0]
+            class_weight = {int(k): w for k, w in zip(keys, class_weight.values())}
         if class_weight is not None:
             labels = class_labels(self.loss, y)
             per_class = resolve_class_weight(class_weight, labels, self._class_count(x, y))
