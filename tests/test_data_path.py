@@ -196,6 +196,25 @@ def test_one_hot_npz_is_classification(tmp_path):
     assert datasets.load_npz(path, task="regression").y.shape == (100, 3)
 
 
+def test_one_hot_csv_columns_are_classification_in_the_api_and_the_cli(tmp_path, capsys):
+    from chainrule import datasets
+
+    x, side = blobs(120)
+    path = tmp_path / "hot.csv"
+    rows = [f"{u:.5f},{v:.5f},{1 - s},{s}" for (u, v), s in zip(x, side)]
+    path.write_text("u,v,left,right\n" + "\n".join(rows) + "\n")
+    data = datasets.load_csv(path, target=["left", "right"])
+    assert data.task == "classification" and data.classes == ["left", "right"]
+    assert data.y.tolist() == side.tolist() and data.feature_names == ["u", "v"]
+    assert datasets.load_csv(path, target="left,right", task="regression").y.shape == (120, 2)
+    model_file = str(tmp_path / "m.npz")
+    code, out, _ = run_cli(capsys, "train", "--data", str(path), "--target", "left,right",
+                           "--epochs", "20", "-o", model_file)
+    assert code == 0 and "2 classes" in out
+    code, out, _ = run_cli(capsys, "predict", model_file, str(path))  # targets ignored
+    assert code == 0 and set(out.split()[1:]) <= {"left", "right"}
+
+
 def test_a_stray_half_in_a_label_column_is_refused_with_the_task_options(tmp_path, capsys):
     from chainrule import datasets
     from chainrule.datasets.files import DataFileError

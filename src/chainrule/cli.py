@@ -887,8 +887,10 @@ def _feature_columns(header: list[str], model: Any, path: Path) -> list[int]:
     target, features = meta.get("target"), meta.get("feature_names")
     if features:
         try:
+            targets = [] if target is None else (
+                datasets.files.target_columns(str(target), header) or [str(target)])
             return match_columns(header, [str(f) for f in features], str(path),
-                                 ignored=[] if target is None else [str(target)])
+                                 ignored=targets)
         except DataError as error:
             raise UsageError(str(error)) from None
     return [i for i, name in enumerate(header) if target is None or name != target]

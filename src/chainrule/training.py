@@ -317,7 +317,8 @@ class Model(Module):
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (
                     2, 3):
                 raise ValueError("validation_data must be (x, y) or (x, y, sample_weight)")
-            x_val, y_val = self._pair(*validation_data[:2], "validation x", "validation y")
+            x_val, y_val = self._pair(validation_data[0], validation_data[1], "validation x",
+                                      "validation y")
             if len(validation_data) == 3:
                 w_val = self._sample_weights(x_val, y_val, validation_data[2], None,
                                              "validation sample_weight", remember=False)

@@ -8,8 +8,8 @@ number in the file and the column). What the target column or array becomes:
   {3, 7} are 2 classes; ``chainrule.data_path`` states the rules every entry point shares);
   an .npz whose ``classes`` array names the classes keeps integer labels 0..k−1 as indices,
   and so do IDX label files of labels 0..255 (MNIST's digits);
-- one-hot rows (0s and 1s summing to 1; .npz) → classification, the class of each row the
-  column of its 1;
+- one-hot rows (0s and 1s summing to 1; an .npz's y, or several CSV target columns) →
+  classification, the class of each row the column of its 1;
 - non-integral numbers → regression (float32 targets of shape (n, 1));
 - class labels but for a few other numbers (a 0/1 column with one 0.5) → an error asking
   for the task.
@@ -148,7 +148,8 @@ def _targets_from_names(names: np.ndarray, task: str | None, where: str
 
 
 # ---------------------------------------------------------------------- CSV
-def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = ",",
+def load_csv(path: PathLike, target: str | int | list[str | int] | None = None,
+             delimiter: str = ",",
              task: str | None = None, dtype: str = "float32") -> Dataset:
     """A CSV file with a header row: one column is the target, all others numeric features.
 
@@ -158,10 +159,18 @@ def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = "
     as an editor shows it) and the column; rows of the wrong length are a ShapeError.
     ``dtype="float64"`` keeps x (and regression targets) in float64, for integers beyond
     float32's 2²⁴ such as identifiers.
+
+    ``target`` may also name several columns (a list, or one text "a,b,c" that is no column):
+    one-hot rows (0s and 1s summing to 1) make a classification set whose classes are those
+    column names; other values are regression targets of shape (n, columns).
     """
     file = existing_file(path)
     _check_task(task)
     header, rows = _read_csv(file, delimiter)
+    several = target_columns(target, header)
+    if several is not None:
+        return _one_hot_csv(file, header, rows, [_target_column(name, header, file)
+                                                 for name in several], task, dtype)
     column = _target_column(target, header, file)
     features = [i for i in range(len(header)) if i != column]
     x = _csv_features(file, header, rows, features)
@@ -170,6 +179,44 @@ def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = "
     return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
                     feature_names=[header[i] for i in features],
                     description=f"loaded from {file} (target column {header[column]!r})")
+
+
+def target_columns(target: Any, header: list[str]) -> list[Any] | None:
+    """The several target columns ``target`` names (a list or tuple, or text "a,b" that is
+    not itself a column of ``header``), None for a single column."""
+    if isinstance(target, (list, tuple)):
+        if len(target) < 2:
+            raise ValueError(f"target lists {len(target)} columns; name one column, or two "
+                             "or more one-hot columns")
+        return list(target)
+    if isinstance(target, str) and "," in target and target not in header:
+        return [name.strip() for name in target.split(",")]
+    return None
+
+
+def _one_hot_csv(file: Path, header: list[str], rows: list[tuple[int, list[str]]],
+                 columns: list[int], task: str | None, dtype: str) -> Dataset:
+    """A CSV set whose targets are several columns: one-hot rows are class labels (the
+    classes are the column names), other numbers regression targets."""
+    if len(set(columns)) != len(columns):
+        raise DataFileError(f"{file}: the target names a column twice")
+    features = [i for i in range(len(header)) if i not in columns]
+    if not features:
+        raise DataFileError(f"{file}: every column is a target; there are no features")
+    x = _csv_features(file, header, rows, features)
+    values = _csv_features(file, header, rows, columns)
+    names = [header[i] for i in columns]
+    one_hot = data_path.is_one_hot(values)
+    if task == "classification" and not one_hot:
+        raise DataFileError(f"{file}: the target columns {', '.join(names)} are not one-hot "
+                            "(each row one 1, the others 0), so they are no class labels")
+    if task != "regression" and one_hot:
+        y, task, classes = np.argmax(values, axis=1), "classification", names
+    else:
+        y, task, classes = values, "regression", None
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
+                    feature_names=[header[i] for i in features],
+                    description=f"loaded from {file} (target columns {', '.join(names)})")
 
 
 def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
