@@ -359,6 +359,31 @@ def test_missing_and_unknown_feature_names_are_one_error_with_did_you_mean():
     assert model.predict(x).shape == (20, 2)  # plain arrays go by position
 
 
+def test_a_refused_fit_keeps_no_names_or_classes():
+    x, _ = blobs(6)
+    model = classifier(2)
+    with pytest.raises(DataError, match="3 distinct labels"):
+        model.fit(pandas.DataFrame(x, columns=["a", "b"]), list("abcabc"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="6 samples but y has 5"):
+        model.fit(x, list("ababa"), epochs=1, verbose=0)
+    assert "feature_names" not in model.metadata and "classes" not in model.metadata
+    model.fit(pandas.DataFrame(x, columns=["c", "d"]), list("xyxyxy"), epochs=1, verbose=0)
+    assert model.metadata["feature_names"] == ["c", "d"] and model.metadata["classes"] == [
+        "x", "y"]
+
+
+def test_dataframes_reach_health_gradcheck_and_explain():
+    x, side = blobs(30)
+    frame = pandas.DataFrame(x, columns=["a", "b"])
+    model = classifier(2)
+    model.fit(frame, side, epochs=2, verbose=0)
+    swapped = frame[["b", "a"]]
+    assert model.health(swapped).samples == 30
+    assert model.gradcheck(swapped.iloc[:3], side[:3]).ok
+    explained = model.explain(swapped.iloc[:1], side[:1])
+    np.testing.assert_array_equal(explained.x, x[:1])  # matched by name, not position
+
+
 def test_series_and_categorical_labels():
     x, side = blobs()
     frame = pandas.DataFrame(x, columns=["a", "b"])

@@ -186,14 +186,22 @@ class Model(Module):
 
     def _pair(self, x: Any, y: Any, x_name: str, y_name: str, remember: bool = False,
               dtype: Any = None) -> Arrays:
-        """Inputs and targets through the data path, with as many rows each."""
-        x_array = self._inputs(x, x_name, remember, dtype)
-        y_array = self._targets(x_array, y, y_name, remember, dtype)
-        if len(x_array) != len(y_array):
-            raise ShapeError(
-                f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
-                "they must have the same number of rows"
-            )
+        """Inputs and targets through the data path, with as many rows each; what
+        ``remember`` would keep is kept only when both are usable."""
+        unknown = [key for key in ("feature_names", "classes") if self._known(key) is None]
+        try:
+            x_array = self._inputs(x, x_name, remember, dtype)
+            y_array = self._targets(x_array, y, y_name, remember, dtype)
+            if len(x_array) != len(y_array):
+                raise ShapeError(
+                    f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
+                    "they must have the same number of rows"
+                )
+        except Exception:
+            if remember and isinstance(self.metadata, dict):
+                for key in unknown:
+                    self.metadata.pop(key, None)
+            raise
         return x_array, y_array
 
     def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
