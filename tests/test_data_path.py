@@ -144,6 +144,8 @@ def test_integers_float32_cannot_hold_are_refused_with_the_fix():
         model.predict(x.astype(np.float64))
     with pytest.raises(DataError, match="y: the integer 123456789"):
         model.fit(np.ones((2, 2)), np.array([123_456_789.0, 1.0]), epochs=1, verbose=0)
+    with pytest.raises(DataError, match="y: the integer 123456789"):  # integer targets too
+        model.fit(np.ones((2, 2)), np.array([123_456_789, 1]), epochs=1, verbose=0)
     model.predict(np.array([[16_777_216, 1]]))  # 2**24 is exact
     from chainrule.dtypes import default_dtype
 

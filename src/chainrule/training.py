@@ -289,6 +289,13 @@ class Model(Module):
     ) -> History:
         """Train for ``epochs`` epochs and return the per-epoch ``History``.
 
+        ``x`` and ``y`` go through ``chainrule.data_path`` (as in ``evaluate``, ``predict``
+        and the CLI): arrays, lists, Tensors or pandas DataFrames/Series; with a
+        classification loss, labels are their distinct values (numbers or names; integer
+        labels 0..K−1 of K classes stay indices), kept in ``metadata["classes"]`` and given
+        back by ``predict_classes``; a DataFrame's column names are kept in
+        ``metadata["feature_names"]`` and later DataFrames are matched to them by name.
+
         With ``checkpoint``, the model, the optimiser state and the training progress are saved
         there (atomically) after every epoch; ``resume=True`` continues from that file when it
         exists, and ends with the same model as an uninterrupted run. Ctrl-C finishes the
@@ -758,6 +765,7 @@ def _checked_target(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     except integers, which stay integers (the losses convert what they need)."""
     labels = np.asarray(data.data if isinstance(data, Tensor) else data)
     if labels.dtype.kind in "iu" and labels.ndim > 0 and len(labels):
+        data_path.exact_float_array(labels, dtype, name)  # what the loss will make of them
         return labels
     return data_path.checked_array(data, name, dtype)
 
