@@ -672,8 +672,9 @@ def test_labels_out_of_range_for_the_class_names(capsys):
 def test_labels_out_of_range_for_a_loaded_model(capsys, xor_model):
     np.savez("data.npz", x=np.zeros((4, 2)), y=np.array([0, 1, 7, 1]))
     code, _, err = run(capsys, "evaluate", str(xor_model), "--data", "data.npz")
-    assert code == 1
-    assert_one_line_error(err, "label 7 in row 2 is out of range", "2 classes")
+    assert code == 1  # labels are values: 7 is no class of the model (0, 1)
+    assert_one_line_error(err, "row 2 of the data has the class '7', which the model does not "
+                          "know; its classes are: 0, 1")
 
 
 def test_a_class_the_model_does_not_know(capsys, animals_model):
@@ -691,8 +692,13 @@ def test_wrong_feature_count_for_a_loaded_model(capsys, xor_model):
     write_csv(Path("rows.csv"), ["a", "b", "c"], [[1, 2, 3]])
     Path("out.csv").write_text("keep\n")
     code, _, err = run(capsys, "predict", str(xor_model), "rows.csv", "--output", "out.csv")
+    assert code == 2  # the model knows its columns by name (x1, x2): these are others
+    assert_one_line_error(err, "missing 'x1', 'x2'; unknown 'a', 'b', 'c'")
+    assert Path("out.csv").read_text() == "keep\n"
+    np.savez("rows.npz", x=np.ones((1, 3)))  # no names: the count is checked
+    code, _, err = run(capsys, "predict", str(xor_model), "rows.npz", "--output", "out.csv")
     assert code == 1
-    assert_one_line_error(err, "expects 2 features", "rows.csv has 3")
+    assert_one_line_error(err, "expects 2 features", "rows.npz has 3")
     assert Path("out.csv").read_text() == "keep\n"
 
 

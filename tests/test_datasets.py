@@ -288,7 +288,8 @@ def test_csv_happy_path(tmp_path):
     assert ds.name == "flowers" and ds.task == "classification"
     np.testing.assert_array_equal(ds.x, np.array([[1, 2.5], [3, -0.4], [5, 6]], np.float32))
     assert ds.x.dtype == np.float32 and ds.y.tolist() == [0, 1, 2] and ds.y.dtype == np.int64
-    assert ds.feature_names == ["a", "b"] and ds.classes is None and ds.num_classes == 3
+    assert ds.feature_names == ["a", "b"] and ds.classes == ["0", "1", "2"]
+    assert ds.num_classes == 3
 
 
 def test_csv_target_by_name_index_and_spelling(tmp_path):
@@ -603,7 +604,8 @@ def test_load_unknown_name_suggests_and_lists():
 def test_load_dispatches_paths_by_extension(tmp_path, mnist_like):
     csv_file = write(tmp_path / "c.csv", "a,b\n1,0\n2,1\n")
     assert datasets.load(csv_file).y.tolist() == [0, 1]
-    assert datasets.load(str(csv_file), target="a").y.tolist() == [1, 2]
+    by_a = datasets.load(str(csv_file), target="a")  # labels 1, 2: their distinct values
+    assert by_a.y.tolist() == [0, 1] and by_a.classes == ["1", "2"]
     tsv_file = write(tmp_path / "c.tsv", "a\tb\n1\tcat\n2\tdog\n")
     assert datasets.load(tsv_file).classes == ["cat", "dog"]
     np.savez(tmp_path / "n.npz", x=np.ones((2, 1)), y=np.array([1, 0]), z=np.array([0.5, 2.5]))

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ops", ("ops", "autograd")),
     ("activations", ("activations",)),
     ("init, losses, optim, metrics, datasets", ("init", "losses", "optim", "metrics",
-                                                 "datasets")),
+                                                 "datasets", "data_path")),
     ("nn", ("nn",)),
     ("models: Model, Sequential, fit", ("training", "models", "compiler", "callbacks",
                                         "protocols")),

@@ -42,7 +42,9 @@ from . import __version__, activations, bias_variance, datasets, diagnostics, lo
 from ._tensor import Tensor
 from .atomic import write_bytes_atomically
 from .callbacks import Callback, EarlyStopping
-from .errors import CommandError, UsageError
+from .data_path import FLOAT64_ADVICE, match_columns
+from .dtypes import default_dtype
+from .errors import CommandError, DataError, UsageError
 from .metrics import confusion_matrix
 from .models import Sequential
 from .nn import Activation, Dense
@@ -290,15 +292,23 @@ def _names_builtin(spec: str) -> bool:
     return not ("/" in spec or os.sep in spec or Path(spec).suffix or Path(spec).exists())
 
 
-def load_data(spec: str, target: str | None = None) -> datasets.Dataset:
-    """A built-in dataset by name, or a data file (CSV with a header row, .npz with x and y)."""
+def load_data(spec: str, target: str | None = None, task: str | None = None,
+              dtype: str = "float32") -> datasets.Dataset:
+    """A built-in dataset by name, or a data file (CSV with a header row, .npz with x and y)
+    read for ``task`` (None: guessed from its targets, ``chainrule.data_path``'s rules) in
+    ``dtype``."""
     if target is not None and _names_builtin(spec):
         raise UsageError(f"--target names a column of a data file; the built-in dataset "
                          f"{spec!r} has its own targets")
     if Path(spec).suffix.lower() == ".npz" and _npz_without_rows(Path(spec)):
         raise CommandError(f"the data in {spec} has no rows")
     try:
-        data = datasets.load(spec, target=target)
+        reading = {}  # built-in sets and IDX images (bytes, class labels) need no choice
+        with contextlib.suppress(ValueError):  # an unknown format: datasets.load says so
+            if not _names_builtin(spec) and datasets.file_format(spec) in ("csv", "tsv",
+                                                                           "npz"):
+                reading = {"task": task, "dtype": dtype}
+        data = datasets.load(spec, target=target, **reading)
     except datasets.UnknownDatasetError as error:
         raise UsageError(_message(error)) from None
     except FileNotFoundError:
@@ -307,6 +317,8 @@ def load_data(spec: str, target: str | None = None) -> datasets.Dataset:
         raise UsageError(f"{spec} is a directory, not a data file") from None
     except IndexError as error:  # --target N beyond the last column
         raise UsageError(f"--target: {_message(error)}") from None
+    except DataError as error:  # bad input: an ambiguous task (say --task)
+        raise UsageError(_message(error)) from None
     except (ValueError, TypeError, KeyError, OSError) as error:
         if target is not None and _names_a_missing_column(error):
             raise UsageError(f"--target: {_message(error)}") from None
@@ -373,6 +385,19 @@ def _check_features(model: Any, x: np.ndarray, source: str) -> None:
                            f"{source} has {_plural(x.shape[1], 'feature')} (columns)")
 
 
+def _trained_task(model: Any) -> str | None:
+    """The --task that ``train`` was given (None: it guessed), to read its data again."""
+    options = model.metadata.get("options") if isinstance(model.metadata, dict) else None
+    task = options.get("task") if isinstance(options, dict) else None
+    return task if task in ("classification", "regression") else None
+
+
+def _model_dtype(model: Any) -> str:
+    """The float type of a saved model's parameters, in which its data is read."""
+    parameters = model.parameters()
+    return parameters[0].dtype.name if parameters else "float32"
+
+
 def _model_classes(model: Any) -> list[str] | None:
     classes = model.metadata.get("classes") if isinstance(model.metadata, dict) else None
     return None if classes is None else [str(c) for c in classes]
@@ -401,6 +426,9 @@ def _labels_for_model(model: Any, y: np.ndarray, data_classes: list[str] | None
                                f"which the model does not know; its classes are: "
                                f"{', '.join(classes)}")
         return mapped
+    if data_classes is not None and classes is None and all(
+            name.isdigit() for name in data_classes):  # a model of labels as indices 0..max
+        y = np.array([int(name) for name in data_classes], np.int64)[y]
     count = len(classes) if classes is not None else _output_count(model)
     if count is not None and y.size and int(y.max()) >= count:
         row = int(np.argmax(y >= count))
@@ -431,10 +459,12 @@ class TrainOptions:
     patience: int
     test_size: float
     seed: int
+    task: str | None = None  # None: guessed from the targets
+    dtype: str = "float32"
 
     # options a resumed run must share with the run that wrote the checkpoint
     IDENTITY = ("data", "target", "layers", "activation", "optimizer", "lr", "l2",
-                "batch_size", "test_size", "seed")
+                "batch_size", "test_size", "seed", "task", "dtype")
 
     def as_metadata(self) -> dict[str, Any]:
         values = asdict(self)
@@ -449,7 +479,9 @@ class TrainOptions:
         return TrainOptions(data=data, target=args.target, layers=tuple(args.layers),
                             activation=args.activation, optimizer=args.optimizer, lr=args.lr,
                             l2=args.l2, epochs=args.epochs, batch_size=args.batch_size,
-                            patience=args.patience, test_size=args.test_size, seed=args.seed)
+                            patience=args.patience, test_size=args.test_size, seed=args.seed,
+                            task=getattr(args, "task", None),
+                            dtype=getattr(args, "dtype", "float32"))
 
 
 def _check_checkpoint(checkpoint: Path, options: TrainOptions, resume: bool) -> bool:
@@ -590,7 +622,8 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("always", diagnostics.TrainingHealthWarning)
             try:
-                return model.fit(split.x_train, split.y_train, epochs=options.epochs,
+                return model.fit(split.x_train, _labels_as_classes(model, split.y_train),
+                                 epochs=options.epochs,
                                  batch_size=options.batch_size,
                                  validation_split=VALIDATION_SPLIT,
                                  callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
@@ -613,6 +646,13 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
         raise CommandError(f"training diverged: {str(error).rstrip('.')}.{kept} Lower the "
                            f"learning rate (--lr, now {options.lr:g}; the default is "
                            f"{DEFAULT_LR:g})") from None
+
+
+def _labels_as_classes(model: Any, y: np.ndarray) -> np.ndarray:
+    """Class indices ``y`` as the model's classes (what ``fit`` is given: the labels
+    themselves, which it looks up among the classes); other targets as they are."""
+    classes = _model_classes(model)
+    return y if classes is None or y.dtype.kind not in "iu" else np.asarray(classes)[y]
 
 
 def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
@@ -699,11 +739,12 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
         _refuse_overwriting(checkpoint, "the checkpoint", {"data file (--data)": args.data})
     _check_writable(output, "output")
     resume = _check_checkpoint(checkpoint, options, args.resume)
-    data = load_data(args.data, args.target)
+    data = load_data(args.data, args.target, options.task, options.dtype)
     split = split_data(data, options.test_size, options.seed)
     features = int(data.x.shape[1])
     outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
-    model = build_model(options, features, outputs)
+    with default_dtype(options.dtype):
+        model = build_model(options, features, outputs)
     # Compiled where it can be, eagerly (without a warning) where it cannot.
     _compile(model, data.task, options, jit="auto" if getattr(args, "jit", False) else False)
     model.preprocessing = datasets.Standardizer().fit(split.x_train)
@@ -842,10 +883,10 @@ def _evaluation_data(args: argparse.Namespace, model: Any
                      ) -> tuple[datasets.Dataset, np.ndarray, np.ndarray, str]:
     """(data, x, y, description): the recorded split's test rows, or all rows of --data."""
     if args.data is not None:
-        data = load_data(args.data, _target_for(args, model))
+        data = load_data(args.data, _target_for(args, model), dtype=_model_dtype(model))
         return data, data.x, data.y, f"{data.name}, all rows"
     spec, target, settings = _recorded_data(model)
-    data = load_data(spec, target)
+    data = load_data(spec, target, _trained_task(model), _model_dtype(model))
     split = split_data(data, float(settings["test_size"]), int(settings["seed"]))
     where = (f"{data.name}, the test rows of the training split (seed {settings['seed']}, "
              f"test size {settings['test_size']:g})")
@@ -892,22 +933,29 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return [cell.strip() for cell in rows[0][1]], rows[1:]
 
 
-def _feature_columns(header: list[str], model: Any) -> list[int]:
-    """The CSV columns to feed the model: all but its target column, in the order of its
-    feature names when the header holds exactly those names."""
+def _feature_columns(header: list[str], model: Any, path: Path) -> list[int]:
+    """The CSV columns to feed the model: matched by name to its feature names, in any
+    order, its target column ignored (a missing or unknown column is a usage error listing
+    them, ``data_path.match_columns``); all but the target by position when the model has
+    no names."""
     meta = model.metadata if isinstance(model.metadata, dict) else {}
     target, features = meta.get("target"), meta.get("feature_names")
-    columns = [i for i, name in enumerate(header) if target is None or name != target]
-    if features and sorted(header[i] for i in columns) == sorted(features):
-        return [header.index(name) for name in features]
-    return columns
+    if features:
+        try:
+            targets = [] if target is None else (
+                datasets.files.target_columns(str(target), header) or [str(target)])
+            return match_columns(header, [str(f) for f in features], str(path),
+                                 ignored=targets)
+        except DataError as error:
+            raise UsageError(str(error)) from None
+    return [i for i, name in enumerate(header) if target is None or name != target]
 
 
 def read_feature_csv(path: Path, model: Any) -> np.ndarray:
     """The model's input rows from a CSV with a header; a bad cell's error names its line and
     column, NaN or infinity the lines that hold them."""
     header, rows = _read_csv_rows(path)
-    columns = _feature_columns(header, model)
+    columns = _feature_columns(header, model, path)
     values = np.empty((len(rows), len(columns)), dtype=np.float64)
     for index, (line, row) in enumerate(rows):
         if len(row) != len(header):
@@ -936,18 +984,29 @@ def _predict_inputs(model: Any, spec: str) -> np.ndarray:
     if not path.is_file():
         raise UsageError(f"no input file at {spec}")
     if path.suffix.lower() == ".npz":
-        return _npz_inputs(path)
+        x, names = _npz_inputs(path)
+        features = model.metadata.get("feature_names") if isinstance(model.metadata,
+                                                                      dict) else None
+        if names is not None and features:  # named columns: matched by name
+            try:
+                x = x[:, match_columns(names, [str(f) for f in features], f"{path}")]
+            except DataError as error:
+                raise UsageError(str(error)) from None
+        return x
     return read_feature_csv(path, model)
 
 
-def _npz_inputs(path: Path) -> np.ndarray:
-    """The array 'x' of an .npz file, checked: numeric, rows of features, finite."""
+def _npz_inputs(path: Path) -> tuple[np.ndarray, list[str] | None]:
+    """The array 'x' of an .npz file, checked: numeric, rows of features, finite; and the
+    names in its array 'feature_names', if it has one."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "x" not in archive.files:
                 raise CommandError(f"{path} has no array 'x' (it has: "
                                    f"{', '.join(archive.files) or 'nothing'})")
             x = archive["x"]
+            names = (None if "feature_names" not in archive.files
+                     else [str(n) for n in archive["feature_names"].tolist()])
     except ValueError as error:
         raise CommandError(f"cannot read {path}: {error}") from None
     except (OSError, EOFError) as error:
@@ -963,7 +1022,10 @@ def _npz_inputs(path: Path) -> np.ndarray:
     if bad.size:
         raise CommandError(f"{path}: 'x' has NaN or infinite values in rows {_listed(bad)} "
                            "(counting from 0)")
-    return x
+    if names is not None and len(names) != x.shape[1]:
+        raise CommandError(f"{path}: 'feature_names' has {len(names)} names for "
+                           f"{x.shape[1]} columns of 'x'")
+    return x, names
 
 
 def _prediction_rows(model: Any, x: np.ndarray, proba: bool = False,
@@ -1275,11 +1337,11 @@ def _gradcheck_saved_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, n
                          "architecture (leave it out, or leave out MODEL)")
     model = _compiled(_load_model(args.model))
     if args.data is not None:
-        data = load_data(args.data, args.target)
+        data = load_data(args.data, args.target, dtype=_model_dtype(model))
         x, y, where = data.x, data.y, f"{data.name}, the first rows"
     else:
         spec, target, settings = _recorded_data(model)
-        data = load_data(spec, target)
+        data = load_data(spec, target, _trained_task(model), _model_dtype(model))
         split = split_data(data, float(settings["test_size"]), int(settings["seed"]))
         x, y = split.x_train, split.y_train
         where = f"{data.name}, the first training rows of its split"
@@ -1572,6 +1634,12 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run whose checkpoint is "
                         "<output stem>.ckpt.npz")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="the float type of the data and the model (float64 for "
+                        "integers beyond 2^24, such as identifiers)")
+    parser.add_argument("--task", choices=("classification", "regression"), default=None,
+                        help="what the targets are (default: guessed: integers or text are "
+                        "class labels, other numbers regression targets)")
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                         help="train with the compiled step (bit-identical results, faster); "
                         "--no-jit trains eagerly")
@@ -1729,6 +1797,7 @@ TERMINATED = 143  # the shell's code for a process ended by SIGTERM
 
 # Advice in the library's messages that names Python-only parameters, in the CLI's terms.
 _PYTHON_ADVICE = (
+    (re.compile(re.escape(FLOAT64_ADVICE)), "use float64: --dtype float64"),
     (re.compile(r" \(choose them with x_key= and y_key=\)"),
      " (the command reads the arrays 'x' and 'y'; --target names another array for y)"),
     (re.compile(r"pass labels_path( to name it)?"),
@@ -1736,6 +1805,7 @@ _PYTHON_ADVICE = (
     (re.compile(r"use dtype='float64' or rescale the data"), "rescale the data"),
     (re.compile(r"use dtype='float64' or float data"), "use float data"),
     (re.compile(r"\btarget="), "--target"),
+    (re.compile(r"\btask='(classification|regression)'"), r"--task \1"),
     (re.compile(r"; pass stratify=False"), "; give every class at least 2 rows"),
 )
 

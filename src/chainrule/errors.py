@@ -74,6 +74,16 @@ class DataFileError(ValueError):
     one-line message names the file."""
 
 
+# ---------------------------------------------------------------------- data
+class DataError(ValueError):
+    """Inputs or targets that cannot be used as given (labels, feature names, integers a float
+    dtype cannot hold, an ambiguous task): one line naming the problem and its fix."""
+
+
+class AmbiguousTaskError(DataFileError, DataError):
+    """Targets whose task cannot be guessed (class labels but for a few other numbers)."""
+
+
 # ---------------------------------------------------------------------- training
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped ``fit`` after a batch; the message says how to resume."""
@@ -137,11 +147,11 @@ class TrainingFailed(RuntimeError):
 
 
 __all__ = [
-    "CommandError", "CompileError", "DataFileError", "DerivativeCheckError", "DescriptionError",
-    "FileWriteError", "GradientCheckError", "GraphFreedError", "JitFallbackWarning",
-    "MessageError", "MissingLogKeyError", "ModelFileError", "NonFiniteError", "OnnxExportError",
-    "OpsetError", "ShapeError", "SpaceError", "StudyFileError", "SymmetryWarning",
-    "TrainingFailed", "TrainingInterrupted", "UnknownActivationError", "UnknownDatasetError",
-    "UnknownLayerError",
+    "AmbiguousTaskError", "CommandError", "CompileError", "DataError", "DataFileError",
+    "DerivativeCheckError", "DescriptionError", "FileWriteError", "GradientCheckError",
+    "GraphFreedError", "JitFallbackWarning", "MessageError", "MissingLogKeyError",
+    "ModelFileError", "NonFiniteError", "OnnxExportError", "OpsetError", "ShapeError",
+    "SpaceError", "StudyFileError", "SymmetryWarning", "TrainingFailed", "TrainingInterrupted",
+    "UnknownActivationError", "UnknownDatasetError", "UnknownLayerError",
     "UnknownInitializerError", "UnknownNameError", "UsageError",
 ]

@@ -274,10 +274,40 @@ def non_finite(array: np.ndarray) -> str | None:
             f"[{', '.join(str(int(i)) for i in first)}])")
 
 
+# ---------------------------------------------------------------------- the data path's record
+def check_data_record(metadata: Mapping[str, Any], input_shape: list[int]) -> None:
+    """The classes and feature names that ``chainrule.data_path`` keeps in the metadata:
+    ``classes`` a list of distinct values of one kind, ``feature_names`` one distinct string
+    per input feature (both may be absent or null)."""
+    from .data_path import check_classes, check_feature_names
+
+    classes, names = metadata.get("classes"), metadata.get("feature_names")
+    try:
+        if classes is not None:
+            check_int(len(check_list(classes, "the classes")), "the number of classes",
+                      high=MAX_WIDTH)
+            check_classes(classes, "the classes")
+        if names is not None:
+            for name in check_list(names, "the feature names"):
+                check_str(name, "a feature name", limit=10_000)
+            check_feature_names(names, math.prod(input_shape), "the feature names")
+    except ValueError as error:
+        if isinstance(error, DescriptionError):
+            raise
+        raise DescriptionError(str(error)) from None
+
+
+def check_class_count(classes: Any, outputs: int) -> None:
+    """As many classes as the model tells apart: its outputs, or 2 for one output."""
+    if classes is not None and len(classes) != (2 if outputs == 1 else outputs):
+        raise DescriptionError(f"the metadata names {len(classes)} classes, but the model has "
+                               f"{outputs} output{'s' if outputs != 1 else ''}")
+
+
 __all__ = [
-    "check_activation", "check_bool", "check_dict", "check_float", "check_input_shape", "check_int",
-    "check_list", "check_named_entry", "check_references", "check_regularizer", "check_str",
-    "check_weight_listing", "check_weights", "DescriptionError", "expected_arrays",
-    "MAX_INPUT_DIMS", "MAX_LAYERS", "MAX_NAME_LENGTH", "MAX_WIDTH", "non_finite",
-    "StoredArray", "WEIGHTS_PREFIX"
+    "check_activation", "check_bool", "check_class_count", "check_data_record", "check_dict",
+    "check_float", "check_input_shape", "check_int", "check_list", "check_named_entry",
+    "check_references", "check_regularizer", "check_str", "check_weight_listing", "check_weights",
+    "DescriptionError", "expected_arrays", "MAX_INPUT_DIMS", "MAX_LAYERS", "MAX_NAME_LENGTH",
+    "MAX_WIDTH", "non_finite", "StoredArray", "WEIGHTS_PREFIX",
 ]

@@ -219,6 +219,7 @@ def _check_description(path: Path, description: dict[str, Any],
         metadata = description.get("metadata")
         if metadata is not None:
             schema.check_dict(metadata, "the metadata")
+            schema.check_data_record(metadata, description["model"]["input_shape"])
         for key in ("metadata", "training", "continuation"):
             schema.check_references(description.get(key), headers, f"state/{key}", f"the {key}")
         _check_continuation_entry(description.get("continuation"), description.get("compile"),
@@ -396,6 +397,11 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
         raise ModelFileError(
             f"{path}: the description does not match the stored weights ({error})"
         ) from None
+    try:
+        outputs = model.output_shapes()[-1]
+        schema.check_class_count(model.metadata.get("classes"), int(outputs[-1]))
+    except schema.DescriptionError as error:
+        raise ModelFileError(f"{path}: {error}") from None
     if compiled is not None:
         try:
             model.compile(loss=compiled[0], optimizer=compiled[1],

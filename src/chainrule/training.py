@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from . import activations, losses, metrics, optim
+from . import activations, data_path, losses, metrics, optim
 from ._tensor import Tensor
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .dtypes import all_finite, as_float_array, get_default_dtype
+from .dtypes import get_default_dtype
 from .errors import ShapeError, TrainingInterrupted
 from .grad_mode import no_grad
 from .nn.module import Module
@@ -83,6 +83,10 @@ class Model(Module):
         same verdicts as ``fit``'s monitor (options go to ``health_report``)."""
         from .diagnostics import health_report  # a higher layer (tests/test_layering.py); on use
 
+        if y is not None:
+            x, y = self._pair(x, y, "x", "y")
+        else:
+            x = self._inputs(x)
         return health_report(self, x, y=y, **options)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -103,6 +107,7 @@ class Model(Module):
         two-sided differences in float64 (SPEC section 5): ``gradient_check.check_model``."""
         from .gradient_check import check_model  # a higher layer; imported on use
 
+        x, y = self._pair(x, y, "x", "y", dtype=np.float64)  # checks run in float64
         return check_model(self, x, y, **options)
 
     def explain(self, x: Any, y: Any, **options: Any) -> Any:
@@ -111,7 +116,12 @@ class Model(Module):
         ``chainrule.explain.Explanation`` (print it, or show it in a notebook)."""
         from .explain import explain  # a higher layer; imported on use
 
-        return explain(self, x, y, **options)
+        if data_path.is_frame(x):
+            x = self._inputs(x, dtype=np.float64)
+        if isinstance(self.loss, CLASSIFICATION_LOSSES):  # class labels as the model's indices
+            rows = np.asarray(x, dtype=np.float64)
+            y = self._targets(rows.reshape(1, -1) if rows.ndim == 1 else rows, y)
+        return explain(self, x, y, **options)  # one example may be a 1-D x
 
     def _repr_html_(self) -> str:
         """The summary as an HTML table (notebooks)."""
@@ -128,6 +138,90 @@ class Model(Module):
         if self.preprocessing is None:
             return x
         return np.asarray(self.preprocessing.transform(x), dtype=x.dtype)
+
+    # ------------------------------------------------------------------ the data path
+    def _known(self, key: str) -> Any:
+        return self.metadata.get(key) if isinstance(self.metadata, dict) else None
+
+    def _remember(self, key: str, value: Any) -> None:
+        if isinstance(self.metadata, dict) and self._known(key) is None:
+            self.metadata[key] = value
+
+    def _inputs(self, x: Any, name: str = "x", remember: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        """``x`` through ``chainrule.data_path``: a checked float array (the parameters'
+        dtype unless ``dtype``), a DataFrame's columns matched to the model's feature names;
+        with ``remember``, the first DataFrame's names become the model's."""
+        array, names = data_path.features(x, dtype or self._data_dtype(), name,
+                                          self._known("feature_names"))
+        if remember and names is not None:
+            self._remember("feature_names", names)
+        return array
+
+    def _targets(self, x: np.ndarray, y: Any, name: str = "y", remember: bool = False,
+                 dtype: Any = None) -> np.ndarray:
+        """``y`` through ``chainrule.data_path``: for a classification loss, labels become
+        class indices (their distinct values, or the model's classes; one-hot rows for a
+        sparse loss their arg-max), with ``remember`` the classes kept in
+        ``metadata["classes"]``; other targets a checked float array (integers as they are)."""
+        target_dtype = dtype or self._data_dtype()
+        plain = data_path.plain(y)
+        if not isinstance(self.loss, CLASSIFICATION_LOSSES):
+            return _checked_target(plain, name, target_dtype)
+        binary = isinstance(self.loss, losses.BinaryCrossentropy)
+        if plain.ndim == 2 and plain.shape[1] > 1:  # one-hot rows, probabilities, multi-label
+            sparse = isinstance(self.loss, (losses.SparseCategoricalCrossentropy,
+                                            losses.NegativeLogLikelihood))
+            if data_path.is_one_hot(plain) and remember:
+                self._remember("classes", list(range(plain.shape[1])))
+            if sparse and data_path.is_one_hot(plain):
+                return np.argmax(plain, axis=1)
+            return _checked_target(plain, name, target_dtype)
+        if binary and plain.dtype.kind == "f" and not np.all(plain == np.round(plain)):
+            return _checked_target(plain, name, target_dtype)  # soft labels
+        width = self._class_count(x, plain.reshape(len(plain)) if plain.ndim == 2 else plain)
+        indices, classes = data_path.encode_labels(y, width, self._known("classes"), name)
+        if remember:
+            self._remember("classes", classes)
+        return indices
+
+    def _pair(self, x: Any, y: Any, x_name: str, y_name: str, remember: bool = False,
+              dtype: Any = None) -> Arrays:
+        """Inputs and targets through the data path, with as many rows each; what
+        ``remember`` would keep is kept only when both are usable."""
+        unknown = [key for key in ("feature_names", "classes") if self._known(key) is None]
+        try:
+            x_array = self._inputs(x, x_name, remember, dtype)
+            y_array = self._targets(x_array, y, y_name, remember, dtype)
+            if len(x_array) != len(y_array):
+                raise ShapeError(
+                    f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
+                    "they must have the same number of rows"
+                )
+        except Exception:
+            if remember and isinstance(self.metadata, dict):
+                for key in unknown:
+                    self.metadata.pop(key, None)
+            raise
+        return x_array, y_array
+
+    def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """The predicted class of every row, as the labels ``fit`` was given (the model's
+        ``metadata["classes"]``; class indices when it has none): the class c_k with
+        k = arg maxᵢ ŷᵢ over the outputs, or for one sigmoid (logit) output k = 1 where
+        p = σ(z) > 1/2, else 0. A model with no classification loss and no classes is
+        refused."""
+        classes = self._known("classes")
+        if classes is None and not isinstance(self.loss, CLASSIFICATION_LOSSES):
+            raise ValueError("predict_classes needs a classification model (compiled with a "
+                             "cross-entropy or nll, or trained on class labels); use predict")
+        outputs = self.predict(x, batch_size)
+        if outputs.ndim == 1 or outputs.shape[1] == 1:
+            probability = self.predict_proba(x, batch_size).reshape(len(outputs))
+            index = (probability > 0.5).astype(np.int64)
+        else:
+            index = outputs.argmax(axis=1)
+        return data_path.decode_labels(index, classes)
 
     # ------------------------------------------------------------------ compile
     def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
@@ -196,6 +290,13 @@ class Model(Module):
     ) -> History:
         """Train for ``epochs`` epochs and return the per-epoch ``History``.
 
+        ``x`` and ``y`` go through ``chainrule.data_path`` (as in ``evaluate``, ``predict``
+        and the CLI): arrays, lists, Tensors or pandas DataFrames/Series; with a
+        classification loss, labels are their distinct values (numbers or names; integer
+        labels 0..K−1 of K classes stay indices), kept in ``metadata["classes"]`` and given
+        back by ``predict_classes``; a DataFrame's column names are kept in
+        ``metadata["feature_names"]`` and later DataFrames are matched to them by name.
+
         With ``checkpoint``, the model, the optimiser state and the training progress are saved
         there (atomically) after every epoch; ``resume=True`` continues from that file when it
         exists, and ends with the same model as an uninterrupted run. Ctrl-C finishes the
@@ -234,7 +335,7 @@ class Model(Module):
             raise ValueError("resume=True without a checkpoint path continues this model's last "
                              "training (a fit, or a model file saved after one), and this model "
                              "has none; give checkpoint=PATH, or drop resume=True")
-        x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
+        x, y = self._pair(x, y, "x", "y", remember=True)
         w_val = None
         if validation_data is not None:
             if validation_split:
@@ -242,8 +343,8 @@ class Model(Module):
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (
                     2, 3):
                 raise ValueError("validation_data must be (x, y) or (x, y, sample_weight)")
-            x_val, y_val = _checked_pair(*validation_data[:2], "validation x", "validation y",
-                                         self._data_dtype())
+            x_val, y_val = self._pair(validation_data[0], validation_data[1], "validation x",
+                                      "validation y")
             if len(validation_data) == 3:
                 w_val = self._sample_weights(x_val, y_val, validation_data[2], None,
                                              "validation sample_weight", remember=False)
@@ -562,6 +663,12 @@ class Model(Module):
             weights = _checked_sample_weight(sample_weight, len(x), name)
         if remember and isinstance(self.metadata, dict):
             self.metadata.pop("class_weight", None)
+        classes = self._known("classes")
+        if isinstance(class_weight, dict) and classes is not None and list(classes) != list(
+                range(len(classes))):  # keyed by the labels themselves (the data path's rule)
+            keys = data_path.encode_labels(list(class_weight), known=classes,
+                                           name="class_weight")[0]
+            class_weight = {int(k): w for k, w in zip(keys, class_weight.values())}
         if class_weight is not None:
             labels = class_labels(self.loss, y)
             per_class = resolve_class_weight(class_weight, labels, self._class_count(x, y))
@@ -628,7 +735,7 @@ class Model(Module):
         self._require_compiled()
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, not {verbose!r}")
-        x, y = _checked_pair(x, y, "x", "y", self._data_dtype())
+        x, y = self._pair(x, y, "x", "y")
         if isinstance(class_weight, str) and class_weight == "saved":
             class_weight = self._saved_class_weight()
         weights = self._sample_weights(x, y, sample_weight, class_weight, "sample_weight",
@@ -670,7 +777,7 @@ class Model(Module):
 
     def _outputs(self, x: Any, batch_size: int | None) -> list[Tensor]:
         """The output tensors for x, batch by batch, in eval mode and without a graph."""
-        x = self._prepare(_checked_array(x, "x", self._data_dtype()))
+        x = self._prepare(self._inputs(x))
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
         self.eval()
@@ -797,37 +904,14 @@ def _interrupted_message(epoch: int, checkpoint: Any) -> str:
 
 
 # ---------------------------------------------------------------------- data checks
-def _checked_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
-    if isinstance(data, Tensor):
-        data = data.data
-    array = np.asarray(data)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
-    if array.ndim == 0 or len(array) == 0:
-        raise ShapeError(f"{name} must hold at least one sample (rows), got shape {array.shape}")
-    converted = as_float_array(array, dtype)
-    if not all_finite(converted):
-        bad = ~np.isfinite(converted)
-        row = int(np.argwhere(bad)[0][0])
-        raise ValueError(f"{name} contains NaN or infinity (first in row {row})")
-    return converted
-
-
-def _checked_pair(x: Any, y: Any, x_name: str, y_name: str, dtype: np.dtype) -> Arrays:
-    """Inputs as checked float arrays; targets too, except integer labels, which stay
-    integers (the losses convert what they need; class labels need no round trip)."""
-    x_array = _checked_array(x, x_name, dtype)
-    labels = np.asarray(y.data if isinstance(y, Tensor) else y)
+def _checked_target(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """Targets that are no class labels: a checked float array (``data_path.checked_array``),
+    except integers, which stay integers (the losses convert what they need)."""
+    labels = np.asarray(data.data if isinstance(data, Tensor) else data)
     if labels.dtype.kind in "iu" and labels.ndim > 0 and len(labels):
-        y_array = labels
-    else:
-        y_array = _checked_array(y, y_name, dtype)
-    if len(x_array) != len(y_array):
-        raise ShapeError(
-            f"{x_name} has {len(x_array)} samples but {y_name} has {len(y_array)}; "
-            "they must have the same number of rows"
-        )
-    return x_array, y_array
+        data_path.exact_float_array(labels, dtype, name)  # what the loss will make of them
+        return labels
+    return data_path.checked_array(data, name, dtype)
 
 
 CLASSIFICATION_LOSSES = (losses.ProbabilityLoss, losses.NegativeLogLikelihood)

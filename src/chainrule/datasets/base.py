@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import as_float_array
+from ..data_path import exact_float_array
+from ..dtypes import resolve_dtype
 from ..errors import ShapeError
 
 TASKS = ("classification", "regression")
@@ -30,8 +31,9 @@ TASKS = ("classification", "regression")
 class Dataset:
     """Samples ``x`` (n × d float32) with targets ``y`` and their description.
 
-    ``x`` and ``y`` are converted on construction (x to float32, classification labels to
-    int64, regression targets to float32 of shape (n, 1) when given as (n,)); a value that
+    ``x`` and ``y`` are converted on construction (x to float32, or to ``dtype="float64"``,
+    classification labels to int64, regression targets to that float dtype, of shape (n, 1)
+    when given as (n,)); an integer the dtype cannot hold exactly, a value that
     cannot be converted exactly, a non-finite value (the error names the first bad row), a
     row-count mismatch or a negative or non-integer label is an error.
     """
@@ -43,16 +45,18 @@ class Dataset:
     classes: list[str] | None = None
     feature_names: list[str] | None = None
     description: str = ""
+    dtype: str = "float32"  # of x and of regression targets: "float32" or "float64"
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression', not {self.task!r}")
-        x = _features(self.x, self.name)
+        dtype = resolve_dtype(self.dtype).name
+        x = _features(self.x, self.name, dtype)
         n = x.shape[0]
         if self.task == "classification":
             y = _labels(self.y, n, self.name)
         else:
-            y = _targets(self.y, n, self.name)
+            y = _targets(self.y, n, self.name, dtype)
         classes = None if self.classes is None else [str(c) for c in self.classes]
         if classes is not None:
             if self.task == "regression":
@@ -74,6 +78,7 @@ class Dataset:
         object.__setattr__(self, "classes", classes)
         object.__setattr__(self, "feature_names", features)
         object.__setattr__(self, "description", str(self.description))
+        object.__setattr__(self, "dtype", dtype)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -99,9 +104,9 @@ class Dataset:
                 f"{self.num_features} features, {what})")
 
 
-def _features(data: Any, name: str) -> np.ndarray:
+def _features(data: Any, name: str, dtype: str) -> np.ndarray:
     try:
-        x = as_float_array(data, "float32")
+        x = exact_float_array(data, dtype, f"dataset {name!r}: x")
     except TypeError as error:
         raise TypeError(f"dataset {name!r}: x must be numeric: {error}") from error
     if x.ndim != 2:
@@ -149,9 +154,9 @@ def _labels(data: Any, n: int, name: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _targets(data: Any, n: int, name: str) -> np.ndarray:
+def _targets(data: Any, n: int, name: str, dtype: str) -> np.ndarray:
     try:
-        y = as_float_array(data, "float32")
+        y = exact_float_array(data, dtype, f"dataset {name!r}: y")
     except TypeError as error:
         raise TypeError(f"dataset {name!r}: regression targets must be numeric: {error}") from error
     if y.ndim == 1:

@@ -122,10 +122,10 @@ def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
     if kind in ("csv", "tsv"):
         if kind == "tsv":
             kwargs.setdefault("delimiter", "\t")
-        check_parameters("load_csv", ["delimiter", "task"], kwargs)
+        check_parameters("load_csv", ["delimiter", "task", "dtype"], kwargs)
         return load_csv(file, target=target, **kwargs)
     if kind == "npz":
-        check_parameters("load_npz", ["x_key", "y_key", "task"], kwargs)
+        check_parameters("load_npz", ["x_key", "y_key", "task", "dtype"], kwargs)
         if target is not None:
             if "y_key" in kwargs:
                 raise TypeError("pass the target array as target= or y_key=, not both")

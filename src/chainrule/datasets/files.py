@@ -3,11 +3,16 @@
 Every loader checks what it reads and names the file in its errors (and, for CSV, the line
 number in the file and the column). What the target column or array becomes:
 
-- integers ≥ 0 (also floats with integral values, such as 1.0) → classification with those
-  labels (k = max + 1 classes);
-- other integers (such as −1/1) and text → classification with the sorted distinct values as
-  the class names, labelled 0..k−1 in that order;
-- non-integral numbers → regression (float32 targets of shape (n, 1)).
+- integers (also floats with integral values, such as 1.0) and text → classification with
+  the sorted distinct values as the class names, labelled 0..k−1 in that order (labels
+  {3, 7} are 2 classes; ``chainrule.data_path`` states the rules every entry point shares);
+  an .npz whose ``classes`` array names the classes keeps integer labels 0..k−1 as indices,
+  and so do IDX label files of labels 0..255 (MNIST's digits);
+- one-hot rows (0s and 1s summing to 1; an .npz's y, or several CSV target columns) →
+  classification, the class of each row the column of its 1;
+- non-integral numbers → regression (float32 targets of shape (n, 1));
+- class labels but for a few other numbers (a 0/1 column with one 0.5) → an error asking
+  for the task.
 
 ``task="regression"`` or ``task="classification"`` overrides the guess (integer-valued
 targets that are amounts, not classes, need ``task="regression"``).
@@ -44,8 +49,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import data_path
 from ..archive import DEFLATE_RATIO, NpzArchive
-from ..errors import DataFileError
+from ..errors import AmbiguousTaskError, DataError, DataFileError
 from ..naming import normalize
 from .base import TASKS, Dataset
 
@@ -83,14 +89,27 @@ def _check_task(task: str | None) -> None:
 
 
 # ---------------------------------------------------------------------- targets
-def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
+def _targets_from_numbers(values: np.ndarray, task: str | None, where: str,
+                          declared: list[str] | None = None
                           ) -> tuple[np.ndarray, str, list[str] | None]:
-    """(y, task, classes) for numeric targets, following the rules in the module docstring."""
+    """(y, task, classes) for numeric targets, following the rules in the module docstring;
+    ``declared``: the class names the file gives."""
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])
         raise DataFileError(f"{where}: the target in row {row} (counting from 0) is not finite")
-    if task == "regression" or (values.ndim != 1 and task is None):
+    try:
+        task = data_path.file_task(values, task, where)
+    except DataError as error:
+        raise AmbiguousTaskError(str(error)) from None
+    if task == "regression":
         return values.astype(np.float64), "regression", None
+    if data_path.is_one_hot(values):
+        width = values.shape[1]
+        if declared is not None and len(declared) != width:
+            raise DataFileError(f"{where}: one-hot rows of {width} columns, but the file names "
+                                f"{len(declared)} classes")
+        return (np.argmax(values, axis=1).astype(np.int64), "classification",
+                declared or [str(i) for i in range(width)])
     integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
     if not integral:
         if task == "classification":
@@ -102,14 +121,12 @@ def _targets_from_numbers(values: np.ndarray, task: str | None, where: str
     if values.ndim != 1:
         raise DataFileError(f"{where}: class labels must be one per sample (shape (n,)), got "
                             f"{values.shape}")
-    if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
-        distinct, index = np.unique(values, return_inverse=True)  # int64 would wrap them
-        return index.astype(np.int64), "classification", [str(v) for v in distinct.tolist()]
-    labels = values.astype(np.int64)
-    if labels.size == 0 or labels.min() >= 0:
-        return labels, "classification", None
-    distinct, index = np.unique(labels, return_inverse=True)
-    return index.astype(np.int64), "classification", [str(v) for v in distinct.tolist()]
+    if values.dtype.kind == "f":
+        values = values.astype(np.int64)
+    if declared is not None:  # indices into the file's class names (Dataset checks them)
+        return values, "classification", declared
+    index, distinct = data_path.encode_labels(values)  # uint64 keeps its values
+    return index, "classification", [str(v) for v in distinct]
 
 
 def _targets_from_names(names: np.ndarray, task: str | None, where: str
@@ -122,26 +139,75 @@ def _targets_from_names(names: np.ndarray, task: str | None, where: str
 
 
 # ---------------------------------------------------------------------- CSV
-def load_csv(path: PathLike, target: str | int | None = None, delimiter: str = ",",
-             task: str | None = None) -> Dataset:
+def load_csv(path: PathLike, target: str | int | list[str | int] | None = None,
+             delimiter: str = ",",
+             task: str | None = None, dtype: str = "float32") -> Dataset:
     """A CSV file with a header row: one column is the target, all others numeric features.
 
     ``target`` is a column name (exact, else ignoring case, '_', '-' and spaces) or index
     (negative counts from the end); ``None`` means the last column. Blank lines are skipped.
     A non-numeric, empty or non-finite feature cell is a ValueError naming the line (1-based,
     as an editor shows it) and the column; rows of the wrong length are a ShapeError.
+    ``dtype="float64"`` keeps x (and regression targets) in float64, for integers beyond
+    float32's 2²⁴ such as identifiers.
+
+    ``target`` may also name several columns (a list, or one text "a,b,c" that is no column):
+    one-hot rows (0s and 1s summing to 1) make a classification set whose classes are those
+    column names; other values are regression targets of shape (n, columns).
     """
     file = existing_file(path)
     _check_task(task)
     header, rows = _read_csv(file, delimiter)
+    several = target_columns(target, header)
+    if several is not None:
+        return _one_hot_csv(file, header, rows, [_target_column(name, header, file)
+                                                 for name in several], task, dtype)
     column = _target_column(target, header, file)
     features = [i for i in range(len(header)) if i != column]
     x = _csv_features(file, header, rows, features)
     values = [cells[column] for _, cells in rows]
     y, task, classes = _csv_target(file, header[column], rows, values, task)
-    return _dataset(file, x, y, name=file.stem, task=task, classes=classes,
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
                     feature_names=[header[i] for i in features],
                     description=f"loaded from {file} (target column {header[column]!r})")
+
+
+def target_columns(target: Any, header: list[str]) -> list[Any] | None:
+    """The several target columns ``target`` names (a list or tuple, or text "a,b" that is
+    not itself a column of ``header``), None for a single column."""
+    if isinstance(target, (list, tuple)):
+        if len(target) < 2:
+            raise ValueError(f"target lists {len(target)} columns; name one column, or two "
+                             "or more one-hot columns")
+        return list(target)
+    if isinstance(target, str) and "," in target and target not in header:
+        return [name.strip() for name in target.split(",")]
+    return None
+
+
+def _one_hot_csv(file: Path, header: list[str], rows: list[tuple[int, list[str]]],
+                 columns: list[int], task: str | None, dtype: str) -> Dataset:
+    """A CSV set whose targets are several columns: one-hot rows are class labels (the
+    classes are the column names), other numbers regression targets."""
+    if len(set(columns)) != len(columns):
+        raise DataFileError(f"{file}: the target names a column twice")
+    features = [i for i in range(len(header)) if i not in columns]
+    if not features:
+        raise DataFileError(f"{file}: every column is a target; there are no features")
+    x = _csv_features(file, header, rows, features)
+    values = _csv_features(file, header, rows, columns)
+    names = [header[i] for i in columns]
+    one_hot = data_path.is_one_hot(values)
+    if task == "classification" and not one_hot:
+        raise DataFileError(f"{file}: the target columns {', '.join(names)} are not one-hot "
+                            "(each row one 1, the others 0), so they are no class labels")
+    if task != "regression" and one_hot:
+        y, task, classes = np.argmax(values, axis=1), "classification", names
+    else:
+        y, task, classes = values, "regression", None
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
+                    feature_names=[header[i] for i in features],
+                    description=f"loaded from {file} (target columns {', '.join(names)})")
 
 
 def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -271,6 +337,10 @@ def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], valu
     if task == "regression":
         return np.array(parsed, dtype=np.float64), "regression", None
     fractional = [i for i, value in enumerate(parsed) if not isinstance(value, int)]
+    stray = data_path.stray_label(np.array(parsed, dtype=np.float64))
+    if stray is not None and task is None:
+        raise AmbiguousTaskError(data_path.ambiguous_task(
+            where, np.array(parsed, dtype=np.float64), f"{values[stray]} on line {lines[stray]}"))
     if not fractional:
         return _targets_from_numbers(np.array(parsed, dtype=np.int64), task, where)
     if task == "classification":
@@ -293,13 +363,13 @@ def _parse_number(cell: str) -> float | int | None:
 
 
 # ---------------------------------------------------------------------- NPZ
-def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | None = None
-             ) -> Dataset:
+def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | None = None,
+             dtype: str = "float32") -> Dataset:
     """Arrays ``x_key`` (samples × features; more dimensions are flattened) and ``y_key``.
 
     Read with ``allow_pickle=False``: object arrays are refused, since unpickling a file can
     run arbitrary code. Optional arrays ``classes`` (class names) and ``feature_names`` are
-    used when the archive has them.
+    used when the archive has them; ``dtype`` as for ``load_csv``.
     """
     file = existing_file(path)
     _check_task(task)
@@ -341,13 +411,13 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
     elif y.dtype.kind in "biuf":
         if y.ndim == 2 and y.shape[1] == 1 and task != "regression":
             y = y[:, 0]
-        y, task, classes = _targets_from_numbers(y, task, where)
+        declared = ([str(c) for c in arrays["classes"].tolist()] if "classes" in arrays
+                    else None)
+        y, task, classes = _targets_from_numbers(y, task, where, declared)
     else:
         raise DataFileError(f"{where} must hold numbers or class names, not {y.dtype}")
-    if "classes" in arrays and task == "classification" and classes is None:
-        classes = [str(c) for c in arrays["classes"].tolist()]
     names = arrays.get("feature_names")
-    return _dataset(file, x, y, name=file.stem, task=task, classes=classes,
+    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
                     feature_names=None if names is None else [str(n) for n in names.tolist()],
                     description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})")
 
@@ -450,7 +520,11 @@ def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Data
     names = None
     if images.ndim == 3:
         names = [f"pixel_{r}_{c}" for r in range(images.shape[1]) for c in range(images.shape[2])]
-    y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file))
+    # MNIST's one-byte labels are the digits, class indices 0..max; others their values
+    declared = ([str(i) for i in range(int(labels.max()) + 1)]
+                if labels.size and 0 <= labels.min() and labels.max() <= 255 else None)
+    y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file),
+                                             declared)
     stem = images_file.name[:-3] if images_file.name.endswith(".gz") else images_file.name
     return _dataset(images_file, images.reshape(images.shape[0], -1), y, name=stem, task=task,
                     classes=classes, feature_names=names,
