@@ -326,6 +326,8 @@ def test_evaluate_reads_the_data_with_the_task_train_was_given(tmp_path, capsys)
                    "-o", model_file)[0] == 0
     code, out, _ = run_cli(capsys, "evaluate", model_file)
     assert code == 0 and "MSE" in out
+    code, out, _ = run_cli(capsys, "evaluate", model_file, "--data", path)  # the model's task
+    assert code == 0 and "Data MSE" in out
 
 
 # ---------------------------------------------------------------------- pandas and names

@@ -293,10 +293,11 @@ def _names_builtin(spec: str) -> bool:
 
 
 def load_data(spec: str, target: str | None = None, task: str | None = None,
-              dtype: str = "float32") -> datasets.Dataset:
+              dtype: str = "float32", model_task: str | None = None) -> datasets.Dataset:
     """A built-in dataset by name, or a data file (CSV with a header row, .npz with x and y)
     read for ``task`` (None: guessed from its targets, ``chainrule.data_path``'s rules) in
-    ``dtype``."""
+    ``dtype``; targets whose task is ambiguous are read for ``model_task`` when given (the
+    task of the model the data is for)."""
     if target is not None and _names_builtin(spec):
         raise UsageError(f"--target names a column of a data file; the built-in dataset "
                          f"{spec!r} has its own targets")
@@ -318,6 +319,8 @@ def load_data(spec: str, target: str | None = None, task: str | None = None,
     except IndexError as error:  # --target N beyond the last column
         raise UsageError(f"--target: {_message(error)}") from None
     except DataError as error:  # bad input: an ambiguous task (say --task)
+        if model_task is not None and task is None:
+            return load_data(spec, target, model_task, dtype)
         raise UsageError(_message(error)) from None
     except (ValueError, TypeError, KeyError, OSError) as error:
         if target is not None and _names_a_missing_column(error):
@@ -883,7 +886,8 @@ def _evaluation_data(args: argparse.Namespace, model: Any
                      ) -> tuple[datasets.Dataset, np.ndarray, np.ndarray, str]:
     """(data, x, y, description): the recorded split's test rows, or all rows of --data."""
     if args.data is not None:
-        data = load_data(args.data, _target_for(args, model), dtype=_model_dtype(model))
+        data = load_data(args.data, _target_for(args, model), dtype=_model_dtype(model),
+                         model_task=_model_task(model))
         return data, data.x, data.y, f"{data.name}, all rows"
     spec, target, settings = _recorded_data(model)
     data = load_data(spec, target, _trained_task(model), _model_dtype(model))
@@ -1337,7 +1341,8 @@ def _gradcheck_saved_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, n
                          "architecture (leave it out, or leave out MODEL)")
     model = _compiled(_load_model(args.model))
     if args.data is not None:
-        data = load_data(args.data, args.target, dtype=_model_dtype(model))
+        data = load_data(args.data, args.target, dtype=_model_dtype(model),
+                         model_task=_model_task(model))
         x, y, where = data.x, data.y, f"{data.name}, the first rows"
     else:
         spec, target, settings = _recorded_data(model)

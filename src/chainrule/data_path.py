@@ -274,7 +274,15 @@ def encode_labels(y: Any, width: int | None = None, known: Sequence[Any] | None 
     """(class indices int64 of shape (n,), the classes) for labels ``y``, by the rules of the
     module docstring: ``known`` classes look labels up; else integer labels in 0..width−1
     are indices with the classes 0..width−1; else the distinct sorted values are the
-    classes (``width``, the model's number of classes, must then be their number)."""
+    classes (``width``, the model's number of classes, must then be their number).
+
+    >>> encode_labels([3, 7, 3], width=2)
+    (array([0, 1, 0]), [3, 7])
+    >>> encode_labels([0, 2], width=3)  # indices of 3 classes stay indices
+    (array([0, 2]), [0, 1, 2])
+    >>> encode_labels(["dog", "cat"], known=["cat", "dog"])
+    (array([1, 0]), ['cat', 'dog'])
+    """
     values, categories = label_values(y, name)
     if values.ndim != 1:
         raise ShapeError(f"{name}: class labels must be one per sample (shape (n,)), got "
