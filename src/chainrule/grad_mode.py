@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _GradMode(threading.local):
@@ -34,13 +35,13 @@ class _SetGradMode:
     def __exit__(self, *exc_info: object) -> None:
         _mode.enabled = self._previous.pop()
 
-    def __call__(self, function: F) -> F:
+    def __call__(self, function: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             with self.__class__():
                 return function(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
 
 class no_grad(_SetGradMode):  # lower case, like the context managers users know
@@ -69,7 +70,7 @@ class set_grad_enabled(_SetGradMode):
     def __init__(self, enabled: bool) -> None:
         self.enabled = bool(enabled)
 
-    def __call__(self, function: F) -> F:
+    def __call__(self, function: Callable[P, R]) -> Callable[P, R]:
         raise TypeError(
             "set_grad_enabled is a context manager; use no_grad/enable_grad to decorate"
         )
