@@ -56,6 +56,8 @@ def _entry_points():
             "chainrule.activations.register": cr.activations.register,
             **{f"chainrule.optim.{name}": getattr(cr.optim, name)
                for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")},
+            **{f"chainrule.Model.{name}": getattr(cr.Model, name)
+               for name in ("compile", "fit", "evaluate", "predict", "predict_proba")},
             **{f"chainrule.nn.{name}": getattr(cr.nn, name)
                for name in ("Dense", "Activation", "PReLU", "Maxout", "Dropout", "BatchNorm",
                             "Flatten")}}
@@ -64,13 +66,15 @@ def _entry_points():
 @pytest.mark.parametrize("name", sorted(_entry_points()))
 def test_the_entry_points_have_args_and_returns_sections(name):
     entry = _entry_points()[name]
-    doc = entry.__doc__ or ""
-    assert "\n    Args:\n" in doc, f"{name} lacks an Args section"
-    assert isinstance(entry, type) or "\n    Returns:\n" in doc, f"{name} lacks Returns"
     import inspect
 
-    args = doc.split("\n    Args:\n", 1)[1].split("\n\n", 1)[0]
-    names = {name.strip().lstrip("*") for line in re.findall(r"^        ([\w*, ]+):", args, re.M)
+    doc = inspect.cleandoc(entry.__doc__ or "")  # methods' docstrings are indented deeper
+    assert "\nArgs:\n" in doc, f"{name} lacks an Args section"
+    returns_nothing = inspect.signature(entry).return_annotation in (None, "None")
+    assert isinstance(entry, type) or returns_nothing or "\nReturns:\n" in doc, (
+        f"{name} lacks Returns")
+    args = doc.split("\nArgs:\n", 1)[1].split("\n\n", 1)[0]
+    names = {name.strip().lstrip("*") for line in re.findall(r"^    ([\w*, ]+):", args, re.M)
              for name in line.split(",")}
     parameters = set(inspect.signature(entry).parameters) - {"self"}
     assert parameters <= names, f"{name}: {sorted(parameters - names)} not in Args"

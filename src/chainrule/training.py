@@ -242,6 +242,21 @@ class Model(Module):
         ``kernels="numba"`` (the ``fast`` extra) makes the compiled step update the parameters
         with ``chainrule.fast``'s fused loops, bit-identical to the NumPy rules (``"numpy"``,
         the default).
+
+        Args:
+            loss: a loss name ("mse", "sparse_categorical_crossentropy", ...) or a ``Loss``
+                (``losses.get("categorical_crossentropy", from_logits=True)``).
+            optimizer: an optimiser name ("sgd", "adam", ...) or an ``Optimizer``, bound or
+                not.
+            metrics: metric names ("accuracy", ...) or functions (y_true, y_pred) → float,
+                logged each epoch.
+            jit: True, False or "auto" (see above).
+            kernels: "numpy" or "numba" (see above).
+
+        Raises:
+            ValueError: an unknown loss, optimiser or metric name (with the close names), or
+                a bad ``jit``/``kernels``.
+            ImportError: ``kernels="numba"`` without Numba installed.
         """
         from .compiler import CompiledStep  # on use: `import chainrule` stays fast
 
@@ -327,6 +342,34 @@ class Model(Module):
         validation loss (class weights apply to the training data only). The class weights
         used are kept in ``metadata["class_weight"]`` (saved with the model) for
         ``evaluate(class_weight="saved")``.
+
+        Args:
+            x: the inputs, one row per sample (an array, list, Tensor or DataFrame).
+            y: the targets: values, class labels (numbers or names) or one-hot rows.
+            epochs: the epoch to stop after (the total, counting resumed epochs).
+            batch_size: rows per step; None for one batch of everything.
+            validation_split: the share of the rows (the last ones) held out for validation.
+            validation_data: (x, y) or (x, y, sample_weight) to validate on instead.
+            shuffle: shuffle the training rows every epoch.
+            callbacks: ``Callback`` objects (EarlyStopping, ModelCheckpoint, ...).
+            verbose: 0 silent, 1 a progress bar, 2 one line per epoch.
+            seed: seeds the shuffling (default: the model's generator).
+            initial_epoch: the epoch to start counting from.
+            checkpoint: a file saved after every epoch (model, optimiser, progress).
+            resume: continue from ``checkpoint``, or from this model's last fit (see above).
+            health: watch the training health (see above).
+            sample_weight: one weight ≥ 0 per row.
+            class_weight: {class: weight} or "balanced".
+
+        Returns:
+            The ``History``: ``history.history["loss"]`` and the other logs per epoch.
+
+        Raises:
+            ValueError: bad data (shapes, NaN, labels the loss cannot take; one line naming
+                the problem), bad settings, or a checkpoint that does not fit the model.
+            DataError: labels, feature names or integers that cannot be used as given.
+            TrainingInterrupted: Ctrl-C (after the current batch; the checkpoint is kept).
+            RuntimeError: the model is not compiled.
         """
         _, optimizer = self._require_compiled()
         if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
@@ -731,7 +774,24 @@ class Model(Module):
         (``metadata["class_weight"]``, saved with the model).
 
         ``verbose=0`` (the default) prints nothing; 1 or 2 print one line with the results
-        (``Evaluate - 30 samples - loss 0.1235 - accuracy 0.875``)."""
+        (``Evaluate - 30 samples - loss 0.1235 - accuracy 0.875``).
+
+        Args:
+            x: the inputs (as for ``fit``; a DataFrame is matched by column name).
+            y: the targets (class labels are looked up in the model's classes).
+            batch_size: rows per forward pass; None for all at once.
+            return_dict: return {"loss": ..., metric: ...} instead.
+            verbose: 0, 1 or 2 (see above).
+            sample_weight: one weight ≥ 0 per row.
+            class_weight: {class: weight}, "balanced" or "saved".
+
+        Returns:
+            The loss (a float) without metrics, else [loss, metric, ...], or the dict.
+
+        Raises:
+            ValueError: bad data, or a label the model does not know.
+            RuntimeError: the model is not compiled.
+        """
         self._require_compiled()
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, not {verbose!r}")
@@ -753,7 +813,16 @@ class Model(Module):
         return [result["loss"], *(result[key] for key, _ in self.metrics)]
 
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """The model's outputs for x, in eval mode, as an ndarray."""
+        """The model's outputs for x, in eval mode, as an ndarray.
+
+        Args:
+            x: the inputs, one row per sample (a DataFrame is matched by column name).
+            batch_size: rows per forward pass; None for all at once.
+
+        Returns:
+            An array of shape (rows, outputs): probabilities after a softmax or sigmoid
+            output, else the raw outputs (logits, regression values).
+        """
         return np.concatenate([output.data for output in self._outputs(x, batch_size)], axis=0)
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -761,7 +830,16 @@ class Model(Module):
         as they are, or, when the compiled loss is a cross-entropy ``from_logits=True``, the
         logits turned into probabilities by the softmax (sigmoid) that loss fuses in.
 
-        Any other output is refused with a ValueError: it is no probability."""
+        Any other output is refused with a ValueError: it is no probability.
+
+        Args:
+            x: the inputs, one row per sample.
+            batch_size: rows per forward pass; None for all at once.
+
+        Returns:
+            An array of shape (rows, classes) whose rows sum to 1 (one column, P(class 1),
+            for a single sigmoid output).
+        """
         outputs = self._outputs(x, batch_size)
         prediction = np.concatenate([output.data for output in outputs], axis=0)
         if getattr(self.loss, "from_logits", False):
