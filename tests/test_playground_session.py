@@ -432,13 +432,19 @@ def test_an_uploaded_csv_trains_and_the_snippet_reproduces_it(tmp_path, monkeypa
     assert session.configure(session.setup) and len(session.data.x_train) == 25
 
 
+def test_class_labels_are_their_distinct_values_as_everywhere_else():
+    # labels 0 and 2 are two classes (chainrule.data_path's rule), not three with one empty
+    session = Session(Setup(samples=60))
+    session.upload(b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,2\n" * 10, 1000)
+    assert session.own_data.classes == ["0", "2"] and set(session.own_data.y) == {0, 1}
+
+
 @pytest.mark.parametrize(("content", "problem"), [
     (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
      r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'"),
     (b"x1,x2\n" + b"0.1,0.2\n" * 20 + b"0.3,\n", "line 22: column 'x2' is empty"),
     (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
     (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,2\n" * 10, "skip 1: number the classes"),
     (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20, "1 class\\(es\\); the playground takes 2 to 8"),
     (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20 + b"0.1,0.2,1\n", "class 1 has 1 row"),
     (b"x1,x2,c\n" + b"0.1,0.2,0.5\n" * 20, "not an integer"),

@@ -219,7 +219,14 @@ def _check_description(path: Path, description: dict[str, Any],
         metadata = description.get("metadata")
         if metadata is not None:
             schema.check_dict(metadata, "the metadata")
-            schema.check_data_record(metadata, description["model"]["input_shape"])
+            # feature names name the raw inputs: those a FeatureMap takes, else the model's
+            from .datasets.features import FeatureMap
+
+            raw = description.get("preprocessing") or {}
+            shape = ([FeatureMap.raw_width] if isinstance(raw, dict)
+                     and raw.get("class") == "FeatureMap"
+                     else description["model"]["input_shape"])
+            schema.check_data_record(metadata, shape)
         for key in ("metadata", "training", "continuation"):
             schema.check_references(description.get(key), headers, f"state/{key}", f"the {key}")
         _check_continuation_entry(description.get("continuation"), description.get("compile"),
