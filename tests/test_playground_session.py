@@ -475,3 +475,43 @@ def test_a_csv_without_a_class_column_is_points_shown_with_the_networks_predicti
     np.testing.assert_array_equal(np.array(binary.snapshot()["own_points"])[:, 2], logits > 0)
     with pytest.raises(ValueError, match="4 rows; the playground takes 1 to 3"):
         binary.upload(content + b"0.1,0.1\n", 3)
+
+
+# ---------------------------------------------------------------------- bias and variance
+def test_one_unit_on_spirals_is_high_bias_with_the_pages_advice():
+    session = Session(Setup(dataset="spirals", samples=1000, layers=(LayerSpec(1, "tanh"),)))
+    session.train(40, seconds=60)
+    shown = session.snapshot()["bias_variance"]
+    accuracy = measure(session.model, session.data.x_train, session.data.y_train)["accuracy"]
+    assert shown["training_error"] == pytest.approx(1 - accuracy)
+    assert shown["baseline"] == 0.0
+    assert shown["avoidable_bias"] > 0.3 and shown["variance"] < 0.02
+    assert shown["verdict"] == "high_bias"
+    assert "more neurons (+) or another hidden layer" in shown["advice"]
+    assert "Regularization rate" not in shown["advice"]  # no penalty here to lower
+
+
+def test_a_big_network_on_ten_points_is_high_variance_with_the_pages_advice():
+    session = Session(Setup(dataset="circles", samples=50, noise=0.5, train_ratio=0.2,
+                            learning_rate=0.01, layers=(LayerSpec(8, "relu"),
+                                                        LayerSpec(8, "relu"))))
+    session.train(150, seconds=60)
+    shown = session.snapshot()["bias_variance"]
+    assert len(session.data.x_train) == 10
+    assert shown["training_error"] == 0.0 and shown["variance"] > 0.2
+    assert shown["verdict"] == "high_variance"
+    for control in ("more Samples", "L2 Regularization", "drop 0.2"):
+        assert control in shown["advice"]
+    assert "more neurons" not in shown["advice"]
+
+
+def test_a_regression_verdict_divides_the_mse_by_the_targets_variance():
+    session = Session(Setup(dataset="regression", samples=100, regularization="l2", lam=0.1))
+    session.train(3)
+    shown = session.snapshot()["bias_variance"]
+    data = session.data
+    errors = [np.mean((session.model.predict(x).astype(np.float64) - y) ** 2) / np.var(data.y_train)
+              for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+    assert [shown["training_error"], shown["test_error"]] == pytest.approx(errors)
+    assert "MSE ÷ variance" in shown["figures"]
+    assert shown["verdict"] == "high_bias" and "a lower Regularization rate λ" in shown["advice"]

@@ -10,6 +10,8 @@
   and a histogram of that layer's current z on the training inputs.
 - ``health``: ``model.health(x)`` as the dead units and saturated pairs per layer and the
   advice, worded in ``PLAYGROUND``: the page's controls and its layer numbering ("Layer 2").
+- ``bias_variance``: the basic recipe's verdict (``chainrule.bias_variance``) from the training
+  and test errors, baseline 0, advice in ``RECIPE``: the page's controls.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from ..bias_variance import PLAYGROUND as RECIPE_WORDS
+from ..bias_variance import RecipeVocabulary, diagnose
 from ..diagnostics import Vocabulary
 from ..models import Sequential
 from ..nn import Dense, walk
@@ -26,7 +30,7 @@ from .datasets import is_regression
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
-from .network import MAXOUT_PIECES
+from .network import MAXOUT_PIECES, RunData
 
 #: z shown under g and g'
 Z_RANGE = 5.0
@@ -198,3 +202,50 @@ def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
         "summary": report.summary(),
         "ok": report.ok,
     }
+
+
+#: the basic recipe in the page's words: ``bias_variance.PLAYGROUND``, and the page's dropout
+#: menu per hidden layer (the library's table predates it and offers no dropout)
+RECIPE = RecipeVocabulary("playground", {
+    **RECIPE_WORDS.remedies,
+    "dropout": "Dropout on a hidden layer (its drop menu, e.g. drop 0.2)"})
+#: the page has no baseline field: the error of the best possible model is taken as 0
+BASELINE_ERROR = 0.0
+
+
+def _recipe(setup: Setup) -> RecipeVocabulary:
+    """``RECIPE`` without "a lower Regularization rate" when the run has no penalty to lower."""
+    if setup.regularization != "none" and setup.lam > 0:
+        return RECIPE
+    return RecipeVocabulary("playground", {**RECIPE.remedies, "less_regularisation": None})
+
+
+def bias_variance(model: Sequential, setup: Setup, data: RunData,
+                  train_metrics: dict[str, float], test_metrics: dict[str, float]
+                  ) -> dict[str, Any] | None:
+    """The basic recipe's verdict on the current network, with e* = ``BASELINE_ERROR`` = 0:
+
+        avoidable bias = e_train − e*,   variance = e_test − e_train
+
+    The errors are 1 − accuracy for classes, and for regression the MSE over the variance of
+    the training targets, MSE / Var(y_train) (1 − R²; the MSE of the predictions, without the
+    penalty that the loss adds). None when an error is not a finite number (a diverged run)."""
+    if data.regression:
+        scale = float(np.var(data.y_train))
+        errors = [float(np.mean((model.predict(x).astype(np.float64) - y) ** 2)) / scale
+                  if scale > 0 else float("nan")
+                  for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+        measure = "MSE ÷ variance of the training targets"
+    else:
+        errors = [1.0 - float(metrics.get("accuracy", float("nan")))
+                  for metrics in (train_metrics, test_metrics)]
+        measure = "error"
+    if not all(np.isfinite(errors)):
+        return None
+    result = diagnose(errors[0], errors[1], BASELINE_ERROR, measure=measure, validation="test")
+    words = _recipe(setup)
+    return {"training_error": result.training_error, "test_error": result.validation_error,
+            "baseline": result.baseline, "avoidable_bias": result.avoidable_bias,
+            "variance": result.variance, "verdict": result.verdict,
+            "remedies": [words.remedies[key] for key in result.remedies if words.remedies[key]],
+            "figures": result.figures(), "advice": result.advice(words)}

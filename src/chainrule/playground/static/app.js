@@ -674,6 +674,26 @@ function showStats(state) {
   document.body.dataset.running = `${state.running}`;
 }
 
+// The basic recipe's verdict (server: views.bias_variance, baseline error 0): the figures,
+// then the verdict with what to try, in the page's control names.
+function showBiasVariance(state) {
+  const box = $("bias-variance");
+  const result = state.bias_variance;
+  box.dataset.verdict = result ? result.verdict : "";
+  box.classList.toggle("fine", Boolean(result) && result.verdict === "fine");
+  if (!result) {
+    box.replaceChildren();
+    return;
+  }
+  const head = document.createElement("p");
+  head.className = "figures";
+  head.textContent = `Bias/variance at epoch ${state.epoch}: ${result.figures}`;
+  const verdict = document.createElement("p");
+  verdict.className = "verdict";
+  verdict.textContent = capitalised(result.advice);
+  box.replaceChildren(head, verdict);
+}
+
 function showActivation(state) {
   const view = state.activation;
   for (const column of document.querySelectorAll(".hidden-layer")) {
@@ -705,6 +725,7 @@ function applyState(state) {
   drawNeurons(state);
   drawLinks();
   markHealth(state);
+  showBiasVariance(state);
   drawBoundary();
   showActivation(state);
   document.body.dataset.epoch = `${state.epoch}`;
