@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.explain import explain
 from chainrule.nn import Dense, Dropout
 from chainrule.playground.datasets import DATASETS, OWN, regression2d, spirals3
 from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
@@ -515,3 +517,90 @@ def test_a_regression_verdict_divides_the_mse_by_the_targets_variance():
     assert [shown["training_error"], shown["test_error"]] == pytest.approx(errors)
     assert "MSE ÷ variance" in shown["figures"]
     assert shown["verdict"] == "high_bias" and "a lower Regularization rate λ" in shown["advice"]
+
+
+# ---------------------------------------------------------------------- the explain panel
+def _nearest(data, point):
+    return int(np.argmin(np.sum((data.points_train - np.array(point)) ** 2, axis=1)))
+
+
+@pytest.mark.parametrize("name", ["default", "spirals3-softmax", "regression-l2-sgd",
+                                  "dropout-sgd", "linear"])
+def test_the_explanation_at_a_point_is_explains_numbers_under_the_pages_names(name):
+    session = Session(SETUPS[name])
+    session.train(2)
+    point = (0.25, -1.0)
+    shown = session.explain(point)
+    json.dumps(shown, allow_nan=False)  # what the server sends
+    data = session.data
+    index = _nearest(data, point)
+    expected = explain(session.model, feature_matrix(np.array([point]), session.setup.features),
+                       data.y_train[index:index + 1])
+    assert shown["epoch"] == 2 and shown["label_from"] == "nearest"
+    assert shown["nearest"] == data.points_train[index].tolist()
+    assert np.asarray(shown["label"]).ravel()[0] == np.asarray(data.y_train[index]).ravel()[0]
+    hidden = len(session.setup.layers)
+    assert [layer["name"] for layer in shown["layers"]] == [
+        *(f"Layer {i + 1}" for i in range(hidden)), "Output layer"]
+    assert shown["verified"] is True and expected.verified
+    assert shown["loss"] == expected.loss and shown["output"] == expected.prediction[0].tolist()
+    for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
+        for key, value in (("z", theirs.z[0]), ("a", theirs.a[0]), ("delta", theirs.delta[0]),
+                           ("weight_grad", theirs.weight_grad), ("slope", theirs.slope[0]),
+                           ("weight_update", theirs.weight_update)):
+            assert mine[key] == value.tolist(), key
+        assert mine["bias_grad"] == theirs.bias_grad.tolist()
+        assert mine["bias_update"] == theirs.bias_update.tolist()
+        assert mine["saturated"] == [unit.unit for unit in theirs.saturated]
+        assert mine["delta_rule"] == theirs.delta_rule
+    assert shown["dropout"] == (name == "dropout-sgd")
+
+
+def test_relu_units_off_at_the_point_are_marked_and_their_update_vanishes():
+    session = Session(Setup(dataset="circles", optimizer="sgd", learning_rate=0.1,
+                            layers=(LayerSpec(6, "relu"),)))
+    session.train(1)
+    shown = session.explain((0.5, 0.5))
+    layer = shown["layers"][0]
+    off = [u + 1 for u, z in enumerate(layer["z"]) if z < 0]
+    assert off and layer["saturated"] == off
+    for unit in off:
+        assert layer["delta"][unit - 1] == 0.0
+        assert not any(layer["weight_update"][unit - 1]) and layer["bias_update"][unit - 1] == 0
+    assert shown["layers"][1]["saturated"] == []  # the output logit is never "saturated"
+
+
+def test_a_picked_class_is_the_label_and_a_foreign_one_is_refused():
+    session = Session(Setup(dataset="spirals3", samples=150))
+    point = tuple(session.data.points_train[0])
+    nearest = session.explain(point)
+    assert nearest["label"] == int(session.data.y_train[0])
+    other = (nearest["label"] + 1) % 3
+    picked = session.explain(point, other)
+    assert picked["label"] == other and picked["label_from"] == "chosen"
+    expected = explain(session.model, session.data.x_train[:1], np.array([other]))
+    assert picked["layers"][-1]["delta"] == expected.layers[-1].delta[0].tolist()
+    with pytest.raises(ValueError, match="class 3 is not in this data: it has the classes 0 to 2"):
+        session.explain(point, 3)
+    with pytest.raises(ValueError, match="a regression has no classes"):
+        Session(SETUPS["regression-l2-sgd"]).explain((0.0, 0.0), 0)
+
+
+def test_maxout_is_named_by_the_pages_layer_when_explain_cannot_cover_it():
+    shown = Session(SETUPS["maxout-l1-rmsprop"]).explain((0.0, 0.0))
+    assert shown["unsupported"] == "the maxout activation of Layer 1 is not supported"
+    assert "layers" not in shown
+
+
+def test_the_recipes_words_name_the_pages_controls():
+    from chainrule.playground.views import RECIPE
+
+    static = Path(cr.__file__).parent / "playground" / "static"
+    page, script = (static / "index.html").read_text(), (static / "app.js").read_text()
+    assert all(RECIPE.remedies.values())  # the page offers every remedy, dropout included
+    for control, where in (("Samples", "Samples: <b"), ("Ratio of training to test data",
+                                                       "Ratio of training to test data:"),
+                           ("Regularization rate λ", "Regularization rate <span"),
+                           ("drop 0.2", "`drop ${v}`"), ("(+)", 'title = "Add a unit"')):
+        assert any(control in text for text in RECIPE.remedies.values()), control
+        assert where in page or where in script, where

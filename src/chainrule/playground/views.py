@@ -10,6 +10,8 @@
   and a histogram of that layer's current z on the training inputs.
 - ``health``: ``model.health(x)`` as the dead units and saturated pairs per layer and the
   advice, worded in ``PLAYGROUND``: the page's controls and its layer numbering ("Layer 2").
+- ``explanation``: ``chainrule.explain`` on one raw point and its label, as plain numbers per
+  layer under the page's names (Layer 1, …, Output layer).
 - ``bias_variance``: the basic recipe's verdict (``chainrule.bias_variance``) from the training
   and test errors, baseline 0, advice in ``RECIPE``: the page's controls.
 """
@@ -24,6 +26,7 @@ from .. import activations
 from ..bias_variance import PLAYGROUND as RECIPE_WORDS
 from ..bias_variance import RecipeVocabulary, diagnose
 from ..diagnostics import Vocabulary
+from ..explain import SATURATION_FRACTION, explain
 from ..models import Sequential
 from ..nn import Dense, walk
 from .datasets import is_regression
@@ -249,3 +252,87 @@ def bias_variance(model: Sequential, setup: Setup, data: RunData,
             "variance": result.variance, "verdict": result.verdict,
             "remedies": [words.remedies[key] for key in result.remedies if words.remedies[key]],
             "figures": result.figures(), "advice": result.advice(words)}
+
+
+def _plain(array: np.ndarray | None) -> Any:
+    """The numbers unrounded (what ``explain`` computed, exactly); NaN/inf JSON-safe."""
+    if array is None:
+        return None
+    return np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6,
+                         neginf=-1e6).tolist()
+
+
+def _scalar(value: float) -> float:
+    return float(_plain(np.float64(value)))
+
+
+def nearest_label(data: RunData, point: tuple[float, float]) -> tuple[int, Any]:
+    """The index of the training point nearest to ``point`` (raw x₁, x₂) and its target: a
+    class for classes, the value for regression."""
+    distances = np.sum((data.points_train - np.asarray(point, dtype=np.float64)) ** 2, axis=1)
+    index = int(np.argmin(distances))
+    target = np.asarray(data.y_train[index]).ravel()[0]
+    return index, float(target) if data.regression else int(target)
+
+
+def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[float, float],
+                label: int | None = None) -> dict[str, Any]:
+    """``chainrule.explain`` on the raw point p = (x₁, x₂) with the label y: the nearest
+    training point's target, or ``label`` (a class the user picked). Per Dense layer l, under
+    the page's name, the forward values z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and a⁽ˡ⁾ = f(z⁽ˡ⁾), the slope
+    f'(z⁽ˡ⁾), δ⁽ˡ⁾ = f'(z⁽ˡ⁾) ⊙ (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾), ∂R/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ, ∂R/∂b⁽ˡ⁾ = δ⁽ˡ⁾, the
+    optimiser's update for this one example, how far each term is from the engine's gradient,
+    and the units (counted from 1) whose f'(z) is ≈ 0, so that their update vanishes. Dropout is
+    off (evaluation mode). An activation ``explain`` does not cover gives ``unsupported``."""
+    nearest, target = nearest_label(data, point)
+    chosen = label is not None
+    y = label if chosen else target
+    inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    names = [_page_layer(position, len(dense), layer.name)
+             for position, layer in enumerate(dense)]
+    result: dict[str, Any] = {
+        "point": [float(point[0]), float(point[1])], "features": _plain(inputs[0]),
+        "label": y, "label_from": "chosen" if chosen else "nearest",
+        "nearest": _plain(data.points_train[nearest]), "regression": data.regression,
+        "classes": data.classes, "dropout": any(spec.dropout > 0 for spec in setup.layers),
+        "saturation_fraction": SATURATION_FRACTION, "unsupported": None}
+    if data.regression or data.classes == 2:
+        targets = np.array([[y]], dtype=np.float64)
+    else:
+        targets = np.array([y])
+    try:
+        with np.errstate(all="ignore"):
+            found = explain(model, inputs, targets)
+    except TypeError as problem:  # maxout, PReLU: not one slope per unit
+        text = str(problem).removeprefix("explain: ")
+        for layer, name in zip(dense, names):
+            text = text.replace(repr(layer.name), name)
+        result["unsupported"] = text
+        return result
+    layers = []
+    for name, layer in zip(names, found.layers):
+        layers.append({
+            "name": name, "activation": layer.activation.name,
+            "z": _plain(layer.z[0]), "a": _plain(layer.a[0]),
+            "slope": None if layer.slope is None else _plain(layer.slope[0]),
+            "delta": _plain(layer.delta[0]), "delta_rule": layer.delta_rule,
+            "weight_grad": _plain(layer.weight_grad), "bias_grad": _plain(layer.bias_grad),
+            "weight_update": _plain(layer.weight_update),
+            "bias_update": _plain(layer.bias_update),
+            "max_difference": _scalar(layer.max_difference),
+            "saturated": [unit.unit for unit in layer.saturated],
+            "max_slope": layer.saturated[0].max_slope if layer.saturated else None})
+    output = found.prediction[0].astype(np.float64)
+    if data.regression:
+        probabilities = None
+    elif output.size > 1:
+        probabilities = activations.get("softmax").forward(output)
+    else:
+        probabilities = activations.get("sigmoid").forward(output)
+    result.update({
+        "layers": layers, "output": _plain(output), "probabilities": _plain(probabilities),
+        "loss": _scalar(found.loss), "loss_name": found.loss_name,
+        "optimizer_rule": found.optimizer_rule, "verified": found.verified,
+        "max_difference": _scalar(found.max_difference), "tolerance": found.tolerance})
+    return result
