@@ -254,7 +254,7 @@ def bias_variance(model: Sequential, setup: Setup, data: RunData,
             "figures": result.figures(), "advice": result.advice(words)}
 
 
-def _plain(array: np.ndarray | None) -> Any:
+def _plain(array: Any) -> Any:
     """The numbers unrounded (what ``explain`` computed, exactly); NaN/inf JSON-safe."""
     if array is None:
         return None
@@ -289,7 +289,7 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
     y = label if chosen else target
     inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
-    names = [_page_layer(position, len(dense), layer.name)
+    names = [_page_layer(position, len(dense), layer.name or "")
              for position, layer in enumerate(dense)]
     result: dict[str, Any] = {
         "point": [float(point[0]), float(point[1])], "features": _plain(inputs[0]),
@@ -311,18 +311,18 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
         result["unsupported"] = text
         return result
     layers = []
-    for name, layer in zip(names, found.layers):
+    for name, step in zip(names, found.layers):
         layers.append({
-            "name": name, "activation": layer.activation.name,
-            "z": _plain(layer.z[0]), "a": _plain(layer.a[0]),
-            "slope": None if layer.slope is None else _plain(layer.slope[0]),
-            "delta": _plain(layer.delta[0]), "delta_rule": layer.delta_rule,
-            "weight_grad": _plain(layer.weight_grad), "bias_grad": _plain(layer.bias_grad),
-            "weight_update": _plain(layer.weight_update),
-            "bias_update": _plain(layer.bias_update),
-            "max_difference": _scalar(layer.max_difference),
-            "saturated": [unit.unit for unit in layer.saturated],
-            "max_slope": layer.saturated[0].max_slope if layer.saturated else None})
+            "name": name, "activation": step.activation.name,
+            "z": _plain(step.z[0]), "a": _plain(step.a[0]),
+            "slope": None if step.slope is None else _plain(step.slope[0]),
+            "delta": _plain(step.delta[0]), "delta_rule": step.delta_rule,
+            "weight_grad": _plain(step.weight_grad), "bias_grad": _plain(step.bias_grad),
+            "weight_update": _plain(step.weight_update),
+            "bias_update": _plain(step.bias_update),
+            "max_difference": _scalar(step.max_difference),
+            "saturated": [unit.unit for unit in step.saturated],
+            "max_slope": step.saturated[0].max_slope if step.saturated else None})
     output = found.prediction[0].astype(np.float64)
     if data.regression:
         probabilities = None
@@ -333,6 +333,7 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
     result.update({
         "layers": layers, "output": _plain(output), "probabilities": _plain(probabilities),
         "loss": _scalar(found.loss), "loss_name": found.loss_name,
+        "penalty": any(step.penalty_grad is not None for step in found.layers),
         "optimizer_rule": found.optimizer_rule, "verified": found.verified,
         "max_difference": _scalar(found.max_difference), "tolerance": found.tolerance})
     return result

@@ -743,7 +743,7 @@ function labelOptions(result) {
   const current = Array.from(select.options).map((o) => o.value);
   if (current.join(",") !== values.join(",")) {
     select.replaceChildren(...values.map((v) => {
-      const option = element("option", "", v === "" ? "the nearest training point's" : `class ${v}`);
+      const option = element("option", "", v === "" ? "the nearest training point's label" : `class ${v}`);
       option.value = v;
       return option;
     }));
@@ -788,12 +788,15 @@ function layerTable(result, layer, l) {
   const scroll = element("div", "explain-scroll");
   scroll.append(table);
   box.append(scroll);
-  for (const unit of layer.saturated) {
-    const u = unit - 1;
-    box.append(element("p", "vanishing-note", `${capitalised(unitName(result, l, u))}: f′(z) = ` +
-      `${num(layer.slope[u])}, below ${100 * result.saturation_fraction}% of ${layer.activation}'s ` +
-      `largest slope ${num(layer.max_slope)} — so δ ≈ 0 and its incoming weights and bias barely ` +
-      "change: it hardly learns from this example."));
+  if (layer.saturated.length) {  // one note for the layer's units with f'(z) ≈ 0
+    const names = layer.saturated.map((unit) => unitName(result, l, unit - 1).replace("unit ", ""));
+    const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+    const slopes = layer.saturated.map((unit) => num(layer.slope[unit - 1])).join(", ");
+    const one = names.length === 1;
+    box.append(element("p", "vanishing-note", `${one ? "Unit" : "Units"} ${list}: f′(z) ≈ 0 ` +
+      `(${slopes}; below ${100 * result.saturation_fraction}% of ${layer.activation}'s largest ` +
+      `slope ${num(layer.max_slope)}), so δ ≈ 0 and ${one ? "its" : "their"} incoming weights ` +
+      `and bias barely change: ${one ? "it hardly learns" : "they hardly learn"} from this example.`));
   }
   return box;
 }
@@ -819,7 +822,7 @@ function showExplanation(result) {
   if (result.regression) prediction = `ŷ = ${num(result.output[0])}`;
   else if (result.probabilities.length > 1) prediction = `P(class ${result.label}) = ${num(result.probabilities[result.label])}`;
   else prediction = `P(class 1) = σ(z) = ${num(result.probabilities[0])}`;
-  parts.push(element("p", "", `${prediction}; loss L = ${result.loss_name} (+ penalty) = ${num(result.loss)}`));
+  parts.push(element("p", "", `${prediction}; loss L = ${result.loss_name}${result.penalty ? " + penalty" : ""} = ${num(result.loss)}`));
   box.dataset.verified = `${result.verified}`;
   parts.push(element("p", result.verified ? "verified" : "not-verified",
     `${result.verified ? "✓ verified" : "✗ NOT verified"}: every δ, ∂L/∂W and ∂L/∂b equals ` +
