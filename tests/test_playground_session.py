@@ -604,3 +604,12 @@ def test_the_recipes_words_name_the_pages_controls():
                            ("drop 0.2", "`drop ${v}`"), ("(+)", 'title = "Add a unit"')):
         assert any(control in text for text in RECIPE.remedies.values()), control
         assert where in page or where in script, where
+
+
+def test_a_diverged_run_has_no_bias_variance_verdict_but_still_explains():
+    session = Session(diverging_setup())
+    assert session.snapshot()["bias_variance"] is not None
+    with pytest.raises(TrainingFailed, match="diverged"):
+        session.train(20)
+    assert session.snapshot()["bias_variance"] is None  # not "a bigger network" for a blow-up
+    json.dumps(session.explain((0.1, 0.2)), allow_nan=False)

@@ -226,8 +226,9 @@ class Session:
                 "activation": views.activation_view(model, setup, self.selected_layer,
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
-                "bias_variance": views.bias_variance(model, setup, data, self.train_metrics,
-                                                     self.test_metrics),
+                # no verdict on a diverged run: its advice is to lower the learning rate
+                "bias_variance": None if self.diverged is not None else views.bias_variance(
+                    model, setup, data, self.train_metrics, self.test_metrics),
                 "own_points": views.predicted_points(model, setup, self.own_points),
                 "probe": views.probe(model, setup, self.probe_point if self.probe_point
                                      is not None else tuple(data.points_train[0])),
