@@ -505,6 +505,8 @@ def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playgro
     page.click("#step")
     page.wait_for_selector("#explain[data-epoch='2']")
     assert page.evaluate("app.explanation.label_from") == "chosen"
+    train(page, "Number(document.body.dataset.epoch) >= 6")  # it follows training, and the
+    page.wait_for_function("app.explanation.epoch === app.state.epoch")  # pause's state
     panel = boxes(page, "#explain-panel")[0]
     assert panel["right"] <= boxes(page, ".output-column")[0]["right"] + 0.5
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]

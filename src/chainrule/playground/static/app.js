@@ -29,6 +29,7 @@ const app = {
   explainLabel: null,  // null: the nearest training point's label; else the class picked
   explainKey: "",  // what the shown (or requested) explanation was computed for
   explanation: null,
+  explainAt: 0,  // when the last explanation was asked for (Date.now())
 };
 
 // ---------------------------------------------------------------------- the connection
@@ -710,11 +711,15 @@ function showBiasVariance(state) {
 // ---------------------------------------------------------------------- the explain panel
 // One example at the clicked point through forward and backward (server: views.explanation,
 // the numbers of chainrule.explain), asked again whenever the network has changed.
+const EXPLAIN_REFRESH_MS = 1000;  // while training, at most one new explanation a second
+
 function requestExplanation(force = false) {
   if (!app.explainPoint || !app.state) return;
   const key = `${app.state.epoch}|${app.setupKey}|${app.explainPoint}|${app.explainLabel}`;
   if (!force && key === app.explainKey) return;
+  if (!force && app.state.running && Date.now() - app.explainAt < EXPLAIN_REFRESH_MS) return;
   app.explainKey = key;
+  app.explainAt = Date.now();
   send({ type: "explain", point: app.explainPoint, label: app.explainLabel });
 }
 
