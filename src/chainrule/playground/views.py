@@ -168,45 +168,6 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
             "layers": layers}
 
 
-def _page_layer(position: int, count: int, name: str) -> str:
-    """The page numbers the hidden layers from 1 and calls the last Dense the output."""
-    return "Output layer" if position == count - 1 else f"Layer {position + 1}"
-
-
-#: health advice in the page's words: only its controls (Learning rate, a layer's activation,
-#: the − button); it has no gradient clipping, initialisation or BatchNorm to offer
-PLAYGROUND = Vocabulary("playground", {
-    "lower_lr": "lower the Learning rate",
-    "raise_lr": "raise the Learning rate",
-    "clip": None,
-    "check_data": None,
-    "leaky": "choose leaky_relu or elu as this layer's activation",
-    "he_init": None,
-    "relu_he": "choose relu or leaky_relu as the hidden layers' activation",
-    "batchnorm": None,
-    "fewer_layers": "remove a hidden layer (−)",
-    "small_init": None,
-    "standardise": None,
-    "random_init": None,
-}, layer=_page_layer)
-
-
-def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
-    """The health report on ``x``: per hidden layer the dead units and saturated pairs (the
-    same measure as the report's table), and the findings in the page's words."""
-    report = model.health(x)
-    return {
-        "layers": [{"layer": row.layer, "activation": row.activation,
-                    "dead": row.dead, "saturated": row.saturated,
-                    "dead_units": list(row.dead_units),
-                    "saturated_units": list(row.saturated_units)} for row in report.rows],
-        "warnings": report.messages(PLAYGROUND),
-        "notes": list(report.notes),
-        "summary": report.summary(),
-        "ok": report.ok,
-    }
-
-
 #: the basic recipe in the page's words: ``bias_variance.PLAYGROUND``, and the page's dropout
 #: menu per hidden layer (the library's table predates it and offers no dropout)
 RECIPE = RecipeVocabulary("playground", {
@@ -337,3 +298,43 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
         "optimizer_rule": found.optimizer_rule, "verified": found.verified,
         "max_difference": _scalar(found.max_difference), "tolerance": found.tolerance})
     return result
+
+
+def _page_layer(position: int, count: int, name: str) -> str:
+    """The page numbers the hidden layers from 1 and calls the last Dense the output."""
+    return "Output layer" if position == count - 1 else f"Layer {position + 1}"
+
+
+#: health advice in the page's words: only its controls (Learning rate, a layer's activation,
+#: the − button); it has no gradient clipping, initialisation or BatchNorm to offer
+PLAYGROUND = Vocabulary("playground", {
+    "lower_lr": "lower the Learning rate",
+    "raise_lr": "raise the Learning rate",
+    "clip": None,
+    "check_data": None,
+    "leaky": "choose leaky_relu or elu as this layer's activation",
+    "he_init": None,
+    "relu_he": "choose relu or leaky_relu as the hidden layers' activation",
+    "batchnorm": None,
+    "fewer_layers": "remove a hidden layer (−)",
+    "small_init": None,
+    "standardise": None,
+    "random_init": None,
+}, layer=_page_layer)
+
+
+def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
+    """The health report on ``x``: per hidden layer the dead units and saturated pairs (the
+    same measure as the report's table), and the findings in the page's words."""
+    report = model.health(x)
+    return {
+        "layers": [{"layer": row.layer, "activation": row.activation,
+                    "dead": row.dead, "saturated": row.saturated,
+                    "dead_units": list(row.dead_units),
+                    "saturated_units": list(row.saturated_units)} for row in report.rows],
+        "warnings": report.messages(PLAYGROUND),
+        "notes": list(report.notes),
+        "summary": report.summary(),
+        "ok": report.ok,
+    }
+
