@@ -337,4 +337,3 @@ def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
         "summary": report.summary(),
         "ok": report.ok,
     }
-
