@@ -17,6 +17,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.explain import explain
 from chainrule.nn import Dropout
 from chainrule.playground.limits import BOUNDARY_GRID, Caps
 from chainrule.playground.messages import parse_setup
@@ -446,3 +447,103 @@ def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(page, play
         return [0, 1, 2, 3].map(i => Math.max(data[4 * i], data[4 * i + 1], data[4 * i + 2]));
     }""")
     assert min(rim) < 80, rim
+
+
+def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playground_url,
+                                                                   tmp_path):
+    page.goto(playground_url + "/#dataset=circles&layers=6:relu,3:tanh&optimizer=sgd&lr=0.1")
+    page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='1']")
+    assert "Click the output map" in page.text_content("#explain")
+    box = page.locator("#boundary").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.35)
+    page.wait_for_selector("#explain[data-verified='true'][data-epoch='1']")
+    shown = page.evaluate("app.explanation")
+    text = page.text_content("#explain")
+    assert shown["point"] == page.evaluate("app.state.probe.point")
+    assert "✓ verified: every δ, ∂L/∂W and ∂L/∂b equals chainrule's own gradient" in text
+    rules = page.locator(".explain-rule").all_text_contents()
+    assert [rule.split(":")[0] for rule in rules] == ["Layer 1 (relu)", "Layer 2 (tanh)",
+                                                      "Output layer (identity)"]
+    assert "dense" not in text
+    # the numbers are chainrule.explain's on the exported model, at the point and the label
+    # of the nearest training point
+    with page.expect_download() as download:
+        page.click("#export-model")
+    path = tmp_path / "model.npz"
+    download.value.save_as(path)
+    model = cr.load(path)
+    data = make_data(parse_setup(model.metadata["playground"]))
+    nearest = int(np.argmin(np.sum((data.points_train - shown["point"]) ** 2, axis=1)))
+    assert shown["label"] == data.y_train[nearest, 0] and shown["label_from"] == "nearest"
+    assert f"y = {shown['label']}, the label of the nearest training point" in text
+    expected = explain(model, np.array([shown["point"]]), data.y_train[nearest:nearest + 1])
+    for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
+        assert mine["delta"] == theirs.delta[0].tolist()
+        assert mine["weight_update"] == theirs.weight_update.tolist()
+    # relu units off at the point: f'(z) = 0, their rows and a note in red
+    off = [u for u, z in enumerate(shown["layers"][0]["z"]) if z < 0]
+    assert off, "the test needs a relu unit that is off at the clicked point"
+    rows = page.locator(".explain-layer[data-layer='0'] tr.vanishing")
+    assert [int(rows.nth(i).get_attribute("data-unit")) for i in range(rows.count())] == off
+    notes = page.locator(".explain-layer[data-layer='0'] .vanishing-note").all_text_contents()
+    units = [str(u + 1) for u in off]
+    listed = units[0] if len(units) == 1 else ", ".join(units[:-1]) + " and " + units[-1]
+    who, its, learn = (("Unit", "its", "it hardly learns") if len(off) == 1 else
+                       ("Units", "their", "they hardly learn"))
+    assert notes == [f"{who} {listed}: f′(z) ≈ 0 ({', '.join(['0'] * len(off))}; below 1% of "
+                     f"relu's largest slope 1.00), so δ ≈ 0 and {its} incoming weights and bias "
+                     f"barely change: {learn} from this example."]
+    cells = page.locator(".explain-layer[data-layer='0'] tr[data-unit='0'] td")
+    assert cells.nth(1).text_content() == _js_number(shown["layers"][0]["z"][0])
+    # a picked class is the label; a new epoch brings a new explanation
+    page.select_option("#explain-label", "1" if shown["label"] == 0 else "0")
+    page.wait_for_function("app.explanation.label_from === 'chosen'")
+    assert "the class you picked" in page.text_content("#explain")
+    assert "loss L = binary_crossentropy = " in page.text_content("#explain")  # no penalty
+    page.click("#step")
+    page.wait_for_selector("#explain[data-epoch='2']")
+    assert page.evaluate("app.explanation.label_from") == "chosen"
+    train(page, "Number(document.body.dataset.epoch) >= 6")  # it follows training, and the
+    page.wait_for_function("app.explanation.epoch === app.state.epoch")  # pause's state
+    panel = boxes(page, "#explain-panel")[0]
+    assert panel["right"] <= boxes(page, ".output-column")[0]["right"] + 0.5
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+
+def _js_number(value: float) -> str:
+    """The panel's format: three significant digits, − for minus."""
+    if value == 0:
+        return "0"
+    text = f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.1e}"
+    return text.replace("-", "−")
+
+
+def test_the_explain_panel_fits_a_phone(browser, playground_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, bypass_csp=True)
+    phone = context.new_page()
+    phone.goto(playground_url + "/#dataset=spirals3&samples=150&layers=8:relu,8:tanh")
+    phone.wait_for_function("document.querySelectorAll('.hidden-layer').length === 2")
+    phone.locator("#boundary").click(position={"x": 60, "y": 60})
+    phone.wait_for_selector("#explain[data-verified='true']")
+    assert phone.locator(".explain-layer").count() == 3
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_the_bias_variance_verdict_appears_and_follows_training(page, playground_url):
+    page.goto(playground_url + "/#dataset=spirals&samples=1000&layers=1:tanh")
+    page.wait_for_selector("body[data-epoch='0'] #bias-variance p")
+    for _ in range(3):
+        page.click("#step")
+    page.wait_for_selector("body[data-epoch='3']")
+    page.wait_for_selector("#bias-variance[data-verdict='high_bias']")
+    text = page.text_content("#bias-variance")
+    shown = page.evaluate("app.state.bias_variance")
+    assert "Bias/variance at epoch 3: training error" in text and "baseline 0.0%" in text
+    accuracy = page.evaluate("app.state.train_metrics.accuracy")
+    assert shown["training_error"] == pytest.approx(1 - accuracy)
+    assert "High bias" in text and "more neurons (+) or another hidden layer" in text
+    assert "Regularization rate" not in text  # no penalty to lower

@@ -239,3 +239,17 @@ def test_a_probe_message_names_a_point_within_the_domain():
                          ('{"type": "probe", "at": [0, 0]}', "has no field")):
         with pytest.raises(MessageError, match=problem):
             parse_message(raw)
+
+
+def test_an_explain_message_names_a_point_and_maybe_a_class():
+    message = parse_message('{"type": "explain", "point": [0.5, -1.25], "label": null}')
+    assert message.kind == "explain" and message.point == (0.5, -1.25)
+    assert message.label is None
+    assert parse_message('{"type": "explain", "point": [0, 0], "label": 2}').label == 2
+    for raw, problem in (('{"type": "explain", "point": [0, 0], "label": -1}', "label must be"),
+                         ('{"type": "explain", "point": [0, 0], "label": 1.5}', "whole number"),
+                         ('{"type": "explain", "point": [0, 0], "label": 99}', "between 0 and"),
+                         ('{"type": "explain", "point": [3, 0]}', "x1 must be between"),
+                         ('{"type": "probe", "point": [0, 0], "label": 1}', "has no field")):
+        with pytest.raises(MessageError, match=problem):
+            parse_message(raw)

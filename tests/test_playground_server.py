@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
 
 import chainrule as cr
@@ -296,3 +297,28 @@ def test_a_link_to_own_data_in_a_new_tab_names_the_missing_csv(playground_url):
         state = until(socket, "state", lambda m: m["setup"]["seed"] == 5)
         assert state["setup"]["dataset"] == "xor"  # every other field of the link is kept
         assert "a link cannot carry your CSV" in until(socket, "error")["message"]
+
+
+def test_an_explain_message_answers_with_explains_numbers(playground_url, tmp_path):
+    from chainrule.explain import explain
+
+    with open_session(playground_url) as (socket, hello):
+        socket.send('{"type": "setup", "setup": {"dataset": "spirals3", "samples": 150}}')
+        until(socket, "state", lambda m: m["setup"]["dataset"] == "spirals3")
+        socket.send('{"type": "step", "epochs": 3}')
+        until(socket, "state", lambda m: m["epoch"] == 3)
+        socket.send('{"type": "explain", "point": [0.5, -0.75], "label": 2}')
+        shown = until(socket, "explanation")
+        socket.send('{"type": "explain", "point": [0.5, -0.75], "label": 5}')
+        assert "class 5 is not in this data" in until(socket, "error")["message"]
+        path = tmp_path / "model.npz"
+        path.write_bytes(get(f"{playground_url}/export/{hello['session']}/model.npz").read())
+    model = cr.load(path)  # it takes the raw point and carries the optimiser's state
+    expected = explain(model, np.array([[0.5, -0.75]]), np.array([2]))
+    assert shown["epoch"] == 3 and shown["label"] == 2 and shown["verified"]
+    assert [layer["name"] for layer in shown["layers"]] == ["Layer 1", "Layer 2",
+                                                             "Output layer"]
+    for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
+        assert mine["delta"] == theirs.delta[0].tolist()
+        assert mine["weight_grad"] == theirs.weight_grad.tolist()
+        assert mine["weight_update"] == theirs.weight_update.tolist()

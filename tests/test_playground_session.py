@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import runpy
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.explain import explain
 from chainrule.nn import Dense, Dropout
 from chainrule.playground.datasets import DATASETS, OWN, regression2d, spirals3
 from chainrule.playground.features import FEATURES, FeatureMap, feature_matrix
@@ -481,3 +483,139 @@ def test_a_csv_without_a_class_column_is_points_shown_with_the_networks_predicti
     np.testing.assert_array_equal(np.array(binary.snapshot()["own_points"])[:, 2], logits > 0)
     with pytest.raises(ValueError, match="4 rows; the playground takes 1 to 3"):
         binary.upload(content + b"0.1,0.1\n", 3)
+
+
+# ---------------------------------------------------------------------- bias and variance
+def test_one_unit_on_spirals_is_high_bias_with_the_pages_advice():
+    session = Session(Setup(dataset="spirals", samples=1000, layers=(LayerSpec(1, "tanh"),)))
+    session.train(40, seconds=60)
+    shown = session.snapshot()["bias_variance"]
+    accuracy = measure(session.model, session.data.x_train, session.data.y_train)["accuracy"]
+    assert shown["training_error"] == pytest.approx(1 - accuracy)
+    assert shown["baseline"] == 0.0
+    assert shown["avoidable_bias"] > 0.3 and shown["variance"] < 0.02
+    assert shown["verdict"] == "high_bias"
+    assert "more neurons (+) or another hidden layer" in shown["advice"]
+    assert "Regularization rate" not in shown["advice"]  # no penalty here to lower
+
+
+def test_a_big_network_on_ten_points_is_high_variance_with_the_pages_advice():
+    session = Session(Setup(dataset="circles", samples=50, noise=0.5, train_ratio=0.2,
+                            learning_rate=0.01, layers=(LayerSpec(8, "relu"),
+                                                        LayerSpec(8, "relu"))))
+    session.train(150, seconds=60)
+    shown = session.snapshot()["bias_variance"]
+    assert len(session.data.x_train) == 10
+    assert shown["training_error"] == 0.0 and shown["variance"] > 0.2
+    assert shown["verdict"] == "high_variance"
+    for control in ("more Samples", "L2 Regularization", "drop 0.2"):
+        assert control in shown["advice"]
+    assert "more neurons" not in shown["advice"]
+
+
+def test_a_regression_verdict_divides_the_mse_by_the_targets_variance():
+    session = Session(Setup(dataset="regression", samples=100, regularization="l2", lam=0.1))
+    session.train(3)
+    shown = session.snapshot()["bias_variance"]
+    data = session.data
+    errors = [np.mean((session.model.predict(x).astype(np.float64) - y) ** 2) / np.var(data.y_train)
+              for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+    assert [shown["training_error"], shown["test_error"]] == pytest.approx(errors)
+    assert "MSE ÷ variance" in shown["figures"]
+    assert shown["verdict"] == "high_bias" and "a lower Regularization rate λ" in shown["advice"]
+
+
+# ---------------------------------------------------------------------- the explain panel
+def _nearest(data, point):
+    return int(np.argmin(np.sum((data.points_train - np.array(point)) ** 2, axis=1)))
+
+
+@pytest.mark.parametrize("name", ["default", "spirals3-softmax", "regression-l2-sgd",
+                                  "dropout-sgd", "linear"])
+def test_the_explanation_at_a_point_is_explains_numbers_under_the_pages_names(name):
+    session = Session(SETUPS[name])
+    session.train(2)
+    point = (0.25, -1.0)
+    shown = session.explain(point)
+    json.dumps(shown, allow_nan=False)  # what the server sends
+    data = session.data
+    index = _nearest(data, point)
+    expected = explain(session.model, feature_matrix(np.array([point]), session.setup.features),
+                       data.y_train[index:index + 1])
+    assert shown["epoch"] == 2 and shown["label_from"] == "nearest"
+    assert shown["nearest"] == data.points_train[index].tolist()
+    assert np.asarray(shown["label"]).ravel()[0] == np.asarray(data.y_train[index]).ravel()[0]
+    hidden = len(session.setup.layers)
+    assert [layer["name"] for layer in shown["layers"]] == [
+        *(f"Layer {i + 1}" for i in range(hidden)), "Output layer"]
+    assert shown["verified"] is True and expected.verified
+    assert shown["loss"] == expected.loss and shown["output"] == expected.prediction[0].tolist()
+    for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
+        for key, value in (("z", theirs.z[0]), ("a", theirs.a[0]), ("delta", theirs.delta[0]),
+                           ("weight_grad", theirs.weight_grad), ("slope", theirs.slope[0]),
+                           ("weight_update", theirs.weight_update)):
+            assert mine[key] == value.tolist(), key
+        assert mine["bias_grad"] == theirs.bias_grad.tolist()
+        assert mine["bias_update"] == theirs.bias_update.tolist()
+        assert mine["saturated"] == [unit.unit for unit in theirs.saturated]
+        assert mine["delta_rule"] == theirs.delta_rule
+    assert shown["dropout"] == (name == "dropout-sgd")
+
+
+def test_relu_units_off_at_the_point_are_marked_and_their_update_vanishes():
+    session = Session(Setup(dataset="circles", optimizer="sgd", learning_rate=0.1,
+                            layers=(LayerSpec(6, "relu"),)))
+    session.train(1)
+    shown = session.explain((0.5, 0.5))
+    layer = shown["layers"][0]
+    off = [u + 1 for u, z in enumerate(layer["z"]) if z < 0]
+    assert off and layer["saturated"] == off
+    for unit in off:
+        assert layer["delta"][unit - 1] == 0.0
+        assert not any(layer["weight_update"][unit - 1]) and layer["bias_update"][unit - 1] == 0
+    assert shown["layers"][1]["saturated"] == []  # the output logit is never "saturated"
+
+
+def test_a_picked_class_is_the_label_and_a_foreign_one_is_refused():
+    session = Session(Setup(dataset="spirals3", samples=150))
+    point = tuple(session.data.points_train[0])
+    nearest = session.explain(point)
+    assert nearest["label"] == int(session.data.y_train[0])
+    other = (nearest["label"] + 1) % 3
+    picked = session.explain(point, other)
+    assert picked["label"] == other and picked["label_from"] == "chosen"
+    expected = explain(session.model, session.data.x_train[:1], np.array([other]))
+    assert picked["layers"][-1]["delta"] == expected.layers[-1].delta[0].tolist()
+    with pytest.raises(ValueError, match="class 3 is not in this data: it has the classes 0 to 2"):
+        session.explain(point, 3)
+    with pytest.raises(ValueError, match="a regression has no classes"):
+        Session(SETUPS["regression-l2-sgd"]).explain((0.0, 0.0), 0)
+
+
+def test_maxout_is_named_by_the_pages_layer_when_explain_cannot_cover_it():
+    shown = Session(SETUPS["maxout-l1-rmsprop"]).explain((0.0, 0.0))
+    assert shown["unsupported"] == "the maxout activation of Layer 1 is not supported"
+    assert "layers" not in shown
+
+
+def test_the_recipes_words_name_the_pages_controls():
+    from chainrule.playground.views import RECIPE
+
+    static = Path(cr.__file__).parent / "playground" / "static"
+    page, script = (static / "index.html").read_text(), (static / "app.js").read_text()
+    assert all(RECIPE.remedies.values())  # the page offers every remedy, dropout included
+    for control, where in (("Samples", "Samples: <b"), ("Ratio of training to test data",
+                                                       "Ratio of training to test data:"),
+                           ("Regularization rate λ", "Regularization rate <span"),
+                           ("drop 0.2", "`drop ${v}`"), ("(+)", 'title = "Add a unit"')):
+        assert any(control in text for text in RECIPE.remedies.values()), control
+        assert where in page or where in script, where
+
+
+def test_a_diverged_run_has_no_bias_variance_verdict_but_still_explains():
+    session = Session(diverging_setup())
+    assert session.snapshot()["bias_variance"] is not None
+    with pytest.raises(TrainingFailed, match="diverged"):
+        session.train(20)
+    assert session.snapshot()["bias_variance"] is None  # not "a bigger network" for a blow-up
+    json.dumps(session.explain((0.1, 0.2)), allow_nan=False)

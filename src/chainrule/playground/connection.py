@@ -7,6 +7,8 @@ What the server sends, each a JSON object with a ``type``:
 - ``data``: the training and test points (after every new setup or reset);
 - ``state``: a ``Session.snapshot`` plus ``running`` — while training, at most one per
   ``TRAIN_SLICE_SECONDS``;
+- ``explanation``: the answer to an ``explain`` message (``Session.explain``: backpropagation
+  at one point, the numbers of ``chainrule.explain``);
 - ``notice``: a sentence the page shows as information (a new network started at epoch 0);
 - ``error``: a message the page shows; the connection stays open;
 - ``full`` (sent by the server, not here): the tab cap is reached; the connection closes.
@@ -150,6 +152,15 @@ class Connection:
         if message.kind == "probe":
             await asyncio.to_thread(self.session.set_probe, message.point)
             await self.send_state()
+            return
+        if message.kind == "explain":
+            try:
+                view = await asyncio.to_thread(self.session.explain, message.point,
+                                               message.label)
+            except ValueError as problem:  # a class the data does not have
+                await self.error(str(problem))
+                return
+            await self.send({"type": "explanation", **view})
             return
         if message.kind in ("setup", "link"):
             setup, problems = message.setup, message.problems

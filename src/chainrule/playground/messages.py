@@ -10,13 +10,15 @@ A message is one JSON object with a ``type``:
 - ``{"type": "step", "epochs": 1}`` — train this many epochs (1 to ``MAX_STEP_EPOCHS``);
 - ``{"type": "select", "layer": 0}`` — the hidden layer whose g, g' and z are shown;
 - ``{"type": "probe", "point": [x1, x2]}`` — the raw point (within ±DOMAIN) whose forward pass
-  the hover formulas show.
+  the hover formulas show;
+- ``{"type": "explain", "point": [x1, x2], "label": null}`` — backpropagation at that point for
+  the explain panel, with the nearest training point's label (null) or a class 0, 1, ….
 
 ``parse_message`` returns a ``Message`` or raises ``MessageError`` with a sentence for the page.
 Nothing in a message is ever executed: names are looked up in fixed tables.
 
 >>> parse_message('{"type": "step", "epochs": 3}')
-Message(kind='step', setup=None, epochs=3, layer=None, problems=(), point=None)
+Message(kind='step', setup=None, epochs=3, layer=None, problems=(), point=None, label=None)
 >>> parse_message('{"type": "jump"}')  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -32,7 +34,7 @@ from typing import Any
 
 from .. import activations
 from ..errors import MessageError
-from .datasets import DATASETS, OWN
+from .datasets import DATASETS, MAX_CLASSES, OWN
 from .features import FEATURES
 from .limits import (
     DEFAULT_CAPS,
@@ -55,7 +57,8 @@ REGULARIZATIONS = ("none", "l1", "l2")
 #: the setup fields that change how the network trains but not what it is: a change of only
 #: these keeps the weights (and the optimiser's state); any other change starts a new network
 TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
-MESSAGE_TYPES = ("link", "pause", "probe", "reset", "select", "setup", "start", "step")
+MESSAGE_TYPES = ("explain", "link", "pause", "probe", "reset", "select", "setup", "start",
+                 "step")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class Message:
     layer: int | None = None
     problems: tuple[str, ...] = ()
     point: tuple[float, float] | None = None
+    label: int | None = None
 
 
 # ---------------------------------------------------------------------- field checks
@@ -276,13 +280,16 @@ def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
         _expect_keys(data, {"epochs"})
         return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,
                                              MAX_STEP_EPOCHS))
-    if kind == "probe":
-        _expect_keys(data, {"point"})
+    if kind in ("probe", "explain"):
+        _expect_keys(data, {"point"} if kind == "probe" else {"point", "label"})
         point = data.get("point")
         if not isinstance(point, list) or len(point) != 2:
             raise MessageError("point must be a list of two numbers [x1, x2]")
+        label = data.get("label")
         return Message(kind, point=(_number("x1", point[0], (-DOMAIN, DOMAIN)),
-                                    _number("x2", point[1], (-DOMAIN, DOMAIN))))
+                                    _number("x2", point[1], (-DOMAIN, DOMAIN))),
+                       label=None if label is None else _integer("label", label, 0,
+                                                                 MAX_CLASSES - 1))
     if kind == "select":
         _expect_keys(data, {"layer"})
         return Message(kind, layer=_integer("layer", data.get("layer"), 0,

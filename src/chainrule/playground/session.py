@@ -116,6 +116,22 @@ class Session:
         with self._lock:
             self.probe_point = (float(point[0]), float(point[1]))
 
+    def explain(self, point: tuple[float, float], label: int | None = None) -> dict[str, Any]:
+        """Backpropagation at the raw ``point`` for the explain panel (``views.explanation``):
+        with the nearest training point's label, or ``label``, a class of the current data
+        (ValueError with the page's sentence otherwise)."""
+        with self._lock:
+            data = self.data
+            if label is not None:
+                if data.regression:
+                    raise ValueError("a regression has no classes to pick: the explanation "
+                                     "uses the nearest training point's value")
+                if label >= data.classes:
+                    raise ValueError(f"class {label} is not in this data: it has the classes "
+                                     f"0 to {data.classes - 1}")
+            view = views.explanation(self.model, self.setup, data, point, label)
+            return {"epoch": self.epoch, **view}
+
     def select(self, layer: int) -> None:
         """The hidden layer whose activation, slope and z are shown."""
         with self._lock:
@@ -210,6 +226,9 @@ class Session:
                 "activation": views.activation_view(model, setup, self.selected_layer,
                                                     data.x_train),
                 "health": views.health(model, data.x_train),
+                # no verdict on a diverged run: its advice is to lower the learning rate
+                "bias_variance": None if self.diverged is not None else views.bias_variance(
+                    model, setup, data, self.train_metrics, self.test_metrics),
                 "own_points": views.predicted_points(model, setup, self.own_points),
                 "probe": views.probe(model, setup, self.probe_point if self.probe_point
                                      is not None else tuple(data.points_train[0])),

@@ -10,6 +10,10 @@
   and a histogram of that layer's current z on the training inputs.
 - ``health``: ``model.health(x)`` as the dead units and saturated pairs per layer and the
   advice, worded in ``PLAYGROUND``: the page's controls and its layer numbering ("Layer 2").
+- ``explanation``: ``chainrule.explain`` on one raw point and its label, as plain numbers per
+  layer under the page's names (Layer 1, …, Output layer).
+- ``bias_variance``: the basic recipe's verdict (``chainrule.bias_variance``) from the training
+  and test errors, baseline 0, advice in ``RECIPE``: the page's controls.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from ..bias_variance import PLAYGROUND as RECIPE_WORDS
+from ..bias_variance import RecipeVocabulary, diagnose
 from ..diagnostics import Vocabulary
+from ..explain import SATURATION_FRACTION, explain
 from ..models import Sequential
 from ..nn import Dense, walk
 from .datasets import is_regression
 from .features import feature_matrix
 from .limits import DOMAIN
 from .messages import Setup
-from .network import MAXOUT_PIECES
+from .network import MAXOUT_PIECES, RunData
 
 #: z shown under g and g'
 Z_RANGE = 5.0
@@ -159,6 +166,138 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
         reading = output if output is not None else pre[index][0]
     return {"point": [float(point[0]), float(point[1])], "features": _rounded(inputs[0]),
             "layers": layers}
+
+
+#: the basic recipe in the page's words: ``bias_variance.PLAYGROUND``, and the page's dropout
+#: menu per hidden layer (the library's table predates it and offers no dropout)
+RECIPE = RecipeVocabulary("playground", {
+    **RECIPE_WORDS.remedies,
+    "dropout": "Dropout on a hidden layer (its drop menu, e.g. drop 0.2)"})
+#: the page has no baseline field: the error of the best possible model is taken as 0
+BASELINE_ERROR = 0.0
+
+
+def _recipe(setup: Setup) -> RecipeVocabulary:
+    """``RECIPE`` without "a lower Regularization rate" when the run has no penalty to lower."""
+    if setup.regularization != "none" and setup.lam > 0:
+        return RECIPE
+    return RecipeVocabulary("playground", {**RECIPE.remedies, "less_regularisation": None})
+
+
+def bias_variance(model: Sequential, setup: Setup, data: RunData,
+                  train_metrics: dict[str, float], test_metrics: dict[str, float]
+                  ) -> dict[str, Any] | None:
+    """The basic recipe's verdict on the current network, with e* = ``BASELINE_ERROR`` = 0:
+
+        avoidable bias = e_train − e*,   variance = e_test − e_train
+
+    The errors are 1 − accuracy for classes, and for regression the MSE over the variance of
+    the training targets, MSE / Var(y_train) (1 − R²; the MSE of the predictions, without the
+    penalty that the loss adds). None when an error is not a finite number (a diverged run)."""
+    if data.regression:
+        scale = float(np.var(data.y_train))
+        errors = [float(np.mean((model.predict(x).astype(np.float64) - y) ** 2)) / scale
+                  if scale > 0 else float("nan")
+                  for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+        measure = "MSE ÷ variance of the training targets"
+    else:
+        errors = [1.0 - float(metrics.get("accuracy", float("nan")))
+                  for metrics in (train_metrics, test_metrics)]
+        measure = "error"
+    if not all(np.isfinite(errors)):
+        return None
+    result = diagnose(errors[0], errors[1], BASELINE_ERROR, measure=measure, validation="test")
+    words = _recipe(setup)
+    return {"training_error": result.training_error, "test_error": result.validation_error,
+            "baseline": result.baseline, "avoidable_bias": result.avoidable_bias,
+            "variance": result.variance, "verdict": result.verdict,
+            "remedies": [words.remedies[key] for key in result.remedies if words.remedies[key]],
+            "figures": result.figures(), "advice": result.advice(words)}
+
+
+def _plain(array: Any) -> Any:
+    """The numbers unrounded (what ``explain`` computed, exactly); NaN/inf JSON-safe."""
+    if array is None:
+        return None
+    return np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6,
+                         neginf=-1e6).tolist()
+
+
+def _scalar(value: float) -> float:
+    return float(_plain(np.float64(value)))
+
+
+def nearest_label(data: RunData, point: tuple[float, float]) -> tuple[int, Any]:
+    """The index of the training point nearest to ``point`` (raw x₁, x₂) and its target: a
+    class for classes, the value for regression."""
+    distances = np.sum((data.points_train - np.asarray(point, dtype=np.float64)) ** 2, axis=1)
+    index = int(np.argmin(distances))
+    target = np.asarray(data.y_train[index]).ravel()[0]
+    return index, float(target) if data.regression else int(target)
+
+
+def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[float, float],
+                label: int | None = None) -> dict[str, Any]:
+    """``chainrule.explain`` on the raw point p = (x₁, x₂) with the label y: the nearest
+    training point's target, or ``label`` (a class the user picked). Per Dense layer l, under
+    the page's name, the forward values z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and a⁽ˡ⁾ = f(z⁽ˡ⁾), the slope
+    f'(z⁽ˡ⁾), δ⁽ˡ⁾ = f'(z⁽ˡ⁾) ⊙ (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾), ∂R/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ, ∂R/∂b⁽ˡ⁾ = δ⁽ˡ⁾, the
+    optimiser's update for this one example, how far each term is from the engine's gradient,
+    and the units (counted from 1) whose f'(z) is ≈ 0, so that their update vanishes. Dropout is
+    off (evaluation mode). An activation ``explain`` does not cover gives ``unsupported``."""
+    nearest, target = nearest_label(data, point)
+    chosen = label is not None
+    y = label if chosen else target
+    inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    names = [_page_layer(position, len(dense), layer.name or "")
+             for position, layer in enumerate(dense)]
+    result: dict[str, Any] = {
+        "point": [float(point[0]), float(point[1])], "features": _plain(inputs[0]),
+        "label": y, "label_from": "chosen" if chosen else "nearest",
+        "nearest": _plain(data.points_train[nearest]), "regression": data.regression,
+        "classes": data.classes, "dropout": any(spec.dropout > 0 for spec in setup.layers),
+        "saturation_fraction": SATURATION_FRACTION, "unsupported": None}
+    if data.regression or data.classes == 2:
+        targets = np.array([[y]], dtype=np.float64)
+    else:
+        targets = np.array([y])
+    try:
+        with np.errstate(all="ignore"):
+            found = explain(model, inputs, targets)
+    except TypeError as problem:  # maxout, PReLU: not one slope per unit
+        text = str(problem).removeprefix("explain: ")
+        for layer, name in zip(dense, names):
+            text = text.replace(repr(layer.name), name)
+        result["unsupported"] = text
+        return result
+    layers = []
+    for name, step in zip(names, found.layers):
+        layers.append({
+            "name": name, "activation": step.activation.name,
+            "z": _plain(step.z[0]), "a": _plain(step.a[0]),
+            "slope": None if step.slope is None else _plain(step.slope[0]),
+            "delta": _plain(step.delta[0]), "delta_rule": step.delta_rule,
+            "weight_grad": _plain(step.weight_grad), "bias_grad": _plain(step.bias_grad),
+            "weight_update": _plain(step.weight_update),
+            "bias_update": _plain(step.bias_update),
+            "max_difference": _scalar(step.max_difference),
+            "saturated": [unit.unit for unit in step.saturated],
+            "max_slope": step.saturated[0].max_slope if step.saturated else None})
+    output = found.prediction[0].astype(np.float64)
+    if data.regression:
+        probabilities = None
+    elif output.size > 1:
+        probabilities = activations.get("softmax").forward(output)
+    else:
+        probabilities = activations.get("sigmoid").forward(output)
+    result.update({
+        "layers": layers, "output": _plain(output), "probabilities": _plain(probabilities),
+        "loss": _scalar(found.loss), "loss_name": found.loss_name,
+        "penalty": any(step.penalty_grad is not None for step in found.layers),
+        "optimizer_rule": found.optimizer_rule, "verified": found.verified,
+        "max_difference": _scalar(found.max_difference), "tolerance": found.tolerance})
+    return result
 
 
 def _page_layer(position: int, count: int, name: str) -> str:

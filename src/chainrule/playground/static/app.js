@@ -25,6 +25,11 @@ const app = {
   errorTimer: null,
   noticeTimer: null,
   full: null,
+  explainPoint: null,  // the clicked point the explain panel shows, once the map was clicked
+  explainLabel: null,  // null: the nearest training point's label; else the class picked
+  explainKey: "",  // what the shown (or requested) explanation was computed for
+  explanation: null,
+  explainAt: 0,  // when the last explanation was asked for (Date.now())
 };
 
 // ---------------------------------------------------------------------- the connection
@@ -71,6 +76,8 @@ function receive(message) {
     app.points = message;
   } else if (message.type === "state") {
     applyState(message);
+  } else if (message.type === "explanation") {
+    showExplanation(message);
   } else if (message.type === "error") {
     showError(message.message);
   } else if (message.type === "full") {
@@ -246,7 +253,14 @@ function wireControls() {
     const x1 = ((event.clientX - box.left) / box.width) * 2 * domain - domain;
     const x2 = domain - ((event.clientY - box.top) / box.height) * 2 * domain;
     const clip = (v) => Math.max(-domain, Math.min(domain, Math.round(v * 1000) / 1000));
-    send({ type: "probe", point: [clip(x1), clip(x2)] });
+    const point = [clip(x1), clip(x2)];
+    send({ type: "probe", point });
+    app.explainPoint = point;
+    requestExplanation(true);
+  });
+  $("explain-label").addEventListener("change", (e) => {
+    app.explainLabel = e.target.value === "" ? null : Number(e.target.value);
+    requestExplanation(true);
   });
   $("links").addEventListener("mouseover", (event) => {
     const path = event.target.closest("path");
@@ -674,6 +688,158 @@ function showStats(state) {
   document.body.dataset.running = `${state.running}`;
 }
 
+// The basic recipe's verdict (server: views.bias_variance, baseline error 0): the figures,
+// then the verdict with what to try, in the page's control names.
+function showBiasVariance(state) {
+  const box = $("bias-variance");
+  const result = state.bias_variance;
+  box.dataset.verdict = result ? result.verdict : "";
+  box.classList.toggle("fine", Boolean(result) && result.verdict === "fine");
+  if (!result) {
+    box.replaceChildren();
+    return;
+  }
+  const head = document.createElement("p");
+  head.className = "figures";
+  head.textContent = `Bias/variance at epoch ${state.epoch}: ${result.figures}`;
+  const verdict = document.createElement("p");
+  verdict.className = "verdict";
+  verdict.textContent = capitalised(result.advice);
+  box.replaceChildren(head, verdict);
+}
+
+// ---------------------------------------------------------------------- the explain panel
+// One example at the clicked point through forward and backward (server: views.explanation,
+// the numbers of chainrule.explain), asked again whenever the network has changed.
+const EXPLAIN_REFRESH_MS = 1000;  // while training, at most one new explanation a second
+
+function requestExplanation(force = false) {
+  if (!app.explainPoint || !app.state) return;
+  const key = `${app.state.epoch}|${app.setupKey}|${app.explainPoint}|${app.explainLabel}`;
+  if (!force && key === app.explainKey) return;
+  if (!force && app.state.running && Date.now() - app.explainAt < EXPLAIN_REFRESH_MS) return;
+  app.explainKey = key;
+  app.explainAt = Date.now();
+  send({ type: "explain", point: app.explainPoint, label: app.explainLabel });
+}
+
+function num(value) {
+  if (value === null || value === undefined) return "—";
+  const v = Number(value);
+  if (v === 0) return "0";
+  const text = Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(1);
+  return text.replace(/^-/, "−");
+}
+
+function maxAbs(values) {
+  return values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+function element(tag, className, text) {
+  const item = document.createElement(tag);
+  if (className) item.className = className;
+  if (text !== undefined) item.textContent = text;
+  return item;
+}
+
+function labelOptions(result) {
+  const select = $("explain-label");
+  const values = result.regression ? [""] : ["", ...Array.from({ length: result.classes }, (_, c) => `${c}`)];
+  const current = Array.from(select.options).map((o) => o.value);
+  if (current.join(",") !== values.join(",")) {
+    select.replaceChildren(...values.map((v) => {
+      const option = element("option", "", v === "" ? "the nearest training point's label" : `class ${v}`);
+      option.value = v;
+      return option;
+    }));
+  }
+  select.value = result.label_from === "chosen" ? `${result.label}` : "";
+  select.disabled = result.regression;
+}
+
+function unitName(result, l, u) {
+  if (l < result.layers.length - 1) return `unit ${u + 1}`;
+  return result.layers[l].z.length > 1 ? `class ${u}` : "output";
+}
+
+function layerTable(result, layer, l) {
+  const box = element("div", "explain-layer");
+  box.dataset.layer = `${l}`;
+  box.append(element("p", "explain-rule", `${layer.name} (${layer.activation}): δ = ${layer.delta_rule}`));
+  const table = element("table");
+  const head = element("tr");
+  for (const title of ["", "z", "a", "f′(z)", "δ = ∂L/∂b", "max |∂L/∂w|", "max |Δw|", "Δb"]) {
+    head.append(element("th", "", title));
+  }
+  table.append(head);
+  const aIn = l === 0 ? result.features : result.layers[l - 1].a;
+  layer.z.forEach((z, u) => {
+    const row = element("tr");
+    row.dataset.unit = `${u}`;
+    const vanishing = layer.saturated.includes(u + 1);
+    row.classList.toggle("vanishing", vanishing);
+    const grads = layer.weight_grad[u];
+    const updates = layer.weight_update ? layer.weight_update[u] : null;
+    const cells = [unitName(result, l, u), num(z), num(layer.a[u]),
+      layer.slope ? num(layer.slope[u]) : "—", num(layer.delta[u]), num(maxAbs(grads)),
+      updates ? num(maxAbs(updates)) : "—", layer.bias_update ? num(layer.bias_update[u]) : "—"];
+    cells.forEach((text) => row.append(element("td", "", text)));
+    // the row's ∂L/∂w = δ · a⁽ˡ⁻¹⁾ᵢ with the numbers, on hover
+    row.title = grads.slice(0, MAX_TERMS).map((g, i) => `∂L/∂w${sub(i + 1)} = δ·a${sub(i + 1)} = ` +
+      `(${num(layer.delta[u])})(${num(aIn[i])}) = ${num(g)}`).join("\n") +
+      (grads.length > MAX_TERMS ? "\n…" : "");
+    table.append(row);
+  });
+  const scroll = element("div", "explain-scroll");
+  scroll.append(table);
+  box.append(scroll);
+  if (layer.saturated.length) {  // one note for the layer's units with f'(z) ≈ 0
+    const names = layer.saturated.map((unit) => unitName(result, l, unit - 1).replace("unit ", ""));
+    const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+    const slopes = layer.saturated.map((unit) => num(layer.slope[unit - 1])).join(", ");
+    const one = names.length === 1;
+    box.append(element("p", "vanishing-note", `${one ? "Unit" : "Units"} ${list}: f′(z) ≈ 0 ` +
+      `(${slopes}; below ${100 * result.saturation_fraction}% of ${layer.activation}'s largest ` +
+      `slope ${num(layer.max_slope)}), so δ ≈ 0 and ${one ? "its" : "their"} incoming weights ` +
+      `and bias barely change: ${one ? "it hardly learns" : "they hardly learn"} from this example.`));
+  }
+  return box;
+}
+
+function showExplanation(result) {
+  app.explanation = result;
+  labelOptions(result);
+  const box = $("explain");
+  box.dataset.epoch = `${result.epoch}`;
+  const point = `p = (${fmt(result.point[0])}, ${fmt(result.point[1])})`;
+  const source = result.label_from === "chosen" ? "the class you picked"
+    : `the label of the nearest training point (${fmt(result.nearest[0])}, ${fmt(result.nearest[1])})`;
+  const y = result.regression ? num(result.label) : `${result.label}`;
+  const parts = [element("p", "explain-point", `At ${point}, epoch ${result.epoch}: y = ${y}, ${source}.`)];
+  if (result.unsupported) {
+    box.dataset.verified = "";
+    parts.push(element("p", "warning", `No explanation here: ${result.unsupported}. Choose another ` +
+      "activation for that layer to see backpropagation step by step."));
+    box.replaceChildren(...parts);
+    return;
+  }
+  let prediction;
+  if (result.regression) prediction = `ŷ = ${num(result.output[0])}`;
+  else if (result.probabilities.length > 1) prediction = `P(class ${result.label}) = ${num(result.probabilities[result.label])}`;
+  else prediction = `P(class 1) = σ(z) = ${num(result.probabilities[0])}`;
+  parts.push(element("p", "", `${prediction}; loss L = ${result.loss_name}${result.penalty ? " + penalty" : ""} = ${num(result.loss)}`));
+  box.dataset.verified = `${result.verified}`;
+  parts.push(element("p", result.verified ? "verified" : "not-verified",
+    `${result.verified ? "✓ verified" : "✗ NOT verified"}: every δ, ∂L/∂W and ∂L/∂b equals ` +
+    `chainrule's own gradient (max |Δ| ${Number(result.max_difference).toExponential(1)})`));
+  result.layers.forEach((layer, l) => parts.push(layerTable(result, layer, l)));
+  const rule = element("details", "explain-update");
+  rule.append(element("summary", "", "Δw, Δb: the optimizer's step for this one example"), element("p", "", result.optimizer_rule));
+  parts.push(rule);
+  if (result.dropout) parts.push(element("p", "note", "Dropout is off here, as when evaluating."));
+  box.replaceChildren(...parts);
+}
+
 function showActivation(state) {
   const view = state.activation;
   for (const column of document.querySelectorAll(".hidden-layer")) {
@@ -705,8 +871,10 @@ function applyState(state) {
   drawNeurons(state);
   drawLinks();
   markHealth(state);
+  showBiasVariance(state);
   drawBoundary();
   showActivation(state);
+  requestExplanation();
   document.body.dataset.epoch = `${state.epoch}`;
 }
 
