@@ -63,7 +63,7 @@ def test_each_place_words_the_advice_with_what_it_offers():
     assert "epochs=" in api and "Dropout(0.2)" in api and "kernel_regularizer" in api
     assert "--" not in api and "Regularization rate" not in api
     assert "Dropout" not in cli and "--l2" in cli and "--layers" in cli
-    assert "--" not in page and "Dropout" not in page and "Regularization rate λ" in page
+    assert "--" not in page and "drop menu" in page and "Regularization rate λ" in page
     assert api.index("bigger network") < api.index("more training data")  # bias first
     # every option the CLI's words name is one of chainrule train's
     train = build_parser()._subparsers._group_actions[0].choices["train"]

@@ -88,7 +88,7 @@ PLAYGROUND = RecipeVocabulary("playground", {
     "less_regularisation": "a lower Regularization rate λ",
     "more_data": "more Samples (or a higher Ratio of training to test data)",
     "regularise": "L2 Regularization with a higher Regularization rate λ",
-    "dropout": None,
+    "dropout": "Dropout on a hidden layer (its drop menu, e.g. drop 0.2)",
 })
 
 

@@ -170,9 +170,7 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
 
 #: the basic recipe in the page's words: ``bias_variance.PLAYGROUND``, and the page's dropout
 #: menu per hidden layer (the library's table predates it and offers no dropout)
-RECIPE = RecipeVocabulary("playground", {
-    **RECIPE_WORDS.remedies,
-    "dropout": "Dropout on a hidden layer (its drop menu, e.g. drop 0.2)"})
+RECIPE = RECIPE_WORDS
 #: the page has no baseline field: the error of the best possible model is taken as 0
 BASELINE_ERROR = 0.0
 
