@@ -386,3 +386,14 @@ def test_sequential_is_a_model_and_its_old_path_warns_and_gives_the_same_class()
     assert old is Sequential
     with pytest.raises(AttributeError, match="has no attribute 'Sequentail'"):
         chainrule.nn.Sequentail  # noqa: B018
+
+
+def test_apply_activation_takes_slopes_for_prelu_only():
+    from chainrule.nn.layers import apply_activation
+
+    z = cr.Tensor(np.array([[-2.0, 1.0]]))
+    slopes = cr.nn.Parameter(np.array([0.5, 0.5]))
+    got = apply_activation(cr.activations.get("prelu"), z, slopes).data
+    np.testing.assert_allclose(got, [[-1.0, 1.0]])
+    with pytest.raises(TypeError, match="relu learns no slopes; only prelu takes them"):
+        apply_activation(cr.activations.get("relu"), z, slopes)

@@ -132,7 +132,7 @@ class Vocabulary:
 
     def advice(self, remedies: Sequence[str]) -> str:
         """The offered remedies as one phrase: "a, b, or c" (empty when none is offered)."""
-        words = [self.remedies[key] for key in remedies if self.remedies[key]]
+        words = [word for key in remedies if (word := self.remedies[key])]
         if len(words) <= 2:
             return " or ".join(words)
         return ", ".join(words[:-1]) + ", or " + words[-1]

@@ -852,8 +852,7 @@ def _float64_twin(model: Model, x: np.ndarray, batchnorm_train: bool) -> Model:
         parameter.data = np.array(parameter.data, dtype=np.float64, order="C", copy=True)
         parameter.grad = None
     for _, module in twin.named_modules():
-        # its own buffers (Module.__init__ puts the registry in __dict__, unannotated)
-        for name, buffer in list(vars(module)["_buffers"].items()):
+        for name, buffer in list(module._buffers.items()):  # its own buffers
             array = np.asarray(buffer)
             if array.dtype.kind == "f":
                 module.set_buffer(name, array.astype(np.float64))

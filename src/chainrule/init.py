@@ -69,7 +69,8 @@ from .errors import SymmetryWarning, UnknownInitializerError
 from .naming import NameIndex, check_parameters, normalize
 
 Shape = int | Sequence[int]
-InitFunction = Callable[[tuple[int, ...], np.random.Generator], Any]
+#: ``function(shape, rng)``; rng is None when the initialiser is called without one
+InitFunction = Callable[[tuple[int, ...], np.random.Generator | None], Any]
 
 __all__ = [
     "SYMMETRY_WARNING", "Constant", "FromCallable", "HeNormal", "HeUniform", "Initializer",
@@ -475,7 +476,8 @@ class Orthogonal(Initializer):
 
 @dataclass(frozen=True)
 class FromCallable(Initializer):
-    """A user function ``function(shape, rng) -> array`` used as an initialiser.
+    """A user function ``function(shape, rng) -> array`` used as an initialiser (``rng`` is
+    None when the initialiser is called without one; layers always pass theirs).
 
     The result must have the requested shape; it is converted to ``dtype`` exactly (a value
     outside float32's range is an error, never a silent inf).

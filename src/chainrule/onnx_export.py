@@ -179,10 +179,17 @@ def _gemm(graph: _Graph, x: str, weight: np.ndarray, bias: np.ndarray | None) ->
     return graph.op("Gemm", inputs, transB=1)
 
 
+def _weight(dense: Dense) -> np.ndarray:
+    """The Dense layer's W (``_input_shape`` has refused a model that is not built)."""
+    if dense.weight is None:
+        raise OnnxExportError(f"{_describe(dense)} is not built yet")
+    return dense.weight.data
+
+
 def _folded_batch_norm(dense: Dense, norm: BatchNorm) -> tuple[np.ndarray, np.ndarray]:
     """W' = diag(s)·W and b' = s·(b − μ) + β, s = γ/√(σ² + ε), in float64: the Dense followed
     by the BatchNorm at inference as one affine map."""
-    weight = np.asarray(dense.weight.data, dtype=np.float64)
+    weight = np.asarray(_weight(dense), dtype=np.float64)
     bias = (np.zeros(dense.units) if dense.bias is None
             else np.asarray(dense.bias.data, dtype=np.float64))
     gamma = 1.0 if norm.weight is None else np.asarray(norm.weight.data, dtype=np.float64)
@@ -196,7 +203,7 @@ def _lower_dense(graph: _Graph, layer: Dense, x: str, shape: tuple[int, ...],
                  folded: BatchNorm | None) -> str:
     if folded is None:
         bias = None if layer.bias is None else layer.bias.data
-        z = _gemm(graph, x, layer.weight.data, bias)
+        z = _gemm(graph, x, _weight(layer), bias)
     else:
         z = _gemm(graph, x, *_folded_batch_norm(layer, folded))
     if layer.activation is None:
@@ -215,7 +222,7 @@ def _lower_batch_norm(graph: _Graph, layer: BatchNorm, x: str, shape: tuple[int,
     return graph.op("BatchNormalization", inputs, epsilon=layer.eps)
 
 
-def _lower_layer(graph: _Graph, layer: Module, x: str, shape: tuple[int, ...],
+def _lower_layer(graph: _Graph, layer: Layer, x: str, shape: tuple[int, ...],
                  folded: BatchNorm | None) -> str:
     if type(layer) is Dense:
         return _lower_dense(graph, layer, x, shape, folded)
@@ -238,7 +245,7 @@ def _lower_layer(graph: _Graph, layer: Module, x: str, shape: tuple[int, ...],
                           "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)")
 
 
-def _layers(model: Module) -> list[Module]:
+def _layers(model: Module) -> list[Layer]:
     """The layers of a Sequential (nested ones unpacked), or the one layer a Model wraps."""
     if isinstance(model, Sequential):
         return [inner for layer in model.layers for inner in _layers(layer)]
@@ -257,7 +264,7 @@ def _describe(layer: Module) -> str:
     return f"layer {name!r} ({kind})"
 
 
-def _input_shape(model: Module, layers: list[Module]) -> tuple[int, ...]:
+def _input_shape(model: Module, layers: list[Layer]) -> tuple[int, ...]:
     shape = getattr(model, "input_shape", None)
     if shape is None:
         first = layers[0]
@@ -311,13 +318,13 @@ def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[i
     while index < len(layers):
         layer = layers[index]
         following = layers[index + 1] if index + 1 < len(layers) else None
-        folds = (type(layer) is Dense and layer.activation is None
-                 and type(following) is BatchNorm)
-        graph.owner, graph.scope = _describe(layer), getattr(layer, "name", None) or ""
-        value = _lower_layer(graph, layer, value, shape, following if folds else None)
-        for consumed in (layer, following) if folds else (layer,):
+        folded = (following if type(layer) is Dense and layer.activation is None
+                  and type(following) is BatchNorm else None)
+        graph.owner, graph.scope = _describe(layer), layer.name or ""
+        value = _lower_layer(graph, layer, value, shape, folded)
+        for consumed in (layer,) if folded is None else (layer, folded):
             shape = consumed.output_shape(shape)
-        index += 2 if folds else 1
+        index += 1 if folded is None else 2
     graph.rename_output(value)
     return input_shape, shape
 
@@ -516,16 +523,18 @@ def _chosen_opset(onnx: Any, emitted: list[_Emitted], requested: int | None) -> 
             raise OnnxExportError(f"{entry.owner}: the installed onnx {onnx.__version__} has no "
                                   f"opset with {entry.node.op_type}")
         needs.append((version, entry))
-    needed, entry = max(needs, key=lambda pair: pair[0]) if needs else (FLOOR_OPSET, None)
+    top: tuple[int, _Emitted | None] = (max(needs, key=lambda pair: pair[0]) if needs
+                                        else (FLOOR_OPSET, None))
+    needed, neediest = top
     if requested is None:
         return needed
     latest = onnx.defs.onnx_opset_version()
     if not FLOOR_OPSET <= requested <= latest:
         raise OpsetError(f"opset {requested} is out of range: the export writes opsets "
                               f"{FLOOR_OPSET} to {latest} (the newest the installed onnx knows)")
-    if requested < needed:
-        raise OpsetError(f"opset {requested} is too low for this model: {entry.owner} "
-                              f"needs opset {needed} (ONNX {entry.node.op_type})")
+    if neediest is not None and requested < needed:  # needed > FLOOR_OPSET: a node needs it
+        raise OpsetError(f"opset {requested} is too low for this model: {neediest.owner} "
+                         f"needs opset {needed} (ONNX {neediest.node.op_type})")
     return int(requested)
 
 

@@ -71,6 +71,7 @@ def join_arrays(value: Any, arrays: Any) -> Any:
 def describe_model(model: Any) -> dict[str, Any]:
     """The JSON-able architecture of a Sequential model."""
     from .models import Sequential
+    from .nn.layers import Layer
     from .nn.registry import registered_name
 
     if not isinstance(model, Sequential):
@@ -81,8 +82,9 @@ def describe_model(model: Any) -> dict[str, Any]:
         raise ValueError("build the model (give input_dim or call it once) before saving it")
     layers = []
     for layer in model.layers:
-        config = layer.config()
-        layers.append({"class": registered_name(layer), "name": layer.name, "config": config})
+        class_name = registered_name(layer)  # a module of another kind is an error here
+        assert isinstance(layer, Layer)  # register_layer takes Layer classes only
+        layers.append({"class": class_name, "name": layer.name, "config": layer.config()})
     return {"class": "Sequential", "name": model.name, "input_shape": list(model.input_shape),
             "layers": layers}
 
@@ -132,7 +134,7 @@ def optimizer_settings(optimizer: Any) -> dict[str, Any]:
     """The constructor arguments of an optimiser that are plain values (learning rate, ...)."""
     from .naming import accepted_parameters
 
-    settings = {"lr": float(optimizer.initial_lr)}
+    settings: dict[str, Any] = {"lr": float(optimizer.initial_lr)}
     for key, value in optimizer._settings().items():
         if key in accepted_parameters(type(optimizer)):
             settings[key] = list(value) if isinstance(value, tuple) else value
@@ -409,7 +411,7 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
         schema.check_class_count(model.metadata.get("classes"), int(outputs[-1]))
     except schema.DescriptionError as error:
         raise ModelFileError(f"{path}: {error}") from None
-    if compiled is not None:
+    if settings and compiled is not None:
         try:
             model.compile(loss=compiled[0], optimizer=compiled[1],
                           metrics=settings.get("metrics") or None,

@@ -25,7 +25,6 @@ is itself a node whose VJP uses g''(z), so second derivatives through the engine
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -106,7 +105,8 @@ class Activation:
     #: z stays there gets no gradient and never recovers (it is dead); None: g has no flat zero
     dead_below: ClassVar[float | None] = None
 
-    def __init__(self, subgradient: float | Sequence[float] | None = None) -> None:
+    def __init__(self, subgradient: float | list[float] | tuple[float, ...] | None = None
+                 ) -> None:
         self.subgradient = subgradient
         self._subgradient_values: tuple[Any, ...] | None = None
         if subgradient is not None:

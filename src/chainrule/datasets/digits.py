@@ -33,7 +33,7 @@ CITATION = (
 
 
 def _data_file(name: str) -> Any:
-    return resources.files(__package__).joinpath("data", name)
+    return resources.files(__package__).joinpath("data").joinpath(name)  # one step: 3.10
 
 
 def citation() -> str:

@@ -266,14 +266,16 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _target_column(target: str | int | None, header: list[str], file: Path) -> int:
+def _target_column(target: object, header: list[str], file: Path) -> int:
+    """The index of the column ``target`` names (checked here: a name or an index)."""
     if target is None:
         return len(header) - 1
     if isinstance(target, bool) or not isinstance(target, (str, numbers.Integral)):
         raise TypeError(f"target must be a column name or index, not {target!r}")
     if isinstance(target, numbers.Integral):
-        if -len(header) <= target < len(header):
-            return int(target) % len(header)
+        index = int(target)
+        if -len(header) <= index < len(header):
+            return index % len(header)
         raise IndexError(f"target column {target} is out of range: {file} has {len(header)} "
                          f"columns ({', '.join(header)})")
     if target in header:
@@ -322,11 +324,13 @@ def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], valu
     for line, cell in zip(lines, values):
         if not cell:
             raise DataFileError(f"{file}, line {line}: the target column {column!r} is empty")
-    parsed = [_parse_number(cell) for cell in values]
+    maybe_parsed = [_parse_number(cell) for cell in values]
+    parsed = [value for value in maybe_parsed if value is not None]
     where = f"{file}, target column {column!r}"
-    if any(value is None for value in parsed):  # text: every value is a class name
+    if len(parsed) < len(maybe_parsed):  # text: every value is a class name
         if task == "regression":
-            line, cell = next((ln, c) for ln, c, v in zip(lines, values, parsed) if v is None)
+            line, cell = next((ln, c) for ln, c, v in zip(lines, values, maybe_parsed)
+                              if v is None)
             raise DataFileError(f"{file}, line {line}: the target column {column!r} has the "
                                 f"non-numeric value {cell!r}; regression needs numbers")
         return _targets_from_names(np.array(values), task, where)
@@ -406,6 +410,7 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
         raise DataFileError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
                             f"{y.shape}; they need one target per row")
     where = f"{file}, array {y_key!r}"
+    classes: list[str] | None
     if y.dtype.kind in "US":
         y, task, classes = _targets_from_names(y.astype(str), task, where)
     elif y.dtype.kind in "biuf":

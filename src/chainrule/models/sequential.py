@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -170,7 +170,7 @@ class Sequential(Model):
         return f"Sequential([\n{inner}\n])" if self.layers else "Sequential([])"
 
 
-def _auto_dense(layer: Module | None) -> bool:
+def _auto_dense(layer: Module | None) -> TypeGuard[Dense]:
     return (isinstance(layer, Dense) and layer.activation is None
             and isinstance(layer.kernel_init, str) and layer.kernel_init == "auto")
 

@@ -12,7 +12,7 @@ of the layer) and ``activated_width`` (maxout's k pieces per unit narrow the out
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def _as_input(x: Any) -> Tensor:
 
 
 # ---------------------------------------------------------------------- named activations
-def learns_slopes(activation: activations.Activation | None) -> bool:
+def learns_slopes(activation: activations.Activation | None) -> TypeGuard[activations.PReLU]:
     """True for PReLU, the catalog's activation with a parameter learned per unit (γᵢ)."""
     return isinstance(activation, activations.PReLU)
 
@@ -67,7 +67,11 @@ def activated_width(activation: activations.Activation | None, width: int) -> in
 def apply_activation(activation: activations.Activation, z: Tensor,
                      slopes: Parameter | None) -> Tensor:
     """a = g(z); a PReLU uses the layer's learned ``slopes`` γ: max(0, z) + γᵢ·min(0, z)."""
-    return activation(z) if slopes is None else activation(z, slopes)
+    if slopes is None:
+        return activation(z)
+    if not learns_slopes(activation):
+        raise TypeError(f"{activation.name} learns no slopes; only prelu takes them")
+    return activation(z, slopes)
 
 
 def _stored_slopes(activation: activations.Activation | None, width: int
@@ -256,6 +260,7 @@ class Dense(Layer):
                 f"{self.name or 'Dense'}: expects inputs with {self.input_dim} features on the "
                 f"last axis, got shape {x.shape}"
             )
+        assert self.weight is not None  # ensure_built made it
         z = linear(x, self.weight, self.bias)
         return z if self.activation is None else apply_activation(self.activation, z, self.alpha)
 
@@ -407,7 +412,7 @@ class PReLU(Layer):
         self.alpha_init = float(alpha_init)
         self.shared = bool(shared)
         self.alpha: Parameter | None = None
-        self._activation = activations.get("prelu", gamma=self.alpha_init)
+        self._activation = activations.PReLU(gamma=self.alpha_init)
 
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator) -> None:
         self.alpha = learned_slopes(self._activation, 1 if self.shared else input_shape[-1])
@@ -556,6 +561,10 @@ class BatchNorm(Layer):
 
     kind = "batch_norm"
     preserves_units = True
+    # buffers, set by build through register_buffer
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    num_batches_tracked: np.ndarray
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
                  name: str | None = None) -> None:

@@ -42,6 +42,12 @@ class Parameter(Tensor):
 class Module:
     """Base class of layers and models: parameters, buffers, sub-modules, train/eval mode."""
 
+    # Set in __init__ through object.__setattr__ (so __setattr__ does not register them).
+    _parameters: dict[str, Parameter]
+    _buffers: dict[str, np.ndarray]
+    _modules: dict[str, Module]
+    training: bool
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})

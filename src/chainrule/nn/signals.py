@@ -92,7 +92,7 @@ class Signals:
             return g.derivative(self.z, self.a)
 
 
-def layers_of(model: Any, who: str = "walk") -> list[Any]:
+def layers_of(model: object, who: str = "walk") -> list[Any]:
     """The layer list of a Sequential (or of a Model wrapping one)."""
     for candidate in (model, getattr(model, "module", None)):
         layers = getattr(candidate, "layers", None)
