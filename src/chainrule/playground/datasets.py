@@ -19,11 +19,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from ..datasets import Dataset, circles, gaussians, load_csv, moons, spirals, xor
 from ..datasets.files import _csv_features, _read_csv  # load_csv's own checks of the cells
+
+T = TypeVar("T")
 
 
 def regression2d(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
@@ -110,11 +113,9 @@ MAX_CLASSES = 8
 MIN_UPLOAD_ROWS = 10
 
 
-def read_own_csv(content: bytes, max_rows: int) -> Dataset:
-    """An uploaded CSV as a data set, read by ``chainrule.datasets.load_csv``: a header, then
-    rows of x1, x2 and the class (the last column: integers 0..k−1 or names, 2 ≤ k ≤
-    ``MAX_CLASSES``), at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes. Every problem is
-    a ValueError with one sentence for the page (naming the line and column the reader names)."""
+def _read_uploaded(content: bytes, read: Callable[[Path], T]) -> T:
+    """``read`` applied to the uploaded bytes written to a temporary file (at most
+    ``MAX_UPLOAD_BYTES``); a reader's error becomes one sentence naming "your CSV"."""
     if len(content) > MAX_UPLOAD_BYTES:
         raise ValueError(f"the CSV has {len(content):,} bytes; the limit is "
                          f"{MAX_UPLOAD_BYTES:,}")
@@ -122,9 +123,18 @@ def read_own_csv(content: bytes, max_rows: int) -> Dataset:
         path = Path(folder) / "your.csv"
         path.write_bytes(content)
         try:
-            data = load_csv(path, target=-1, task="classification")
+            return read(path)
         except (ValueError, UnicodeDecodeError) as error:  # DataFileError, ShapeError, ...
             raise ValueError(str(error).replace(str(path), "your CSV")) from None
+
+
+def read_own_csv(content: bytes, max_rows: int) -> Dataset:
+    """An uploaded CSV as a data set, read by ``chainrule.datasets.load_csv``: a header, then
+    rows of x1, x2 and the class (the last column: integers 0..k−1 or names, 2 ≤ k ≤
+    ``MAX_CLASSES``), at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes. Every problem is
+    a ValueError with one sentence for the page (naming the line and column the reader names)."""
+    data = _read_uploaded(content, lambda path: load_csv(path, target=-1,
+                                                         task="classification"))
     names = list(data.feature_names or [])
     if data.x.shape[1] != 2:
         raise ValueError(f"your CSV has {data.x.shape[1]} feature columns ({', '.join(names)}) "
@@ -151,17 +161,11 @@ def read_own_points(content: bytes, max_rows: int) -> np.ndarray:
     """An uploaded CSV without a class column: a header, then rows of x1, x2 (n × 2, float64),
     each cell checked by ``chainrule.datasets``' CSV reader (the checks ``load_csv`` makes of
     its feature columns); at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes."""
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"the CSV has {len(content):,} bytes; the limit is "
-                         f"{MAX_UPLOAD_BYTES:,}")
-    with tempfile.TemporaryDirectory(prefix="chainrule-upload-") as folder:
-        path = Path(folder) / "your.csv"
-        path.write_bytes(content)
-        try:
-            header, rows = _read_csv(path, ",")
-            points = _csv_features(path, header, rows, [0, 1])
-        except ValueError as error:
-            raise ValueError(str(error).replace(str(path), "your CSV")) from None
+    def features(path: Path) -> np.ndarray:
+        header, rows = _read_csv(path, ",")
+        return _csv_features(path, header, rows, [0, 1])
+
+    points = _read_uploaded(content, features)
     if not 1 <= len(points) <= max_rows:
         raise ValueError(f"your CSV has {len(points):,} rows; the playground takes 1 to "
                          f"{max_rows:,}")
