@@ -13,7 +13,8 @@ import pytest
 import chainrule as cr
 from chainrule import data_path
 from chainrule.errors import DataError
-from chainrule.nn import Activation, Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Activation, Dense
 from chainrule.serialization import ModelFileError
 
 
@@ -463,3 +464,28 @@ def test_data_path_helpers_agree_with_the_rules():
         data_path.encode_labels([0], known=["3", "7"])
     with pytest.raises(DataError, match="class index 2 in row 0"):
         data_path.encode_labels([2], known=["cat", "dog"])
+
+
+def test_pandas_weights_and_validation_data_are_taken_like_arrays():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 2))
+    labels = np.where(x[:, 0] > 0, "yes", "no")
+    weights = rng.uniform(0.5, 2.0, 60)
+    frame = pd.DataFrame(x, columns=["a", "b"])
+
+    def trained(x_in, y_in, w_in, validation):
+        model = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(2)], seed=0)
+        model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+                      optimizer="sgd")
+        history = model.fit(x_in, y_in, epochs=3, sample_weight=w_in, verbose=0, seed=0,
+                            validation_data=validation)
+        return model, history
+
+    plain, plain_history = trained(x, labels, weights, (x[:20], labels[:20], weights[:20]))
+    framed, framed_history = trained(
+        frame, pd.Series(labels), pd.Series(weights),
+        (frame.iloc[:20][["b", "a"]], pd.Series(labels[:20]), pd.Series(weights[:20])))
+    for a, b in zip(plain.state_dict().values(), framed.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+    assert framed_history.history["val_loss"] == plain_history.history["val_loss"]
