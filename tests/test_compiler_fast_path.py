@@ -11,7 +11,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.callbacks import Callback, ProgressBar
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 
 
 def _data(rows: int = 100, features: int = 4, seed: int = 0):

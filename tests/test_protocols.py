@@ -7,7 +7,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.callbacks import EarlyStopping, ModelCheckpoint, TerminateOnNaN
-from chainrule.nn import Dense, Sequential
+from chainrule.models import Sequential
+from chainrule.nn import Dense
 from chainrule.protocols import (
     CompiledModel,
     HasNamedParameters,

@@ -5,7 +5,8 @@ attributes and methods fits too, and the functions still check at run time what 
 clear error names what is missing). The protocols say so to a type checker:
 
 >>> import chainrule as cr
->>> from chainrule.nn import Dense, Sequential
+>>> from chainrule.models import Sequential
+>>> from chainrule.nn import Dense
 >>> model = Sequential([Dense(1, input_dim=2)])
 >>> isinstance(model, TrainableModel), isinstance(model, SupportsPredict)
 (True, True)
