@@ -399,3 +399,25 @@ def test_export_command_errors(ort, capsys, tmp_path, digits_model_file):
     code, _, err = run_cli(capsys, "export", model, out, "--opset", "zero")
     assert code == 2
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_every_export_passes_the_full_onnx_check_and_a_broken_graph_is_refused(ort,
+                                                                              monkeypatch):
+    import onnx
+
+    checked = []
+    real = onnx.checker.check_model
+
+    def spy(proto, *args, **kwargs):
+        checked.append(kwargs.get("full_check"))
+        return real(proto, *args, **kwargs)
+
+    monkeypatch.setattr(onnx.checker, "check_model", spy)
+    model = Sequential([Dense(4, input_dim=3, activation="gelu"), Dense(2)], seed=0)
+    proto = onnx_export.to_onnx(model)
+    assert checked == [True]  # to_onnx ran the full check before returning the graph
+    broken = onnx.ModelProto()
+    broken.CopyFrom(proto)
+    broken.graph.node[0].input[0] = "nowhere"  # an input no node or initialiser makes
+    with pytest.raises(onnx.checker.ValidationError):
+        onnx.checker.check_model(broken, full_check=True)

@@ -379,3 +379,14 @@ def test_without_scikit_learn_the_import_error_names_the_extra() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert 'pip install "chainrule[sklearn]"' in result.stdout
+
+
+def test_the_health_parameter_turns_the_monitor_on_and_off():
+    from chainrule.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(80, 3)), (rng.normal(size=80) > 0).astype(int)
+    watched = MLPClassifier((6,), max_iter=3, health=True, random_state=0).fit(X, y)
+    assert any(key.startswith("health/") for key in watched.history_)
+    quiet = MLPClassifier((6,), max_iter=3, health=False, random_state=0).fit(X, y)
+    assert not any(key.startswith("health/") for key in quiet.history_)
