@@ -1256,3 +1256,17 @@ def test_resume_from_a_corrupt_checkpoint_says_how_to_start_over(capsys):
     code, _, err = run(capsys, "train", *SMALL, "-o", "m.npz", "--resume")
     assert code == 1
     assert_one_line_error(err, "cannot resume", "delete m.ckpt.npz to start over")
+
+
+def test_predict_reads_csv_with_the_datasets_reader(capsys, xor_model):
+    write_csv(Path("one.csv"), ["x1", "x2"], [[0, 1], [1, 1]])
+    Path("one.csv").write_text(Path("one.csv").read_text() + "\n\n")  # blank lines are skipped
+    code, out, _ = run(capsys, "predict", str(xor_model), "one.csv")
+    assert code == 0 and len(out.strip().splitlines()) == 3  # a header and two rows
+    Path("short.csv").write_text("x1,x2\n0,1\n1\n")
+    code, _, err = run(capsys, "predict", str(xor_model), "short.csv")
+    assert code == 1
+    assert_one_line_error(err, "short.csv, line 3: 1 cells but the header has 2 columns")
+    Path("twice.csv").write_text("x1,x1\n0,1\n")
+    code, _, err = run(capsys, "predict", str(xor_model), "twice.csv")
+    assert code == 1 and "the header names 'x1' more than once" in err

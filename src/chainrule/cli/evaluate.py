@@ -132,24 +132,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 
 # ====================================================================== predict
-def _read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank rows (with their line numbers) of a CSV file."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader]
-    except UnicodeDecodeError as error:
-        raise CommandError(f"{path} is not a text CSV file ({error.reason})") from None
-    except csv.Error as error:
-        raise CommandError(f"{path} is not valid CSV: {error}") from None
-    rows = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        raise CommandError(f"{path} is empty: expected a header row and data rows")
-    if len(rows) == 1:
-        raise CommandError(f"{path} has a header but no data rows")
-    return [cell.strip() for cell in rows[0][1]], rows[1:]
-
-
 def _feature_columns(header: list[str], model: Any, path: Path) -> list[int]:
     """The CSV columns to feed the model: matched by name to its feature names, in any
     order, its target column ignored (a missing or unknown column is a usage error listing
@@ -169,15 +151,12 @@ def _feature_columns(header: list[str], model: Any, path: Path) -> list[int]:
 
 
 def read_feature_csv(path: Path, model: Any) -> np.ndarray:
-    """The model's input rows from a CSV with a header; a bad cell's error names its line and
-    column, NaN or infinity the lines that hold them."""
-    header, rows = _read_csv_rows(path)
+    """The model's input rows from a CSV with a header (read by ``datasets.files.read_csv_table``);
+    a bad cell's error names its line and column, NaN or infinity the lines that hold them."""
+    header, rows = datasets.files.read_csv_table(path, needs_target=False)
     columns = _feature_columns(header, model, path)
     values = np.empty((len(rows), len(columns)), dtype=np.float64)
     for index, (line, row) in enumerate(rows):
-        if len(row) != len(header):
-            raise CommandError(f"{path}, line {line}: {len(row)} cells, but the header has "
-                               f"{len(header)}")
         for position, column in enumerate(columns):
             try:
                 values[index, position] = float(row[column])

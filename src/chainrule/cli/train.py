@@ -9,7 +9,6 @@ import sys
 import textwrap
 import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ import numpy as np
 
 from .. import bias_variance, datasets, diagnostics, losses, optim
 from .._tensor import Tensor
-from ..callbacks import Callback, EarlyStopping
+from ..callbacks import Callback, DivergenceGuard, EarlyStopping
 from ..dtypes import default_dtype
 from ..errors import CommandError, UsageError
-from ..metrics import confusion_matrix
+from ..metrics import confusion_matrix, format_confusion_matrix
 from ..models import Sequential
 from ..nn import Activation, Dense
 from ..serialization import ModelFileError, load_model
@@ -203,30 +202,6 @@ class _EpochCounter(Callback):
         self.last = epoch
 
 
-class _DivergenceGuard(Callback):
-    """Stops a run whose training loss explodes (Adam with a huge lr rarely reaches NaN)."""
-
-    FACTOR = 1e4
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.first: float | None = None
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.epoch = epoch
-
-    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        loss = float((logs or {}).get("loss", math.nan))
-        if self.first is None:
-            self.first = loss
-            return
-        if not math.isfinite(loss) or loss > self.FACTOR * max(abs(self.first), 1e-3):
-            raise FloatingPointError(
-                f"the training loss grew from {self.first:.4g} to {loss:.4g} in epoch "
-                f"{self.epoch + 1}")
-
-
 def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resume: bool
          ) -> Any:
     """``model.fit`` with early stopping and a checkpoint; its failures as CLI errors."""
@@ -244,7 +219,7 @@ def _fit(model: Any, split: Split, options: TrainOptions, checkpoint: Path, resu
                                  epochs=options.epochs,
                                  batch_size=options.batch_size,
                                  validation_split=VALIDATION_SPLIT,
-                                 callbacks=[stopper, counter, _DivergenceGuard()], verbose=1,
+                                 callbacks=[stopper, counter, DivergenceGuard()], verbose=1,
                                  seed=options.seed, checkpoint=str(checkpoint), resume=resume)
             finally:
                 said = dict.fromkeys(
@@ -284,7 +259,7 @@ def _classification_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
     matrix = confusion_matrix(y, predicted, num_classes=len(classes))
     text = (f"{label} accuracy: {correct / len(y):.2%} ({correct:,}/{len(y):,}), "
             f"{label.lower()} loss {loss:.4f} ({model.loss.name})\n\n"
-            + format_confusion(matrix, classes))
+            + format_confusion_matrix(matrix, classes))
     return {"loss": loss, "accuracy": correct / len(y)}, text
 
 
@@ -297,19 +272,6 @@ def _regression_report(model: Any, x: np.ndarray, y: np.ndarray, label: str
     text = (f"{label} MSE: {mse:.6g} (MAE {mae:.6g}, RMSE {math.sqrt(mse):.6g}) on "
             f"{_plural(len(y), 'row')}")
     return {"mse": mse, "mae": mae}, text
-
-
-def format_confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
-    """The confusion matrix as a table: rows the true class, columns the predicted class."""
-    corner = "true \\ predicted"
-    header = [corner, *classes]
-    rows = [header] + [[name, *(str(int(v)) for v in row)] for name, row in zip(classes, matrix)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["Confusion matrix (rows: true class, columns: predicted class)"]
-    for row in rows:
-        lines.append("  ".join([row[0].ljust(widths[0]),
-                                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
-    return "\n".join(lines)
 
 
 def _write_curves(history: Any, path: Path) -> bool:
@@ -493,4 +455,4 @@ def _add_train(commands: Any, common: argparse.ArgumentParser) -> None:
                         "--no-jit trains eagerly")
 
 
-__all__ = ["build_model", "command_train", "format_confusion", "history_metadata", "TrainOptions"]
+__all__ = ["build_model", "command_train", "history_metadata", "TrainOptions"]
