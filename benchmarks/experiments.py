@@ -145,7 +145,7 @@ def parallel_trials(trials: int = 16, seconds_per_trial: float = 1.0, dask: bool
 def asha_against_full(configurations: int = 27, max_epochs: int = 9, data: str = "digits"
                       ) -> dict[str, Any]:
     """ASHA (η = 3) against every configuration trained to ``max_epochs``, on the pool of 2."""
-    from chainrule.cli_experiments import TUNE_SPACE
+    from chainrule.cli.experiments import TUNE_SPACE
 
     configs = [{**config, "data": data}
                for config in random_configs(TUNE_SPACE, configurations, seed=0)]

@@ -742,3 +742,30 @@ def test_progress_bar_defaults_to_stderr(capsys):
         warnings.simplefilter("error")
         train([cb.ProgressBar()], FakeModel(), [{"loss": 0.5}], batch_logs=[[{"loss": 0.5}]])
     assert capsys.readouterr().err.startswith("Epoch 1/1 - 1/1 batches - ")
+
+
+def test_divergence_guard_raises_once_the_loss_grows_past_its_factor():
+    guard = cb.DivergenceGuard(factor=100.0)
+    guard.on_train_begin()
+    guard.on_epoch_begin(2)
+    guard.on_batch_end(0, {"loss": 0.5})
+    guard.on_batch_end(1, {"loss": 49.0})  # below 100 · 0.5
+    with pytest.raises(FloatingPointError, match=r"grew from 0\.5 to 51 in epoch 3"):
+        guard.on_batch_end(2, {"loss": 51.0})
+    with pytest.raises(FloatingPointError, match="to nan"):
+        guard.on_batch_end(3, {"loss": math.nan})
+    tiny = cb.DivergenceGuard(factor=10.0)  # |ℓ₀| below 1e-3 counts as 1e-3
+    tiny.on_batch_end(0, {"loss": 0.0})
+    tiny.on_batch_end(1, {"loss": 0.009})
+    with pytest.raises(FloatingPointError):
+        tiny.on_batch_end(2, {"loss": 0.011})
+    with pytest.raises(ValueError, match="factor must be a positive number, not 0"):
+        cb.DivergenceGuard(factor=0)
+
+
+def test_divergence_guard_starts_again_with_each_training():
+    guard = cb.DivergenceGuard(factor=10.0)
+    guard.on_batch_end(0, {"loss": 1.0})
+    guard.on_train_begin()
+    guard.on_batch_end(0, {"loss": 50.0})  # the new first loss
+    guard.on_batch_end(1, {"loss": 60.0})

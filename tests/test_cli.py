@@ -19,7 +19,9 @@ import pytest
 
 import chainrule as cr
 from chainrule import activations, cli
+from chainrule.cli import common as cli_common
 from chainrule.cli import main
+from chainrule.cli import train as cli_train
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--data", "xor", "--layers", "8", "--epochs", "2"]
@@ -153,7 +155,7 @@ def test_full_batch_optimizers_are_refused_and_not_listed(capsys, name):
     assert code == 2
     assert_one_line_error(err, "--optimizer", "without a learning rate", "adam")
     assert "has no parameter" not in err
-    assert name not in cli.train_optimizers() and "adam" in cli.train_optimizers()
+    assert name not in cli_common.train_optimizers() and "adam" in cli_common.train_optimizers()
     help_text = run(capsys, "train", "--help")[1]
     assert name not in help_text.split("--optimizer OPTIMIZER")[1].split("--lr")[0]
 
@@ -312,7 +314,7 @@ def test_a_directory_where_no_file_can_be_created_fails_before_training(capsys, 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(cli_common.tempfile, "mkstemp", refuse)
     code, out, err = run(capsys, "train", *SMALL, "--output", "model.npz")
     assert code == 1
     assert_one_line_error(err, "cannot write the output model.npz: cannot create files in .",
@@ -330,7 +332,7 @@ def test_a_read_only_output_file_is_not_replaced(capsys, monkeypatch):
             return False
         return real_access(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(cli.os, "access", access_without_root)
+    monkeypatch.setattr(cli_common.os, "access", access_without_root)
     code, _, err = run(capsys, "train", *SMALL, "--output", "model.npz")
     assert code == 1 and "read-only" in err
     assert Path("model.npz").read_bytes() == b"keep me"
@@ -507,12 +509,12 @@ def test_sigterm_keeps_the_checkpoint_and_exits_143(tmp_path):
 
 def test_ctrl_c_before_the_training_loop_is_one_line(tmp_path):
     """SIGINT while the data is loaded and the model built (before fit's handler)."""
-    script = ("import sys, signal, chainrule.cli as cli\n"
-              "real = cli.load_data\n"
+    script = ("import sys, signal, chainrule.cli as cli, chainrule.cli.train as train\n"
+              "real = train.load_data\n"
               "def load(*a, **k):\n"
               "    signal.raise_signal(signal.SIGINT)\n"
               "    return real(*a, **k)\n"
-              "cli.load_data = load\n"
+              "train.load_data = load\n"
               "sys.exit(cli.main(sys.argv[1:]))\n")
     result = subprocess.run([sys.executable, "-c", script, "train", *SMALL], text=True,
                             capture_output=True, env=_environment(), timeout=60)
@@ -523,7 +525,7 @@ def test_ctrl_c_outside_training_exits_130(capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "load_data", interrupted)
+    monkeypatch.setattr(cli_train, "load_data", interrupted)
     code, _, err = run(capsys, "train", *SMALL)
     assert code == 130 and err == "chainrule: interrupted\n"
 
@@ -802,7 +804,7 @@ def test_messages_name_no_python_only_parameters(capsys):
     Path("digits-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + bytes(12))
     code, _, err = run(capsys, "train", "--data", "digits-images-idx3-ubyte")
     assert code == 1 and "labels_path" not in err and "labels file" in err, err
-    assert cli.in_cli_terms("1e40 is outside the range of float32; use dtype='float64' or "
+    assert cli_common.in_cli_terms("1e40 is outside the range of float32; use dtype='float64' or "
                             "rescale the data") == ("1e40 is outside the range of float32; "
                                                     "rescale the data")
 
@@ -1146,11 +1148,11 @@ def test_plot_without_matplotlib_says_how_to_install(capsys, monkeypatch):
 
 def _checkpoint(path: Path, epochs: int = 3) -> Path:
     data = cr.datasets.load("xor")
-    options = cli.TrainOptions(data="xor", target=None, layers=(4,), activation="tanh",
+    options = cli_train.TrainOptions(data="xor", target=None, layers=(4,), activation="tanh",
                                optimizer="adam", lr=0.01, l2=0.0, epochs=epochs,
                                batch_size=32, patience=0, test_size=0.2, seed=0)
-    model = cli.build_model(options, data.x.shape[1], data.num_classes)
-    cli._compile(model, data.task, options)
+    model = cli_train.build_model(options, data.x.shape[1], data.num_classes)
+    cli_train._compile(model, data.task, options)
     model.fit(data.x, data.y, epochs=epochs, batch_size=32, validation_split=0.1, verbose=0,
               seed=0, checkpoint=str(path))
     assert path.exists()
@@ -1254,3 +1256,17 @@ def test_resume_from_a_corrupt_checkpoint_says_how_to_start_over(capsys):
     code, _, err = run(capsys, "train", *SMALL, "-o", "m.npz", "--resume")
     assert code == 1
     assert_one_line_error(err, "cannot resume", "delete m.ckpt.npz to start over")
+
+
+def test_predict_reads_csv_with_the_datasets_reader(capsys, xor_model):
+    write_csv(Path("one.csv"), ["x1", "x2"], [[0, 1], [1, 1]])
+    Path("one.csv").write_text(Path("one.csv").read_text() + "\n\n")  # blank lines are skipped
+    code, out, _ = run(capsys, "predict", str(xor_model), "one.csv")
+    assert code == 0 and len(out.strip().splitlines()) == 3  # a header and two rows
+    Path("short.csv").write_text("x1,x2\n0,1\n1\n")
+    code, _, err = run(capsys, "predict", str(xor_model), "short.csv")
+    assert code == 1
+    assert_one_line_error(err, "short.csv, line 3: 1 cells but the header has 2 columns")
+    Path("twice.csv").write_text("x1,x1\n0,1\n")
+    code, _, err = run(capsys, "predict", str(xor_model), "twice.csv")
+    assert code == 1 and "the header names 'x1' more than once" in err

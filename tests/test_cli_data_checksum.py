@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import chainrule as cr
-from chainrule.cli import file_sha256, main
+from chainrule.cli import main
+from chainrule.cli.common import file_sha256
 from test_cli import animals_csv, assert_one_line_error
 
 

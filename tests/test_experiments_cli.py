@@ -67,7 +67,7 @@ def test_study_show_refuses_a_corrupt_or_other_study(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_tune_refine_runs_a_second_round_in_the_zoomed_space_and_continues(tmp_path, capsys):
-    from chainrule.cli_experiments import TUNE_SPACE, fine_study_path
+    from chainrule.cli.experiments import TUNE_SPACE, fine_study_path
     from chainrule.experiments import Study
 
     study, best = str(tmp_path / "t.study"), tmp_path / "best.npz"

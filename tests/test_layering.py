@@ -41,9 +41,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools: diagnostics, gradcheck, graph, plot, serialization",
      ("diagnostics", "bias_variance", "explain", "gradient_check", "graph", "plot", "notebook",
       "serialization", "model_file_schema", "onnx_export")),
-    ("interfaces: cli, playground", ("__init__", "__main__", "cli", "cli_experiments",
-                                     "cli_explain", "cli_export", "experiments", "playground",
-                                     "sklearn")),
+    ("interfaces: cli, playground", ("__init__", "__main__", "cli", "experiments",
+                                     "playground", "sklearn")),
 )
 
 # (importer, imported) → why this module-level import goes up.

@@ -319,3 +319,17 @@ def test_get_binds_parameters():
         metrics.get("binary_accuracy", thresh=0.7)
     with pytest.raises(TypeError, match="parameters"):
         metrics.get(metrics.accuracy, from_logits=True)
+
+
+def test_format_confusion_matrix_lays_out_rows_true_and_columns_predicted():
+    matrix = metrics.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], num_classes=3)
+    text = metrics.format_confusion_matrix(matrix, ["cat", "dog", "bird"])
+    assert text.splitlines() == [
+        "Confusion matrix (rows: true class, columns: predicted class)",
+        "true \\ predicted  cat  dog  bird",
+        "cat                 1    1     0",
+        "dog                 0    1     0",
+        "bird                1    0     2",
+    ]
+    with pytest.raises(ShapeError, match=r"3 classes is 3x3, not of shape \(2, 2\)"):
+        metrics.format_confusion_matrix(np.zeros((2, 2)), ["a", "b", "c"])

@@ -649,6 +649,42 @@ class TerminateOnNaN(Callback):
         self._check("epoch", epoch, logs)
 
 
+# ---------------------------------------------------------------------- DivergenceGuard
+class DivergenceGuard(Callback):
+    """Stop a run whose training loss explodes, by raising FloatingPointError.
+
+    With ℓ₀ the first batch's loss, batch t fails when its loss ℓ_t is not finite or when
+    ℓ_t > factor · max(|ℓ₀|, 10⁻³) (Adam with a huge learning rate rarely reaches NaN, so
+    TerminateOnNaN alone misses it). The message names both losses and the (1-based) epoch.
+    """
+
+    FACTOR = 1e4
+
+    def __init__(self, factor: float = FACTOR) -> None:
+        super().__init__()
+        if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
+            raise ValueError(f"DivergenceGuard's factor must be a positive number, not {factor!r}")
+        self.factor = float(factor)
+        self.first: float | None = None
+        self.epoch = 0
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.first = None
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self.epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        loss = float((logs or {}).get("loss", math.nan))
+        if self.first is None:
+            self.first = loss
+            return
+        if not math.isfinite(loss) or loss > self.factor * max(abs(self.first), 1e-3):
+            raise FloatingPointError(
+                f"the training loss grew from {self.first:.4g} to {loss:.4g} in epoch "
+                f"{self.epoch + 1}")
+
+
 # ---------------------------------------------------------------------- CSVLogger
 class CSVLogger(Callback):
     """Write one CSV row per epoch: "epoch" (0-based), then the epoch's log values.
@@ -765,7 +801,7 @@ class ProgressBar(Callback):
 
 
 __all__ = [
-    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LearningRateScheduler",
-    "Logs", "MissingLogKeyError", "ModelCheckpoint", "ProgressBar", "save_model_atomically",
-    "TerminateOnNaN"
+    "Callback", "CallbackList", "CSVLogger", "DivergenceGuard", "EarlyStopping", "History",
+    "LearningRateScheduler", "Logs", "MissingLogKeyError", "ModelCheckpoint", "ProgressBar",
+    "save_model_atomically", "TerminateOnNaN"
 ]

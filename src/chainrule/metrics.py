@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -289,6 +289,28 @@ for _canonical_name, (_, _aliases) in _CATALOG.items():
 _names_of_functions = [(function, canonical) for canonical, (function, _) in _CATALOG.items()]
 
 
+def format_confusion_matrix(matrix: Any, classes: Sequence[str]) -> str:
+    """The confusion matrix ``C`` as a text table, rows the true class and columns the predicted.
+
+    Cell (i, j) shows C[i, j] = #{examples of true class i predicted as class j}, as
+    :func:`confusion_matrix` counts it; ``classes`` names the rows and columns in order. The
+    first line is the title; the columns are right-aligned to their widest cell.
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape != (len(classes), len(classes)):
+        raise ShapeError(f"a confusion matrix of {len(classes)} classes is "
+                         f"{len(classes)}x{len(classes)}, not of shape {matrix.shape}")
+    corner = "true \\ predicted"
+    header = [corner, *classes]
+    rows = [header] + [[name, *(str(int(v)) for v in row)] for name, row in zip(classes, matrix)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["Confusion matrix (rows: true class, columns: predicted class)"]
+    for row in rows:
+        lines.append("  ".join([row[0].ljust(widths[0]),
+                                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
+    return "\n".join(lines)
+
+
 def names() -> list[str]:
     """The canonical metric names (the keys ``metric_name`` gives them)."""
     return _index.names()
@@ -345,7 +367,7 @@ def metric_name(metric: str | Metric) -> str:
 
 
 __all__ = [
-    "accuracy", "binary_accuracy", "categorical_accuracy", "confusion_matrix", "get",
-    "mean_absolute_error", "mean_squared_error", "Metric", "metric_name", "names",
-    "sparse_categorical_accuracy"
+    "accuracy", "binary_accuracy", "categorical_accuracy", "confusion_matrix",
+    "format_confusion_matrix", "get", "mean_absolute_error", "mean_squared_error", "Metric",
+    "metric_name", "names", "sparse_categorical_accuracy"
 ]

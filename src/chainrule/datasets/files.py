@@ -210,7 +210,15 @@ def _one_hot_csv(file: Path, header: list[str], rows: list[tuple[int, list[str]]
                     description=f"loaded from {file} (target columns {', '.join(names)})")
 
 
-def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_csv_table(file: Path, delimiter: str = ",", *, needs_target: bool = True
+                   ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data rows of a CSV file, each row with its line number, cells stripped.
+
+    Blank lines are skipped. Raises DataFileError (naming the file and line) for text that is
+    not UTF-8 or not CSV, a missing or unnamed or repeated header name, a first row of numbers
+    only (no header), no data rows, or a row whose cell count differs from the header's; with
+    ``needs_target`` (load_csv's case), also for a single column.
+    """
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     try:
@@ -244,9 +252,9 @@ def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, li
                             "once; column names must be unique")
     if all(_is_number(name) for name in header):
         raise DataFileError(f"{file}, line {header_line}: the first row is all numbers "
-                            f"({delimiter.join(header)}); load_csv needs a header row naming the "
-                            "columns")
-    if len(header) < 2:
+                            f"({delimiter.join(header)}); the file needs a header row naming "
+                            "the columns")
+    if needs_target and len(header) < 2:
         raise DataFileError(f"{file} has a single column {header[0]!r}; it needs feature columns "
                             "and a target column")
     if not rows:
@@ -256,6 +264,9 @@ def _read_csv(file: Path, delimiter: str) -> tuple[list[str], list[tuple[int, li
             raise DataFileError(f"{file}, line {line}: {len(cells)} cells but the header has "
                                 f"{len(header)} columns (is the delimiter {delimiter!r} right?)")
     return header, rows
+
+
+_read_csv = read_csv_table  # the name load_csv and the playground's datasets use
 
 
 def _is_number(text: str) -> bool:
@@ -538,5 +549,5 @@ def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Data
 
 __all__ = [
     "DataFileError", "existing_file", "find_labels", "IDX_TYPES", "load_csv", "load_idx",
-    "load_npz", "MAX_IDX_BYTES", "PathLike", "read_idx"
+    "load_npz", "MAX_IDX_BYTES", "PathLike", "read_csv_table", "read_idx"
 ]

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .cli import (
+from .common import (
     CommandError,
     UsageError,
     _check_writable,
@@ -29,7 +29,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def command_export(args: argparse.Namespace) -> int:
     """Write MODEL as ONNX to OUT, at the lowest opset it needs (or --opset)."""
-    from .onnx_export import OnnxExportError, OpsetError, export_onnx, import_onnx
+    from ..onnx_export import OnnxExportError, OpsetError, export_onnx, import_onnx
 
     try:
         import_onnx()

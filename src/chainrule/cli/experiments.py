@@ -12,10 +12,9 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from . import activations
-from .atomic import write_bytes_atomically
-from .cli import CommandError, UsageError, _note, _positive_int, _say, _subparser
-from .experiments.space import (
+from .. import activations
+from ..atomic import write_bytes_atomically
+from ..experiments.space import (
     Choice,
     IntUniform,
     LogUniform,
@@ -25,6 +24,7 @@ from .experiments.space import (
     random_configs,
     space_to_json,
 )
+from .common import CommandError, UsageError, _note, _positive_int, _say, _subparser
 
 # The course's advice, put to the test: its activations at shallow to deep depths, 3 seeds.
 PRESETS = {
@@ -64,8 +64,8 @@ def _depths(text: str) -> list[int]:
 def _run(path: Path, configs: list[dict[str, Any]], scheduler: Any, metric: str,
          args: argparse.Namespace, extra: dict[str, Any]) -> Any:
     """Open or create the study, run it with a progress line, and return it (open)."""
-    from .experiments import Study, StudyFileError, executor_for
-    from .experiments.report import ProgressLine
+    from ..experiments import Study, StudyFileError, executor_for
+    from ..experiments.report import ProgressLine
 
     try:  # the cluster first: a bad address leaves no study file behind
         executor, slots, owned = executor_for(args.cluster, args.workers)
@@ -89,7 +89,7 @@ def _run(path: Path, configs: list[dict[str, Any]], scheduler: Any, metric: str,
 
 
 def _finish(study: Any, output: str | None, limit: int | None, claims: bool = False) -> None:
-    from .experiments.report import format_ranking
+    from ..experiments.report import format_ranking
 
     _say(format_ranking(study.trials(), study.objective, limit=limit))
     if claims:
@@ -121,7 +121,7 @@ def compare_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    from .experiments import RunAll
+    from ..experiments import RunAll
 
     preset = PRESETS.get(args.preset, {})
     for key, value in preset.items():
@@ -141,7 +141,7 @@ def command_compare(args: argparse.Namespace) -> int:
 
 def _say_claims(study: Any) -> None:
     """What the study's figures say about the course's advice (chainrule.experiments.claims)."""
-    from .experiments.claims import format_claims, study_claims
+    from ..experiments.claims import format_claims, study_claims
 
     _say(format_claims(study_claims(study.trials(), study.objective.metric)))
 
@@ -175,7 +175,7 @@ def _add_compare(commands: Any, common: argparse.ArgumentParser) -> None:
 
 # ====================================================================== tune
 def _scheduler(args: argparse.Namespace) -> Any:
-    from .experiments import ASHA, RunAll, SuccessiveHalving
+    from ..experiments import ASHA, RunAll, SuccessiveHalving
 
     if args.scheduler == "all":
         return RunAll(args.max_epochs)
@@ -234,7 +234,7 @@ def _refine(coarse: Any, args: argparse.Namespace, scheduler: Any,
 
 def _finish_rounds(coarse: Any, fine: Any, output: str | None, limit: int | None) -> None:
     """Both rounds' rankings, and the better round's best model saved."""
-    from .experiments.report import format_ranking
+    from ..experiments.report import format_ranking
 
     _say("First round (coarse):")
     _say(format_ranking(coarse.trials(), coarse.objective, limit=limit))
@@ -291,7 +291,7 @@ def _add_execution_options(parser: argparse.ArgumentParser,
 
 # ====================================================================== study show|export
 def _open_study(path: str) -> Any:
-    from .experiments import Study, StudyFileError
+    from ..experiments import Study, StudyFileError
 
     try:
         return Study.open(path)
@@ -300,7 +300,7 @@ def _open_study(path: str) -> Any:
 
 
 def command_study_show(args: argparse.Namespace) -> int:
-    from .experiments.report import format_ranking
+    from ..experiments.report import format_ranking
 
     with _open_study(args.file) as study:
         trials = study.trials()
@@ -317,7 +317,7 @@ def command_study_show(args: argparse.Namespace) -> int:
 
 
 def command_study_export(args: argparse.Namespace) -> int:
-    from .experiments.report import export_csv
+    from ..experiments.report import export_csv
 
     with _open_study(args.file) as study:
         trials = study.trials()
@@ -345,7 +345,7 @@ def _import_plots() -> Any:
     except ImportError:
         raise CommandError('plotting needs matplotlib, which is not installed: '
                            'pip install "chainrule[plot]"') from None
-    from .experiments import plots
+    from ..experiments import plots
 
     return plots
 
@@ -366,7 +366,7 @@ def command_study_plot(args: argparse.Namespace) -> int:
 
 
 def _add_study(commands: Any, common: argparse.ArgumentParser) -> None:
-    from .cli import _Formatter, _Parser
+    from .common import _Formatter, _Parser
 
     study = commands.add_parser("study", help="show, plot or export a study file",
                                 description="Read a study file written by compare or tune.",

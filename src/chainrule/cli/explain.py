@@ -13,33 +13,32 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cli import (
+from .common import (
     CommandError,
     UsageError,
     _add_data_options,
     _check_features,
-    _compiled,
     _labels_for_model,
     _load_model,
     _model_task,
     _non_negative_int,
-    _recorded_data,
     _say,
     _subparser,
     load_data,
 )
+from .evaluate import _compiled, _recorded_data
 
 if TYPE_CHECKING:  # the layers are imported on use (a fast start for the other commands)
-    from .nn import Sequential
+    from ..nn import Sequential
 
 DEFAULT_EXPLAIN_DATA = "xor"
 
 
 def default_model(features: int, classes: int) -> Sequential:
     """The network explained without MODEL: features → 3 sigmoid units → softmax, SGD(0.1)."""
-    from . import optim
-    from .models import Sequential
-    from .nn import Dense
+    from .. import optim
+    from ..models import Sequential
+    from ..nn import Dense
 
     model = Sequential([Dense(3, input_dim=features, activation="sigmoid"),
                         Dense(classes, activation="softmax")], seed=0)
@@ -71,7 +70,7 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def command_explain(args: argparse.Namespace) -> int:
     """Explain backpropagation on row --row of the data."""
-    from .explain import explain
+    from ..explain import explain
 
     model, data = _model_and_data(args)
     if args.row >= len(data.x):
