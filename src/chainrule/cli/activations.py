@@ -47,7 +47,7 @@ def _number(value: float) -> str:
 def _value_table(act: Any) -> str:
     z = np.array(Z_TABLE, dtype=np.float64)
     values = [act.forward(z), act.derivative(z), act.second_derivative(z)]
-    rows = [("z", "g(z)", "g'(z)", "g''(z)")]
+    rows: list[tuple[str, ...]] = [("z", "g(z)", "g'(z)", "g''(z)")]
     for i, point in enumerate(z):
         rows.append((f"{point:g}", *(_number(column[i]) for column in values)))
     return _table(rows, right=(0, 1, 2, 3))

@@ -68,11 +68,11 @@ def _terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def _fit_columns(rows: Sequence[Sequence[str]], width: int
+def _fit_columns(given: Sequence[Sequence[str]], width: int
                  ) -> tuple[list[list[str]], list[str]]:
     """(rows, dropped headers): the rightmost columns dropped until the table fits ``width``
     (the first column is kept); cells still too wide are cut, ending in "…"."""
-    rows = [list(row) for row in rows]
+    rows = [list(row) for row in given]
     dropped: list[str] = []
 
     def table_width(table: list[list[str]]) -> int:

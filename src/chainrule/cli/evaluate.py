@@ -169,7 +169,7 @@ def read_feature_csv(path: Path, model: Any) -> np.ndarray:
     return values
 
 
-def _listed(numbers: Sequence[int], limit: int = 10) -> str:
+def _listed(numbers: Sequence[int] | np.ndarray, limit: int = 10) -> str:
     shown = ", ".join(str(int(n)) for n in numbers[:limit])
     return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
 
@@ -233,8 +233,8 @@ def _prediction_rows(model: Any, x: np.ndarray, proba: bool = False,
         return _class_rows(model, x, proba, classes)
     outputs = model.predict(x, batch_size=512)
     if _model_task(model) == "classification":
-        classes = _model_classes(model) or [str(i) for i in range(outputs.shape[1])]
-        return [["prediction"], *([classes[i]] for i in outputs.argmax(axis=1))]
+        names = _model_classes(model) or [str(i) for i in range(outputs.shape[1])]
+        return [["prediction"], *([names[i]] for i in outputs.argmax(axis=1))]
     names = (["prediction"] if outputs.shape[1] == 1
              else [f"prediction_{i}" for i in range(outputs.shape[1])])
     return [names, *([f"{v:.7g}" for v in row] for row in outputs)]
@@ -311,7 +311,7 @@ def _gradcheck_new_model(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.
     data = load_data(options.data, options.target)
     split = split_data(data, options.test_size, options.seed)
     features = int(data.x.shape[1])
-    outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
+    outputs = (data.num_classes or 0) if data.task == "classification" else int(data.y.shape[1])
     model = build_model(options, features, outputs)
     _compile(model, data.task, options)
     model.preprocessing = datasets.Standardizer().fit(split.x_train)

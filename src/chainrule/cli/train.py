@@ -322,7 +322,7 @@ def _set_up_training(args: argparse.Namespace) -> _TrainRun:
     data = load_data(args.data, args.target, options.task, options.dtype)
     split = split_data(data, options.test_size, options.seed)
     features = int(data.x.shape[1])
-    outputs = data.num_classes if data.task == "classification" else int(data.y.shape[1])
+    outputs = (data.num_classes or 0) if data.task == "classification" else int(data.y.shape[1])
     with default_dtype(options.dtype):
         model = build_model(options, features, outputs)
     # Compiled where it can be, eagerly (without a warning) where it cannot.
