@@ -632,3 +632,17 @@ def test_change_training_keeps_the_optimiser_and_refuses_an_uncompiled_model():
     assert model.optimizer is optimizer and optimizer.lr == 0.5
     with pytest.raises(RuntimeError, match="change_training needs a compiled model"):
         change_training(Sequential([Dense(1, input_dim=2)]), setup)
+
+
+def test_the_weights_view_names_a_layer_that_is_not_built():
+    from chainrule.models import Sequential
+    from chainrule.playground import views
+
+    setup = Setup()
+    model = build_model(setup)
+    shown = views.weights(model, setup)
+    assert len(shown) == len(model.layers) - sum(1 for layer in model.layers
+                                                  if not isinstance(layer, Dense))
+    unbuilt = Sequential([Dense(3, name="hidden")])
+    with pytest.raises(RuntimeError, match="the layer 'hidden' is not built"):
+        views.weights(unbuilt, setup)
