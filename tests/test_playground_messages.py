@@ -253,3 +253,14 @@ def test_an_explain_message_names_a_point_and_maybe_a_class():
                          ('{"type": "probe", "point": [0, 0], "label": 1}', "has no field")):
         with pytest.raises(MessageError, match=problem):
             parse_message(raw)
+
+
+def test_the_connection_reads_the_field_its_message_kind_carries_or_names_the_missing_one():
+    from chainrule.playground.connection import _field
+
+    select = parse_message('{"type": "select", "layer": 1}')
+    assert _field(select, select.layer, "layer") == 1
+    step = parse_message('{"type": "step"}')
+    assert _field(step, step.epochs, "epochs") == 1
+    with pytest.raises(MessageError, match=r"^a 'select' message has no layer$"):
+        _field(Message("select"), Message("select").layer, "layer")

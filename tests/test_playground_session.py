@@ -619,3 +619,30 @@ def test_a_diverged_run_has_no_bias_variance_verdict_but_still_explains():
         session.train(20)
     assert session.snapshot()["bias_variance"] is None  # not "a bigger network" for a blow-up
     json.dumps(session.explain((0.1, 0.2)), allow_nan=False)
+
+
+def test_change_training_keeps_the_optimiser_and_refuses_an_uncompiled_model():
+    from chainrule.models import Sequential
+    from chainrule.playground.network import change_training
+
+    setup = Setup()
+    model = build_model(setup)
+    optimizer = model.optimizer
+    change_training(model, replace(setup, learning_rate=0.5))
+    assert model.optimizer is optimizer and optimizer.lr == 0.5
+    with pytest.raises(RuntimeError, match="change_training needs a compiled model"):
+        change_training(Sequential([Dense(1, input_dim=2)]), setup)
+
+
+def test_the_weights_view_names_a_layer_that_is_not_built():
+    from chainrule.models import Sequential
+    from chainrule.playground import views
+
+    setup = Setup()
+    model = build_model(setup)
+    shown = views.weights(model, setup)
+    assert len(shown) == len(model.layers) - sum(1 for layer in model.layers
+                                                  if not isinstance(layer, Dense))
+    unbuilt = Sequential([Dense(3, name="hidden")])
+    with pytest.raises(RuntimeError, match="the layer 'hidden' is not built"):
+        views.weights(unbuilt, setup)

@@ -61,14 +61,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ._tensor import Node, Tensor, gradients
 from .dtypes import all_finite
 from .errors import CompileError, JitFallbackWarning
-from .grad_mode import enable_grad, tracing
+from .grad_mode import ErrState, enable_grad, tracing
 from .losses import sample_weight_array
 from .ops import _no_gradient, linear_forward
 
@@ -89,7 +89,16 @@ class _Trace:
     prediction: Tensor
     grads: list[Tensor | None]  # ∂total/∂θ per parameter (None: unused parameter)
     buffer_updates: list[tuple[Any, str, Tensor]]
-    errstates: dict[int, dict[str, str]]  # id(tensor) -> np.errstate its kernel ran under
+    errstates: dict[int, ErrState]  # id(tensor) -> np.errstate its kernel ran under
+
+
+def _node_of(tensor_: Tensor) -> Node:
+    """The node that recorded ``tensor_`` (every tensor of the traced graph but its leaves)."""
+    node = tensor_._node
+    if node is None:
+        raise CompileError(f"a tensor of shape {tensor_.shape} is used as a node of the traced "
+                           "graph but was not recorded")
+    return node
 
 
 def _step_input(data: np.ndarray, op: str) -> Tensor:
@@ -167,7 +176,7 @@ def _reachable(trace: _Trace) -> list[Tensor]:
             stack.extend(node.parents)
     live = [t for t in trace.tensors if id(t) in seen]
     for tensor_ in live:
-        if tensor_._node.kernel is None:
+        if _node_of(tensor_).kernel is None:
             raise CompileError(f"the op '{tensor_.op}' (shape {tensor_.shape}) was recorded "
                                "without a kernel (chainrule.ops.record); define it with "
                                "chainrule.ops.apply to compile it")
@@ -178,7 +187,7 @@ def _leaves(live: list[Tensor]) -> list[Tensor]:
     """The unrecorded inputs of the live nodes (parameters and constants), first use first."""
     leaves: dict[int, Tensor] = {}
     for tensor_ in live:
-        for parent in tensor_._node.parents:
+        for parent in _node_of(tensor_).parents:
             if parent._node is None:
                 leaves.setdefault(id(parent), parent)
     return list(leaves.values())
@@ -190,7 +199,7 @@ def _signature(trace: _Trace, live: list[Tensor], params: set[int]) -> tuple[lis
     ops = [f"{t.op}{t.shape}{t.dtype}" for t in live]
     constants: list[Any] = [leaf.data for leaf in _leaves(live) if id(leaf) not in params]
     for tensor_ in live:
-        constants.extend(v for v in tensor_._node.kernel.params.values()
+        constants.extend(v for v in _node_of(tensor_).kernel.params.values()
                          if isinstance(v, np.ndarray))
     return ops, constants
 
@@ -275,7 +284,7 @@ class _Value:
     kind: str  # fixed (parameter or constant), input, source, owned (a buffer) or fresh
     shape: tuple[int, ...]
     dtype: np.dtype
-    order: str = "C"  # the layout of an owned buffer ("C" or "F", as eager's result)
+    order: Literal["C", "F"] = "C"  # the layout of an owned buffer ("C" or "F", as eager's result)
     views: int | None = None  # the value whose memory this one may look into
     end: int = -1  # the last instruction that reads it (or a view of it)
     buffer: np.ndarray | None = None
@@ -317,7 +326,7 @@ class _Lowering:
         for tensor_ in live:
             if tensor_ is trace.inputs or tensor_ is trace.target or tensor_ is trace.weights:
                 continue
-            node = tensor_._node
+            node = _node_of(tensor_)
             if not node.parents:
                 self._add(tensor_, _SOURCE, tensor_.data)
                 continue
@@ -338,7 +347,7 @@ class _Lowering:
             value.order = "F" if (data.ndim > 1 and data.flags.f_contiguous
                                   and not data.flags.c_contiguous) else "C"
         elif kind == _FRESH:
-            for parent, parent_tensor in zip(inputs, tensor_._node.parents):
+            for parent, parent_tensor in zip(inputs, _node_of(tensor_).parents):
                 if np.may_share_memory(data, parent_tensor.data):
                     value.views = parent  # a view keeps the memory it looks into alive
                     break
@@ -350,8 +359,8 @@ class _Lowering:
 
     @staticmethod
     def _kind(tensor_: Tensor) -> str:
-        kernel, data = tensor_._node.kernel, tensor_.data
-        parents = tensor_._node.parents
+        node = _node_of(tensor_)
+        kernel, data, parents = node.kernel, tensor_.data, node.parents
         if (kernel.takes_out and isinstance(data, np.ndarray) and data.ndim > 0
                 and (data.flags.c_contiguous or data.flags.f_contiguous)
                 and data.flags.writeable and data.flags.owndata
@@ -361,8 +370,8 @@ class _Lowering:
 
     # .................................................................. liveness, buffers
     def _root(self, value: int) -> int:
-        while self.values[value].views is not None:
-            value = self.values[value].views
+        while (looked_into := self.values[value].views) is not None:
+            value = looked_into
         return value
 
     def _liveness(self, keep: set[int]) -> None:
@@ -416,7 +425,8 @@ class _Lowering:
     def _in_place(self, instruction: _Instruction, position: int, keep: set[int]
                   ) -> np.ndarray | None:
         """An input's buffer the elementwise kernel may overwrite (it dies here), or None."""
-        if not instruction.tensor._node.kernel.elementwise or instruction.output in keep:
+        node = _node_of(instruction.tensor)
+        if not node.kernel.elementwise or instruction.output in keep:
             return None
         out = self.values[instruction.output]
         for value_index in instruction.inputs:
@@ -425,7 +435,6 @@ class _Lowering:
                     and value.shape == out.shape and value.dtype == out.dtype
                     and value.order == out.order
                     and instruction.inputs.count(value_index) == 1):
-                node = instruction.tensor._node
                 if node.attrs and "activation" in node.attrs:
                     instruction.note = "in place: a overwrites z"
                 else:
@@ -487,7 +496,7 @@ class _Lowering:
             def copy(view: np.ndarray = view, index: int = value_index) -> None:
                 np.copyto(view, arrays[index])
             backward.append(copy)
-        sources = [(index, self.tensors[index]._node.kernel)
+        sources = [(index, _node_of(self.tensors[index]).kernel)
                    for index, value in enumerate(self.values) if value.kind == _SOURCE]
         grads = [(param, None if value is None else Tensor._wrap(view))
                  for param, value, view in zip(self.params, grad_values, views)]
@@ -497,16 +506,16 @@ class _Lowering:
         def target_of(y: np.ndarray) -> np.ndarray:
             return loss.target(dummy, y).data
 
-        weights = trace.weights
-        weights_shape = None if weights is None else (weights.ndim, weights.dtype)
+        weighting: tuple[int, Callable[[np.ndarray], np.ndarray]] | None = None
+        if self.w is not None:
+            ndim, dtype = len(self.values[self.w].shape), self.values[self.w].dtype
 
-        def weights_of(w: np.ndarray) -> np.ndarray:
-            ndim, dtype = weights_shape
-            return sample_weight_array(w, (len(w),) + (1,) * (ndim - 1), dtype)
+            def weights_of(w: np.ndarray) -> np.ndarray:
+                return sample_weight_array(w, (len(w),) + (1,) * (ndim - 1), dtype)
+            weighting = (self.w, weights_of)
 
         program = Program(arrays, self.x, self.y, total, prediction, sources, forward, backward,
-                          grads, updates, target_of, on_demand,
-                          None if weights is None else (self.w, weights_of))
+                          grads, updates, target_of, on_demand, weighting)
         program.listing = [
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
             for i in self.instructions]
@@ -537,7 +546,7 @@ class _Lowering:
         runs: dict[int, Run | None] = {}
         for position, instruction in enumerate(self.instructions):
             value = self.values[instruction.output]
-            kernel = instruction.tensor._node.kernel
+            kernel = _node_of(instruction.tensor).kernel
             if (value.kind != _FRESH or value.views is None or position in tail
                     or id(instruction.tensor) in self.trace.errstates
                     or not all(self._stable(i, hoisted) for k, i in enumerate(instruction.inputs)
@@ -586,11 +595,11 @@ class _Lowering:
                          kernels: dict[str, Any]) -> Run | None:
         """linear (Z = X Wᵀ + b into a buffer) then a = g(Z) in place over it: Z = X Wᵀ by
         BLAS, then one pass a = g(Z + b)."""
-        node, act_node = linear.tensor._node, activation.tensor._node
+        node, act_node = _node_of(linear.tensor), _node_of(activation.tensor)
         act = (act_node.attrs or {}).get("activation")
         fused = None if act is None else kernels["bias_activation"].get(act.name)
         out = self.values[linear.output]
-        if (fused is None or node.kernel.function is not linear_forward
+        if (act is None or fused is None or node.kernel.function is not linear_forward
                 or len(linear.inputs) != 3 or activation.inputs != (linear.output,)
                 or out.buffer is None or self.values[activation.output].buffer is not out.buffer
                 or out.order != "C" or len(out.shape) != 2 or act.params
@@ -612,12 +621,12 @@ class _Lowering:
     def _slope_times(self, slope: _Instruction, product: _Instruction, position: int,
                      kernels: dict[str, Any], keep: set[int]) -> Run | None:
         """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary."""
-        node = slope.tensor._node
+        node = _node_of(slope.tensor)
         act = (node.attrs or {}).get("activation")
         fused = None if act is None else kernels["slope_times"].get(act.name)
-        if (fused is None or not act.backward_reads_output or act.params
+        if (act is None or fused is None or not act.backward_reads_output or act.params
                 or node.kernel.ignores != (0,)
-                or product.tensor._node.kernel.function is not np.multiply
+                or _node_of(product.tensor).kernel.function is not np.multiply
                 or product.inputs.count(slope.output) != 1 or slope.output in keep
                 or self.values[slope.output].end != position):
             return None
@@ -636,8 +645,8 @@ class _Lowering:
         if not _same_bits(trial, product.tensor.data):
             return None
         result, arrays = out.buffer.reshape(-1), self.arrays
-        g_slot, (g, a) = other, (v.buffer.reshape(-1) if v.kind == _OWNED and v.order == "C"
-                                 else None for v in operands)
+        g_slot, (g, a) = other, (v.buffer.reshape(-1) if v.buffer is not None and v.kind == _OWNED
+                                 and v.order == "C" else None for v in operands)
         ravel = np.ravel
         if g is not None and a is not None:
             def run() -> None:
@@ -675,7 +684,7 @@ class _Lowering:
 
     def _closure(self, instruction: _Instruction) -> Run:
         """The kernel call of one instruction, with everything that never changes bound."""
-        kernel = instruction.tensor._node.kernel
+        kernel = _node_of(instruction.tensor).kernel
         arrays, output, inputs = self.arrays, instruction.output, instruction.inputs
         errstate = self.trace.errstates.get(id(instruction.tensor))
         ignores = kernel.ignores
@@ -751,7 +760,7 @@ class Program:
                 + "; give w accordingly")
         arrays[self._x_slot] = x
         arrays[self._target_slot] = self._target_of(y)
-        if self._weights is not None:
+        if self._weights is not None and w is not None:  # both or neither (checked above)
             slot, weights_of = self._weights
             arrays[slot] = weights_of(w)
         for index, kernel in self._sources:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypedDict, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,6 +76,19 @@ class set_grad_enabled(_SetGradMode):
         )
 
 
+ErrKind = Literal["ignore", "warn", "raise", "call", "print", "log"]
+
+
+class ErrState(TypedDict):
+    """``np.geterr()``: what each kind of floating-point error does (``np.errstate``'s
+    keywords)."""
+
+    divide: ErrKind
+    over: ErrKind
+    under: ErrKind
+    invalid: ErrKind
+
+
 class Trace:
     """What a traced step recorded: every graph tensor in creation order, and the layer
     buffers it updated (``(module, name, tensor)``, see ``Module.update_buffer``)."""
@@ -84,7 +97,7 @@ class Trace:
         self.tensors: list[Any] = []
         self.buffer_updates: list[tuple[Any, str, Any]] = []
         self.untraced_buffer_changes: list[str] = []
-        self.errstates: list[tuple[Any, dict[str, str]]] = []  # np.geterr() per kernel
+        self.errstates: list[tuple[Any, ErrState]] = []  # np.geterr() per kernel
 
 
 class _ActiveTrace(threading.local):
@@ -116,6 +129,6 @@ class tracing:
 
 
 __all__ = [
-    "active_trace", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled", "Trace",
-    "tracing"
+    "ErrState", "active_trace", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
+    "Trace", "tracing"
 ]

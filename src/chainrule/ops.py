@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -127,8 +127,7 @@ def apply(op: str, kernel: Kernel, parents: tuple[Tensor, ...], vjp: VJP | None,
                 out._node = Node(op, parents, vjp or _no_gradient, attrs, kernel)
             if out._node is not None:
                 trace.tensors.append(out)
-                # np.geterr() is a fresh dict of str values (a TypedDict to the type checker)
-                trace.errstates.append((out, cast("dict[str, str]", np.geterr())))
+                trace.errstates.append((out, np.geterr()))
     return out
 
 

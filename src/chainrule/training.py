@@ -57,7 +57,7 @@ class Model(Module):
         self.preprocessing: Any = None
         self.metadata: dict[str, Any] = {}
         self.compiled_step: Any = None  # a chainrule.compiler.CompiledStep unless jit=False
-        self.jit = "auto"
+        self.jit: bool | str = "auto"  # compile's jit: True, False or "auto"
         self.kernels = "numpy"  # or "numba": chainrule.fast's fused updates in compiled steps
         # Why fit trains eagerly although compiling was asked for (None: compiled, or not yet
         # tried, or jit=False).
@@ -380,6 +380,8 @@ class Model(Module):
                              "has none; give checkpoint=PATH, or drop resume=True")
         x, y = self._pair(x, y, "x", "y", remember=True)
         w_val = None
+        x_val: np.ndarray | None
+        y_val: np.ndarray | None
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
@@ -429,7 +431,7 @@ class Model(Module):
         callback_list.on_train_begin({})
         if resume and checkpoint is None:
             initial_epoch, generator = self._continue_progress(history)
-        elif resume and os.path.exists(checkpoint):
+        elif resume and checkpoint is not None and os.path.exists(checkpoint):
             initial_epoch = self._resume_from(checkpoint, generator, history, user_callbacks)
         logs: dict[str, float] = {}
         with _StopOnInterrupt() as interrupt:
@@ -440,7 +442,7 @@ class Model(Module):
                                        stop_on_nan, interrupt, weights)
                 if interrupt.requested:
                     raise TrainingInterrupted(_interrupted_message(epoch, checkpoint))
-                if x_val is not None:
+                if x_val is not None and y_val is not None:  # set together
                     validation = self._measure(x_val, y_val, size, w_val)
                     logs.update({f"val_{key}": value for key, value in validation.items()})
                 logs["lr"] = float(optimizer.lr)
@@ -491,9 +493,8 @@ class Model(Module):
             "optimizer": self.optimizer.state_dict(),
             "shuffle_generator": None if own is None else own.bit_generator.state,
             "fit_generator": None if last is None or last is own else last.bit_generator.state,
-            "layer_generators": {name: module._generator.bit_generator.state
-                                 for name, module in self.named_modules()
-                                 if hasattr(module, "_generator")},
+            "layer_generators": {name: layer_generator.bit_generator.state
+                                 for name, layer_generator in _layer_generators(self).items()},
             "history": None if history is None else {"history": history.history,
                                                      "epoch": history.epoch},
         }
@@ -504,9 +505,9 @@ class Model(Module):
         if not optimizer.params:
             optimizer.bind(self.parameters())
         optimizer.load_state_dict(state["optimizer"])
-        modules = dict(self.named_modules())
+        layer_generators = _layer_generators(self)
         for name, generator_state in state["layer_generators"].items():
-            modules[name]._generator.bit_generator.state = generator_state
+            layer_generators[name].bit_generator.state = generator_state
         own = None
         if state["shuffle_generator"] is not None:
             own = np.random.default_rng()
@@ -569,9 +570,8 @@ class Model(Module):
             "epoch": epoch,
             "optimizer": optimizer.state_dict(),
             "shuffle_generator": generator.bit_generator.state,
-            "layer_generators": {name: module._generator.bit_generator.state
-                                 for name, module in self.named_modules()
-                                 if hasattr(module, "_generator")},
+            "layer_generators": {name: layer_generator.bit_generator.state
+                                 for name, layer_generator in _layer_generators(self).items()},
             "history": {"history": history.history, "epoch": history.epoch},
             "callbacks": [{"class": type(c).__name__, "state": c.get_state()}
                           for c in callbacks],
@@ -610,9 +610,9 @@ class Model(Module):
                                  "checkpoint to start over") from None
         self.load_state_dict(weights)
         generator.bit_generator.state = state["shuffle_generator"]
-        modules = dict(self.named_modules())
+        layer_generators = _layer_generators(self)
         for name, generator_state in state["layer_generators"].items():
-            modules[name]._generator.bit_generator.state = generator_state
+            layer_generators[name].bit_generator.state = generator_state
         history.history = {k: list(v) for k, v in state["history"]["history"].items()}
         history.epoch = list(state["history"]["epoch"])
         saved = state["callbacks"]
@@ -1062,6 +1062,12 @@ def resolve_class_weight(class_weight: Any, labels: np.ndarray, classes: int
                              f">= 0, got {weight}")
         resolved[int(key)] = float(weight)
     return resolved
+
+
+def _layer_generators(model: Module) -> dict[str, np.random.Generator]:
+    """The random generator of every layer that draws (a Dropout's mask), by module name."""
+    return {name: module._generator for name, module in model.named_modules()
+            if hasattr(module, "_generator")}
 
 
 def _split_off_validation(x: np.ndarray, y: np.ndarray, fraction: float

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import activations
 from .datasets import DATASETS, MAX_CLASSES, MAX_UPLOAD_BYTES, OWN
@@ -63,6 +63,16 @@ def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
         "limits": caps.limits(),
         "defaults": default_setup(caps).as_dict(),
     }
+
+
+_T = TypeVar("_T")
+
+
+def _field(message: Message, value: _T | None, name: str) -> _T:
+    """A field that ``parse_message`` always sets for this kind of message."""
+    if value is None:
+        raise MessageError(f"a {message.kind!r} message has no {name}")
+    return value
 
 
 def _plural(count: int, noun: str) -> str:
@@ -146,16 +156,18 @@ class Connection:
             self.start()
             return
         if message.kind == "select":
-            await asyncio.to_thread(self.session.select, message.layer)
+            await asyncio.to_thread(self.session.select, _field(message, message.layer, "layer"))
             await self.send_state()
             return
         if message.kind == "probe":
-            await asyncio.to_thread(self.session.set_probe, message.point)
+            await asyncio.to_thread(self.session.set_probe,
+                                    _field(message, message.point, "point"))
             await self.send_state()
             return
         if message.kind == "explain":
             try:
-                view = await asyncio.to_thread(self.session.explain, message.point,
+                view = await asyncio.to_thread(self.session.explain,
+                                               _field(message, message.point, "point"),
                                                message.label)
             except ValueError as problem:  # a class the data does not have
                 await self.error(str(problem))
@@ -163,7 +175,7 @@ class Connection:
             await self.send({"type": "explanation", **view})
             return
         if message.kind in ("setup", "link"):
-            setup, problems = message.setup, message.problems
+            setup, problems = _field(message, message.setup, "setup"), message.problems
             if message.kind == "link" and setup.dataset == OWN and self.session.own_data is None:
                 setup = replace(setup, dataset=Setup().dataset)
                 problems = (*problems, "dataset: a link cannot carry your CSV; upload it again "
@@ -179,7 +191,7 @@ class Connection:
             await asyncio.to_thread(self.session.reset)
             await self.send_data()
         elif message.kind == "step":
-            await asyncio.to_thread(self.session.train, message.epochs)
+            await asyncio.to_thread(self.session.train, _field(message, message.epochs, "epochs"))
         await self.send_state()
 
     async def configure(self, setup: Setup) -> None:

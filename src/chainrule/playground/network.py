@@ -137,12 +137,15 @@ def change_training(model: Sequential, setup: Setup) -> None:
     """Apply ``setup``'s ``TRAINING_SETTINGS`` to a trained model, keeping its weights and its
     optimiser's state: the learning rate, every Dense's penalty, and a new compiled step (the
     old one was traced with the old penalty). The batch size is read by every epoch."""
-    model.optimizer.lr = setup.learning_rate
+    optimizer = model.optimizer
+    if optimizer is None:
+        raise RuntimeError("change_training needs a compiled model (build_model compiles it)")
+    optimizer.lr = setup.learning_rate
     penalty = _penalty(setup)
     for layer in model.layers:
         if isinstance(layer, Dense):
             layer.kernel_regularizer = penalty
-    _compile(model, setup, model.optimizer)
+    _compile(model, setup, optimizer)
 
 
 def train_epoch(model: Sequential, data: RunData, setup: Setup, epoch: int) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..datasets import Dataset
 from ..errors import TrainingFailed
+from ..models import Sequential
 from . import views
 from .datasets import OWN, read_upload
 from .features import FeatureMap
@@ -41,6 +42,12 @@ from .views import PLAYGROUND
 
 class Session:
     """The state of one tab's run; thread-safe."""
+
+    # set by configure (the setup and its data) and _start (the network and its epoch count)
+    setup: Setup
+    data: RunData
+    model: Sequential
+    epoch: int
 
     def __init__(self, setup: Setup | None = None) -> None:
         self._lock = threading.RLock()

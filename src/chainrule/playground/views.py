@@ -105,13 +105,20 @@ def neuron_maps(model: Sequential, setup: Setup, size: int) -> dict[str, Any]:
     }
 
 
+def _weight_of(layer: Dense) -> np.ndarray:
+    """W of a Dense layer (the playground's networks are built when made, by build_model)."""
+    if layer.weight is None:
+        raise RuntimeError(f"the layer {layer.name!r} is not built")
+    return layer.weight.data
+
+
 def weights(model: Sequential, setup: Setup) -> list[list[list[float]]]:
     """W of every Dense (units × inputs), one row per unit shown on the page (a maxout unit's
     k pieces are consecutive rows: z[u·k], …, z[u·k + k − 1])."""
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     matrices = []
     for index, layer in enumerate(dense):
-        w = layer.weight.data
+        w = _weight_of(layer)
         if index < len(setup.layers) and setup.layers[index].activation == "maxout":
             w = w.reshape(-1, MAXOUT_PIECES, w.shape[1]).mean(axis=1)
         matrices.append(_rounded(w))
@@ -158,7 +165,7 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
     for index, layer in enumerate(dense):
         output = post[index][0] if index < len(post) else None
         bias = layer.bias.data if layer.bias is not None else np.zeros(layer.units)
-        layers.append({"w": _rounded(layer.weight.data), "b": _rounded(bias),
+        layers.append({"w": _rounded(_weight_of(layer)), "b": _rounded(bias),
                        "a_in": _rounded(reading), "z": _rounded(pre[index][0]),
                        "a": None if output is None else _rounded(output),
                        "pieces": (MAXOUT_PIECES if index < len(setup.layers)
