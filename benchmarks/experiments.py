@@ -115,7 +115,10 @@ def parallel_trials(trials: int = 16, seconds_per_trial: float = 1.0, dask: bool
     Every executor is started once and kept warm; the studies then run interleaved for
     ``rounds`` rounds (serial, pool, Dask, serial, ...), and the ratios are of the median
     times, so a burst of load on the shared machine moves one round, not the figure."""
-    epochs = epochs_for(1.2 * seconds_per_trial)  # a margin: the shared machine varies
+    # Timed where the trials run (a worker with one BLAS thread, not this process), with a
+    # margin: the shared machine varies.
+    with local_pool(1) as pool:
+        epochs = pool.submit(epochs_for, 1.2 * seconds_per_trial).result()
     configs = [{**TRIAL_SHAPE, "seed": seed} for seed in range(trials)]
     scheduler = RunAll(epochs)
     runs: dict[str, list[float]] = {}
