@@ -29,21 +29,31 @@ SUITES: dict[str, tuple[Callable[[bool], Any], Callable[[list[dict[str, Any]]], 
     "epoch": (epoch.run, epoch.targets),
     "memory": (lambda quick: [process.peak_memory(quick)], process.targets),
     "import": (lambda quick: [process.import_time(quick)], process.targets),
-    "health": (lambda quick: [health_overhead.run(**({"samples": 1_000, "repeats": 3}
-                                                     if quick else {}))],
-               health_overhead.targets),
+    "health": (
+        lambda quick: [health_overhead.run(**({"samples": 1_000, "repeats": 3} if quick else {}))],
+        health_overhead.targets,
+    ),
     "experiments": (experiments.run, experiments.targets),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", nargs="+", choices=sorted(SUITES), metavar="NAME",
-                        help=f"run only these suites ({', '.join(SUITES)})")
-    parser.add_argument("--output", default="benchmark-results.json",
-                        help="where to write the numbers (JSON)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(SUITES),
+        metavar="NAME",
+        help=f"run only these suites ({', '.join(SUITES)})",
+    )
+    parser.add_argument(
+        "--output", default="benchmark-results.json", help="where to write the numbers (JSON)"
+    )
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     found_targets: list[dict[str, Any]] = []
@@ -57,9 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     print(format_results(results))
     print()
     print(format_targets(found_targets))
-    document = {"machine": _machine(), "quick": args.quick,
-                "seconds": time.perf_counter() - started, "results": results,
-                "targets": found_targets}
+    document = {
+        "machine": _machine(),
+        "quick": args.quick,
+        "seconds": time.perf_counter() - started,
+        "results": results,
+        "targets": found_targets,
+    }
     with open(args.output, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
     print(f"wrote {args.output}", file=sys.stderr)
@@ -69,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
 def _machine() -> dict[str, Any]:
     import numpy as np
 
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "cpus": os.cpu_count(), "threads": 2, "platform": platform.platform(),
-            "processor": platform.processor()}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpus": os.cpu_count(),
+        "threads": 2,
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+    }
 
 
 if __name__ == "__main__":

@@ -41,19 +41,26 @@ def _gemm_epoch(x: np.ndarray) -> Callable[[], None]:
             full()
         if last is not None:
             last()
+
     return epoch
 
 
-def _chainrule_epoch(x: np.ndarray, y: np.ndarray, jit: bool, keras: bool = False,
-                     adam: bool = False, kernels: str = "numpy") -> Callable[[], None]:
+def _chainrule_epoch(
+    x: np.ndarray,
+    y: np.ndarray,
+    jit: bool,
+    keras: bool = False,
+    adam: bool = False,
+    kernels: str = "numpy",
+) -> Callable[[], None]:
     optimizer = cr.optim.Adam(lr=0.001) if adam else None
-    model = c.chainrule_model(MLP, "relu", jit, optimizer=optimizer, keras=keras,
-                              kernels=kernels)
+    model = c.chainrule_model(MLP, "relu", jit, optimizer=optimizer, keras=keras, kernels=kernels)
     if keras:
         y = np.eye(MLP[-1], dtype=np.float32)[y]  # one-hot labels, as Keras users give them
     seeds = iter(range(10**9))
-    return lambda: model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0, seed=next(seeds),
-                             health=False)
+    return lambda: model.fit(
+        x, y, epochs=1, batch_size=BATCH, verbose=0, seed=next(seeds), health=False
+    )
 
 
 def _torch_epoch(torch: Any, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
@@ -65,21 +72,24 @@ def _torch_epoch(torch: Any, x: np.ndarray, y: np.ndarray) -> Callable[[], None]
     def epoch() -> None:
         order = torch.randperm(len(inputs))
         for start in range(0, len(inputs), BATCH):
-            rows = order[start:start + BATCH]
+            rows = order[start : start + BATCH]
             optimizer.zero_grad()
             loss_function(model(inputs[rows]), targets[rows]).backward()
             optimizer.step()
+
     return epoch
 
 
-def _sklearn_epoch(sklearn_nn: Any, x: np.ndarray, y: np.ndarray, solver: str
-                   ) -> Callable[[], None]:
+def _sklearn_epoch(
+    sklearn_nn: Any, x: np.ndarray, y: np.ndarray, solver: str
+) -> Callable[[], None]:
     classifier = c.sklearn_classifier(sklearn_nn, MLP, "relu", BATCH, solver)
 
     def epoch() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter=1 on purpose
             classifier.fit(x, y)
+
     return epoch
 
 
@@ -95,8 +105,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     }
     if peer("numba") is not None:
         contenders["chainrule_numba"] = _chainrule_epoch(x, y, jit=True, kernels="numba")
-        contenders["chainrule_adam_numba"] = _chainrule_epoch(x, y, jit=True, adam=True,
-                                                              kernels="numba")
+        contenders["chainrule_adam_numba"] = _chainrule_epoch(
+            x, y, jit=True, adam=True, kernels="numba"
+        )
     torch = peer("torch")
     if torch is not None:
         contenders["torch"] = _torch_epoch(torch, x, y)
@@ -105,11 +116,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         contenders["sklearn_sgd"] = _sklearn_epoch(sklearn, x, y, "sgd")
         contenders["sklearn_adam"] = _sklearn_epoch(sklearn, x, y, "adam")
     times = interleaved(contenders, rounds=3 if quick else 5, warmup=1)
-    results = [{"benchmark": "epoch", "workload": f"{rows:,} samples, 784-256-128-10, batch "
-                f"{BATCH}, shuffled", "median_s": times, "ratio_to_gemm": ratios(times, "gemm"),
-                "ratio_to_torch": ratios(times, "torch") if torch is not None else None,
-                "ratio_to_sklearn_sgd": ratios(times, "sklearn_sgd")
-                if sklearn is not None else None}]
+    results = [
+        {
+            "benchmark": "epoch",
+            "workload": f"{rows:,} samples, 784-256-128-10, batch {BATCH}, shuffled",
+            "median_s": times,
+            "ratio_to_gemm": ratios(times, "gemm"),
+            "ratio_to_torch": ratios(times, "torch") if torch is not None else None,
+            "ratio_to_sklearn_sgd": ratios(times, "sklearn_sgd") if sklearn is not None else None,
+        }
+    ]
     results.append(sample_scaling(quick))
     return results
 
@@ -121,9 +137,12 @@ def sample_scaling(quick: bool = False) -> dict[str, Any]:
     contenders = {str(n): _chainrule_epoch(x[:n], y[:n], jit=True) for n in counts}
     times = interleaved(contenders, rounds=3, warmup=1)
     first = times[str(counts[0])] / counts[0]
-    return {"benchmark": "samples", "workload": "compiled epoch time vs samples (linear: the "
-            "time per sample stays at 1.0×)", "median_s": times,
-            "per_sample_relative_to_smallest": {n: times[n] / int(n) / first for n in times}}
+    return {
+        "benchmark": "samples",
+        "workload": "compiled epoch time vs samples (linear: the time per sample stays at 1.0×)",
+        "median_s": times,
+        "per_sample_relative_to_smallest": {n: times[n] / int(n) / first for n in times},
+    }
 
 
 def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,17 +151,36 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if result["benchmark"] != "epoch":
             continue
         times = result["median_s"]
-        found.append(target("60k epoch: Keras pattern (softmax + categorical_crossentropy) / "
-                            "from logits", times["chainrule_keras"] / times["chainrule_compiled"],
-                            1.05))
+        found.append(
+            target(
+                "60k epoch: Keras pattern (softmax + categorical_crossentropy) / from logits",
+                times["chainrule_keras"] / times["chainrule_compiled"],
+                1.05,
+            )
+        )
         fast = "_numba" if "chainrule_adam_numba" in times else ""
-        found.append(target(f"60k epoch: Adam / SGD (compiled{', numba' if fast else ''})",
-                            times[f"chainrule_adam{fast}"]
-                            / times["chainrule_numba" if fast else "chainrule_compiled"], 1.1))
+        found.append(
+            target(
+                f"60k epoch: Adam / SGD (compiled{', numba' if fast else ''})",
+                times[f"chainrule_adam{fast}"]
+                / times["chainrule_numba" if fast else "chainrule_compiled"],
+                1.1,
+            )
+        )
         if result["ratio_to_torch"]:
-            found.append(target("60k epoch: compiled / PyTorch",
-                                result["ratio_to_torch"]["chainrule_compiled"], 0.5))
+            found.append(
+                target(
+                    "60k epoch: compiled / PyTorch",
+                    result["ratio_to_torch"]["chainrule_compiled"],
+                    0.5,
+                )
+            )
         if result["ratio_to_sklearn_sgd"]:
-            found.append(target("60k epoch: compiled / scikit-learn (sgd)",
-                                result["ratio_to_sklearn_sgd"]["chainrule_compiled"], 0.5))
+            found.append(
+                target(
+                    "60k epoch: compiled / scikit-learn (sgd)",
+                    result["ratio_to_sklearn_sgd"]["chainrule_compiled"],
+                    0.5,
+                )
+            )
     return found

@@ -59,8 +59,9 @@ def epochs_for(seconds: float, shape: dict[str, Any] = TRIAL_SHAPE) -> int:
     return max(1, math.ceil(seconds / per_epoch))
 
 
-def time_study(configs: Sequence[dict[str, Any]], scheduler: Any, executor: Executor,
-               parallel: int) -> tuple[float, list[Any]]:
+def time_study(
+    configs: Sequence[dict[str, Any]], scheduler: Any, executor: Executor, parallel: int
+) -> tuple[float, list[Any]]:
     """Seconds to run a fresh study of ``configs`` on ``executor``; and its trials."""
     with tempfile.TemporaryDirectory(prefix="chainrule-bench-") as directory:
         with Study.open_or_create(Path(directory) / "b.study", configs, scheduler) as study:
@@ -70,8 +71,9 @@ def time_study(configs: Sequence[dict[str, Any]], scheduler: Any, executor: Exec
             return seconds, study.trials()
 
 
-def _on_pool(workers: int, configs: Sequence[dict[str, Any]], scheduler: Any
-             ) -> tuple[float, list[Any]]:
+def _on_pool(
+    workers: int, configs: Sequence[dict[str, Any]], scheduler: Any
+) -> tuple[float, list[Any]]:
     with local_pool(workers) as pool:
         warm_up(pool, workers)
         return time_study(configs, scheduler, pool, workers)
@@ -83,9 +85,13 @@ def _dask_cluster(workers: int = 2) -> Iterator[Executor]:
     import distributed
 
     with _one_blas_thread_environment():  # the worker processes inherit it, as the pool's do
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                           processes=True, host="127.0.0.1",
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
     with cluster, distributed.Client(cluster) as client:
         client.run(limit_blas_threads)
         executor = client.get_executor(pure=False)
@@ -108,8 +114,9 @@ def _dask_installed() -> bool:
     return True
 
 
-def parallel_trials(trials: int = 16, seconds_per_trial: float = 1.0, dask: bool = True,
-                    rounds: int = 3) -> dict[str, Any]:
+def parallel_trials(
+    trials: int = 16, seconds_per_trial: float = 1.0, dask: bool = True, rounds: int = 3
+) -> dict[str, Any]:
     """Serial (a pool of 1), the pool of 2 and a Dask LocalCluster(2) on the same study.
 
     Every executor is started once and kept warm; the studies then run interleaved for
@@ -124,34 +131,43 @@ def parallel_trials(trials: int = 16, seconds_per_trial: float = 1.0, dask: bool
     runs: dict[str, list[float]] = {}
     trial_seconds: dict[str, float] = {}
     with contextlib.ExitStack() as stack:
-        executors = {"serial": (stack.enter_context(_warm_pool(1)), 1),
-                     "pool_2": (stack.enter_context(_warm_pool(2)), 2)}
+        executors = {
+            "serial": (stack.enter_context(_warm_pool(1)), 1),
+            "pool_2": (stack.enter_context(_warm_pool(2)), 2),
+        }
         if dask and _dask_installed():
             executors["dask_2"] = (stack.enter_context(_dask_cluster(2)), 2)
         for _ in range(rounds):
             for name, (executor, parallel) in executors.items():
                 seconds, done = time_study(configs, scheduler, executor, parallel)
                 runs.setdefault(name, []).append(seconds)
-                trial_seconds[name] = min(trial_seconds.get(name, math.inf),
-                                          *(t.seconds for t in done))
+                trial_seconds[name] = min(
+                    trial_seconds.get(name, math.inf), *(t.seconds for t in done)
+                )
     times = {name: statistics.median(values) for name, values in runs.items()}
-    result = {"benchmark": "experiments_parallel",
-              "workload": f"{trials} digits trials of {epochs} epochs (MLP 64-64-64-10), "
-                          f"median of {rounds} interleaved rounds",
-              "seconds": times, "rounds_s": runs, "shortest_trial_s": trial_seconds,
-              "speedup_pool_over_serial": times["serial"] / times["pool_2"]}
+    result = {
+        "benchmark": "experiments_parallel",
+        "workload": f"{trials} digits trials of {epochs} epochs (MLP 64-64-64-10), "
+        f"median of {rounds} interleaved rounds",
+        "seconds": times,
+        "rounds_s": runs,
+        "shortest_trial_s": trial_seconds,
+        "speedup_pool_over_serial": times["serial"] / times["pool_2"],
+    }
     if "dask_2" in times:
         result["dask_overhead_over_pool"] = times["dask_2"] / times["pool_2"] - 1
     return result
 
 
-def asha_against_full(configurations: int = 27, max_epochs: int = 9, data: str = "digits"
-                      ) -> dict[str, Any]:
+def asha_against_full(
+    configurations: int = 27, max_epochs: int = 9, data: str = "digits"
+) -> dict[str, Any]:
     """ASHA (η = 3) against every configuration trained to ``max_epochs``, on the pool of 2."""
     from chainrule.cli.experiments import TUNE_SPACE
 
-    configs = [{**config, "data": data}
-               for config in random_configs(TUNE_SPACE, configurations, seed=0)]
+    configs = [
+        {**config, "data": data} for config in random_configs(TUNE_SPACE, configurations, seed=0)
+    ]
     asha = ASHA(1, max_epochs, 3)
     asha_s, asha_trials = _on_pool(2, configs, asha)
     full_s, full_trials = _on_pool(2, configs, RunAll(max_epochs))
@@ -161,20 +177,24 @@ def asha_against_full(configurations: int = 27, max_epochs: int = 9, data: str =
 
     asha_epochs = sum(t.epochs_done for t in asha_trials)
     full_epochs = sum(t.epochs_done for t in full_trials)
-    return {"benchmark": "experiments_asha",
-            "workload": f"{configurations} random configurations on {data}, ASHA η = 3, "
-                        f"1 → {max_epochs} epochs",
-            "seconds": {"asha": asha_s, "full": full_s},
-            "epochs": {"asha": asha_epochs, "full": full_epochs},
-            "epochs_fraction": asha_epochs / full_epochs,
-            "best_val_accuracy": {"asha": best(asha_trials), "full": best(full_trials)},
-            "best_gap_points": 100 * (best(full_trials) - best(asha_trials))}
+    return {
+        "benchmark": "experiments_asha",
+        "workload": f"{configurations} random configurations on {data}, ASHA η = 3, "
+        f"1 → {max_epochs} epochs",
+        "seconds": {"asha": asha_s, "full": full_s},
+        "epochs": {"asha": asha_epochs, "full": full_epochs},
+        "epochs_fraction": asha_epochs / full_epochs,
+        "best_val_accuracy": {"asha": best(asha_trials), "full": best(full_trials)},
+        "best_gap_points": 100 * (best(full_trials) - best(asha_trials)),
+    }
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     if quick:
-        return [parallel_trials(trials=4, seconds_per_trial=0.1, rounds=1),
-                asha_against_full(configurations=9, max_epochs=3, data="xor")]
+        return [
+            parallel_trials(trials=4, seconds_per_trial=0.1, rounds=1),
+            asha_against_full(configurations=9, max_epochs=3, data="xor"),
+        ]
     return [parallel_trials(), asha_against_full()]
 
 
@@ -182,15 +202,19 @@ def format_result(result: dict[str, Any]) -> str:
     lines = [f"{result['benchmark']}: {result['workload']}"]
     lines += [f"  {name:<8} {seconds:8.2f} s" for name, seconds in result["seconds"].items()]
     if result["benchmark"] == "experiments_parallel":
-        lines.append(f"  shortest trial {min(result['shortest_trial_s'].values()):.2f} s; "
-                     f"pool speed-up {result['speedup_pool_over_serial']:.2f}×")
+        lines.append(
+            f"  shortest trial {min(result['shortest_trial_s'].values()):.2f} s; "
+            f"pool speed-up {result['speedup_pool_over_serial']:.2f}×"
+        )
         if "dask_overhead_over_pool" in result:
             lines.append(f"  Dask overhead over the pool {result['dask_overhead_over_pool']:+.1%}")
     else:
         best = result["best_val_accuracy"]
-        lines.append(f"  epochs {result['epochs']['asha']} of {result['epochs']['full']} "
-                     f"({result['epochs_fraction']:.0%}); best val_accuracy {best['asha']:.4f} "
-                     f"vs {best['full']:.4f} in full runs")
+        lines.append(
+            f"  epochs {result['epochs']['asha']} of {result['epochs']['full']} "
+            f"({result['epochs_fraction']:.0%}); best val_accuracy {best['asha']:.4f} "
+            f"vs {best['full']:.4f} in full runs"
+        )
     return "\n".join(lines)
 
 
@@ -199,14 +223,36 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for result in results:
         if result["benchmark"] == "experiments_parallel":
             speedup = result["speedup_pool_over_serial"]
-            found.append(target("16 trials: pool of 2 / serial (speed-up)", speedup, 1.8,
-                                met=speedup >= 1.8, note="must be ≥ 1.8"))
+            found.append(
+                target(
+                    "16 trials: pool of 2 / serial (speed-up)",
+                    speedup,
+                    1.8,
+                    met=speedup >= 1.8,
+                    note="must be ≥ 1.8",
+                )
+            )
             if "dask_overhead_over_pool" in result:
-                found.append(target("16 trials: Dask LocalCluster(2) overhead over the pool",
-                                    result["dask_overhead_over_pool"], 0.05))
+                found.append(
+                    target(
+                        "16 trials: Dask LocalCluster(2) overhead over the pool",
+                        result["dask_overhead_over_pool"],
+                        0.05,
+                    )
+                )
         elif result["benchmark"] == "experiments_asha":
-            found.append(target("ASHA η=3, 27 configs: epochs / full runs' epochs",
-                                result["epochs_fraction"], 0.40))
-            found.append(target("ASHA: best val_accuracy below the full runs' best (points)",
-                                result["best_gap_points"], 1.0))
+            found.append(
+                target(
+                    "ASHA η=3, 27 configs: epochs / full runs' epochs",
+                    result["epochs_fraction"],
+                    0.40,
+                )
+            )
+            found.append(
+                target(
+                    "ASHA: best val_accuracy below the full runs' best (points)",
+                    result["best_gap_points"],
+                    1.0,
+                )
+            )
     return found

@@ -43,6 +43,7 @@ def _timed_monitor() -> Iterator[list[float]]:
                 return original(self, *args, **kwargs)
             finally:
                 spent[0] += time.perf_counter() - start
+
         return hook
 
     for name, original in originals.items():
@@ -54,8 +55,16 @@ def _timed_monitor() -> Iterator[list[float]]:
             setattr(HealthMonitor, name, original)
 
 
-_HOOKS = ("set_model", "set_params", "on_train_begin", "on_epoch_begin", "on_batch_begin",
-          "on_batch_end", "on_epoch_end", "on_train_end")
+_HOOKS = (
+    "set_model",
+    "set_params",
+    "on_train_begin",
+    "on_epoch_begin",
+    "on_batch_begin",
+    "on_batch_end",
+    "on_epoch_end",
+    "on_train_end",
+)
 
 
 def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[str, Any]:
@@ -63,12 +72,11 @@ def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[
     rng = np.random.default_rng(0)
     x = rng.standard_normal((samples, 784)).astype(np.float32)
     y = rng.integers(0, 10, samples)
-    _epoch_seconds(x[:batch_size * 2], y[:batch_size * 2], True, batch_size)  # warm up
+    _epoch_seconds(x[: batch_size * 2], y[: batch_size * 2], True, batch_size)  # warm up
     with_monitor, without = [], []
     for repeat in range(repeats):  # A B, then B A: neither side always runs first
         for health in (True, False) if repeat % 2 == 0 else (False, True):
-            (with_monitor if health else without).append(
-                _epoch_seconds(x, y, health, batch_size))
+            (with_monitor if health else without).append(_epoch_seconds(x, y, health, batch_size))
     shares = []
     for _ in range(repeats):
         with _timed_monitor() as spent:
@@ -77,8 +85,7 @@ def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[
     median_with, median_without = statistics.median(with_monitor), statistics.median(without)
     return {
         "benchmark": "health_overhead",
-        "workload": f"784-256-128-10 MLP, compiled, {samples} samples, batch {batch_size}, "
-                    "1 epoch",
+        "workload": f"784-256-128-10 MLP, compiled, {samples} samples, batch {batch_size}, 1 epoch",
         "repeats": repeats,
         "median_epoch_with_monitor_s": median_with,
         "median_epoch_without_monitor_s": median_without,
@@ -92,13 +99,18 @@ def run(samples: int = 10_000, repeats: int = 7, batch_size: int = 128) -> dict[
 
 def format_result(result: dict[str, Any]) -> str:
     ratio, share = result["overhead_ratio"], result["monitor_share_of_epoch"]
-    return (f"health monitor ({result['workload']}, medians of {result['repeats']}): its hooks "
-            f"take {share * 100:.1f}% of an epoch (target < 5%); epoch with/without it, "
-            f"interleaved: {ratio:.3f}× ({(ratio - 1) * 100:+.1f}%)")
+    return (
+        f"health monitor ({result['workload']}, medians of {result['repeats']}): its hooks "
+        f"take {share * 100:.1f}% of an epoch (target < 5%); epoch with/without it, "
+        f"interleaved: {ratio:.3f}× ({(ratio - 1) * 100:+.1f}%)"
+    )
 
 
 def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from .timing import target
 
-    return [target("health monitor: its share of a compiled epoch", r["monitor_share_of_epoch"],
-                   0.05) for r in results if r["benchmark"] == "health_overhead"]
+    return [
+        target("health monitor: its share of a compiled epoch", r["monitor_share_of_epoch"], 0.05)
+        for r in results
+        if r["benchmark"] == "health_overhead"
+    ]

@@ -70,8 +70,13 @@ def _environment() -> dict[str, str]:
 
 
 def _python(code: str, *args: str) -> float:
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=_environment(), check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        check=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -83,10 +88,13 @@ def peak_memory(quick: bool = False) -> dict[str, Any]:
     if peer("torch") is not None:
         contenders.append("torch")
     peaks = {name: _python(code, name, rows) for name in contenders}
-    result: dict[str, Any] = {"benchmark": "memory", "workload": f"peak RSS of one epoch, "
-                              f"{int(rows):,} samples, 784-256-128-10 (a fresh process each; "
-                              "the data alone is {:.0f} MB)".format(int(rows) * 784 * 4 / 1e6),
-                              "peak_rss_bytes": peaks}
+    result: dict[str, Any] = {
+        "benchmark": "memory",
+        "workload": f"peak RSS of one epoch, "
+        f"{int(rows):,} samples, 784-256-128-10 (a fresh process each; "
+        "the data alone is {:.0f} MB)".format(int(rows) * 784 * 4 / 1e6),
+        "peak_rss_bytes": peaks,
+    }
     if "torch" in peaks:
         result["ratio_to_torch"] = {name: value / peaks["torch"] for name, value in peaks.items()}
     return result
@@ -101,18 +109,29 @@ def import_time(quick: bool = False) -> dict[str, Any]:
         for module in modules:
             times[module].append(_python(_IMPORT.replace("{module}", module)))
     medians = {module: statistics.median(values) for module, values in times.items()}
-    return {"benchmark": "import", "workload": "import time in a fresh process",
-            "median_s": medians,
-            "ratio_to_numpy": {m: v / medians["numpy"] for m, v in medians.items()}}
+    return {
+        "benchmark": "import",
+        "workload": "import time in a fresh process",
+        "median_s": medians,
+        "ratio_to_numpy": {m: v / medians["numpy"] for m, v in medians.items()},
+    }
 
 
 def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for result in results:
         if result["benchmark"] == "memory" and "ratio_to_torch" in result:
-            found.append(target("peak RSS, 60k run: compiled / PyTorch",
-                                result["ratio_to_torch"]["chainrule_compiled"], 1.0))
+            found.append(
+                target(
+                    "peak RSS, 60k run: compiled / PyTorch",
+                    result["ratio_to_torch"]["chainrule_compiled"],
+                    1.0,
+                )
+            )
         if result["benchmark"] == "import":
-            found.append(target("import chainrule (seconds, absolute)",
-                                result["median_s"]["chainrule"], 0.25))
+            found.append(
+                target(
+                    "import chainrule (seconds, absolute)", result["median_s"]["chainrule"], 0.25
+                )
+            )
     return found

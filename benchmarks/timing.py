@@ -28,9 +28,14 @@ def peer(name: str) -> Any:
     return module
 
 
-def interleaved(contenders: Mapping[str, Callable[[], Any]], rounds: int, inner: int = 1,
-                warmup: int = 1, warmup_s: float = 0.3, pause_s: float = 0.05
-                ) -> dict[str, float]:
+def interleaved(
+    contenders: Mapping[str, Callable[[], Any]],
+    rounds: int,
+    inner: int = 1,
+    warmup: int = 1,
+    warmup_s: float = 0.3,
+    pause_s: float = 0.05,
+) -> dict[str, float]:
     """The median seconds per call of each contender, timed in alternating order.
 
     Each contender first runs ``warmup`` times and for at least ``warmup_s`` seconds: the
@@ -70,8 +75,14 @@ def ratios(times: Mapping[str, float], reference: str) -> dict[str, float]:
     return {name: value / times[reference] for name, value in times.items()}
 
 
-def target(name: str, value: float, limit: float, met: bool | None = None,
-           note: str = "") -> dict[str, Any]:
+def target(
+    name: str, value: float, limit: float, met: bool | None = None, note: str = ""
+) -> dict[str, Any]:
     """One acceptance figure: ``value`` must be ≤ ``limit`` (or ``met`` says otherwise)."""
-    return {"target": name, "value": value, "limit": limit,
-            "met": bool(value <= limit) if met is None else met, "note": note}
+    return {
+        "target": name,
+        "value": value,
+        "limit": limit,
+        "met": bool(value <= limit) if met is None else met,
+        "note": note,
+    }

@@ -39,10 +39,14 @@ class CtrlCAt(Callback):
 
 
 def new_model() -> Sequential:
-    model = Sequential([Dense(32, input_dim=64, activation="relu"), Dropout(0.2, seed=1),
-                        Dense(10)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model = Sequential(
+        [Dense(32, input_dim=64, activation="relu"), Dropout(0.2, seed=1), Dense(10)], seed=0
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -66,10 +70,14 @@ def train_twice(x: np.ndarray, y: np.ndarray, folder: Path) -> None:
         print("interrupted:", interrupted)
     resumed = new_model()  # as a new process would: a fresh model, the same call
     history = resumed.fit(x, y, checkpoint=folder / "run.npz", resume=True, **run)
-    same = all(np.array_equal(a, b) for a, b in zip(unbroken.state_dict().values(),
-                                                     resumed.state_dict().values()))
-    print(f"resumed: {len(history.epoch)} epochs in its history (the checkpoint's and the new "
-          f"ones); bit-identical to the unbroken run: {same}")
+    same = all(
+        np.array_equal(a, b)
+        for a, b in zip(unbroken.state_dict().values(), resumed.state_dict().values())
+    )
+    print(
+        f"resumed: {len(history.epoch)} epochs in its history (the checkpoint's and the new "
+        f"ones); bit-identical to the unbroken run: {same}"
+    )
     assert same
 
 

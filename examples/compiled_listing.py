@@ -25,8 +25,11 @@ from chainrule.nn import Dense
 
 def trained(jit: bool | str, x: np.ndarray, y: np.ndarray) -> Sequential:
     model = Sequential([Dense(16, input_dim=2, activation="relu"), Dense(2)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", jit=jit)
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        jit=jit,
+    )
     model.fit(x, y, epochs=3, batch_size=100, verbose=0, seed=0)
     return model
 
@@ -40,11 +43,15 @@ def main() -> None:
     print("\n".join(program.listing))
     phases = {line.split()[0] for line in program.listing}
     gradients = sum("∂L/∂θ" in line for line in program.listing)
-    print(f"\n{len(program.listing)} kernels; {gradients} write ∂L/∂θ directly "
-          f"({len(compiled.parameters())} parameter arrays)")
+    print(
+        f"\n{len(program.listing)} kernels; {gradients} write ∂L/∂θ directly "
+        f"({len(compiled.parameters())} parameter arrays)"
+    )
     eager = trained(False, x, y)
-    same = all(np.array_equal(a, b) for a, b in zip(compiled.state_dict().values(),
-                                                     eager.state_dict().values()))
+    same = all(
+        np.array_equal(a, b)
+        for a, b in zip(compiled.state_dict().values(), eager.state_dict().values())
+    )
     print(f"compiled and eager training, 12 Adam steps: bit-identical = {same}")
     assert phases <= {"forward", "backward", "update"} and same
 

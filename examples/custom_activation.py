@@ -29,7 +29,7 @@ def derivative(z: np.ndarray) -> np.ndarray:
 
 def second_derivative(z: np.ndarray) -> np.ndarray:
     t = np.tanh(z)
-    return np.where(z > 0, 1.0, 0.25) * (-2 * t * (1 - t ** 2))
+    return np.where(z > 0, 1.0, 0.25) * (-2 * t * (1 - t**2))
 
 
 def main() -> None:
@@ -41,21 +41,40 @@ def main() -> None:
         raise AssertionError("a wrong derivative was accepted")
 
     cr.activations.register(
-        "penalized_tanh", forward, derivative, second_derivative,
-        formula="tanh(z) if z > 0 else 0.25·tanh(z)", output_range="(-0.25, 1)",
-        zero_centered="yes", monotonic=True, saturating="both", replace=True)
+        "penalized_tanh",
+        forward,
+        derivative,
+        second_derivative,
+        formula="tanh(z) if z > 0 else 0.25·tanh(z)",
+        output_range="(-0.25, 1)",
+        zero_centered="yes",
+        monotonic=True,
+        saturating="both",
+        replace=True,
+    )
     g = cr.activations.get("penalized_tanh")
     print(f"g(-1) = {g.forward([-1.0])[0]:.4f}, g'(-1) = {g.derivative([-1.0])[0]:.4f}")
 
     data = cr.datasets.load("circles", n=400, seed=0)
-    model = Sequential([Dense(16, input_dim=2, activation="penalized_tanh"),
-                        Dense(16, activation="penalized_tanh"), Dense(2)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model = Sequential(
+        [
+            Dense(16, input_dim=2, activation="penalized_tanh"),
+            Dense(16, activation="penalized_tanh"),
+            Dense(2),
+        ],
+        seed=0,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     history = model.fit(data.x, data.y, epochs=60, batch_size=32, verbose=0)
     accuracy = history.history["accuracy"][-1]
-    print(f"circles, two penalized_tanh layers: accuracy {accuracy:.3f}, "
-          f"compiled: {model.jit_fallback_reason is None}")
+    print(
+        f"circles, two penalized_tanh layers: accuracy {accuracy:.3f}, "
+        f"compiled: {model.jit_fallback_reason is None}"
+    )
     cr.set_default_dtype("float64")
     try:
         report = model.gradcheck(data.x[:16], data.y[:16])

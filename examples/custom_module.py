@@ -46,14 +46,18 @@ class Residual(Layer):
 def main() -> None:
     data = cr.datasets.load("moons", n=400, noise=0.15, seed=0)
     x, y = data.x, data.y
-    model = Sequential([Dense(8, input_dim=2, activation="tanh"), Residual(16), Dense(2)],
-                       seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model = Sequential([Dense(8, input_dim=2, activation="tanh"), Residual(16), Dense(2)], seed=0)
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     history = model.fit(x, y, epochs=40, batch_size=32, verbose=0)
     block = model.layers[1]
-    print(f"trained {model.count_parameters()} parameters, compiled: "
-          f"{model.jit_fallback_reason is None}")
+    print(
+        f"trained {model.count_parameters()} parameters, compiled: "
+        f"{model.jit_fallback_reason is None}"
+    )
     print(f"accuracy {history.history['accuracy'][-1]:.3f}")
     print(f"the residual block's correction: |W2| = {np.abs(block.w2.numpy()).mean():.4f}")
     cr.set_default_dtype("float64")

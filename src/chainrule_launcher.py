@@ -33,8 +33,11 @@ def main() -> int:
         from chainrule.cli import main as command
     except KeyboardInterrupt as stop:
         terminated = isinstance(stop, _Terminated)
-        print("chainrule: terminated (SIGTERM)" if terminated else "chainrule: interrupted",
-              file=sys.stderr, flush=True)
+        print(
+            "chainrule: terminated (SIGTERM)" if terminated else "chainrule: interrupted",
+            file=sys.stderr,
+            flush=True,
+        )
         return TERMINATED if terminated else INTERRUPTED
     signal.signal(signal.SIGTERM, previous)
     return command()

@@ -55,8 +55,9 @@ def running_playground(**app_options):
     listener = server.bind("127.0.0.1", 0)
     port = listener.getsockname()[1]
     uvicorn_server = server.make_server(server.create_app(**app_options))
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]},
-                              daemon=True)
+    thread = threading.Thread(
+        target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not uvicorn_server.started:
@@ -82,9 +83,14 @@ def playground_url():
 # Modules that are end to end as a whole (a browser, worker processes or a cluster, the
 # benchmarks' smoke runs, the examples as subprocesses): every test in them is ``slow``.
 # Single slow tests elsewhere carry ``@pytest.mark.slow`` themselves.
-SLOW_MODULES = {"test_playground_browser.py", "test_benchmarks.py", "test_experiments_ray.py",
-                "test_experiments_executors.py", "test_examples.py",
-                "test_experiments_ray_client.py"}
+SLOW_MODULES = {
+    "test_playground_browser.py",
+    "test_benchmarks.py",
+    "test_experiments_ray.py",
+    "test_experiments_executors.py",
+    "test_examples.py",
+    "test_experiments_ray_client.py",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -36,8 +36,9 @@ def _elementwise_rows():
                 continue
             for dtype in DTYPES:
                 for point in POINTS:
-                    yield pytest.param(case, dtype, point, function,
-                                       id=f"{case.id}-{dtype}-{point:g}-{function}")
+                    yield pytest.param(
+                        case, dtype, point, function, id=f"{case.id}-{dtype}-{point:g}-{function}"
+                    )
 
 
 _torch_cache: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
@@ -134,13 +135,19 @@ def _vector_limit(activation, z: np.ndarray, function: str) -> np.ndarray:
     n = s.shape[-1]
     eye = np.eye(n, dtype=z.dtype)
     if activation.name == "softmax":
-        limits = {"forward": s, "derivative": np.zeros(s.shape + (n,)),
-                  "second_derivative": np.zeros(s.shape + (n, n))}
+        limits = {
+            "forward": s,
+            "derivative": np.zeros(s.shape + (n,)),
+            "second_derivative": np.zeros(s.shape + (n, n)),
+        }
     else:  # log-softmax: a = log s, J = I − 1sᵀ, H = −sⱼ(δⱼₖ − sₖ) = 0 for one-hot s
         with np.errstate(divide="ignore"):
             log_s = np.log(s)
-        limits = {"forward": log_s, "derivative": eye - s[..., None, :],
-                  "second_derivative": np.zeros(s.shape + (n, n))}
+        limits = {
+            "forward": log_s,
+            "derivative": eye - s[..., None, :],
+            "second_derivative": np.zeros(s.shape + (n, n)),
+        }
     limits["derivative_from_output"] = limits["derivative"]
     value = limits[function]
     return np.moveaxis(value, -1, activation.axis) if function == "forward" else value
@@ -183,8 +190,9 @@ def _vector_rows():
         for function in functions:
             for dtype in DTYPES:
                 for point in VECTOR_POINTS:
-                    yield pytest.param(case, dtype, point, function,
-                                       id=f"{case.id}-{dtype}-{point:g}-{function}")
+                    yield pytest.param(
+                        case, dtype, point, function, id=f"{case.id}-{dtype}-{point:g}-{function}"
+                    )
 
 
 @pytest.mark.parametrize("case,dtype,point,function", list(_vector_rows()))

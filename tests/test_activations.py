@@ -51,15 +51,23 @@ ELEMENTWISE = [
     Case("tanh", lambda t, F, x: t.tanh(x), ((-1, 1), (0, 0))),
     Case("relu", lambda t, F, x: t.relu(x), ((0, INF), (0, 1))),
     Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.01), ((-INF, INF), (0.01, 1))),
-    Case("leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.2), ((-INF, INF), (0.2, 1)),
-         {"gamma": 0.2}),
-    Case("prelu", lambda t, F, x: F.prelu(x, t.tensor([0.25], dtype=x.dtype)),
-         ((-INF, INF), (0.25, 1))),
+    Case(
+        "leaky_relu", lambda t, F, x: F.leaky_relu(x, 0.2), ((-INF, INF), (0.2, 1)), {"gamma": 0.2}
+    ),
+    Case(
+        "prelu",
+        lambda t, F, x: F.prelu(x, t.tensor([0.25], dtype=x.dtype)),
+        ((-INF, INF), (0.25, 1)),
+    ),
     Case("elu", lambda t, F, x: F.elu(x), ((-1, INF), (0, 1))),
     Case("elu", lambda t, F, x: F.elu(x, alpha=0.5), ((-0.5, INF), (0, 1)), {"alpha": 0.5}),
     Case("softplus", lambda t, F, x: F.softplus(x), ((0, INF), (0, 1))),
-    Case("softplus", lambda t, F, x: F.softplus(x, beta=2.0, threshold=10.0),
-         ((0, INF), (0, 1)), {"beta": 2.0, "threshold": 10.0}),
+    Case(
+        "softplus",
+        lambda t, F, x: F.softplus(x, beta=2.0, threshold=10.0),
+        ((0, INF), (0, 1)),
+        {"beta": 2.0, "threshold": 10.0},
+    ),
     Case("identity", lambda t, F, x: x * 1.0, ((-INF, INF), (1, 1))),
     Case("gelu", lambda t, F, x: F.gelu(x), ((0, INF), (0, 1))),
     Case("gelu_tanh", lambda t, F, x: F.gelu(x, approximate="tanh"), ((0, INF), (0, 1))),
@@ -82,10 +90,8 @@ VECTOR = [
     Case("softmax", lambda t, F, x: F.softmax(x, dim=0), params={"axis": 0}),
     Case("log_softmax", lambda t, F, x: F.log_softmax(x, dim=-1)),
     Case("log_softmax", lambda t, F, x: F.log_softmax(x, dim=0), params={"axis": 0}),
-    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 2).amax(-1),
-         params={"pieces": 2}),
-    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 3).amax(-1),
-         params={"pieces": 3}),
+    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 2).amax(-1), params={"pieces": 2}),
+    Case("maxout", lambda t, F, x: x.reshape(*x.shape[:-1], -1, 3).amax(-1), params={"pieces": 3}),
 ]
 
 FD_STEP = 1e-6
@@ -137,9 +143,30 @@ def test_every_catalog_entry_has_an_oracle():
 
 
 def test_catalog_has_every_spec_activation():
-    spec = {"sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "softplus", "softmax",
-            "maxout", "identity", "gelu", "gelu_tanh", "silu", "mish", "selu", "celu",
-            "hard_sigmoid", "hard_tanh", "hard_swish", "relu6", "softsign", "log_sigmoid"}
+    spec = {
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "prelu",
+        "elu",
+        "softplus",
+        "softmax",
+        "maxout",
+        "identity",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "mish",
+        "selu",
+        "celu",
+        "hard_sigmoid",
+        "hard_tanh",
+        "hard_swish",
+        "relu6",
+        "softsign",
+        "log_sigmoid",
+    }
     assert spec <= set(cr.activations.names())
 
 
@@ -150,11 +177,9 @@ def test_matches_pytorch_away_from_kinks(torch, case: Case):
     z = _grid(activation)
     t_value, t_first, t_second = _torch_derivatives(torch, case, z)
     np.testing.assert_allclose(activation.forward(z), t_value, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(activation.derivative(z), t_first, rtol=case.torch_rtol,
-                               atol=1e-14)
+    np.testing.assert_allclose(activation.derivative(z), t_first, rtol=case.torch_rtol, atol=1e-14)
     if t_second is not None:
-        np.testing.assert_allclose(activation.second_derivative(z), t_second, rtol=1e-9,
-                                   atol=1e-13)
+        np.testing.assert_allclose(activation.second_derivative(z), t_second, rtol=1e-9, atol=1e-13)
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=[c.id for c in ELEMENTWISE])
@@ -164,12 +189,13 @@ def test_matches_finite_differences(case: Case):
     numeric_first = (activation.forward(z + FD_STEP) - activation.forward(z - FD_STEP)) / (
         2 * FD_STEP
     )
-    numeric_second = (
-        activation.derivative(z + FD_STEP) - activation.derivative(z - FD_STEP)
-    ) / (2 * FD_STEP)
+    numeric_second = (activation.derivative(z + FD_STEP) - activation.derivative(z - FD_STEP)) / (
+        2 * FD_STEP
+    )
     np.testing.assert_allclose(activation.derivative(z), numeric_first, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(activation.second_derivative(z), numeric_second, rtol=1e-6,
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        activation.second_derivative(z), numeric_second, rtol=1e-6, atol=1e-7
+    )
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=[c.id for c in ELEMENTWISE])
@@ -193,8 +219,9 @@ def test_derivative_from_output_equals_derivative(case: Case):
     assert activation.derivative_from_output_formula
     z = _grid(activation)
     a = activation.forward(z)
-    np.testing.assert_allclose(activation.derivative_from_output(a), activation.derivative(z),
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        activation.derivative_from_output(a), activation.derivative(z), rtol=1e-9, atol=1e-12
+    )
     kinks = np.array(activation.kinks)
     if kinks.size:  # with the default subgradients the two forms agree at the kinks too
         np.testing.assert_allclose(
@@ -238,19 +265,21 @@ def test_one_sided_slopes_are_the_limits_of_g_prime_beside_each_kink(case: Case)
     for kink, (left, right) in zip(activation.kinks, activation.one_sided_slopes):
         step = 1e-9 * max(1.0, abs(kink))
         beside = np.array([kink - step, kink + step], dtype=np.float64)
-        np.testing.assert_allclose(activation.derivative(beside),
-                                   [left, right], rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(
+            activation.derivative(beside), [left, right], rtol=1e-8, atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
 def test_default_subgradients_lie_between_the_one_sided_slopes(case: Case):
     activation = case.activation()
-    for default, (left, right) in zip(activation.default_subgradients,
-                                      activation.one_sided_slopes):
+    for default, (left, right) in zip(activation.default_subgradients, activation.one_sided_slopes):
         assert min(left, right) <= default <= max(left, right)
     explicit = case.activation(subgradient=activation.default_subgradients)  # accepted
-    np.testing.assert_array_equal(explicit.derivative(np.array(activation.kinks)),
-                                  activation.derivative(np.array(activation.kinks)))
+    np.testing.assert_array_equal(
+        explicit.derivative(np.array(activation.kinks)),
+        activation.derivative(np.array(activation.kinks)),
+    )
 
 
 @pytest.mark.parametrize("case", KINKED, ids=[c.id for c in KINKED])
@@ -262,13 +291,16 @@ def test_subgradient_outside_the_one_sided_slopes_is_refused(case: Case):
             values = [*activation.default_subgradients]
             values[i] = endpoint
             np.testing.assert_array_equal(
-                case.activation(subgradient=tuple(values)).derivative(np.array([kink])),
-                [endpoint])
+                case.activation(subgradient=tuple(values)).derivative(np.array([kink])), [endpoint]
+            )
         for outside in (max(left, right) + 0.5, min(left, right) - 0.5, float("nan")):
             values = [*activation.default_subgradients]
             values[i] = outside
-            with pytest.raises(ValueError, match=f"{case.name}: subgradient .* at z = {kink:g} "
-                                                 "is not between the one-sided slopes"):
+            with pytest.raises(
+                ValueError,
+                match=f"{case.name}: subgradient .* at z = {kink:g} "
+                "is not between the one-sided slopes",
+            ):
                 case.activation(subgradient=tuple(values))
 
 
@@ -301,9 +333,11 @@ def test_subgradient_error_names_the_kink_and_the_range():
     with pytest.raises(ValueError) as info:
         cr.activations.get("relu", subgradient=5)
     assert str(info.value) == (
-        "relu: subgradient 5 at z = 0 is not between the one-sided slopes 0 and 1")
-    with pytest.raises(ValueError, match=r"at z = 3 is not between the one-sided slopes 1.5 and 1$"
-                       ):
+        "relu: subgradient 5 at z = 0 is not between the one-sided slopes 0 and 1"
+    )
+    with pytest.raises(
+        ValueError, match=r"at z = 3 is not between the one-sided slopes 1.5 and 1$"
+    ):
         cr.activations.get("hard_swish", subgradient=(0.0, 2.0))
     with pytest.raises(ValueError, match=r"slopes \[0.1, 0.3\] and 1"):  # one γ per neuron
         cr.activations.get("prelu", gamma=[0.1, 0.3], subgradient=0.2)
@@ -319,8 +353,7 @@ def test_extremes_give_no_warning_or_nan(case: Case, dtype: str):
     z = np.array([-1000.0, -100.0, 100.0, 1000.0], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        results = [activation.forward(z), activation.derivative(z),
-                   activation.second_derivative(z)]
+        results = [activation.forward(z), activation.derivative(z), activation.second_derivative(z)]
         if activation.has_derivative_from_output:
             results.append(activation.derivative_from_output(results[0]))
         x = cr.tensor(z, requires_grad=True, dtype=dtype)
@@ -351,8 +384,9 @@ def test_float32_and_float64(case: Case):
     for method in (activation.forward, activation.derivative, activation.second_derivative):
         assert method(z64).dtype == np.float64
         assert method(z32).dtype == np.float32
-        np.testing.assert_allclose(method(z32), method(z32.astype(np.float64)), rtol=2e-5,
-                                   atol=2e-6)
+        np.testing.assert_allclose(
+            method(z32), method(z32.astype(np.float64)), rtol=2e-5, atol=2e-6
+        )
     x = cr.tensor(z32, requires_grad=True)
     y = activation(x)
     y.sum().backward()
@@ -398,14 +432,15 @@ def test_vector_activation_matches_pytorch(torch, case: Case):
     ours_x = cr.tensor(z, requires_grad=True, dtype="float64")
     ours_y = activation(ours_x)
     np.testing.assert_allclose(ours_y.numpy(), y.detach().numpy(), rtol=1e-12, atol=1e-14)
-    (ours_first,) = cr.gradients((ours_y * cr.tensor(v, dtype="float64")).sum(), [ours_x],
-                                 create_graph=True)
-    np.testing.assert_allclose(ours_first.numpy(), first.detach().numpy(), rtol=1e-10,
-                               atol=1e-14)
+    (ours_first,) = cr.gradients(
+        (ours_y * cr.tensor(v, dtype="float64")).sum(), [ours_x], create_graph=True
+    )
+    np.testing.assert_allclose(ours_first.numpy(), first.detach().numpy(), rtol=1e-10, atol=1e-14)
     expected_second = np.zeros_like(z) if second is None else second.numpy(force=True)
     if ours_first.requires_grad:
-        (ours_second,) = cr.gradients((ours_first * cr.tensor(w, dtype="float64")).sum(),
-                                      [ours_x], allow_unused=True)
+        (ours_second,) = cr.gradients(
+            (ours_first * cr.tensor(w, dtype="float64")).sum(), [ours_x], allow_unused=True
+        )
         ours_second = np.zeros_like(z) if ours_second is None else ours_second.numpy()
     else:
         ours_second = np.zeros_like(z)
@@ -440,17 +475,23 @@ def test_vector_jacobians_match_finite_differences(case: Case):
         plus = np.moveaxis(np.moveaxis(z, axis, -1) + bump, -1, axis)
         minus = np.moveaxis(np.moveaxis(z, axis, -1) - bump, -1, axis)
         numeric_j[..., j] = np.moveaxis(
-            activation.forward(plus) - activation.forward(minus), axis, -1) / (2 * FD_STEP)
+            activation.forward(plus) - activation.forward(minus), axis, -1
+        ) / (2 * FD_STEP)
         numeric_h[..., j] = (activation.derivative(plus) - activation.derivative(minus)) / (
-            2 * FD_STEP)
+            2 * FD_STEP
+        )
     np.testing.assert_allclose(jacobian, numeric_j, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(hessian, numeric_h, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(activation.derivative_from_output(activation.forward(z)), jacobian,
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        activation.derivative_from_output(activation.forward(z)), jacobian, rtol=1e-12, atol=1e-15
+    )
     v = np.random.default_rng(6).standard_normal(z.shape)
-    np.testing.assert_allclose(activation.vjp(z, v),
-                               np.moveaxis(np.einsum("...i,...ij->...j", np.moveaxis(v, axis, -1),
-                                                     jacobian), -1, axis), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        activation.vjp(z, v),
+        np.moveaxis(np.einsum("...i,...ij->...j", np.moveaxis(v, axis, -1), jacobian), -1, axis),
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 @pytest.mark.parametrize("case", VECTOR, ids=[c.id for c in VECTOR])
@@ -499,21 +540,20 @@ def test_prelu_slope_gradient_and_mixed_second_derivative_match_pytorch(torch):
     v = rng.standard_normal(z.shape)
     x, gamma = (cr.tensor(a, requires_grad=True, dtype="float64") for a in (z, slope))
     out = cr.activations.get("prelu")(x, gamma)
-    grads = cr.gradients((out * cr.tensor(v, dtype="float64")).sum(), [x, gamma],
-                         create_graph=True)
+    grads = cr.gradients((out * cr.tensor(v, dtype="float64")).sum(), [x, gamma], create_graph=True)
     mixed = cr.gradients(grads[1].sum(), [x])[0]
 
     tx, tgamma = (torch.tensor(a, requires_grad=True) for a in (z, slope))
     t_out = F.prelu(tx, tgamma)
-    t_grads = torch.autograd.grad((t_out * torch.tensor(v)).sum(), [tx, tgamma],
-                                  create_graph=True)
+    t_grads = torch.autograd.grad((t_out * torch.tensor(v)).sum(), [tx, tgamma], create_graph=True)
     (t_mixed,) = torch.autograd.grad(t_grads[1].sum(), [tx])
     np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-14)
     for mine, theirs in zip(grads, t_grads):
         np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(mixed.numpy(), t_mixed.numpy(), rtol=1e-12)
-    np.testing.assert_array_equal(cr.activations.get("prelu").parameter_derivative(z),
-                                  np.minimum(z, 0))
+    np.testing.assert_array_equal(
+        cr.activations.get("prelu").parameter_derivative(z), np.minimum(z, 0)
+    )
 
 
 def test_prelu_slope_shape_mismatch_is_a_shape_error():

@@ -35,13 +35,21 @@ def test_every_public_module_has_a_page(reference):
     assert "chainrule/sklearn.html" in names
 
 
-@pytest.mark.parametrize("page, entry", [
-    ("chainrule.html", "Model.fit"), ("chainrule.html", "Model.compile"),
-    ("chainrule.html", "Model.evaluate"), ("chainrule.html", "Model.predict"),
-    ("chainrule.html", "gradcheck"), ("chainrule.html", "draw_graph"),
-    ("chainrule/nn.html", "Dense"), ("chainrule/optim.html", "Adam"),
-    ("chainrule/activations.html", "register"), ("chainrule/datasets.html", "load"),
-])
+@pytest.mark.parametrize(
+    "page, entry",
+    [
+        ("chainrule.html", "Model.fit"),
+        ("chainrule.html", "Model.compile"),
+        ("chainrule.html", "Model.evaluate"),
+        ("chainrule.html", "Model.predict"),
+        ("chainrule.html", "gradcheck"),
+        ("chainrule.html", "draw_graph"),
+        ("chainrule/nn.html", "Dense"),
+        ("chainrule/optim.html", "Adam"),
+        ("chainrule/activations.html", "register"),
+        ("chainrule/datasets.html", "load"),
+    ],
+)
 def test_the_entry_points_are_documented(reference, page, entry):
     output, _ = reference
     html = (output / page).read_text(encoding="utf-8")
@@ -51,16 +59,32 @@ def test_the_entry_points_are_documented(reference, page, entry):
 def _entry_points():
     import chainrule as cr
 
-    return {"chainrule.gradcheck": cr.gradcheck, "chainrule.draw_graph": cr.draw_graph,
-            "chainrule.datasets.load": cr.datasets.load,
-            "chainrule.activations.register": cr.activations.register,
-            **{f"chainrule.optim.{name}": getattr(cr.optim, name)
-               for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")},
-            **{f"chainrule.Model.{name}": getattr(cr.Model, name)
-               for name in ("compile", "fit", "evaluate", "predict", "predict_proba")},
-            **{f"chainrule.nn.{name}": getattr(cr.nn, name)
-               for name in ("Dense", "Activation", "PReLU", "Maxout", "Dropout", "BatchNorm",
-                            "Flatten")}}
+    return {
+        "chainrule.gradcheck": cr.gradcheck,
+        "chainrule.draw_graph": cr.draw_graph,
+        "chainrule.datasets.load": cr.datasets.load,
+        "chainrule.activations.register": cr.activations.register,
+        **{
+            f"chainrule.optim.{name}": getattr(cr.optim, name)
+            for name in ("Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad")
+        },
+        **{
+            f"chainrule.Model.{name}": getattr(cr.Model, name)
+            for name in ("compile", "fit", "evaluate", "predict", "predict_proba")
+        },
+        **{
+            f"chainrule.nn.{name}": getattr(cr.nn, name)
+            for name in (
+                "Dense",
+                "Activation",
+                "PReLU",
+                "Maxout",
+                "Dropout",
+                "BatchNorm",
+                "Flatten",
+            )
+        },
+    }
 
 
 @pytest.mark.parametrize("name", sorted(_entry_points()))
@@ -72,9 +96,13 @@ def test_the_entry_points_have_args_and_returns_sections(name):
     assert "\nArgs:\n" in doc, f"{name} lacks an Args section"
     returns_nothing = inspect.signature(entry).return_annotation in (None, "None")
     assert isinstance(entry, type) or returns_nothing or "\nReturns:\n" in doc, (
-        f"{name} lacks Returns")
+        f"{name} lacks Returns"
+    )
     args = doc.split("\nArgs:\n", 1)[1].split("\n\n", 1)[0]
-    names = {name.strip().lstrip("*") for line in re.findall(r"^    ([\w*, ]+):", args, re.M)
-             for name in line.split(",")}
+    names = {
+        name.strip().lstrip("*")
+        for line in re.findall(r"^    ([\w*, ]+):", args, re.M)
+        for name in line.split(",")
+    }
     parameters = set(inspect.signature(entry).parameters) - {"self"}
     assert parameters <= names, f"{name}: {sorted(parameters - names)} not in Args"

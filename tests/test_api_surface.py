@@ -19,7 +19,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # Exception classes written outside errors.py, each with its reason (private ones need none).
 WRITTEN_ELSEWHERE = {
     "diagnostics.TrainingHealthWarning": "it carries a diagnostics Finding and words it in a "
-                                         "Vocabulary, both diagnostics' own types",
+    "Vocabulary, both diagnostics' own types",
 }
 # Where the classes of errors.py were written before, kept importable from there: the modules
 # raise them, and callers import them from there.
@@ -87,12 +87,19 @@ def _exception_classes_written_in_src() -> list[str]:
             if isinstance(node, ast.ClassDef):
                 bases = [ast.unparse(base).rpartition(".")[2] for base in node.bases]
                 classes.append((module, node.name, bases))
-    exceptions = {name for name in dir(builtins) if isinstance(getattr(builtins, name), type)
-                  and issubclass(getattr(builtins, name), BaseException)}
+    exceptions = {
+        name
+        for name in dir(builtins)
+        if isinstance(getattr(builtins, name), type)
+        and issubclass(getattr(builtins, name), BaseException)
+    }
     found: set[str] = set()
     while True:
-        more = {f"{module}.{name}" for module, name, bases in classes
-                if any(base in exceptions for base in bases)} - found
+        more = {
+            f"{module}.{name}"
+            for module, name, bases in classes
+            if any(base in exceptions for base in bases)
+        } - found
         if not more:
             return sorted(found)
         found |= more
@@ -102,11 +109,15 @@ def _exception_classes_written_in_src() -> list[str]:
 def test_every_exception_class_is_written_in_errors_py():
     written = _exception_classes_written_in_src()
     assert "errors.ModelFileError" in written and "errors.OpsetError" in written  # the walk works
-    elsewhere = [name for name in written if not name.startswith("errors.")
-                 and not name.rpartition(".")[2].startswith("_")]
+    elsewhere = [
+        name
+        for name in written
+        if not name.startswith("errors.") and not name.rpartition(".")[2].startswith("_")
+    ]
     assert sorted(elsewhere) == sorted(WRITTEN_ELSEWHERE)
-    assert sorted(name.partition(".")[2] for name in written if name.startswith("errors.")) == \
-        sorted(errors.__all__)
+    assert sorted(
+        name.partition(".")[2] for name in written if name.startswith("errors.")
+    ) == sorted(errors.__all__)
 
 
 @pytest.mark.parametrize("module", sorted(OLD_HOMES))
@@ -121,9 +132,11 @@ def test_the_classes_are_still_importable_from_their_old_homes(module):
 def test_one_lookup_error_base_a_key_error_and_a_value_error_printed_as_written():
     from chainrule import datasets, init
 
-    lookups = [(lambda: cr.activations.get("relux"), errors.UnknownActivationError),
-               (lambda: init.get("he_nromal"), errors.UnknownInitializerError),
-               (lambda: datasets.load("moonz"), errors.UnknownDatasetError)]
+    lookups = [
+        (lambda: cr.activations.get("relux"), errors.UnknownActivationError),
+        (lambda: init.get("he_nromal"), errors.UnknownInitializerError),
+        (lambda: datasets.load("moonz"), errors.UnknownDatasetError),
+    ]
     for lookup, kind in lookups:
         with pytest.raises(kind) as caught:
             lookup()
@@ -136,12 +149,16 @@ def test_one_lookup_error_base_a_key_error_and_a_value_error_printed_as_written(
     assert isinstance(caught.value, errors.UnknownNameError)
     assert str(caught.value).startswith("ModelCheckpoint filepath 'ckpt-{val_accuracy}.npz'")
     subclasses = {cls.__name__ for cls in errors.UnknownNameError.__subclasses__()}
-    assert subclasses == {"UnknownActivationError", "UnknownInitializerError",
-                          "UnknownDatasetError", "UnknownLayerError", "MissingLogKeyError"}
+    assert subclasses == {
+        "UnknownActivationError",
+        "UnknownInitializerError",
+        "UnknownDatasetError",
+        "UnknownLayerError",
+        "MissingLogKeyError",
+    }
     with pytest.raises(errors.UnknownLayerError) as caught:
         cr.nn.layer_class("Dence")
     assert str(caught.value).startswith("no layer class 'Dence' is registered")
-
 
 
 def _public_modules() -> list[str]:
@@ -160,8 +177,12 @@ def test_every_public_module_lists_its_names_in_all_and_each_resolves(module):
     path = SOURCE.joinpath(*module.split(".")[1:])
     path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    assigned = [node.value for node in tree.body if isinstance(node, ast.Assign)
-                and any(getattr(target, "id", None) == "__all__" for target in node.targets)]
+    assigned = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(getattr(target, "id", None) == "__all__" for target in node.targets)
+    ]
     assert len(assigned) == 1, f"{module} has no __all__ (or two)"
     extras = {"chainrule.playground.server": "starlette", "chainrule.sklearn": "sklearn"}
     if module in extras:

@@ -21,8 +21,13 @@ SMALL = (12, 8, 6, 3)
 
 def test_contenders_are_interleaved_in_alternating_order():
     calls: list[str] = []
-    times = interleaved({name: (lambda n=name: calls.append(n)) for name in "abc"}, rounds=4,
-                        inner=1, warmup=0, warmup_s=0.0)
+    times = interleaved(
+        {name: (lambda n=name: calls.append(n)) for name in "abc"},
+        rounds=4,
+        inner=1,
+        warmup=0,
+        warmup_s=0.0,
+    )
     assert calls == list("abccbaabccba")
     assert set(times) == set("abc") and all(value >= 0 for value in times.values())
     assert ratios({"a": 2.0, "b": 1.0}, "b") == {"a": 2.0, "b": 1.0}
@@ -98,13 +103,26 @@ def test_a_step_workload_reports_ratios_of_its_own_medians():
 
 
 def test_targets_are_judged_from_the_ratios():
-    results = [{"benchmark": "step", "workload": "MLP 784-256-128-10, batch 128",
-                "ratio_to_gemm": {"chainrule_compiled": 1.4, "chainrule_numba": 1.3},
-                "ratio_to_torch": {"chainrule_compiled": 0.8, "chainrule_eager": 0.9}},
-               {"benchmark": "step", "workload": "MLP 784-256-128-10, batch 32",
-                "ratio_to_gemm": {"chainrule_compiled": 1.6}, "ratio_to_torch": None},
-               {"benchmark": "step", "workload": "XOR 2-8-1, batch 4", "ratio_to_gemm": {},
-                "ratio_to_torch": {"chainrule_compiled": 0.05}}]
+    results = [
+        {
+            "benchmark": "step",
+            "workload": "MLP 784-256-128-10, batch 128",
+            "ratio_to_gemm": {"chainrule_compiled": 1.4, "chainrule_numba": 1.3},
+            "ratio_to_torch": {"chainrule_compiled": 0.8, "chainrule_eager": 0.9},
+        },
+        {
+            "benchmark": "step",
+            "workload": "MLP 784-256-128-10, batch 32",
+            "ratio_to_gemm": {"chainrule_compiled": 1.6},
+            "ratio_to_torch": None,
+        },
+        {
+            "benchmark": "step",
+            "workload": "XOR 2-8-1, batch 4",
+            "ratio_to_gemm": {},
+            "ratio_to_torch": {"chainrule_compiled": 0.05},
+        },
+    ]
     found = {t["target"]: t for t in steps.targets(results)}
     assert found["batch-128 step: compiled / pure GEMM (NumPy)"]["met"] is True  # ≤ 1.5
     assert found["batch-128 step: compiled / pure GEMM (numba kernels)"]["met"] is False
@@ -121,7 +139,8 @@ def test_the_epoch_benchmark_and_its_scaling_run_small():
     results = epoch.run(quick=True)
     assert results[0]["benchmark"] == "epoch"
     assert {"gemm", "chainrule_eager", "chainrule_compiled", "chainrule_keras"} <= set(
-        results[0]["median_s"])
+        results[0]["median_s"]
+    )
     keras = [t for t in epoch.targets(results) if t["target"].startswith("60k epoch: Keras")]
     times = results[0]["median_s"]
     assert keras[0]["value"] == times["chainrule_keras"] / times["chainrule_compiled"]
@@ -144,8 +163,9 @@ def test_memory_and_import_time_are_measured_in_fresh_processes(monkeypatch):
 
 def test_health_overhead_reports_a_ratio_of_two_medians():
     result = health_overhead.run(samples=256, repeats=1, batch_size=64)
-    assert result["overhead_ratio"] == (result["median_epoch_with_monitor_s"]
-                                        / result["median_epoch_without_monitor_s"])
+    assert result["overhead_ratio"] == (
+        result["median_epoch_with_monitor_s"] / result["median_epoch_without_monitor_s"]
+    )
     assert 0 < result["monitor_share_of_epoch"] < 1
     assert "target < 5%" in health_overhead.format_result(result)
     assert health_overhead.targets([result])[0]["limit"] == 0.05

@@ -15,16 +15,19 @@ from chainrule.models import Sequential
 from chainrule.nn import Dense
 
 
-@pytest.mark.parametrize("train, dev, baseline, verdict", [
-    (0.01, 0.11, 0.0, "high_variance"),   # the course's four cases
-    (0.15, 0.16, 0.0, "high_bias"),
-    (0.15, 0.30, 0.0, "both"),
-    (0.005, 0.01, 0.0, "fine"),
-    (0.15, 0.16, 0.15, "fine"),            # blurry images: 15% is the best anyone does
-    (0.08, 0.10, 0.01, "both"),            # human 1%: 7 points of bias, 2 of variance
-    (0.08, 0.10, 0.075, "high_variance"),  # human 7.5%: the variance is what is left
-    (0.05, 0.04, 0.0, "high_bias"),        # better on validation: no variance
-])
+@pytest.mark.parametrize(
+    "train, dev, baseline, verdict",
+    [
+        (0.01, 0.11, 0.0, "high_variance"),  # the course's four cases
+        (0.15, 0.16, 0.0, "high_bias"),
+        (0.15, 0.30, 0.0, "both"),
+        (0.005, 0.01, 0.0, "fine"),
+        (0.15, 0.16, 0.15, "fine"),  # blurry images: 15% is the best anyone does
+        (0.08, 0.10, 0.01, "both"),  # human 1%: 7 points of bias, 2 of variance
+        (0.08, 0.10, 0.075, "high_variance"),  # human 7.5%: the variance is what is left
+        (0.05, 0.04, 0.0, "high_bias"),  # better on validation: no variance
+    ],
+)
 def test_the_verdict_follows_the_two_gaps(train, dev, baseline, verdict):
     result = bias_variance.diagnose(train, dev, baseline)
     assert result.verdict == verdict
@@ -43,12 +46,15 @@ def test_the_thresholds_are_stated_and_can_be_changed():
     assert bias_variance.diagnose(0.0, 0.03, variance_threshold=0.05).verdict == "fine"
 
 
-@pytest.mark.parametrize("arguments, named", [
-    ((float("nan"), 0.1), "training error"),
-    ((0.1, -0.2), "validation error"),
-    ((0.1, 0.2, "high"), "baseline error"),
-    ((0.1, 0.2, float("inf")), "baseline error"),
-])
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        ((float("nan"), 0.1), "training error"),
+        ((0.1, -0.2), "validation error"),
+        ((0.1, 0.2, "high"), "baseline error"),
+        ((0.1, 0.2, float("inf")), "baseline error"),
+    ],
+)
 def test_bad_errors_are_named(arguments, named):
     with pytest.raises(ValueError, match=named):
         bias_variance.diagnose(*arguments)
@@ -58,8 +64,9 @@ def test_bad_errors_are_named(arguments, named):
 
 def test_each_place_words_the_advice_with_what_it_offers():
     both = bias_variance.diagnose(0.2, 0.4)
-    api, cli, page = (both.message(v) for v in
-                      (bias_variance.API, bias_variance.CLI, bias_variance.PLAYGROUND))
+    api, cli, page = (
+        both.message(v) for v in (bias_variance.API, bias_variance.CLI, bias_variance.PLAYGROUND)
+    )
     assert "epochs=" in api and "Dropout(0.2)" in api and "kernel_regularizer" in api
     assert "--" not in api and "Regularization rate" not in api
     assert "Dropout" not in cli and "--l2" in cli and "--layers" in cli
@@ -79,22 +86,39 @@ def test_each_place_words_the_advice_with_what_it_offers():
 def digits_halves():
     digits = datasets.load_digits()
     x_train, x_val, y_train, y_val = datasets.train_test_split(
-        digits.x, digits.y, test_size=0.5, stratify=True, seed=0)
+        digits.x, digits.y, test_size=0.5, stratify=True, seed=0
+    )
     scaler = datasets.Standardizer().fit(x_train)
-    return (scaler.transform(x_train).astype(np.float32), y_train,
-            scaler.transform(x_val).astype(np.float32), y_val)
+    return (
+        scaler.transform(x_train).astype(np.float32),
+        y_train,
+        scaler.transform(x_val).astype(np.float32),
+        y_val,
+    )
 
 
 def _train(data, units, rows, epochs, batch_size):
     x_train, y_train, x_val, y_val = data
     model = Sequential([Dense(units, input_dim=64, activation="tanh"), Dense(10)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.Adam(lr=0.01), metrics=["accuracy"])
-    history = model.fit(x_train[:rows], y_train[:rows], epochs=epochs, batch_size=batch_size,
-                        validation_data=(x_val, y_val), verbose=0, seed=0, health=False)
-    error = {name: float(np.mean(model.predict(x).argmax(axis=1) != y))
-             for name, x, y in (("train", x_train[:rows], y_train[:rows]),
-                                ("val", x_val, y_val))}
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.Adam(lr=0.01),
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train[:rows],
+        y_train[:rows],
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(x_val, y_val),
+        verbose=0,
+        seed=0,
+        health=False,
+    )
+    error = {
+        name: float(np.mean(model.predict(x).argmax(axis=1) != y))
+        for name, x, y in (("train", x_train[:rows], y_train[:rows]), ("val", x_val, y_val))
+    }
     return history, error
 
 
@@ -147,7 +171,7 @@ def _train_cli(capsys, monkeypatch, tmp_path, *argv):
     assert code == 0, captured.err
     out = captured.out
     assert "Bias/variance:" in out
-    line = " ".join(out[out.index("Bias/variance:"):].split("\n\n")[0].split())
+    line = " ".join(out[out.index("Bias/variance:") :].split("\n\n")[0].split())
     assert out.index("Test ") < out.index("Bias/variance:") < out.index("Network health")
     return out, line
 
@@ -157,37 +181,77 @@ def _percent_after(label, line):
 
 
 def test_train_reports_high_bias_for_a_two_unit_net(capsys, monkeypatch, tmp_path):
-    out, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "digits", "--layers", "2",
-                           "--activation", "tanh", "--epochs", "15")
+    out, line = _train_cli(
+        capsys,
+        monkeypatch,
+        tmp_path,
+        "--data",
+        "digits",
+        "--layers",
+        "2",
+        "--activation",
+        "tanh",
+        "--epochs",
+        "15",
+    )
     assert "→ high bias" in line and "--layers" in line and "--baseline-error" in line
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)%", out).group(1)) / 100
     assert _percent_after("test error", line) == pytest.approx(1 - accuracy, abs=6e-4)
     # the training error is the saved model's on the rows fit trained on (validation apart)
     model = cr.load(str(tmp_path / "chainrule-model.npz"))
     digits = datasets.load("digits")
-    x_train, _, y_train, _ = datasets.train_test_split(digits.x, digits.y, test_size=0.2,
-                                                       stratify=True, seed=0)
+    x_train, _, y_train, _ = datasets.train_test_split(
+        digits.x, digits.y, test_size=0.2, stratify=True, seed=0
+    )
     trained = len(x_train) - round(len(x_train) * 0.1)
     error = np.mean(model.predict(x_train[:trained]).argmax(axis=1) != y_train[:trained])
     assert _percent_after("training error", line) == pytest.approx(error, abs=6e-4)
     # given that error as the baseline, the verdict is no longer bias
-    _, again = _train_cli(capsys, monkeypatch, tmp_path / "again", "--data", "digits",
-                          "--layers", "2", "--activation", "tanh", "--epochs", "15",
-                          "--baseline-error", f"{error:.3f}")
+    _, again = _train_cli(
+        capsys,
+        monkeypatch,
+        tmp_path / "again",
+        "--data",
+        "digits",
+        "--layers",
+        "2",
+        "--activation",
+        "tanh",
+        "--epochs",
+        "15",
+        "--baseline-error",
+        f"{error:.3f}",
+    )
     assert "→ high bias" not in again and f"baseline {100 * float(f'{error:.3f}'):.1f}%" in again
 
 
 def test_train_reports_high_variance_on_a_tenth_of_digits(capsys, monkeypatch, tmp_path):
-    _, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "digits", "--test-size", "0.9",
-                         "--layers", "128", "--l2", "0", "--epochs", "60", "--patience", "60")
+    _, line = _train_cli(
+        capsys,
+        monkeypatch,
+        tmp_path,
+        "--data",
+        "digits",
+        "--test-size",
+        "0.9",
+        "--layers",
+        "128",
+        "--l2",
+        "0",
+        "--epochs",
+        "60",
+        "--patience",
+        "60",
+    )
     assert "→ high variance" in line and "--test-size" in line and "--l2" in line
     assert _percent_after("training error", line) < 0.02
     assert "Dropout" not in line  # chainrule train has no dropout to offer
 
 
 def test_train_regression_judges_the_mse_over_the_variance(capsys, monkeypatch, tmp_path):
-    _, line = _train_cli(capsys, monkeypatch, tmp_path, "--data", "regression1d", "--layers",
-                         "8", "--epochs", "2")
+    _, line = _train_cli(
+        capsys, monkeypatch, tmp_path, "--data", "regression1d", "--layers", "8", "--epochs", "2"
+    )
     assert "(error: MSE ÷ variance of y)" in line
 
 

@@ -128,14 +128,19 @@ def test_callback_list_calls_every_hook_of_every_callback_in_order():
     assert first.model is model and second.model is model
     assert first.params == {"epochs": 1, "steps": 1, "verbose": 1}
     assert calls == [
-        ("a", "train_begin"), ("b", "train_begin"),
-        ("a", "epoch_begin", 0), ("b", "epoch_begin", 0),
-        ("a", "batch_begin", 0), ("b", "batch_begin", 0),
-        ("a", "batch_end", 0), ("b", "batch_end", 0),
+        ("a", "train_begin"),
+        ("b", "train_begin"),
+        ("a", "epoch_begin", 0),
+        ("b", "epoch_begin", 0),
+        ("a", "batch_begin", 0),
+        ("b", "batch_begin", 0),
+        ("a", "batch_end", 0),
+        ("b", "batch_end", 0),
         # the same logs dict goes to both: b sees what a added
         ("a", "epoch_end", 0, ["loss", "seen_by_a"]),
         ("b", "epoch_end", 0, ["loss", "seen_by_a", "seen_by_b"]),
-        ("a", "train_end"), ("b", "train_end"),
+        ("a", "train_end"),
+        ("b", "train_end"),
     ]
 
 
@@ -155,8 +160,9 @@ def test_callback_list_refuses_non_callbacks_and_adds_defaults_once():
         cb.CallbackList([cb.EarlyStopping])
     with pytest.raises(TypeError, match="Callback"):
         cb.CallbackList([print])
-    callbacks = cb.CallbackList([cb.TerminateOnNaN()], add_history=True, add_progress_bar=True,
-                                verbose=0)
+    callbacks = cb.CallbackList(
+        [cb.TerminateOnNaN()], add_history=True, add_progress_bar=True, verbose=0
+    )
     assert [type(c).__name__ for c in callbacks] == ["TerminateOnNaN", "History", "ProgressBar"]
     own = cb.History()
     callbacks = cb.CallbackList([own], add_history=True, model=FakeModel(), params={"epochs": 3})
@@ -170,14 +176,15 @@ def test_callback_list_refuses_non_callbacks_and_adds_defaults_once():
 # ---------------------------------------------------------------------- History
 def test_history_records_floats_per_epoch():
     history = cb.History()
-    logs = [{"loss": np.float32(0.5), "accuracy": 0.75, "val_loss": np.float64(0.6)},
-            {"loss": 0.25, "accuracy": 1, "val_loss": np.array(0.4)}]
+    logs = [
+        {"loss": np.float32(0.5), "accuracy": 0.75, "val_loss": np.float64(0.6)},
+        {"loss": 0.25, "accuracy": 1, "val_loss": np.array(0.4)},
+    ]
     callbacks = cb.CallbackList([history], params={"epochs": 2, "steps": 4})
     for epoch, entry in enumerate(logs):
         callbacks.on_epoch_end(epoch, dict(entry))
     assert history.epoch == [0, 1]
-    assert history.history == {"loss": [0.5, 0.25], "accuracy": [0.75, 1.0],
-                               "val_loss": [0.6, 0.4]}
+    assert history.history == {"loss": [0.5, 0.25], "accuracy": [0.75, 1.0], "val_loss": [0.6, 0.4]}
     assert all(type(v) is float for values in history.history.values() for v in values)
     assert history.params == {"epochs": 2, "steps": 4}
     assert len(history) == 2
@@ -208,8 +215,7 @@ def test_history_to_dict_is_a_copy_and_repr_is_helpful():
 
 def test_history_after_a_learning_rate_scheduler_records_lr():
     model = FakeModel()
-    callbacks = cb.CallbackList([cb.LearningRateScheduler(lambda e, lr: lr / 2)],
-                                add_history=True)
+    callbacks = cb.CallbackList([cb.LearningRateScheduler(lambda e, lr: lr / 2)], add_history=True)
     callbacks.set_model(model)
     callbacks.on_train_begin()
     for epoch in range(3):
@@ -358,17 +364,19 @@ def test_model_checkpoint_save_best_only_saves_on_improvement_only(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["best-1.npz", "best-3.npz", "best-6.npz"]
     assert checkpoint.best == 0.39
     accuracy = [{"val_accuracy": a} for a in (0.5, 0.4, 0.7)]
-    checkpoint = cb.ModelCheckpoint(str(tmp_path / "acc-{epoch}.npz"), monitor="val_accuracy",
-                                    save_best_only=True)
+    checkpoint = cb.ModelCheckpoint(
+        str(tmp_path / "acc-{epoch}.npz"), monitor="val_accuracy", save_best_only=True
+    )
     train([checkpoint], FakeModel(), accuracy)
     assert sorted(p for p in os.listdir(tmp_path) if p.startswith("acc")) == [
-        "acc-1.npz", "acc-3.npz"]
+        "acc-1.npz",
+        "acc-3.npz",
+    ]
 
 
 def test_model_checkpoint_keeps_overwriting_one_best_file(tmp_path):
     path = tmp_path / "best.npz"
-    train([cb.ModelCheckpoint(path, save_best_only=True)], FakeModel(),
-          val_losses(0.5, 0.3, 0.4))
+    train([cb.ModelCheckpoint(path, save_best_only=True)], FakeModel(), val_losses(0.5, 0.3, 0.4))
     with np.load(path, allow_pickle=False) as saved:
         assert saved["dense.weight"][0, 0] == 1.0  # epoch 1 (0-based) had the best val_loss
 
@@ -481,8 +489,11 @@ def test_learning_rate_scheduler_sets_lr_at_epoch_begin_and_logs_it():
 
 def test_learning_rate_scheduler_accepts_a_one_argument_schedule():
     spy = LrSpy()
-    train([cb.LearningRateScheduler(lambda epoch: 1.0 / (epoch + 1)), spy], FakeModel(),
-          [{"loss": 1.0}] * 3)
+    train(
+        [cb.LearningRateScheduler(lambda epoch: 1.0 / (epoch + 1)), spy],
+        FakeModel(),
+        [{"loss": 1.0}] * 3,
+    )
     assert spy.seen == pytest.approx([1.0, 0.5, 1 / 3])
 
 
@@ -498,8 +509,7 @@ def test_learning_rate_scheduler_does_not_hide_errors_in_the_schedule(capsys):
 
     with pytest.raises(TypeError, match="oops|str"):
         train([cb.LearningRateScheduler(schedule)], FakeModel(), [{"loss": 1.0}])
-    train([cb.LearningRateScheduler(lambda e, lr: 0.5, verbose=1)], FakeModel(),
-          [{"loss": 1.0}])
+    train([cb.LearningRateScheduler(lambda e, lr: 0.5, verbose=1)], FakeModel(), [{"loss": 1.0}])
     assert "Epoch 1: LearningRateScheduler setting learning rate to 0.5" in capsys.readouterr().err
 
 
@@ -533,16 +543,18 @@ def test_terminate_on_nan_leaves_finite_losses_alone(capsys):
 
 
 # ---------------------------------------------------------------------- CSVLogger
-EPOCHS = [{"loss": 0.5, "accuracy": 0.75, "val_loss": 0.625},
-          {"loss": 0.25, "accuracy": 0.875, "val_loss": 0.5}]
+EPOCHS = [
+    {"loss": 0.5, "accuracy": 0.75, "val_loss": 0.625},
+    {"loss": 0.25, "accuracy": 0.875, "val_loss": 0.5},
+]
 
 
 def test_csv_logger_writes_a_header_and_one_row_per_epoch(tmp_path):
     path = tmp_path / "log.csv"
     train([cb.CSVLogger(path)], FakeModel(), EPOCHS)
-    assert path.read_text() == ("epoch,loss,accuracy,val_loss\n"
-                                "0,0.5,0.75,0.625\n"
-                                "1,0.25,0.875,0.5\n")
+    assert path.read_text() == (
+        "epoch,loss,accuracy,val_loss\n0,0.5,0.75,0.625\n1,0.25,0.875,0.5\n"
+    )
 
 
 def test_csv_logger_flushes_every_epoch(tmp_path):
@@ -560,9 +572,9 @@ def test_csv_logger_append_mode_and_overwrite_mode(tmp_path):
     path = tmp_path / "log.csv"
     train([cb.CSVLogger(path)], FakeModel(), EPOCHS[:1])
     train([cb.CSVLogger(path, append=True)], FakeModel(), EPOCHS[1:])
-    assert path.read_text() == ("epoch,loss,accuracy,val_loss\n"
-                                "0,0.5,0.75,0.625\n"
-                                "0,0.25,0.875,0.5\n")
+    assert path.read_text() == (
+        "epoch,loss,accuracy,val_loss\n0,0.5,0.75,0.625\n0,0.25,0.875,0.5\n"
+    )
     train([cb.CSVLogger(path)], FakeModel(), EPOCHS[1:])
     assert path.read_text() == "epoch,loss,accuracy,val_loss\n0,0.25,0.875,0.5\n"
 
@@ -606,8 +618,9 @@ class Terminal(io.StringIO):
 
 def test_progress_on_a_terminal_redraws_one_line_with_an_eta():
     out = io.StringIO()
-    progress = Progress(40, epoch=1, epochs=5, stream=out, enabled=True, clock=FakeClock(1.0),
-                        min_interval=0.0)
+    progress = Progress(
+        40, epoch=1, epochs=5, stream=out, enabled=True, clock=FakeClock(1.0), min_interval=0.0
+    )
     for batch in range(40):
         progress.update(batch, {"loss": 1.0 / (batch + 1), "accuracy": 0.5})
     progress.close({"loss": 0.025, "accuracy": 0.5, "val_loss": 0.03})
@@ -662,14 +675,17 @@ def test_progress_enabled_none_follows_isatty():
 
 def test_progress_with_an_unknown_number_of_batches_and_double_close():
     out = io.StringIO()
-    progress = Progress(None, 0, None, stream=out, enabled=True, clock=FakeClock(1.0),
-                        min_interval=0)
+    progress = Progress(
+        None, 0, None, stream=out, enabled=True, clock=FakeClock(1.0), min_interval=0
+    )
     progress.update(4, {"loss": 2.0})
     progress.close()
     progress.close()
     progress.update(5, {"loss": 1.0})
-    assert out.getvalue().split("\r")[1:] == ["Epoch 1/? 5 - 1.0s - loss 2",
-                                              "Epoch 1/? 5 - 2.0s - loss 2\n"]
+    assert out.getvalue().split("\r")[1:] == [
+        "Epoch 1/? 5 - 1.0s - loss 2",
+        "Epoch 1/? 5 - 2.0s - loss 2\n",
+    ]
 
 
 def test_a_message_breaks_an_unfinished_progress_line():
@@ -697,8 +713,12 @@ def test_callback_messages_do_not_run_into_a_progress_line(monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     batches = [[{"loss": 1.0}, {"loss": math.nan}, {"loss": 1.0}]]
-    train([cb.TerminateOnNaN(), cb.ProgressBar(clock=FakeClock(1.0))], FakeModel(),
-          [{"loss": math.nan}], batch_logs=batches)
+    train(
+        [cb.TerminateOnNaN(), cb.ProgressBar(clock=FakeClock(1.0))],
+        FakeModel(),
+        [{"loss": math.nan}],
+        batch_logs=batches,
+    )
     lines = terminal.getvalue().split("\n")
     assert lines[1] == "Batch 1: invalid loss (nan), terminating training"
     assert lines[0].startswith("\rEpoch 1/1 [") and lines[2].startswith("\rEpoch 1/1 [")
@@ -706,9 +726,17 @@ def test_callback_messages_do_not_run_into_a_progress_line(monkeypatch):
 
 def test_format_helpers():
     assert [format_duration(s) for s in (0.0042, 0.5, 9.95, 59.4, 61, 3599.6, 3661)] == [
-        "4ms", "500ms", "9.9s", "59s", "1m01s", "1h00m", "1h01m"]
+        "4ms",
+        "500ms",
+        "9.9s",
+        "59s",
+        "1m01s",
+        "1h00m",
+        "1h01m",
+    ]
     assert format_logs({"loss": 1234567.0, "acc": math.nan, "size": 32, "name": "x"}) == (
-        "loss 1.235e+06 - acc nan")
+        "loss 1.235e+06 - acc nan"
+    )
 
 
 def test_progress_bar_callback_modes(capsys):
@@ -719,14 +747,20 @@ def test_progress_bar_callback_modes(capsys):
     assert quiet.getvalue() == "" and capsys.readouterr().err == ""
 
     plain = io.StringIO()
-    train([cb.ProgressBar(stream=plain, clock=FakeClock(0.1))], FakeModel(), logs,
-          batch_logs=batches)
-    assert plain.getvalue() == ("Epoch 1/2 - 5/5 batches - 100ms - loss 0.5\n"
-                                "Epoch 2/2 - 5/5 batches - 100ms - loss 0.5\n")
+    train(
+        [cb.ProgressBar(stream=plain, clock=FakeClock(0.1))], FakeModel(), logs, batch_logs=batches
+    )
+    assert plain.getvalue() == (
+        "Epoch 1/2 - 5/5 batches - 100ms - loss 0.5\nEpoch 2/2 - 5/5 batches - 100ms - loss 0.5\n"
+    )
 
     terminal = Terminal()
-    train([cb.ProgressBar(stream=terminal, clock=FakeClock(0.2))], FakeModel(), logs,
-          batch_logs=batches)
+    train(
+        [cb.ProgressBar(stream=terminal, clock=FakeClock(0.2))],
+        FakeModel(),
+        logs,
+        batch_logs=batches,
+    )
     assert terminal.getvalue().count("\n") == 2 and "\r" in terminal.getvalue()
     assert "ETA" in terminal.getvalue()
 

@@ -61,8 +61,9 @@ def animals_csv(path: Path, rows: int = 80) -> Path:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((rows, 2))
     kinds = np.where(x[:, 0] > 0, "dog", "cat")
-    return write_csv(path, ["f1", "f2", "kind"],
-                     [[f"{a:.4f}", f"{b:.4f}", k] for (a, b), k in zip(x, kinds)])
+    return write_csv(
+        path, ["f1", "f2", "kind"], [[f"{a:.4f}", f"{b:.4f}", k] for (a, b), k in zip(x, kinds)]
+    )
 
 
 def weights(path: str | Path) -> dict[str, np.ndarray]:
@@ -86,22 +87,37 @@ def xor_model(capsys) -> Path:
 @pytest.fixture
 def animals_model(capsys) -> Path:
     animals_csv(Path("animals.csv"))
-    code, _, err = run(capsys, "train", "--data", "animals.csv", "--target", "kind",
-                       "--layers", "8", "--epochs", "2", "--output", "animals.npz")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        "animals.csv",
+        "--target",
+        "kind",
+        "--layers",
+        "8",
+        "--epochs",
+        "2",
+        "--output",
+        "animals.npz",
+    )
     assert code == 0, err
     return Path("animals.npz")
 
 
 # ---------------------------------------------------------------------- help and usage
-@pytest.mark.parametrize("command, expected", [
-    ([], "COMMAND"),
-    (["train"], "--resume"),
-    (["evaluate"], "MODEL"),
-    (["predict"], "INPUT"),
-    (["info"], "MODEL"),
-    (["datasets"], "built-in datasets"),
-    (["activations"], "NAME"),
-])
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ([], "COMMAND"),
+        (["train"], "--resume"),
+        (["evaluate"], "MODEL"),
+        (["predict"], "INPUT"),
+        (["info"], "MODEL"),
+        (["datasets"], "built-in datasets"),
+        (["activations"], "NAME"),
+    ],
+)
 def test_every_command_has_help(capsys, command, expected):
     code, out, err = run(capsys, *command, "--help")
     assert code == 0 and err == ""
@@ -111,28 +127,37 @@ def test_every_command_has_help(capsys, command, expected):
 
 def test_train_help_shows_the_defaults(capsys):
     _, out, _ = run(capsys, "train", "--help")
-    for default in ("(default: digits)", "(default: 64,64)", "(default: relu)",
-                    "(default: adam)", "(default: 0.001)", "(default: chainrule-model.npz)"):
+    for default in (
+        "(default: digits)",
+        "(default: 64,64)",
+        "(default: relu)",
+        "(default: adam)",
+        "(default: 0.001)",
+        "(default: chainrule-model.npz)",
+    ):
         assert default in out
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    ([], "the following arguments are required: COMMAND"),
-    (["trian"], "invalid choice: 'trian'"),
-    (["trian"], "did you mean train?"),
-    (["plot", "hist"], "did you mean history?"),
-    (["train", "--epochs", "0"], "expected a positive whole number"),
-    (["train", "--lr", "-1"], "expected a positive finite number"),
-    (["train", "--layers", "64,x"], "'x' in '64,x' is not a positive whole number"),
-    (["train", "--test-size", "1.5"], "expected a number between 0 and 1"),
-    (["train", "--activation", "rellu"], "did you mean 'relu'"),
-    (["train", "--optimizer", "adamm"], "did you mean 'adam'"),
-    (["activations", "sigmiod"], "did you mean 'sigmoid'"),
-    (["train", "--data", "digitz"], "did you mean 'digits'"),
-    (["train", "--target", "label"], "--target names a column of a data file"),
-    (["evaluate"], "the following arguments are required: MODEL"),
-    (["predict", "model.npz"], "the following arguments are required: INPUT"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["trian"], "invalid choice: 'trian'"),
+        (["trian"], "did you mean train?"),
+        (["plot", "hist"], "did you mean history?"),
+        (["train", "--epochs", "0"], "expected a positive whole number"),
+        (["train", "--lr", "-1"], "expected a positive finite number"),
+        (["train", "--layers", "64,x"], "'x' in '64,x' is not a positive whole number"),
+        (["train", "--test-size", "1.5"], "expected a number between 0 and 1"),
+        (["train", "--activation", "rellu"], "did you mean 'relu'"),
+        (["train", "--optimizer", "adamm"], "did you mean 'adam'"),
+        (["activations", "sigmiod"], "did you mean 'sigmoid'"),
+        (["train", "--data", "digitz"], "did you mean 'digits'"),
+        (["train", "--target", "label"], "--target names a column of a data file"),
+        (["evaluate"], "the following arguments are required: MODEL"),
+        (["predict", "model.npz"], "the following arguments are required: INPUT"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
     assert code == 2
@@ -193,14 +218,24 @@ def test_confusion_matrix_rows_are_true_classes(capsys, xor_model):
     predicted = model.predict(x_test).argmax(axis=1)
     matrix = cr.metrics.confusion_matrix(y_test, predicted, num_classes=2)
     _, out, _ = run(capsys, "evaluate", str(xor_model))
-    table = out[out.index("true \\ predicted"):].splitlines()
+    table = out[out.index("true \\ predicted") :].splitlines()
     assert table[1].split() == ["0", *map(str, matrix[0])]
     assert table[2].split() == ["1", *map(str, matrix[1])]
 
 
 def test_train_regression_reports_mse(capsys):
-    code, out, err = run(capsys, "train", "--data", "regression1d", "--layers", "8",
-                         "--epochs", "2", "--output", "reg.npz")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "regression1d",
+        "--layers",
+        "8",
+        "--epochs",
+        "2",
+        "--output",
+        "reg.npz",
+    )
     assert code == 0, err
     assert re.search(r"Test MSE: [0-9.e-]+ \(MAE", out)
     assert "accuracy" not in out.lower() and "Confusion" not in out
@@ -268,8 +303,9 @@ def test_train_with_prelu_learns_a_slope_per_hidden_unit(capsys):
 
 @pytest.mark.filterwarnings("ignore::chainrule.compiler.JitFallbackWarning")  # no maxout kernel
 def test_train_with_maxout_needs_widths_its_pieces_divide(capsys):
-    code, _, err = run(capsys, "train", "--data", "xor", "--layers", "7", "--epochs", "1",
-                       "--activation", "maxout")
+    code, _, err = run(
+        capsys, "train", "--data", "xor", "--layers", "7", "--epochs", "1", "--activation", "maxout"
+    )
     assert code != 0
     assert_one_line_error(err, "maxout with 2 pieces", "divisible by 2, got 7")
     code, out, err = run(capsys, "train", *SMALL, "--activation", "maxout", "--output", "m.npz")
@@ -317,8 +353,9 @@ def test_a_directory_where_no_file_can_be_created_fails_before_training(capsys, 
     monkeypatch.setattr(cli_common.tempfile, "mkstemp", refuse)
     code, out, err = run(capsys, "train", *SMALL, "--output", "model.npz")
     assert code == 1
-    assert_one_line_error(err, "cannot write the output model.npz: cannot create files in .",
-                          "Permission denied")
+    assert_one_line_error(
+        err, "cannot write the output model.npz: cannot create files in .", "Permission denied"
+    )
     assert "Epoch" not in err and "Data:" not in out and not Path("model.npz").exists()
 
 
@@ -372,8 +409,7 @@ def test_resume_refuses_a_checkpoint_of_other_options(capsys, monkeypatch):
     assert code == 130 and Path("run.ckpt.npz").exists()
     assert "--resume" in err
     monkeypatch.setattr(cr.Model, "fit", real_fit)
-    code, _, err = run(capsys, "train", *SMALL, "--layers", "9", "--output", "run.npz",
-                       "--resume")
+    code, _, err = run(capsys, "train", *SMALL, "--layers", "9", "--output", "run.npz", "--resume")
     assert code == 2
     assert_one_line_error(err, "--layers was [8], now [9]")
     code, out, _ = run(capsys, "train", *SMALL, "--output", "run.npz", "--resume")
@@ -389,16 +425,42 @@ def test_resume_without_a_checkpoint_starts_from_the_beginning(capsys):
 # ---------------------------------------------------------------------- diverging, interrupting
 def test_a_diverging_run_stops_with_advice(capsys):
     Path("model.npz").write_bytes(b"the previous model")
-    code, _, err = run(capsys, "train", "--data", "xor", "--layers", "8", "--epochs", "5",
-                       "--lr", "1e6", "--output", "model.npz")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        "xor",
+        "--layers",
+        "8",
+        "--epochs",
+        "5",
+        "--lr",
+        "1e6",
+        "--output",
+        "model.npz",
+    )
     assert code == 1
     assert_one_line_error(err, "training diverged", "Lower the learning rate (--lr, now 1e+06")
     assert Path("model.npz").read_bytes() == b"the previous model"
 
 
 def test_a_nan_loss_also_stops_with_advice(capsys):
-    code, _, err = run(capsys, "train", "--data", "xor", "--layers", "8", "--epochs", "5",
-                       "--optimizer", "sgd", "--lr", "1e30", "--output", "model.npz")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        "xor",
+        "--layers",
+        "8",
+        "--epochs",
+        "5",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e30",
+        "--output",
+        "model.npz",
+    )
     assert code == 1
     assert_one_line_error(err, "training diverged", "--lr")
     assert not Path("model.npz").exists()
@@ -415,11 +477,26 @@ def _environment() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
-    command = ["train", "--data", "xor", "--layers", "16", "--epochs", "30", "--batch-size",
-               "8", "--patience", "1000"]
-    process = subprocess.Popen(_python_m_chainrule(*command, "--output", "resumed.npz"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=_environment())
+    command = [
+        "train",
+        "--data",
+        "xor",
+        "--layers",
+        "16",
+        "--epochs",
+        "30",
+        "--batch-size",
+        "8",
+        "--patience",
+        "1000",
+    ]
+    process = subprocess.Popen(
+        _python_m_chainrule(*command, "--output", "resumed.npz"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
     checkpoint = tmp_path / "resumed.ckpt.npz"
     deadline = time.monotonic() + 60
     while not checkpoint.exists():
@@ -430,21 +507,33 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err
-    assert re.search(r"chainrule: interrupted: training interrupted; resumed\.ckpt\.npz holds "
-                     r"the last completed epoch \(epoch \d+ of 30\)\. Run the same command "
-                     r"with --resume to continue\.", err), err
+    assert re.search(
+        r"chainrule: interrupted: training interrupted; resumed\.ckpt\.npz holds "
+        r"the last completed epoch \(epoch \d+ of 30\)\. Run the same command "
+        r"with --resume to continue\.",
+        err,
+    ), err
     assert checkpoint.exists() and not (tmp_path / "resumed.npz").exists()
     interrupted_at = int(re.search(r"epoch (\d+) of 30", err)[1])
     assert interrupted_at < 30  # it really was interrupted
-    resumed = subprocess.run(_python_m_chainrule(*command, "--output", "resumed.npz",
-                                                 "--resume"),
-                             capture_output=True, text=True, env=_environment(), timeout=120)
+    resumed = subprocess.run(
+        _python_m_chainrule(*command, "--output", "resumed.npz", "--resume"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"Epoch {interrupted_at + 1}/30" in resumed.stderr
     assert "Epoch 1/30" not in resumed.stderr
     assert not checkpoint.exists()
-    straight = subprocess.run(_python_m_chainrule(*command, "--output", "straight.npz"),
-                              capture_output=True, text=True, env=_environment(), timeout=120)
+    straight = subprocess.run(
+        _python_m_chainrule(*command, "--output", "straight.npz"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=120,
+    )
     assert straight.returncode == 0, straight.stderr
     assert_same_weights(tmp_path / "resumed.npz", tmp_path / "straight.npz")
 
@@ -453,8 +542,12 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_model(tmp_path):
 def test_a_closed_stdout_still_writes_the_model_and_exits_0(tmp_path):
     """`chainrule train | head -2`: the reader goes away after two lines; the model is still
     written, no checkpoint is left behind, nothing is printed, the exit code is 0."""
-    process = subprocess.Popen(_python_m_chainrule("train", *SMALL, "--output", "m.npz"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment())
+    process = subprocess.Popen(
+        _python_m_chainrule("train", *SMALL, "--output", "m.npz"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_environment(),
+    )
     head = [process.stdout.readline() for _ in range(2)]
     process.stdout.close()  # what head does after its lines
     err = process.stderr.read().decode()
@@ -467,27 +560,54 @@ def test_a_closed_stdout_still_writes_the_model_and_exits_0(tmp_path):
 
 
 def run_again_trains(tmp_path: Path) -> bool:
-    again = subprocess.run(_python_m_chainrule("train", *SMALL, "--output", "m.npz"),
-                           capture_output=True, text=True, env=_environment(), timeout=120)
+    again = subprocess.run(
+        _python_m_chainrule("train", *SMALL, "--output", "m.npz"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=120,
+    )
     return again.returncode == 0
 
 
 def test_closed_stdout_and_stderr_through_a_shell_pipe(tmp_path):
     command = " ".join(_python_m_chainrule("train", *SMALL, "--output", "m.npz"))
-    result = subprocess.run(["bash", "-c", f"{command} 2>&1 | head -2; exit ${{PIPESTATUS[0]}}"],
-                            capture_output=True, text=True, env=_environment(), timeout=120,
-                            cwd=tmp_path)
+    result = subprocess.run(
+        ["bash", "-c", f"{command} 2>&1 | head -2; exit ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 2 and "Traceback" not in result.stderr
     assert (tmp_path / "m.npz").exists() and not (tmp_path / "m.ckpt.npz").exists()
 
 
-def _signal_once_the_checkpoint_exists(signum: int, tmp_path: Path
-                                       ) -> tuple[subprocess.Popen, str]:
-    command = ["train", "--data", "xor", "--layers", "16", "--epochs", "200", "--batch-size",
-               "8", "--patience", "1000", "--output", "m.npz"]
-    process = subprocess.Popen(_python_m_chainrule(*command), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_environment())
+def _signal_once_the_checkpoint_exists(signum: int, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    command = [
+        "train",
+        "--data",
+        "xor",
+        "--layers",
+        "16",
+        "--epochs",
+        "200",
+        "--batch-size",
+        "8",
+        "--patience",
+        "1000",
+        "--output",
+        "m.npz",
+    ]
+    process = subprocess.Popen(
+        _python_m_chainrule(*command),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
     deadline = time.monotonic() + 60
     while not (tmp_path / "m.ckpt.npz").exists():
         assert process.poll() is None, process.communicate()
@@ -502,22 +622,30 @@ def test_sigterm_keeps_the_checkpoint_and_exits_143(tmp_path):
     assert process.returncode == 143, err
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.startswith("chainrule:")]
-    assert len(lines) == 1 and lines[0].startswith("chainrule: terminated (SIGTERM): "
-                                                   "training interrupted; m.ckpt.npz"), err
+    assert len(lines) == 1 and lines[0].startswith(
+        "chainrule: terminated (SIGTERM): training interrupted; m.ckpt.npz"
+    ), err
     assert (tmp_path / "m.ckpt.npz").exists() and not (tmp_path / "m.npz").exists()
 
 
 def test_ctrl_c_before_the_training_loop_is_one_line(tmp_path):
     """SIGINT while the data is loaded and the model built (before fit's handler)."""
-    script = ("import sys, signal, chainrule.cli as cli, chainrule.cli.train as train\n"
-              "real = train.load_data\n"
-              "def load(*a, **k):\n"
-              "    signal.raise_signal(signal.SIGINT)\n"
-              "    return real(*a, **k)\n"
-              "train.load_data = load\n"
-              "sys.exit(cli.main(sys.argv[1:]))\n")
-    result = subprocess.run([sys.executable, "-c", script, "train", *SMALL], text=True,
-                            capture_output=True, env=_environment(), timeout=60)
+    script = (
+        "import sys, signal, chainrule.cli as cli, chainrule.cli.train as train\n"
+        "real = train.load_data\n"
+        "def load(*a, **k):\n"
+        "    signal.raise_signal(signal.SIGINT)\n"
+        "    return real(*a, **k)\n"
+        "train.load_data = load\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "train", *SMALL],
+        text=True,
+        capture_output=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 130 and result.stderr == "chainrule: interrupted\n"
 
 
@@ -558,15 +686,30 @@ def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
 
 
 def test_python_dash_m_runs_the_command():
-    result = subprocess.run(_python_m_chainrule("info", "missing.npz"), capture_output=True,
-                            text=True, env=_environment(), timeout=60)
+    result = subprocess.run(
+        _python_m_chainrule("info", "missing.npz"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr == "chainrule: error: no model file at missing.npz\n"
-    result = subprocess.run(_python_m_chainrule("--help"), capture_output=True, text=True,
-                            env=_environment(), timeout=60)
+    result = subprocess.run(
+        _python_m_chainrule("--help"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 0 and "usage: chainrule" in result.stdout
-    result = subprocess.run(_python_m_chainrule("train", "--activation", "nope"),
-                            capture_output=True, text=True, env=_environment(), timeout=60)
+    result = subprocess.run(
+        _python_m_chainrule("train", "--activation", "nope"),
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 2 and result.stderr.startswith("chainrule: error: argument")
 
 
@@ -588,10 +731,16 @@ def _pickled(source: Path, target: Path) -> None:
 
 
 BAD_MODELS = {
-    "truncated": (lambda source, target: target.write_bytes(
-        source.read_bytes()[: source.stat().st_size // 2]), "corrupt or truncated"),
-    "corrupt": (lambda source, target: target.write_bytes(b"PK\x03\x04" + os.urandom(500)),
-                "corrupt or truncated"),
+    "truncated": (
+        lambda source, target: target.write_bytes(
+            source.read_bytes()[: source.stat().st_size // 2]
+        ),
+        "corrupt or truncated",
+    ),
+    "corrupt": (
+        lambda source, target: target.write_bytes(b"PK\x03\x04" + os.urandom(500)),
+        "corrupt or truncated",
+    ),
     "pickled": (_pickled, "pickled"),
     "newer": (_newer_format, "newer than this chainrule"),
 }
@@ -631,8 +780,9 @@ def test_non_numeric_csv_names_line_and_column(capsys):
 
 
 def test_nan_and_infinity_in_training_data_name_the_row(capsys):
-    write_csv(Path("data.csv"), ["a", "b", "label"],
-              [[1, 2, 0], [3, 4, 1], [5, "nan", 0], [7, 8, 1]])
+    write_csv(
+        Path("data.csv"), ["a", "b", "label"], [[1, 2, 0], [3, 4, 1], [5, "nan", 0], [7, 8, 1]]
+    )
     code, _, err = run(capsys, "train", "--data", "data.csv")
     assert code == 1
     assert_one_line_error(err, "line 4", "'b'", "non-finite")
@@ -664,8 +814,12 @@ def test_mismatched_x_and_y_lengths(capsys):
 
 
 def test_labels_out_of_range_for_the_class_names(capsys):
-    np.savez("data.npz", x=np.zeros((10, 2)), y=np.array([0, 1] * 4 + [5, 1]),
-             classes=np.array(["a", "b"]))
+    np.savez(
+        "data.npz",
+        x=np.zeros((10, 2)),
+        y=np.array([0, 1] * 4 + [5, 1]),
+        classes=np.array(["a", "b"]),
+    )
     code, _, err = run(capsys, "train", "--data", "data.npz")
     assert code == 1
     assert_one_line_error(err, "label 5 has no class name")
@@ -675,14 +829,17 @@ def test_labels_out_of_range_for_a_loaded_model(capsys, xor_model):
     np.savez("data.npz", x=np.zeros((4, 2)), y=np.array([0, 1, 7, 1]))
     code, _, err = run(capsys, "evaluate", str(xor_model), "--data", "data.npz")
     assert code == 1  # labels are values: 7 is no class of the model (0, 1)
-    assert_one_line_error(err, "row 2 of the data has the class '7', which the model does not "
-                          "know; its classes are: 0, 1")
+    assert_one_line_error(
+        err,
+        "row 2 of the data has the class '7', which the model does not know; its classes are: 0, 1",
+    )
 
 
 def test_a_class_the_model_does_not_know(capsys, animals_model):
     write_csv(Path("more.csv"), ["f1", "f2", "kind"], [[1, 1, "dog"], [0, 1, "cow"]])
-    code, _, err = run(capsys, "evaluate", str(animals_model), "--data", "more.csv",
-                       "--target", "kind")
+    code, _, err = run(
+        capsys, "evaluate", str(animals_model), "--data", "more.csv", "--target", "kind"
+    )
     assert code == 1
     assert_one_line_error(err, "row 1 of the data has the class 'cow'", "cat, dog")
 
@@ -737,10 +894,14 @@ def test_evaluate_reproduces_train_on_the_same_split(capsys):
 
 
 def test_evaluate_on_other_data_uses_all_of_it(capsys, animals_model):
-    write_csv(Path("more.csv"), ["f1", "f2", "kind"],
-              [[2.0, 0.0, "dog"], [-2.0, 0.0, "cat"], [3.0, 1.0, "dog"]])
-    code, out, err = run(capsys, "evaluate", str(animals_model), "--data", "more.csv",
-                         "--target", "kind")
+    write_csv(
+        Path("more.csv"),
+        ["f1", "f2", "kind"],
+        [[2.0, 0.0, "dog"], [-2.0, 0.0, "cat"], [3.0, 1.0, "dog"]],
+    )
+    code, out, err = run(
+        capsys, "evaluate", str(animals_model), "--data", "more.csv", "--target", "kind"
+    )
     assert code == 0, err
     assert "Data: more, all rows: 3 rows" in out
     assert re.search(r"Data accuracy: [\d.]+% \(\d/3\)", out)
@@ -750,8 +911,7 @@ def test_evaluate_refuses_data_of_the_other_task(capsys, xor_model):
     np.savez("amounts.npz", x=np.zeros((4, 2)), y=np.array([0.5, 1.5, 2.25, 3.0]))
     code, _, err = run(capsys, "evaluate", str(xor_model), "--data", "amounts.npz")
     assert code == 1
-    assert_one_line_error(err, "the model does classification, but amounts is a regression "
-                          "dataset")
+    assert_one_line_error(err, "the model does classification, but amounts is a regression dataset")
 
 
 def test_evaluate_after_the_training_csv_is_gone(capsys, animals_model):
@@ -783,12 +943,18 @@ def test_a_wrong_target_is_a_usage_error(capsys):
     assert not Path("chainrule-model.npz").exists()
 
 
-@pytest.mark.parametrize("argv", [
-    ("train", "--data", "no-such.csv"), ("train", "--data", "nosuchset"),
-    ("predict", "no-model.npz", "in.csv"), ("evaluate", "no-model.npz"),
-    ("plot", "history", "no-model.npz"), ("gradcheck", "--data", "no-such.npz"),
-    ("train", "--epochs", "0"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("train", "--data", "no-such.csv"),
+        ("train", "--data", "nosuchset"),
+        ("predict", "no-model.npz", "in.csv"),
+        ("evaluate", "no-model.npz"),
+        ("plot", "history", "no-model.npz"),
+        ("gradcheck", "--data", "no-such.npz"),
+        ("train", "--epochs", "0"),
+    ],
+)
 def test_bad_input_exits_2(capsys, argv):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -804,9 +970,9 @@ def test_messages_name_no_python_only_parameters(capsys):
     Path("digits-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + bytes(12))
     code, _, err = run(capsys, "train", "--data", "digits-images-idx3-ubyte")
     assert code == 1 and "labels_path" not in err and "labels file" in err, err
-    assert cli_common.in_cli_terms("1e40 is outside the range of float32; use dtype='float64' or "
-                            "rescale the data") == ("1e40 is outside the range of float32; "
-                                                    "rescale the data")
+    assert cli_common.in_cli_terms(
+        "1e40 is outside the range of float32; use dtype='float64' or rescale the data"
+    ) == ("1e40 is outside the range of float32; rescale the data")
 
 
 def test_train_refuses_to_overwrite_its_data(capsys):
@@ -814,10 +980,22 @@ def test_train_refuses_to_overwrite_its_data(capsys):
     before = Path("animals.csv").read_bytes()
     np.savez("same.npz", x=np.ones((8, 2)), y=np.array([0, 1] * 4))
     os.symlink("animals.csv", "link.csv")
-    for data, output in (("same.npz", "same.npz"), ("animals.csv", "./animals.csv"),
-                         ("link.csv", "animals.csv"), ("animals.csv", "link.csv")):
-        code, _, err = run(capsys, "train", "--data", data, "--target", "kind"
-                           if data.endswith(".csv") else "y", "--output", output)
+    for data, output in (
+        ("same.npz", "same.npz"),
+        ("animals.csv", "./animals.csv"),
+        ("link.csv", "animals.csv"),
+        ("animals.csv", "link.csv"),
+    ):
+        code, _, err = run(
+            capsys,
+            "train",
+            "--data",
+            data,
+            "--target",
+            "kind" if data.endswith(".csv") else "y",
+            "--output",
+            output,
+        )
         assert code == 2, err
         assert_one_line_error(err, "--output", "data file (--data)", "another output")
     assert Path("animals.csv").read_bytes() == before
@@ -858,8 +1036,9 @@ def test_predict_to_stdout_and_to_a_file(capsys, xor_model):
 
 
 def test_predict_gives_class_names_and_drops_the_target_column(capsys, animals_model):
-    write_csv(Path("with_target.csv"), ["f1", "f2", "kind"],
-              [[3.0, 0.0, "cat"], [-3.0, 0.0, "cat"]])
+    write_csv(
+        Path("with_target.csv"), ["f1", "f2", "kind"], [[3.0, 0.0, "cat"], [-3.0, 0.0, "cat"]]
+    )
     write_csv(Path("reordered.csv"), ["f2", "f1"], [[0.0, 3.0], [0.0, -3.0]])
     code, out, err = run(capsys, "predict", str(animals_model), "with_target.csv")
     assert code == 0, err
@@ -875,8 +1054,11 @@ def test_a_model_saved_from_python_without_metadata(capsys):
     from chainrule.nn import Activation, Dense
 
     model = Sequential([Dense(4, input_dim=2), Activation("tanh"), Dense(3)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     model.save("plain.npz")
     code, out, _ = run(capsys, "info", "plain.npz")
     assert code == 0 and "Metadata: none" in out and "Preprocessing: none" in out
@@ -894,11 +1076,19 @@ def test_a_model_saved_from_python_without_metadata(capsys):
 def test_info_describes_the_model(capsys, xor_model):
     code, out, _ = run(capsys, "info", str(xor_model))
     assert code == 0
-    for text in ("Model file: xor.npz", "dense (Dense)", "Total parameters: 42",
-                 "relu (layer activation)", "none (linear outputs)",
-                 "Loss: sparse_categorical_crossentropy (from logits); optimizer adam",
-                 "Preprocessing: Standardizer", "mean: 2 values", "dataset: xor",
-                 "split: test_size=0.2, seed=0, stratify=True", "classes: [0, 1]"):
+    for text in (
+        "Model file: xor.npz",
+        "dense (Dense)",
+        "Total parameters: 42",
+        "relu (layer activation)",
+        "none (linear outputs)",
+        "Loss: sparse_categorical_crossentropy (from logits); optimizer adam",
+        "Preprocessing: Standardizer",
+        "mean: 2 values",
+        "dataset: xor",
+        "split: test_size=0.2, seed=0, stratify=True",
+        "classes: [0, 1]",
+    ):
         assert text in out, text
 
 
@@ -919,8 +1109,16 @@ def test_activations_table_covers_the_catalog(capsys, monkeypatch):
     code, out, _ = run(capsys, "activations")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["Name", "Formula", "Derivative", "Range", "Zero-centred",
-                                "Monotonic", "Saturating", "Smooth"]
+    assert lines[0].split() == [
+        "Name",
+        "Formula",
+        "Derivative",
+        "Range",
+        "Zero-centred",
+        "Monotonic",
+        "Saturating",
+        "Smooth",
+    ]
     names = [line.split()[0] for line in lines[2:] if line.strip()][: len(activations.names())]
     assert names == activations.names()
     relu = next(line for line in lines if line.startswith("relu "))
@@ -937,7 +1135,7 @@ def test_activations_table_fits_the_terminal(capsys, monkeypatch, columns):
     lines = out.splitlines()
     assert max(map(len, lines)) <= columns
     assert lines[0].split()[0] == "Name"
-    names = [line.split()[0] for line in lines[2:2 + len(activations.names())]]
+    names = [line.split()[0] for line in lines[2 : 2 + len(activations.names())]]
     assert names == activations.names()
     assert "columns left out to fit the terminal" in " ".join(lines)
 
@@ -948,13 +1146,17 @@ def test_one_activation_in_detail(capsys):
     assert out.startswith("sigmoid (aliases: logistic, expit)")
     assert "σ'(z) = σ(z)(1 − σ(z))" in out and "g' from the output a: a(1 − a)" in out
     assert "Kinks: none" in out
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-            if re.match(r"^\s*-?\d+\s", line)}
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in out.splitlines()
+        if re.match(r"^\s*-?\d+\s", line)
+    }
     assert rows["0"] == ["0.500000", "0.250000", "0.000000"]
     sigmoid = activations.get("sigmoid")
     assert float(rows["-3"][1]) == pytest.approx(float(sigmoid.derivative([-3.0])[0]), abs=1e-6)
     assert float(rows["3"][2]) == pytest.approx(
-        float(sigmoid.second_derivative(np.array([3.0]))[0]), abs=1e-6)
+        float(sigmoid.second_derivative(np.array([3.0]))[0]), abs=1e-6
+    )
 
 
 def test_kink_values_are_shown(capsys):
@@ -985,8 +1187,20 @@ def test_gradcheck_passes_on_the_default_data(capsys):
 
 
 def test_gradcheck_follows_the_train_options(capsys):
-    code, out, err = run(capsys, "gradcheck", "--data", "xor", "--layers", "5",
-                         "--activation", "tanh", "--l2", "0", "--samples", "4")
+    code, out, err = run(
+        capsys,
+        "gradcheck",
+        "--data",
+        "xor",
+        "--layers",
+        "5",
+        "--activation",
+        "tanh",
+        "--l2",
+        "0",
+        "--samples",
+        "4",
+    )
     assert code == 0, err
     assert "5 tanh" in out and "correct" in out
 
@@ -1053,8 +1267,20 @@ def test_predict_with_a_nan_weight_is_one_line_and_no_predictions(capsys, xor_mo
 
 
 def test_maxout_models_are_described_with_the_width_they_pass_on(capsys):
-    code, out, err = run(capsys, "train", "--data", "xor", "--layers", "8", "--activation",
-                         "maxout", "--epochs", "1", "-o", "m.npz")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "xor",
+        "--layers",
+        "8",
+        "--activation",
+        "maxout",
+        "--epochs",
+        "1",
+        "-o",
+        "m.npz",
+    )
     assert code == 0, err
     pieces = cr.activations.get("maxout").params.get("pieces", 2)
     assert f"Model: 2 → 8 maxout → {8 // pieces} → 2 outputs" in out
@@ -1109,8 +1335,9 @@ def test_plot_activations_output_option(capsys):
     assert "g.png" in out and _png_std(Path("g.png")) > 0
 
 
-@pytest.mark.parametrize("suffix, magic", [(".pdf", b"%PDF"), (".svg", b"<?xml"),
-                                           (".PNG", b"\x89PNG")])
+@pytest.mark.parametrize(
+    "suffix, magic", [(".pdf", b"%PDF"), (".svg", b"<?xml"), (".PNG", b"\x89PNG")]
+)
 def test_plot_formats_follow_the_suffix(capsys, suffix, magic):
     pytest.importorskip("matplotlib")
     code, _, err = run(capsys, "plot", "activations", "relu", "-o", f"out{suffix}")
@@ -1148,13 +1375,32 @@ def test_plot_without_matplotlib_says_how_to_install(capsys, monkeypatch):
 
 def _checkpoint(path: Path, epochs: int = 3) -> Path:
     data = cr.datasets.load("xor")
-    options = cli_train.TrainOptions(data="xor", target=None, layers=(4,), activation="tanh",
-                               optimizer="adam", lr=0.01, l2=0.0, epochs=epochs,
-                               batch_size=32, patience=0, test_size=0.2, seed=0)
+    options = cli_train.TrainOptions(
+        data="xor",
+        target=None,
+        layers=(4,),
+        activation="tanh",
+        optimizer="adam",
+        lr=0.01,
+        l2=0.0,
+        epochs=epochs,
+        batch_size=32,
+        patience=0,
+        test_size=0.2,
+        seed=0,
+    )
     model = cli_train.build_model(options, data.x.shape[1], data.num_classes)
     cli_train._compile(model, data.task, options)
-    model.fit(data.x, data.y, epochs=epochs, batch_size=32, validation_split=0.1, verbose=0,
-              seed=0, checkpoint=str(path))
+    model.fit(
+        data.x,
+        data.y,
+        epochs=epochs,
+        batch_size=32,
+        validation_split=0.1,
+        verbose=0,
+        seed=0,
+        checkpoint=str(path),
+    )
     assert path.exists()
     return path
 
@@ -1211,10 +1457,15 @@ def test_plot_needs_what_to_plot(capsys):
     assert_one_line_error(err, "WHAT")
 
 
-@pytest.mark.parametrize("argv", [
-    ("gradcheck", "--help"), ("plot", "--help"), ("plot", "activations", "--help"),
-    ("plot", "history", "--help"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("gradcheck", "--help"),
+        ("plot", "--help"),
+        ("plot", "activations", "--help"),
+        ("plot", "history", "--help"),
+    ],
+)
 def test_help_of_gradcheck_and_plot(capsys, argv):
     code, out, _ = run(capsys, *argv)
     assert code == 0
@@ -1248,7 +1499,6 @@ def test_train_compiles_every_activation_and_prints_no_python_warning(capsys, mo
     assert not [str(w.message) for w in caught]
     assert "Warning:" not in err and "warnings.warn" not in err
     assert compiled and all(ok for ok, _ in compiled), compiled[0]
-
 
 
 def test_resume_from_a_corrupt_checkpoint_says_how_to_start_over(capsys):

@@ -26,8 +26,20 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def _trained(capsys) -> Path:
     animals_csv(Path("animals.csv"))
-    code, _, err = _run(capsys, "train", "--data", "animals.csv", "--target", "kind",
-                        "--layers", "4", "--epochs", "1", "--output", "animals.npz")
+    code, _, err = _run(
+        capsys,
+        "train",
+        "--data",
+        "animals.csv",
+        "--target",
+        "kind",
+        "--layers",
+        "4",
+        "--epochs",
+        "1",
+        "--output",
+        "animals.npz",
+    )
     assert code == 0, err
     return Path("animals.npz")
 
@@ -47,15 +59,20 @@ def test_a_changed_data_file_is_named_with_exit_2(capsys, command):
     animals_csv(Path("animals.csv"), rows=81)  # one row more: another split
     code, _, err = _run(capsys, command, str(model))
     assert code == 2
-    assert_one_line_error(err, "animals.csv, which has changed since",
-                          "SHA-256 differs from the one recorded at training", "--data PATH")
+    assert_one_line_error(
+        err,
+        "animals.csv, which has changed since",
+        "SHA-256 differs from the one recorded at training",
+        "--data PATH",
+    )
     code, _, err = _run(capsys, command, str(model), "--data", "animals.csv")
     assert "changed since" not in err  # the file as it is now, when asked for
 
 
 def test_built_in_datasets_have_no_checksum(capsys):
-    code, _, err = _run(capsys, "train", "--data", "xor", "--layers", "4", "--epochs", "1",
-                        "--output", "xor.npz")
+    code, _, err = _run(
+        capsys, "train", "--data", "xor", "--layers", "4", "--epochs", "1", "--output", "xor.npz"
+    )
     assert code == 0, err
     assert cr.load("xor.npz").metadata["data_sha256"] is None
     code, _, err = _run(capsys, "evaluate", "xor.npz")
@@ -66,12 +83,28 @@ def test_resume_on_a_changed_data_file_is_refused(capsys):
     model = _trained(capsys)
     checkpoint = Path("animals.ckpt.npz")
     checkpoint.write_bytes(model.read_bytes())  # a run's checkpoint records the same metadata
-    train = ["train", "--data", "animals.csv", "--target", "kind", "--layers", "4", "--epochs",
-             "1", "--output", "animals.npz", "--resume"]
+    train = [
+        "train",
+        "--data",
+        "animals.csv",
+        "--target",
+        "kind",
+        "--layers",
+        "4",
+        "--epochs",
+        "1",
+        "--output",
+        "animals.npz",
+        "--resume",
+    ]
     _, _, err = _run(capsys, *train)
     assert "changed since" not in err  # the same data: the checksum lets it through
     animals_csv(Path("animals.csv"), rows=81)
     code, _, err = _run(capsys, *train)
     assert code == 2
-    assert_one_line_error(err, "animals.ckpt.npz was written training on",
-                          "animals.csv, which has changed since", "delete the checkpoint")
+    assert_one_line_error(
+        err,
+        "animals.ckpt.npz was written training on",
+        "animals.csv, which has changed since",
+        "delete the checkpoint",
+    )

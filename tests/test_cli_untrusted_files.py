@@ -39,23 +39,29 @@ def _nan_weight(arrays):
     arrays["weights/dense.weight"] = weight
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (_billion_units, "input width 1000000000"),
-    (_nan_weight, "'dense.weight' hold 1 of 12 values NaN"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_billion_units, "input width 1000000000"),
+        (_nan_weight, "'dense.weight' hold 1 of 12 values NaN"),
+    ],
+)
 @pytest.mark.parametrize("command", ["info", "predict"])
 def test_a_hostile_model_file_is_one_line_fast_and_small(tmp_path, change, message, command):
     path = _hostile(tmp_path, change)
     rows = tmp_path / "rows.csv"
     rows.write_text("a,b,c\n1,2,3\n")
     argv = [str(path)] if command == "info" else [str(path), str(rows)]
-    script = ("import resource, sys\n"
-              "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # 2 GiB at most\n"
-              "from chainrule.cli import main\n"
-              f"sys.exit(main({[command, *argv]!r}))\n")
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # 2 GiB at most\n"
+        "from chainrule.cli import main\n"
+        f"sys.exit(main({[command, *argv]!r}))\n"
+    )
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert time.perf_counter() - start < 60  # a bound on a shared machine, not a benchmark
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()

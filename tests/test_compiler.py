@@ -29,8 +29,18 @@ OPTIMIZERS = {
     "adagrad": lambda: cr.optim.Adagrad(lr=0.05),
     "clipped": lambda: cr.optim.SGD(lr=0.5, clipnorm=0.1),
 }
-ACTIVATIONS = ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "softplus", "selu",
-               "identity", "hard_tanh"]
+ACTIVATIONS = [
+    "relu",
+    "tanh",
+    "sigmoid",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "softplus",
+    "selu",
+    "identity",
+    "hard_tanh",
+]
 
 
 def _data(rows: int = 96, features: int = 5, classes: int = 3, seed: int = 0):
@@ -39,34 +49,57 @@ def _data(rows: int = 96, features: int = 5, classes: int = 3, seed: int = 0):
     return x, rng.integers(0, classes, rows)
 
 
-def _model(jit: bool, activation: str, optimizer: str, dropout: bool = False, l2: float = 0.0,
-           loss: str = "ce", width: int = 12) -> Sequential:
-    layers: list = [Dense(width, input_dim=5, activation=activation,
-                          kernel_regularizer=l2 or None)]
+def _model(
+    jit: bool,
+    activation: str,
+    optimizer: str,
+    dropout: bool = False,
+    l2: float = 0.0,
+    loss: str = "ce",
+    width: int = 12,
+) -> Sequential:
+    layers: list = [Dense(width, input_dim=5, activation=activation, kernel_regularizer=l2 or None)]
     if dropout:
         layers.append(Dropout(0.25, seed=3))
     layers += [Dense(7), Activation(activation), Dense(3 if loss == "ce" else 1)]
     model = Sequential(layers, seed=1)
-    losses = {"ce": cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-              "bce": cr.losses.get("bce", from_logits=True), "mse": "mse"}
-    model.compile(loss=losses[loss], optimizer=OPTIMIZERS[optimizer](), metrics=["accuracy"]
-                  if loss == "ce" else None, jit=jit)
+    losses = {
+        "ce": cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        "bce": cr.losses.get("bce", from_logits=True),
+        "mse": "mse",
+    }
+    model.compile(
+        loss=losses[loss],
+        optimizer=OPTIMIZERS[optimizer](),
+        metrics=["accuracy"] if loss == "ce" else None,
+        jit=jit,
+    )
     return model
 
 
-def _train(model: Sequential, x: np.ndarray, y: np.ndarray, steps: int = 100,
-           batch: int = 16, **fit) -> dict:
+def _train(
+    model: Sequential, x: np.ndarray, y: np.ndarray, steps: int = 100, batch: int = 16, **fit
+) -> dict:
     epochs = steps // (len(x) // batch)
     with warnings.catch_warnings():
         warnings.simplefilter("error", JitFallbackWarning)
-        return model.fit(x, y, epochs=epochs, batch_size=batch, verbose=0, seed=0,
-                         health=fit.pop("health", False), **fit).history
+        return model.fit(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch,
+            verbose=0,
+            seed=0,
+            health=fit.pop("health", False),
+            **fit,
+        ).history
 
 
 def _assert_same(eager: Sequential, compiled: Sequential) -> None:
     for (name, a), (_, b) in zip(eager.named_parameters(), compiled.named_parameters()):
         assert np.array_equal(a.data, b.data), (
-            f"{name}: max difference {np.abs(a.data - b.data).max()}")
+            f"{name}: max difference {np.abs(a.data - b.data).max()}"
+        )
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
@@ -91,8 +124,14 @@ def test_the_compiled_step_updates_all_parameters_in_one_pass(monkeypatch):
     model = _model(True, "relu", "adam")
     sizes: list[int] = []
     update = cr.optim.Adam._update
-    monkeypatch.setattr(cr.optim.Adam, "_update", lambda self, theta, grad, state: (
-        sizes.append(theta.size), update(self, theta, grad, state)))
+    monkeypatch.setattr(
+        cr.optim.Adam,
+        "_update",
+        lambda self, theta, grad, state: (
+            sizes.append(theta.size),
+            update(self, theta, grad, state),
+        ),
+    )
     model.fit(x, y, epochs=2, batch_size=16, verbose=0, health=False)
     assert sizes == [model.count_parameters()] * 4  # 4 steps, one call each
     state0, state1 = model.optimizer.state[:2]
@@ -103,8 +142,9 @@ def test_the_compiled_step_updates_all_parameters_in_one_pass(monkeypatch):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_identical_for_each_activation_with_dropout_and_l2(activation):
     x, y = _data()
-    eager, compiled = (_model(jit, activation, "adam", dropout=True, l2=1e-2)
-                       for jit in (False, True))
+    eager, compiled = (
+        _model(jit, activation, "adam", dropout=True, l2=1e-2) for jit in (False, True)
+    )
     assert _train(eager, x, y) == _train(compiled, x, y)
     _assert_same(eager, compiled)
     assert np.array_equal(eager.layers[1].last_mask, compiled.layers[1].last_mask)
@@ -131,10 +171,14 @@ def test_the_program_is_lean():
     """Fused bias + activation in place (one array per layer), no gradient for the input,
     gradients written straight into the parameters' buffers, buffers reused."""
     x, y = _data(rows=32)
-    model = Sequential([Dense(16, input_dim=5, activation="relu"), Dense(16, activation="tanh"),
-                        Dense(3)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="sgd", jit=True)
+    model = Sequential(
+        [Dense(16, input_dim=5, activation="relu"), Dense(16, activation="tanh"), Dense(3)], seed=0
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="sgd",
+        jit=True,
+    )
     program = model.compiled_step.program(x, y)
     listing = "\n".join(program.listing)
     assert "relu(32, 16) in place: a overwrites z" in listing
@@ -150,8 +194,9 @@ def test_the_program_is_lean():
     weight = model.layers[0].weight
     loss = program.forward(x, y)
     program.backward()
-    reference = Sequential([Dense(16, input_dim=5, activation="relu"),
-                            Dense(16, activation="tanh"), Dense(3)], seed=0)
+    reference = Sequential(
+        [Dense(16, input_dim=5, activation="relu"), Dense(16, activation="tanh"), Dense(3)], seed=0
+    )
     reference.compile(loss=model.loss, optimizer="sgd")
     value = reference.total_loss(reference(x), y)
     value.backward()
@@ -183,8 +228,10 @@ def test_a_nan_gradient_is_refused_as_in_eager_mode():
     x, y = _data(rows=16)
     model = _model(True, "relu", "sgd")
     model.layers[0].weight.data[0, 0] = np.inf
-    with np.errstate(all="ignore"), pytest.raises(FloatingPointError,
-                                                  match="training loss became nan"):
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(FloatingPointError, match="training loss became nan"),
+    ):
         model.fit(x, y, epochs=1, batch_size=16, verbose=0, health=False)
 
 
@@ -199,10 +246,14 @@ def test_batchnorm_is_compiled_with_its_running_statistics_as_outputs():
     x, y = _data()
 
     def build(jit: bool) -> Sequential:
-        model = Sequential([Dense(8, input_dim=5), BatchNorm(), Activation("relu"), Dense(3)],
-                           seed=0)
-        model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                      optimizer="sgd", jit=jit)
+        model = Sequential(
+            [Dense(8, input_dim=5), BatchNorm(), Activation("relu"), Dense(3)], seed=0
+        )
+        model.compile(
+            loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+            optimizer="sgd",
+            jit=jit,
+        )
         return model
 
     compiled, eager = build(True), build(False)
@@ -219,8 +270,11 @@ def test_a_closure_optimiser_falls_back():
     pytest.importorskip("scipy")
     x, y = _data(rows=32)
     model = Sequential([Dense(4, input_dim=5, activation="tanh"), Dense(3)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.LBFGS(max_iter=5), jit=True)
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.LBFGS(max_iter=5),
+        jit=True,
+    )
     assert "LBFGS evaluates the loss several times" in _fallback_reason(model, x, y)
 
 
@@ -228,14 +282,16 @@ class _SquareWithoutKernel(cr.nn.Module):
     """A user op recorded with ``ops.record`` (a value and a VJP, but no kernel)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return cr.ops.record(x.data ** 2, (x,), "my_square",
-                             lambda g, out, needs: (g * 2.0 * x,))
+        return cr.ops.record(x.data**2, (x,), "my_square", lambda g, out, needs: (g * 2.0 * x,))
 
 
 def test_an_op_without_a_kernel_is_named():
     x, labels = _data(classes=2)
-    model = cr.Model(Sequential([Dense(4, input_dim=5, activation="tanh"),
-                                 _SquareWithoutKernel(), Dense(1)], seed=0))
+    model = cr.Model(
+        Sequential(
+            [Dense(4, input_dim=5, activation="tanh"), _SquareWithoutKernel(), Dense(1)], seed=0
+        )
+    )
     model.compile(loss="huber", optimizer="sgd", jit=True)
     reason = _fallback_reason(model, x, labels.reshape(-1, 1).astype(np.float32))
     assert "the op 'my_square' (shape (16, 4)) was recorded without a kernel" in reason
@@ -250,10 +306,14 @@ class _SneakyScale(cr.nn.Module):
 
 def test_a_constant_computed_from_the_data_is_refused():
     x, y = _data()
-    model = cr.Model(Sequential([Dense(4, input_dim=5, activation="tanh"), _SneakyScale(),
-                                 Dense(3)], seed=0))
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="sgd", jit=True)
+    model = cr.Model(
+        Sequential([Dense(4, input_dim=5, activation="tanh"), _SneakyScale(), Dense(3)], seed=0)
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="sgd",
+        jit=True,
+    )
     with pytest.raises(CompileError, match="depends on the data"):
         compile_step(model, x[:16], y[:16])
     assert "depends on the data" in _fallback_reason(model, x, y)
@@ -265,10 +325,16 @@ def test_flatten_and_input_dropout_are_compiled():
     y = rng.integers(0, 2, 64)
 
     def build(jit: bool) -> Sequential:
-        model = Sequential([Flatten(), Dropout(0.2, seed=0), Dense(8, activation="relu"),
-                            Dense(2)], seed=0, input_shape=(2, 3))
-        model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                      optimizer="adam", jit=jit)
+        model = Sequential(
+            [Flatten(), Dropout(0.2, seed=0), Dense(8, activation="relu"), Dense(2)],
+            seed=0,
+            input_shape=(2, 3),
+        )
+        model.compile(
+            loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+            optimizer="adam",
+            jit=jit,
+        )
         return model
 
     eager, compiled = build(False), build(True)
@@ -303,8 +369,9 @@ def test_jit_auto_is_the_default_compiles_silently_and_says_why_when_it_cannot()
     pytest.importorskip("scipy")
     x, y = _data(rows=32)
     model = Sequential([Dense(4, input_dim=5, activation="tanh"), Dense(3)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="sgd")
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True), optimizer="sgd"
+    )
     assert model.jit == "auto"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -326,10 +393,12 @@ def test_a_keras_style_model_compiles_to_the_same_bits():
     y = np.eye(3, dtype=np.float32)[labels]
 
     def build(jit: bool) -> Sequential:
-        model = Sequential([Dense(8, input_dim=5), Activation("relu"), Dense(3),
-                            Activation("softmax")], seed=0)
-        model.compile(loss="categorical_crossentropy", optimizer="adam",
-                      metrics=["accuracy"], jit=jit)
+        model = Sequential(
+            [Dense(8, input_dim=5), Activation("relu"), Dense(3), Activation("softmax")], seed=0
+        )
+        model.compile(
+            loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"], jit=jit
+        )
         return model
 
     eager, compiled = build(False), build(True)

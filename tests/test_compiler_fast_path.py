@@ -23,8 +23,11 @@ def _data(rows: int = 100, features: int = 4, seed: int = 0):
 
 def _model(jit: bool, activation: str = "relu", optimizer=None) -> Sequential:
     model = Sequential([Dense(9, input_dim=4, activation=activation), Dense(3)], seed=2)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=optimizer or cr.optim.SGD(lr=0.1, momentum=0.5), jit=jit)
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=optimizer or cr.optim.SGD(lr=0.1, momentum=0.5),
+        jit=jit,
+    )
     return model
 
 
@@ -46,6 +49,7 @@ def _record_batches(model: Sequential, monkeypatch) -> list[tuple[np.ndarray, np
     def spy(x, y, stop_on_nan, w=None):
         seen.append((x, x.copy()))
         return train_step(x, y, stop_on_nan, w)
+
     monkeypatch.setattr(model, "_train_step", spy)
     return seen
 
@@ -81,8 +85,12 @@ def test_compiled_and_eager_fit_stay_identical_with_the_new_gather(shuffle):
     x, y = _data()
     weights = np.linspace(0.5, 1.5, len(x)).astype(np.float32)
     models = [_model(jit) for jit in (False, True)]
-    histories = [m.fit(x, y, epochs=3, batch_size=16, verbose=0, seed=1, shuffle=shuffle,
-                       sample_weight=weights).history for m in models]
+    histories = [
+        m.fit(
+            x, y, epochs=3, batch_size=16, verbose=0, seed=1, shuffle=shuffle, sample_weight=weights
+        ).history
+        for m in models
+    ]
     assert histories[0] == histories[1]
     for (name, a), (_, b) in zip(*(m.named_parameters() for m in models)):
         assert np.array_equal(a.data, b.data), name
@@ -91,8 +99,9 @@ def test_compiled_and_eager_fit_stay_identical_with_the_new_gather(shuffle):
 def test_running_logs_go_to_the_callbacks_that_read_them(monkeypatch):
     x, y = _data()
     calls = []
-    monkeypatch.setattr(ProgressBar, "on_batch_end",
-                        lambda self, batch, logs=None: calls.append(batch))
+    monkeypatch.setattr(
+        ProgressBar, "on_batch_end", lambda self, batch, logs=None: calls.append(batch)
+    )
     model = _model(jit=True)
     batches = _Batches()
     history = model.fit(x, y, epochs=1, batch_size=32, verbose=0, seed=0, callbacks=[batches])
@@ -133,14 +142,29 @@ def _special(dtype: str, size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     values = (rng.standard_normal(size) * 3).astype(dtype)
     info = np.finfo(dtype)
-    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, info.tiny / 4, -info.tiny / 4,
-                        info.max, -info.max, 1.0, -1.0], dtype)
+    special = np.array(
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            info.tiny / 4,
+            -info.tiny / 4,
+            info.max,
+            -info.max,
+            1.0,
+            -1.0,
+        ],
+        dtype,
+    )
     negative_nan = np.array([np.nan], dtype)
     negative_nan.view(np.uint32 if dtype == "float32" else np.uint64)[0] |= (
-        np.uint32(1 << 31) if dtype == "float32" else np.uint64(1 << 63))
+        np.uint32(1 << 31) if dtype == "float32" else np.uint64(1 << 63)
+    )
     special = np.concatenate([special, negative_nan])
     places = rng.choice(size, size=min(size, len(special)), replace=False)
-    values[places] = special[:len(places)]
+    values[places] = special[: len(places)]
     return values
 
 
@@ -160,8 +184,7 @@ def test_fused_bias_relu_is_bit_identical_to_its_numpy_twin(dtype, shape):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid"])
 @pytest.mark.parametrize("slope_first", [False, True])
-def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, name,
-                                                                       slope_first):
+def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, name, slope_first):
     kernels = _numba_kernels()
     activation = cr.activations.get(name)
     for size in (1, 5, 64, 1000):
@@ -180,13 +203,21 @@ def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, na
 
 
 def _deep(jit: bool, activation: str, optimizer: str, kernels: str = "numpy") -> Sequential:
-    optimizers = {"sgd": lambda: cr.optim.SGD(lr=0.05),
-                  "momentum": lambda: cr.optim.SGD(lr=0.05, momentum=0.9),
-                  "adam": lambda: cr.optim.Adam(lr=0.01)}
-    model = Sequential([Dense(12, input_dim=4, activation=activation),
-                        Dense(7, activation=activation), Dense(3)], seed=4)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=optimizers[optimizer](), jit=jit, kernels=kernels)
+    optimizers = {
+        "sgd": lambda: cr.optim.SGD(lr=0.05),
+        "momentum": lambda: cr.optim.SGD(lr=0.05, momentum=0.9),
+        "adam": lambda: cr.optim.Adam(lr=0.01),
+    }
+    model = Sequential(
+        [Dense(12, input_dim=4, activation=activation), Dense(7, activation=activation), Dense(3)],
+        seed=4,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=optimizers[optimizer](),
+        jit=jit,
+        kernels=kernels,
+    )
     return model
 
 
@@ -213,6 +244,7 @@ def test_a_fused_kernel_that_disagrees_on_the_traced_step_is_not_used(monkeypatc
     def off_by_one_ulp(g, a, out, one, slope_first):
         original(g, a, out, one, slope_first)
         out[:] = np.nextafter(out, np.inf)
+
     monkeypatch.setitem(kernels["slope_times"], "tanh", off_by_one_ulp)
     x, y = _data()
     model = _deep(True, "tanh", "sgd", kernels="numba")

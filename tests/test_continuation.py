@@ -25,10 +25,15 @@ def _data():
 
 
 def _model(optimizer: str, jit: bool | str = "auto"):
-    model = Sequential([Dense(8, input_dim=3, activation="tanh"), Dropout(0.25, seed=1),
-                        Dense(2)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=OPTIMIZERS[optimizer](), metrics=["accuracy"], jit=jit)
+    model = Sequential(
+        [Dense(8, input_dim=3, activation="tanh"), Dropout(0.25, seed=1), Dense(2)], seed=0
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=OPTIMIZERS[optimizer](),
+        metrics=["accuracy"],
+        jit=jit,
+    )
     return model
 
 
@@ -143,12 +148,17 @@ def test_a_checkpoint_of_another_optimizer_is_one_clear_line(tmp_path):
 
 def test_a_checkpoint_of_another_architecture_names_the_difference(tmp_path):
     _fit(_model("adam"), 1, checkpoint=tmp_path / "c.npz")
-    wider = Sequential([Dense(9, input_dim=3, activation="tanh"), Dropout(0.25, seed=1),
-                        Dense(2)], seed=0)
-    wider.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam")
-    with pytest.raises(cr.ModelFileError, match=r"stores 'dense.bias' of shape \(8,\), "
-                                                r"the model's is \(9,\)"):
+    wider = Sequential(
+        [Dense(9, input_dim=3, activation="tanh"), Dropout(0.25, seed=1), Dense(2)], seed=0
+    )
+    wider.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True), optimizer="adam"
+    )
+    with pytest.raises(
+        cr.ModelFileError,
+        match=r"stores 'dense.bias' of shape \(8,\), "
+        r"the model's is \(9,\)",
+    ):
         _fit(wider, 2, checkpoint=tmp_path / "c.npz", resume=True)
     deeper = Sequential([Dense(8, input_dim=3), Dense(8), Dense(2)], seed=0)
     deeper.compile(loss="mse", optimizer="adam")

@@ -17,8 +17,12 @@ from chainrule.datasets.files import DataFileError
 
 MAX_SECONDS = 1.0
 MAX_PEAK_BYTES = 50 * 2**20
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 CSV = b"a,b,label\n1.5,2,yes\n-3,4e2,no\n0,0,yes\n"
 IMAGES = np.arange(6 * 3 * 4, dtype=np.uint8).reshape(6, 3, 4)
@@ -33,8 +37,7 @@ def _npz(**arrays) -> bytes:
 
 def _idx(array: np.ndarray) -> bytes:
     code = {np.dtype(np.uint8): 0x08, np.dtype(">f4"): 0x0D}[array.dtype]
-    header = bytes([0, 0, code, array.ndim]) + b"".join(
-        n.to_bytes(4, "big") for n in array.shape)
+    header = bytes([0, 0, code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
     return header + array.tobytes()
 
 
@@ -80,7 +83,7 @@ def test_truncated_or_bit_flipped_data_files_load_or_are_refused(tmp_path, data)
     name = data.draw(st.sampled_from(sorted(SOURCES)), label="source")
     raw = bytearray(SOURCES[name])
     if data.draw(st.booleans(), label="truncate"):
-        raw = raw[:data.draw(st.integers(0, len(raw) - 1), label="length")]
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="length")]
     else:
         for _ in range(data.draw(st.integers(1, 4), label="flips")):
             position = data.draw(st.integers(0, len(raw) - 1), label="position")
@@ -89,17 +92,35 @@ def test_truncated_or_bit_flipped_data_files_load_or_are_refused(tmp_path, data)
 
 
 @FUZZ
-@given(text=st.text(alphabet="ab,1.5e-\n\"x\tnaif ", max_size=80))
+@given(text=st.text(alphabet='ab,1.5e-\n"x\tnaif ', max_size=80))
 def test_any_csv_text_loads_or_is_refused(tmp_path, text):
     _loads_or_refuses(tmp_path, ("a,b\n" + text).encode(), "csv")
 
 
 @FUZZ
-@given(x=st.sampled_from([np.zeros((0, 2)), np.zeros(3), np.array([["a", "b"]]),
-                          np.array([[np.nan, 1.0]]), np.zeros((2, 2), dtype=complex),
-                          np.zeros((2, 2), dtype=bool), np.zeros((2, 3, 2))]),
-       y=st.sampled_from([np.array([0, 1]), np.array([[0.5], [1.5]]), np.zeros((2, 2, 2)),
-                          np.array([1.0, np.inf]), np.array([True, False]), np.array([0])]))
+@given(
+    x=st.sampled_from(
+        [
+            np.zeros((0, 2)),
+            np.zeros(3),
+            np.array([["a", "b"]]),
+            np.array([[np.nan, 1.0]]),
+            np.zeros((2, 2), dtype=complex),
+            np.zeros((2, 2), dtype=bool),
+            np.zeros((2, 3, 2)),
+        ]
+    ),
+    y=st.sampled_from(
+        [
+            np.array([0, 1]),
+            np.array([[0.5], [1.5]]),
+            np.zeros((2, 2, 2)),
+            np.array([1.0, np.inf]),
+            np.array([True, False]),
+            np.array([0]),
+        ]
+    ),
+)
 def test_any_npz_arrays_load_or_are_refused(tmp_path, x, y):
     _loads_or_refuses(tmp_path, _npz(x=x, y=y), "npz")
 
@@ -137,14 +158,20 @@ def test_a_gzip_bomb_idx_is_inflated_only_as_far_as_its_header_says(tmp_path):
 def test_a_missing_labels_file_is_named_as_the_labels_file(tmp_path):
     images = tmp_path / "train-images-idx3-ubyte"
     images.write_bytes(_idx(IMAGES))
-    with pytest.raises(DataFileError, match="no labels file for the images .*train-images-"
-                                            "idx3-ubyte: looked for train-labels-idx1-ubyte"):
+    with pytest.raises(
+        DataFileError,
+        match="no labels file for the images .*train-images-"
+        "idx3-ubyte: looked for train-labels-idx1-ubyte",
+    ):
         datasets.load(str(images))
 
 
 def test_a_non_finite_npz_target_is_named(tmp_path):
     path = tmp_path / "inf.npz"
     path.write_bytes(_npz(x=np.zeros((2, 2)), y=np.array([1.0, np.inf])))
-    with pytest.raises(DataFileError, match=r"inf\.npz, array 'y': the target in row 1 "
-                                            r"\(counting from 0\) is not finite"):
+    with pytest.raises(
+        DataFileError,
+        match=r"inf\.npz, array 'y': the target in row 1 "
+        r"\(counting from 0\) is not finite",
+    ):
         datasets.load_npz(path)

@@ -26,14 +26,18 @@ def blobs(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def classifier(outputs: int = 2, seed: int = 0) -> Sequential:
     model = Sequential([Dense(8, input_dim=2), Activation("tanh"), Dense(outputs)], seed=seed)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     return model
 
 
 def binary(seed: int = 0) -> Sequential:
-    model = Sequential([Dense(8, input_dim=2), Activation("tanh"), Dense(1),
-                        Activation("sigmoid")], seed=seed)
+    model = Sequential(
+        [Dense(8, input_dim=2), Activation("tanh"), Dense(1), Activation("sigmoid")], seed=seed
+    )
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
 
@@ -46,8 +50,10 @@ def test_labels_3_and_7_are_two_classes_kept_and_given_back(tmp_path):
     model.fit(x, labels, epochs=20, verbose=0)
     assert model.metadata["classes"] == [3, 7]
     assert model.evaluate(x, labels)[1] > 0.9  # the same accuracy as with labels 0/1
-    assert model.predict_classes(x).tolist() == np.where(
-        model.predict(x).argmax(axis=1) == 1, 7, 3).tolist()
+    assert (
+        model.predict_classes(x).tolist()
+        == np.where(model.predict(x).argmax(axis=1) == 1, 7, 3).tolist()
+    )
     model.save(tmp_path / "m.npz")
     loaded = cr.load(tmp_path / "m.npz")
     assert loaded.predict_classes(x).tolist() == model.predict_classes(x).tolist()
@@ -71,8 +77,11 @@ def test_string_labels_fit_evaluate_and_predict_classes():
     assert model.metadata["classes"] == ["cat", "dog"]
     assert model.evaluate(x, names)[1] > 0.9
     assert (model.predict_classes(x) == np.array(names)).mean() > 0.9
-    with pytest.raises(DataError, match=r"label 'bird' in row 0, which is not one of the "
-                                        r"model's classes \(cat, dog\)"):
+    with pytest.raises(
+        DataError,
+        match=r"label 'bird' in row 0, which is not one of the "
+        r"model's classes \(cat, dog\)",
+    ):
         model.evaluate(x[:1], ["bird"])
 
 
@@ -86,8 +95,9 @@ def test_index_labels_stay_indices_and_a_missing_class_keeps_the_others_in_place
 
 def test_too_many_or_unplaceable_labels_are_refused_with_the_fix():
     x, _ = blobs(6)
-    with pytest.raises(DataError, match="3 distinct labels .* tells 2 classes apart; give the "
-                                        "output layer 3 units"):
+    with pytest.raises(
+        DataError, match="3 distinct labels .* tells 2 classes apart; give the output layer 3 units"
+    ):
         classifier(2).fit(x, ["a", "b", "c", "a", "b", "c"], epochs=1, verbose=0)
     with pytest.raises(DataError, match="2 distinct labels .* not the class indices 0..2"):
         classifier(3).fit(x, [5, 9, 5, 9, 5, 9], epochs=1, verbose=0)
@@ -136,9 +146,11 @@ def test_integers_float32_cannot_hold_are_refused_with_the_fix():
     x = np.array([[123_456_789, 1], [2, 3]])
     model = Sequential([Dense(1, input_dim=2)], seed=0)
     model.compile(loss="mse")
-    message = (r"x: the integer 123456789 \(row 0, column 0\) cannot be held exactly in "
-               r"float32 \(it would become 123456792; .*\); use float64: "
-               r"chainrule.set_default_dtype\('float64'\)")
+    message = (
+        r"x: the integer 123456789 \(row 0, column 0\) cannot be held exactly in "
+        r"float32 \(it would become 123456792; .*\); use float64: "
+        r"chainrule.set_default_dtype\('float64'\)"
+    )
     with pytest.raises(DataError, match=message):
         model.fit(x, np.ones(2), epochs=1, verbose=0)
     with pytest.raises(DataError, match=message):  # as floats too (a CSV column of ids)
@@ -211,8 +223,18 @@ def test_one_hot_csv_columns_are_classification_in_the_api_and_the_cli(tmp_path,
     assert data.y.tolist() == side.tolist() and data.feature_names == ["u", "v"]
     assert datasets.load_csv(path, target="left,right", task="regression").y.shape == (120, 2)
     model_file = str(tmp_path / "m.npz")
-    code, out, _ = run_cli(capsys, "train", "--data", str(path), "--target", "left,right",
-                           "--epochs", "20", "-o", model_file)
+    code, out, _ = run_cli(
+        capsys,
+        "train",
+        "--data",
+        str(path),
+        "--target",
+        "left,right",
+        "--epochs",
+        "20",
+        "-o",
+        model_file,
+    )
     assert code == 0 and "2 classes" in out
     code, out, _ = run_cli(capsys, "predict", model_file, str(path))  # targets ignored
     assert code == 0 and set(out.split()[1:]) <= {"left", "right"}
@@ -225,22 +247,38 @@ def test_a_stray_half_in_a_label_column_is_refused_with_the_task_options(tmp_pat
     labels = [0, 1] * 20
     labels[5] = 0.5
     path = labelled_csv(tmp_path / "half.csv", labels)
-    with pytest.raises(DataFileError, match=r"the targets look like the class labels 0, 1 "
-                                            r"except 0.5 on line 7; say which task it is: "
-                                            r"task='classification' .* or task='regression'"):
+    with pytest.raises(
+        DataFileError,
+        match=r"the targets look like the class labels 0, 1 "
+        r"except 0.5 on line 7; say which task it is: "
+        r"task='classification' .* or task='regression'",
+    ):
         datasets.load_csv(path)
     assert datasets.load_csv(path, task="regression").task == "regression"
     npz = tmp_path / "half.npz"
     np.savez(npz, x=np.ones((40, 2)), y=np.array(labels, dtype=float))
     with pytest.raises(DataFileError, match="except 0.5 in row 5"):
         datasets.load_npz(npz)
-    code, _, err = run_cli(capsys, "train", "--data", path, "--epochs", "1", "-o",
-                           str(tmp_path / "m.npz"))
+    code, _, err = run_cli(
+        capsys, "train", "--data", path, "--epochs", "1", "-o", str(tmp_path / "m.npz")
+    )
     assert code == 2 and err.count("\n") == 1
-    assert "say which task it is: --task classification (then fix that label) or --task " \
-           "regression" in err
-    code, out, _ = run_cli(capsys, "train", "--data", path, "--epochs", "1", "--task",
-                           "regression", "-o", str(tmp_path / "m.npz"))
+    assert (
+        "say which task it is: --task classification (then fix that label) or --task "
+        "regression" in err
+    )
+    code, out, _ = run_cli(
+        capsys,
+        "train",
+        "--data",
+        path,
+        "--epochs",
+        "1",
+        "--task",
+        "regression",
+        "-o",
+        str(tmp_path / "m.npz"),
+    )
     assert code == 0 and "regression" in out
 
 
@@ -272,8 +310,10 @@ def test_cli_predict_refuses_missing_and_unknown_columns_like_the_api(tmp_path, 
     inputs.write_text("width,heigth\n1,2\n")
     code, _, err = run_cli(capsys, "predict", model_file, str(inputs))
     assert code == 2 and err.count("\n") == 1
-    assert ("does not have the model's feature columns: missing 'height' (did you mean "
-            "'heigth'?); unknown 'heigth' (did you mean 'height'?)") in err
+    assert (
+        "does not have the model's feature columns: missing 'height' (did you mean "
+        "'heigth'?); unknown 'heigth' (did you mean 'height'?)"
+    ) in err
     named = tmp_path / "in.npz"
     np.savez(named, x=x[:3, ::-1], feature_names=np.array(["height", "width"]))
     code, out, _ = run_cli(capsys, "predict", model_file, str(named))
@@ -287,18 +327,33 @@ def test_identifiers_beyond_float32_in_a_file_need_float64(tmp_path, capsys):
 
     x, side = blobs(40)
     path = tmp_path / "ids.csv"
-    rows = [f"{16_777_217 + 2 * i},{u:.4f},{label}" for i, ((u, _), label) in
-            enumerate(zip(x, side))]
+    rows = [
+        f"{16_777_217 + 2 * i},{u:.4f},{label}" for i, ((u, _), label) in enumerate(zip(x, side))
+    ]
     path.write_text("id,u,label\n" + "\n".join(rows) + "\n")
-    with pytest.raises(DataFileError, match=r"x: the integer 16777217 \(row 0, column 0\) "
-                                            r"cannot be held exactly in float32 .*use float64"):
+    with pytest.raises(
+        DataFileError,
+        match=r"x: the integer 16777217 \(row 0, column 0\) "
+        r"cannot be held exactly in float32 .*use float64",
+    ):
         datasets.load_csv(path)
     assert datasets.load_csv(path, dtype="float64").x[0, 0] == 16_777_217
-    code, _, err = run_cli(capsys, "train", "--data", str(path), "--epochs", "1", "-o",
-                           str(tmp_path / "m.npz"))
+    code, _, err = run_cli(
+        capsys, "train", "--data", str(path), "--epochs", "1", "-o", str(tmp_path / "m.npz")
+    )
     assert code == 1 and err.count("\n") == 1 and "use float64: --dtype float64" in err
-    code, _, _ = run_cli(capsys, "train", "--data", str(path), "--epochs", "1", "--dtype",
-                         "float64", "-o", str(tmp_path / "m.npz"))
+    code, _, _ = run_cli(
+        capsys,
+        "train",
+        "--data",
+        str(path),
+        "--epochs",
+        "1",
+        "--dtype",
+        "float64",
+        "-o",
+        str(tmp_path / "m.npz"),
+    )
     model = cr.load(tmp_path / "m.npz")
     assert code == 0 and model.parameters()[0].dtype == np.float64
     assert model.metadata["options"]["dtype"] == "float64"
@@ -323,8 +378,21 @@ def test_evaluate_reads_the_data_with_the_task_train_was_given(tmp_path, capsys)
     labels[5] = 0.5
     path = labelled_csv(tmp_path / "half.csv", labels)
     model_file = str(tmp_path / "m.npz")
-    assert run_cli(capsys, "train", "--data", path, "--epochs", "1", "--task", "regression",
-                   "-o", model_file)[0] == 0
+    assert (
+        run_cli(
+            capsys,
+            "train",
+            "--data",
+            path,
+            "--epochs",
+            "1",
+            "--task",
+            "regression",
+            "-o",
+            model_file,
+        )[0]
+        == 0
+    )
     code, out, _ = run_cli(capsys, "evaluate", model_file)
     assert code == 0 and "MSE" in out
     code, out, _ = run_cli(capsys, "evaluate", model_file, "--data", path)  # the model's task
@@ -355,9 +423,12 @@ def test_missing_and_unknown_feature_names_are_one_error_with_did_you_mean():
     model = classifier(2)
     model.fit(pandas.DataFrame(x, columns=["width", "height"]), side, epochs=1, verbose=0)
     wrong = pandas.DataFrame(x, columns=["width", "heigth"])
-    with pytest.raises(DataError, match=r"x \(a DataFrame\) does not have the model's feature "
-                                        r"columns: missing 'height' \(did you mean 'heigth'\?\); "
-                                        r"unknown 'heigth' \(did you mean 'height'\?\)"):
+    with pytest.raises(
+        DataError,
+        match=r"x \(a DataFrame\) does not have the model's feature "
+        r"columns: missing 'height' \(did you mean 'heigth'\?\); "
+        r"unknown 'heigth' \(did you mean 'height'\?\)",
+    ):
         model.predict(wrong)
     with pytest.raises(DataError, match="missing 'height'"):
         model.predict(pandas.DataFrame(x[:, :1], columns=["width"]))
@@ -373,8 +444,7 @@ def test_a_refused_fit_keeps_no_names_or_classes():
         model.fit(x, list("ababa"), epochs=1, verbose=0)
     assert "feature_names" not in model.metadata and "classes" not in model.metadata
     model.fit(pandas.DataFrame(x, columns=["c", "d"]), list("xyxyxy"), epochs=1, verbose=0)
-    assert model.metadata["feature_names"] == ["c", "d"] and model.metadata["classes"] == [
-        "x", "y"]
+    assert model.metadata["feature_names"] == ["c", "d"] and model.metadata["classes"] == ["x", "y"]
 
 
 def test_dataframes_reach_health_gradcheck_and_explain():
@@ -409,13 +479,16 @@ def test_pandas_is_not_imported_by_the_data_path():
     import subprocess
     import sys
 
-    code = ("import numpy as np, chainrule as cr, sys; from chainrule.nn import Dense, "
-            "Sequential; m = Sequential([Dense(2, input_dim=2)], seed=0); "
-            "m.compile(loss=cr.losses.get('sparse_categorical_crossentropy', from_logits=True));"
-            " m.fit(np.ones((4, 2)), ['a', 'b', 'a', 'b'], epochs=1, verbose=0); "
-            "print('pandas' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import numpy as np, chainrule as cr, sys; from chainrule.nn import Dense, "
+        "Sequential; m = Sequential([Dense(2, input_dim=2)], seed=0); "
+        "m.compile(loss=cr.losses.get('sparse_categorical_crossentropy', from_logits=True));"
+        " m.fit(np.ones((4, 2)), ['a', 'b', 'a', 'b'], epochs=1, verbose=0); "
+        "print('pandas' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -436,13 +509,19 @@ def _rewrite_metadata(path, change) -> None:
             archive.writestr(name, data)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda m: m.update(classes=["a", "b", "c"]), "names 3 classes, but the model has 2 outputs"),
-    (lambda m: m.update(classes=["a", "a"]), "the classes repeat a class"),
-    (lambda m: m.update(classes=["a", 1]), "all be text, or all numbers"),
-    (lambda m: m.update(feature_names=["x1"]), "1 feature names for 2 features"),
-    (lambda m: m.update(feature_names=["x1", 2]), "a feature name must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda m: m.update(classes=["a", "b", "c"]),
+            "names 3 classes, but the model has 2 outputs",
+        ),
+        (lambda m: m.update(classes=["a", "a"]), "the classes repeat a class"),
+        (lambda m: m.update(classes=["a", 1]), "all be text, or all numbers"),
+        (lambda m: m.update(feature_names=["x1"]), "1 feature names for 2 features"),
+        (lambda m: m.update(feature_names=["x1", 2]), "a feature name must be a non-empty string"),
+    ],
+)
 def test_the_loader_checks_classes_and_feature_names(tmp_path, change, message):
     x, side = blobs(20)
     model = classifier(2)
@@ -476,16 +555,21 @@ def test_pandas_weights_and_validation_data_are_taken_like_arrays():
 
     def trained(x_in, y_in, w_in, validation):
         model = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(2)], seed=0)
-        model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                      optimizer="sgd")
-        history = model.fit(x_in, y_in, epochs=3, sample_weight=w_in, verbose=0, seed=0,
-                            validation_data=validation)
+        model.compile(
+            loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True), optimizer="sgd"
+        )
+        history = model.fit(
+            x_in, y_in, epochs=3, sample_weight=w_in, verbose=0, seed=0, validation_data=validation
+        )
         return model, history
 
     plain, plain_history = trained(x, labels, weights, (x[:20], labels[:20], weights[:20]))
     framed, framed_history = trained(
-        frame, pd.Series(labels), pd.Series(weights),
-        (frame.iloc[:20][["b", "a"]], pd.Series(labels[:20]), pd.Series(weights[:20])))
+        frame,
+        pd.Series(labels),
+        pd.Series(weights),
+        (frame.iloc[:20][["b", "a"]], pd.Series(labels[:20]), pd.Series(weights[:20])),
+    )
     for a, b in zip(plain.state_dict().values(), framed.state_dict().values()):
         np.testing.assert_array_equal(a, b)
     assert framed_history.history["val_loss"] == plain_history.history["val_loss"]

@@ -259,8 +259,12 @@ def test_digits_file_is_shipped_small_uint8_and_without_pickles():
         assert archive["images"].dtype == np.uint8 and archive["labels"].dtype == np.uint8
         assert hashlib.sha256(archive["images"].tobytes()).hexdigest() == DIGITS_IMAGES_SHA256
     text = data.joinpath("digits.txt").read_text(encoding="utf-8")
-    for fact in ("Alpaydin, E. & Kaynak, C. (1998)", "https://doi.org/10.24432/C50P49",
-                 "CC BY 4.0", "UCI Machine Learning Repository"):
+    for fact in (
+        "Alpaydin, E. & Kaynak, C. (1998)",
+        "https://doi.org/10.24432/C50P49",
+        "CC BY 4.0",
+        "UCI Machine Learning Repository",
+    ):
         assert fact in text
     assert datasets.citation() == text
 
@@ -274,10 +278,13 @@ def test_digits_match_scikit_learns_copy():
 
 
 def test_the_package_does_not_import_sklearn():
-    code = ("import sys, chainrule.datasets as d; d.load_digits(); d.describe(); "
-            "print('sklearn' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, chainrule.datasets as d; d.load_digits(); d.describe(); "
+        "print('sklearn' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -325,8 +332,11 @@ def test_csv_target_kinds(tmp_path):
     assert ds.classes == ["-1", "1"] and ds.y.tolist() == [0, 1, 0]
     with pytest.raises(ValueError, match=r"line 3: the target '1.5' in column 'y' is not an int"):
         datasets.load_csv(write(tmp_path / "h.csv", "x,y\n1,1\n2,1.5\n"), task="classification")
-    with pytest.raises(ValueError, match=r"line 3: the target column 'y' has the non-numeric "
-                                         r"value 'cat'"):
+    with pytest.raises(
+        ValueError,
+        match=r"line 3: the target column 'y' has the non-numeric "
+        r"value 'cat'",
+    ):
         datasets.load_csv(write(tmp_path / "c.csv", "x,y\n1,2\n2,cat\n"), task="regression")
     with pytest.raises(ValueError, match="task must be"):
         datasets.load_csv(ints, task="ranking")
@@ -334,7 +344,7 @@ def test_csv_target_kinds(tmp_path):
 
 def test_csv_delimiter_bom_and_quotes(tmp_path):
     file = tmp_path / "semi.csv"
-    file.write_bytes("\ufeffa;b;\"label\"\n1;2;\"yes\"\n3;4;no\n".encode())
+    file.write_bytes('\ufeffa;b;"label"\n1;2;"yes"\n3;4;no\n'.encode())
     ds = datasets.load_csv(file, delimiter=";")
     assert ds.feature_names == ["a", "b"] and ds.classes == ["no", "yes"]
     assert ds.y.tolist() == [1, 0]
@@ -342,8 +352,11 @@ def test_csv_delimiter_bom_and_quotes(tmp_path):
 
 def test_csv_non_numeric_cell_names_line_and_column(tmp_path):
     file = write(tmp_path / "bad.csv", "a,b,label\n1,2,0\n\n3,oops,1\n")
-    with pytest.raises(ValueError, match=r"bad\.csv, line 4: column 'b' has the non-numeric "
-                                         r"value 'oops'"):
+    with pytest.raises(
+        ValueError,
+        match=r"bad\.csv, line 4: column 'b' has the non-numeric "
+        r"value 'oops'",
+    ):
         datasets.load_csv(file)
 
 
@@ -383,8 +396,11 @@ def test_csv_row_length_and_target_errors(tmp_path):
     with pytest.raises(DataFileError, match=r"line 3: 2 cells but the header has 3 columns"):
         datasets.load_csv(file)
     good = write(tmp_path / "g.csv", "alpha,beta,label\n1,2,0\n")
-    with pytest.raises(ValueError, match=r"no column 'lable'; did you mean 'label'\? its columns "
-                                         r"are: alpha, beta, label"):
+    with pytest.raises(
+        ValueError,
+        match=r"no column 'lable'; did you mean 'label'\? its columns "
+        r"are: alpha, beta, label",
+    ):
         datasets.load_csv(good, target="lable")
     with pytest.raises(IndexError, match="target column 3 is out of range"):
         datasets.load_csv(good, target=3)
@@ -415,8 +431,13 @@ def test_npz_class_names_and_optional_arrays(tmp_path):
     np.savez(tmp_path / "s.npz", x=np.ones((3, 2)), y=np.array(["dog", "cat", "dog"]))
     ds = datasets.load_npz(tmp_path / "s.npz")
     assert ds.classes == ["cat", "dog"] and ds.y.tolist() == [1, 0, 1]
-    np.savez(tmp_path / "n.npz", x=np.ones((2, 2)), y=np.array([0, 1]),
-             classes=np.array(["no", "yes"]), feature_names=np.array(["p", "q"]))
+    np.savez(
+        tmp_path / "n.npz",
+        x=np.ones((2, 2)),
+        y=np.array([0, 1]),
+        classes=np.array(["no", "yes"]),
+        feature_names=np.array(["p", "q"]),
+    )
     ds = datasets.load_npz(tmp_path / "n.npz")
     assert ds.classes == ["no", "yes"] and ds.feature_names == ["p", "q"]
 
@@ -424,8 +445,11 @@ def test_npz_class_names_and_optional_arrays(tmp_path):
 def test_npz_refuses_object_arrays_and_pickles(tmp_path):
     file = tmp_path / "obj.npz"
     np.savez(file, x=np.array([[1.0, 2.0]], dtype=object), y=np.array([0]), allow_pickle=True)
-    with pytest.raises(DataFileError, match=r"obj\.npz holds pickled \(object\) data in array "
-                                            r"'x'; chainrule never unpickles"):
+    with pytest.raises(
+        DataFileError,
+        match=r"obj\.npz holds pickled \(object\) data in array "
+        r"'x'; chainrule never unpickles",
+    ):
         datasets.load_npz(file)
     raw = tmp_path / "raw.npz"
     raw.write_bytes(pickle.dumps({"x": [1]}))
@@ -461,8 +485,14 @@ def test_npz_errors(tmp_path):
 
 
 # ====================================================================== IDX
-IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B,
-             np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
+IDX_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(">i2"): 0x0B,
+    np.dtype(">i4"): 0x0C,
+    np.dtype(">f4"): 0x0D,
+    np.dtype(">f8"): 0x0E,
+}
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -513,8 +543,11 @@ def test_idx_sibling_discovery_across_compression(tmp_path, mnist_like):
 def test_idx_missing_or_unguessable_labels(tmp_path, mnist_like):
     images, _ = mnist_like
     img = write_idx(tmp_path / "train-images-idx3-ubyte", images)
-    with pytest.raises(DataFileError, match="no labels file for the images .*train-images-idx3-"
-                                            "ubyte: looked for train-labels-idx1-ubyte"):
+    with pytest.raises(
+        DataFileError,
+        match="no labels file for the images .*train-images-idx3-"
+        "ubyte: looked for train-labels-idx1-ubyte",
+    ):
         datasets.load_idx(img)
     with pytest.raises(DataFileError, match=r"no labels file at .*nolabels \(for the images"):
         datasets.load_idx(img, tmp_path / "nolabels")
@@ -568,8 +601,15 @@ def test_idx_label_mismatches(tmp_path, mnist_like):
 
 # ====================================================================== load()
 def test_names_and_describe():
-    assert datasets.names() == ["digits", "xor", "circles", "moons", "spirals", "gaussians",
-                                "regression1d"]
+    assert datasets.names() == [
+        "digits",
+        "xor",
+        "circles",
+        "moons",
+        "spirals",
+        "gaussians",
+        "regression1d",
+    ]
     rows = {row[0]: row for row in datasets.describe()}
     assert list(rows) == datasets.names()
     assert rows["digits"][1:5] == ("classification", 1797, 64, 10)
@@ -583,20 +623,25 @@ def test_load_builtin_names_spelling_insensitive_with_arguments():
     np.testing.assert_array_equal(ds.x, datasets.moons(n=30, noise=0.1, seed=5).x)
     assert datasets.load("SPIRALS").name == "spirals"
     assert len(datasets.load("digits")) == 1797
-    with pytest.raises(TypeError, match="xor has no parameter size; its parameters are: n, "
-                                        "noise, seed"):
+    with pytest.raises(
+        TypeError, match="xor has no parameter size; its parameters are: n, noise, seed"
+    ):
         datasets.load("xor", size=3)
     with pytest.raises(TypeError, match="built-in dataset 'xor' has no columns"):
         datasets.load("xor", target="y")
 
 
 def test_load_unknown_name_suggests_and_lists():
-    with pytest.raises(datasets.UnknownDatasetError, match=r"unknown dataset 'sprials'; did you "
-                                                           r"mean 'spirals'") as info:
+    with pytest.raises(
+        datasets.UnknownDatasetError,
+        match=r"unknown dataset 'sprials'; did you "
+        r"mean 'spirals'",
+    ) as info:
         datasets.load("sprials")
     assert isinstance(info.value, ValueError) and isinstance(info.value, KeyError)
     assert "valid names: digits, xor, circles, moons, spirals, gaussians, regression1d" in str(
-        info.value)
+        info.value
+    )
     with pytest.raises(ValueError, match="did you mean 'digits'"):
         datasets.load("digts")
 
@@ -688,8 +733,10 @@ def test_split_exact_stratified_counts():
 
 def test_split_without_stratification_or_for_regression():
     y = np.repeat([0, 1], [90, 10])
-    outcomes = {int(train_test_split(np.zeros((100, 1)), y, test_size=0.2, stratify=False,
-                                     seed=s)[3].sum()) for s in range(30)}
+    outcomes = {
+        int(train_test_split(np.zeros((100, 1)), y, test_size=0.2, stratify=False, seed=s)[3].sum())
+        for s in range(30)
+    }
     assert len(outcomes) > 1  # a plain shuffle: the minority count varies with the seed
     y_single = np.array([0, 0, 0, 1])  # a single-sample class is fine without stratifying
     assert len(train_test_split(np.zeros((4, 1)), y_single, test_size=1, stratify=False)[1]) == 1
@@ -769,8 +816,7 @@ def test_standardizer_state_round_trip(tmp_path):
     np.testing.assert_array_equal(restored.transform(x), scaler.transform(x))
     state["mean"][:] = 0  # state() hands out copies
     np.testing.assert_array_equal(scaler.mean, restored.mean)
-    float32 = Standardizer.from_state({k: v.astype(np.float32) for k, v in
-                                       scaler.state().items()})
+    float32 = Standardizer.from_state({k: v.astype(np.float32) for k, v in scaler.state().items()})
     np.testing.assert_allclose(float32.transform(x), scaler.transform(x), atol=1e-5)
 
 

@@ -57,8 +57,8 @@ def test_dead_relu_units_are_found_and_explained():
     assert not report.ok
     assert report.warnings == [
         "layer dense: 60% of its ReLU units are dead (output 0 on every sample; warning from "
-        "50%) — lower the learning rate (the optimiser's lr=...), use activation=\"leaky_relu\" "
-        "or \"elu\", or use kernel_init=\"he_normal\""
+        '50%) — lower the learning rate (the optimiser\'s lr=...), use activation="leaky_relu" '
+        'or "elu", or use kernel_init="he_normal"'
     ]
     assert "60.0%" in report.format() and "warning: layer dense" in report.format()
 
@@ -80,8 +80,9 @@ def test_saturated_tanh_units_from_large_weights():
     assert row.saturated_units == (0, 1, 2, 3, 4, 5)
     assert row.dead is None  # tanh has no flat zero part
     assert len(report.warnings) == 1
-    assert report.warnings[0].startswith("layer dense: tanh is saturated on 60% of (unit, "
-                                         "sample) pairs")
+    assert report.warnings[0].startswith(
+        "layer dense: tanh is saturated on 60% of (unit, sample) pairs"
+    )
     assert "warning from 50%" in report.warnings[0]
     assert 'kernel_init="glorot_uniform"' in report.warnings[0]
 
@@ -110,8 +111,9 @@ def test_a_healthy_network_is_ok():
     report = health_report(model, _inputs())
     assert report.ok and report.warnings == []
     assert report.rows[0].dead == 0.0
-    assert ("OK: no layer has 50% or more dead units or 50% or more saturated pairs."
-            in report.format())
+    assert (
+        "OK: no layer has 50% or more dead units or 50% or more saturated pairs." in report.format()
+    )
 
 
 def test_preprocessing_is_applied_before_the_layers():
@@ -123,8 +125,9 @@ def test_preprocessing_is_applied_before_the_layers():
 
 
 def test_the_model_runs_in_eval_mode_and_its_mode_is_restored():
-    model = Sequential([Dense(10, input_dim=4), Dropout(0.99, seed=0), Activation("relu"),
-                        Dense(2)], seed=0)
+    model = Sequential(
+        [Dense(10, input_dim=4), Dropout(0.99, seed=0), Activation("relu"), Dense(2)], seed=0
+    )
     model.train()
     report = health_report(model, _inputs(rows=20))
     assert report.rows[0].dead == 0.0  # with dropout active nearly every unit would be 0
@@ -148,11 +151,21 @@ def test_results_do_not_depend_on_the_batch_size():
 
 
 def test_which_layers_are_reported():
-    model = Sequential([Dense(6, input_dim=4), Activation("leaky_relu"), Dense(5), Dense(3),
-                        Activation("softmax")], seed=0)
+    model = Sequential(
+        [
+            Dense(6, input_dim=4),
+            Activation("leaky_relu"),
+            Dense(5),
+            Dense(3),
+            Activation("softmax"),
+        ],
+        seed=0,
+    )
     report = health_report(model, _inputs())
     assert [(row.layer, row.activation) for row in report.rows] == [
-        ("dense", "leaky_relu"), ("dense_2", "softmax")]
+        ("dense", "leaky_relu"),
+        ("dense_2", "softmax"),
+    ]
     leaky = report.rows[0]
     assert leaky.dead is None and leaky.saturated is None  # neither applies to leaky_relu
     assert "softmax is not elementwise" in report.format()
@@ -185,8 +198,10 @@ def test_a_tanh_layer_flat_on_97_percent_of_its_pairs_is_saturated():
     assert row.saturated == pytest.approx(0.97)
     assert row.saturated_units == ()
     assert not report.ok
-    assert "tanh is saturated on 97% of (unit, sample) pairs (|g'(z)| below 1% of its " \
-           "maximum; warning from 50%)" in report.warnings[0]
+    assert (
+        "tanh is saturated on 97% of (unit, sample) pairs (|g'(z)| below 1% of its "
+        "maximum; warning from 50%)" in report.warnings[0]
+    )
     assert "Saturated: (unit, sample) pairs\nwith |g'(z)| below 1%" in report.format()
 
 
@@ -207,10 +222,16 @@ def test_infinite_biases_and_overflowing_z_are_named():
     model.layers[2].bias.data[0] = np.inf
     model.layers[0].weight.data[0] = 3e38  # float32: z overflows to ±inf
     report = health_report(model, _inputs())
-    assert any(w.startswith("layer dense_1: its biases hold infinity in 1 of 3 entries — "
-                            "lower the learning rate") for w in report.warnings)
-    assert any(w.startswith("layer dense: its pre-activations z hold NaN or infinity")
-               for w in report.warnings)
+    assert any(
+        w.startswith(
+            "layer dense_1: its biases hold infinity in 1 of 3 entries — lower the learning rate"
+        )
+        for w in report.warnings
+    )
+    assert any(
+        w.startswith("layer dense: its pre-activations z hold NaN or infinity")
+        for w in report.warnings
+    )
 
 
 def _compiled(model: Sequential) -> Sequential:
@@ -236,8 +257,9 @@ def test_with_y_the_report_judges_the_gradients_without_changing_them():
     assert report.grad_norm_ratio < 1e-3
     assert set(report.grad_norms) == {f"dense_{i}" if i else "dense" for i in range(10)}
     assert 'use activation="relu" with kernel_init="he_normal"' in report.warnings[0]
-    assert "Grad norm" in report.format() and "Gradient norm, first layer over last" in \
-        report.format()
+    assert (
+        "Grad norm" in report.format() and "Gradient norm, first layer over last" in report.format()
+    )
     assert model.layers[0].weight.grad is kept
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
@@ -249,8 +271,10 @@ def test_a_healthy_network_is_ok_with_its_gradients_too():
     x = _inputs()
     report = health_report(model, x, x[:, :3])
     assert report.ok and 1e-3 < report.grad_norm_ratio < 1e3
-    assert report.summary() == ("OK: no layer has 50% or more dead units or 50% or more "
-                                "saturated pairs, and the gradients flow.")
+    assert report.summary() == (
+        "OK: no layer has 50% or more dead units or 50% or more "
+        "saturated pairs, and the gradients flow."
+    )
 
 
 def test_y_needs_a_compiled_model_and_matching_rows():
@@ -262,71 +286,92 @@ def test_y_needs_a_compiled_model_and_matching_rows():
 
 # ---------------------------------------------------------------------- update ratios, flow
 def test_an_update_ratio_of_058_advises_a_lower_learning_rate():
-    findings = verdicts(Measures(layers=["dense", "dense_1"],
-                                 update_ratios={"dense": 0.58, "dense_1": 1e-3}))
+    findings = verdicts(
+        Measures(layers=["dense", "dense_1"], update_ratios={"dense": 0.58, "dense_1": 1e-3})
+    )
     assert [(f.kind, f.layer) for f in findings] == [("update_large", "dense")]
     assert findings[0].message(API) == (
         "layer dense: each step changes its weights by 0.58 of their norm (median ‖ΔW‖/‖W‖; "
         "about 1e-3 is healthy, above 0.25 is too large) — lower the learning rate (the "
-        "optimiser's lr=...) or clip the gradients (the optimiser's clipnorm=1.0)")
+        "optimiser's lr=...) or clip the gradients (the optimiser's clipnorm=1.0)"
+    )
 
 
 def test_tiny_updates_say_the_learning_rate_is_too_small_unless_gradients_vanish():
     alone = verdicts(Measures(layers=["dense", "dense_1"], update_ratios={"dense": 1e-8}))
     assert [f.kind for f in alone] == ["update_small"]
     assert "raise the learning rate" in alone[0].message(API)
-    vanishing = verdicts(Measures(layers=["dense", "dense_1"], update_ratios={"dense": 1e-8},
-                                  grad_norm_ratio=1e-5))
+    vanishing = verdicts(
+        Measures(layers=["dense", "dense_1"], update_ratios={"dense": 1e-8}, grad_norm_ratio=1e-5)
+    )
     assert [f.kind for f in vanishing] == ["vanishing"]
     assert verdicts(Measures(layers=["dense"], update_ratios={"dense": 0.0})) == []
 
 
 def test_large_steps_turn_every_remedy_into_the_learning_rate():
-    rows = [cr.diagnostics.LayerHealth("dense", 8, "tanh", None, 0.9),
-            cr.diagnostics.LayerHealth("dense_1", 8, "relu", 0.75, None)]
-    calm = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], rows=rows,
-                             grad_norm_ratio=1e-5))
+    rows = [
+        cr.diagnostics.LayerHealth("dense", 8, "tanh", None, 0.9),
+        cr.diagnostics.LayerHealth("dense_1", 8, "relu", 0.75, None),
+    ]
+    calm = verdicts(
+        Measures(layers=["dense", "dense_1", "dense_2"], rows=rows, grad_norm_ratio=1e-5)
+    )
     assert "standardise the inputs" in calm[0].message(API)
     assert 'activation="relu"' in calm[-1].message(API)  # vanishing in a saturating net
-    wild = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], rows=rows,
-                             grad_norm_ratio=1e-5, update_ratios={"dense_2": 0.6}))
+    wild = verdicts(
+        Measures(
+            layers=["dense", "dense_1", "dense_2"],
+            rows=rows,
+            grad_norm_ratio=1e-5,
+            update_ratios={"dense_2": 0.6},
+        )
+    )
     assert [f.kind for f in wild] == ["update_large", "saturated", "dead", "vanishing"]
     for finding in wild:
         text = finding.message(API)
         assert "lower the learning rate" in text and "activation=" not in text, text
     diverged = verdicts(Measures(layers=["dense"], diverged="the training loss became inf"))
-    assert diverged[0].message(CLI) == ("training diverges: the training loss became inf — "
-                                        "lower the learning rate (--lr) or check the data "
-                                        "for extreme values (--data)")
+    assert diverged[0].message(CLI) == (
+        "training diverges: the training loss became inf — "
+        "lower the learning rate (--lr) or check the data "
+        "for extreme values (--data)"
+    )
 
 
 def test_exploding_gradients_advise_the_learning_rate_and_clipping():
-    finding, = verdicts(Measures(layers=["dense", "dense_1"], grad_norm_ratio=5e3))
+    (finding,) = verdicts(Measures(layers=["dense", "dense_1"], grad_norm_ratio=5e3))
     assert finding.kind == "exploding"
     assert finding.message(API).startswith(
         "gradients explode: the gradient norm of the first layer (layer dense) is 5e+03 times "
-        "the last one's (layer dense_1; warning above 1000) — lower the learning rate")
+        "the last one's (layer dense_1; warning above 1000) — lower the learning rate"
+    )
     assert "clipnorm=1.0" in finding.message(API)
 
 
 # ---------------------------------------------------------------------- advice in context
 def test_advice_names_only_what_each_place_offers():
     rows = [cr.diagnostics.LayerHealth("dense_1", 8, "relu", 0.75, None)]
-    finding, = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], rows=rows))
+    (finding,) = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], rows=rows))
     api, command, page = (finding.message(v) for v in (API, CLI, PLAYGROUND))
-    assert api == ("layer dense_1: 75% of its ReLU units are dead (output 0 on every sample; "
-                   "warning from 50%) — lower the learning rate (the optimiser's lr=...), use "
-                   "activation=\"leaky_relu\" or \"elu\", or use kernel_init=\"he_normal\"")
-    assert command == ("layer dense_1: 75% of its ReLU units are dead (output 0 on every "
-                       "sample; warning from 50%) — lower the learning rate (--lr) or use "
-                       "--activation leaky_relu or --activation elu")
-    assert page == ("Layer 2: 75% of its ReLU units are dead (output 0 on every sample; "
-                    "warning from 50%) — lower the Learning rate or choose leaky_relu or elu "
-                    "as this layer's activation")
+    assert api == (
+        "layer dense_1: 75% of its ReLU units are dead (output 0 on every sample; "
+        "warning from 50%) — lower the learning rate (the optimiser's lr=...), use "
+        'activation="leaky_relu" or "elu", or use kernel_init="he_normal"'
+    )
+    assert command == (
+        "layer dense_1: 75% of its ReLU units are dead (output 0 on every "
+        "sample; warning from 50%) — lower the learning rate (--lr) or use "
+        "--activation leaky_relu or --activation elu"
+    )
+    assert page == (
+        "Layer 2: 75% of its ReLU units are dead (output 0 on every sample; "
+        "warning from 50%) — lower the Learning rate or choose leaky_relu or elu "
+        "as this layer's activation"
+    )
     for text in (command, page):
         assert "=" not in text and "kernel_init" not in text and "He" not in text
     assert "--" not in page
-    exploding, = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], grad_norm_ratio=1e4))
+    (exploding,) = verdicts(Measures(layers=["dense", "dense_1", "dense_2"], grad_norm_ratio=1e4))
     assert "(Layer 1)" in exploding.message(PLAYGROUND)
     assert "(Output layer;" in exploding.message(PLAYGROUND)
     assert "clip" not in exploding.message(CLI) and "clip" not in exploding.message(PLAYGROUND)
@@ -334,19 +379,25 @@ def test_advice_names_only_what_each_place_offers():
 
 def test_the_cli_words_name_real_options_of_chainrule_train():
     parser = cli.build_parser()
-    train = next(action for action in parser._subparsers._group_actions[0].choices.values()
-                 if action.prog.endswith(" train"))
+    train = next(
+        action
+        for action in parser._subparsers._group_actions[0].choices.values()
+        if action.prog.endswith(" train")
+    )
     options = {option for action in train._actions for option in action.option_strings}
-    named = {word for text in CLI.remedies.values() if text
-             for word in re.findall(r"--[a-z-]+", text)}
+    named = {
+        word for text in CLI.remedies.values() if text for word in re.findall(r"--[a-z-]+", text)
+    }
     assert named and named <= options
 
 
 def test_the_page_words_name_its_controls():
     page = (Path(cr.__file__).parent / "playground" / "static" / "index.html").read_text()
     assert ">Learning rate<" in page and 'title="Remove a hidden layer">−<' in page
-    assert all(text is None or "Learning rate" in text or "activation" in text or "−" in text
-               for text in PLAYGROUND.remedies.values())
+    assert all(
+        text is None or "Learning rate" in text or "activation" in text or "−" in text
+        for text in PLAYGROUND.remedies.values()
+    )
 
 
 def test_a_vocabulary_must_word_every_remedy():

@@ -14,10 +14,15 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PROMISES = {
     "quickstart.py": ["4/4 correct"],
     "custom_module.py": ["compiled: True", "gradcheck: correct"],
-    "custom_activation.py": ["refused: activation 'bad_tanh'", "gradcheck: correct",
-                             "compiled: True"],
-    "checkpoint_resume.py": ["interrupted: training interrupted during epoch 5",
-                             "bit-identical to the unbroken run: True"],
+    "custom_activation.py": [
+        "refused: activation 'bad_tanh'",
+        "gradcheck: correct",
+        "compiled: True",
+    ],
+    "checkpoint_resume.py": [
+        "interrupted: training interrupted during epoch 5",
+        "bit-identical to the unbroken run: True",
+    ],
     "compiled_listing.py": ["in place", "→ ∂L/∂θ", "bit-identical = True"],
 }
 
@@ -28,10 +33,15 @@ def test_every_example_has_its_promises():
 
 @pytest.mark.parametrize("script", sorted(PROMISES))
 def test_the_example_runs(script, tmp_path):
-    environment = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent / "src"),
-                   "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(EXAMPLES / script)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path, env=environment)
+    environment = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent / "src"), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=environment,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Warning" not in done.stderr, done.stderr[-2000:]
     for line in PROMISES[script]:

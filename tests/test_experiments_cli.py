@@ -10,12 +10,26 @@ import pytest
 import chainrule as cr
 from chainrule.cli import main
 
-COMPARE = ["compare", "--activations", "relu,tanh", "--depths", "1", "--seeds", "2",
-           "--epochs", "2", "--data", "xor", "--width", "6", "--workers", "2"]
+COMPARE = [
+    "compare",
+    "--activations",
+    "relu,tanh",
+    "--depths",
+    "1",
+    "--seeds",
+    "2",
+    "--epochs",
+    "2",
+    "--data",
+    "xor",
+    "--width",
+    "6",
+    "--workers",
+    "2",
+]
 
 
-def test_compare_ranks_settings_with_the_seed_spread_and_continues_when_run_again(
-        tmp_path, capsys):
+def test_compare_ranks_settings_with_the_seed_spread_and_continues_when_run_again(tmp_path, capsys):
     study = str(tmp_path / "c.study")
     best = tmp_path / "best.npz"
     assert main([*COMPARE, "--study", study, "-o", str(best)]) == 0
@@ -35,18 +49,39 @@ def test_compare_ranks_settings_with_the_seed_spread_and_continues_when_run_agai
 
 def test_tune_runs_asha_and_saves_the_best_model(tmp_path, capsys):
     study, best = str(tmp_path / "t.study"), tmp_path / "best.npz"
-    assert main(["tune", "--data", "xor", "--trials", "6", "--max-epochs", "3",
-                 "--workers", "2", "--study", study, "-o", str(best)]) == 0
+    assert (
+        main(
+            [
+                "tune",
+                "--data",
+                "xor",
+                "--trials",
+                "6",
+                "--max-epochs",
+                "3",
+                "--workers",
+                "2",
+                "--study",
+                study,
+                "-o",
+                str(best),
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "pruned" in err and "The best trial" in out
     assert cr.load(best).count_parameters() > 0
 
 
-@pytest.mark.parametrize("argv, code, message", [
-    (["compare", "--activations", "nope"], 2, "unknown activation 'nope'"),
-    (["tune", "--min-epochs", "5", "--max-epochs", "2"], 2, "at least min_epochs"),
-    (["compare", "--cluster", "ray://127.0.0.1", "--epochs", "1"], 2, "Ray address"),
-])
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["compare", "--activations", "nope"], 2, "unknown activation 'nope'"),
+        (["tune", "--min-epochs", "5", "--max-epochs", "2"], 2, "at least min_epochs"),
+        (["compare", "--cluster", "ray://127.0.0.1", "--epochs", "1"], 2, "Ray address"),
+    ],
+)
 def test_bad_options_are_one_line_errors(tmp_path, capsys, argv, code, message):
     assert main([*argv, "--study", str(tmp_path / "x.study")]) == code
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
@@ -71,8 +106,23 @@ def test_tune_refine_runs_a_second_round_in_the_zoomed_space_and_continues(tmp_p
     from chainrule.experiments import Study
 
     study, best = str(tmp_path / "t.study"), tmp_path / "best.npz"
-    argv = ["tune", "--data", "xor", "--trials", "6", "--max-epochs", "3", "--refine", "4",
-            "--workers", "2", "--study", study, "-o", str(best)]
+    argv = [
+        "tune",
+        "--data",
+        "xor",
+        "--trials",
+        "6",
+        "--max-epochs",
+        "3",
+        "--refine",
+        "4",
+        "--workers",
+        "2",
+        "--study",
+        study,
+        "-o",
+        str(best),
+    ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
     assert "First round (coarse)" in out and "Second round (fine" in out

@@ -32,7 +32,8 @@ def serial_histories(tmp_path_factory):
 
 
 def test_the_local_pool_runs_one_blas_thread_per_worker_and_matches_serial(
-        tmp_path, serial_histories):
+    tmp_path, serial_histories
+):
     before = _thread_settings()
     with local_pool(2) as pool:
         assert set(pool.submit(_thread_settings).result().values()) == {"1"}
@@ -57,8 +58,9 @@ def test_cluster_addresses_are_checked():
 
 def test_a_real_dask_cluster_runs_the_same_study(tmp_path, serial_histories):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         executor, slots, client = executor_for(cluster.scheduler_address)
         try:
             assert slots == 2

@@ -17,6 +17,7 @@ CONFIGS = [{**XOR, "seed": seed} for seed in range(4)]
 def _ray():
     if os.environ.get("CHAINRULE_REQUIRE_RAY") == "1":
         import ray
+
         return ray
     return pytest.importorskip("ray")
 
@@ -38,8 +39,7 @@ def serial_histories(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_ray():
     ray = _ray()
-    ray.init(num_cpus=2, include_dashboard=False, address="local",
-             _node_ip_address="127.0.0.1")
+    ray.init(num_cpus=2, include_dashboard=False, address="local", _node_ip_address="127.0.0.1")
     try:
         yield ray
     finally:
@@ -55,6 +55,7 @@ def test_ray_addresses_are_checked():
 def test_a_real_ray_cluster_runs_the_same_study(tmp_path, serial_histories, local_ray):
     executor, slots, owned = ray_executor("auto")
     assert slots == 2 and owned is None  # the caller's ray.init() is the caller's to end
+
     def thread_settings() -> dict[str, str | None]:  # local: Ray ships it by value
         return {name: os.environ.get(name) for name in THREAD_VARIABLES}
 

@@ -20,8 +20,21 @@ import pytest
 from chainrule.cli import main
 from chainrule.experiments import Study
 
-ARGS = ["compare", "--activations", "relu,tanh", "--depths", "1", "--seeds", "2",
-        "--epochs", "2", "--data", "xor", "--width", "4"]
+ARGS = [
+    "compare",
+    "--activations",
+    "relu,tanh",
+    "--depths",
+    "1",
+    "--seeds",
+    "2",
+    "--epochs",
+    "2",
+    "--data",
+    "xor",
+    "--width",
+    "4",
+]
 
 
 def _free_port() -> int:
@@ -48,17 +61,33 @@ def ray_head(tmp_path_factory):
     """A Ray head node in a process group of its own; yields its ray:// address."""
     command = _ray_command()
     token = secrets.token_hex(16)
-    environment = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token,
-                   "RAY_USAGE_STATS_ENABLED": "0"}
+    environment = {
+        **os.environ,
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": token,
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
     client_port = _free_port()
     temp = tmp_path_factory.mktemp("ray")
     head = subprocess.Popen(
-        [command, "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-         f"--port={_free_port()}", f"--ray-client-server-port={client_port}",
-         "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
-         f"--temp-dir={temp}"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            command,
+            "start",
+            "--head",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            f"--port={_free_port()}",
+            f"--ray-client-server-port={client_port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={temp}",
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:  # the client server listens once the head is up
@@ -83,11 +112,19 @@ def test_compare_runs_on_a_ray_cluster_through_its_ray_address(tmp_path, ray_hea
     assert main([*ARGS, "--workers", "1", "--study", serial]) == 0
     remote = str(tmp_path / "ray.study")
     # a separate process, as a user's would be: Ray reads its token when it is imported
-    environment = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token,
-                   "RAY_USAGE_STATS_ENABLED": "0"}
-    done = subprocess.run([sys.executable, "-m", "chainrule", *ARGS, "--cluster", address,
-                           "--study", remote], env=environment, capture_output=True,
-                          text=True, timeout=300)
+    environment = {
+        **os.environ,
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": token,
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule", *ARGS, "--cluster", address, "--study", remote],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trials 4/4 done" in done.stderr
     with Study.open(serial) as one, Study.open(remote) as other:

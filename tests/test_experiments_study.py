@@ -24,8 +24,9 @@ XOR = {"data": "xor", "samples": 64, "depth": 1, "width": 4, "batch_size": 16}
 
 
 def _configs(count: int) -> list[dict]:
-    return [{**XOR, "lr": lr, "seed": seed} for lr in (0.003, 0.03, 0.3)
-            for seed in range(count // 3)]
+    return [
+        {**XOR, "lr": lr, "seed": seed} for lr in (0.003, 0.03, 0.3) for seed in range(count // 3)
+    ]
 
 
 def _weights(checkpoint: bytes, tmp_path) -> dict[str, np.ndarray]:
@@ -67,8 +68,13 @@ def test_unknown_trial_settings_are_named():
 
 # ---------------------------------------------------------------------- schedulers
 def _record(id, epochs_done, accuracies, status="paused"):
-    return TrialRecord(id=id, config={}, status=status, epochs_done=epochs_done,
-                       history={"val_accuracy": accuracies})
+    return TrialRecord(
+        id=id,
+        config={},
+        status=status,
+        epochs_done=epochs_done,
+        history={"val_accuracy": accuracies},
+    )
 
 
 def test_successive_halving_budgets_the_issue_target():
@@ -92,8 +98,13 @@ def test_synchronous_halving_waits_for_the_rung_then_promotes_the_best_third():
 def test_asha_promotes_without_waiting_and_starts_new_trials_otherwise():
     asha = ASHA(1, 9, 3)
     objective = Objective()
-    trials = [_record(0, 1, [0.9]), _record(1, 1, [0.4]), _record(2, 1, [0.5]),
-              _record(3, 0, [], "pending"), _record(4, 0, [], "pending")]
+    trials = [
+        _record(0, 1, [0.9]),
+        _record(1, 1, [0.4]),
+        _record(2, 1, [0.5]),
+        _record(3, 0, [], "pending"),
+        _record(4, 0, [], "pending"),
+    ]
     plan = asha.plan(trials, {4}, objective)
     assert plan.jobs == [(0, 3), (3, 1)] and not plan.finished
     trials[0] = _record(0, 3, [0.9, 0.9, 0.95])
@@ -143,8 +154,9 @@ def test_a_killed_study_restarted_redoes_nothing_that_finished(tmp_path):
         resumed = {t.id: t.history for t in study.trials()}
     finished_first = {(seed, lr) for seed, lr, epochs, _ in first.jobs[:2]}
     assert not finished_first & {(seed, lr) for seed, lr, epochs, _ in second.jobs if epochs == 1}
-    with Study.open_or_create(tmp_path / "clean.study", configs,
-                              SuccessiveHalving(1, 3, 3)) as study:
+    with Study.open_or_create(
+        tmp_path / "clean.study", configs, SuccessiveHalving(1, 3, 3)
+    ) as study:
         study.run(ThreadPoolExecutor(1), parallel=1)
         assert {t.id: t.history for t in study.trials()} == resumed
 

@@ -16,10 +16,17 @@ def sigmoid(z):
 
 def hand_network():
     """2-2-1, sigmoid hidden and output, known weights (binary cross-entropy)."""
-    model = Sequential([Dense(2, input_dim=2, activation="sigmoid"),
-                        Dense(1, activation="sigmoid")])
-    model.set_weights([np.array([[0.1, -0.2], [0.4, 0.3]]), np.array([0.0, 0.1]),
-                       np.array([[0.5, -0.6]]), np.array([0.2])])
+    model = Sequential(
+        [Dense(2, input_dim=2, activation="sigmoid"), Dense(1, activation="sigmoid")]
+    )
+    model.set_weights(
+        [
+            np.array([[0.1, -0.2], [0.4, 0.3]]),
+            np.array([0.0, 0.1]),
+            np.array([[0.5, -0.6]]),
+            np.array([0.2]),
+        ]
+    )
     model.compile(loss="binary_crossentropy", optimizer=cr.optim.SGD(lr=0.5))
     return model
 
@@ -48,18 +55,39 @@ def test_deltas_of_a_2_2_1_network_match_a_hand_computation():
     np.testing.assert_array_equal(hand_network().get_weights()[0], explanation.layers[0].weight)
 
 
-@pytest.mark.parametrize("build, loss, optimizer", [
-    (lambda: [Dense(4, input_dim=3, activation="tanh"), Dense(3), Activation("softmax")],
-     "categorical_crossentropy", "sgd"),
-    (lambda: [Dense(5, input_dim=3, activation="relu"), Dense(4, activation="gelu"), Dense(2)],
-     "mse", "adam"),
-    (lambda: [Dense(3, input_dim=3, activation="elu", kernel_regularizer=0.1),
-              Dense(1, activation="sigmoid")], "binary_crossentropy", "rmsprop"),
-    (lambda: [Dense(4, input_dim=3, activation="softplus"), Dense(3)],
-     cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-     cr.optim.SGD(lr=0.1, momentum=0.9)),
-    (lambda: [Dense(4, input_dim=3, activation="silu"), Dense(2)], "huber", "adagrad"),
-])
+@pytest.mark.parametrize(
+    "build, loss, optimizer",
+    [
+        (
+            lambda: [Dense(4, input_dim=3, activation="tanh"), Dense(3), Activation("softmax")],
+            "categorical_crossentropy",
+            "sgd",
+        ),
+        (
+            lambda: [
+                Dense(5, input_dim=3, activation="relu"),
+                Dense(4, activation="gelu"),
+                Dense(2),
+            ],
+            "mse",
+            "adam",
+        ),
+        (
+            lambda: [
+                Dense(3, input_dim=3, activation="elu", kernel_regularizer=0.1),
+                Dense(1, activation="sigmoid"),
+            ],
+            "binary_crossentropy",
+            "rmsprop",
+        ),
+        (
+            lambda: [Dense(4, input_dim=3, activation="softplus"), Dense(3)],
+            cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+            cr.optim.SGD(lr=0.1, momentum=0.9),
+        ),
+        (lambda: [Dense(4, input_dim=3, activation="silu"), Dense(2)], "huber", "adagrad"),
+    ],
+)
 def test_every_delta_and_gradient_agrees_with_the_engine(build, loss, optimizer):
     model = Sequential(build(), seed=3)
     model.compile(loss=loss, optimizer=optimizer)
@@ -82,15 +110,15 @@ def test_every_delta_and_gradient_agrees_with_the_engine(build, loss, optimizer)
     model.zero_grad()
     model.total_loss(model(x.astype(np.float32)), y).backward()
     model.optimizer.step()
-    for layer, (w_before, w_after) in zip(explanation.layers,
-                                          zip(before[0::2], model.get_weights()[0::2])):
+    for layer, (w_before, w_after) in zip(
+        explanation.layers, zip(before[0::2], model.get_weights()[0::2])
+    ):
         np.testing.assert_allclose(layer.weight_update, w_after - w_before, atol=2e-6)
 
 
 def test_a_saturated_sigmoid_unit_is_marked():
     model = Sequential([Dense(2, input_dim=1, activation="sigmoid"), Dense(1)])
-    model.set_weights([np.array([[1.0], [20.0]]), np.zeros(2), np.array([[1.0, 1.0]]),
-                       np.zeros(1)])
+    model.set_weights([np.array([[1.0], [20.0]]), np.zeros(2), np.array([[1.0, 1.0]]), np.zeros(1)])
     model.compile(loss="mse", optimizer="sgd")
     explanation = model.explain([1.0], [0.0])
     [unit] = explanation.saturated
@@ -116,14 +144,14 @@ def test_explain_refuses_what_it_cannot_explain():
         bn.explain([1.0, 2.0], [0.0, 1.0])
 
 
-
 def test_a_non_elementwise_activation_needs_its_own_vjp():
     from chainrule.explain import _vjp
 
     z, v = np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 0.0, -1.0]])
     softmax = cr.activations.get("softmax")
-    assert np.array_equal(_vjp(softmax, z, v, softmax.forward(z)),
-                          softmax.vjp(z, v, softmax.forward(z)))
+    assert np.array_equal(
+        _vjp(softmax, z, v, softmax.forward(z)), softmax.vjp(z, v, softmax.forward(z))
+    )
     with pytest.raises(TypeError, match="sigmoid activation is not elementwise and has no vjp"):
         _vjp(cr.activations.get("sigmoid"), z, v, sigmoid(z))
 
@@ -152,8 +180,9 @@ def test_cli_explains_the_default_network(capsys):
 
 def test_cli_explains_a_saved_model(capsys, tmp_path):
     model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(2)], seed=1)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="adam")
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True), optimizer="adam"
+    )
     model.metadata = {"task": "classification"}
     path = tmp_path / "model.npz"
     model.save(path)
@@ -163,8 +192,9 @@ def test_cli_explains_a_saved_model(capsys, tmp_path):
 
 def test_cli_errors_are_one_line(capsys, tmp_path):
     code, _, err = run_cli(capsys, "explain", "--row", "400")
-    assert code == 2 and err.strip() == ("chainrule: error: --row 400 is out of range: xor has "
-                                         "400 rows (0..399)")
+    assert code == 2 and err.strip() == (
+        "chainrule: error: --row 400 is out of range: xor has 400 rows (0..399)"
+    )
     code, _, err = run_cli(capsys, "explain", "--data", "regression1d")
     assert code == 2 and "the default network classifies" in err and err.count("\n") == 1
     code, _, err = run_cli(capsys, "explain", str(tmp_path / "missing.npz"))

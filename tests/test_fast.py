@@ -28,8 +28,9 @@ OPTIMIZERS = {
     "momentum, dampening": lambda: cr.optim.SGD(lr=0.05, momentum=0.9, dampening=0.1),
     "nesterov": lambda: cr.optim.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
     "rmsprop": lambda: cr.optim.RMSprop(lr=0.01),
-    "rmsprop centred, momentum": lambda: cr.optim.RMSprop(lr=0.01, centered=True, momentum=0.5,
-                                                          weight_decay=1e-3),
+    "rmsprop centred, momentum": lambda: cr.optim.RMSprop(
+        lr=0.01, centered=True, momentum=0.5, weight_decay=1e-3
+    ),
     "adam": lambda: cr.optim.Adam(lr=0.01),
     "amsgrad, L2": lambda: cr.optim.Adam(lr=0.01, amsgrad=True, weight_decay=1e-3),
     "adamw": lambda: cr.optim.AdamW(lr=0.01),
@@ -44,12 +45,16 @@ def _trained(optimizer: str, kernels: str, width: int, dtype: str) -> Sequential
     y = rng.integers(0, 3, 48)
     cr.set_default_dtype(dtype)
     try:
-        model = Sequential([Dense(width, input_dim=5, activation="tanh"), Dropout(0.2, seed=1),
-                            Dense(3)], seed=0)
+        model = Sequential(
+            [Dense(width, input_dim=5, activation="tanh"), Dropout(0.2, seed=1), Dense(3)], seed=0
+        )
     finally:
         cr.set_default_dtype("float32")
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=OPTIMIZERS[optimizer](), kernels=kernels)
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=OPTIMIZERS[optimizer](),
+        kernels=kernels,
+    )
     model.fit(x, y, epochs=8, batch_size=16, verbose=0, seed=0, health=False)
     assert model.jit_fallback_reason is None
     return model
@@ -90,6 +95,7 @@ def test_kernels_are_checked_and_numba_is_only_imported_when_asked(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "chainrule\[fast\]"'):
         model.compile(loss="mse", kernels="numba")
     code = "import sys, chainrule; print('numba' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"

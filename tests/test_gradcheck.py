@@ -40,8 +40,13 @@ def _data(samples: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _mlp(hidden: str = "tanh", seed: int = 0, dropout: float = 0.5, lam: float = LAMBDA,
-         compile_it: bool = True) -> Sequential:
+def _mlp(
+    hidden: str = "tanh",
+    seed: int = 0,
+    dropout: float = 0.5,
+    lam: float = LAMBDA,
+    compile_it: bool = True,
+) -> Sequential:
     """3 → 5 → 4 → 2 with ``hidden`` after both hidden layers, dropout, and L2 on every kernel.
 
     prelu is the PReLU layer (learned slopes) and maxout the Maxout layer (two pieces); the
@@ -55,28 +60,35 @@ def _mlp(hidden: str = "tanh", seed: int = 0, dropout: float = 0.5, lam: float =
     else:
         first = [Dense(5, activation=hidden, input_dim=3, kernel_regularizer=l2)]
     second = "tanh" if hidden in ("prelu", "maxout") else hidden
-    model = Sequential([
-        *first,
-        Dropout(dropout, seed=1),
-        Dense(4, activation=second, kernel_regularizer=l2),
-        Dense(2, kernel_regularizer=l2),
-    ], seed=seed)
+    model = Sequential(
+        [
+            *first,
+            Dropout(dropout, seed=1),
+            Dense(4, activation=second, kernel_regularizer=l2),
+            Dense(2, kernel_regularizer=l2),
+        ],
+        seed=seed,
+    )
     if compile_it:
-        model.compile(loss=cr.losses.CategoricalCrossentropy(from_logits=True),
-                      optimizer=cr.optim.SGD(lr=0.1))
+        model.compile(
+            loss=cr.losses.CategoricalCrossentropy(from_logits=True), optimizer=cr.optim.SGD(lr=0.1)
+        )
     return model
 
 
 # ---------------------------------------------------------------------- the formula
-@pytest.mark.parametrize(("numeric", "analytic", "expected"), [
-    ([3.0, 4.0], [3.0, 4.0], 0.0),
-    ([1.0, 0.0], [0.0, 1.0], math.sqrt(2) / 2),
-    ([3.0, 4.0], [3.0, 4.5], 0.5 / (5.0 + math.sqrt(29.25))),
-    ([1.0, -2.0], [-1.0, 2.0], 1.0),  # opposite directions
-    ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0.0),  # 0/0 is defined as 0
-    ([0.0, 0.0], [1e-30, 0.0], 1.0),  # one zero, the other not
-    ([[1.0, 2.0], [2.0, 0.0]], [[1.0, 2.0], [2.0, 3.0]], 3.0 / (3.0 + math.sqrt(18.0))),
-])
+@pytest.mark.parametrize(
+    ("numeric", "analytic", "expected"),
+    [
+        ([3.0, 4.0], [3.0, 4.0], 0.0),
+        ([1.0, 0.0], [0.0, 1.0], math.sqrt(2) / 2),
+        ([3.0, 4.0], [3.0, 4.5], 0.5 / (5.0 + math.sqrt(29.25))),
+        ([1.0, -2.0], [-1.0, 2.0], 1.0),  # opposite directions
+        ([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0.0),  # 0/0 is defined as 0
+        ([0.0, 0.0], [1e-30, 0.0], 1.0),  # one zero, the other not
+        ([[1.0, 2.0], [2.0, 0.0]], [[1.0, 2.0], [2.0, 3.0]], 3.0 / (3.0 + math.sqrt(18.0))),
+    ],
+)
 def test_relative_error_is_the_spec_formula(numeric, analytic, expected):
     assert relative_error(numeric, analytic) == pytest.approx(expected, rel=1e-12, abs=1e-300)
     assert relative_error(analytic, numeric) == pytest.approx(expected, rel=1e-12, abs=1e-300)
@@ -90,12 +102,21 @@ def test_relative_error_of_non_finite_values_is_nan_and_shapes_must_match():
         relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize(("error", "expected"), [
-    (0.0, "correct"), (9.99e-8, "correct"),
-    (1e-7, "deserves a look"), (1e-6, "deserves a look"), (1e-5, "deserves a look"),
-    (1.0001e-5, "suspicious"), (9.99e-4, "suspicious"),
-    (1e-3, "a bug"), (0.5, "a bug"), (math.nan, "a bug"),
-])
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (0.0, "correct"),
+        (9.99e-8, "correct"),
+        (1e-7, "deserves a look"),
+        (1e-6, "deserves a look"),
+        (1e-5, "deserves a look"),
+        (1.0001e-5, "suspicious"),
+        (9.99e-4, "suspicious"),
+        (1e-3, "a bug"),
+        (0.5, "a bug"),
+        (math.nan, "a bug"),
+    ],
+)
 def test_verdict_bands(error, expected):
     assert verdict(error) == expected
 
@@ -108,14 +129,18 @@ _V = _RNG.uniform(0.5, 2.0, (3, 4))
 
 COMPOSITIONS = {
     "product": (lambda a, v: (a * v * a).sum(), (_A, _V)),
-    "quotient_power": (lambda a, v: ((a ** 2 + 1.0) / v).sum() ** 0.5, (_A, _V)),
+    "quotient_power": (lambda a, v: ((a**2 + 1.0) / v).sum() ** 0.5, (_A, _V)),
     "exp_log": (lambda a, v: (cr.log(v) * cr.exp(0.5 * a)).sum() + cr.log(v.sum()), (_A, _V)),
     "matmul": (lambda a, b: ((a @ b).tanh() ** 2).mean(), (_A, _B)),
     "softmax": (lambda a, b: ((a @ b).softmax(axis=-1) * np.array([1.0, -2.0])).sum(), (_A, _B)),
-    "log_softmax_nll": (lambda a, b: -(a @ b).log_softmax(axis=0)[1, 0] + (a @ b).sigmoid().sum(),
-                        (_A, _B)),
-    "broadcast_reduce": (lambda a, v, b: ((a + v.mean(axis=0)) @ b).max(axis=1).sum(),
-                         (_A, _V, _B)),
+    "log_softmax_nll": (
+        lambda a, b: -(a @ b).log_softmax(axis=0)[1, 0] + (a @ b).sigmoid().sum(),
+        (_A, _B),
+    ),
+    "broadcast_reduce": (
+        lambda a, v, b: ((a + v.mean(axis=0)) @ b).max(axis=1).sum(),
+        (_A, _V, _B),
+    ),
 }
 
 
@@ -132,14 +157,16 @@ def test_check_function_passes_on_correct_compositions(name):
 
 def _square_with_wrong_vjp(a: cr.Tensor) -> cr.Tensor:
     """a², recorded with the VJP 3a·g instead of 2a·g (wrong by the factor 1.5)."""
-    return record(a.data ** 2, (a,), "bad_square",
-                  lambda g, out, needs: (g * a * 3.0,))
+    return record(a.data**2, (a,), "bad_square", lambda g, out, needs: (g * a * 3.0,))
 
 
 def test_check_function_flags_a_wrong_vjp_and_names_the_input():
     rng = np.random.default_rng(0)
-    report = check_function(lambda a, b: (_square_with_wrong_vjp(a) * b).sum(),
-                            rng.standard_normal(3), rng.standard_normal(3))
+    report = check_function(
+        lambda a, b: (_square_with_wrong_vjp(a) * b).sum(),
+        rng.standard_normal(3),
+        rng.standard_normal(3),
+    )
     assert not report.ok
     assert report.verdict == "a bug"
     assert [p.name for p in report.failing] == ["a"]
@@ -224,8 +251,10 @@ def activation_sweep():
     """check_model on the MLP of every catalog activation: (model, report) by name, computed
     once for the tests that read it, whatever order they run in or which of them run."""
     x, y = _data()
-    return {name: (model, check_model(model, x, y))
-            for name, model in ((name, _mlp(name)) for name in cr.activations.names())}
+    return {
+        name: (model, check_model(model, x, y))
+        for name, model in ((name, _mlp(name)) for name in cr.activations.names())
+    }
 
 
 @pytest.mark.parametrize("hidden", cr.activations.names())
@@ -280,8 +309,14 @@ def test_check_model_turns_dropout_off_and_leaves_the_model_alone():
 
 def test_check_model_handles_batchnorm_in_both_modes_and_keeps_its_statistics():
     x, y = _data(samples=10)
-    model = Sequential([Dense(5, activation="tanh", input_dim=3), BatchNorm(),
-                        Dense(2, kernel_regularizer=LAMBDA)], seed=0)
+    model = Sequential(
+        [
+            Dense(5, activation="tanh", input_dim=3),
+            BatchNorm(),
+            Dense(2, kernel_regularizer=LAMBDA),
+        ],
+        seed=0,
+    )
     model.compile(loss=cr.losses.CategoricalCrossentropy(from_logits=True), optimizer="adam")
     model.fit(x, y, epochs=2, batch_size=5, verbose=0, seed=0)  # non-trivial running statistics
     before = model.state_dict()
@@ -303,10 +338,15 @@ def test_check_model_applies_preprocessing_and_builds_lazy_models():
     report = check_model(model, 10.0 * x + 3.0, y)
     assert report.ok, str(report)
     assert [p.name for p in report.parameters] == [
-        "dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"]
+        "dense.weight",
+        "dense.bias",
+        "dense_1.weight",
+        "dense_1.bias",
+    ]
     assert model.parameters() == []  # the original stays unbuilt
-    assert report.loss == pytest.approx(model.evaluate(10.0 * x + 3.0, y, batch_size=None),
-                                        rel=1e-5)
+    assert report.loss == pytest.approx(
+        model.evaluate(10.0 * x + 3.0, y, batch_size=None), rel=1e-5
+    )
 
 
 def test_check_model_samples_entries_per_parameter():
@@ -331,15 +371,24 @@ def wrong_tanh():
 
 def test_check_model_flags_a_wrong_activation_derivative_and_locates_it(wrong_tanh):
     x, y = _data()
-    model = Sequential([Dense(5, activation="tanh", input_dim=3, kernel_regularizer=LAMBDA),
-                        Dense(4, activation=wrong_tanh, kernel_regularizer=LAMBDA),
-                        Dense(2, kernel_regularizer=LAMBDA)], seed=0)
+    model = Sequential(
+        [
+            Dense(5, activation="tanh", input_dim=3, kernel_regularizer=LAMBDA),
+            Dense(4, activation=wrong_tanh, kernel_regularizer=LAMBDA),
+            Dense(2, kernel_regularizer=LAMBDA),
+        ],
+        seed=0,
+    )
     model.compile(loss=cr.losses.CategoricalCrossentropy(from_logits=True), optimizer="sgd")
     report = check_model(model, x, y)
     assert not report.ok and report.verdict == "a bug"
     # the layer with the wrong g' (dense_1) and the one before it; dense_2 is above it
     assert [p.name for p in report.failing] == [
-        "dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"]
+        "dense.weight",
+        "dense.bias",
+        "dense_1.weight",
+        "dense_1.bias",
+    ]
     assert all(p.verdict == "a bug" for p in report.failing)
     assert report["dense_2.weight"].relative_error < 1e-7
     assert report["dense_2.bias"].relative_error < 1e-7
@@ -426,16 +475,21 @@ def _normal_net(activation: str, loss: str, seed: int) -> tuple[Sequential, np.n
         objective = cr.losses.BinaryCrossentropy(from_logits=True)
     else:
         y, out, objective = rng.standard_normal((8, 2)), 2, "mse"
-    model = Sequential([Dense(6, activation=activation, input_dim=4),
-                        Dense(5, activation=activation), Dense(out)], seed=seed)
+    model = Sequential(
+        [Dense(6, activation=activation, input_dim=4), Dense(5, activation=activation), Dense(out)],
+        seed=seed,
+    )
     model.compile(loss=objective, optimizer="sgd")
     for parameter in model.parameters():
         parameter.data = rng.standard_normal(parameter.shape).astype(parameter.dtype)
     return model, x, y
 
 
-NORMAL_NETS = [(a, loss) for a in ("relu", "tanh", "sigmoid", "gelu")
-               for loss in ("categorical", "binary", "mse")]
+NORMAL_NETS = [
+    (a, loss)
+    for a in ("relu", "tanh", "sigmoid", "gelu")
+    for loss in ("categorical", "binary", "mse")
+]
 
 
 @pytest.mark.slow
@@ -484,8 +538,7 @@ def _linear_without_bias_gradient(x, weight, bias=None):
     z = chainrule.ops.linear(x, weight, None)
     if bias is None:
         return z
-    return z + record(bias.data, (bias,), "bias_without_gradient",
-                      lambda g, out, needs: (g * 0.0,))
+    return z + record(bias.data, (bias,), "bias_without_gradient", lambda g, out, needs: (g * 0.0,))
 
 
 BREAKAGES = {
@@ -519,18 +572,24 @@ def test_deliberately_broken_derivatives_are_caught(monkeypatch, breakage, seed)
 # ---------------------------------------------------------------------- kinks
 @pytest.mark.parametrize("subgradient", [None, 0.5, 1.0])
 def test_relu_at_exactly_zero_is_a_valid_subgradient(subgradient):
-    relu = cr.activations.get("relu") if subgradient is None else cr.activations.get(
-        "relu", subgradient=subgradient)
-    report = cr.gradcheck(lambda z: (relu(z) * np.array([1.0, 2.0, 3.0])).sum(),
-                          np.array([0.0, 1.5, -0.5]))
+    relu = (
+        cr.activations.get("relu")
+        if subgradient is None
+        else cr.activations.get("relu", subgradient=subgradient)
+    )
+    report = cr.gradcheck(
+        lambda z: (relu(z) * np.array([1.0, 2.0, 3.0])).sum(), np.array([0.0, 1.5, -0.5])
+    )
     assert report.ok and report.verdict == "correct", str(report)
     (kink,) = report["z"].kinks
     assert kink.index == (0,) and kink.valid
     assert kink.analytic == (0.0 if subgradient is None else subgradient)
     assert kink.backward == pytest.approx(0.0, abs=1e-9)
     assert kink.forward == pytest.approx(1.0, rel=1e-9)
-    text = (f"at a kink: analytic {kink.analytic:g} lies between the one-sided slopes 0 and 1 "
-            "— a valid subgradient")
+    text = (
+        f"at a kink: analytic {kink.analytic:g} lies between the one-sided slopes 0 and 1 "
+        "— a valid subgradient"
+    )
     assert kink.describe() == text and text in str(report)
     assert report["z"].kink_count == 1 and not report["z"].at_kink[1:].any()
 
@@ -540,23 +599,28 @@ def test_a_kink_value_outside_the_one_sided_slopes_is_a_bug(monkeypatch, wrong_v
     from chainrule.activations.classic import ReLU
 
     right = ReLU._backward_slope
-    monkeypatch.setattr(ReLU, "_backward_slope", lambda self, z, a: np.where(
-        z == 0, wrong_value, right(self, z, a)))
+    monkeypatch.setattr(
+        ReLU, "_backward_slope", lambda self, z, a: np.where(z == 0, wrong_value, right(self, z, a))
+    )
     report = cr.gradcheck(lambda z: z.relu().sum(), np.array([0.0, 1.5, -0.5]))
     assert not report.ok and report.verdict == "a bug"
     (kink,) = report["z"].kinks
     assert not kink.valid and report.failing == [report["z"]]
-    assert (f"at a kink: analytic {wrong_value:g} lies outside the one-sided slopes 0 and 1 "
-            "— a bug") in str(report)
+    assert (
+        f"at a kink: analytic {wrong_value:g} lies outside the one-sided slopes 0 and 1 — a bug"
+    ) in str(report)
 
 
-@pytest.mark.parametrize(("fn", "point"), [
-    (lambda z: cr.activations.get("leaky_relu", gamma=0.1)(z).sum(), 0.0),
-    (lambda z: cr.abs(z).sum(), 0.0),
-    (lambda z: cr.activations.get("hard_tanh")(z).sum(), 1.0),
-    (lambda z: cr.activations.get("relu6")(z).sum(), 6.0),
-    (lambda z: cr.max(z * np.array([1.0, 1.0])), 0.7),  # a tie between the two entries
-])
+@pytest.mark.parametrize(
+    ("fn", "point"),
+    [
+        (lambda z: cr.activations.get("leaky_relu", gamma=0.1)(z).sum(), 0.0),
+        (lambda z: cr.abs(z).sum(), 0.0),
+        (lambda z: cr.activations.get("hard_tanh")(z).sum(), 1.0),
+        (lambda z: cr.activations.get("relu6")(z).sum(), 6.0),
+        (lambda z: cr.max(z * np.array([1.0, 1.0])), 0.7),  # a tie between the two entries
+    ],
+)
 def test_other_kinks_are_recognised(fn, point):
     report = cr.gradcheck(fn, np.array([point, point]))
     assert report.ok, str(report)

@@ -74,10 +74,20 @@ def test_spec_example_graph_structure_values_and_gradients():
     # Edges follow the computation: x → mul, w → mul, mul → add, …, add → div.
     titles = {node: label.split("\\n")[0] for node, (label, _) in nodes.items()}
     named_edges = sorted((titles[a], titles[b]) for a, b in edges)
-    assert named_edges == sorted([
-        ("x", "mul"), ("w", "mul"), ("mul", "add"), ("b", "add"), ("add", "neg"),
-        ("neg", "exp"), ("exp", "add"), ("input", "add"), ("input", "div"), ("add", "div"),
-    ])
+    assert named_edges == sorted(
+        [
+            ("x", "mul"),
+            ("w", "mul"),
+            ("mul", "add"),
+            ("b", "add"),
+            ("add", "neg"),
+            ("neg", "exp"),
+            ("exp", "add"),
+            ("input", "add"),
+            ("input", "div"),
+            ("add", "div"),
+        ]
+    )
 
 
 def test_unretained_intermediate_shows_no_gradient_and_flags_hide_lines():
@@ -131,7 +141,7 @@ def test_labels_with_quotes_backslashes_and_newlines_are_escaped():
     nodes, _ = parse(dot)
     assert len(nodes) == 3  # the escaped label did not break the node line
     assert graph.escape_label('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
-    assert graph.escape_label('end\\') == 'end\\\\'
+    assert graph.escape_label("end\\") == "end\\\\"
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz 'dot' is not installed")
@@ -139,8 +149,9 @@ def test_graphviz_accepts_the_escaped_dot_text():
     w = cr.tensor(1.0, requires_grad=True)
     y = w * 2.0
     dot = draw_graph(y, names={w: 'q"uote\\ and\nnew line'})
-    result = subprocess.run([shutil.which("dot"), "-Tsvg"], input=dot.encode(),
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        [shutil.which("dot"), "-Tsvg"], input=dot.encode(), capture_output=True, check=False
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert b"q&quot;uote" in result.stdout or b'q"uote' in result.stdout
 

@@ -39,12 +39,23 @@ def test_edges_name_the_operand_roles():
     weight = cr.tensor([[0.5, -1.0]], requires_grad=True)
     bias = cr.tensor([0.1], requires_grad=True)
     z = cr.ops.linear(a, weight, bias)
-    ratio = z / (z ** 2.0 + 1)
+    ratio = z / (z**2.0 + 1)
     chosen = cr.where(ratio > 0, ratio, ratio * 2) @ cr.tensor([[1.0]])
     dot = draw_graph(chosen)
-    for role in ("numerator", "denominator", "base", "exponent", '"x"', '"W"', '"b"',
-                 "condition", "if true", "if false", '"a"'):
-        assert f'[label={role if role.startswith(chr(34)) else chr(34) + role + chr(34)}]' in dot
+    for role in (
+        "numerator",
+        "denominator",
+        "base",
+        "exponent",
+        '"x"',
+        '"W"',
+        '"b"',
+        "condition",
+        "if true",
+        "if false",
+        '"a"',
+    ):
+        assert f"[label={role if role.startswith(chr(34)) else chr(34) + role + chr(34)}]" in dot
 
 
 def test_model_parameters_are_named():

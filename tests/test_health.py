@@ -21,8 +21,9 @@ def _data(rows: int = 300, features: int = 8, seed: int = 0) -> tuple[np.ndarray
     return x, (x[:, :1] + 0.5 * x[:, 1:2] > 0).astype(float)
 
 
-def _fit_warnings(model: Sequential, epochs: int = 3, **options: object
-                  ) -> tuple[cr.callbacks.History, list[TrainingHealthWarning]]:
+def _fit_warnings(
+    model: Sequential, epochs: int = 3, **options: object
+) -> tuple[cr.callbacks.History, list[TrainingHealthWarning]]:
     """Fit on _data and return the History and the TrainingHealthWarnings."""
     x, y = _data()
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
@@ -32,8 +33,9 @@ def _fit_warnings(model: Sequential, epochs: int = 3, **options: object
     return history, [w.message for w in caught if issubclass(w.category, TrainingHealthWarning)]
 
 
-def _fit(model: Sequential, epochs: int = 3, **options: object
-         ) -> tuple[cr.callbacks.History, list[str]]:
+def _fit(
+    model: Sequential, epochs: int = 3, **options: object
+) -> tuple[cr.callbacks.History, list[str]]:
     """Fit on _data and return the History and the texts of the TrainingHealthWarnings."""
     history, caught = _fit_warnings(model, epochs, **options)
     return history, [str(warning) for warning in caught]
@@ -46,16 +48,23 @@ def _compiled(model: Sequential, lr: float = 0.05) -> Sequential:
 
 def _deep(activation: str, kernel_init: str, depth: int = 10, units: int = 16) -> Sequential:
     layers = [Dense(units, input_dim=8, activation=activation, kernel_init=kernel_init)]
-    layers += [Dense(units, activation=activation, kernel_init=kernel_init)
-               for _ in range(depth - 2)]
+    layers += [
+        Dense(units, activation=activation, kernel_init=kernel_init) for _ in range(depth - 2)
+    ]
     return _compiled(Sequential([*layers, Dense(1)], seed=0))
 
 
 def _healthy_relu() -> Sequential:
-    return _compiled(Sequential([Dense(32, input_dim=8, activation="relu",
-                                       kernel_init="he_normal"),
-                                 Dense(32, activation="relu", kernel_init="he_normal"),
-                                 Dense(1)], seed=0))
+    return _compiled(
+        Sequential(
+            [
+                Dense(32, input_dim=8, activation="relu", kernel_init="he_normal"),
+                Dense(32, activation="relu", kernel_init="he_normal"),
+                Dense(1),
+            ],
+            seed=0,
+        )
+    )
 
 
 def test_dead_relu_units_are_reported_once_naming_the_layer():
@@ -65,8 +74,9 @@ def test_dead_relu_units_are_reported_once_naming_the_layer():
     history, messages = _fit(model)
     dead = [m for m in messages if "dead" in m]
     assert len(dead) == 1  # three epochs, one warning
-    assert dead[0].startswith("layer dense: 62% of its ReLU units are dead (output 0 on every "
-                              "sample; warning from 50%)")
+    assert dead[0].startswith(
+        "layer dense: 62% of its ReLU units are dead (output 0 on every sample; warning from 50%)"
+    )
     assert "leaky_relu" in dead[0] and 'kernel_init="he_normal"' in dead[0]
     assert history.history["health/dense/dead"] == [pytest.approx(10 / 16)] * 3
 
@@ -80,8 +90,9 @@ def test_a_healthy_he_initialised_relu_net_gets_no_warning():
 def test_vanishing_gradients_in_a_deep_sigmoid_net_with_small_weights():
     history, messages = _fit(_deep("sigmoid", "small"))
     assert len(messages) == 1
-    assert messages[0].startswith("gradients vanish: the gradient norm of the first layer "
-                                  "(layer dense) is")
+    assert messages[0].startswith(
+        "gradients vanish: the gradient norm of the first layer (layer dense) is"
+    )
     assert 'use activation="relu" with kernel_init="he_normal"' in messages[0]
     assert all(ratio < 1e-3 for ratio in history.history["health/grad_norm_ratio"])
 
@@ -95,9 +106,15 @@ def test_the_same_depth_with_relu_and_he_is_silent():
 def test_symmetric_weights_are_reported_once():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SymmetryWarning)
-        model = _compiled(Sequential([Dense(8, input_dim=8, activation="tanh",
-                                            kernel_init="zeros"),
-                                      Dense(1, kernel_init="zeros")], seed=0))
+        model = _compiled(
+            Sequential(
+                [
+                    Dense(8, input_dim=8, activation="tanh", kernel_init="zeros"),
+                    Dense(1, kernel_init="zeros"),
+                ],
+                seed=0,
+            )
+        )
         model.build((8,))
     _, messages = _fit(model)
     symmetric = [m for m in messages if "identical weights" in m]
@@ -107,8 +124,11 @@ def test_symmetric_weights_are_reported_once():
 
 def test_history_holds_the_health_keys_every_epoch():
     history, _ = _fit(_healthy_relu(), epochs=4)
-    expected = {f"health/{layer}/{key}" for layer in ("dense", "dense_1", "dense_2")
-                for key in ("grad_norm", "update_ratio")}
+    expected = {
+        f"health/{layer}/{key}"
+        for layer in ("dense", "dense_1", "dense_2")
+        for key in ("grad_norm", "update_ratio")
+    }
     expected |= {"health/dense/dead", "health/dense_1/dead", "health/grad_norm_ratio"}
     assert {key for key in history.history if key.startswith("health/")} == expected
     for key in expected:
@@ -132,8 +152,15 @@ def test_health_false_adds_nothing():
 
 def test_the_monitor_does_not_change_training():
     def run(health: bool) -> tuple[dict[str, np.ndarray], dict[str, list[float]]]:
-        model = Sequential([Dense(16, input_dim=8, activation="relu"), Dropout(0.3, seed=1),
-                            Dense(16, activation="tanh"), Dense(1)], seed=0)
+        model = Sequential(
+            [
+                Dense(16, input_dim=8, activation="relu"),
+                Dropout(0.3, seed=1),
+                Dense(16, activation="tanh"),
+                Dense(1),
+            ],
+            seed=0,
+        )
         model.compile(loss="mse", optimizer=cr.optim.Adam(lr=0.01))
         history, _ = _fit(model, epochs=3, health=health, validation_split=0.2)
         return model.state_dict(), history.history
@@ -143,8 +170,7 @@ def test_the_monitor_does_not_change_training():
     assert with_monitor.keys() == without.keys()
     for name in with_monitor:
         np.testing.assert_array_equal(with_monitor[name], without[name])
-    assert {k: v for k, v in history_with.items() if not k.startswith("health/")} == \
-        history_without
+    assert {k: v for k, v in history_with.items() if not k.startswith("health/")} == history_without
 
 
 def test_a_model_that_is_not_sequential_gets_gradient_measures_only():
@@ -178,8 +204,9 @@ def test_sampling_interval_and_arguments():
 
 
 def _tanh_net(loss: object = "mse", lr: float = 0.05) -> Sequential:
-    model = Sequential([Dense(16, input_dim=8, activation="tanh"),
-                        Dense(16, activation="tanh"), Dense(1)], seed=0)
+    model = Sequential(
+        [Dense(16, input_dim=8, activation="tanh"), Dense(16, activation="tanh"), Dense(1)], seed=0
+    )
     model.compile(loss=loss, optimizer=cr.optim.SGD(lr=lr))
     return model
 
@@ -188,13 +215,17 @@ def test_nan_weights_are_reported_by_the_monitor_naming_the_layer():
     model = _tanh_net()
     model.layers[1].weight.data[:] = np.nan
     _, messages = _fit(model, epochs=1, callbacks=[TerminateOnNaN()])
-    assert any(m.startswith("layer dense_1: its weights hold NaN in 256 of 256 entries")
-               for m in messages), messages
+    assert any(
+        m.startswith("layer dense_1: its weights hold NaN in 256 of 256 entries") for m in messages
+    ), messages
     assert any(m.startswith("training diverges: the training loss became nan") for m in messages)
 
 
-@pytest.mark.parametrize("loss", ["mse", cr.losses.get("binary_crossentropy", from_logits=True)],
-                         ids=["mse-reaches-inf", "bce-stays-finite"])
+@pytest.mark.parametrize(
+    "loss",
+    ["mse", cr.losses.get("binary_crossentropy", from_logits=True)],
+    ids=["mse-reaches-inf", "bce-stays-finite"],
+)
 def test_a_diverging_run_at_lr_50_is_told_to_lower_the_learning_rate(loss):
     _, messages = _fit(_tanh_net(loss, lr=50.0), callbacks=[TerminateOnNaN()])
     assert messages
@@ -208,8 +239,11 @@ def test_huge_updates_during_fit_warn_with_the_learning_rate():
     history, messages = _fit(_tanh_net(loss, lr=50.0))
     assert history.history["health/dense/update_ratio"][0] > 0.25
     large = [m for m in messages if "each step changes its weights by" in m]
-    assert large and all("lower the learning rate (the optimiser's lr=...) or clip the "
-                         "gradients (the optimiser's clipnorm=1.0)" in m for m in large)
+    assert large and all(
+        "lower the learning rate (the optimiser's lr=...) or clip the "
+        "gradients (the optimiser's clipnorm=1.0)" in m
+        for m in large
+    )
 
 
 def test_fit_and_model_health_agree_on_a_vanishing_deep_sigmoid_net():
@@ -238,11 +272,21 @@ def test_the_monitor_words_its_warnings_for_the_place_it_runs_in():
     x, y = _data()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(x, y, epochs=1, batch_size=32, verbose=0, seed=0, health=False,
-                  callbacks=[HealthMonitor(sample=x, vocabulary=CLI)])
-    warning, = [w.message for w in caught if issubclass(w.category, TrainingHealthWarning)]
-    assert str(warning).endswith("— use --activation relu (He initialisation comes with it) or "
-                                 "use fewer hidden layers (--layers)")
+        model.fit(
+            x,
+            y,
+            epochs=1,
+            batch_size=32,
+            verbose=0,
+            seed=0,
+            health=False,
+            callbacks=[HealthMonitor(sample=x, vocabulary=CLI)],
+        )
+    (warning,) = [w.message for w in caught if issubclass(w.category, TrainingHealthWarning)]
+    assert str(warning).endswith(
+        "— use --activation relu (He initialisation comes with it) or "
+        "use fewer hidden layers (--layers)"
+    )
     assert warning.worded(CLI) == str(warning)
     assert "kernel_init" in warning.worded(cr.diagnostics.API)
     assert TrainingHealthWarning("plain").worded(CLI) == "plain"

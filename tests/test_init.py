@@ -64,8 +64,13 @@ CASES = [
     Case("small", "normal", var=0.01**2),
     Case("small", "normal", {"scale": 0.1}, var=0.1**2),
     Case("xavier_uniform", "uniform", low=-math.sqrt(6 / 1000), high=math.sqrt(6 / 1000)),
-    Case("xavier_uniform", "uniform", {"gain": 2.0},
-         low=-2 * math.sqrt(6 / 1000), high=2 * math.sqrt(6 / 1000)),
+    Case(
+        "xavier_uniform",
+        "uniform",
+        {"gain": 2.0},
+        low=-2 * math.sqrt(6 / 1000),
+        high=2 * math.sqrt(6 / 1000),
+    ),
     Case("xavier_normal", "normal", var=2 / 1000),
     Case("xavier_normal", "normal", {"gain": 0.5}, var=0.25 * 2 / 1000),
     Case("he_uniform", "uniform", low=-math.sqrt(6 / 600), high=math.sqrt(6 / 600)),
@@ -79,8 +84,15 @@ CASES = [
     Case("orthogonal", "orthogonal", {"gain": 2.0}, var=4 / 600),
 ]
 RANDOM_CASES = [c for c in CASES if c.random]
-FAN_NAMES = ["xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_uniform",
-             "lecun_normal", "orthogonal"]
+FAN_NAMES = [
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+]
 
 
 def ids(cases):
@@ -131,8 +143,10 @@ def test_zero_size_shapes_give_empty_arrays(case):
         assert w.shape == shape and w.dtype == np.float32
 
 
-@pytest.mark.parametrize(("shape", "error"), [((3, -1), ValueError), ((3, 2.0), TypeError),
-                                               ("ab", TypeError), (None, TypeError)])
+@pytest.mark.parametrize(
+    ("shape", "error"),
+    [((3, -1), ValueError), ((3, 2.0), TypeError), ("ab", TypeError), (None, TypeError)],
+)
 def test_bad_shapes_are_refused(shape, error):
     with pytest.raises(error, match="shape"):
         init.Normal()(shape, np.random.default_rng(0))
@@ -219,9 +233,16 @@ def test_he_uses_fan_in_and_the_receptive_field():
 
 
 # ---------------------------------------------------------------------- fans
-@pytest.mark.parametrize(("shape", "fans"), [((3, 5), (5, 3)), ((600, 400), (400, 600)),
-                                             ((8, 4, 3), (12, 24)), ((8, 4, 3, 3), (36, 72)),
-                                             ([2, 7], (7, 2))])
+@pytest.mark.parametrize(
+    ("shape", "fans"),
+    [
+        ((3, 5), (5, 3)),
+        ((600, 400), (400, 600)),
+        ((8, 4, 3), (12, 24)),
+        ((8, 4, 3, 3), (36, 72)),
+        ([2, 7], (7, 2)),
+    ],
+)
 def test_fans(shape, fans):
     assert init.fan_in_and_fan_out(shape) == fans
 
@@ -249,36 +270,67 @@ def test_initialisers_without_fans_accept_vectors(name):
 # ---------------------------------------------------------------------- PyTorch as the oracle
 TORCH_CASES = [
     # (id, our initialiser, PyTorch's: (torch, tensor, generator) -> None)
-    ("xavier_uniform", init.XavierUniform(),
-     lambda t, w, g: t.nn.init.xavier_uniform_(w, generator=g)),
-    ("xavier_uniform(gain=2)", init.XavierUniform(gain=2.0),
-     lambda t, w, g: t.nn.init.xavier_uniform_(w, gain=2.0, generator=g)),
-    ("xavier_normal", init.XavierNormal(),
-     lambda t, w, g: t.nn.init.xavier_normal_(w, generator=g)),
-    ("xavier_normal(gain=tanh)", init.XavierNormal(gain=5 / 3),
-     lambda t, w, g: t.nn.init.xavier_normal_(w, gain=t.nn.init.calculate_gain("tanh"),
-                                              generator=g)),
-    ("he_uniform", init.HeUniform(),
-     lambda t, w, g: t.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=g)),
-    ("he_normal", init.HeNormal(),
-     lambda t, w, g: t.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g)),
-    ("lecun_uniform", init.LecunUniform(),
-     lambda t, w, g: t.nn.init.kaiming_uniform_(w, nonlinearity="linear", generator=g)),
-    ("lecun_normal", init.LecunNormal(),
-     lambda t, w, g: t.nn.init.kaiming_normal_(w, nonlinearity="linear", generator=g)),
-    ("orthogonal", init.Orthogonal(),
-     lambda t, w, g: t.nn.init.orthogonal_(w, generator=g)),
-    ("orthogonal(gain=2)", init.Orthogonal(gain=2.0),
-     lambda t, w, g: t.nn.init.orthogonal_(w, gain=2.0, generator=g)),
-    ("normal(0.5, 2)", init.Normal(0.5, 2.0),
-     lambda t, w, g: t.nn.init.normal_(w, 0.5, 2.0, generator=g)),
+    (
+        "xavier_uniform",
+        init.XavierUniform(),
+        lambda t, w, g: t.nn.init.xavier_uniform_(w, generator=g),
+    ),
+    (
+        "xavier_uniform(gain=2)",
+        init.XavierUniform(gain=2.0),
+        lambda t, w, g: t.nn.init.xavier_uniform_(w, gain=2.0, generator=g),
+    ),
+    (
+        "xavier_normal",
+        init.XavierNormal(),
+        lambda t, w, g: t.nn.init.xavier_normal_(w, generator=g),
+    ),
+    (
+        "xavier_normal(gain=tanh)",
+        init.XavierNormal(gain=5 / 3),
+        lambda t, w, g: t.nn.init.xavier_normal_(
+            w, gain=t.nn.init.calculate_gain("tanh"), generator=g
+        ),
+    ),
+    (
+        "he_uniform",
+        init.HeUniform(),
+        lambda t, w, g: t.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=g),
+    ),
+    (
+        "he_normal",
+        init.HeNormal(),
+        lambda t, w, g: t.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g),
+    ),
+    (
+        "lecun_uniform",
+        init.LecunUniform(),
+        lambda t, w, g: t.nn.init.kaiming_uniform_(w, nonlinearity="linear", generator=g),
+    ),
+    (
+        "lecun_normal",
+        init.LecunNormal(),
+        lambda t, w, g: t.nn.init.kaiming_normal_(w, nonlinearity="linear", generator=g),
+    ),
+    ("orthogonal", init.Orthogonal(), lambda t, w, g: t.nn.init.orthogonal_(w, generator=g)),
+    (
+        "orthogonal(gain=2)",
+        init.Orthogonal(gain=2.0),
+        lambda t, w, g: t.nn.init.orthogonal_(w, gain=2.0, generator=g),
+    ),
+    (
+        "normal(0.5, 2)",
+        init.Normal(0.5, 2.0),
+        lambda t, w, g: t.nn.init.normal_(w, 0.5, 2.0, generator=g),
+    ),
     ("uniform", init.Uniform(), lambda t, w, g: t.nn.init.uniform_(w, -0.05, 0.05, generator=g)),
 ]
 
 
 @pytest.mark.parametrize("shape", [SHAPE, (600, 400), (64, 32, 5, 5)])
-@pytest.mark.parametrize(("ours", "theirs"), [c[1:] for c in TORCH_CASES],
-                         ids=[c[0] for c in TORCH_CASES])
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [c[1:] for c in TORCH_CASES], ids=[c[0] for c in TORCH_CASES]
+)
 def test_statistics_agree_with_pytorch(torch, ours, theirs, shape):
     w = ours(shape, np.random.default_rng(0), dtype="float64")
     reference = torch.empty(shape, dtype=torch.float64)
@@ -319,33 +371,42 @@ def test_orthogonal_has_the_gram_matrix_of_pytorchs(torch):
         ours = init.Orthogonal(gain=1.5)(shape, np.random.default_rng(0), "float64")
         ours = ours.reshape(shape[0], -1)
         small = min(theirs.shape)
-        np.testing.assert_allclose(np.linalg.svd(ours, compute_uv=False), np.full(small, 1.5),
-                                   atol=1e-10)
-        np.testing.assert_allclose(np.linalg.svd(theirs, compute_uv=False), np.full(small, 1.5),
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            np.linalg.svd(ours, compute_uv=False), np.full(small, 1.5), atol=1e-10
+        )
+        np.testing.assert_allclose(
+            np.linalg.svd(theirs, compute_uv=False), np.full(small, 1.5), atol=1e-10
+        )
 
 
 @pytest.mark.parametrize("shape", [(6, 6), (4, 9), (9, 4)])
 def test_orthogonal_is_sign_corrected(shape):
     # Without the sign(diag R) correction, LAPACK's QR makes W[0, 0] negative for every seed;
     # with it, W is uniformly distributed and every entry is positive half of the time.
-    first = np.array([init.Orthogonal()(shape, np.random.default_rng(seed), "float64")[0, 0]
-                      for seed in range(400)])
+    first = np.array(
+        [
+            init.Orthogonal()(shape, np.random.default_rng(seed), "float64")[0, 0]
+            for seed in range(400)
+        ]
+    )
     assert 0.4 < np.mean(first > 0) < 0.6
 
 
 # ---------------------------------------------------------------------- parameters
-@pytest.mark.parametrize(("make", "error", "match"), [
-    (lambda: init.Normal(std=-1.0), ValueError, "std"),
-    (lambda: init.Normal(mean=float("nan")), ValueError, "finite"),
-    (lambda: init.Uniform(low=1.0, high=0.0), ValueError, "low"),
-    (lambda: init.Small(scale=-0.1), ValueError, "scale"),
-    (lambda: init.Constant(float("inf")), ValueError, "finite"),
-    (lambda: init.XavierUniform(gain=0.0), ValueError, "gain"),
-    (lambda: init.HeNormal(gain=-1.0), ValueError, "gain"),
-    (lambda: init.Orthogonal(gain=float("nan")), ValueError, "gain"),
-    (lambda: init.HeUniform(gain="2"), TypeError, "gain"),
-])
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: init.Normal(std=-1.0), ValueError, "std"),
+        (lambda: init.Normal(mean=float("nan")), ValueError, "finite"),
+        (lambda: init.Uniform(low=1.0, high=0.0), ValueError, "low"),
+        (lambda: init.Small(scale=-0.1), ValueError, "scale"),
+        (lambda: init.Constant(float("inf")), ValueError, "finite"),
+        (lambda: init.XavierUniform(gain=0.0), ValueError, "gain"),
+        (lambda: init.HeNormal(gain=-1.0), ValueError, "gain"),
+        (lambda: init.Orthogonal(gain=float("nan")), ValueError, "gain"),
+        (lambda: init.HeUniform(gain="2"), TypeError, "gain"),
+    ],
+)
 def test_bad_parameters_are_refused(make, error, match):
     with pytest.raises(error, match=match):
         make()
@@ -368,21 +429,46 @@ def test_every_initialiser_documents_its_formula(name):
 
 # ---------------------------------------------------------------------- registry
 def test_names_are_the_canonical_names_in_order():
-    assert init.names() == ["zeros", "ones", "constant", "normal", "uniform", "small",
-                            "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
-                            "lecun_uniform", "lecun_normal", "orthogonal"]
+    assert init.names() == [
+        "zeros",
+        "ones",
+        "constant",
+        "normal",
+        "uniform",
+        "small",
+        "xavier_uniform",
+        "xavier_normal",
+        "he_uniform",
+        "he_normal",
+        "lecun_uniform",
+        "lecun_normal",
+        "orthogonal",
+    ]
 
 
-@pytest.mark.parametrize(("alias", "cls"), [
-    ("glorot_uniform", init.XavierUniform), ("Glorot-Uniform", init.XavierUniform),
-    ("xavier_uniform", init.XavierUniform), ("glorot_normal", init.XavierNormal),
-    ("XavierNormal", init.XavierNormal), ("kaiming_uniform", init.HeUniform),
-    ("he_uniform", init.HeUniform), ("kaiming_normal", init.HeNormal),
-    ("KAIMING-NORMAL", init.HeNormal), ("he normal", init.HeNormal),
-    ("lecun_uniform", init.LecunUniform), ("LecunNormal", init.LecunNormal),
-    ("orthogonal", init.Orthogonal), ("Zeros", init.Zeros), ("ones", init.Ones),
-    ("normal", init.Normal), ("uniform", init.Uniform), ("small", init.Small),
-])
+@pytest.mark.parametrize(
+    ("alias", "cls"),
+    [
+        ("glorot_uniform", init.XavierUniform),
+        ("Glorot-Uniform", init.XavierUniform),
+        ("xavier_uniform", init.XavierUniform),
+        ("glorot_normal", init.XavierNormal),
+        ("XavierNormal", init.XavierNormal),
+        ("kaiming_uniform", init.HeUniform),
+        ("he_uniform", init.HeUniform),
+        ("kaiming_normal", init.HeNormal),
+        ("KAIMING-NORMAL", init.HeNormal),
+        ("he normal", init.HeNormal),
+        ("lecun_uniform", init.LecunUniform),
+        ("LecunNormal", init.LecunNormal),
+        ("orthogonal", init.Orthogonal),
+        ("Zeros", init.Zeros),
+        ("ones", init.Ones),
+        ("normal", init.Normal),
+        ("uniform", init.Uniform),
+        ("small", init.Small),
+    ],
+)
 def test_aliases_and_spellings(alias, cls):
     assert type(init.get(alias)) is cls
 
@@ -407,8 +493,9 @@ def test_unknown_name_lists_the_valid_names_and_suggests_close_ones():
 
 
 def test_unknown_parameters_name_the_valid_ones():
-    with pytest.raises(TypeError, match="he_normal has no parameter mode; its parameters are: "
-                                        "gain"):
+    with pytest.raises(
+        TypeError, match="he_normal has no parameter mode; its parameters are: gain"
+    ):
         init.get("he_normal", mode="fan_out")
     with pytest.raises(TypeError, match="mean, std"):
         init.get("normal", sigma=1.0)
@@ -450,8 +537,9 @@ def test_get_refuses_other_things(thing):
 
 # ---------------------------------------------------------------------- the symmetry problem
 @pytest.mark.parametrize("shape", [(4, 3), (2, 1), (10, 20), (3, 2, 2)])
-@pytest.mark.parametrize("initializer", [init.Zeros(), init.Ones(), init.Constant(0.7),
-                                         init.Constant(-2.0)], ids=repr)
+@pytest.mark.parametrize(
+    "initializer", [init.Zeros(), init.Ones(), init.Constant(0.7), init.Constant(-2.0)], ids=repr
+)
 def test_constant_weights_are_symmetric_and_warned_about(initializer, shape):
     w = initializer(shape, np.random.default_rng(0))
     assert init.symmetric_units(w)
@@ -471,14 +559,17 @@ def test_random_weights_are_not_symmetric(case):
         assert init.warn_if_symmetric(w, "dense_1") is False
 
 
-@pytest.mark.parametrize(("weight", "expected"), [
-    (np.tile([1.0, 2.0, 3.0], (4, 1)), True),  # identical rows, not constant
-    (np.array([[1.0, 2.0], [1.0, 2.5]]), False),  # one entry differs
-    (np.zeros((1, 5)), False),  # a single unit has nobody to be identical to
-    (np.zeros(5), False),  # a bias vector
-    (np.zeros((3, 0)), False),  # no weights at all
-    (cr.tensor(np.zeros((3, 2))), True),  # a chainrule Tensor
-])
+@pytest.mark.parametrize(
+    ("weight", "expected"),
+    [
+        (np.tile([1.0, 2.0, 3.0], (4, 1)), True),  # identical rows, not constant
+        (np.array([[1.0, 2.0], [1.0, 2.5]]), False),  # one entry differs
+        (np.zeros((1, 5)), False),  # a single unit has nobody to be identical to
+        (np.zeros(5), False),  # a bias vector
+        (np.zeros((3, 0)), False),  # no weights at all
+        (cr.tensor(np.zeros((3, 2))), True),  # a chainrule Tensor
+    ],
+)
 def test_symmetric_units_edge_cases(weight, expected):
     assert init.symmetric_units(weight) is expected
 
@@ -490,16 +581,32 @@ def test_the_symmetry_warning_is_a_user_warning_in_plain_words():
 
 
 # ---------------------------------------------------------------------- rule of thumb
-@pytest.mark.parametrize(("activation", "expected"), [
-    ("relu", "he_normal"), ("leaky_relu", "he_normal"), ("prelu", "he_normal"),
-    ("elu", "he_normal"), ("relu6", "he_normal"), ("ReLU", "he_normal"),
-    ("LeakyReLU", "he_normal"), ("rectifier", "he_normal"), ("lrelu", "he_normal"),
-    ("selu", "lecun_normal"), ("SELU", "lecun_normal"),
-    ("tanh", "xavier_uniform"), ("sigmoid", "xavier_uniform"), ("logistic", "xavier_uniform"),
-    ("softsign", "xavier_uniform"), ("identity", "xavier_uniform"),
-    ("linear", "xavier_uniform"), ("softmax", "xavier_uniform"),
-    ("gelu", "he_normal"), ("swish", "he_normal"), ("mish", "he_normal"),
-])
+@pytest.mark.parametrize(
+    ("activation", "expected"),
+    [
+        ("relu", "he_normal"),
+        ("leaky_relu", "he_normal"),
+        ("prelu", "he_normal"),
+        ("elu", "he_normal"),
+        ("relu6", "he_normal"),
+        ("ReLU", "he_normal"),
+        ("LeakyReLU", "he_normal"),
+        ("rectifier", "he_normal"),
+        ("lrelu", "he_normal"),
+        ("selu", "lecun_normal"),
+        ("SELU", "lecun_normal"),
+        ("tanh", "xavier_uniform"),
+        ("sigmoid", "xavier_uniform"),
+        ("logistic", "xavier_uniform"),
+        ("softsign", "xavier_uniform"),
+        ("identity", "xavier_uniform"),
+        ("linear", "xavier_uniform"),
+        ("softmax", "xavier_uniform"),
+        ("gelu", "he_normal"),
+        ("swish", "he_normal"),
+        ("mish", "he_normal"),
+    ],
+)
 def test_recommended_for(activation, expected):
     assert init.recommended_for(activation) == expected
 

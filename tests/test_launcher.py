@@ -38,14 +38,21 @@ def _environment() -> dict[str, str]:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("signum, code, line", [
-    (signal.SIGINT, 130, "chainrule: interrupted"),
-    (signal.SIGTERM, 143, "chainrule: terminated (SIGTERM)"),
-])
+@pytest.mark.parametrize(
+    "signum, code, line",
+    [
+        (signal.SIGINT, 130, "chainrule: interrupted"),
+        (signal.SIGTERM, 143, "chainrule: terminated (SIGTERM)"),
+    ],
+)
 def test_a_signal_while_chainrule_loads_is_one_line(signum, code, line):
-    process = subprocess.Popen([sys.executable, "-c", SLOW_IMPORT, "--version"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=_environment())
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_IMPORT, "--version"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
     assert process.stdout.readline() == "loading\n"  # inside the import of chainrule.cli
     process.send_signal(signum)
     out, err = process.communicate(timeout=60)
@@ -55,16 +62,30 @@ def test_a_signal_while_chainrule_loads_is_one_line(signum, code, line):
 
 
 def test_the_launcher_runs_the_command():
-    result = subprocess.run([sys.executable, "-c", "import sys, chainrule_launcher; "
-                             "sys.exit(chainrule_launcher.main())", "--version"],
-                            capture_output=True, text=True, env=_environment(), timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, chainrule_launcher; sys.exit(chainrule_launcher.main())",
+            "--version",
+        ],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert chainrule.__version__ in result.stdout
 
 
 def test_python_m_chainrule_still_works():
-    result = subprocess.run([sys.executable, "-m", "chainrule", "--version"],
-                            capture_output=True, text=True, env=_environment(), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "--version"],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert chainrule.__version__ in result.stdout
 

@@ -28,29 +28,60 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # Lowest first. A name covers the module and, for a package, everything inside it; "__init__" is
 # the package chainrule itself (its public surface, above everything it re-exports).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("_version", "errors", "dtypes", "grad_mode", "atomic", "archive", "naming",
-                    "special", "progress", "fast")),
+    (
+        "foundation",
+        (
+            "_version",
+            "errors",
+            "dtypes",
+            "grad_mode",
+            "atomic",
+            "archive",
+            "naming",
+            "special",
+            "progress",
+            "fast",
+        ),
+    ),
     ("tensor", ("_tensor",)),
     ("ops", ("ops", "autograd")),
     ("activations", ("activations",)),
-    ("init, losses, optim, metrics, datasets", ("init", "losses", "optim", "metrics",
-                                                 "datasets", "data_path")),
+    (
+        "init, losses, optim, metrics, datasets",
+        ("init", "losses", "optim", "metrics", "datasets", "data_path"),
+    ),
     ("nn", ("nn",)),
-    ("models: Model, Sequential, fit", ("training", "models", "compiler", "callbacks",
-                                        "protocols")),
-    ("tools: diagnostics, gradcheck, graph, plot, serialization",
-     ("diagnostics", "bias_variance", "explain", "gradient_check", "graph", "plot", "notebook",
-      "serialization", "model_file_schema", "onnx_export")),
-    ("interfaces: cli, playground", ("__init__", "__main__", "cli", "experiments",
-                                     "playground", "sklearn")),
+    (
+        "models: Model, Sequential, fit",
+        ("training", "models", "compiler", "callbacks", "protocols"),
+    ),
+    (
+        "tools: diagnostics, gradcheck, graph, plot, serialization",
+        (
+            "diagnostics",
+            "bias_variance",
+            "explain",
+            "gradient_check",
+            "graph",
+            "plot",
+            "notebook",
+            "serialization",
+            "model_file_schema",
+            "onnx_export",
+        ),
+    ),
+    (
+        "interfaces: cli, playground",
+        ("__init__", "__main__", "cli", "experiments", "playground", "sklearn"),
+    ),
 )
 
 # (importer, imported) → why this module-level import goes up.
 UPWARD_AT_IMPORT: dict[tuple[str, str], str] = {
     ("_tensor", "ops"): "Tensor's operators (+, @, .sum()) are the ops; imported at the end of "
-                        "_tensor, once Tensor exists",
+    "_tensor, once Tensor exists",
     ("nn.layers", "model_file_schema"): "each layer checks its own stored description with the "
-                                 "schema's field checks (which import only errors at load)",
+    "schema's field checks (which import only errors at load)",
 }
 # (importer, imported) → why this import inside a function goes up.
 UPWARD_ON_USE: dict[tuple[str, str], str] = {
@@ -101,13 +132,16 @@ def imports(source: Path = SOURCE) -> list[Import]:
         if module == "__init__":
             package = ""
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        type_only = {id(inner) for block in ast.walk(tree) if _only_for_type_checkers(block)
-                     for inner in ast.walk(block)}
+        type_only = {
+            id(inner)
+            for block in ast.walk(tree)
+            if _only_for_type_checkers(block)
+            for inner in ast.walk(block)
+        }
         for node, on_use in _import_nodes(tree):
             for target in _targets(node, package, modules):
                 if target != module:
-                    found.append(Import(module, target, node.lineno, on_use,
-                                        id(node) in type_only))
+                    found.append(Import(module, target, node.lineno, on_use, id(node) in type_only))
     return found
 
 
@@ -116,8 +150,9 @@ def _import_nodes(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, 
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.Import, ast.ImportFrom)):
                 yield child, on_use
-            inside = on_use or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                  ast.Lambda))
+            inside = on_use or isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+            )
             yield from walk(child, inside)
 
     return walk(tree, False)
@@ -126,18 +161,23 @@ def _import_nodes(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, 
 def _only_for_type_checkers(node: ast.AST) -> bool:
     test = getattr(node, "test", None) if isinstance(node, ast.If) else None
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
-def _targets(node: ast.Import | ast.ImportFrom, package: str,
-             modules: dict[str, Path]) -> list[str]:
+def _targets(
+    node: ast.Import | ast.ImportFrom, package: str, modules: dict[str, Path]
+) -> list[str]:
     """The chainrule modules (relative names) that ``node`` imports; [] for other packages."""
     if isinstance(node, ast.Import):
-        return [_known(_relative(alias.name), modules) for alias in node.names
-                if alias.name.split(".")[0] == "chainrule"]
+        return [
+            _known(_relative(alias.name), modules)
+            for alias in node.names
+            if alias.name.split(".")[0] == "chainrule"
+        ]
     if node.level:
         base = package.split(".") if package else []
-        base = base[:len(base) - (node.level - 1)]
+        base = base[: len(base) - (node.level - 1)]
         source = ".".join(base + ([node.module] if node.module else []))
     elif node.module and node.module.split(".")[0] == "chainrule":
         source = _relative(node.module)
@@ -213,9 +253,13 @@ def test_no_module_imports_a_higher_layer_except_the_listed_ones():
     allowed = {**UPWARD_AT_IMPORT, **UPWARD_ON_USE}
     names = [name for name, _ in LAYERS]
     table = layer_table()
-    bad = [f"chainrule.{i.importer} (layer {names[layer_of(i.importer, table)]!r}) imports "
-           f"chainrule.{i.imported} (layer {names[layer_of(i.imported, table)]!r}) at line "
-           f"{i.line}" for i in upward(imports()) if (i.importer, i.imported) not in allowed]
+    bad = [
+        f"chainrule.{i.importer} (layer {names[layer_of(i.importer, table)]!r}) imports "
+        f"chainrule.{i.imported} (layer {names[layer_of(i.imported, table)]!r}) at line "
+        f"{i.line}"
+        for i in upward(imports())
+        if (i.importer, i.imported) not in allowed
+    ]
     assert bad == []
 
 
@@ -257,14 +301,24 @@ def test_the_walk_sees_relative_absolute_lazy_and_type_checking_imports(tmp_path
     (package / "ops.py").write_text("from .tensor import Tensor\n")
     (package / "nn" / "__init__.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..training import Model\n"
-        "def f():\n    import chainrule.ops\n    from .. import __version__\n")
+        "def f():\n    import chainrule.ops\n    from .. import __version__\n"
+    )
     (package / "training.py").write_text("from chainrule.nn import Dense\n")
     found = {(i.importer, i.imported, i.on_use) for i in imports(package)}
-    assert found == {("__init__", "nn", False), ("tensor", "ops", False),
-                     ("ops", "tensor", False), ("nn", "training", False), ("nn", "ops", True),
-                     ("nn", "__init__", True), ("training", "nn", False)}
+    assert found == {
+        ("__init__", "nn", False),
+        ("tensor", "ops", False),
+        ("ops", "tensor", False),
+        ("nn", "training", False),
+        ("nn", "ops", True),
+        ("nn", "__init__", True),
+        ("training", "nn", False),
+    }
     assert cycles({(a, b) for a, b, _ in found}) == [
-        ["__init__", "nn"], ["nn", "training"], ["ops", "tensor"]]
+        ["__init__", "nn"],
+        ["nn", "training"],
+        ["ops", "tensor"],
+    ]
 
 
 def test_layer_of_names_an_unmapped_module():
@@ -275,8 +329,10 @@ def test_layer_of_names_an_unmapped_module():
 
 if __name__ == "__main__":
     everything = imports()
-    for label, chosen in (("module level", [i for i in everything if not i.on_use]),
-                          ("module level and on use", everything)):
+    for label, chosen in (
+        ("module level", [i for i in everything if not i.on_use]),
+        ("module level and on use", everything),
+    ):
         loops = cycles({(i.importer, i.imported) for i in chosen})
         print(f"{label}: {len(loops)} import cycles")
         for loop in loops:

@@ -80,8 +80,12 @@ def test_sigmoid_output_matches_pytorch_bce_with_logits_to_second_order(torch):
     z = rng.standard_normal((5, 3)) * 3
     y = rng.uniform(size=(5, 3))  # soft labels
     _assert_second_order_matches_torch(
-        torch, lambda logits: losses.get("bce")(sigmoid(logits), y),
-        lambda tz: F.binary_cross_entropy_with_logits(tz, torch.tensor(y)), z, seed=0)
+        torch,
+        lambda logits: losses.get("bce")(sigmoid(logits), y),
+        lambda tz: F.binary_cross_entropy_with_logits(tz, torch.tensor(y)),
+        z,
+        seed=0,
+    )
 
 
 def test_softmax_output_matches_pytorch_cross_entropy_to_second_order(torch):
@@ -91,8 +95,12 @@ def test_softmax_output_matches_pytorch_cross_entropy_to_second_order(torch):
     z = rng.standard_normal((6, 4)) * 3
     labels = rng.integers(0, 4, 6)
     _assert_second_order_matches_torch(
-        torch, lambda logits: losses.get("cce")(softmax(logits), labels),
-        lambda tz: F.cross_entropy(tz, torch.tensor(labels)), z, seed=1)
+        torch,
+        lambda logits: losses.get("cce")(softmax(logits), labels),
+        lambda tz: F.cross_entropy(tz, torch.tensor(labels)),
+        z,
+        seed=1,
+    )
 
 
 def test_from_logits_value_equals_the_probability_formula_where_it_is_not_clipped():
@@ -116,8 +124,9 @@ def test_from_logits_value_equals_the_probability_formula_where_it_is_not_clippe
 
 
 def test_only_an_output_of_the_matching_activation_and_axis_is_computed_from_logits():
-    z = cr.tensor(np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True,
-                  dtype="float64")
+    z = cr.tensor(
+        np.random.default_rng(3).standard_normal((4, 3)), requires_grad=True, dtype="float64"
+    )
     labels = np.array([0, 1, 2, 1])
     column_softmax = cr.activations.get("softmax", axis=0)
     along_columns = losses.get("cce", axis=0, reduction="none")
@@ -157,8 +166,9 @@ def _saturated_model(output: str) -> tuple[Sequential, np.ndarray, np.ndarray]:
     return model, x, y
 
 
-@pytest.mark.parametrize("output", ["sigmoid", "categorical_crossentropy",
-                                    "sparse_categorical_crossentropy"])
+@pytest.mark.parametrize(
+    "output", ["sigmoid", "categorical_crossentropy", "sparse_categorical_crossentropy"]
+)
 def test_a_saturated_network_learns(output):
     """With the probability formulas this model ended at 86% (sigmoid) and 33% (softmax)."""
     model, x, y = _saturated_model(output)
@@ -184,12 +194,12 @@ def test_compiled_sigmoid_output_trains_bit_for_bit_like_eager():
     histories, parameters = [], []
     for jit in (False, True):
         model, x, y = _saturated_model("sigmoid")
-        model.compile(loss="bce", optimizer=cr.optim.Adam(lr=0.05), metrics=["accuracy"],
-                      jit=jit)
+        model.compile(loss="bce", optimizer=cr.optim.Adam(lr=0.05), metrics=["accuracy"], jit=jit)
         with warnings.catch_warnings():
             warnings.simplefilter("error", JitFallbackWarning)
-            histories.append(model.fit(x, y, epochs=3, batch_size=32, verbose=0, seed=0,
-                                       health=False).history)
+            histories.append(
+                model.fit(x, y, epochs=3, batch_size=32, verbose=0, seed=0, health=False).history
+            )
         parameters.append([p.data.copy() for p in model.parameters()])
     assert model.compiled_step.traces == 2  # batches of 32 and the last one of 8
     assert histories[0] == histories[1]
@@ -202,12 +212,17 @@ def test_compiled_softmax_output_trains_like_eager():
     histories = []
     for jit in (False, True):
         model, x, y = _saturated_model("categorical_crossentropy")
-        model.compile(loss="categorical_crossentropy", optimizer=cr.optim.Adam(lr=0.05),
-                      metrics=["accuracy"], jit=jit)
+        model.compile(
+            loss="categorical_crossentropy",
+            optimizer=cr.optim.Adam(lr=0.05),
+            metrics=["accuracy"],
+            jit=jit,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", JitFallbackWarning)
-            histories.append(model.fit(x, y, epochs=3, batch_size=32, verbose=0, seed=0,
-                                       health=False).history)
+            histories.append(
+                model.fit(x, y, epochs=3, batch_size=32, verbose=0, seed=0, health=False).history
+            )
     assert histories[0] == histories[1]
 
 
@@ -217,53 +232,88 @@ def _logits(rows: list[list[float]]) -> cr.Tensor:
 
 
 MISUSES = [
-    ("logits into CCE", lambda: losses.get("cce")([[-1.0, 2.0]], [[0.0, 1.0]]),
-     r"^categorical_crossentropy: predictions must be probabilities in \[0, 1\], got -1; "
-     r"did you mean from_logits=True, or a softmax output\?$"),
-    ("logits into sparse CCE", lambda: losses.get("sparse_cce")([[0.5, 3.0]], [1]),
-     r"sums to 3\.5; did you mean from_logits=True, or a softmax output\?$"),
-    ("rows not summing to 1", lambda: losses.get("cce")([[0.2, 0.2, 0.2]], [0]),
-     r"each row of probabilities must sum to 1 \(within 3e-05\), one sums to 0\.6; "
-     r"did you mean from_logits=True"),
-    ("logits into BCE", lambda: losses.get("bce")([[0.5, 2.5]], [[0.0, 1.0]]),
-     r"^binary_crossentropy: predictions must be probabilities in \[0, 1\], got 2\.5; "
-     r"did you mean from_logits=True, or a sigmoid output\?$"),
+    (
+        "logits into CCE",
+        lambda: losses.get("cce")([[-1.0, 2.0]], [[0.0, 1.0]]),
+        r"^categorical_crossentropy: predictions must be probabilities in \[0, 1\], got -1; "
+        r"did you mean from_logits=True, or a softmax output\?$",
+    ),
+    (
+        "logits into sparse CCE",
+        lambda: losses.get("sparse_cce")([[0.5, 3.0]], [1]),
+        r"sums to 3\.5; did you mean from_logits=True, or a softmax output\?$",
+    ),
+    (
+        "rows not summing to 1",
+        lambda: losses.get("cce")([[0.2, 0.2, 0.2]], [0]),
+        r"each row of probabilities must sum to 1 \(within 3e-05\), one sums to 0\.6; "
+        r"did you mean from_logits=True",
+    ),
+    (
+        "logits into BCE",
+        lambda: losses.get("bce")([[0.5, 2.5]], [[0.0, 1.0]]),
+        r"^binary_crossentropy: predictions must be probabilities in \[0, 1\], got 2\.5; "
+        r"did you mean from_logits=True, or a sigmoid output\?$",
+    ),
     ("negative into BCE", lambda: losses.get("bce")([-0.25], [0.0]), r"got -0\.25; did you mean"),
-    ("sigmoid output from logits",
-     lambda: losses.get("bce", from_logits=True)(sigmoid(_logits([[1.0]])), [[1.0]]),
-     r"^binary_crossentropy: the outputs are already probabilities \(made by a sigmoid\): "
-     r"drop from_logits=True or the sigmoid$"),
-    ("softmax output from logits",
-     lambda: losses.get("cce", from_logits=True)(softmax(_logits([[1.0, 2.0]])), [1]),
-     r"^categorical_crossentropy: the outputs are already probabilities \(made by a softmax\): "
-     r"drop from_logits=True or the softmax$"),
-    ("softmax output from logits, sparse",
-     lambda: losses.get("sparse_cce", from_logits=True)(softmax(_logits([[1.0, 2.0]])), [1]),
-     r"drop from_logits=True or the softmax$"),
-    ("double softmax",
-     lambda: losses.get("cce")(softmax(softmax(_logits([[1.0, 2.0]]))), [1]),
-     r"^categorical_crossentropy: the output is a softmax of a softmax output "
-     r"\(a double softmax\), which already is probabilities; remove one of them$"),
-    ("double softmax from logits",
-     lambda: losses.get("cce", from_logits=True)(softmax(softmax(_logits([[1.0, 2.0]]))), [1]),
-     r"\(a double softmax\)"),
-    ("double sigmoid", lambda: losses.get("bce")(sigmoid(sigmoid(_logits([[1.0]]))), [[1.0]]),
-     r"a sigmoid of a sigmoid output \(a double sigmoid\)"),
-    ("BCE label 2", lambda: losses.get("bce")([0.5, 0.5], [1.0, 2.0]),
-     r"^binary_crossentropy: label 2 is outside \[0, 1\]; binary targets are 0 or 1 \(or soft "
-     r"labels in between\): for class indices use sparse_categorical_crossentropy$"),
-    ("BCE label -1", lambda: losses.get("bce", from_logits=True)([3.0], [-1.0]),
-     r"label -1 is outside \[0, 1\]"),
+    (
+        "sigmoid output from logits",
+        lambda: losses.get("bce", from_logits=True)(sigmoid(_logits([[1.0]])), [[1.0]]),
+        r"^binary_crossentropy: the outputs are already probabilities \(made by a sigmoid\): "
+        r"drop from_logits=True or the sigmoid$",
+    ),
+    (
+        "softmax output from logits",
+        lambda: losses.get("cce", from_logits=True)(softmax(_logits([[1.0, 2.0]])), [1]),
+        r"^categorical_crossentropy: the outputs are already probabilities \(made by a softmax\): "
+        r"drop from_logits=True or the softmax$",
+    ),
+    (
+        "softmax output from logits, sparse",
+        lambda: losses.get("sparse_cce", from_logits=True)(softmax(_logits([[1.0, 2.0]])), [1]),
+        r"drop from_logits=True or the softmax$",
+    ),
+    (
+        "double softmax",
+        lambda: losses.get("cce")(softmax(softmax(_logits([[1.0, 2.0]]))), [1]),
+        r"^categorical_crossentropy: the output is a softmax of a softmax output "
+        r"\(a double softmax\), which already is probabilities; remove one of them$",
+    ),
+    (
+        "double softmax from logits",
+        lambda: losses.get("cce", from_logits=True)(softmax(softmax(_logits([[1.0, 2.0]]))), [1]),
+        r"\(a double softmax\)",
+    ),
+    (
+        "double sigmoid",
+        lambda: losses.get("bce")(sigmoid(sigmoid(_logits([[1.0]]))), [[1.0]]),
+        r"a sigmoid of a sigmoid output \(a double sigmoid\)",
+    ),
+    (
+        "BCE label 2",
+        lambda: losses.get("bce")([0.5, 0.5], [1.0, 2.0]),
+        r"^binary_crossentropy: label 2 is outside \[0, 1\]; binary targets are 0 or 1 \(or soft "
+        r"labels in between\): for class indices use sparse_categorical_crossentropy$",
+    ),
+    (
+        "BCE label -1",
+        lambda: losses.get("bce", from_logits=True)([3.0], [-1.0]),
+        r"label -1 is outside \[0, 1\]",
+    ),
 ]
 for _name, _index in (("cce", 0), ("sparse_cce", 1), ("nll", 2)):
     MISUSES += [
-        (f"{_name} label 7", lambda n=_name: losses.get(n)(cr.tensor(np.full((2, 3), 1 / 3)),
-                                                           [0, 7]),
-         r"label 7 is out of range for a model with 3 outputs \(labels must be 0\.\.2; for 8 "
-         r"classes give the output layer 8 units\)$"),
-        (f"{_name} label -1", lambda n=_name: losses.get(n)(cr.tensor(np.full((2, 3), 1 / 3)),
-                                                            [-1, 0]),
-         r"label -1 is out of range for a model with 3 outputs \(labels must be 0\.\.2\)$"),
+        (
+            f"{_name} label 7",
+            lambda n=_name: losses.get(n)(cr.tensor(np.full((2, 3), 1 / 3)), [0, 7]),
+            r"label 7 is out of range for a model with 3 outputs \(labels must be 0\.\.2; for 8 "
+            r"classes give the output layer 8 units\)$",
+        ),
+        (
+            f"{_name} label -1",
+            lambda n=_name: losses.get(n)(cr.tensor(np.full((2, 3), 1 / 3)), [-1, 0]),
+            r"label -1 is out of range for a model with 3 outputs \(labels must be 0\.\.2\)$",
+        ),
     ]
 
 
@@ -320,9 +370,9 @@ def test_a_float32_softmax_of_many_classes_passes_the_probability_checks():
     z = np.random.default_rng(4).standard_normal((16, 5000)).astype(np.float32)
     probabilities = softmax.forward(z)  # an array: no logits behind it, the probability formula
     value = losses.get("cce")(cr.tensor(probabilities), np.arange(16))
-    np.testing.assert_allclose(value.item(), -_log_softmax_numpy(z)[np.arange(16),
-                                                                   np.arange(16)].mean(),
-                               rtol=1e-3)
+    np.testing.assert_allclose(
+        value.item(), -_log_softmax_numpy(z)[np.arange(16), np.arange(16)].mean(), rtol=1e-3
+    )
 
 
 def test_soft_labels_are_accepted():
@@ -330,8 +380,7 @@ def test_soft_labels_are_accepted():
     assert np.isfinite(losses.get("bce", from_logits=True)([-3.0, 2.0], [0.0, 0.7]).item())
     soft = np.array([[0.25, 0.75]])
     value = losses.get("cce")(softmax(_logits([[0.0, 1.0]])), soft)
-    assert value.item() == pytest.approx(-(soft * _log_softmax_numpy(np.array([[0.0, 1.0]]))
-                                           ).sum())
+    assert value.item() == pytest.approx(-(soft * _log_softmax_numpy(np.array([[0.0, 1.0]]))).sum())
 
 
 def test_log_softmax_outputs_are_valid_logits():
@@ -339,5 +388,6 @@ def test_log_softmax_outputs_are_valid_logits():
     log_probabilities = cr.activations.get("log_softmax")(z)
     expected = -_log_softmax_numpy(z.numpy())[0, 1]
     assert losses.get("cce", from_logits=True)(log_probabilities, [1]).item() == pytest.approx(
-        expected)
+        expected
+    )
     assert losses.get("nll")(log_probabilities, [1]).item() == pytest.approx(expected)

@@ -33,28 +33,71 @@ CASES = [
     LossCase("mse", "mse", {}, lambda t, F, p, y, r: F.mse_loss(p, y, reduction=r)),
     LossCase("mae", "mae", {}, lambda t, F, p, y, r: F.l1_loss(p, y, reduction=r)),
     LossCase("huber", "huber", {}, lambda t, F, p, y, r: F.huber_loss(p, y, reduction=r)),
-    LossCase("huber_delta", "huber", {"delta": 0.3},
-             lambda t, F, p, y, r: F.huber_loss(p, y, reduction=r, delta=0.3)),
-    LossCase("bce_probabilities", "binary_crossentropy", {},
-             lambda t, F, p, y, r: F.binary_cross_entropy(p, y, reduction=r),
-             prediction="probability", target="binary"),
-    LossCase("bce_logits", "binary_crossentropy", {"from_logits": True},
-             lambda t, F, p, y, r: F.binary_cross_entropy_with_logits(p, y, reduction=r),
-             target="binary"),
-    LossCase("cce_logits_onehot", "categorical_crossentropy", {"from_logits": True},
-             lambda t, F, p, y, r: F.cross_entropy(p, y, reduction=r), target="onehot"),
-    LossCase("cce_logits_soft", "categorical_crossentropy", {"from_logits": True},
-             lambda t, F, p, y, r: F.cross_entropy(p, y, reduction=r), target="soft"),
-    LossCase("cce_logits_labels", "categorical_crossentropy", {"from_logits": True},
-             lambda t, F, p, y, r: F.cross_entropy(p, y.long(), reduction=r), target="labels"),
-    LossCase("sparse_cce_logits", "sparse_categorical_crossentropy", {"from_logits": True},
-             lambda t, F, p, y, r: F.cross_entropy(p, y.long(), reduction=r), target="labels"),
-    LossCase("cce_probabilities", "categorical_crossentropy", {},
-             lambda t, F, p, y, r: F.nll_loss(t.log(p / p.sum(1, keepdim=True)), y.long(),
-                                              reduction=r),
-             prediction="probability_rows", target="labels"),
-    LossCase("nll", "nll", {}, lambda t, F, p, y, r: F.nll_loss(p, y.long(), reduction=r),
-             prediction="log_probability", target="labels"),
+    LossCase(
+        "huber_delta",
+        "huber",
+        {"delta": 0.3},
+        lambda t, F, p, y, r: F.huber_loss(p, y, reduction=r, delta=0.3),
+    ),
+    LossCase(
+        "bce_probabilities",
+        "binary_crossentropy",
+        {},
+        lambda t, F, p, y, r: F.binary_cross_entropy(p, y, reduction=r),
+        prediction="probability",
+        target="binary",
+    ),
+    LossCase(
+        "bce_logits",
+        "binary_crossentropy",
+        {"from_logits": True},
+        lambda t, F, p, y, r: F.binary_cross_entropy_with_logits(p, y, reduction=r),
+        target="binary",
+    ),
+    LossCase(
+        "cce_logits_onehot",
+        "categorical_crossentropy",
+        {"from_logits": True},
+        lambda t, F, p, y, r: F.cross_entropy(p, y, reduction=r),
+        target="onehot",
+    ),
+    LossCase(
+        "cce_logits_soft",
+        "categorical_crossentropy",
+        {"from_logits": True},
+        lambda t, F, p, y, r: F.cross_entropy(p, y, reduction=r),
+        target="soft",
+    ),
+    LossCase(
+        "cce_logits_labels",
+        "categorical_crossentropy",
+        {"from_logits": True},
+        lambda t, F, p, y, r: F.cross_entropy(p, y.long(), reduction=r),
+        target="labels",
+    ),
+    LossCase(
+        "sparse_cce_logits",
+        "sparse_categorical_crossentropy",
+        {"from_logits": True},
+        lambda t, F, p, y, r: F.cross_entropy(p, y.long(), reduction=r),
+        target="labels",
+    ),
+    LossCase(
+        "cce_probabilities",
+        "categorical_crossentropy",
+        {},
+        lambda t, F, p, y, r: F.nll_loss(t.log(p / p.sum(1, keepdim=True)), y.long(), reduction=r),
+        prediction="probability_rows",
+        target="labels",
+    ),
+    LossCase(
+        "nll",
+        "nll",
+        {},
+        lambda t, F, p, y, r: F.nll_loss(p, y.long(), reduction=r),
+        prediction="log_probability",
+        target="labels",
+    ),
 ]
 
 
@@ -96,8 +139,7 @@ def test_loss_matches_pytorch(torch, case: LossCase, reduction: str):
     value = loss(p, target)
     v = rng.standard_normal(value.shape)
     w = rng.standard_normal(prediction.shape)
-    (first,) = cr.gradients((value * cr.tensor(v, dtype="float64")).sum(), [p],
-                            create_graph=True)
+    (first,) = cr.gradients((value * cr.tensor(v, dtype="float64")).sum(), [p], create_graph=True)
 
     tp = torch.tensor(prediction, requires_grad=True)
     t_value = case.oracle(torch, F, tp, torch.tensor(target), reduction)
@@ -106,14 +148,16 @@ def test_loss_matches_pytorch(torch, case: LossCase, reduction: str):
     np.testing.assert_allclose(first.numpy(), t_first.detach().numpy(), rtol=1e-10, atol=1e-13)
 
     if t_first.requires_grad:
-        (t_second,) = torch.autograd.grad((t_first * torch.tensor(w)).sum(), [tp],
-                                          allow_unused=True)
+        (t_second,) = torch.autograd.grad(
+            (t_first * torch.tensor(w)).sum(), [tp], allow_unused=True
+        )
         t_second = np.zeros_like(w) if t_second is None else t_second.numpy(force=True)
     else:
         t_second = np.zeros_like(w)
     if first.requires_grad:
-        (second,) = cr.gradients((first * cr.tensor(w, dtype="float64")).sum(), [p],
-                                 allow_unused=True)
+        (second,) = cr.gradients(
+            (first * cr.tensor(w, dtype="float64")).sum(), [p], allow_unused=True
+        )
         second = np.zeros_like(w) if second is None else second.numpy()
     else:
         second = np.zeros_like(w)
@@ -138,8 +182,11 @@ def test_logit_losses_are_stable_at_extremes(dtype):
         warnings.simplefilter("error")
         for loss, target, expected in [
             # mean of 1000, 1000 and log 2
-            (losses.get("binary_crossentropy", from_logits=True), np.array([[1.0, 0.0, 1.0]]),
-             (2000 + np.log(2)) / 3),
+            (
+                losses.get("binary_crossentropy", from_logits=True),
+                np.array([[1.0, 0.0, 1.0]]),
+                (2000 + np.log(2)) / 3,
+            ),
             # logsumexp(z) − z₀ = 1000 + 1000
             (losses.get("categorical_crossentropy", from_logits=True), np.array([0]), 2000.0),
         ]:
@@ -188,8 +235,13 @@ def test_registry_names_aliases_and_errors():
     [
         ("mse", np.zeros((4, 2)), np.zeros(4), cr.ShapeError, r"\(4, 2\).*\(4,\)"),
         ("cce", np.zeros((4, 3)), np.zeros((4, 2)), cr.ShapeError, "integer labels of shape"),
-        ("cce", np.zeros((4, 3)), np.array([0, 1, 2, 3]), ValueError,
-         r"label 3 is out of range for a model with 3 outputs \(labels must be 0\.\.2"),
+        (
+            "cce",
+            np.zeros((4, 3)),
+            np.array([0, 1, 2, 3]),
+            ValueError,
+            r"label 3 is out of range for a model with 3 outputs \(labels must be 0\.\.2",
+        ),
         ("cce", np.zeros((4, 3)), np.array([0, 1.5, 2, 1]), ValueError, "non-integer"),
         ("sparse_cce", np.zeros((4, 3)), np.eye(3)[[0, 1, 2, 0]], cr.ShapeError, "one-hot"),
     ],
@@ -206,11 +258,13 @@ def test_one_value_per_row_fits_one_output(name):
     x = rng.normal(size=(32, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.float32)
     model = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(1)], seed=0)
-    model.compile(loss=losses.get(name, from_logits=True) if name == "bce" else name,
-                  optimizer="adam")
+    model.compile(
+        loss=losses.get(name, from_logits=True) if name == "bce" else name, optimizer="adam"
+    )
     history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, health=False)
     column = Sequential([Dense(4, input_dim=2, activation="tanh"), Dense(1)], seed=0)
     column.compile(loss=model.loss, optimizer="adam")
-    assert history.history == column.fit(x, y[:, None], epochs=3, batch_size=8, verbose=0,
-                                         health=False).history
-
+    assert (
+        history.history
+        == column.fit(x, y[:, None], epochs=3, batch_size=8, verbose=0, health=False).history
+    )

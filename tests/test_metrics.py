@@ -119,9 +119,11 @@ def test_sparse_categorical_accuracy_errors():
 # ---------------------------------------------------------------------- regression
 def test_mse_and_mae_hand_values():
     assert metrics.mean_squared_error([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]) == pytest.approx(
-        (0.25 + 0 + 4) / 3)
+        (0.25 + 0 + 4) / 3
+    )
     assert metrics.mean_absolute_error([1.0, 2.0, 3.0], [1.5, 2.0, 1.0]) == pytest.approx(
-        (0.5 + 0 + 2) / 3)
+        (0.5 + 0 + 2) / 3
+    )
     assert metrics.mean_squared_error([[0, 0], [0, 0]], [[1, 2], [3, 4]]) == 7.5
     assert metrics.mean_absolute_error([[0, 0], [0, 0]], [[1, -2], [3, -4]]) == 2.5
 
@@ -177,10 +179,16 @@ CHOICES = [
     ([[1], [0], [1], [1]], [[0.9], [0.2], [0.4], [0.6]], "binary_accuracy"),
     ([1, 0, 1, 1], [[0.9], [0.2], [0.4], [0.6]], "binary_accuracy"),
     ([2, 0, 1], [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2]], "sparse_categorical_accuracy"),
-    ([[2], [0], [1]], [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2]],
-     "sparse_categorical_accuracy"),
-    ([[0, 0, 1], [1, 0, 0], [0, 1, 0]], [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2]],
-     "categorical_accuracy"),
+    (
+        [[2], [0], [1]],
+        [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2]],
+        "sparse_categorical_accuracy",
+    ),
+    (
+        [[0, 0, 1], [1, 0, 0], [0, 1, 0]],
+        [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1], [0.5, 0.3, 0.2]],
+        "categorical_accuracy",
+    ),
     (np.zeros((2, 5), dtype=int), np.ones((2, 5, 3)), "sparse_categorical_accuracy"),
     (np.eye(3)[np.zeros((2, 5), dtype=int)], np.ones((2, 5, 3)), "categorical_accuracy"),
 ]
@@ -237,14 +245,15 @@ def test_confusion_matrix_against_a_loop_and_accuracy():
     matrix = metrics.confusion_matrix(true, pred, num_classes=4)
     np.testing.assert_array_equal(matrix, reference)
     assert np.trace(matrix) / matrix.sum() == pytest.approx(
-        metrics.sparse_categorical_accuracy(true, scores))
+        metrics.sparse_categorical_accuracy(true, scores)
+    )
 
 
 def test_confusion_matrix_num_classes_and_errors():
-    np.testing.assert_array_equal(metrics.confusion_matrix([0, 1], [1, 1], num_classes=3),
-                                  [[0, 1, 0], [0, 1, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(metrics.confusion_matrix([], [], num_classes=2),
-                                  np.zeros((2, 2)))
+    np.testing.assert_array_equal(
+        metrics.confusion_matrix([0, 1], [1, 1], num_classes=3), [[0, 1, 0], [0, 1, 0], [0, 0, 0]]
+    )
+    np.testing.assert_array_equal(metrics.confusion_matrix([], [], num_classes=2), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="out of range for 2 classes"):
         metrics.confusion_matrix([0, 2], [0, 1], num_classes=2)
     with pytest.raises(ShapeError, match="argmax"):
@@ -257,24 +266,36 @@ def test_confusion_matrix_num_classes_and_errors():
 
 # ---------------------------------------------------------------------- registry
 def test_names():
-    assert metrics.names() == ["accuracy", "binary_accuracy", "categorical_accuracy",
-                               "sparse_categorical_accuracy", "mse", "mae"]
+    assert metrics.names() == [
+        "accuracy",
+        "binary_accuracy",
+        "categorical_accuracy",
+        "sparse_categorical_accuracy",
+        "mse",
+        "mae",
+    ]
 
 
-@pytest.mark.parametrize("name, function, key", [
-    ("acc", metrics.accuracy, "accuracy"),
-    ("accuracy", metrics.accuracy, "accuracy"),
-    ("mse", metrics.mean_squared_error, "mse"),
-    ("mean_squared_error", metrics.mean_squared_error, "mse"),
-    ("mae", metrics.mean_absolute_error, "mae"),
-    ("mean_absolute_error", metrics.mean_absolute_error, "mae"),
-    ("binary_accuracy", metrics.binary_accuracy, "binary_accuracy"),
-    ("categorical_accuracy", metrics.categorical_accuracy, "categorical_accuracy"),
-    ("sparse_categorical_accuracy", metrics.sparse_categorical_accuracy,
-     "sparse_categorical_accuracy"),
-    ("Binary-Accuracy", metrics.binary_accuracy, "binary_accuracy"),
-    ("MSE", metrics.mean_squared_error, "mse"),
-])
+@pytest.mark.parametrize(
+    "name, function, key",
+    [
+        ("acc", metrics.accuracy, "accuracy"),
+        ("accuracy", metrics.accuracy, "accuracy"),
+        ("mse", metrics.mean_squared_error, "mse"),
+        ("mean_squared_error", metrics.mean_squared_error, "mse"),
+        ("mae", metrics.mean_absolute_error, "mae"),
+        ("mean_absolute_error", metrics.mean_absolute_error, "mae"),
+        ("binary_accuracy", metrics.binary_accuracy, "binary_accuracy"),
+        ("categorical_accuracy", metrics.categorical_accuracy, "categorical_accuracy"),
+        (
+            "sparse_categorical_accuracy",
+            metrics.sparse_categorical_accuracy,
+            "sparse_categorical_accuracy",
+        ),
+        ("Binary-Accuracy", metrics.binary_accuracy, "binary_accuracy"),
+        ("MSE", metrics.mean_squared_error, "mse"),
+    ],
+)
 def test_get_and_metric_name(name, function, key):
     assert metrics.get(name) is function
     assert metrics.metric_name(name) == key

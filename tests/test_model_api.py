@@ -40,11 +40,15 @@ def test_predict_proba_applies_the_sigmoid_a_from_logits_binary_loss_fuses_in() 
     np.testing.assert_allclose(model.predict_proba(x), 1 / (1 + np.exp(-z)), rtol=1e-5)
 
 
-@pytest.mark.parametrize("layers", [
-    [Dense(3, input_dim=4), Activation("softmax")],
-    [Dense(3, input_dim=4, activation="softmax")],
-    [Dense(1, input_dim=4, activation="sigmoid")],
-], ids=["softmax-layer", "dense-softmax", "dense-sigmoid"])
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Dense(3, input_dim=4), Activation("softmax")],
+        [Dense(3, input_dim=4, activation="softmax")],
+        [Dense(1, input_dim=4, activation="sigmoid")],
+    ],
+    ids=["softmax-layer", "dense-softmax", "dense-sigmoid"],
+)
 def test_predict_proba_of_a_probability_output_is_that_output(layers: list) -> None:
     model = Sequential(layers, seed=3)  # not compiled: the output layer alone decides
     x = _inputs()
@@ -54,8 +58,9 @@ def test_predict_proba_of_a_probability_output_is_that_output(layers: list) -> N
 def test_predict_proba_batches_like_predict() -> None:
     model = Sequential([Dense(3, input_dim=4, activation="softmax")], seed=4)
     x = _inputs(rows=7)
-    np.testing.assert_allclose(model.predict_proba(x, batch_size=3), model.predict_proba(x),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        model.predict_proba(x, batch_size=3), model.predict_proba(x), rtol=1e-6
+    )
 
 
 def test_predict_proba_refuses_outputs_that_are_no_probabilities() -> None:
@@ -67,8 +72,7 @@ def test_predict_proba_refuses_outputs_that_are_no_probabilities() -> None:
 
 # ---------------------------------------------------------------------- get/set_weights
 def _batchnorm_model(seed: int) -> Sequential:
-    return Sequential([Dense(3, input_dim=4), BatchNorm(), Activation("relu"), Dense(2)],
-                      seed=seed)
+    return Sequential([Dense(3, input_dim=4), BatchNorm(), Activation("relu"), Dense(2)], seed=seed)
 
 
 def test_get_weights_lists_parameters_then_buffers_as_copies() -> None:

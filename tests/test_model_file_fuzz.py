@@ -38,9 +38,12 @@ from chainrule.serialization import read_training_state
 
 MAX_SECONDS = 1.0
 MAX_PEAK_BYTES = 50 * 2**20
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _data(rows=32):
@@ -50,12 +53,23 @@ def _data(rows=32):
 
 
 def _model():
-    model = Sequential([
-        Dense(8, input_dim=4, activation="relu"), BatchNorm(), Dense(8, activation="prelu"),
-        Dropout(0.1, seed=0), Maxout(4, pieces=2), PReLU(), Dense(3),
-    ], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.Adam(lr=0.01), metrics=["accuracy"])
+    model = Sequential(
+        [
+            Dense(8, input_dim=4, activation="relu"),
+            BatchNorm(),
+            Dense(8, activation="prelu"),
+            Dropout(0.1, seed=0),
+            Maxout(4, pieces=2),
+            PReLU(),
+            Dense(3),
+        ],
+        seed=0,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.Adam(lr=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -66,8 +80,9 @@ def files(tmp_path_factory):
     x, labels = _data()
     model = _model()
     model.preprocessing = Standardizer().fit(x)
-    model.fit(x, labels, epochs=2, batch_size=8, verbose=0, seed=0,
-              checkpoint=directory / "ckpt.npz")
+    model.fit(
+        x, labels, epochs=2, batch_size=8, verbose=0, seed=0, checkpoint=directory / "ckpt.npz"
+    )
     model.metadata = {"classes": ["a", "b", "c"], "mean": np.arange(3.0)}
     model.save(directory / "model.npz")
     return _Files(((directory / "model.npz").read_bytes(), (directory / "ckpt.npz").read_bytes()))
@@ -157,8 +172,9 @@ def test_an_unregistered_activation_is_reported_as_unregistered(tmp_path, files)
     assert "'my_swish', which is not registered in this process; register it" in message
 
 
-@pytest.mark.parametrize("version, says", [("1", "'1'"), (1.0, "1.0"), (True, "True"),
-                                           (0, "0"), (None, "None")])
+@pytest.mark.parametrize(
+    "version, says", [("1", "'1'"), (1.0, "1.0"), (True, "True"), (0, "0"), (None, "None")]
+)
 def test_the_format_version_must_be_a_positive_integer(tmp_path, files, version, says):
     description = _description(files[0])
     description["format_version"] = version
@@ -166,9 +182,17 @@ def test_the_format_version_must_be_a_positive_integer(tmp_path, files, version,
     assert f"format version must be a positive integer, not {says}" in message
 
 
-@pytest.mark.parametrize("loss", ["mse", {"name": 3}, {"name": "nope"}, {"params": {}},
-                                  {"name": "mse", "params": {"reduction": "nope"}},
-                                  {"name": "mse", "params": {"zzz": 1}}])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "mse",
+        {"name": 3},
+        {"name": "nope"},
+        {"params": {}},
+        {"name": "mse", "params": {"reduction": "nope"}},
+        {"name": "mse", "params": {"zzz": 1}},
+    ],
+)
 def test_a_damaged_loss_entry_is_a_model_file_error(tmp_path, files, loss):
     description = _description(files[0])
     description["compile"]["loss"] = loss
@@ -202,8 +226,10 @@ def _built(kind: str):
     return {
         "Dense": [Dense(6, activation="prelu", use_bias=False), Dense(6, activation="maxout")],
         "Activation": [Activation("prelu"), Activation("maxout", pieces=3)],
-        "PReLU": [PReLU(), PReLU(shared=True)], "Maxout": [Maxout(2, pieces=3)],
-        "Dropout": [Dropout(0.5)], "BatchNorm": [BatchNorm(), BatchNorm(affine=False)],
+        "PReLU": [PReLU(), PReLU(shared=True)],
+        "Maxout": [Maxout(2, pieces=3)],
+        "Dropout": [Dropout(0.5)],
+        "BatchNorm": [BatchNorm(), BatchNorm(affine=False)],
         "Flatten": [Flatten()],
     }[kind]
 
@@ -213,18 +239,21 @@ def test_the_stored_arrays_of_every_layer_kind_are_what_the_layer_saves(kind):
     for layer in _built(kind):
         model = Sequential([layer], input_shape=(6,))
         layer_entry = {"class": kind, "name": layer.name, "config": layer.config()}
-        expected = expected_arrays({"class": "Sequential", "input_shape": [6],
-                                    "layers": [layer_entry]})
+        expected = expected_arrays(
+            {"class": "Sequential", "input_shape": [6], "layers": [layer_entry]}
+        )
         saved = model.state_dict()
         assert {name: array.shape for name, array in expected.items()} == {
-            name: value.shape for name, value in saved.items()}
+            name: value.shape for name, value in saved.items()
+        }
 
 
 # ---------------------------------------------------------------------- JSON mutations
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=4),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -312,13 +341,15 @@ def test_any_array_changed_loads_or_is_refused(tmp_path, files, data):
     if action == "shape":
         arrays[key] = np.zeros(data.draw(st.lists(st.integers(0, 9), max_size=3)), np.float32)
     elif action == "dtype":
-        dtype = data.draw(st.sampled_from(["int8", "float16", "complex64", "bool", "U3", "S2",
-                                           "float64"]))
+        dtype = data.draw(
+            st.sampled_from(["int8", "float16", "complex64", "bool", "U3", "S2", "float64"])
+        )
         arrays[key] = array.astype(dtype)
     elif action in ("nan", "inf") and array.dtype.kind == "f" and array.size:
         arrays[key] = array.copy()
         arrays[key].flat[data.draw(st.integers(0, array.size - 1))] = (
-            np.nan if action == "nan" else -np.inf)
+            np.nan if action == "nan" else -np.inf
+        )
     elif action == "drop":
         del arrays[key]
     else:
@@ -329,13 +360,18 @@ def test_any_array_changed_loads_or_is_refused(tmp_path, files, data):
 def test_object_and_structured_arrays_are_refused(tmp_path, files):
     arrays = _members(files[0])
     buffer = io.BytesIO()
-    np.savez(buffer, **{**arrays, "weights/dense.bias": np.array([{}, 1], dtype=object)},
-             allow_pickle=True)
+    np.savez(
+        buffer,
+        **{**arrays, "weights/dense.bias": np.array([{}, 1], dtype=object)},
+        allow_pickle=True,
+    )
     assert "pickled (object) data in array 'weights/dense.bias'" in _refused(
-        tmp_path, buffer.getvalue())
+        tmp_path, buffer.getvalue()
+    )
     structured = np.zeros(8, dtype=[("a", "f4"), ("b", "i4")])
     assert "unsupported dtype" in _refused(
-        tmp_path, _archive({**arrays, "weights/dense.bias": structured}))
+        tmp_path, _archive({**arrays, "weights/dense.bias": structured})
+    )
 
 
 # ---------------------------------------------------------------------- zip mutations
@@ -345,7 +381,7 @@ def test_truncated_or_bit_flipped_files_load_or_are_refused(tmp_path, files, dat
     which = data.draw(st.sampled_from([0, 1]), label="file")
     raw = bytearray(files[which])
     if data.draw(st.booleans(), label="truncate"):
-        raw = raw[:data.draw(st.integers(0, len(raw) - 1), label="length")]
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="length")]
     else:
         for _ in range(data.draw(st.integers(1, 4), label="flips")):
             position = data.draw(st.integers(0, len(raw) - 1), label="position")
@@ -371,8 +407,12 @@ def _rezipped(data: bytes, change) -> bytes:
 def test_renamed_duplicated_or_foreign_members_are_refused(tmp_path, files, data):
     names = zipfile.ZipFile(io.BytesIO(files[0])).namelist()
     victim = data.draw(st.sampled_from(names), label="member")
-    new = data.draw(st.sampled_from(["x.txt", "weights/ghost.npy", "__description__.npy",
-                                     "a.npy/../b.npy", names[0]]), label="new name")
+    new = data.draw(
+        st.sampled_from(
+            ["x.txt", "weights/ghost.npy", "__description__.npy", "a.npy/../b.npy", names[0]]
+        ),
+        label="new name",
+    )
 
     def rename(name, info, payload):
         return (new, payload) if name == victim else (name, payload)
@@ -385,12 +425,12 @@ def _forged_size(data: bytes, member: str, size: int) -> bytes:
     local header and in the central directory."""
     raw = bytearray(data)
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
-    raw[info.header_offset + 22:info.header_offset + 26] = size.to_bytes(4, "little")
+    raw[info.header_offset + 22 : info.header_offset + 26] = size.to_bytes(4, "little")
     position = raw.find(b"PK\x01\x02")
     while position != -1:
-        length = int.from_bytes(raw[position + 28:position + 30], "little")
-        if raw[position + 46:position + 46 + length] == member.encode():
-            raw[position + 24:position + 28] = size.to_bytes(4, "little")
+        length = int.from_bytes(raw[position + 28 : position + 30], "little")
+        if raw[position + 46 : position + 46 + length] == member.encode():
+            raw[position + 24 : position + 28] = size.to_bytes(4, "little")
             return bytes(raw)
         position = raw.find(b"PK\x01\x02", position + 4)
     raise AssertionError(f"no central directory entry for {member}")
@@ -413,8 +453,9 @@ def test_a_zip_bomb_is_refused_before_decompressing(tmp_path, files, monkeypatch
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as forged:
         header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
-                                                      "shape": (2**19,)})
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f4", "fortran_order": False, "shape": (2**19,)}
+        )
         forged.writestr("weights/dense.weight.npy", header.getvalue() + bytes(2**21))
         forged.writestr("__description__.npy", b"")
     assert len(buffer.getvalue()) < 2**14
@@ -431,23 +472,32 @@ def test_the_model_file_carries_a_checked_continuation(tmp_path, files):
     assert cr.load(tmp_path / "m.npz").optimizer.iterations == 8
 
 
-@pytest.mark.parametrize("change, says", [
-    (lambda c: c.update(next_epoch=-1), "next epoch must be in 0..1000000000"),
-    (lambda c: c.update(next_epoch=3, history=None), "next epoch is 3 but it has no history"),
-    (lambda c: c.update(extra=1), "the continuation has the key 'extra' missing or unknown"),
-    (lambda c: c.pop("fit_generator"), "the key 'fit_generator' missing or unknown"),
-    (lambda c: c["optimizer"].update(lr="fast"), "the optimizer state 'lr' must be a number"),
-    (lambda c: c["optimizer"].update(iterations=2**70), "'iterations' must be in 0..10"),
-    (lambda c: c["optimizer"].update(beta1=float("nan")), "'beta1' must be a finite number"),
-    (lambda c: c["optimizer"].update(momentum=0.5), "does not fit the model's Adam"),
-    (lambda c: c["optimizer"].update(lr={"a": 1}), "'lr' is neither a number nor an array"),
-    (lambda c: c["layer_generators"].clear(), "layer generators are for [], but the model's "
-                                              "random layers are ['dropout']"),
-    (lambda c: c.update(shuffle_generator={"bit_generator": "MT19937"}),
-     "the shuffle generator state is not a valid PCG64 state"),
-    (lambda c: c.update(shuffle_generator=None, fit_generator=None),
-     "a history but no shuffle generator state"),
-])
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (lambda c: c.update(next_epoch=-1), "next epoch must be in 0..1000000000"),
+        (lambda c: c.update(next_epoch=3, history=None), "next epoch is 3 but it has no history"),
+        (lambda c: c.update(extra=1), "the continuation has the key 'extra' missing or unknown"),
+        (lambda c: c.pop("fit_generator"), "the key 'fit_generator' missing or unknown"),
+        (lambda c: c["optimizer"].update(lr="fast"), "the optimizer state 'lr' must be a number"),
+        (lambda c: c["optimizer"].update(iterations=2**70), "'iterations' must be in 0..10"),
+        (lambda c: c["optimizer"].update(beta1=float("nan")), "'beta1' must be a finite number"),
+        (lambda c: c["optimizer"].update(momentum=0.5), "does not fit the model's Adam"),
+        (lambda c: c["optimizer"].update(lr={"a": 1}), "'lr' is neither a number nor an array"),
+        (
+            lambda c: c["layer_generators"].clear(),
+            "layer generators are for [], but the model's random layers are ['dropout']",
+        ),
+        (
+            lambda c: c.update(shuffle_generator={"bit_generator": "MT19937"}),
+            "the shuffle generator state is not a valid PCG64 state",
+        ),
+        (
+            lambda c: c.update(shuffle_generator=None, fit_generator=None),
+            "a history but no shuffle generator state",
+        ),
+    ],
+)
 def test_a_damaged_continuation_is_one_model_file_error(tmp_path, files, change, says):
     description = _description(files[0])
     change(description["continuation"])
@@ -458,13 +508,16 @@ def test_damaged_continuation_arrays_are_refused(tmp_path, files):
     arrays = _members(files[0])
     key = next(k for k in arrays if k.startswith("state/continuation") and "exp_avg_sq" in k)
     assert "does not fit the model's Adam" in _refused(
-        tmp_path, _archive({**arrays, key: arrays[key][:1]}))
+        tmp_path, _archive({**arrays, key: arrays[key][:1]})
+    )
     nan = arrays[key].copy()
     nan.flat[0] = np.nan
     assert f"the optimizer state '{key.rsplit('/', 1)[1]}' holds 1 of" in _refused(
-        tmp_path, _archive({**arrays, key: nan}))
+        tmp_path, _archive({**arrays, key: nan})
+    )
     assert "is int32, not floating point" in _refused(
-        tmp_path, _archive({**arrays, key: arrays[key].astype(np.int32)}))
+        tmp_path, _archive({**arrays, key: arrays[key].astype(np.int32)})
+    )
 
 
 @FUZZ
@@ -487,6 +540,7 @@ def test_any_field_of_the_continuation_changed_loads_or_is_refused(tmp_path, fil
 def test_a_complex_optimizer_array_in_a_checkpoint_is_refused(tmp_path, files):
     arrays = _members(files[1])
     key = next(k for k in arrays if k.startswith("state/training/optimizer/") and "exp_avg" in k)
-    message = _refused(tmp_path, _archive({**arrays, key: arrays[key].astype(np.complex64)}),
-                       checkpoint=True)
+    message = _refused(
+        tmp_path, _archive({**arrays, key: arrays[key].astype(np.complex64)}), checkpoint=True
+    )
     assert "is complex64, not floating point" in message

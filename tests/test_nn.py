@@ -78,16 +78,20 @@ def test_sequential_seed_makes_initialisation_reproducible():
 
 
 def test_sequential_names_parameters_and_state_dict_round_trip():
-    model = Sequential([Dense(4, input_dim=3), Activation("relu"), Dense(2), BatchNorm()],
-                       seed=0)
+    model = Sequential([Dense(4, input_dim=3), Activation("relu"), Dense(2), BatchNorm()], seed=0)
     names = [name for name, _ in model.named_parameters()]
-    assert names == ["dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias",
-                     "batch_norm.weight", "batch_norm.bias"]
+    assert names == [
+        "dense.weight",
+        "dense.bias",
+        "dense_1.weight",
+        "dense_1.bias",
+        "batch_norm.weight",
+        "batch_norm.bias",
+    ]
     state = model.state_dict()
     assert "batch_norm.running_mean" in state
     before = model.parameters()[0]
-    copy = Sequential([Dense(4, input_dim=3), Activation("relu"), Dense(2), BatchNorm()],
-                      seed=1)
+    copy = Sequential([Dense(4, input_dim=3), Activation("relu"), Dense(2), BatchNorm()], seed=1)
     copy.load_state_dict(state)
     assert copy.parameters()[0] is not before
     for key, value in copy.state_dict().items():
@@ -103,8 +107,9 @@ def test_sequential_names_parameters_and_state_dict_round_trip():
 
 
 def test_summary_lists_layers_shapes_and_counts():
-    model = Sequential([Dense(64, input_dim=100), Activation("relu"), Dense(10),
-                        Activation("softmax")])
+    model = Sequential(
+        [Dense(64, input_dim=100), Activation("relu"), Dense(10), Activation("softmax")]
+    )
     lines = []
     model.summary(print_fn=lines.append)
     text = lines[0]
@@ -141,9 +146,12 @@ def test_batchnorm_matches_pytorch_in_train_and_eval(torch):
     ours.eval()
     theirs.eval()
     test = rng.standard_normal((5, 4))
-    np.testing.assert_allclose(ours(cr.tensor(test, dtype="float64")).numpy(),
-                               theirs(torch.tensor(test)).detach().numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ours(cr.tensor(test, dtype="float64")).numpy(),
+        theirs(torch.tensor(test)).detach().numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     with pytest.raises(ValueError, match="more than one sample"):
         ours.train()
         ours(np.ones((1, 4)))
@@ -250,8 +258,7 @@ def test_dense_prelu_learns_one_slope_per_unit(torch):
     model = Sequential([Dense(4, input_dim=3, activation="prelu"), Dense(1)], seed=0)
     dense = model[0]
     names = [name for name, _ in model.named_parameters()]
-    assert names == ["dense.weight", "dense.bias", "dense.alpha", "dense_1.weight",
-                     "dense_1.bias"]
+    assert names == ["dense.weight", "dense.bias", "dense.alpha", "dense_1.weight", "dense_1.bias"]
     np.testing.assert_array_equal(dense.alpha.numpy(), np.full(4, 0.25, dtype=np.float32))
     a = dense(cr.tensor(x, dtype="float64"))
     (a * cr.tensor(upstream, dtype="float64")).sum().backward()
@@ -292,8 +299,9 @@ def test_prelu_slopes_by_name_change_during_fit():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 2))
     y = np.abs(x[:, :1]) - x[:, 1:]
-    model = Sequential([Dense(8, input_dim=2, activation="prelu"), Dense(8),
-                        Activation("prelu"), Dense(1)], seed=0)
+    model = Sequential(
+        [Dense(8, input_dim=2, activation="prelu"), Dense(8), Activation("prelu"), Dense(1)], seed=0
+    )
     model.compile(loss="mse", optimizer=cr.optim.Adam(lr=0.05))
     history = model.fit(x, y, epochs=20, batch_size=16, verbose=0, seed=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -306,10 +314,18 @@ def test_gradcheck_of_a_dense_prelu_network_passes():
 
     rng = np.random.default_rng(1)
     x, labels = rng.standard_normal((12, 3)), rng.integers(0, 2, 12)
-    model = Sequential([Dense(5, input_dim=3, activation="prelu"), Dense(4),
-                        Activation("prelu", gamma=0.5), Dense(2)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer="sgd")
+    model = Sequential(
+        [
+            Dense(5, input_dim=3, activation="prelu"),
+            Dense(4),
+            Activation("prelu", gamma=0.5),
+            Dense(2),
+        ],
+        seed=0,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True), optimizer="sgd"
+    )
     report = check_model(model, x, labels)
     assert report.ok, str(report)
     assert report["dense.alpha"].relative_error < 1e-7
@@ -333,8 +349,9 @@ def test_dense_maxout_narrows_the_width_for_the_next_layer():
 
 
 def test_maxout_units_not_divisible_by_pieces_fail_at_construction():
-    with pytest.raises(ValueError, match="maxout with 2 pieces needs a number of units "
-                                         "divisible by 2, got 7"):
+    with pytest.raises(
+        ValueError, match="maxout with 2 pieces needs a number of units divisible by 2, got 7"
+    ):
         Dense(7, activation="maxout")
     with pytest.raises(ValueError, match="divisible by 4, got 6"):
         Sequential([Dense(6), Activation("maxout", pieces=4)])
@@ -356,8 +373,9 @@ def test_eager_fit_of_a_dense_maxout_network():
 def test_health_report_reads_a_dense_prelu_with_its_learned_slopes():
     # a = |z| with slopes −1: the relu unit after it sees −x₁ − x₂ > 0 on negative inputs and is
     # alive; with the fixed γ = 0.25 it would see 0.25(x₁ + x₂) < 0 and look dead.
-    model = Sequential([Dense(2, input_dim=2, activation="prelu"),
-                        Dense(1, activation="relu")], seed=0)
+    model = Sequential(
+        [Dense(2, input_dim=2, activation="prelu"), Dense(1, activation="relu")], seed=0
+    )
     model[0].weight.data[:] = np.eye(2)
     model[1].weight.data[:] = 1.0
     model[0].alpha.data[:] = -1.0
@@ -367,13 +385,21 @@ def test_health_report_reads_a_dense_prelu_with_its_learned_slopes():
     assert report.rows[1].layer == "dense_1" and report.rows[1].dead == 0.0
 
 
-@pytest.mark.parametrize(("keyword", "meant"), [("kernel_initializer", "kernel_init"),
-                                                ("bias_initializer", "bias_init"),
-                                                ("input_shape", "input_dim"),
-                                                ("activaton", "activation")])
+@pytest.mark.parametrize(
+    ("keyword", "meant"),
+    [
+        ("kernel_initializer", "kernel_init"),
+        ("bias_initializer", "bias_init"),
+        ("input_shape", "input_dim"),
+        ("activaton", "activation"),
+    ],
+)
 def test_an_unknown_keyword_gets_a_did_you_mean(keyword, meant):
-    with pytest.raises(TypeError, match=rf"Dense has no parameter '{keyword}' \(did you mean "
-                                        rf"{meant}=\?\); its parameters are: units, "):
+    with pytest.raises(
+        TypeError,
+        match=rf"Dense has no parameter '{keyword}' \(did you mean "
+        rf"{meant}=\?\); its parameters are: units, ",
+    ):
         Dense(3, **{keyword: None})
 
 

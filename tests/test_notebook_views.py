@@ -82,8 +82,10 @@ def test_gradcheck_report_html_agrees_with_its_text():
     text = well_formed_text(report._repr_html_())
     for parameter in report.parameters:
         assert parameter.name in text
-        assert f"{parameter.relative_error:.2e}" in text and f"{parameter.relative_error:.2e}" \
-            in str(report)
+        assert (
+            f"{parameter.relative_error:.2e}" in text
+            and f"{parameter.relative_error:.2e}" in str(report)
+        )
     assert report.verdict in text and "Gradient check of model" in text
 
 
@@ -106,8 +108,9 @@ def test_health_report_html_is_its_table_and_its_findings():
 
     from chainrule.nn import Activation
 
-    model = Sequential([Dense(4, input_dim=2), Activation("tanh"), Dense(3), Activation("relu"),
-                        Dense(1)], seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=2), Activation("tanh"), Dense(3), Activation("relu"), Dense(1)], seed=0
+    )
     model.compile(loss="mse", optimizer="sgd")
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 2)), rng.normal(size=(64, 1))
@@ -140,9 +143,8 @@ def test_plots_display_as_svg_in_notebooks():
 
     figure = plot.activations(["tanh", "relu"])
     svg = figure._repr_svg_()
-    assert isinstance(figure, Figure) and svg.startswith("<svg") and svg.rstrip().endswith(
-        "</svg>")
-    assert "<?xml" not in svg and svg.count("<g id=\"axes_") == 2  # one panel per activation
+    assert isinstance(figure, Figure) and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "<?xml" not in svg and svg.count('<g id="axes_') == 2  # one panel per activation
     history = History()
     history.append(0, {"loss": 0.9, "val_loss": 1.0})
     assert plot.history(history)._repr_svg_().startswith("<svg")
@@ -151,8 +153,12 @@ def test_plots_display_as_svg_in_notebooks():
 def _readme_gradcheck():
     """The README's gradcheck snippet and the output it shows below it."""
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"```python\n((?:(?!```).)*print\(report\)(?:(?!```).)*)```\n\n"
-                      r"```text\n(.*?)```", text, re.S)
+    match = re.search(
+        r"```python\n((?:(?!```).)*print\(report\)(?:(?!```).)*)```\n\n"
+        r"```text\n(.*?)```",
+        text,
+        re.S,
+    )
     assert match, "the README shows print(report) and its output"
     return match.group(1), match.group(2)
 

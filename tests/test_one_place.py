@@ -56,17 +56,27 @@ def test_every_record_names_a_registered_initialiser(name):
 def test_a_wrong_dead_below_is_refused_at_registration(registered):
     registered.append("shifted_relu_demo")
     with pytest.raises(DerivativeCheckError, match="dead_below = 0 says"):
-        activations.register("shifted_relu_demo", lambda z: np.maximum(z + 1.0, 0.0),
-                             lambda z: (z > -1.0).astype(z.dtype), dead_below=0.0)
+        activations.register(
+            "shifted_relu_demo",
+            lambda z: np.maximum(z + 1.0, 0.0),
+            lambda z: (z > -1.0).astype(z.dtype),
+            dead_below=0.0,
+        )
 
 
 def _register_cut(registered: list[str]) -> type[activations.Activation]:
     """cut(z) = z² for z > 0, 0 otherwise: ReLU-like, with every fact given on its record."""
     registered.append("cut_demo")
     return activations.register(
-        "cut_demo", lambda z: np.where(z > 0, z * z, 0.0),
-        lambda z: np.where(z > 0, 2 * z, 0.0), lambda z: np.where(z > 0, 2.0, 0.0),
-        recommended_init="he_uniform", display_name="Cut", dead_below=0.0, saturating="left")
+        "cut_demo",
+        lambda z: np.where(z > 0, z * z, 0.0),
+        lambda z: np.where(z > 0, 2 * z, 0.0),
+        lambda z: np.where(z > 0, 2.0, 0.0),
+        recommended_init="he_uniform",
+        display_name="Cut",
+        dead_below=0.0,
+        saturating="left",
+    )
 
 
 def test_a_registered_activation_shows_up_everywhere(registered, tmp_path):
@@ -78,8 +88,7 @@ def test_a_registered_activation_shows_up_everywhere(registered, tmp_path):
     expected = init.get("he_uniform")((3, 2), np.random.default_rng(0))
     np.testing.assert_array_equal(dense.weight.data, expected)
     # the health report's display name, dead-unit count and remedies
-    model = Sequential([Dense(4, input_dim=2, activation="cut_demo", bias_init="zeros")],
-                       seed=0)
+    model = Sequential([Dense(4, input_dim=2, activation="cut_demo", bias_init="zeros")], seed=0)
     model.layers[0].bias.data[...] = -100.0  # every unit off on every sample
     report = diagnostics.health_report(model, np.random.default_rng(0).normal(size=(50, 2)))
     assert report.rows[0].dead == 1.0
@@ -99,8 +108,9 @@ def test_a_registered_activation_shows_up_everywhere(registered, tmp_path):
 
 def test_an_activation_without_a_flat_zero_has_no_dead_count(registered):
     registered.append("soft_demo")
-    activations.register("soft_demo", lambda z: np.log1p(np.exp(z)),
-                         lambda z: 1.0 / (1.0 + np.exp(-z)))
+    activations.register(
+        "soft_demo", lambda z: np.log1p(np.exp(z)), lambda z: 1.0 / (1.0 + np.exp(-z))
+    )
     model = Sequential([Dense(4, input_dim=2, activation="soft_demo")], seed=0)
     report = diagnostics.health_report(model, np.random.default_rng(0).normal(size=(20, 2)))
     assert report.rows[0].dead is None
@@ -112,8 +122,12 @@ def test_a_registered_activation_with_an_onnx_op_is_exported(registered):
     from chainrule import onnx_export
 
     registered.append("soft_sign_demo")
-    activations.register("soft_sign_demo", lambda z: z / (1 + np.abs(z)),
-                         lambda z: 1 / (1 + np.abs(z)) ** 2, onnx_op="Softsign")
+    activations.register(
+        "soft_sign_demo",
+        lambda z: z / (1 + np.abs(z)),
+        lambda z: 1 / (1 + np.abs(z)) ** 2,
+        onnx_op="Softsign",
+    )
     model = Sequential([Dense(3, input_dim=2, activation="soft_sign_demo")], seed=0)
     proto = onnx_export.to_onnx(model)
     assert [node.op_type for node in proto.graph.node] == ["Gemm", "Softsign"]
@@ -127,9 +141,18 @@ def test_a_registered_activation_with_an_onnx_op_is_exported(registered):
 def _walked_model() -> Sequential:
     from chainrule.nn import Activation, BatchNorm, Dropout
 
-    return Sequential([Dense(5, input_dim=3, activation="relu", seed=0),
-                       Dense(4, seed=1), Dropout(0.5, seed=2), BatchNorm(), Activation("tanh"),
-                       Dense(3, activation="prelu", seed=3), Dense(2, seed=4)], seed=0)
+    return Sequential(
+        [
+            Dense(5, input_dim=3, activation="relu", seed=0),
+            Dense(4, seed=1),
+            Dropout(0.5, seed=2),
+            BatchNorm(),
+            Activation("tanh"),
+            Dense(3, activation="prelu", seed=3),
+            Dense(2, seed=4),
+        ],
+        seed=0,
+    )
 
 
 def test_walk_gives_each_dense_its_z_a_and_slope():
@@ -152,8 +175,7 @@ def test_walk_gives_each_dense_its_z_a_and_slope():
     np.testing.assert_allclose(signals[1].slope, 1 - np.tanh(hidden) ** 2, rtol=1e-5)
     np.testing.assert_array_equal(signals[0].slope, (signals[0].z > 0).astype(np.float32))
     z = signals[2].z
-    np.testing.assert_allclose(signals[2].slope, np.where(z > 0, 1.0, [0.1, 0.2, 0.3]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(signals[2].slope, np.where(z > 0, 1.0, [0.1, 0.2, 0.3]), rtol=1e-6)
     np.testing.assert_array_equal(signals[3].a, expected_out)  # the bits of the forward pass
     np.testing.assert_array_equal(signals[3].slope, np.ones_like(signals[3].z))
 
@@ -220,8 +242,10 @@ def scale_layer():
 def test_a_registered_layer_round_trips_through_a_model_file(scale_layer, tmp_path):
     from chainrule.nn import Activation
 
-    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(2.0), Activation("relu"),
-                        Dense(1, seed=1)], seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3, seed=0), scale_layer(2.0), Activation("relu"), Dense(1, seed=1)],
+        seed=0,
+    )
     model.layers[1].scale.data[...] = np.array([0.5, 1.0, 2.0, -1.0], dtype=np.float32)
     x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
     model.save(tmp_path / "m.npz")
@@ -234,8 +258,10 @@ def test_a_registered_layer_round_trips_through_a_model_file(scale_layer, tmp_pa
 def test_the_walk_looks_through_a_registered_layer_that_preserves_units(scale_layer):
     from chainrule.nn import Activation, walk
 
-    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(-1.0), Activation("relu"),
-                        Dense(1, seed=1)], seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3, seed=0), scale_layer(-1.0), Activation("relu"), Dense(1, seed=1)],
+        seed=0,
+    )
     x = np.random.default_rng(0).normal(size=(6, 3))
     first = walk(model, x)[0]
     assert first.activation_name == "relu"
@@ -276,8 +302,7 @@ def test_a_registered_optimiser_is_built_by_name_and_kept_in_model_files(tmp_pat
         model.compile(loss="mse", optimizer=optim.get("SignSGD-demo", lr=0.5))
         before = model.layers[0].weight.data.copy()
         x = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
-        model.fit(x, np.ones((8, 2), np.float32), epochs=1, batch_size=8, verbose=0,
-                  health=False)
+        model.fit(x, np.ones((8, 2), np.float32), epochs=1, batch_size=8, verbose=0, health=False)
         step = np.abs(model.layers[0].weight.data - before)
         np.testing.assert_allclose(step[step > 0], 0.5, rtol=1e-6)
         model.save(tmp_path / "m.npz")
@@ -293,7 +318,8 @@ def test_a_registered_optimiser_is_built_by_name_and_kept_in_model_files(tmp_pat
 def test_every_built_in_activation_is_exported_in_catalog_order():
     assert all(getattr(activations, cls.__name__) is cls for cls in activations.CATALOG)
     assert [cls.name for cls in activations.CATALOG] == activations.names()[
-        :len(activations.CATALOG)]
+        : len(activations.CATALOG)
+    ]
     assert set(activations.__all__) >= {cls.__name__ for cls in activations.CATALOG}
 
 
@@ -302,8 +328,10 @@ def test_a_registered_layer_with_an_onnx_form_is_exported(scale_layer):
     from chainrule import onnx_export
     from chainrule.nn import Activation
 
-    model = Sequential([Dense(4, input_dim=3, seed=0), scale_layer(-0.5), Activation("relu"),
-                        Dense(1, seed=1)], seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3, seed=0), scale_layer(-0.5), Activation("relu"), Dense(1, seed=1)],
+        seed=0,
+    )
     proto = onnx_export.to_onnx(model)
     assert [node.op_type for node in proto.graph.node] == ["Gemm", "Mul", "Relu", "Gemm"]
     session = onnxruntime.InferenceSession(proto.SerializeToString())
@@ -322,14 +350,16 @@ def test_an_activation_object_outside_the_catalog_picks_its_own_initialiser():
         recommended_init = "he_uniform"
 
         def _forward(self, z):
-            return z ** 3
+            return z**3
 
         def _derivative(self, z, a):
-            return 3 * z ** 2
+            return 3 * z**2
 
     he_bound, xavier_bound = np.sqrt(6 / 50), np.sqrt(6 / 250)  # U(±bound), fan_in 50
-    for model in (Sequential([Dense(200, input_dim=50), Activation(CubeDemo())], seed=0),
-                  Sequential([Dense(200, input_dim=50, activation=CubeDemo())], seed=0)):
+    for model in (
+        Sequential([Dense(200, input_dim=50), Activation(CubeDemo())], seed=0),
+        Sequential([Dense(200, input_dim=50, activation=CubeDemo())], seed=0),
+    ):
         assert "cube_unregistered_demo" not in activations.names()
         largest = np.abs(model.layers[0].weight.data).max()
         assert 0.95 * he_bound < largest <= he_bound and largest > 2 * xavier_bound
@@ -341,13 +371,21 @@ def test_explain_and_info_pair_a_dense_with_its_activation_through_dropout(tmp_p
     from chainrule.explain import _stages
     from chainrule.nn import Activation, Dropout
 
-    model = Sequential([Dense(4, input_dim=2, seed=0, name="hidden"), Dropout(0.5),
-                        Activation("tanh", name="act"), Dense(1, seed=1, name="out")], seed=0)
+    model = Sequential(
+        [
+            Dense(4, input_dim=2, seed=0, name="hidden"),
+            Dropout(0.5),
+            Activation("tanh", name="act"),
+            Dense(1, seed=1, name="out"),
+        ],
+        seed=0,
+    )
     assert [stage.activation.name for stage in _stages(model)] == ["tanh", "identity"]
     model.save(tmp_path / "m.npz")
     assert main(["info", str(tmp_path / "m.npz")]) == 0
     out = capsys.readouterr().out
     assert "tanh (layer act)" in out and "none (linear outputs)" in out
     with pytest.raises(TypeError, match="'stray' does not follow a Dense layer"):
-        _stages(Sequential([Dense(2, input_dim=2, activation="relu"),
-                            Activation("tanh", name="stray")]))
+        _stages(
+            Sequential([Dense(2, input_dim=2, activation="relu"), Activation("tanh", name="stray")])
+        )

@@ -50,14 +50,18 @@ RTOL64 = ATOL64 = 1e-12
 
 
 def run_onnx(ort, proto_or_path, x: np.ndarray, dtype=np.float32) -> np.ndarray:
-    source = proto_or_path.SerializeToString() if hasattr(proto_or_path, "SerializeToString") \
+    source = (
+        proto_or_path.SerializeToString()
+        if hasattr(proto_or_path, "SerializeToString")
         else os.fspath(proto_or_path)
+    )
     session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
     return session.run(None, {"input": x.astype(dtype)})[0]
 
 
-def assert_matches_predict(ort, model, x: np.ndarray, opset: int | None = None,
-                           dtype=np.float32) -> None:
+def assert_matches_predict(
+    ort, model, x: np.ndarray, opset: int | None = None, dtype=np.float32
+) -> None:
     proto = onnx_export.to_onnx(model, opset)
     expected = model.predict(x)
     got = run_onnx(ort, proto, x, dtype)
@@ -73,11 +77,36 @@ def opset_of(proto) -> int:
 # ---------------------------------------------------------------------- every activation
 # Pre-activations with negatives, every kink of the catalog (0, ±1, ±3, 6), the softplus
 # threshold, and large magnitudes; 48 per row (divisible by maxout's pieces).
-KINKS = [-1000.0, -100.0, -20.5, -20.0, -6.0, -3.0, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 1.0,
-         3.0, 6.0, 10.0, 20.0, 20.5, 100.0, 1000.0]
-PARAMETERS = {"leaky_relu": {"gamma": 0.2}, "elu": {"alpha": 0.5}, "celu": {"alpha": 2.0},
-              "softplus": {"beta": 2.0, "threshold": 10.0}, "maxout": {"pieces": 3},
-              "prelu": {"gamma": 0.3}}
+KINKS = [
+    -1000.0,
+    -100.0,
+    -20.5,
+    -20.0,
+    -6.0,
+    -3.0,
+    -1.0,
+    -0.5,
+    -1e-3,
+    0.0,
+    1e-3,
+    0.5,
+    1.0,
+    3.0,
+    6.0,
+    10.0,
+    20.0,
+    20.5,
+    100.0,
+    1000.0,
+]
+PARAMETERS = {
+    "leaky_relu": {"gamma": 0.2},
+    "elu": {"alpha": 0.5},
+    "celu": {"alpha": 2.0},
+    "softplus": {"beta": 2.0, "threshold": 10.0},
+    "maxout": {"pieces": 3},
+    "prelu": {"gamma": 0.3},
+}
 
 
 def pre_activations() -> np.ndarray:
@@ -104,8 +133,11 @@ def test_every_activation_on_a_dense_layer_matches_predict(ort, name):
 
 
 def test_every_catalog_class_has_an_onnx_form():
-    no_form = [cls.__name__ for cls in activations.CATALOG
-               if cls.onnx_op is None and cls.to_onnx is activations.Activation.to_onnx]
+    no_form = [
+        cls.__name__
+        for cls in activations.CATALOG
+        if cls.onnx_op is None and cls.to_onnx is activations.Activation.to_onnx
+    ]
     assert no_form == []
 
 
@@ -147,8 +179,9 @@ def test_hard_sigmoid_is_ours_not_keras_2(ort):
 
 
 def test_learned_prelu_slopes_are_exported(ort):
-    model = Sequential([Dense(4, input_dim=3, activation="prelu"), PReLU(), PReLU(shared=True)],
-                       seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3, activation="prelu"), PReLU(), PReLU(shared=True)], seed=0
+    )
     model.layers[0].alpha.data[:] = [0.1, -0.5, 2.0, 0.0]
     model.layers[1].alpha.data[:] = [0.3, 0.7, 1.5, -0.2]
     model.layers[2].alpha.data[:] = [0.05]
@@ -160,12 +193,21 @@ def test_learned_prelu_slopes_are_exported(ort):
 def test_trained_digits_model_with_preprocessing_batchnorm_and_dropout(ort):
     data = cr.datasets.load_digits()
     x, y = data.x[:600], data.y[:600]
-    model = Sequential([Dense(32, input_dim=64), BatchNorm(), Activation("relu"), Dropout(0.2),
-                        Dense(16, activation="tanh"), BatchNorm(), Dense(10),
-                        Activation("softmax")], seed=0)
+    model = Sequential(
+        [
+            Dense(32, input_dim=64),
+            BatchNorm(),
+            Activation("relu"),
+            Dropout(0.2),
+            Dense(16, activation="tanh"),
+            BatchNorm(),
+            Dense(10),
+            Activation("softmax"),
+        ],
+        seed=0,
+    )
     model.preprocessing = cr.datasets.Standardizer().fit(x)
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x, y, epochs=3, batch_size=64, verbose=0, seed=0)
     proto = onnx_export.to_onnx(model)
     ops = [node.op_type for node in proto.graph.node]
@@ -175,14 +217,24 @@ def test_trained_digits_model_with_preprocessing_batchnorm_and_dropout(ort):
     assert_matches_predict(ort, model, data.x[600:900])
 
 
-def test_trained_float64_model_with_preprocessing_batchnorm_and_dropout(ort, tmp_path,
-                                                                       capsys):
+def test_trained_float64_model_with_preprocessing_batchnorm_and_dropout(ort, tmp_path, capsys):
     cr.set_default_dtype("float64")
     data = cr.datasets.load_digits()
     x, y = data.x[:600], data.y[:600]
-    model = Sequential([Dense(32, input_dim=64), BatchNorm(), Activation("elu"), Dropout(0.2),
-                        Dense(16, activation="gelu"), PReLU(), Dense(12, activation="softplus"),
-                        Maxout(10, pieces=2), Activation("softmax")], seed=0)
+    model = Sequential(
+        [
+            Dense(32, input_dim=64),
+            BatchNorm(),
+            Activation("elu"),
+            Dropout(0.2),
+            Dense(16, activation="gelu"),
+            PReLU(),
+            Dense(12, activation="softplus"),
+            Maxout(10, pieces=2),
+            Activation("softmax"),
+        ],
+        seed=0,
+    )
     model.preprocessing = cr.datasets.Standardizer().fit(x)
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
     model.fit(x, y, epochs=3, batch_size=64, verbose=0, seed=0)
@@ -203,8 +255,17 @@ def test_trained_float64_model_with_preprocessing_batchnorm_and_dropout(ort, tmp
 def test_trained_xor_model_with_prelu_maxout_and_front_batchnorm(ort):
     data = cr.datasets.xor(n=200, seed=0)
     y = data.y.reshape(-1, 1).astype(np.float32)
-    model = Sequential([BatchNorm(), Maxout(6, pieces=3), PReLU(), Dense(4, activation="prelu"),
-                        Dense(1, activation="sigmoid")], input_shape=(2,), seed=0)
+    model = Sequential(
+        [
+            BatchNorm(),
+            Maxout(6, pieces=3),
+            PReLU(),
+            Dense(4, activation="prelu"),
+            Dense(1, activation="sigmoid"),
+        ],
+        input_shape=(2,),
+        seed=0,
+    )
     model.compile(loss="bce", optimizer="adam")
     model.fit(data.x, y, epochs=5, batch_size=32, verbose=0, seed=0)
     proto = onnx_export.to_onnx(model)
@@ -215,8 +276,7 @@ def test_trained_xor_model_with_prelu_maxout_and_front_batchnorm(ort):
 def test_logits_stay_logits_when_the_loss_takes_logits(ort, tmp_path):
     data = cr.datasets.xor(n=100, seed=1)
     model = Sequential([Dense(8, input_dim=2, activation="relu"), Dense(2)], seed=0)
-    model.compile(loss=cr.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  optimizer="adam")
+    model.compile(loss=cr.losses.SparseCategoricalCrossentropy(from_logits=True), optimizer="adam")
     model.fit(data.x, data.y, epochs=3, verbose=0, seed=0)
     written = model.export_onnx(tmp_path / "logits.onnx")
     got = run_onnx(ort, tmp_path / "logits.onnx", data.x)
@@ -236,8 +296,9 @@ def test_dropout_alone_is_the_identity_and_batchnorm_folds_across_dropout(ort):
     identity = onnx_export.to_onnx(Sequential([Dropout(0.5)], input_shape=(3,)))
     assert [node.op_type for node in identity.graph.node] == ["Identity"]
     np.testing.assert_array_equal(run_onnx(ort, identity, x), x)
-    model = Sequential([Dense(4, input_dim=3), Dropout(0.3), BatchNorm(), Activation("relu")],
-                       seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3), Dropout(0.3), BatchNorm(), Activation("relu")], seed=0
+    )
     model.compile(loss="mse", optimizer="sgd")
     model.fit(x, np.ones((6, 4), dtype=np.float32), epochs=2, batch_size=3, verbose=0, seed=0)
     assert [node.op_type for node in onnx_export.to_onnx(model).graph.node] == ["Gemm", "Relu"]
@@ -253,10 +314,22 @@ def test_model_wrapping_one_layer_and_dense_without_bias(ort):
 
 
 # ---------------------------------------------------------------------- opset and IR version
-@pytest.mark.parametrize("name, expected", [
-    ("relu", FLOOR_OPSET), ("tanh", FLOOR_OPSET), ("softmax", FLOOR_OPSET),
-    ("hard_sigmoid", FLOOR_OPSET), ("softplus", 9), ("relu6", 11), ("celu", 12),
-    ("hard_swish", 14), ("mish", 18), ("gelu", 20), ("gelu_tanh", 20)])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("relu", FLOOR_OPSET),
+        ("tanh", FLOOR_OPSET),
+        ("softmax", FLOOR_OPSET),
+        ("hard_sigmoid", FLOOR_OPSET),
+        ("softplus", 9),
+        ("relu6", 11),
+        ("celu", 12),
+        ("hard_swish", 14),
+        ("mish", 18),
+        ("gelu", 20),
+        ("gelu_tanh", 20),
+    ],
+)
 def test_the_opset_is_the_lowest_the_model_needs(ort, name, expected):
     model = Sequential([Dense(4, input_dim=3, activation=name), Dense(2)], seed=0)
     proto = onnx_export.to_onnx(model)
@@ -289,8 +362,7 @@ def test_a_higher_opset_can_be_asked_for(ort):
 
 # ---------------------------------------------------------------------- errors and files
 def test_what_cannot_be_exported_is_named(ort):
-    activations.register("cube_export_demo", lambda z: z ** 3, lambda z: 3 * z ** 2,
-                         replace=True)
+    activations.register("cube_export_demo", lambda z: z**3, lambda z: 3 * z**2, replace=True)
     try:
         model = Sequential([Dense(2, input_dim=2, activation="cube_export_demo")])
         with pytest.raises(OnnxExportError, match="'cube_export_demo'.*no ONNX form"):
@@ -310,8 +382,10 @@ def test_what_cannot_be_exported_is_named(ort):
         onnx_export.to_onnx(Sequential([Activation("softmax", axis=0)], input_shape=(3,)))
     mixed = Sequential([Dense(2, input_dim=2)], seed=0)
     mixed.layers[0].bias.data = mixed.layers[0].bias.data.astype(np.float64)
-    with pytest.raises(OnnxExportError, match="float32 or float64 models; this model has "
-                                              "float32 and float64 parameters"):
+    with pytest.raises(
+        OnnxExportError,
+        match="float32 or float64 models; this model has float32 and float64 parameters",
+    ):
         onnx_export.to_onnx(mixed)
 
 
@@ -330,8 +404,13 @@ def test_the_file_is_written_atomically_and_keeps_the_old_one_on_failure(ort, tm
 
 def test_import_chainrule_does_not_import_onnx():
     code = "import sys, chainrule, chainrule.onnx_export; print('onnx' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        check=True,
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -358,8 +437,9 @@ def one_error_line(err: str) -> str:
 @pytest.fixture
 def digits_model_file(tmp_path) -> Path:
     data = cr.datasets.load_digits()
-    model = Sequential([Dense(16, input_dim=64, activation="mish"),
-                        Dense(10, activation="softmax")], seed=0)
+    model = Sequential(
+        [Dense(16, input_dim=64, activation="mish"), Dense(10, activation="softmax")], seed=0
+    )
     model.preprocessing = cr.datasets.Standardizer().fit(data.x)
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
     model.fit(data.x[:300], data.y[:300], epochs=2, verbose=0, seed=0)
@@ -368,17 +448,16 @@ def digits_model_file(tmp_path) -> Path:
     return path
 
 
-def test_export_command_writes_a_model_onnxruntime_runs(ort, capsys, tmp_path,
-                                                        digits_model_file):
+def test_export_command_writes_a_model_onnxruntime_runs(ort, capsys, tmp_path, digits_model_file):
     out = tmp_path / "digits.onnx"
     code, stdout, err = run_cli(capsys, "export", str(digits_model_file), str(out))
     assert code == 0, err
     assert f"Wrote {out} (ONNX opset 18" in stdout and "(N, 64)" in stdout
     x = cr.datasets.load_digits().x[:50]
-    np.testing.assert_allclose(run_onnx(ort, out, x), cr.load(digits_model_file).predict(x),
-                               rtol=RTOL, atol=ATOL)
-    code, stdout, err = run_cli(capsys, "export", str(digits_model_file), str(out),
-                                "--opset", "20")
+    np.testing.assert_allclose(
+        run_onnx(ort, out, x), cr.load(digits_model_file).predict(x), rtol=RTOL, atol=ATOL
+    )
+    code, stdout, err = run_cli(capsys, "export", str(digits_model_file), str(out), "--opset", "20")
     assert code == 0 and "opset 20" in stdout, err
 
 
@@ -401,8 +480,7 @@ def test_export_command_errors(ort, capsys, tmp_path, digits_model_file):
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_every_export_passes_the_full_onnx_check_and_a_broken_graph_is_refused(ort,
-                                                                              monkeypatch):
+def test_every_export_passes_the_full_onnx_check_and_a_broken_graph_is_refused(ort, monkeypatch):
     import onnx
 
     checked = []

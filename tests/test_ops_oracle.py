@@ -34,8 +34,9 @@ class OpCase:
 # ---------------------------------------------------------------------- input generators
 def _broadcast_shapes(data: st.DataObject, count: int, min_dims: int = 0) -> tuple:
     return data.draw(
-        hnp.mutually_broadcastable_shapes(num_shapes=count, min_dims=min_dims, max_dims=3,
-                                          max_side=4)
+        hnp.mutually_broadcastable_shapes(
+            num_shapes=count, min_dims=min_dims, max_dims=3, max_side=4
+        )
     ).input_shapes
 
 
@@ -51,8 +52,11 @@ def unary(low: float = -3.0, high: float = 3.0) -> Draw:
     return draw
 
 
-def binary(first: tuple[float, float] = (-3, 3), second: tuple[float, float] = (-3, 3),
-           avoid_zero_second: bool = False) -> Draw:
+def binary(
+    first: tuple[float, float] = (-3, 3),
+    second: tuple[float, float] = (-3, 3),
+    avoid_zero_second: bool = False,
+) -> Draw:
     def draw(data: st.DataObject, rng: np.random.Generator):
         shape_a, shape_b = _broadcast_shapes(data, 2)
         b = _values(rng, shape_b, *second)
@@ -65,9 +69,11 @@ def binary(first: tuple[float, float] = (-3, 3), second: tuple[float, float] = (
 
 def reduction(data: st.DataObject, rng: np.random.Generator):
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
-    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1)
-                     | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True)
-                     .map(tuple))
+    axis = data.draw(
+        st.none()
+        | st.integers(-len(shape), len(shape) - 1)
+        | st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)
+    )
     keepdims = data.draw(st.booleans())
     return [_values(rng, shape, -3, 3)], {"axis": axis, "keepdims": keepdims}
 
@@ -154,28 +160,65 @@ OPS = [
     OpCase("rsub_scalar", lambda a: 2.0 - a, lambda t, a: 2.0 - a, unary()),
     OpCase("rdiv_scalar", lambda a: 2.0 / a, lambda t, a: 2.0 / a, unary(0.5, 3.0)),
     OpCase("rpow_scalar", lambda a: 2.0**a, lambda t, a: 2.0**a, unary()),
-    OpCase("sum", lambda a, axis, keepdims: a.sum(axis, keepdims),
-           lambda t, a, axis, keepdims: _torch_reduce(t, "sum", a, axis, keepdims), reduction),
-    OpCase("mean", lambda a, axis, keepdims: a.mean(axis, keepdims),
-           lambda t, a, axis, keepdims: _torch_reduce(t, "mean", a, axis, keepdims), reduction),
-    OpCase("max", lambda a, axis, keepdims: a.max(axis, keepdims),
-           lambda t, a, axis, keepdims: _torch_reduce(t, "max", a, axis, keepdims), reduction),
-    OpCase("min", lambda a, axis, keepdims: a.min(axis, keepdims),
-           lambda t, a, axis, keepdims: _torch_reduce(t, "min", a, axis, keepdims), reduction),
-    OpCase("reshape", lambda a, shape: a.reshape(shape),
-           lambda t, a, shape: a.reshape(shape), reshape_inputs),
-    OpCase("transpose", lambda a, axes: a.transpose(axes),
-           lambda t, a, axes: a.permute(axes), transpose_inputs),
-    OpCase("where", lambda a, b, condition: cr.where(condition, a, b),
-           lambda t, a, b, condition: t.where(t.as_tensor(condition), a, b), where_inputs),
-    OpCase("concatenate", lambda *xs, axis: cr.concatenate(xs, axis),
-           lambda t, *xs, axis: t.cat(xs, dim=axis), joined),
-    OpCase("stack", lambda *xs, axis: cr.stack(xs, axis),
-           lambda t, *xs, axis: t.stack(xs, dim=axis), stacked),
+    OpCase(
+        "sum",
+        lambda a, axis, keepdims: a.sum(axis, keepdims),
+        lambda t, a, axis, keepdims: _torch_reduce(t, "sum", a, axis, keepdims),
+        reduction,
+    ),
+    OpCase(
+        "mean",
+        lambda a, axis, keepdims: a.mean(axis, keepdims),
+        lambda t, a, axis, keepdims: _torch_reduce(t, "mean", a, axis, keepdims),
+        reduction,
+    ),
+    OpCase(
+        "max",
+        lambda a, axis, keepdims: a.max(axis, keepdims),
+        lambda t, a, axis, keepdims: _torch_reduce(t, "max", a, axis, keepdims),
+        reduction,
+    ),
+    OpCase(
+        "min",
+        lambda a, axis, keepdims: a.min(axis, keepdims),
+        lambda t, a, axis, keepdims: _torch_reduce(t, "min", a, axis, keepdims),
+        reduction,
+    ),
+    OpCase(
+        "reshape",
+        lambda a, shape: a.reshape(shape),
+        lambda t, a, shape: a.reshape(shape),
+        reshape_inputs,
+    ),
+    OpCase(
+        "transpose",
+        lambda a, axes: a.transpose(axes),
+        lambda t, a, axes: a.permute(axes),
+        transpose_inputs,
+    ),
+    OpCase(
+        "where",
+        lambda a, b, condition: cr.where(condition, a, b),
+        lambda t, a, b, condition: t.where(t.as_tensor(condition), a, b),
+        where_inputs,
+    ),
+    OpCase(
+        "concatenate",
+        lambda *xs, axis: cr.concatenate(xs, axis),
+        lambda t, *xs, axis: t.cat(xs, dim=axis),
+        joined,
+    ),
+    OpCase(
+        "stack",
+        lambda *xs, axis: cr.stack(xs, axis),
+        lambda t, *xs, axis: t.stack(xs, dim=axis),
+        stacked,
+    ),
     # Compositions that exercise paths into one node (gradients summed over paths).
     OpCase("x*x+x", lambda a: a * a + a, lambda t, a: a * a + a, unary()),
-    OpCase("sigmoid_by_hand", lambda a: 1 / (cr.exp(-a) + 1),
-           lambda t, a: 1 / (t.exp(-a) + 1), unary()),
+    OpCase(
+        "sigmoid_by_hand", lambda a: 1 / (cr.exp(-a) + 1), lambda t, a: 1 / (t.exp(-a) + 1), unary()
+    ),
 ]
 
 
@@ -184,8 +227,11 @@ def _ours_second_order(case: OpCase, arrays, kwargs, cotangent, directions):
     out = case.ours(*inputs, **kwargs)
     loss = (out * cr.tensor(cotangent, dtype="float64")).sum()
     firsts = cr.gradients(loss, inputs, create_graph=True, allow_unused=True)
-    terms = [(g * cr.tensor(w, dtype="float64")).sum() for g, w in zip(firsts, directions)
-             if g is not None and g.requires_grad]
+    terms = [
+        (g * cr.tensor(w, dtype="float64")).sum()
+        for g, w in zip(firsts, directions)
+        if g is not None and g.requires_grad
+    ]
     if terms:
         total = terms[0]
         for term in terms[1:]:
@@ -204,8 +250,11 @@ def _theirs_second_order(torch, case: OpCase, arrays, kwargs, cotangent, directi
     out = case.theirs(torch, *inputs, **kwargs)
     loss = (out * torch.tensor(cotangent, dtype=torch.float64)).sum()
     firsts = torch.autograd.grad(loss, inputs, create_graph=True, allow_unused=True)
-    terms = [(g * torch.tensor(w)).sum() for g, w in zip(firsts, directions)
-             if g is not None and g.requires_grad]
+    terms = [
+        (g * torch.tensor(w)).sum()
+        for g, w in zip(firsts, directions)
+        if g is not None and g.requires_grad
+    ]
     if terms:
         seconds = torch.autograd.grad(sum(terms), inputs, allow_unused=True)
     else:
@@ -228,8 +277,9 @@ def test_op_matches_pytorch(torch, case: OpCase, data: st.DataObject):
     directions = [rng.standard_normal(a.shape) for a in arrays]
 
     out, firsts, seconds = _ours_second_order(case, arrays, kwargs, cotangent, directions)
-    t_out, t_firsts, t_seconds = _theirs_second_order(torch, case, arrays, kwargs, cotangent,
-                                                      directions)
+    t_out, t_firsts, t_seconds = _theirs_second_order(
+        torch, case, arrays, kwargs, cotangent, directions
+    )
     assert out.shape == t_out.shape
     np.testing.assert_allclose(out, t_out, rtol=RTOL, atol=ATOL, err_msg="value")
     for i, (mine, theirs) in enumerate(zip(firsts, t_firsts)):
@@ -257,9 +307,14 @@ def test_indexing_matches_pytorch(torch, name: str):
     index = rng.standard_normal((3, 4)) > 0 if INDEXES[name] == "mask" else INDEXES[name]
     ours = cr.tensor(x, requires_grad=True, dtype="float64")
     theirs = torch.tensor(x, requires_grad=True)
-    torch_index = torch.as_tensor(index) if isinstance(index, np.ndarray) else (
-        tuple(torch.as_tensor(i) if isinstance(i, np.ndarray) else i for i in index)
-        if isinstance(index, tuple) else index
+    torch_index = (
+        torch.as_tensor(index)
+        if isinstance(index, np.ndarray)
+        else (
+            tuple(torch.as_tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+            if isinstance(index, tuple)
+            else index
+        )
     )
     out, t_out = ours[index], theirs[torch_index]
     np.testing.assert_array_equal(out.numpy(), t_out.detach().numpy())

@@ -68,12 +68,14 @@ LOSSES = {
     "cross_entropy": (
         lambda: losses.get("categorical_crossentropy", from_logits=True),
         lambda torch, out, labels, targets: torch.nn.functional.cross_entropy(
-            out, torch.tensor(labels)),
+            out, torch.tensor(labels)
+        ),
     ),
     "mse": (
         lambda: losses.get("mse"),
         lambda torch, out, labels, targets: torch.nn.functional.mse_loss(
-            out, torch.tensor(targets)),
+            out, torch.tensor(targets)
+        ),
     ),
 }
 
@@ -113,8 +115,9 @@ def _run_torch(torch, opt_factory, loss_name, steps=STEPS, before_step=None, cli
 def _assert_same_parameters(ours: list[cr.Tensor], theirs: list[np.ndarray]) -> None:
     initial = _initial_weights()
     for index, (mine, reference) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(mine.data, reference, rtol=1e-8, atol=1e-12,
-                                   err_msg=f"parameter {index}")
+        np.testing.assert_allclose(
+            mine.data, reference, rtol=1e-8, atol=1e-12, err_msg=f"parameter {index}"
+        )
     moved = max(np.abs(p.data - a).max() for p, a in zip(ours, initial))
     assert moved > 1e-3, "the parameters hardly moved; the comparison would prove nothing"
 
@@ -129,45 +132,72 @@ class OptimizerCase:
 
 
 CASES = [
-    OptimizerCase("sgd", lambda p: optim.SGD(p, lr=0.1),
-                  lambda t, p: t.optim.SGD(p, lr=0.1)),
-    OptimizerCase("sgd_momentum", lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
-                  lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9)),
-    OptimizerCase("sgd_momentum_dampening",
-                  lambda p: optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
-                  lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3)),
-    OptimizerCase("sgd_nesterov", lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
-                  lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
-    OptimizerCase("sgd_weight_decay", lambda p: optim.SGD(p, lr=0.1, weight_decay=0.05),
-                  lambda t, p: t.optim.SGD(p, lr=0.1, weight_decay=0.05)),
-    OptimizerCase("sgd_momentum_weight_decay",
-                  lambda p: optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
-                  lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01)),
-    OptimizerCase("rmsprop", lambda p: optim.RMSprop(p, lr=0.01),
-                  lambda t, p: t.optim.RMSprop(p, lr=0.01)),
-    OptimizerCase("rmsprop_centered_momentum",
-                  lambda p: optim.RMSprop(p, lr=0.005, alpha=0.9, momentum=0.9, centered=True,
-                                          weight_decay=0.01),
-                  lambda t, p: t.optim.RMSprop(p, lr=0.005, alpha=0.9, momentum=0.9,
-                                               centered=True, weight_decay=0.01)),
-    OptimizerCase("adam", lambda p: optim.Adam(p, lr=0.01),
-                  lambda t, p: t.optim.Adam(p, lr=0.01)),
-    OptimizerCase("adam_amsgrad_weight_decay",
-                  lambda p: optim.Adam(p, lr=0.01, betas=(0.8, 0.99), amsgrad=True,
-                                       weight_decay=0.01),
-                  lambda t, p: t.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), amsgrad=True,
-                                            weight_decay=0.01)),
-    OptimizerCase("adamw", lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1),
-                  lambda t, p: t.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
-    OptimizerCase("adamw_amsgrad", lambda p: optim.AdamW(p, lr=0.01, amsgrad=True),
-                  lambda t, p: t.optim.AdamW(p, lr=0.01, amsgrad=True)),
-    OptimizerCase("adagrad", lambda p: optim.Adagrad(p, lr=0.1),
-                  lambda t, p: t.optim.Adagrad(p, lr=0.1)),
-    OptimizerCase("adagrad_decay_accumulator",
-                  lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01,
-                                          initial_accumulator_value=0.1),
-                  lambda t, p: t.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01,
-                                               initial_accumulator_value=0.1)),
+    OptimizerCase("sgd", lambda p: optim.SGD(p, lr=0.1), lambda t, p: t.optim.SGD(p, lr=0.1)),
+    OptimizerCase(
+        "sgd_momentum",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
+        lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9),
+    ),
+    OptimizerCase(
+        "sgd_momentum_dampening",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
+        lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.8, dampening=0.3),
+    ),
+    OptimizerCase(
+        "sgd_nesterov",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    ),
+    OptimizerCase(
+        "sgd_weight_decay",
+        lambda p: optim.SGD(p, lr=0.1, weight_decay=0.05),
+        lambda t, p: t.optim.SGD(p, lr=0.1, weight_decay=0.05),
+    ),
+    OptimizerCase(
+        "sgd_momentum_weight_decay",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
+        lambda t, p: t.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=0.01),
+    ),
+    OptimizerCase(
+        "rmsprop", lambda p: optim.RMSprop(p, lr=0.01), lambda t, p: t.optim.RMSprop(p, lr=0.01)
+    ),
+    OptimizerCase(
+        "rmsprop_centered_momentum",
+        lambda p: optim.RMSprop(
+            p, lr=0.005, alpha=0.9, momentum=0.9, centered=True, weight_decay=0.01
+        ),
+        lambda t, p: t.optim.RMSprop(
+            p, lr=0.005, alpha=0.9, momentum=0.9, centered=True, weight_decay=0.01
+        ),
+    ),
+    OptimizerCase("adam", lambda p: optim.Adam(p, lr=0.01), lambda t, p: t.optim.Adam(p, lr=0.01)),
+    OptimizerCase(
+        "adam_amsgrad_weight_decay",
+        lambda p: optim.Adam(p, lr=0.01, betas=(0.8, 0.99), amsgrad=True, weight_decay=0.01),
+        lambda t, p: t.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), amsgrad=True, weight_decay=0.01),
+    ),
+    OptimizerCase(
+        "adamw",
+        lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1),
+        lambda t, p: t.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+    ),
+    OptimizerCase(
+        "adamw_amsgrad",
+        lambda p: optim.AdamW(p, lr=0.01, amsgrad=True),
+        lambda t, p: t.optim.AdamW(p, lr=0.01, amsgrad=True),
+    ),
+    OptimizerCase(
+        "adagrad", lambda p: optim.Adagrad(p, lr=0.1), lambda t, p: t.optim.Adagrad(p, lr=0.1)
+    ),
+    OptimizerCase(
+        "adagrad_decay_accumulator",
+        lambda p: optim.Adagrad(
+            p, lr=0.1, lr_decay=0.05, weight_decay=0.01, initial_accumulator_value=0.1
+        ),
+        lambda t, p: t.optim.Adagrad(
+            p, lr=0.1, lr_decay=0.05, weight_decay=0.01, initial_accumulator_value=0.1
+        ),
+    ),
 ]
 
 
@@ -189,10 +219,14 @@ def test_clipnorm_matches_clip_grad_norm_then_sgd(torch, loss_name):
         if step:
             norms.append(optim._global_norm(p.grad.data for p in opt.params))
 
-    ours, _ = _run_chainrule(lambda p: optim.SGD(p, lr=0.1, momentum=0.9, clipnorm=0.2),
-                             loss_name, before_step=record_norm)
-    theirs, _ = _run_torch(torch, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
-                           loss_name, clip=0.2)
+    ours, _ = _run_chainrule(
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, clipnorm=0.2),
+        loss_name,
+        before_step=record_norm,
+    )
+    theirs, _ = _run_torch(
+        torch, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), loss_name, clip=0.2
+    )
     assert min(norms) < 0.2 < max(norms), "clipping should act on some steps, not all"
     _assert_same_parameters(ours, theirs)
 
@@ -218,22 +252,34 @@ def test_clip_grad_norm_matches_pytorch(torch):
 
 
 SCHEDULES = {
-    "exponential": (lambda: optim.ExponentialDecay(0.8),
-                    lambda t, o: t.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)),
-    "step": (lambda: optim.StepDecay(3, gamma=0.5),
-             lambda t, o: t.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
-    "inverse_time": (lambda: optim.InverseTimeDecay(0.5),
-                     lambda t, o: t.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + 0.5 * e))),
-    "cosine": (lambda: optim.CosineDecay(8, min_lr=0.002),
-               lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.002)),
+    "exponential": (
+        lambda: optim.ExponentialDecay(0.8),
+        lambda t, o: t.optim.lr_scheduler.ExponentialLR(o, gamma=0.8),
+    ),
+    "step": (
+        lambda: optim.StepDecay(3, gamma=0.5),
+        lambda t, o: t.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    ),
+    "inverse_time": (
+        lambda: optim.InverseTimeDecay(0.5),
+        lambda t, o: t.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + 0.5 * e)),
+    ),
+    "cosine": (
+        lambda: optim.CosineDecay(8, min_lr=0.002),
+        lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=8, eta_min=0.002),
+    ),
 }
 
 
 SCHEDULED = {  # momentum buffers that must not absorb the learning rate
-    "sgd_momentum": (lambda p, s: optim.SGD(p, lr=0.2, momentum=0.5, schedule=s),
-                     lambda t, p: t.optim.SGD(p, lr=0.2, momentum=0.5)),
-    "rmsprop_momentum": (lambda p, s: optim.RMSprop(p, lr=0.01, momentum=0.5, schedule=s),
-                         lambda t, p: t.optim.RMSprop(p, lr=0.01, momentum=0.5)),
+    "sgd_momentum": (
+        lambda p, s: optim.SGD(p, lr=0.2, momentum=0.5, schedule=s),
+        lambda t, p: t.optim.SGD(p, lr=0.2, momentum=0.5),
+    ),
+    "rmsprop_momentum": (
+        lambda p, s: optim.RMSprop(p, lr=0.01, momentum=0.5, schedule=s),
+        lambda t, p: t.optim.RMSprop(p, lr=0.01, momentum=0.5),
+    ),
 }
 
 
@@ -261,10 +307,19 @@ def test_schedule_matches_pytorch_scheduler(torch, name, optimizer):
             torch_rates.append(opt.param_groups[0]["lr"])
 
     steps = epochs * steps_per_epoch
-    ours, opt = _run_chainrule(lambda p: our_optimizer(p, ours_schedule()), "cross_entropy",
-                               steps=steps, before_step=our_epoch)
-    theirs, _ = _run_torch(torch, lambda p: torch_optimizer(torch, p), "cross_entropy",
-                           steps=steps, before_step=torch_epoch)
+    ours, opt = _run_chainrule(
+        lambda p: our_optimizer(p, ours_schedule()),
+        "cross_entropy",
+        steps=steps,
+        before_step=our_epoch,
+    )
+    theirs, _ = _run_torch(
+        torch,
+        lambda p: torch_optimizer(torch, p),
+        "cross_entropy",
+        steps=steps,
+        before_step=torch_epoch,
+    )
     np.testing.assert_allclose(our_rates, torch_rates, rtol=1e-12)
     assert len(set(our_rates)) > 2, "the learning rate never changed"
     assert opt.initial_lr == our_rates[0] and opt.lr == our_rates[-1]
@@ -277,7 +332,8 @@ def test_schedule_formulas():
     assert optim.InverseTimeDecay(0.5)(4, 0.1) == pytest.approx(0.1 / 3)
     assert optim.ExponentialDecay(0.9)(2, 0.5) == pytest.approx(0.405)
     assert [optim.StepDecay(3, 0.1)(e, 1.0) for e in (0, 2, 3, 5, 6)] == pytest.approx(
-        [1.0, 1.0, 0.1, 0.1, 0.01])
+        [1.0, 1.0, 0.1, 0.1, 0.01]
+    )
     cosine = optim.CosineDecay(10, min_lr=0.1)
     assert cosine(0, 1.1) == pytest.approx(1.1)
     assert cosine(5, 1.1) == pytest.approx(0.6)
@@ -321,8 +377,7 @@ def test_float32_parameters_and_state_stay_float32_and_are_updated_in_place(cls,
     before = [a.copy() for a in arrays]
     # NumPy float64 settings (as from a config file) must not upcast the float32 state.
     numpy_settings = {k: np.float64(v) if type(v) is float else v for k, v in settings.items()}
-    opt = cls(params, lr=np.float64(0.01), **{k: v for k, v in numpy_settings.items()
-                                              if k != "lr"})
+    opt = cls(params, lr=np.float64(0.01), **{k: v for k, v in numpy_settings.items() if k != "lr"})
     x, labels, _ = _data()
     for _ in range(3):
         opt.zero_grad()
@@ -338,8 +393,12 @@ def test_float32_parameters_and_state_stay_float32_and_are_updated_in_place(cls,
 
 
 def test_float32_trajectory_is_close_to_float64():
-    ours32, _ = _run_chainrule(lambda p: optim.Adam(p, lr=0.01), "mse", steps=10,
-                               arrays=[a.astype(np.float32) for a in _initial_weights()])
+    ours32, _ = _run_chainrule(
+        lambda p: optim.Adam(p, lr=0.01),
+        "mse",
+        steps=10,
+        arrays=[a.astype(np.float32) for a in _initial_weights()],
+    )
     ours64, _ = _run_chainrule(lambda p: optim.Adam(p, lr=0.01), "mse", steps=10)
     for p32, p64 in zip(ours32, ours64):
         np.testing.assert_allclose(p32.data, p64.data, rtol=1e-3, atol=1e-4)
@@ -374,8 +433,7 @@ def test_parameters_without_gradient_are_skipped(factory):
 def test_skipped_parameter_keeps_its_own_step_count(torch):
     """A parameter without gradient does not advance its Adam step (as in PyTorch)."""
     ours = [cr.tensor([1.0, -1.0], requires_grad=True, dtype="float64") for _ in range(2)]
-    theirs = [torch.tensor([1.0, -1.0], dtype=torch.float64, requires_grad=True)
-              for _ in range(2)]
+    theirs = [torch.tensor([1.0, -1.0], dtype=torch.float64, requires_grad=True) for _ in range(2)]
     our_opt, their_opt = optim.Adam(ours, lr=0.1), torch.optim.Adam(theirs, lr=0.1)
     for step in range(6):
         active = [0] if step < 3 else [0, 1]
@@ -508,11 +566,14 @@ def test_keras_style_unbound_then_bind():
 def test_repr_shows_the_settings():
     w = cr.tensor([1.0], requires_grad=True)
     text = repr(optim.Adam([w], lr=0.01, clipnorm=1.0))
-    assert text == ("Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
-                    "amsgrad=False, clipnorm=1.0)")
+    assert text == (
+        "Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
+        "amsgrad=False, clipnorm=1.0)"
+    )
     assert repr(optim.SGD(schedule=optim.StepDecay(2))) == (
         "SGD(lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, dampening=0.0, "
-        "schedule=StepDecay(step_size=2, gamma=0.1))")
+        "schedule=StepDecay(step_size=2, gamma=0.1))"
+    )
 
 
 # ---------------------------------------------------------------------- state_dict
@@ -556,8 +617,12 @@ def test_state_dict_restores_settings_and_counters():
     source.step()
     target = optim.Adam([w])
     target.load_state_dict(source.state_dict())
-    assert (target.lr, target.betas, target.amsgrad, target.clipnorm) == (0.02, (0.5, 0.6),
-                                                                          True, 2.0)
+    assert (target.lr, target.betas, target.amsgrad, target.clipnorm) == (
+        0.02,
+        (0.5, 0.6),
+        True,
+        2.0,
+    )
     assert (target.epoch, target.iterations, target.state[0]["step"]) == (4, 1, 1)
     assert type(target.state[0]["step"]) is int
     np.testing.assert_array_equal(target.state[0]["exp_avg"], source.state[0]["exp_avg"])
@@ -609,7 +674,7 @@ def test_lbfgs_fits_linear_least_squares():
 def _regression_problem():
     rng = np.random.default_rng(7)
     x = rng.uniform(-2, 2, size=(40, 2))
-    y = (np.sin(x[:, :1]) + 0.5 * x[:, 1:] ** 2)
+    y = np.sin(x[:, :1]) + 0.5 * x[:, 1:] ** 2
     return x, y, _initial_weights(seed=11, sizes=(2, 8, 1))
 
 
@@ -666,8 +731,14 @@ def test_full_batch_methods_keep_float32_and_need_a_closure():
     opt.minimize(closure)
     assert all(p.data is a and p.data.dtype == np.float32 for p, a in zip(params, arrays))
     assert _regression_loss(params, x, y).item() < start
-    assert opt.state_dict() == {"lr": 1.0, "initial_lr": 1.0, "epoch": 0,
-                                "iterations": opt.iterations, "max_iter": 20, "tol": 1e-9}
+    assert opt.state_dict() == {
+        "lr": 1.0,
+        "initial_lr": 1.0,
+        "epoch": 0,
+        "iterations": opt.iterations,
+        "max_iter": 20,
+        "tol": 1e-9,
+    }
 
 
 def test_full_batch_methods_keep_the_best_point_seen(monkeypatch):
@@ -722,8 +793,17 @@ def test_missing_scipy_says_how_to_install(monkeypatch):
 
 # ---------------------------------------------------------------------- registry
 def test_registry_names_and_aliases():
-    assert optim.names() == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw",
-                             "adagrad", "lbfgs", "cg"]
+    assert optim.names() == [
+        "sgd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "adamw",
+        "adagrad",
+        "lbfgs",
+        "cg",
+    ]
     assert type(optim.get("SGD")) is optim.SGD and optim.get("sgd").momentum == 0.0
     momentum = optim.get("Momentum", lr=0.1)
     assert (momentum.momentum, momentum.nesterov, momentum.lr) == (0.9, False, 0.1)

@@ -21,7 +21,8 @@ def test_the_declared_licence_is_shipped():
 def test_the_type_marker_is_in_the_package():
     assert (Path(chainrule.__file__).parent / "py.typed").exists()
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"]["chainrule"]
+        "package-data"
+    ]["chainrule"]
     assert "py.typed" in package_data
 
 
@@ -30,5 +31,6 @@ def test_the_version_is_written_once():
     project = tomllib.loads(text)["project"]
     assert "version" not in project and "version" in project["dynamic"]
     assert tomllib.loads(text)["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "chainrule._version.__version__"}
+        "attr": "chainrule._version.__version__"
+    }
     assert importlib.metadata.version("chainrule") == chainrule.__version__

@@ -31,15 +31,16 @@ REQUIRED = os.environ.get("CHAINRULE_REQUIRE_BROWSER") == "1"
 if not REQUIRED:
     pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)",
-                    allow_module_level=True)
+        pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
 WAIT_MS = 30_000
 # A start that is neither XOR nor tanh, so that picking them is a change the page must make.
-START = ("#dataset=circles&features=x1,x2,x1_sq,x2_sq,sin_x1,sin_x2&layers=6:relu,6:relu,4:relu"
-         "&lr=0.03&optimizer=adam&batch=10&noise=0.05")
+START = (
+    "#dataset=circles&features=x1,x2,x1_sq,x2_sq,sin_x1,sin_x2&layers=6:relu,6:relu,4:relu"
+    "&lr=0.03&optimizer=adam&batch=10&noise=0.05"
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,9 @@ def choose(page, dataset: str, activation: str) -> None:
         page.select_option(f"select.activation[data-layer='{index}']", activation)
         page.wait_for_function(
             "([index, name]) => new URLSearchParams(location.hash.slice(1)).get('layers')"
-            ".split(',')[index].endsWith(':' + name)", arg=[index, activation])
+            ".split(',')[index].endsWith(':' + name)",
+            arg=[index, activation],
+        )
     layers = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('layers')")
     assert [part.split(":")[1] for part in layers.split(",")] == [activation] * count
 
@@ -110,13 +113,14 @@ def export_and_check(page, tmp_path: Path, capsys) -> None:
     assert result["accuracy"] == pytest.approx(shown, abs=1e-12)
     # chainrule predict on the raw (x1, x2) of the page's grid gives the page's P(class 1)
     raw = tmp_path / "raw.csv"
-    raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in
-                                        grid_points(BOUNDARY_GRID).tolist()))
+    raw.write_text(
+        "x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in grid_points(BOUNDARY_GRID).tolist())
+    )
     capsys.readouterr()
     assert main(["predict", str(path), str(raw), "--proba"]) == 0
     predicted = [float(row.split(",")[1]) for row in capsys.readouterr().out.splitlines()[1:]]
     shown_boundary = page.evaluate("app.state.boundary")
-    assert len(predicted) == len(shown_boundary) == BOUNDARY_GRID ** 2
+    assert len(predicted) == len(shown_boundary) == BOUNDARY_GRID**2
     assert max(abs(a - b) for a, b in zip(predicted, shown_boundary)) < 2e-4
 
 
@@ -134,7 +138,8 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
     train(page, "Number(document.body.dataset.epoch) >= 120")
     page.click(".hidden-layer[data-layer='0'] .layer-label")
     page.wait_for_function(
-        "document.getElementById('activation-title').textContent.startsWith('Layer 1')")
+        "document.getElementById('activation-title').textContent.startsWith('Layer 1')"
+    )
     screenshot = tmp_path / "playground.png"
     page.screenshot(path=str(screenshot))
     assert screenshot.stat().st_size > 10_000
@@ -144,8 +149,10 @@ def test_train_xor_then_spirals_screenshot_and_export(page, playground_url, tmp_
 
 
 def test_a_bad_field_in_a_link_is_named_and_the_others_are_kept(page, playground_url):
-    page.goto(playground_url + "/#dataset=imagenet&layers=99:relu&lr=abc&noise=0.2&seed=7"
-              "&features=x1,x2,x1_x2&batch=25")
+    page.goto(
+        playground_url + "/#dataset=imagenet&layers=99:relu&lr=abc&noise=0.2&seed=7"
+        "&features=x1,x2,x1_x2&batch=25"
+    )
     page.wait_for_selector("#error:not([hidden])")
     text = page.text_content("#error-text")
     assert "unknown dataset" in text and "layer 1 units" in text and '"abc"' in text
@@ -166,7 +173,8 @@ def test_two_tabs_train_their_own_networks_under_the_pages_csp(browser, playgrou
         tab.goto(playground_url + "/")
         tab.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     assert first.get_attribute("body", "data-session") != second.get_attribute(
-        "body", "data-session")
+        "body", "data-session"
+    )
     first.click("#step")
     first.wait_for_selector("body[data-epoch='1']")
     second.click("button[data-dataset='moons']")
@@ -180,8 +188,9 @@ def test_two_tabs_train_their_own_networks_under_the_pages_csp(browser, playgrou
 RED = "rgb(192, 18, 31)"
 
 
-def test_a_learning_rate_change_keeps_training_and_a_dataset_change_says_it_resets(page,
-                                                                                   playground_url):
+def test_a_learning_rate_change_keeps_training_and_a_dataset_change_says_it_resets(
+    page, playground_url
+):
     page.goto(playground_url + "/")
     page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     page.click("#start")
@@ -198,14 +207,17 @@ def test_a_learning_rate_change_keeps_training_and_a_dataset_change_says_it_rese
 
 
 def test_a_diverged_run_keeps_its_epoch_and_losses_in_red(page, playground_url):
-    page.goto(playground_url + "/#dataset=regression&optimizer=sgd&lr=10&features=x1,x2,x1_sq,"
-              "x2_sq,x1_x2&layers=8:identity,8:identity")
+    page.goto(
+        playground_url + "/#dataset=regression&optimizer=sgd&lr=10&features=x1,x2,x1_sq,"
+        "x2_sq,x1_x2&layers=8:identity,8:identity"
+    )
     wait_for_hash(page, "dataset=regression")
     page.click("#start")
     page.wait_for_selector("body[data-diverged='true'][data-running='false']")
     state = page.locator("#run-state")
     assert "diverged" in state.text_content() and "lower the Learning rate" in (
-        state.text_content())
+        state.text_content()
+    )
     assert state.evaluate("e => getComputedStyle(e).backgroundColor") == RED
     assert int(page.get_attribute("body", "data-epoch")) >= 1
     assert page.text_content("#test-loss") not in ("—", "NaN")
@@ -229,26 +241,37 @@ def test_a_full_server_says_so_instead_of_connection_closed(browser):
         context.close()
 
 
-SIX_WIDE_LAYERS = ("#dataset=spirals&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2"
-                   "&layers=" + ",".join(["8:leaky_relu"] * 6))
+SIX_WIDE_LAYERS = (
+    "#dataset=spirals&features=x1,x2,x1_sq,x2_sq,x1_x2,sin_x1,sin_x2"
+    "&layers=" + ",".join(["8:leaky_relu"] * 6)
+)
 
 
 def boxes(page, selector: str) -> list[dict]:
-    return page.eval_on_selector_all(selector, "elements => elements.map(e => {"
-                                     "const b = e.getBoundingClientRect();"
-                                     "return {left: b.left, right: b.right, top: b.top, "
-                                     "bottom: b.bottom}; })")
+    return page.eval_on_selector_all(
+        selector,
+        "elements => elements.map(e => {"
+        "const b = e.getBoundingClientRect();"
+        "return {left: b.left, right: b.right, top: b.top, "
+        "bottom: b.bottom}; })",
+    )
 
 
 def overlap(a: dict, b: dict) -> bool:
-    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and (
-        b["top"] < a["bottom"])
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
 
 
 def test_six_layers_at_1280_px_never_overlap_the_output(page, playground_url):
     page.goto(playground_url + "/" + SIX_WIDE_LAYERS)
-    page.wait_for_function("document.querySelectorAll('.hidden-layer').length === 6 && "
-                           "document.querySelectorAll('.hidden-layer .node').length === 48")
+    page.wait_for_function(
+        "document.querySelectorAll('.hidden-layer').length === 6 && "
+        "document.querySelectorAll('.hidden-layer .node').length === 48"
+    )
     page.click("#step")
     page.wait_for_selector("body[data-epoch='1']")
     network = boxes(page, "#network")[0]
@@ -264,8 +287,9 @@ def test_six_layers_at_1280_px_never_overlap_the_output(page, playground_url):
 
 
 def test_a_phone_viewport_has_no_horizontal_scroll(browser, playground_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     phone = context.new_page()
     phone.goto(playground_url + "/" + START)
     phone.wait_for_function("document.querySelectorAll('.hidden-layer').length === 3")
@@ -292,8 +316,9 @@ def test_caps_from_the_command_line_reach_the_pages_buttons(browser):
         assert tab.is_disabled("#add-layer")
         plus = ".hidden-layer[data-layer='0'] .layer-head button[title='Add a unit']"
         tab.click(plus)
-        tab.wait_for_function("document.querySelectorAll(\".hidden-layer[data-layer='0'] "
-                              ".node\").length === 10")
+        tab.wait_for_function(
+            "document.querySelectorAll(\".hidden-layer[data-layer='0'] .node\").length === 10"
+        )
         assert tab.is_disabled(plus)
         tab.click("#step")
         tab.wait_for_selector("body[data-epoch='1']")
@@ -305,8 +330,7 @@ CLASS_RGB = [(245, 147, 34), (8, 119, 189), (44, 160, 44)]
 GREY = (232, 234, 235)
 
 
-def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
-                                                                          playground_url):
+def test_three_spirals_show_three_coloured_regions_and_three_output_units(page, playground_url):
     page.goto(playground_url + "/#layers=8:relu,8:relu&lr=0.03")
     page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     page.click("button[data-dataset='spirals3']")
@@ -318,7 +342,7 @@ def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
         const canvas = document.getElementById('boundary');
         return Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width,
                                                                canvas.height).data); }""")
-    rgb = [tuple(pixels[i:i + 3]) for i in range(0, len(pixels), 4)]
+    rgb = [tuple(pixels[i : i + 3]) for i in range(0, len(pixels), 4)]
     for colour in CLASS_RGB:  # each class's region is painted in its own (muted) colour
         region = tuple(g + MUTED * (c - g) for g, c in zip(GREY, colour))
         near = sum(1 for p in rgb if max(abs(a - b) for a, b in zip(p, region)) <= 12)
@@ -327,33 +351,35 @@ def test_three_spirals_show_three_coloured_regions_and_three_output_units(page,
     assert links == 2 * 8 + 8 * 8 + 8 * 3  # every output unit has its incoming weights
 
 
-def test_a_dropout_control_per_layer_trains_with_dropout_and_evaluates_without(page,
-                                                                               playground_url,
-                                                                               tmp_path, capsys):
+def test_a_dropout_control_per_layer_trains_with_dropout_and_evaluates_without(
+    page, playground_url, tmp_path, capsys
+):
     page.goto(playground_url + "/#dataset=moons&layers=6:relu,4:relu")
     page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     assert page.locator("select.dropout").count() == 2
     page.select_option("select.dropout[data-layer='1']", "0.5")
     wait_for_hash(page, "layers=6:relu,4:relu:0.5")
-    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
-                           ".value === '0.5'")
+    page.wait_for_function(
+        "document.querySelector(\"select.dropout[data-layer='1']\").value === '0.5'"
+    )
     page.click("#step")
     page.wait_for_selector("body[data-epoch='1']")
     export_and_check(page, tmp_path, capsys)  # evaluation: the page's accuracy, exactly
     model = cr.load(tmp_path / "playground-model.npz")
     assert [layer.rate for layer in model.layers if isinstance(layer, Dropout)] == [0.5]
     page.reload()  # the link keeps the rate
-    page.wait_for_function("document.querySelector(\"select.dropout[data-layer='1']\")"
-                           "?.value === '0.5'")
+    page.wait_for_function(
+        "document.querySelector(\"select.dropout[data-layer='1']\")?.value === '0.5'"
+    )
 
 
 def numbers(text: str) -> list[float]:
     return [float(n.replace("−", "-")) for n in re.findall(r"[−-]?\d+\.\d{3}", text)]
 
 
-def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page,
-                                                                            playground_url,
-                                                                            tmp_path):
+def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(
+    page, playground_url, tmp_path
+):
     page.goto(playground_url + "/#dataset=circles&features=x1,x2,x1_sq&layers=3:tanh,2:relu")
     page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     page.click("#step")
@@ -386,8 +412,9 @@ def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page
     assert f"p = ({point[0]:.3f}, {point[1]:.3f})".replace("-", "−") in text
 
     page.hover(".output-node")
-    page.wait_for_function("document.getElementById('formula').textContent"
-                           ".startsWith('Output unit')")
+    page.wait_for_function(
+        "document.getElementById('formula').textContent.startsWith('Output unit')"
+    )
     assert "P(class 1) = σ(z)" in page.text_content("#formula")
     page.mouse.move(0, 0)
     page.wait_for_selector("#formula[hidden]", state="attached")
@@ -403,14 +430,15 @@ def test_hovering_a_unit_or_a_connection_shows_its_formula_with_the_numbers(page
     assert z == pytest.approx(z1[2], abs=1.5e-3)
 
 
-def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground_url,
-                                                                 tmp_path):
+def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground_url, tmp_path):
     rng = np.random.default_rng(3)
     points = rng.uniform(-1, 1, size=(150, 2))
     sides = np.where(points[:, 0] > 0.3, "right", np.where(points[:, 1] > 0, "top", "bottom"))
     good = tmp_path / "sides.csv"
-    good.write_text("x1,x2,side\n" + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in
-                                             zip(points.tolist(), sides.tolist())))
+    good.write_text(
+        "x1,x2,side\n"
+        + "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(points.tolist(), sides.tolist()))
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,side\n" + "0.5,0.5,top\n" * 12 + "0.1,twelve,right\n")
     page.goto(playground_url + "/#layers=6:relu")
@@ -430,8 +458,9 @@ def test_your_own_csv_trains_and_a_bad_one_is_named_in_the_page(page, playground
     assert shown == 150
 
 
-def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(page, playground_url,
-                                                                      tmp_path):
+def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(
+    page, playground_url, tmp_path
+):
     points = tmp_path / "points.csv"
     points.write_text("x1,x2\n1.3,1.3\n-0.5,0.5\n")
     page.goto(playground_url + "/")
@@ -449,8 +478,7 @@ def test_a_csv_without_classes_is_drawn_with_the_networks_predictions(page, play
     assert min(rim) < 80, rim
 
 
-def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playground_url,
-                                                                   tmp_path):
+def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playground_url, tmp_path):
     page.goto(playground_url + "/#dataset=circles&layers=6:relu,3:tanh&optimizer=sgd&lr=0.1")
     page.wait_for_selector("body[data-epoch='0'] .hidden-layer .node canvas")
     page.click("#step")
@@ -464,8 +492,11 @@ def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playgro
     assert shown["point"] == page.evaluate("app.state.probe.point")
     assert "✓ verified: every δ, ∂L/∂W and ∂L/∂b equals chainrule's own gradient" in text
     rules = page.locator(".explain-rule").all_text_contents()
-    assert [rule.split(":")[0] for rule in rules] == ["Layer 1 (relu)", "Layer 2 (tanh)",
-                                                      "Output layer (identity)"]
+    assert [rule.split(":")[0] for rule in rules] == [
+        "Layer 1 (relu)",
+        "Layer 2 (tanh)",
+        "Output layer (identity)",
+    ]
     assert "dense" not in text
     # the numbers are chainrule.explain's on the exported model, at the point and the label
     # of the nearest training point
@@ -478,7 +509,7 @@ def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playgro
     nearest = int(np.argmin(np.sum((data.points_train - shown["point"]) ** 2, axis=1)))
     assert shown["label"] == data.y_train[nearest, 0] and shown["label_from"] == "nearest"
     assert f"y = {shown['label']}, the label of the nearest training point" in text
-    expected = explain(model, np.array([shown["point"]]), data.y_train[nearest:nearest + 1])
+    expected = explain(model, np.array([shown["point"]]), data.y_train[nearest : nearest + 1])
     for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
         assert mine["delta"] == theirs.delta[0].tolist()
         assert mine["weight_update"] == theirs.weight_update.tolist()
@@ -490,11 +521,16 @@ def test_a_click_on_the_map_explains_backpropagation_at_that_point(page, playgro
     notes = page.locator(".explain-layer[data-layer='0'] .vanishing-note").all_text_contents()
     units = [str(u + 1) for u in off]
     listed = units[0] if len(units) == 1 else ", ".join(units[:-1]) + " and " + units[-1]
-    who, its, learn = (("Unit", "its", "it hardly learns") if len(off) == 1 else
-                       ("Units", "their", "they hardly learn"))
-    assert notes == [f"{who} {listed}: f′(z) ≈ 0 ({', '.join(['0'] * len(off))}; below 1% of "
-                     f"relu's largest slope 1.00), so δ ≈ 0 and {its} incoming weights and bias "
-                     f"barely change: {learn} from this example."]
+    who, its, learn = (
+        ("Unit", "its", "it hardly learns")
+        if len(off) == 1
+        else ("Units", "their", "they hardly learn")
+    )
+    assert notes == [
+        f"{who} {listed}: f′(z) ≈ 0 ({', '.join(['0'] * len(off))}; below 1% of "
+        f"relu's largest slope 1.00), so δ ≈ 0 and {its} incoming weights and bias "
+        f"barely change: {learn} from this example."
+    ]
     cells = page.locator(".explain-layer[data-layer='0'] tr[data-unit='0'] td")
     assert cells.nth(1).text_content() == _js_number(shown["layers"][0]["z"][0])
     # a picked class is the label; a new epoch brings a new explanation
@@ -521,8 +557,9 @@ def _js_number(value: float) -> str:
 
 
 def test_the_explain_panel_fits_a_phone(browser, playground_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     phone = context.new_page()
     phone.goto(playground_url + "/#dataset=spirals3&samples=150&layers=8:relu,8:tanh")
     phone.wait_for_function("document.querySelectorAll('.hidden-layer').length === 2")

@@ -59,8 +59,9 @@ def until(socket, kind: str, condition=lambda message: True) -> dict:
 
 
 def get(url: str, headers: dict | None = None):
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
-                                  timeout=TIMEOUT)
+    return urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers or {}), timeout=TIMEOUT
+    )
 
 
 BAD = [
@@ -118,8 +119,10 @@ def test_training_streams_states_and_pauses(playground_url):
 
 
 def test_tabs_have_their_own_sessions(playground_url):
-    with open_session(playground_url) as (first, hello_first), \
-            open_session(playground_url) as (second, hello_second):
+    with (
+        open_session(playground_url) as (first, hello_first),
+        open_session(playground_url) as (second, hello_second),
+    ):
         assert hello_first["session"] != hello_second["session"]
         first.send('{"type": "setup", "setup": {"dataset": "moons"}}')
         assert until(first, "state")["setup"]["dataset"] == "moons"
@@ -165,8 +168,10 @@ def test_foreign_hosts_and_origins_are_refused(playground_url):
     with pytest.raises(urllib.error.HTTPError) as rebinding:
         get(playground_url + "/", headers={"Host": "evil.example"})
     assert rebinding.value.code == 400
-    with pytest.raises(InvalidStatus), connect(ws_url(playground_url),
-                                               origin="http://evil.example"):
+    with (
+        pytest.raises(InvalidStatus),
+        connect(ws_url(playground_url), origin="http://evil.example"),
+    ):
         pass
     port = playground_url.rsplit(":", 1)[1]
     with open_session(playground_url, origin=f"http://127.0.0.1:{port}") as (_, hello):
@@ -228,11 +233,31 @@ def test_caps_set_on_the_command_line_reach_the_server(monkeypatch, capsys):
 
     served: dict = {}
     monkeypatch.setattr(server, "serve", lambda **options: served.update(options))
-    assert main(["playground", "--port", "0", "--max-layers", "9", "--max-units", "12",
-                 "--max-tabs", "3", "--max-samples", "3000"]) == 0
+    assert (
+        main(
+            [
+                "playground",
+                "--port",
+                "0",
+                "--max-layers",
+                "9",
+                "--max-units",
+                "12",
+                "--max-tabs",
+                "3",
+                "--max-samples",
+                "3000",
+            ]
+        )
+        == 0
+    )
     assert served["caps"] == Caps(max_layers=9, max_units=12, max_sessions=3, max_samples=3000)
-    for option, bad in (("--max-units", "33"), ("--max-layers", "0"), ("--max-tabs", "two"),
-                        ("--max-samples", "10")):
+    for option, bad in (
+        ("--max-units", "33"),
+        ("--max-layers", "0"),
+        ("--max-tabs", "two"),
+        ("--max-samples", "10"),
+    ):
         assert main(["playground", option, bad]) == 2
         error = capsys.readouterr().err
         assert f"argument {option}: expected a whole number from" in error and bad in error
@@ -247,8 +272,7 @@ def test_a_server_under_wider_caps_serves_wider_networks_and_more_tabs():
         with open_session(url) as (first, hello), open_session(url) as (second, _):
             assert hello["catalog"]["limits"]["max_units"] == 12
             wide = [{"units": 12, "activation": "relu"}] * 8
-            first.send(json.dumps({"type": "setup", "setup": {"layers": wide,
-                                                              "samples": 2000}}))
+            first.send(json.dumps({"type": "setup", "setup": {"layers": wide, "samples": 2000}}))
             state = until(first, "state")
             assert len(state["setup"]["layers"]) == 8 and state["setup"]["samples"] == 2000
             first.send(json.dumps({"type": "setup", "setup": {"layers": wide + wide[:1]}}))
@@ -260,8 +284,9 @@ def test_a_server_under_wider_caps_serves_wider_networks_and_more_tabs():
 
 
 def post(url: str, body: bytes):
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"content-type": "text/csv"})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "text/csv"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             return response.status, json.loads(response.read())
@@ -274,8 +299,10 @@ def test_an_uploaded_csv_is_checked_then_trained_on(playground_url):
     with open_session(playground_url) as (socket, hello):
         base = f"{playground_url}/upload/{hello['session']}"
         status, answer = post(base, b"x1,x2,c\n" + b"0.1,oops,0\n" * 20)
-        assert status == 400 and "line 2: column 'x2' has the non-numeric value 'oops'" in (
-            answer["error"])
+        assert (
+            status == 400
+            and "line 2: column 'x2' has the non-numeric value 'oops'" in (answer["error"])
+        )
         status, answer = post(base, b"x" * (MAX_UPLOAD_BYTES + 1))
         assert status == 413 and "larger than the limit" in answer["error"]
         socket.send('{"type": "setup", "setup": {"dataset": "own"}}')
@@ -316,8 +343,7 @@ def test_an_explain_message_answers_with_explains_numbers(playground_url, tmp_pa
     model = cr.load(path)  # it takes the raw point and carries the optimiser's state
     expected = explain(model, np.array([[0.5, -0.75]]), np.array([2]))
     assert shown["epoch"] == 3 and shown["label"] == 2 and shown["verified"]
-    assert [layer["name"] for layer in shown["layers"]] == ["Layer 1", "Layer 2",
-                                                             "Output layer"]
+    assert [layer["name"] for layer in shown["layers"]] == ["Layer 1", "Layer 2", "Output layer"]
     for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
         assert mine["delta"] == theirs.delta[0].tolist()
         assert mine["weight_grad"] == theirs.weight_grad.tolist()

@@ -26,21 +26,47 @@ from chainrule.playground.views import grid_points
 
 SETUPS = {
     "default": Setup(),
-    "regression-l2-sgd": Setup(dataset="regression", optimizer="sgd", learning_rate=0.1,
-                               regularization="l2", lam=0.01, samples=120,
-                               layers=(LayerSpec(3, "relu"),)),
-    "maxout-l1-rmsprop": Setup(dataset="circles", noise=0.1, optimizer="rmsprop",
-                               learning_rate=0.01, regularization="l1", lam=0.001,
-                               features=("x1_sq", "x2_sq", "sin_x1"), samples=100,
-                               layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu"))),
+    "regression-l2-sgd": Setup(
+        dataset="regression",
+        optimizer="sgd",
+        learning_rate=0.1,
+        regularization="l2",
+        lam=0.01,
+        samples=120,
+        layers=(LayerSpec(3, "relu"),),
+    ),
+    "maxout-l1-rmsprop": Setup(
+        dataset="circles",
+        noise=0.1,
+        optimizer="rmsprop",
+        learning_rate=0.01,
+        regularization="l1",
+        lam=0.001,
+        features=("x1_sq", "x2_sq", "sin_x1"),
+        samples=100,
+        layers=(LayerSpec(2, "maxout"), LayerSpec(3, "gelu")),
+    ),
     "linear": Setup(dataset="gaussians", layers=(), samples=60, batch_size=7),
-    "spirals3-softmax": Setup(dataset="spirals3", samples=150, noise=0.05,
-                              layers=(LayerSpec(6, "relu"), LayerSpec(4, "tanh"))),
-    "dropout-sgd": Setup(dataset="moons", optimizer="sgd", learning_rate=0.1, samples=100,
-                         layers=(LayerSpec(6, "relu", 0.3), LayerSpec(4, "tanh"),
-                                 LayerSpec(3, "elu", 0.5))),
-    "prelu-sgd": Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, samples=80,
-                       layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh"))),
+    "spirals3-softmax": Setup(
+        dataset="spirals3",
+        samples=150,
+        noise=0.05,
+        layers=(LayerSpec(6, "relu"), LayerSpec(4, "tanh")),
+    ),
+    "dropout-sgd": Setup(
+        dataset="moons",
+        optimizer="sgd",
+        learning_rate=0.1,
+        samples=100,
+        layers=(LayerSpec(6, "relu", 0.3), LayerSpec(4, "tanh"), LayerSpec(3, "elu", 0.5)),
+    ),
+    "prelu-sgd": Setup(
+        dataset="circles",
+        optimizer="sgd",
+        learning_rate=0.1,
+        samples=80,
+        layers=(LayerSpec(3, "prelu"), LayerSpec(2, "tanh")),
+    ),
 }
 
 
@@ -48,8 +74,9 @@ def test_every_feature_matches_its_snippet_expression():
     points = np.random.default_rng(0).uniform(-1.5, 1.5, size=(20, 2)).astype(np.float32)
     for name, feature in FEATURES.items():
         expected = eval(feature.expression, {"np": np, "x": points})  # our own fixed table
-        np.testing.assert_array_equal(feature_matrix(points, [name])[:, 0],
-                                      expected.astype(np.float32))
+        np.testing.assert_array_equal(
+            feature_matrix(points, [name])[:, 0], expected.astype(np.float32)
+        )
 
 
 def test_regression2d_is_seeded_and_adds_noise_to_y_only():
@@ -83,8 +110,12 @@ def test_the_snippet_reproduces_the_run_exactly(name, tmp_path, monkeypatch):
     saved = cr.load(tmp_path / "playground-model.npz")  # it takes raw points, as the export
     points = session.data.points_test
     assert saved.preprocessing.names == session.setup.features
-    np.testing.assert_array_equal(saved.predict(points), session.model.predict(
-        feature_matrix(points.astype(np.float32).astype(np.float64), session.setup.features)))
+    np.testing.assert_array_equal(
+        saved.predict(points),
+        session.model.predict(
+            feature_matrix(points.astype(np.float32).astype(np.float64), session.setup.features)
+        ),
+    )
 
 
 def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_path):
@@ -99,8 +130,9 @@ def test_the_exported_model_file_loads_with_the_same_outputs_and_metadata(tmp_pa
     np.testing.assert_array_equal(model.predict(points), session.model.predict(features))
     assert model.metadata["epoch"] == 2
     assert parse_setup(model.metadata["playground"]) == session.setup
-    accuracy = model.evaluate(session.data.points_test, session.data.y_test, batch_size=None,
-                              return_dict=True)
+    accuracy = model.evaluate(
+        session.data.points_test, session.data.y_test, batch_size=None, return_dict=True
+    )
     assert accuracy["accuracy"] == session.snapshot()["test_metrics"]["accuracy"]
     assert session.model.preprocessing is None  # the session goes on with feature matrices
     session.train(1)
@@ -117,8 +149,10 @@ def test_a_prelu_layer_learns_its_slopes_and_the_model_file_keeps_them(tmp_path)
     model = cr.load(path)
     np.testing.assert_array_equal(model.state_dict()["activation.alpha"], slopes.numpy())
     points = session.data.points_test.astype(np.float32)
-    np.testing.assert_array_equal(model.predict(points), session.model.predict(
-        feature_matrix(points.astype(np.float64), session.setup.features)))
+    np.testing.assert_array_equal(
+        model.predict(points),
+        session.model.predict(feature_matrix(points.astype(np.float64), session.setup.features)),
+    )
 
 
 def test_training_lowers_the_loss_and_reset_restores_the_start():
@@ -140,8 +174,12 @@ def test_train_for_and_a_timed_out_step_run_at_least_one_epoch():
 
 
 def test_a_snapshot_has_every_view_at_its_size():
-    session = Session(Setup(layers=(LayerSpec(3, "maxout"), LayerSpec(2, "softmax"),
-                                    LayerSpec(4, "relu")), features=("x1", "x2", "x1_x2")))
+    session = Session(
+        Setup(
+            layers=(LayerSpec(3, "maxout"), LayerSpec(2, "softmax"), LayerSpec(4, "relu")),
+            features=("x1", "x2", "x1_x2"),
+        )
+    )
     snapshot = session.snapshot()
     json.dumps(snapshot, allow_nan=False)
     assert len(snapshot["boundary"]) == BOUNDARY_GRID**2
@@ -175,9 +213,15 @@ def test_dead_units_reach_the_snapshot_with_advice():
 
 
 def test_a_diverging_run_fails_with_advice_and_stays_drawable():
-    session = Session(Setup(dataset="regression", optimizer="sgd", learning_rate=10.0,
-                            layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
-                            features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2")))
+    session = Session(
+        Setup(
+            dataset="regression",
+            optimizer="sgd",
+            learning_rate=10.0,
+            layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
+            features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2"),
+        )
+    )
     with pytest.raises(TrainingFailed, match="lower the Learning rate"):
         session.train(20)
     json.dumps(session.snapshot(), allow_nan=False)
@@ -203,20 +247,23 @@ def test_the_registry_caps_and_forgets_sessions():
     assert registry.open("c") is not None
 
 
-def test_training_settings_change_without_a_reset_and_the_snippet_follows(tmp_path,
-                                                                          monkeypatch):
+def test_training_settings_change_without_a_reset_and_the_snippet_follows(tmp_path, monkeypatch):
     session = Session(SETUPS["default"])
     session.train(3)
     weights = [p.data.copy() for p in session.model.parameters()]
-    changed = replace(session.setup, learning_rate=0.1, regularization="l2", lam=0.01,
-                      batch_size=20)
+    changed = replace(
+        session.setup, learning_rate=0.1, regularization="l2", lam=0.01, batch_size=20
+    )
     assert session.configure(changed) is False
     assert session.epoch == 3 and len(session.test_loss) == 4
     for before, now in zip(weights, session.model.parameters(), strict=True):
         np.testing.assert_array_equal(before, now.data)
     assert session.model.optimizer.lr == 0.1
-    assert all(layer.kernel_regularizer.lam == 0.01 for layer in session.model.layers
-               if isinstance(layer, Dense))
+    assert all(
+        layer.kernel_regularizer.lam == 0.01
+        for layer in session.model.layers
+        if isinstance(layer, Dense)
+    )
     session.train(3)
     path = tmp_path / "playground_run.py"
     path.write_text(session.snippet())
@@ -226,9 +273,17 @@ def test_training_settings_change_without_a_reset_and_the_snippet_follows(tmp_pa
         np.testing.assert_array_equal(ours.data, theirs.data)
 
 
-@pytest.mark.parametrize("change", [{"dataset": "moons"}, {"optimizer": "sgd"}, {"seed": 4},
-                                    {"layers": (LayerSpec(3, "relu"),)}, {"noise": 0.1},
-                                    {"features": ("x1",)}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"dataset": "moons"},
+        {"optimizer": "sgd"},
+        {"seed": 4},
+        {"layers": (LayerSpec(3, "relu"),)},
+        {"noise": 0.1},
+        {"features": ("x1",)},
+    ],
+)
 def test_a_structure_change_starts_a_new_network(change):
     session = Session()
     session.train(2)
@@ -237,9 +292,13 @@ def test_a_structure_change_starts_a_new_network(change):
 
 
 def diverging_setup() -> Setup:
-    return Setup(dataset="regression", optimizer="sgd", learning_rate=10.0,
-                 layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
-                 features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2"))
+    return Setup(
+        dataset="regression",
+        optimizer="sgd",
+        learning_rate=10.0,
+        layers=(LayerSpec(8, "identity"), LayerSpec(8, "identity")),
+        features=("x1", "x2", "x1_sq", "x2_sq", "x1_x2"),
+    )
 
 
 def test_a_diverged_run_keeps_its_epoch_and_losses_and_refuses_to_go_on():
@@ -268,8 +327,7 @@ def test_chainrule_predict_on_raw_points_gives_the_pages_boundary(name, tmp_path
     raw = tmp_path / "raw.csv"
     raw.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in grid.tolist()))
     regression = session.data.regression
-    assert main(["predict", str(model_path), str(raw), *([] if regression else ["--proba"])]
-                ) == 0
+    assert main(["predict", str(model_path), str(raw), *([] if regression else ["--proba"])]) == 0
     rows = capsys.readouterr().out.splitlines()
     classes = session.data.classes
     assert rows[0] == ("prediction" if regression else ",".join(map(str, range(classes))))
@@ -292,11 +350,14 @@ def _saved_with_feature_map(session: Session, path, names) -> None:
         session.model.preprocessing = None
 
 
-@pytest.mark.parametrize(("names", "problem"), [
-    (("x1", "__import__('os')"), "unknown feature"),
-    (("x1", "x1"), "lists a feature twice"),
-    (("x1",), "makes 1 features, but the model takes 2"),
-])
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [
+        (("x1", "__import__('os')"), "unknown feature"),
+        (("x1", "x1"), "lists a feature twice"),
+        (("x1",), "makes 1 features, but the model takes 2"),
+    ],
+)
 def test_the_loader_checks_the_feature_map(names, problem, tmp_path):
     path = tmp_path / "model.npz"
     _saved_with_feature_map(Session(Setup(samples=60)), path, names)
@@ -312,8 +373,9 @@ def test_a_feature_map_refuses_rows_that_are_not_raw_points():
 
 
 def test_three_spirals_train_a_softmax_output_with_one_unit_per_class():
-    session = Session(Setup(dataset="spirals3", layers=(LayerSpec(8, "relu"),
-                                                        LayerSpec(8, "relu"))))
+    session = Session(
+        Setup(dataset="spirals3", layers=(LayerSpec(8, "relu"), LayerSpec(8, "relu")))
+    )
     model = session.model
     assert model.layers[-1].units == 3 and model.loss.name == "sparse_categorical_crossentropy"
     assert sorted(set(session.data.y_train.tolist())) == [0, 1, 2]
@@ -321,7 +383,7 @@ def test_three_spirals_train_a_softmax_output_with_one_unit_per_class():
     snapshot = session.snapshot()
     assert snapshot["classes"] == 3 and snapshot["test_metrics"]["accuracy"] > 0.9
     maps = np.array(snapshot["boundary"])
-    assert maps.shape == (3, BOUNDARY_GRID ** 2)
+    assert maps.shape == (3, BOUNDARY_GRID**2)
     np.testing.assert_allclose(maps.sum(axis=0), 1.0, atol=3e-4)
     assert set(maps.argmax(axis=0).tolist()) == {0, 1, 2}  # three regions on the grid
     assert len(snapshot["weights"][-1]) == 3  # one row of W per output unit
@@ -344,7 +406,11 @@ def test_dropout_masks_units_in_training_and_is_off_at_evaluation(tmp_path):
     dropouts = [layer for layer in model.layers if isinstance(layer, Dropout)]
     assert [layer.rate for layer in dropouts] == [0.3, 0.5]
     assert [type(layer).__name__ for layer in model.layers[:4]] == [
-        "Dense", "Activation", "Dropout", "Dense"]
+        "Dense",
+        "Activation",
+        "Dropout",
+        "Dense",
+    ]
     session.train(2)
     assert dropouts[0].last_mask is not None and not dropouts[0].last_mask.all()
     x = session.data.x_train
@@ -357,16 +423,22 @@ def test_dropout_masks_units_in_training_and_is_off_at_evaluation(tmp_path):
         if not isinstance(layer, Dropout):
             values = layer(values).data
     np.testing.assert_allclose(evaluated, values, rtol=1e-6, atol=1e-6)
-    assert session.snapshot()["test_metrics"] == measure(model, session.data.x_test,
-                                                         session.data.y_test)
+    assert session.snapshot()["test_metrics"] == measure(
+        model, session.data.x_test, session.data.y_test
+    )
     path = tmp_path / "model.npz"
     path.write_bytes(session.model_file())
     loaded = cr.load(path)
     assert [layer.rate for layer in loaded.layers if isinstance(layer, Dropout)] == [0.3, 0.5]
-    np.testing.assert_array_equal(loaded.predict(session.data.points_test.astype(np.float32)),
-                                  model.predict(feature_matrix(
-                                      session.data.points_test.astype(np.float32)
-                                      .astype(np.float64), session.setup.features)))
+    np.testing.assert_array_equal(
+        loaded.predict(session.data.points_test.astype(np.float32)),
+        model.predict(
+            feature_matrix(
+                session.data.points_test.astype(np.float32).astype(np.float64),
+                session.setup.features,
+            )
+        ),
+    )
 
 
 @pytest.mark.parametrize("name", ["maxout-l1-rmsprop", "dropout-sgd", "spirals3-softmax"])
@@ -407,14 +479,15 @@ def own_csv(rows: int = 120, seed: int = 0, names: bool = True) -> bytes:
     x = rng.uniform(-1, 1, size=(rows, 2))
     y = np.where(x[:, 0] > 0.3, 1, np.where(x[:, 1] > 0, 2, 0))
     labels = np.array(["bottom", "right", "top"])[y] if names else y
-    return ("x1,x2,side\n" + "".join(f"{a:.5f},{b:.5f},{c}\n" for (a, b), c in
-                                     zip(x.tolist(), labels.tolist()))).encode()
+    return (
+        "x1,x2,side\n"
+        + "".join(f"{a:.5f},{b:.5f},{c}\n" for (a, b), c in zip(x.tolist(), labels.tolist()))
+    ).encode()
 
 
 def test_an_uploaded_csv_trains_and_the_snippet_reproduces_it(tmp_path, monkeypatch):
     session = Session(Setup(layers=(LayerSpec(6, "relu"),)))
-    assert session.upload(own_csv(), 1000) == {"rows": 120, "classes": ["bottom", "right",
-                                                                        "top"]}
+    assert session.upload(own_csv(), 1000) == {"rows": 120, "classes": ["bottom", "right", "top"]}
     assert session.configure(replace(session.setup, dataset=OWN))
     assert session.data.classes == 3 and len(session.data.x_train) == 60
     session.train(30)
@@ -441,19 +514,24 @@ def test_class_labels_are_their_distinct_values_as_everywhere_else():
     assert session.own_data.classes == ["0", "2"] and set(session.own_data.y) == {0, 1}
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
-     r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'"),
-    (b"x1,x2\n" + b"0.1,0.2\n" * 20 + b"0.3,\n", "line 22: column 'x2' is empty"),
-    (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20, "1 class\\(es\\); the playground takes 2 to 8"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20 + b"0.1,0.2,1\n", "class 1 has 1 row"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0.5\n" * 20, "not an integer"),
-    (b"x1,x2,c\n" + b"0.1,inf,0\n0.1,0.2,1\n" * 10, "line 2"),
-    (b"\xff\xfe\x00", "UTF-8"),
-    (b"x1,x2,c\n" + b"0.1,0.2,0\n0.1,0.2,1\n" * 30_000, "bytes; the limit is"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            b"x1,x2,c\n" + b"0.1,0.2,0\n" * 5 + b"0.1,0.2,1\n" * 5 + b"0.3,zz,1\n",
+            r"your CSV, line 12: column 'x2' has the non-numeric value 'zz'",
+        ),
+        (b"x1,x2\n" + b"0.1,0.2\n" * 20 + b"0.3,\n", "line 22: column 'x2' is empty"),
+        (b"a,b,c,d\n" + b"1,2,3,0\n1,2,3,1\n" * 10, "3 feature columns \\(a, b, c\\)"),
+        (b"x1,x2,c\n" + b"0.1,0.2,0\n0.3,0.4,1\n" * 3, "6 rows; the playground takes 10 to 1,000"),
+        (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20, "1 class\\(es\\); the playground takes 2 to 8"),
+        (b"x1,x2,c\n" + b"0.1,0.2,0\n" * 20 + b"0.1,0.2,1\n", "class 1 has 1 row"),
+        (b"x1,x2,c\n" + b"0.1,0.2,0.5\n" * 20, "not an integer"),
+        (b"x1,x2,c\n" + b"0.1,inf,0\n0.1,0.2,1\n" * 10, "line 2"),
+        (b"\xff\xfe\x00", "UTF-8"),
+        (b"x1,x2,c\n" + b"0.1,0.2,0\n0.1,0.2,1\n" * 30_000, "bytes; the limit is"),
+    ],
+)
 def test_a_bad_csv_is_refused_with_the_readers_sentence(content, problem):
     session = Session(Setup(samples=60))
     with pytest.raises(ValueError, match=problem) as refused:
@@ -500,9 +578,16 @@ def test_one_unit_on_spirals_is_high_bias_with_the_pages_advice():
 
 
 def test_a_big_network_on_ten_points_is_high_variance_with_the_pages_advice():
-    session = Session(Setup(dataset="circles", samples=50, noise=0.5, train_ratio=0.2,
-                            learning_rate=0.01, layers=(LayerSpec(8, "relu"),
-                                                        LayerSpec(8, "relu"))))
+    session = Session(
+        Setup(
+            dataset="circles",
+            samples=50,
+            noise=0.5,
+            train_ratio=0.2,
+            learning_rate=0.01,
+            layers=(LayerSpec(8, "relu"), LayerSpec(8, "relu")),
+        )
+    )
     session.train(150, seconds=60)
     shown = session.snapshot()["bias_variance"]
     assert len(session.data.x_train) == 10
@@ -518,8 +603,10 @@ def test_a_regression_verdict_divides_the_mse_by_the_targets_variance():
     session.train(3)
     shown = session.snapshot()["bias_variance"]
     data = session.data
-    errors = [np.mean((session.model.predict(x).astype(np.float64) - y) ** 2) / np.var(data.y_train)
-              for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+    errors = [
+        np.mean((session.model.predict(x).astype(np.float64) - y) ** 2) / np.var(data.y_train)
+        for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))
+    ]
     assert [shown["training_error"], shown["test_error"]] == pytest.approx(errors)
     assert "MSE ÷ variance" in shown["figures"]
     assert shown["verdict"] == "high_bias" and "a lower Regularization rate λ" in shown["advice"]
@@ -530,8 +617,9 @@ def _nearest(data, point):
     return int(np.argmin(np.sum((data.points_train - np.array(point)) ** 2, axis=1)))
 
 
-@pytest.mark.parametrize("name", ["default", "spirals3-softmax", "regression-l2-sgd",
-                                  "dropout-sgd", "linear"])
+@pytest.mark.parametrize(
+    "name", ["default", "spirals3-softmax", "regression-l2-sgd", "dropout-sgd", "linear"]
+)
 def test_the_explanation_at_a_point_is_explains_numbers_under_the_pages_names(name):
     session = Session(SETUPS[name])
     session.train(2)
@@ -540,20 +628,30 @@ def test_the_explanation_at_a_point_is_explains_numbers_under_the_pages_names(na
     json.dumps(shown, allow_nan=False)  # what the server sends
     data = session.data
     index = _nearest(data, point)
-    expected = explain(session.model, feature_matrix(np.array([point]), session.setup.features),
-                       data.y_train[index:index + 1])
+    expected = explain(
+        session.model,
+        feature_matrix(np.array([point]), session.setup.features),
+        data.y_train[index : index + 1],
+    )
     assert shown["epoch"] == 2 and shown["label_from"] == "nearest"
     assert shown["nearest"] == data.points_train[index].tolist()
     assert np.asarray(shown["label"]).ravel()[0] == np.asarray(data.y_train[index]).ravel()[0]
     hidden = len(session.setup.layers)
     assert [layer["name"] for layer in shown["layers"]] == [
-        *(f"Layer {i + 1}" for i in range(hidden)), "Output layer"]
+        *(f"Layer {i + 1}" for i in range(hidden)),
+        "Output layer",
+    ]
     assert shown["verified"] is True and expected.verified
     assert shown["loss"] == expected.loss and shown["output"] == expected.prediction[0].tolist()
     for mine, theirs in zip(shown["layers"], expected.layers, strict=True):
-        for key, value in (("z", theirs.z[0]), ("a", theirs.a[0]), ("delta", theirs.delta[0]),
-                           ("weight_grad", theirs.weight_grad), ("slope", theirs.slope[0]),
-                           ("weight_update", theirs.weight_update)):
+        for key, value in (
+            ("z", theirs.z[0]),
+            ("a", theirs.a[0]),
+            ("delta", theirs.delta[0]),
+            ("weight_grad", theirs.weight_grad),
+            ("slope", theirs.slope[0]),
+            ("weight_update", theirs.weight_update),
+        ):
             assert mine[key] == value.tolist(), key
         assert mine["bias_grad"] == theirs.bias_grad.tolist()
         assert mine["bias_update"] == theirs.bias_update.tolist()
@@ -563,8 +661,9 @@ def test_the_explanation_at_a_point_is_explains_numbers_under_the_pages_names(na
 
 
 def test_relu_units_off_at_the_point_are_marked_and_their_update_vanishes():
-    session = Session(Setup(dataset="circles", optimizer="sgd", learning_rate=0.1,
-                            layers=(LayerSpec(6, "relu"),)))
+    session = Session(
+        Setup(dataset="circles", optimizer="sgd", learning_rate=0.1, layers=(LayerSpec(6, "relu"),))
+    )
     session.train(1)
     shown = session.explain((0.5, 0.5))
     layer = shown["layers"][0]
@@ -604,10 +703,13 @@ def test_the_recipes_words_name_the_pages_controls():
     static = Path(cr.__file__).parent / "playground" / "static"
     page, script = (static / "index.html").read_text(), (static / "app.js").read_text()
     assert all(RECIPE.remedies.values())  # the page offers every remedy, dropout included
-    for control, where in (("Samples", "Samples: <b"), ("Ratio of training to test data",
-                                                       "Ratio of training to test data:"),
-                           ("Regularization rate λ", "Regularization rate <span"),
-                           ("drop 0.2", "`drop ${v}`"), ("(+)", 'title = "Add a unit"')):
+    for control, where in (
+        ("Samples", "Samples: <b"),
+        ("Ratio of training to test data", "Ratio of training to test data:"),
+        ("Regularization rate λ", "Regularization rate <span"),
+        ("drop 0.2", "`drop ${v}`"),
+        ("(+)", 'title = "Add a unit"'),
+    ):
         assert any(control in text for text in RECIPE.remedies.values()), control
         assert where in page or where in script, where
 
@@ -641,8 +743,9 @@ def test_the_weights_view_names_a_layer_that_is_not_built():
     setup = Setup()
     model = build_model(setup)
     shown = views.weights(model, setup)
-    assert len(shown) == len(model.layers) - sum(1 for layer in model.layers
-                                                  if not isinstance(layer, Dense))
+    assert len(shown) == len(model.layers) - sum(
+        1 for layer in model.layers if not isinstance(layer, Dense)
+    )
     unbuilt = Sequential([Dense(3, name="hidden")])
     with pytest.raises(RuntimeError, match="the layer 'hidden' is not built"):
         views.weights(unbuilt, setup)

@@ -43,8 +43,9 @@ def classifier():
     data = cr.datasets.moons(n=80, noise=0.1, seed=0)
     x = data.x.astype(np.float32)
     y = data.y.reshape(-1, 1).astype(np.float32)
-    model = Sequential([Dense(8, input_dim=2), Activation("tanh"), Dense(1, activation="sigmoid")],
-                       seed=0)
+    model = Sequential(
+        [Dense(8, input_dim=2), Activation("tanh"), Dense(1, activation="sigmoid")], seed=0
+    )
     model.compile(loss="bce", optimizer="adam", metrics=["accuracy"])
     history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25, seed=0)
     return model, x, y, history
@@ -58,8 +59,9 @@ def multiclass():
     labels = np.repeat(np.arange(3), 20)
     x = (centres[labels] + 0.5 * rng.standard_normal((60, 2))).astype(np.float32)
     y = np.eye(3, dtype=np.float32)[labels]
-    model = Sequential([Dense(8, activation="relu", input_dim=2),
-                        Dense(3, activation="softmax")], seed=1)
+    model = Sequential(
+        [Dense(8, activation="relu", input_dim=2), Dense(3, activation="softmax")], seed=1
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam")
     model.fit(x, y, epochs=3, verbose=0, seed=0)
     return model, x, labels
@@ -161,8 +163,11 @@ def test_gradient_flow_png(tmp_path, classifier):
     check_png(path, figure)
     (ax,) = figure.axes
     assert ax.get_yscale() == "log"
-    layers = {key.split("/")[1] for key in history.history
-              if key.startswith("health/") and key.endswith("/grad_norm")}
+    layers = {
+        key.split("/")[1]
+        for key in history.history
+        if key.startswith("health/") and key.endswith("/grad_norm")
+    }
     assert {t.get_text() for t in ax.get_legend().get_texts()} == layers
 
 
@@ -202,7 +207,7 @@ def test_activation_histograms_of_a_dense_prelu_use_its_learned_slopes():
     model = Sequential([Dense(3, input_dim=2, activation="prelu")], seed=0)
     model[0].alpha.data[:] = [-1.0, 0.5, 2.0]
     x = np.random.default_rng(0).standard_normal((40, 2))
-    (_, name, _, a), = plot._dense_signals(model, x)
+    ((_, name, _, a),) = plot._dense_signals(model, x)
     assert name == "prelu"
     np.testing.assert_array_equal(a, model.predict(x))
 
@@ -239,8 +244,12 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
-    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends",
-                 "matplotlib.backends.backend_agg"):
+    for name in (
+        "matplotlib",
+        "matplotlib.figure",
+        "matplotlib.backends",
+        "matplotlib.backends.backend_agg",
+    ):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):
         plot.activations(["relu"])

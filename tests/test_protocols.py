@@ -18,8 +18,9 @@ from chainrule.protocols import (
 )
 
 
-@pytest.mark.parametrize("protocol", [CompiledModel, HasNamedParameters, SupportsPredict,
-                                      SupportsSave, TrainableModel])
+@pytest.mark.parametrize(
+    "protocol", [CompiledModel, HasNamedParameters, SupportsPredict, SupportsSave, TrainableModel]
+)
 def test_a_model_and_a_sequential_satisfy_every_protocol(protocol):
     assert isinstance(Sequential([Dense(1, input_dim=2, seed=0)]), protocol)
     assert isinstance(cr.Model(Dense(1, input_dim=2, seed=0)), protocol)
@@ -32,10 +33,13 @@ def test_a_plain_module_names_its_parameters_but_is_not_trainable():
     assert not isinstance(layer, TrainableModel) and not isinstance(layer, SupportsPredict)
 
 
-@pytest.mark.parametrize("callback, hook", [
-    (EarlyStopping(restore_best_weights=True), lambda c: c.on_epoch_end(1, {"val_loss": 1.0})),
-    (TerminateOnNaN(), lambda c: c.on_batch_end(0, {"loss": float("nan")})),
-])
+@pytest.mark.parametrize(
+    "callback, hook",
+    [
+        (EarlyStopping(restore_best_weights=True), lambda c: c.on_epoch_end(1, {"val_loss": 1.0})),
+        (TerminateOnNaN(), lambda c: c.on_batch_end(0, {"loss": float("nan")})),
+    ],
+)
 def test_a_hook_that_needs_the_model_before_set_model_says_so(callback, hook):
     with pytest.raises(RuntimeError, match="has no model: call set_model"):
         hook(callback)

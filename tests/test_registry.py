@@ -11,10 +11,18 @@ from chainrule.activations import UnknownActivationError
 
 @pytest.mark.parametrize(
     ("alias", "canonical"),
-    [("logistic", "sigmoid"), ("swish", "silu"), ("LeakyReLU", "leaky_relu"),
-     ("leaky-relu", "leaky_relu"), ("ReLU", "relu"), ("HardSwish", "hard_swish"),
-     ("linear", "identity"), ("LogSoftmax", "log_softmax"), ("GELU", "gelu"),
-     ("gelu_approx", "gelu_tanh")],
+    [
+        ("logistic", "sigmoid"),
+        ("swish", "silu"),
+        ("LeakyReLU", "leaky_relu"),
+        ("leaky-relu", "leaky_relu"),
+        ("ReLU", "relu"),
+        ("HardSwish", "hard_swish"),
+        ("linear", "identity"),
+        ("LogSoftmax", "log_softmax"),
+        ("GELU", "gelu"),
+        ("gelu_approx", "gelu_tanh"),
+    ],
 )
 def test_aliases_and_spellings(alias, canonical):
     assert cr.activations.get(alias).name == canonical
@@ -37,8 +45,9 @@ def test_unknown_name_suggests_the_closest():
 
 
 def test_unknown_parameter_names_the_valid_ones():
-    with pytest.raises(TypeError, match="relu has no parameter gamma; its parameters are: "
-                                        "subgradient"):
+    with pytest.raises(
+        TypeError, match="relu has no parameter gamma; its parameters are: subgradient"
+    ):
         cr.activations.get("relu", gamma=0.1)
     with pytest.raises(TypeError, match="gamma"):
         cr.activations.get("leaky_relu", slope=0.1)
@@ -70,8 +79,9 @@ def test_objects_pass_through_and_compare_by_parameters():
 def test_tensor_methods_use_the_catalog():
     x = cr.tensor([[-1.0, 0.5, 2.0]], requires_grad=True)
     np.testing.assert_allclose(x.relu().numpy(), [[0.0, 0.5, 2.0]])
-    np.testing.assert_allclose(x.sigmoid().numpy(), 1 / (1 + np.exp([[1.0, -0.5, -2.0]])),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        x.sigmoid().numpy(), 1 / (1 + np.exp([[1.0, -0.5, -2.0]])), rtol=1e-6
+    )
     np.testing.assert_allclose(x.tanh().numpy(), np.tanh([[-1.0, 0.5, 2.0]]), rtol=1e-6)
     np.testing.assert_allclose(x.softmax(axis=-1).numpy().sum(), 1.0, rtol=1e-6)
     assert x.log_softmax().op == "log_softmax"
@@ -136,12 +146,19 @@ def test_a_wrong_derivative_is_refused_with_where_it_disagrees(cleanup):
 def test_a_wrong_second_derivative_or_from_output_is_refused(cleanup):
     cleanup.append("square_wrong")
     with pytest.raises(cr.DerivativeCheckError, match="second_derivative"):
-        cr.activations.register("square_wrong", lambda z: z**2, lambda z: 2 * z,
-                                second_derivative=lambda z: np.ones_like(z))
+        cr.activations.register(
+            "square_wrong",
+            lambda z: z**2,
+            lambda z: 2 * z,
+            second_derivative=lambda z: np.ones_like(z),
+        )
     with pytest.raises(cr.DerivativeCheckError, match="derivative_from_output"):
-        cr.activations.register("square_wrong", lambda z: np.tanh(z),
-                                lambda z: 1 - np.tanh(z) ** 2,
-                                derivative_from_output=lambda a: 1 - a)
+        cr.activations.register(
+            "square_wrong",
+            lambda z: np.tanh(z),
+            lambda z: 1 - np.tanh(z) ** 2,
+            derivative_from_output=lambda a: 1 - a,
+        )
 
 
 def test_check_can_be_turned_off_explicitly(cleanup):
@@ -155,8 +172,9 @@ def test_register_refuses_a_taken_name_unless_replace(cleanup):
         cr.activations.register("relu", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
     cleanup.append("mytanh")
     cr.activations.register("mytanh", np.tanh, lambda z: 1 - np.tanh(z) ** 2)
-    cr.activations.register("mytanh", lambda z: 2 * np.tanh(z),
-                            lambda z: 2 * (1 - np.tanh(z) ** 2), replace=True)
+    cr.activations.register(
+        "mytanh", lambda z: 2 * np.tanh(z), lambda z: 2 * (1 - np.tanh(z) ** 2), replace=True
+    )
     assert cr.activations.get("mytanh").forward([1.0])[0] == pytest.approx(2 * np.tanh(1.0))
 
 
@@ -164,19 +182,21 @@ def test_second_order_without_a_registered_second_derivative_is_explained(cleanu
     cleanup.append("cube_only_first")
     cr.activations.register("cube_only_first", lambda z: z**3, lambda z: 3 * z**2)
     x = cr.tensor([1.0], requires_grad=True)
-    (first,) = cr.gradients(cr.activations.get("cube_only_first")(x).sum(), [x],
-                            create_graph=True)
+    (first,) = cr.gradients(cr.activations.get("cube_only_first")(x).sum(), [x], create_graph=True)
     with pytest.raises(NotImplementedError, match="second_derivative"):
         cr.gradients(first.sum(), [x])
 
 
-@pytest.mark.parametrize(("get", "name", "suggested"), [
-    (lambda n: cr.init.get(n), "he", "'he_normal', 'he_uniform'"),
-    (lambda n: cr.init.get(n), "xavier", "'xavier_normal', 'xavier_uniform'"),
-    (lambda n: cr.init.get(n), "kaiming", "'kaiming_normal', 'kaiming_uniform'"),
-    (lambda n: cr.activations.get(n), "leaky", "'leaky_relu'"),
-    (lambda n: cr.activations.get(n), "relU", None),  # a spelling of relu: found
-])
+@pytest.mark.parametrize(
+    ("get", "name", "suggested"),
+    [
+        (lambda n: cr.init.get(n), "he", "'he_normal', 'he_uniform'"),
+        (lambda n: cr.init.get(n), "xavier", "'xavier_normal', 'xavier_uniform'"),
+        (lambda n: cr.init.get(n), "kaiming", "'kaiming_normal', 'kaiming_uniform'"),
+        (lambda n: cr.activations.get(n), "leaky", "'leaky_relu'"),
+        (lambda n: cr.activations.get(n), "relU", None),  # a spelling of relu: found
+    ],
+)
 def test_a_name_that_starts_valid_names_suggests_them(get, name, suggested):
     if suggested is None:
         assert get(name) is not None

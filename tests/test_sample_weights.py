@@ -35,6 +35,7 @@ def _regression(kind: str):
         if kind == "mae":
             return np.abs(d).mean(axis=1)
         return np.where(np.abs(d) <= 1.0, 0.5 * d * d, np.abs(d) - 0.5).mean(axis=1)
+
     return per_sample
 
 
@@ -51,18 +52,42 @@ CASES = {
     "mse": ("mse", {}, lambda z: z, lambda z, k: z[::-1] * 0.5, _regression("mse")),
     "mae": ("mae", {}, lambda z: z, lambda z, k: z[::-1] * 0.5, _regression("mae")),
     "huber": ("huber", {}, lambda z: 2 * z, lambda z, k: z[::-1], _regression("huber")),
-    "bce": ("binary_crossentropy", {}, lambda z: _sigmoid(z[:, :1]),
-            lambda z, k: (k[:, None] > 0).astype(float), _bce),
-    "bce_logits": ("binary_crossentropy", {"from_logits": True}, lambda z: z[:, :1],
-                   lambda z, k: (k[:, None] > 0).astype(float),
-                   lambda p, y: _bce(_sigmoid(p), y)),
+    "bce": (
+        "binary_crossentropy",
+        {},
+        lambda z: _sigmoid(z[:, :1]),
+        lambda z, k: (k[:, None] > 0).astype(float),
+        _bce,
+    ),
+    "bce_logits": (
+        "binary_crossentropy",
+        {"from_logits": True},
+        lambda z: z[:, :1],
+        lambda z, k: (k[:, None] > 0).astype(float),
+        lambda p, y: _bce(_sigmoid(p), y),
+    ),
     "cce": ("categorical_crossentropy", {}, _softmax, lambda z, k: np.eye(CLASSES)[k], _cce),
-    "cce_logits": ("categorical_crossentropy", {"from_logits": True}, lambda z: z,
-                   lambda z, k: np.eye(CLASSES)[k], lambda p, y: _cce(_softmax(p), y)),
-    "sparse_cce": ("sparse_categorical_crossentropy", {"from_logits": True}, lambda z: z,
-                   lambda z, k: k, lambda p, k: _cce(_softmax(p), np.eye(CLASSES)[k])),
-    "nll": ("nll", {}, lambda z: np.log(_softmax(z)), lambda z, k: k,
-            lambda p, k: -p[np.arange(len(k)), k]),
+    "cce_logits": (
+        "categorical_crossentropy",
+        {"from_logits": True},
+        lambda z: z,
+        lambda z, k: np.eye(CLASSES)[k],
+        lambda p, y: _cce(_softmax(p), y),
+    ),
+    "sparse_cce": (
+        "sparse_categorical_crossentropy",
+        {"from_logits": True},
+        lambda z: z,
+        lambda z, k: k,
+        lambda p, k: _cce(_softmax(p), np.eye(CLASSES)[k]),
+    ),
+    "nll": (
+        "nll",
+        {},
+        lambda z: np.log(_softmax(z)),
+        lambda z, k: k,
+        lambda p, k: -p[np.arange(len(k)), k],
+    ),
 }
 
 
@@ -85,8 +110,9 @@ def test_weighted_loss_is_the_hand_computed_weighted_mean(case, reduction):
     got = loss(cr.tensor(prediction, dtype=np.float64), target, sample_weight=w).item()
     per_row = per_sample(prediction, target)
     columns = prediction.shape[1] if case in ("mse", "mae", "huber", "bce", "bce_logits") else 1
-    expected = (np.sum(w * per_row) / N if reduction == "mean"
-                else np.sum(w * per_row) * columns)  # "sum": Σᵢ wᵢ·Σⱼ ℓᵢⱼ
+    expected = (
+        np.sum(w * per_row) / N if reduction == "mean" else np.sum(w * per_row) * columns
+    )  # "sum": Σᵢ wᵢ·Σⱼ ℓᵢⱼ
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -102,8 +128,9 @@ def test_weights_of_one_give_the_unweighted_loss_and_none_gives_weighted_values(
     unreduced = losses.get(name, reduction="none", **params)
     values = unreduced(prediction, target).numpy()
     weighted = unreduced(prediction, target, sample_weight=w).numpy()
-    np.testing.assert_allclose(weighted, values * w.reshape((N,) + (1,) * (values.ndim - 1)),
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        weighted, values * w.reshape((N,) + (1,) * (values.ndim - 1)), rtol=1e-15
+    )
 
 
 # ---------------------------------------------------------------------- compiled == eager
@@ -112,22 +139,51 @@ MODELS = {
     "mse": ([Dense(2)], "mse", {}, lambda k, x: x[:, :2] * 0.5),
     "mae": ([Dense(2)], "mae", {}, lambda k, x: x[:, :2] * 0.5),
     "huber": ([Dense(2)], "huber", {}, lambda k, x: x[:, :2] * 2.0),
-    "bce": ([Dense(1, activation="sigmoid")], "binary_crossentropy", {},
-            lambda k, x: (k > 0).astype(np.float32)),
-    "bce_logits": ([Dense(1)], "binary_crossentropy", {"from_logits": True},
-                   lambda k, x: (k > 0).astype(np.float32)),
-    "cce": ([Dense(CLASSES, activation="softmax")], "categorical_crossentropy", {},
-            lambda k, x: np.eye(CLASSES, dtype=np.float32)[k]),
-    "cce_logits": ([Dense(CLASSES)], "categorical_crossentropy", {"from_logits": True},
-                   lambda k, x: np.eye(CLASSES, dtype=np.float32)[k]),
-    "sparse_cce": ([Dense(CLASSES, activation="softmax")], "sparse_categorical_crossentropy",
-                   {}, lambda k, x: k),
+    "bce": (
+        [Dense(1, activation="sigmoid")],
+        "binary_crossentropy",
+        {},
+        lambda k, x: (k > 0).astype(np.float32),
+    ),
+    "bce_logits": (
+        [Dense(1)],
+        "binary_crossentropy",
+        {"from_logits": True},
+        lambda k, x: (k > 0).astype(np.float32),
+    ),
+    "cce": (
+        [Dense(CLASSES, activation="softmax")],
+        "categorical_crossentropy",
+        {},
+        lambda k, x: np.eye(CLASSES, dtype=np.float32)[k],
+    ),
+    "cce_logits": (
+        [Dense(CLASSES)],
+        "categorical_crossentropy",
+        {"from_logits": True},
+        lambda k, x: np.eye(CLASSES, dtype=np.float32)[k],
+    ),
+    "sparse_cce": (
+        [Dense(CLASSES, activation="softmax")],
+        "sparse_categorical_crossentropy",
+        {},
+        lambda k, x: k,
+    ),
     "nll": ([Dense(CLASSES), Activation("log_softmax")], "nll", {}, lambda k, x: k),
 }
 
 
-def _train(case: str, jit: bool | str, sample_weight=None, class_weight=None,
-           reduction: str = "mean", epochs: int = 2, x=None, y=None, batch_size=8):
+def _train(
+    case: str,
+    jit: bool | str,
+    sample_weight=None,
+    class_weight=None,
+    reduction: str = "mean",
+    epochs: int = 2,
+    x=None,
+    y=None,
+    batch_size=8,
+):
     import copy
 
     layers, name, params, targets_of = MODELS[case]
@@ -136,12 +192,25 @@ def _train(case: str, jit: bool | str, sample_weight=None, class_weight=None,
         x = rng.normal(size=(N, FEATURES)).astype(np.float32)
         labels = rng.integers(0, CLASSES, N)
         y = targets_of(labels, x)
-    model = Sequential([Dense(5, input_dim=FEATURES, activation="tanh"),
-                        *copy.deepcopy(layers)], seed=0)
-    model.compile(loss=losses.get(name, reduction=reduction, **params),
-                  optimizer=cr.optim.Adam(lr=0.05), jit=jit)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, seed=1,
-                        health=False, sample_weight=sample_weight, class_weight=class_weight)
+    model = Sequential(
+        [Dense(5, input_dim=FEATURES, activation="tanh"), *copy.deepcopy(layers)], seed=0
+    )
+    model.compile(
+        loss=losses.get(name, reduction=reduction, **params),
+        optimizer=cr.optim.Adam(lr=0.05),
+        jit=jit,
+    )
+    history = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        seed=1,
+        health=False,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+    )
     return model, history
 
 
@@ -209,15 +278,16 @@ def test_a_zero_weight_sample_is_the_same_as_no_sample():
     weights[-1] = 0.0
     kept = slice(0, N - 1)
     # "sum" adds the samples' losses: the zero-weight one adds nothing
-    with_it, _ = _train("sparse_cce", True, weights, x=x, y=labels, reduction="sum",
-                        batch_size=None)
-    without, _ = _train("sparse_cce", True, None, x=x[kept], y=labels[kept], reduction="sum",
-                        batch_size=None)
+    with_it, _ = _train(
+        "sparse_cce", True, weights, x=x, y=labels, reduction="sum", batch_size=None
+    )
+    without, _ = _train(
+        "sparse_cce", True, None, x=x[kept], y=labels[kept], reduction="sum", batch_size=None
+    )
     for a, b in zip(with_it.get_weights(), without.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     # "mean" divides by the batch size N: the other samples weigh (N − 1)/N each
-    with_it, _ = _train("sparse_cce", True, weights * (N / (N - 1)), x=x, y=labels,
-                        batch_size=None)
+    with_it, _ = _train("sparse_cce", True, weights * (N / (N - 1)), x=x, y=labels, batch_size=None)
     without, _ = _train("sparse_cce", True, None, x=x[kept], y=labels[kept], batch_size=None)
     for a, b in zip(with_it.get_weights(), without.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -244,10 +314,12 @@ def test_class_weight_is_the_sample_weight_of_each_class_multiplied_by_sample_we
     both, _ = _train("sparse_cce", True, weights, per_class, x=x, y=labels)
     product, _ = _train("sparse_cce", True, weights * by_class, x=x, y=labels)
     _assert_same_bits(both, product)
-    one_hot, _ = _train("cce", True, weights, per_class, x=x,
-                        y=np.eye(CLASSES, dtype=np.float32)[labels])
-    one_hot_product, _ = _train("cce", True, weights * by_class, x=x,
-                                y=np.eye(CLASSES, dtype=np.float32)[labels])
+    one_hot, _ = _train(
+        "cce", True, weights, per_class, x=x, y=np.eye(CLASSES, dtype=np.float32)[labels]
+    )
+    one_hot_product, _ = _train(
+        "cce", True, weights * by_class, x=x, y=np.eye(CLASSES, dtype=np.float32)[labels]
+    )
     _assert_same_bits(one_hot, one_hot_product)
 
 
@@ -264,8 +336,9 @@ def test_class_weights_are_saved_with_the_model_and_used_when_asked(tmp_path):
     assert loaded.metadata["class_weight"] == model.metadata["class_weight"]
     saved = loaded.evaluate(x, labels, class_weight="saved")
     assert saved == loaded.evaluate(x, labels, class_weight=balanced)
-    assert saved == loaded.evaluate(x, labels, sample_weight=np.array(
-        [balanced[k] for k in labels]))
+    assert saved == loaded.evaluate(
+        x, labels, sample_weight=np.array([balanced[k] for k in labels])
+    )
     assert saved != loaded.evaluate(x, labels)
     loaded.fit(x, labels, epochs=1, verbose=0, health=False)  # a fit without: none kept
     assert "class_weight" not in loaded.metadata
@@ -278,8 +351,9 @@ def test_validation_data_carries_weights():
     x, y = _regression_data()
     w = np.random.default_rng(11).uniform(0.0, 2.0, N)
     model, history = _train("mse", True, None, epochs=1)
-    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0, health=False,
-                        validation_data=(x, y, w))
+    history = model.fit(
+        x, y, epochs=1, batch_size=8, verbose=0, health=False, validation_data=(x, y, w)
+    )
     weighted = model.evaluate(x, y, batch_size=8, sample_weight=w)
     assert history.history["val_loss"] == [weighted]
     assert weighted != model.evaluate(x, y, batch_size=8)
@@ -289,11 +363,20 @@ def test_validation_split_splits_the_weights_too():
     x, y = _regression_data()
     w = np.random.default_rng(12).uniform(0.0, 2.0, N)
     model, _ = _train("mse", True, None, epochs=1)
-    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0, health=False,
-                        validation_split=0.25, sample_weight=w)
+    history = model.fit(
+        x,
+        y,
+        epochs=1,
+        batch_size=8,
+        verbose=0,
+        health=False,
+        validation_split=0.25,
+        sample_weight=w,
+    )
     held_out = slice(N - 5, N)
     assert history.history["val_loss"] == [
-        model.evaluate(x[held_out], y[held_out], batch_size=8, sample_weight=w[held_out])]
+        model.evaluate(x[held_out], y[held_out], batch_size=8, sample_weight=w[held_out])
+    ]
 
 
 def test_evaluate_weighted_is_the_weighted_mean_over_the_whole_set():
@@ -302,34 +385,39 @@ def test_evaluate_weighted_is_the_weighted_mean_over_the_whole_set():
     model, _ = _train("mse", True, None, epochs=1)
     prediction = model.predict(x).astype(np.float64)
     expected = np.sum(w * ((prediction - y) ** 2).mean(axis=1)) / N
-    assert model.evaluate(x, y, batch_size=7, sample_weight=w) == pytest.approx(expected,
-                                                                                 rel=1e-5)
+    assert model.evaluate(x, y, batch_size=7, sample_weight=w) == pytest.approx(expected, rel=1e-5)
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("sample_weight, error, match", [
-    (-np.ones(N), ValueError, r"sample_weight must be finite and >= 0, got -1.0 in row 0"),
-    (np.r_[np.ones(N - 1), np.nan], ValueError, r"got nan in row 19"),
-    (np.r_[np.ones(N - 1), np.inf], ValueError, r"got inf in row 19"),
-    (np.ones(N - 1), ShapeError, r"shape \(20,\), one weight per sample, got shape \(19,\)"),
-    (np.ones((N, 1)), ShapeError, r"got shape \(20, 1\)"),
-    (np.array(["a"] * N), TypeError, r"sample_weight must be numeric"),
-])
+@pytest.mark.parametrize(
+    "sample_weight, error, match",
+    [
+        (-np.ones(N), ValueError, r"sample_weight must be finite and >= 0, got -1.0 in row 0"),
+        (np.r_[np.ones(N - 1), np.nan], ValueError, r"got nan in row 19"),
+        (np.r_[np.ones(N - 1), np.inf], ValueError, r"got inf in row 19"),
+        (np.ones(N - 1), ShapeError, r"shape \(20,\), one weight per sample, got shape \(19,\)"),
+        (np.ones((N, 1)), ShapeError, r"got shape \(20, 1\)"),
+        (np.array(["a"] * N), TypeError, r"sample_weight must be numeric"),
+    ],
+)
 def test_bad_sample_weights_are_refused(sample_weight, error, match):
     with pytest.raises(error, match=match):
         _train("sparse_cce", True, sample_weight)
 
 
-@pytest.mark.parametrize("class_weight, error, match", [
-    ({5: 1.0}, ValueError, r"unknown class 5 \(the model has classes 0..2\)"),
-    ({-1: 1.0}, ValueError, r"unknown class -1"),
-    ({0: -2.0}, ValueError, r"weight of class 0 must be finite and >= 0, got -2.0"),
-    ({1: float("nan")}, ValueError, r"weight of class 1 must be finite and >= 0, got nan"),
-    ({"cat": 1.0}, ValueError, r"'cat' is not a class index"),
-    ({0: "x"}, ValueError, r"weight of class 0 must be a number"),
-    ("balance", ValueError, r"must be a dict or 'balanced', not 'balance'"),
-    ([1.0, 2.0], TypeError, r"not list"),
-])
+@pytest.mark.parametrize(
+    "class_weight, error, match",
+    [
+        ({5: 1.0}, ValueError, r"unknown class 5 \(the model has classes 0..2\)"),
+        ({-1: 1.0}, ValueError, r"unknown class -1"),
+        ({0: -2.0}, ValueError, r"weight of class 0 must be finite and >= 0, got -2.0"),
+        ({1: float("nan")}, ValueError, r"weight of class 1 must be finite and >= 0, got nan"),
+        ({"cat": 1.0}, ValueError, r"'cat' is not a class index"),
+        ({0: "x"}, ValueError, r"weight of class 0 must be a number"),
+        ("balance", ValueError, r"must be a dict or 'balanced', not 'balance'"),
+        ([1.0, 2.0], TypeError, r"not list"),
+    ],
+)
 def test_bad_class_weights_are_refused(class_weight, error, match):
     with pytest.raises(error, match=match):
         _train("sparse_cce", True, None, class_weight)

@@ -24,13 +24,24 @@ def _data(seed=0, rows=64):
 
 
 def _model(seed=0):
-    model = Sequential([
-        Dense(16, input_dim=4, kernel_regularizer=cr.losses.L2(1e-3)), Activation("relu"),
-        Dropout(0.2, seed=1), BatchNorm(), Dense(12, activation="leaky_relu"), PReLU(),
-        Maxout(6, pieces=2), Dense(3),
-    ], seed=seed)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.Adam(lr=0.01), metrics=["accuracy"])
+    model = Sequential(
+        [
+            Dense(16, input_dim=4, kernel_regularizer=cr.losses.L2(1e-3)),
+            Activation("relu"),
+            Dropout(0.2, seed=1),
+            BatchNorm(),
+            Dense(12, activation="leaky_relu"),
+            PReLU(),
+            Maxout(6, pieces=2),
+            Dense(3),
+        ],
+        seed=seed,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.Adam(lr=0.01),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -44,7 +55,8 @@ def test_round_trip_keeps_architecture_weights_compile_and_metadata(tmp_path):
     loaded = cr.load(path)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert [type(layer).__name__ for layer in loaded.layers] == [
-        type(layer).__name__ for layer in model.layers]
+        type(layer).__name__ for layer in model.layers
+    ]
     assert loaded.metadata == model.metadata
     assert loaded.loss.params == model.loss.params and loaded.optimizer.lr == 0.01
     assert loaded.evaluate(x, labels) == pytest.approx(model.evaluate(x, labels))
@@ -63,8 +75,9 @@ def test_preprocessing_is_stored_and_applied(tmp_path):
     model.fit(x, labels, epochs=2, verbose=0, seed=0)
     model.save(tmp_path / "m.npz")
     loaded = cr.load(tmp_path / "m.npz")
-    np.testing.assert_allclose(loaded.preprocessing.state()["mean"],
-                               model.preprocessing.state()["mean"])
+    np.testing.assert_allclose(
+        loaded.preprocessing.state()["mean"], model.preprocessing.state()["mean"]
+    )
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
@@ -113,16 +126,21 @@ def test_newer_format_and_inconsistent_descriptions_are_refused(tmp_path):
     with pytest.raises(cr.ModelFileError, match="format 99, newer .* upgrade chainrule"):
         cr.load(newer)
     mismatch = tmp_path / "mismatch.npz"
-    _rewrite_description(path, mismatch,
-                         lambda d: d["model"]["layers"][0]["config"].update(units=17))
-    with pytest.raises(cr.ModelFileError, match="'dense_1'.*input_dim 16 differs from its "
-                       "input width 17"):
+    _rewrite_description(
+        path, mismatch, lambda d: d["model"]["layers"][0]["config"].update(units=17)
+    )
+    with pytest.raises(
+        cr.ModelFileError, match="'dense_1'.*input_dim 16 differs from its input width 17"
+    ):
         cr.load(mismatch)
     last = tmp_path / "last.npz"
     _rewrite_description(path, last, lambda d: d["model"]["layers"][-1]["config"].update(units=5))
-    with pytest.raises(cr.ModelFileError, match=r"does not match the stored weights: the "
-                       r"description gives 'dense_2.weight' the shape \(5, 6\), but the file "
-                       r"stores shape \(3, 6\)"):
+    with pytest.raises(
+        cr.ModelFileError,
+        match=r"does not match the stored weights: the "
+        r"description gives 'dense_2.weight' the shape \(5, 6\), but the file "
+        r"stores shape \(3, 6\)",
+    ):
         cr.load(last)
     other = tmp_path / "other.npz"
     np.savez(other, x=np.zeros(3))
@@ -155,32 +173,45 @@ def _train(tmp_path, name, epochs, callbacks=(), resume=False, seed=0):
     x, labels = _data()
     x_val, labels_val = _data(seed=5, rows=32)
     model = _model(seed=seed)
-    history = model.fit(x, labels, epochs=epochs, batch_size=16, verbose=0, seed=seed,
-                        validation_data=(x_val, labels_val), callbacks=list(callbacks),
-                        checkpoint=tmp_path / name, resume=resume)
+    history = model.fit(
+        x,
+        labels,
+        epochs=epochs,
+        batch_size=16,
+        verbose=0,
+        seed=seed,
+        validation_data=(x_val, labels_val),
+        callbacks=list(callbacks),
+        checkpoint=tmp_path / name,
+        resume=resume,
+    )
     return model, history
 
 
 def test_resume_gives_the_same_model_as_an_uninterrupted_run(tmp_path):
-    whole, whole_history = _train(tmp_path, "whole.npz", epochs=8,
-                                  callbacks=[EarlyStopping(patience=100)])
+    whole, whole_history = _train(
+        tmp_path, "whole.npz", epochs=8, callbacks=[EarlyStopping(patience=100)]
+    )
     _train(tmp_path, "split.npz", epochs=3, callbacks=[EarlyStopping(patience=100)])
-    resumed, history = _train(tmp_path, "split.npz", epochs=8,
-                              callbacks=[EarlyStopping(patience=100)], resume=True)
+    resumed, history = _train(
+        tmp_path, "split.npz", epochs=8, callbacks=[EarlyStopping(patience=100)], resume=True
+    )
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()):
         np.testing.assert_array_equal(a, b)
     assert history.history["loss"] == whole_history.history["loss"]
     assert history.epoch == list(range(8))
     checkpoint = cr.load(tmp_path / "split.npz")  # a checkpoint is also a model file
-    np.testing.assert_array_equal(checkpoint.layers[0].weight.numpy(),
-                                  resumed.layers[0].weight.numpy())
+    np.testing.assert_array_equal(
+        checkpoint.layers[0].weight.numpy(), resumed.layers[0].weight.numpy()
+    )
 
 
 def test_resume_without_a_checkpoint_file_starts_fresh_and_needs_a_path(tmp_path):
     fresh, _ = _train(tmp_path, "new.npz", epochs=2, resume=True)
     reference, _ = _train(tmp_path, "ref.npz", epochs=2)
-    np.testing.assert_array_equal(fresh.layers[0].weight.numpy(),
-                                  reference.layers[0].weight.numpy())
+    np.testing.assert_array_equal(
+        fresh.layers[0].weight.numpy(), reference.layers[0].weight.numpy()
+    )
     with pytest.raises(ValueError, match="checkpoint path"):
         _model().fit(*_data(), epochs=1, verbose=0, resume=True)
 
@@ -234,8 +265,7 @@ def test_a_diverging_run_keeps_the_last_good_checkpoint(tmp_path):
     model.compile(loss="mse", optimizer=cr.optim.SGD(lr=0.1))
     path = tmp_path / "ckpt.npz"
     with pytest.raises(FloatingPointError, match="learning rate"):
-        model.fit(x, y, epochs=50, batch_size=8, verbose=0, checkpoint=path,
-                  callbacks=[Explode()])
+        model.fit(x, y, epochs=50, batch_size=8, verbose=0, checkpoint=path, callbacks=[Explode()])
     kept = cr.load(path)
     assert all(np.isfinite(p.numpy()).all() for p in kept.parameters())
     assert zipfile.is_zipfile(path)
@@ -250,14 +280,22 @@ def test_model_files_get_the_usual_permissions(tmp_path):
 
 # ---------------------------------------------------------------------- prelu and maxout by name
 def _named_activations_model():
-    model = Sequential([
-        Dense(8, input_dim=4, activation="prelu"), Dense(8, activation="maxout"),
-        Dense(8), Activation("prelu", gamma=0.5), Dense(8),
-        Activation("maxout", pieces=4), Dense(6, activation=cr.activations.get("maxout",
-                                                                                pieces=2)),
-    ], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.Adam(lr=0.05))
+    model = Sequential(
+        [
+            Dense(8, input_dim=4, activation="prelu"),
+            Dense(8, activation="maxout"),
+            Dense(8),
+            Activation("prelu", gamma=0.5),
+            Dense(8),
+            Activation("maxout", pieces=4),
+            Dense(6, activation=cr.activations.get("maxout", pieces=2)),
+        ],
+        seed=0,
+    )
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.Adam(lr=0.05),
+    )
     return model
 
 
@@ -276,8 +314,11 @@ def test_prelu_slopes_and_maxout_widths_round_trip_exactly(tmp_path):
     for name, value in loaded.state_dict().items():
         np.testing.assert_array_equal(value, learned[name], err_msg=name)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
-    assert loaded.output_shapes() == model.output_shapes() == [
-        (8,), (4,), (8,), (8,), (8,), (2,), (3,)]
+    assert (
+        loaded.output_shapes()
+        == model.output_shapes()
+        == [(8,), (4,), (8,), (8,), (8,), (2,), (3,)]
+    )
     first, second = [], []
     model.summary(print_fn=first.append)
     loaded.summary(print_fn=second.append)
@@ -302,8 +343,9 @@ def test_a_file_without_the_slopes_of_a_prelu_by_name_keeps_the_fixed_slope(tmp_
     loaded = cr.load(old)
     np.testing.assert_array_equal(loaded[0].alpha.numpy(), np.full(6, 0.25, dtype=np.float32))
     fixed = Sequential([Dense(6, input_dim=4), Activation("leaky_relu", gamma=0.25), Dense(2)])
-    fixed.load_state_dict({name: value for name, value in model.state_dict().items()
-                           if name != "dense.alpha"})
+    fixed.load_state_dict(
+        {name: value for name, value in model.state_dict().items() if name != "dense.alpha"}
+    )
     np.testing.assert_array_equal(loaded.predict(x), fixed.predict(x))
 
 

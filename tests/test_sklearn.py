@@ -23,14 +23,22 @@ from chainrule.nn import Dense, Dropout  # noqa: E402
 from chainrule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 # Small and fast: scikit-learn's checks fit each estimator dozens of times.
-SMALL = {"hidden_layer_sizes": (8,), "max_iter": 50, "learning_rate_init": 0.01,
-         "random_state": 0}
+SMALL = {"hidden_layer_sizes": (8,), "max_iter": 50, "learning_rate_init": 0.01, "random_state": 0}
 # Every capability at once, in float32: two hidden layers with their own activations, dropout,
 # another optimiser, early stopping on a held-out set, eager training, the health monitor.
-EVERYTHING = {"hidden_layer_sizes": (8, 4), "activation": ["leaky_relu", "mish"],
-              "dropout": [0.1, 0.0], "optimizer": "rmsprop", "learning_rate_init": 0.01,
-              "max_iter": 30, "early_stopping": True, "dtype": "float32", "jit": False,
-              "health": True, "random_state": 0}
+EVERYTHING = {
+    "hidden_layer_sizes": (8, 4),
+    "activation": ["leaky_relu", "mish"],
+    "dropout": [0.1, 0.0],
+    "optimizer": "rmsprop",
+    "learning_rate_init": 0.01,
+    "max_iter": 30,
+    "early_stopping": True,
+    "dtype": "float32",
+    "jit": False,
+    "health": True,
+    "random_state": 0,
+}
 
 
 def expected_failed_checks(estimator: object) -> dict[str, str]:
@@ -43,17 +51,24 @@ def expected_failed_checks(estimator: object) -> dict[str, str]:
     rows may round differently from the same rows inside the whole batch (BLAS blocks by
     shape), so the predictions of a subset can differ in the last bit; on this machine that
     check passes."""
-    failures = {"check_sample_weight_equivalence_on_dense_data":
-                "a weight of k is not k repeated rows in mini-batch training"}
+    failures = {
+        "check_sample_weight_equivalence_on_dense_data": "a weight of k is not k repeated rows "
+        "in mini-batch training"
+    }
     if getattr(estimator, "dtype", "float64") == "float32":
         failures["check_methods_subset_invariance"] = (
-            "float32 matrix products round differently for a batch and its subset")
+            "float32 matrix products round differently for a batch and its subset"
+        )
     return failures
 
 
 @parametrize_with_checks(
-    [MLPClassifier(**SMALL), MLPRegressor(**SMALL), MLPClassifier(**EVERYTHING),
-     MLPRegressor(**{**EVERYTHING, "activation": "prelu", "dropout": 0.1})],
+    [
+        MLPClassifier(**SMALL),
+        MLPRegressor(**SMALL),
+        MLPClassifier(**EVERYTHING),
+        MLPRegressor(**{**EVERYTHING, "activation": "prelu", "dropout": 0.1}),
+    ],
     expected_failed_checks=expected_failed_checks,
 )
 def test_scikit_learn_estimator_checks(estimator, check) -> None:
@@ -78,9 +93,10 @@ def _animal_labels(y: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------- the tools
 def test_a_pipeline_with_standard_scaling_learns_the_digits() -> None:
     x, y = _digits()
-    pipeline = make_pipeline(StandardScaler(), MLPClassifier((32,), batch_size=32, max_iter=20,
-                                                             learning_rate_init=0.01,
-                                                             random_state=0))
+    pipeline = make_pipeline(
+        StandardScaler(),
+        MLPClassifier((32,), batch_size=32, max_iter=20, learning_rate_init=0.01, random_state=0),
+    )
     pipeline.fit(x[:1000], y[:1000])
     assert pipeline.score(x[1000:1400], y[1000:1400]) > 0.92  # scikit-learn's MLP: 0.9575
 
@@ -93,8 +109,9 @@ def test_cross_val_score_scores_every_fold() -> None:
 
 def test_grid_search_picks_among_the_activations_and_refits() -> None:
     x, y = _blobs()
-    search = GridSearchCV(MLPClassifier(**SMALL),
-                          {"activation": ["relu", "tanh"], "alpha": [0.0, 0.01]}, cv=2)
+    search = GridSearchCV(
+        MLPClassifier(**SMALL), {"activation": ["relu", "tanh"], "alpha": [0.0, 0.01]}, cv=2
+    )
     search.fit(x, y)
     assert search.best_params_["activation"] in ("relu", "tanh")
     assert search.best_estimator_.activation == search.best_params_["activation"]
@@ -112,10 +129,17 @@ def test_clone_gives_an_unfitted_estimator_with_the_same_parameters() -> None:
 
 def test_regressor_pipeline_in_cross_validation() -> None:
     ds = datasets.regression1d(n=120, seed=0)
-    regressor = make_pipeline(StandardScaler(), MLPRegressor((16,), activation="tanh",
-                                                             batch_size=16, max_iter=200,
-                                                             learning_rate_init=0.01,
-                                                             random_state=0))
+    regressor = make_pipeline(
+        StandardScaler(),
+        MLPRegressor(
+            (16,),
+            activation="tanh",
+            batch_size=16,
+            max_iter=200,
+            learning_rate_init=0.01,
+            random_state=0,
+        ),
+    )
     scores = cross_val_score(regressor, ds.x, ds.y.ravel(), cv=3)
     assert scores.min() > 0.5
 
@@ -129,8 +153,9 @@ def test_string_labels_come_back_as_themselves() -> None:
     probabilities = classifier.predict_proba(x)
     assert probabilities.shape == (len(x), len(classifier.classes_))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(classifier.predict(x),
-                                  classifier.classes_[probabilities.argmax(axis=1)])
+    np.testing.assert_array_equal(
+        classifier.predict(x), classifier.classes_[probabilities.argmax(axis=1)]
+    )
     assert classifier.score(x, labels) > 0.8
 
 
@@ -149,8 +174,7 @@ def test_the_network_is_built_from_the_parameters() -> None:
     assert [type(layer) for layer in layers] == [Dense, Dropout, Dense, Dense]
     assert [layers[0].activation.name, layers[2].activation.name] == ["leaky_relu", "mish"]
     assert layers[1].rate == 0.1 and layers[3].units == len(classifier.classes_)
-    assert all(layer.kernel_regularizer.lam == 0.5 for layer in (layers[0], layers[2],
-                                                                 layers[3]))
+    assert all(layer.kernel_regularizer.lam == 0.5 for layer in (layers[0], layers[2], layers[3]))
     assert classifier.model_.parameters()[0].dtype == np.float32
     assert classifier.model_.compiled_step is None  # jit=False
     unpenalised = MLPClassifier(**{**SMALL, "alpha": 0.0}).fit(x, y)
@@ -178,8 +202,9 @@ def test_a_random_state_makes_fit_repeatable() -> None:
 # ---------------------------------------------------------------------- stopping
 def test_training_stops_when_the_training_loss_stops_falling() -> None:
     x, y = _blobs()
-    classifier = MLPClassifier(**{**SMALL, "max_iter": 500, "tol": 0.0,
-                                  "n_iter_no_change": 3, "learning_rate_init": 0.3}).fit(x, y)
+    classifier = MLPClassifier(
+        **{**SMALL, "max_iter": 500, "tol": 0.0, "n_iter_no_change": 3, "learning_rate_init": 0.3}
+    ).fit(x, y)
     curve = classifier.loss_curve_
     assert classifier.n_iter_ == len(curve) < 500
     assert classifier.n_iter_ == int(np.argmin(curve)) + 1 + 3  # the best, then 3 without
@@ -187,9 +212,17 @@ def test_training_stops_when_the_training_loss_stops_falling() -> None:
 
 def test_early_stopping_watches_the_held_out_loss_and_keeps_the_best() -> None:
     x, y = _blobs(n=150)
-    classifier = MLPClassifier(**{**SMALL, "max_iter": 500, "tol": 0.0, "n_iter_no_change": 4,
-                                  "early_stopping": True, "validation_fraction": 0.2,
-                                  "learning_rate_init": 0.3}).fit(x, y)
+    classifier = MLPClassifier(
+        **{
+            **SMALL,
+            "max_iter": 500,
+            "tol": 0.0,
+            "n_iter_no_change": 4,
+            "early_stopping": True,
+            "validation_fraction": 0.2,
+            "learning_rate_init": 0.3,
+        }
+    ).fit(x, y)
     validation = classifier.history_["val_loss"]
     assert len(validation) == classifier.n_iter_ < 500
     best = int(np.argmin(validation))
@@ -219,8 +252,14 @@ def test_sample_weights_decide_between_conflicting_labels(favoured: int) -> None
 def test_regressor_sample_weights_give_the_weighted_mean() -> None:
     x, labels = _conflicting_labels()
     y = labels.astype(float)
-    reg = MLPRegressor((8,), learning_rate_init=0.01, max_iter=60, random_state=0,
-                       early_stopping=True, n_iter_no_change=60)
+    reg = MLPRegressor(
+        (8,),
+        learning_rate_init=0.01,
+        max_iter=60,
+        random_state=0,
+        early_stopping=True,
+        n_iter_no_change=60,
+    )
     prediction = reg.fit(x, y, sample_weight=np.where(y == 1, 3.0, 1.0)).predict(x)
     assert abs(prediction.mean() - 0.75) < 0.05  # argmin Σ wᵢ(p − yᵢ)² = Σ wᵢyᵢ / Σ wᵢ
 
@@ -233,10 +272,13 @@ def test_unit_sample_weights_train_the_same_network_as_none() -> None:
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("weights, message", [
-    (-np.ones(90), "Negative values in data passed to .?sample_weight"),
-    (np.ones(89), r"sample_weight.shape == \(89,\), expected \(90,\)"),
-])
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (-np.ones(90), "Negative values in data passed to .?sample_weight"),
+        (np.ones(89), r"sample_weight.shape == \(89,\), expected \(90,\)"),
+    ],
+)
 def test_bad_sample_weights_are_named(weights: np.ndarray, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MLPClassifier(**SMALL).fit(*_blobs(), sample_weight=weights)
@@ -284,8 +326,12 @@ def test_save_and_load_keep_the_network_the_classes_and_the_feature_names(tmp_pa
 
 def test_partial_fit_after_save_and_load_continues_exactly(tmp_path) -> None:
     x, y = _blobs()
-    settings = {"hidden_layer_sizes": (8,), "dropout": 0.2, "learning_rate_init": 0.01,
-                "random_state": 0}
+    settings = {
+        "hidden_layer_sizes": (8,),
+        "dropout": 0.2,
+        "learning_rate_init": 0.01,
+        "random_state": 0,
+    }
     unbroken = MLPClassifier(**settings)
     for _ in range(4):
         unbroken.partial_fit(x, y, classes=np.unique(y))
@@ -312,8 +358,9 @@ def test_a_float64_regressor_loads_in_float64(tmp_path) -> None:
 def test_load_refuses_a_file_of_the_other_estimator(tmp_path) -> None:
     x, y = _blobs()
     MLPClassifier(**SMALL).fit(x, y).save(tmp_path / "classifier.npz")
-    with pytest.raises(ValueError, match="holds MLPClassifier, not a chainrule.sklearn "
-                                         "MLPRegressor"):
+    with pytest.raises(
+        ValueError, match="holds MLPClassifier, not a chainrule.sklearn MLPRegressor"
+    ):
         MLPRegressor.load(tmp_path / "classifier.npz")
 
 
@@ -343,21 +390,27 @@ def test_pickling_goes_through_a_model_file_and_training_continues_exactly() -> 
 
 
 # ---------------------------------------------------------------------- parameters
-@pytest.mark.parametrize(("params", "error", "message"), [
-    ({"activation": ["relu", "tanh"]}, ValueError, "activation gives 2 values for 1 hidden"),
-    ({"dropout": [0.1, 0.2]}, ValueError, "dropout gives 2 values for 1 hidden"),
-    ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes must be a positive int"),
-    ({"hidden_layer_sizes": "big"}, ValueError, "hidden_layer_sizes must be a positive int"),
-    ({"dtype": "int8"}, TypeError, "dtype int8 is not supported"),
-    ({"optimizer": object()}, ValueError, "optimizer must be the name of a chainrule"),
-    ({"optimizer_params": {"gamma": 1}}, TypeError, "adam has no parameter gamma"),
-    ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-    ({"max_iter": 0}, ValueError, "max_iter must be a positive integer"),
-    ({"alpha": -1.0}, ValueError, "alpha .* must be ≥ 0"),
-    ({"early_stopping": True, "validation_fraction": 1.5}, ValueError,
-     "validation_fraction must be in"),
-    ({"activation": "nope"}, ValueError, "nope"),
-])
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"activation": ["relu", "tanh"]}, ValueError, "activation gives 2 values for 1 hidden"),
+        ({"dropout": [0.1, 0.2]}, ValueError, "dropout gives 2 values for 1 hidden"),
+        ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes must be a positive int"),
+        ({"hidden_layer_sizes": "big"}, ValueError, "hidden_layer_sizes must be a positive int"),
+        ({"dtype": "int8"}, TypeError, "dtype int8 is not supported"),
+        ({"optimizer": object()}, ValueError, "optimizer must be the name of a chainrule"),
+        ({"optimizer_params": {"gamma": 1}}, TypeError, "adam has no parameter gamma"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
+        ({"max_iter": 0}, ValueError, "max_iter must be a positive integer"),
+        ({"alpha": -1.0}, ValueError, "alpha .* must be ≥ 0"),
+        (
+            {"early_stopping": True, "validation_fraction": 1.5},
+            ValueError,
+            "validation_fraction must be in",
+        ),
+        ({"activation": "nope"}, ValueError, "nope"),
+    ],
+)
 def test_bad_parameters_are_named_by_fit(params: dict, error: type, message: str) -> None:
     x, y = _blobs()
     estimator = MLPClassifier(**{**SMALL, **params})  # stored unchanged: no error yet
@@ -367,17 +420,21 @@ def test_bad_parameters_are_named_by_fit(params: dict, error: type, message: str
 
 def test_import_chainrule_does_not_import_scikit_learn() -> None:
     code = "import sys, chainrule; print('sklearn' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
 def test_without_scikit_learn_the_import_error_names_the_extra() -> None:
-    code = ("import sys; sys.modules['sklearn'] = None\n"
-            "try:\n    import chainrule.sklearn\n"
-            "except ImportError as error:\n    print(error)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "try:\n    import chainrule.sklearn\n"
+        "except ImportError as error:\n    print(error)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert 'pip install "chainrule[sklearn]"' in result.stdout
 
 

@@ -17,8 +17,9 @@ PATHS = ["src", "tests", "benchmarks", "examples", "docs"]
 def _ruff(*arguments: str) -> subprocess.CompletedProcess:
     if importlib.util.find_spec("ruff") is None:
         pytest.fail("ruff is not installed: it comes with the test extra")
-    return subprocess.run([sys.executable, "-m", "ruff", *arguments, *PATHS], cwd=ROOT,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *arguments, *PATHS], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_ruff_is_clean():

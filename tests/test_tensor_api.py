@@ -144,8 +144,9 @@ def test_default_dtype_roundtrip():
     assert cr.tensor(1).dtype == F32
 
 
-@pytest.mark.parametrize("bad", ["int32", "float16", "int64", "bool", np.int32, np.float16,
-                                 "complex64", "not-a-dtype"])
+@pytest.mark.parametrize(
+    "bad", ["int32", "float16", "int64", "bool", np.int32, np.float16, "complex64", "not-a-dtype"]
+)
 def test_invalid_dtype_raises_type_error(bad):
     with pytest.raises(TypeError):
         cr.tensor([1.0], dtype=bad)
@@ -178,9 +179,21 @@ def test_set_default_dtype_invalid_keeps_previous(bad):
         np.array([object()], dtype=object),
         {"a": 1},
     ],
-    ids=["None", "list-with-None", "ragged-int", "ragged-float", "str", "list-of-str",
-         "mixed-str", "bytes", "complex", "complex-list", "complex-ndarray", "object-ndarray",
-         "dict"],
+    ids=[
+        "None",
+        "list-with-None",
+        "ragged-int",
+        "ragged-float",
+        "str",
+        "list-of-str",
+        "mixed-str",
+        "bytes",
+        "complex",
+        "complex-list",
+        "complex-ndarray",
+        "object-ndarray",
+        "dict",
+    ],
 )
 def test_unsupported_data_raises_type_error(data):
     with pytest.raises(TypeError):
@@ -610,15 +623,14 @@ COMPARISONS = [
 ]
 
 
-@pytest.mark.parametrize(("cmp", "ufunc"), [(c, u) for _, c, u in COMPARISONS],
-                         ids=[n for n, *_ in COMPARISONS])
+@pytest.mark.parametrize(
+    ("cmp", "ufunc"), [(c, u) for _, c, u in COMPARISONS], ids=[n for n, *_ in COMPARISONS]
+)
 @pytest.mark.parametrize("other_kind", ["scalar", "tensor", "ndarray"])
 def test_comparisons_return_bool_tensors_without_grad(cmp, ufunc, other_kind):
     values = np.array([1.0, 2.0, 3.0], dtype=np.float32)
     other_values = np.array([2.0, 2.0, 2.0], dtype=np.float32)
-    other = {"scalar": 2.0, "tensor": cr.tensor(other_values), "ndarray": other_values}[
-        other_kind
-    ]
+    other = {"scalar": 2.0, "tensor": cr.tensor(other_values), "ndarray": other_values}[other_kind]
     x = leaf(values)
     out = cmp(x, other)
     assert isinstance(out, cr.Tensor)
@@ -695,8 +707,12 @@ def test_broadcast_gradients_sum_back(shape_a, shape_b, op):
     b_val = rng.uniform(1.0, 2.0, shape_b)
     a = leaf(a_val, dtype="float64")
     b = leaf(b_val, dtype="float64")
-    fn = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q,
-          "mul": lambda p, q: p * q, "div": lambda p, q: p / q}[op]
+    fn = {
+        "add": lambda p, q: p + q,
+        "sub": lambda p, q: p - q,
+        "mul": lambda p, q: p * q,
+        "div": lambda p, q: p / q,
+    }[op]
     out = fn(a, b)
     out_shape = np.broadcast_shapes(shape_a, shape_b)
     assert out.shape == out_shape
@@ -706,8 +722,7 @@ def test_broadcast_gradients_sum_back(shape_a, shape_b, op):
     assert b.grad.shape == shape_b
     A = np.broadcast_to(a_val, out_shape)
     B = np.broadcast_to(b_val, out_shape)
-    local = {"add": (1.0, 1.0), "sub": (1.0, -1.0), "mul": (B, A),
-             "div": (1 / B, -A / B**2)}[op]
+    local = {"add": (1.0, 1.0), "sub": (1.0, -1.0), "mul": (B, A), "div": (1 / B, -A / B**2)}[op]
 
     def unbroadcast(full, shape):
         full = np.broadcast_to(full, out_shape) * weights
@@ -801,8 +816,11 @@ INDEX_CASES_1D = [
 ]
 
 
-@pytest.mark.parametrize(("index", "expected_grad"), [(i, g) for _, i, g in INDEX_CASES_1D],
-                         ids=[n for n, *_ in INDEX_CASES_1D])
+@pytest.mark.parametrize(
+    ("index", "expected_grad"),
+    [(i, g) for _, i, g in INDEX_CASES_1D],
+    ids=[n for n, *_ in INDEX_CASES_1D],
+)
 def test_indexing_1d_values_and_gradient(index, expected_grad):
     values = np.arange(6.0) * 10
     x = leaf(values, dtype="float64")
@@ -845,14 +863,16 @@ INDEX_CASES_2D = [
     ("pairs-repeated", ([0, 1, 1], [2, 2, 2]), [[0, 0, 1], [0, 0, 2]]),
     ("int-and-list", (1, [0, 0]), [[0, 0, 0], [2, 0, 0]]),
     ("rows-list", [1, 1, 0], [[1, 1, 1], [2, 2, 2]]),
-    ("bool-2d", np.array([[True, False, False], [False, True, True]]),
-     [[1, 0, 0], [0, 1, 1]]),
+    ("bool-2d", np.array([[True, False, False], [False, True, True]]), [[1, 0, 0], [0, 1, 1]]),
     ("newaxis", (None, 0, slice(1, None)), [[0, 1, 1], [0, 0, 0]]),
 ]
 
 
-@pytest.mark.parametrize(("index", "expected_grad"), [(i, g) for _, i, g in INDEX_CASES_2D],
-                         ids=[n for n, *_ in INDEX_CASES_2D])
+@pytest.mark.parametrize(
+    ("index", "expected_grad"),
+    [(i, g) for _, i, g in INDEX_CASES_2D],
+    ids=[n for n, *_ in INDEX_CASES_2D],
+)
 def test_indexing_2d_values_and_gradient(index, expected_grad):
     values = np.arange(6.0).reshape(2, 3)
     x = leaf(values)
@@ -948,24 +968,87 @@ def test_where_needs_boolean_condition():
 
 # (name, data, axis, keepdims, expected value, expected gradient with upstream = ones)
 EXTREMUM_CASES = [
-    ("max-all", "max", [[1.0, 5.0, 2.0], [0.0, 4.0, 3.0]], None, False, 5.0,
-     [[0, 1, 0], [0, 0, 0]]),
-    ("max-all-ties", "max", [[1.0, 3.0, 3.0], [3.0, 0.0, 2.0]], None, False, 3.0,
-     [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]]),
-    ("max-axis0", "max", [[1.0, 3.0, 3.0], [3.0, 0.0, 3.0]], 0, False, [3.0, 3.0, 3.0],
-     [[0, 1, 0.5], [1, 0, 0.5]]),
-    ("max-axis1-keep", "max", [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], 1, True, [[3.0], [2.0]],
-     [[0, 0.5, 0.5], [0.5, 0.5, 0]]),
-    ("max-neg-axis", "max", [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], -1, False, [3.0, 2.0],
-     [[0, 0.5, 0.5], [0.5, 0.5, 0]]),
-    ("min-all", "min", [[1.0, 5.0, 2.0], [0.0, 4.0, 3.0]], None, False, 0.0,
-     [[0, 0, 0], [1, 0, 0]]),
-    ("min-axis1-ties", "min", [[1.0, 1.0, 3.0], [2.0, 0.0, 0.0]], 1, False, [1.0, 0.0],
-     [[0.5, 0.5, 0], [0, 0.5, 0.5]]),
-    ("min-axis0-keep", "min", [[1.0, 0.0, 3.0], [1.0, 4.0, 2.0]], 0, True, [[1.0, 0.0, 2.0]],
-     [[0.5, 1, 0], [0.5, 0, 1]]),
-    ("max-all-equal", "max", [[2.0, 2.0], [2.0, 2.0]], None, False, 2.0,
-     [[0.25, 0.25], [0.25, 0.25]]),
+    (
+        "max-all",
+        "max",
+        [[1.0, 5.0, 2.0], [0.0, 4.0, 3.0]],
+        None,
+        False,
+        5.0,
+        [[0, 1, 0], [0, 0, 0]],
+    ),
+    (
+        "max-all-ties",
+        "max",
+        [[1.0, 3.0, 3.0], [3.0, 0.0, 2.0]],
+        None,
+        False,
+        3.0,
+        [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]],
+    ),
+    (
+        "max-axis0",
+        "max",
+        [[1.0, 3.0, 3.0], [3.0, 0.0, 3.0]],
+        0,
+        False,
+        [3.0, 3.0, 3.0],
+        [[0, 1, 0.5], [1, 0, 0.5]],
+    ),
+    (
+        "max-axis1-keep",
+        "max",
+        [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]],
+        1,
+        True,
+        [[3.0], [2.0]],
+        [[0, 0.5, 0.5], [0.5, 0.5, 0]],
+    ),
+    (
+        "max-neg-axis",
+        "max",
+        [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]],
+        -1,
+        False,
+        [3.0, 2.0],
+        [[0, 0.5, 0.5], [0.5, 0.5, 0]],
+    ),
+    (
+        "min-all",
+        "min",
+        [[1.0, 5.0, 2.0], [0.0, 4.0, 3.0]],
+        None,
+        False,
+        0.0,
+        [[0, 0, 0], [1, 0, 0]],
+    ),
+    (
+        "min-axis1-ties",
+        "min",
+        [[1.0, 1.0, 3.0], [2.0, 0.0, 0.0]],
+        1,
+        False,
+        [1.0, 0.0],
+        [[0.5, 0.5, 0], [0, 0.5, 0.5]],
+    ),
+    (
+        "min-axis0-keep",
+        "min",
+        [[1.0, 0.0, 3.0], [1.0, 4.0, 2.0]],
+        0,
+        True,
+        [[1.0, 0.0, 2.0]],
+        [[0.5, 1, 0], [0.5, 0, 1]],
+    ),
+    (
+        "max-all-equal",
+        "max",
+        [[2.0, 2.0], [2.0, 2.0]],
+        None,
+        False,
+        2.0,
+        [[0.25, 0.25], [0.25, 0.25]],
+    ),
 ]
 
 
@@ -1010,8 +1093,14 @@ def test_maximum_minimum_ties_split_evenly():
 
 @pytest.mark.parametrize(
     ("shape", "axis", "keepdims", "n"),
-    [((4,), None, False, 4), ((2, 3), None, False, 6), ((2, 3), 0, False, 2),
-     ((2, 3), 1, True, 3), ((2, 3, 4), (0, 2), False, 8), ((2, 3), -1, False, 3)],
+    [
+        ((4,), None, False, 4),
+        ((2, 3), None, False, 6),
+        ((2, 3), 0, False, 2),
+        ((2, 3), 1, True, 3),
+        ((2, 3, 4), (0, 2), False, 8),
+        ((2, 3), -1, False, 3),
+    ],
 )
 def test_mean_value_and_gradient(shape, axis, keepdims, n):
     values = np.arange(math.prod(shape), dtype=np.float64).reshape(shape)
@@ -1025,8 +1114,14 @@ def test_mean_value_and_gradient(shape, axis, keepdims, n):
 
 @pytest.mark.parametrize(
     ("shape", "axis", "keepdims", "out_shape"),
-    [((2, 3), None, False, ()), ((2, 3), 0, False, (3,)), ((2, 3), 1, True, (2, 1)),
-     ((2, 3, 4), (0, 2), True, (1, 3, 1)), ((2, 3), -2, False, (3,)), ((2, 3), None, True, (1, 1))],
+    [
+        ((2, 3), None, False, ()),
+        ((2, 3), 0, False, (3,)),
+        ((2, 3), 1, True, (2, 1)),
+        ((2, 3, 4), (0, 2), True, (1, 3, 1)),
+        ((2, 3), -2, False, (3,)),
+        ((2, 3), None, True, (1, 1)),
+    ],
 )
 def test_sum_shapes_and_gradient(shape, axis, keepdims, out_shape):
     x = leaf(np.ones(shape))
@@ -1564,8 +1659,11 @@ SECOND_DERIVATIVES = [
 ]
 
 
-@pytest.mark.parametrize(("f", "f2"), [(f, f2) for _, f, f2 in SECOND_DERIVATIVES],
-                         ids=[n for n, *_ in SECOND_DERIVATIVES])
+@pytest.mark.parametrize(
+    ("f", "f2"),
+    [(f, f2) for _, f, f2 in SECOND_DERIVATIVES],
+    ids=[n for n, *_ in SECOND_DERIVATIVES],
+)
 @pytest.mark.parametrize("point", [0.5, 1.5, 2.0])
 def test_grad_of_grad_is_second_derivative(f, f2, point):
     x = np.array(point, dtype=np.float64)

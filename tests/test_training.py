@@ -19,10 +19,14 @@ def _accuracy(model, x, y):
 
 
 def test_xor_is_learned_by_one_hidden_layer():
-    model = Sequential([Dense(4, input_dim=2, activation="tanh"),
-                        Dense(1, activation="sigmoid")], seed=1)
-    model.compile(loss="binary_crossentropy", optimizer=cr.optim.SGD(lr=0.5, momentum=0.9),
-                  metrics=["accuracy"])
+    model = Sequential(
+        [Dense(4, input_dim=2, activation="tanh"), Dense(1, activation="sigmoid")], seed=1
+    )
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=cr.optim.SGD(lr=0.5, momentum=0.9),
+        metrics=["accuracy"],
+    )
     history = model.fit(XOR_X, XOR_Y, epochs=500, batch_size=None, verbose=0, seed=0)
     assert _accuracy(model, XOR_X, XOR_Y) == 1.0
     assert history.history["accuracy"][-1] == 1.0
@@ -30,8 +34,9 @@ def test_xor_is_learned_by_one_hidden_layer():
 
 
 def test_a_linear_model_cannot_learn_xor():
-    model = Sequential([Dense(4, input_dim=2, activation="identity"),
-                        Dense(1, activation="sigmoid")], seed=1)
+    model = Sequential(
+        [Dense(4, input_dim=2, activation="identity"), Dense(1, activation="sigmoid")], seed=1
+    )
     model.compile(loss="binary_crossentropy", optimizer=cr.optim.Adam(lr=0.05))
     model.fit(XOR_X, XOR_Y, epochs=500, batch_size=None, verbose=0, seed=0)
     assert _accuracy(model, XOR_X, XOR_Y) <= 0.75
@@ -48,19 +53,29 @@ def _noise_regression():
 
 def test_early_stopping_stops_on_a_plateau_and_restores_the_best_weights():
     x, y, x_val, y_val = _noise_regression()
-    model = Sequential([Dense(64, input_dim=5, activation="tanh"), Dense(64, activation="tanh"),
-                        Dense(1)], seed=0)
+    model = Sequential(
+        [Dense(64, input_dim=5, activation="tanh"), Dense(64, activation="tanh"), Dense(1)], seed=0
+    )
     model.compile(loss="mse", optimizer=cr.optim.Adam(lr=0.01))
     stopper = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-    history = model.fit(x, y, epochs=300, batch_size=8, validation_data=(x_val, y_val),
-                        callbacks=[stopper], verbose=0, seed=0)
+    history = model.fit(
+        x,
+        y,
+        epochs=300,
+        batch_size=8,
+        validation_data=(x_val, y_val),
+        callbacks=[stopper],
+        verbose=0,
+        seed=0,
+    )
     val_losses = history.history["val_loss"]
     assert len(val_losses) < 300  # it stopped
     best = int(np.argmin(val_losses))
     assert len(val_losses) == best + 1 + 5  # patience epochs after the best one
     assert history.history["loss"][-1] < history.history["loss"][best]  # still fitting the noise
-    assert model.evaluate(x_val, y_val, batch_size=None) == pytest.approx(val_losses[best],
-                                                                          rel=1e-5)
+    assert model.evaluate(x_val, y_val, batch_size=None) == pytest.approx(
+        val_losses[best], rel=1e-5
+    )
 
 
 def test_validation_split_holds_out_the_last_rows():
@@ -74,8 +89,9 @@ def test_validation_split_holds_out_the_last_rows():
 
     model = Sequential([Dense(1, input_dim=2)], seed=0)
     model.compile(loss="mse", optimizer="sgd")
-    history = model.fit(x, y, epochs=2, batch_size=4, validation_split=0.2, verbose=0,
-                        callbacks=[Record()])
+    history = model.fit(
+        x, y, epochs=2, batch_size=4, validation_split=0.2, verbose=0, callbacks=[Record()]
+    )
     assert history.params["samples"] == 8 and history.params["validation_samples"] == 2
     assert seen == [0, 1, 0, 1]
     assert set(history.history) >= {"loss", "val_loss", "lr"}
@@ -119,8 +135,11 @@ def test_evaluate_and_predict_shapes_and_metrics():
     x = rng.standard_normal((30, 4))
     labels = (x[:, 0] > 0).astype(int)
     model = Sequential([Dense(8, input_dim=4, activation="relu"), Dense(2)], seed=0)
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=cr.optim.Adam(lr=0.05), metrics=["accuracy"])
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=cr.optim.Adam(lr=0.05),
+        metrics=["accuracy"],
+    )
     model.fit(x, labels, epochs=30, batch_size=10, verbose=0, seed=0)
     loss, accuracy = model.evaluate(x, labels)
     assert 0 <= accuracy <= 1 and accuracy > 0.8 and loss > 0
@@ -169,8 +188,7 @@ def test_divergence_raises_unless_terminate_on_nan():
         model.fit(x, y, epochs=50, batch_size=None, verbose=0)
     model = Sequential([Dense(1, input_dim=1)], seed=0)
     model.compile(loss="mse", optimizer=cr.optim.SGD(lr=10.0))
-    history = model.fit(x, y, epochs=50, batch_size=None, verbose=0,
-                        callbacks=[TerminateOnNaN()])
+    history = model.fit(x, y, epochs=50, batch_size=None, verbose=0, callbacks=[TerminateOnNaN()])
     assert len(history.history["loss"]) < 50
 
 
@@ -191,33 +209,43 @@ def test_lbfgs_trains_through_fit():
 
 def test_learning_rate_schedule_reaches_the_optimizer():
     model = Sequential([Dense(1, input_dim=1)], seed=0)
-    model.compile(loss="mse", optimizer=cr.optim.SGD(
-        lr=1.0, schedule=cr.optim.InverseTimeDecay(1.0)))
+    model.compile(
+        loss="mse", optimizer=cr.optim.SGD(lr=1.0, schedule=cr.optim.InverseTimeDecay(1.0))
+    )
     history = model.fit(np.ones((2, 1)), np.ones((2, 1)), epochs=3, verbose=0)
     np.testing.assert_allclose(history.history["lr"], [1.0, 0.5, 1.0 / 3])
 
 
-@pytest.mark.parametrize(("optimizer", "torch_optimizer"), [
-    (lambda: cr.optim.Adam(lr=0.01), lambda t, p: t.optim.Adam(p, lr=0.01)),
-    (lambda: cr.optim.SGD(lr=0.1, momentum=0.9, nesterov=True),
-     lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
-])
+@pytest.mark.parametrize(
+    ("optimizer", "torch_optimizer"),
+    [
+        (lambda: cr.optim.Adam(lr=0.01), lambda t, p: t.optim.Adam(p, lr=0.01)),
+        (
+            lambda: cr.optim.SGD(lr=0.1, momentum=0.9, nesterov=True),
+            lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+        ),
+    ],
+)
 def test_fit_follows_the_same_trajectory_as_a_pytorch_loop(torch, optimizer, torch_optimizer):
     cr.set_default_dtype("float64")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 5))
     labels = rng.integers(0, 3, 32)
-    model = Sequential([Dense(8, input_dim=5, activation="tanh"),
-                        Dense(6, activation="relu"), Dense(3)], seed=0)
+    model = Sequential(
+        [Dense(8, input_dim=5, activation="tanh"), Dense(6, activation="relu"), Dense(3)], seed=0
+    )
     linears = [torch.nn.Linear(5, 8), torch.nn.Linear(8, 6), torch.nn.Linear(6, 3)]
-    net = torch.nn.Sequential(linears[0], torch.nn.Tanh(), linears[1], torch.nn.ReLU(),
-                              linears[2]).double()
+    net = torch.nn.Sequential(
+        linears[0], torch.nn.Tanh(), linears[1], torch.nn.ReLU(), linears[2]
+    ).double()
     with torch.no_grad():
         for linear, dense in zip(linears, [model[0], model[1], model[2]]):
             linear.weight.copy_(torch.tensor(dense.weight.numpy()))
             linear.bias.copy_(torch.tensor(dense.bias.numpy()))
-    model.compile(loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
-                  optimizer=optimizer())
+    model.compile(
+        loss=cr.losses.get("sparse_categorical_crossentropy", from_logits=True),
+        optimizer=optimizer(),
+    )
     model.fit(x, labels, epochs=50, batch_size=None, shuffle=False, verbose=0)
     opt = torch_optimizer(torch, net.parameters())
     for _ in range(50):
@@ -225,10 +253,12 @@ def test_fit_follows_the_same_trajectory_as_a_pytorch_loop(torch, optimizer, tor
         torch.nn.functional.cross_entropy(net(torch.tensor(x)), torch.tensor(labels)).backward()
         opt.step()
     for linear, dense in zip(linears, [model[0], model[1], model[2]]):
-        np.testing.assert_allclose(dense.weight.numpy(), linear.weight.detach().numpy(),
-                                   rtol=1e-8, atol=1e-12)
-        np.testing.assert_allclose(dense.bias.numpy(), linear.bias.detach().numpy(),
-                                   rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(
+            dense.weight.numpy(), linear.weight.detach().numpy(), rtol=1e-8, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            dense.bias.numpy(), linear.bias.detach().numpy(), rtol=1e-8, atol=1e-12
+        )
 
 
 def test_callbacks_shape_the_epoch_logs_and_progress_is_printed(capsys):
@@ -240,9 +270,14 @@ def test_callbacks_shape_the_epoch_logs_and_progress_is_printed(capsys):
 
     model = Sequential([Dense(1, input_dim=1)], seed=0)
     model.compile(loss="mse", optimizer=cr.optim.SGD(lr=1.0))
-    history = model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=3, batch_size=2, verbose=2,
-                        callbacks=[LearningRateScheduler(lambda epoch, lr: 0.1 * (epoch + 1)),
-                                   AddKey()])
+    history = model.fit(
+        np.ones((4, 1)),
+        np.ones((4, 1)),
+        epochs=3,
+        batch_size=2,
+        verbose=2,
+        callbacks=[LearningRateScheduler(lambda epoch, lr: 0.1 * (epoch + 1)), AddKey()],
+    )
     assert history.history["custom"] == [0.0, 2.0, 4.0]
     np.testing.assert_allclose(history.history["lr"], [0.1, 0.2, 0.3])
     assert history.params["steps"] == 2
@@ -253,13 +288,19 @@ def test_callbacks_shape_the_epoch_logs_and_progress_is_printed(capsys):
 def test_model_gradcheck_confirms_backpropagation():
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 2))
-    model = Sequential([Dense(4, input_dim=3, activation="tanh",
-                              kernel_regularizer=cr.losses.L2(0.1)), Dense(2)], seed=0)
+    model = Sequential(
+        [Dense(4, input_dim=3, activation="tanh", kernel_regularizer=cr.losses.L2(0.1)), Dense(2)],
+        seed=0,
+    )
     model.compile(loss="mse", optimizer="sgd")
     report = model.gradcheck(x, y)
     assert report.ok and report.relative_error < 1e-7
     assert [entry.name for entry in report.parameters] == [
-        "dense.weight", "dense.bias", "dense_1.weight", "dense_1.bias"]
+        "dense.weight",
+        "dense.bias",
+        "dense_1.weight",
+        "dense_1.bias",
+    ]
 
 
 def test_inputs_take_the_models_dtype():

@@ -20,8 +20,13 @@ NOT_YET_TYPED: set[str] = set()
 def test_mypy_finds_no_error_outside_the_files_not_yet_typed():
     if importlib.util.find_spec("mypy") is None:
         pytest.fail("mypy is not installed: it comes with the test extra")
-    done = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     files = set(re.findall(r"^(src/[^:]+\.py):\d+: error:", done.stdout, re.M))
     assert done.returncode in (0, 1), done.stderr[-2000:] or done.stdout[-2000:]
     assert files - NOT_YET_TYPED == set(), done.stdout[-4000:]

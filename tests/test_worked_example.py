@@ -63,5 +63,6 @@ def test_second_derivative_of_the_worked_example():
     second = cr.grad(cr.grad(f))
     assert abs(second(cr.tensor(0.0, dtype="float64")).item()) < 1e-15
     s = 1 / (1 + np.exp(-1.0))
-    np.testing.assert_allclose(second(cr.tensor(1.0, dtype="float64")).item(),
-                               s * (1 - s) * (1 - 2 * s), rtol=1e-14)
+    np.testing.assert_allclose(
+        second(cr.tensor(1.0, dtype="float64")).item(), s * (1 - s) * (1 - 2 * s), rtol=1e-14
+    )

@@ -54,8 +54,16 @@ from .serialization import load_model as load
 from .training import Model, TrainingInterrupted
 
 # Loaded on first use, so that ``import chainrule`` stays fast (the benchmarks time it).
-_LAZY_MODULES = ("compiler", "datasets", "diagnostics", "experiments", "gradient_check", "graph",
-                 "plot", "bias_variance")
+_LAZY_MODULES = (
+    "compiler",
+    "datasets",
+    "diagnostics",
+    "experiments",
+    "gradient_check",
+    "graph",
+    "plot",
+    "bias_variance",
+)
 # Functions of lazily loaded modules: name → module.
 _LAZY_FUNCTIONS = {"draw_graph": "graph", "gradcheck": "gradient_check"}
 _LAZY_FUNCTIONS.update(trace_gradients="graph", show_graph="graph")
@@ -84,29 +92,86 @@ class _MovedModule(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        warnings.warn(f"the module {self.__name__} is now {self._new.__name__}; {self._advice}",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"the module {self.__name__} is now {self._new.__name__}; {self._advice}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(self._new, name)
 
 
 # chainrule.tensor is the function; the engine's module, once chainrule.tensor, is _tensor. No
 # file may keep the old name: importing it would replace the function by the module.
 sys.modules[f"{__name__}.tensor"] = _MovedModule(
-    f"{__name__}.tensor", sys.modules[f"{__name__}._tensor"],
-    "import Tensor, tensor and gradients from chainrule")
+    f"{__name__}.tensor",
+    sys.modules[f"{__name__}._tensor"],
+    "import Tensor, tensor and gradients from chainrule",
+)
 
 __all__ = [
-    "__version__", "abs", "activations", "bias_variance", "broadcast_to", "callbacks", "clip",
+    "__version__",
+    "abs",
+    "activations",
+    "bias_variance",
+    "broadcast_to",
+    "callbacks",
+    "clip",
     "compiler",
-    "concatenate", "datasets", "DerivativeCheckError", "diagnostics", "draw_graph", "errors",
-    "experiments", "graph", "ops", "show_graph", "trace_gradients", "FileWriteError", "enable_grad",
+    "concatenate",
+    "datasets",
+    "DerivativeCheckError",
+    "diagnostics",
+    "draw_graph",
+    "errors",
+    "experiments",
+    "graph",
+    "ops",
+    "show_graph",
+    "trace_gradients",
+    "FileWriteError",
+    "enable_grad",
     "exp",
     "get_default_dtype",
-    "grad", "gradcheck", "gradient_check", "gradients", "GraphFreedError", "init",
-    "is_grad_enabled", "load", "log", "losses", "matmul", "max", "maximum", "mean", "metrics",
-    "min", "minimum", "Model", "models",
-    "ModelFileError", "nn", "no_grad", "ones", "ones_like", "optim", "plot", "reshape",
-    "set_default_dtype", "set_grad_enabled", "ShapeError", "sqrt", "stack", "sum", "sum_to",
-    "Tensor", "tensor", "TrainingInterrupted", "transpose", "value_and_grad", "where", "zeros",
-    "zeros_like"
+    "grad",
+    "gradcheck",
+    "gradient_check",
+    "gradients",
+    "GraphFreedError",
+    "init",
+    "is_grad_enabled",
+    "load",
+    "log",
+    "losses",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "metrics",
+    "min",
+    "minimum",
+    "Model",
+    "models",
+    "ModelFileError",
+    "nn",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "optim",
+    "plot",
+    "reshape",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "ShapeError",
+    "sqrt",
+    "stack",
+    "sum",
+    "sum_to",
+    "Tensor",
+    "tensor",
+    "TrainingInterrupted",
+    "transpose",
+    "value_and_grad",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

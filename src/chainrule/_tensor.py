@@ -41,8 +41,14 @@ class Node:
 
     __slots__ = ("op", "parents", "vjp", "attrs", "kernel")
 
-    def __init__(self, op: str, parents: tuple[Tensor, ...], vjp: VJP | None,
-                 attrs: dict[str, Any] | None = None, kernel: Any = None) -> None:
+    def __init__(
+        self,
+        op: str,
+        parents: tuple[Tensor, ...],
+        vjp: VJP | None,
+        attrs: dict[str, Any] | None = None,
+        kernel: Any = None,
+    ) -> None:
         self.op = op
         self.parents = parents
         self.vjp: VJP | None = vjp
@@ -68,8 +74,15 @@ class Tensor:
     Tensor([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_retains_grad", "_activation_input",
-                 "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_node",
+        "_retains_grad",
+        "_activation_input",
+        "__weakref__",
+    )
     # NumPy defers binary operators to Tensor (ndarray * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __hash__ = object.__hash__

@@ -82,8 +82,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     directory = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(path),
-                                         suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(
+            dir=directory, prefix=temporary_prefix(path), suffix=".tmp"
+        )
     except OSError as error:
         raise _write_error(path, error) from None
     try:
@@ -143,7 +144,14 @@ def write_npz_atomically(path: str | os.PathLike[str], arrays: Mapping[str, Any]
 
 
 __all__ = [
-    "atomic_output", "file_mode", "FileWriteError", "fsync_directory", "remove_path",
-    "remove_stale_temporaries", "STALE_AFTER_SECONDS", "temporary_prefix", "write_bytes_atomically",
-    "write_npz_atomically"
+    "atomic_output",
+    "file_mode",
+    "FileWriteError",
+    "fsync_directory",
+    "remove_path",
+    "remove_stale_temporaries",
+    "STALE_AFTER_SECONDS",
+    "temporary_prefix",
+    "write_bytes_atomically",
+    "write_npz_atomically",
 ]

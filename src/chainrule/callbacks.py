@@ -86,8 +86,9 @@ class Callback:
     def _trained_model(self) -> TrainableModel:
         """``self.model``; a hook that needs it before ``set_model`` is a clear error."""
         if self.model is None:
-            raise RuntimeError(f"{type(self).__name__} has no model: call set_model(model) "
-                               "first (fit does)")
+            raise RuntimeError(
+                f"{type(self).__name__} has no model: call set_model(model) first (fit does)"
+            )
         return self.model
 
     def get_state(self) -> dict[str, Any]:
@@ -267,8 +268,9 @@ class History(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         self.append(epoch, logs)
 
-    def bias_variance(self, baseline: float = 0.0, *, metric: str | None = None,
-                      scale: float | None = None) -> Any:
+    def bias_variance(
+        self, baseline: float = 0.0, *, metric: str | None = None, scale: float | None = None
+    ) -> Any:
         """The basic recipe's verdict on the last epoch's training and validation error (and
         the ``baseline`` error, e.g. a human's): ``chainrule.bias_variance.from_history``.
         Print it, or read ``.verdict`` ("fine", "high_bias", "high_variance", "both")."""
@@ -296,8 +298,10 @@ class History(Callback):
             f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value!r}"
             for key, value in ((k, v[-1]) for k, v in self.history.items())
         )
-        return (f"History({len(self.epoch)} epoch{'s' if len(self.epoch) != 1 else ''}, "
-                f"keys={list(self.history)}, last: {last})")
+        return (
+            f"History({len(self.epoch)} epoch{'s' if len(self.epoch) != 1 else ''}, "
+            f"keys={list(self.history)}, last: {last})"
+        )
 
 
 # ---------------------------------------------------------------------- monitoring helpers
@@ -305,7 +309,7 @@ _MODES = ("auto", "min", "max")
 
 
 def _direction(monitor: str, mode: str, who: str) -> str:
-    """"min" or "max": ``mode``, or for "auto" max for accuracies ("acc" in the name), else min."""
+    """ "min" or "max": ``mode``, or for "auto" max for accuracies ("acc" in the name), else min."""
     if mode not in _MODES:
         raise ValueError(f"{who}: mode must be one of {', '.join(_MODES)}, not {mode!r}")
     if mode != "auto":
@@ -321,13 +325,18 @@ def _monitored(monitor: str, logs: Mapping[str, Any] | None, who: str) -> float 
     if value is None:
         warnings.warn(
             f"{who} is conditioned on {monitor!r}, which is not in the logs; available keys: "
-            f"{', '.join(logs) or 'none'}", UserWarning, stacklevel=3
+            f"{', '.join(logs) or 'none'}",
+            UserWarning,
+            stacklevel=3,
         )
         return None
     number = _as_float(value)
     if number is None:
-        warnings.warn(f"{who}: logs[{monitor!r}] = {value!r} is not a number; ignored",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{who}: logs[{monitor!r}] = {value!r} is not a number; ignored",
+            UserWarning,
+            stacklevel=3,
+        )
     return number
 
 
@@ -419,19 +428,25 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
-            _say(f"Epoch {self.stopped_epoch + 1}: early stopping ({self.monitor} did not "
-                 f"improve for {self.wait} epochs; best {self.best:.6g} at epoch "
-                 f"{self.best_epoch + 1})")
+            _say(
+                f"Epoch {self.stopped_epoch + 1}: early stopping ({self.monitor} did not "
+                f"improve for {self.wait} epochs; best {self.best:.6g} at epoch "
+                f"{self.best_epoch + 1})"
+            )
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                _say(f"Restoring model weights from the end of the best epoch: "
-                     f"{self.best_epoch + 1}.")
+                _say(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self._trained_model().load_state_dict(self.best_weights)
 
     def __repr__(self) -> str:
-        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"min_delta={self.min_delta}, mode={self.mode!r}, "
-                f"restore_best_weights={self.restore_best_weights})")
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+            f"min_delta={self.min_delta}, mode={self.mode!r}, "
+            f"restore_best_weights={self.restore_best_weights})"
+        )
 
 
 # ---------------------------------------------------------------------- ModelCheckpoint
@@ -541,16 +556,20 @@ class ModelCheckpoint(Callback):
         if self._better(current):
             path = self.path_for(epoch, logs)
             if self.verbose > 0:
-                _say(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                     f"{current:.5f}, saving model to {path}")
+                _say(
+                    f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
             self.save(path)
             self.best = current
         elif self.verbose > 0:
             _say(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
 
     def __repr__(self) -> str:
-        return (f"ModelCheckpoint({self.filepath!r}, monitor={self.monitor!r}, "
-                f"save_best_only={self.save_best_only}, mode={self.mode!r})")
+        return (
+            f"ModelCheckpoint({self.filepath!r}, monitor={self.monitor!r}, "
+            f"save_best_only={self.save_best_only}, mode={self.mode!r})"
+        )
 
 
 # ---------------------------------------------------------------------- LearningRateScheduler
@@ -682,7 +701,8 @@ class DivergenceGuard(Callback):
         if not math.isfinite(loss) or loss > self.factor * max(abs(self.first), 1e-3):
             raise FloatingPointError(
                 f"the training loss grew from {self.first:.4g} to {loss:.4g} in epoch "
-                f"{self.epoch + 1}")
+                f"{self.epoch + 1}"
+            )
 
 
 # ---------------------------------------------------------------------- CSVLogger
@@ -696,8 +716,9 @@ class CSVLogger(Callback):
     ``on_train_begin`` and closed at ``on_train_end``.
     """
 
-    def __init__(self, filename: str | os.PathLike[str], separator: str = ",",
-                 append: bool = False) -> None:
+    def __init__(
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ) -> None:
         super().__init__()
         self.filename = os.fspath(filename)
         self.separator = separator
@@ -719,8 +740,7 @@ class CSVLogger(Callback):
             if header:
                 self._write_header = False
                 self.keys = [key for key in header if key != "epoch"]
-        self._file = open(self.filename, "a" if self.append else "w", newline="",
-                          encoding="utf-8")
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
         self._writer = None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
@@ -731,8 +751,7 @@ class CSVLogger(Callback):
         if self.keys is None:
             self.keys = [key for key in logs if key != "epoch"]
         if self._writer is None:
-            self._writer = csv.writer(self._file, delimiter=self.separator,
-                                      lineterminator="\n")
+            self._writer = csv.writer(self._file, delimiter=self.separator, lineterminator="\n")
             if self._write_header:
                 self._writer.writerow(["epoch", *self.keys])
         row: list[Any] = [epoch]
@@ -763,8 +782,12 @@ class ProgressBar(Callback):
     are for tests.
     """
 
-    def __init__(self, verbose: int = 1, stream: IO[str] | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        verbose: int = 1,
+        stream: IO[str] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         super().__init__()
         if verbose not in (0, 1, 2):
             raise ValueError(f"ProgressBar verbose must be 0, 1 or 2, got {verbose!r}")
@@ -778,8 +801,12 @@ class ProgressBar(Callback):
             return
         extra: dict[str, Any] = {} if self.clock is None else {"clock": self.clock}
         self.progress = Progress(
-            self.params.get("steps"), epoch, self.params.get("epochs"), stream=self.stream,
-            enabled=None if self.verbose == 1 else False, **extra,
+            self.params.get("steps"),
+            epoch,
+            self.params.get("epochs"),
+            stream=self.stream,
+            enabled=None if self.verbose == 1 else False,
+            **extra,
         )
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
@@ -801,7 +828,17 @@ class ProgressBar(Callback):
 
 
 __all__ = [
-    "Callback", "CallbackList", "CSVLogger", "DivergenceGuard", "EarlyStopping", "History",
-    "LearningRateScheduler", "Logs", "MissingLogKeyError", "ModelCheckpoint", "ProgressBar",
-    "save_model_atomically", "TerminateOnNaN"
+    "Callback",
+    "CallbackList",
+    "CSVLogger",
+    "DivergenceGuard",
+    "EarlyStopping",
+    "History",
+    "LearningRateScheduler",
+    "Logs",
+    "MissingLogKeyError",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "save_model_atomically",
+    "TerminateOnNaN",
 ]

@@ -96,8 +96,10 @@ def _node_of(tensor_: Tensor) -> Node:
     """The node that recorded ``tensor_`` (every tensor of the traced graph but its leaves)."""
     node = tensor_._node
     if node is None:
-        raise CompileError(f"a tensor of shape {tensor_.shape} is used as a node of the traced "
-                           "graph but was not recorded")
+        raise CompileError(
+            f"a tensor of shape {tensor_.shape} is used as a node of the traced "
+            "graph but was not recorded"
+        )
     return node
 
 
@@ -109,8 +111,11 @@ def _step_input(data: np.ndarray, op: str) -> Tensor:
 
 
 def _generator_states(model: Any) -> list[tuple[Any, Any]]:
-    return [(module, module._generator.bit_generator.state)
-            for _, module in model.named_modules() if hasattr(module, "_generator")]
+    return [
+        (module, module._generator.bit_generator.state)
+        for _, module in model.named_modules()
+        if hasattr(module, "_generator")
+    ]
 
 
 def _trace(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> _Trace:
@@ -128,15 +133,22 @@ def _trace(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
                 raise CompileError("the model's forward must return a tensor")
             target = _step_input(model.loss.target(prediction, y).data, "target")
             values = model.loss.values(prediction, target)
-            weights = None if w is None else _step_input(
-                sample_weight_array(w, values.shape, values.dtype), "sample_weight")
+            weights = (
+                None
+                if w is None
+                else _step_input(
+                    sample_weight_array(w, values.shape, values.dtype), "sample_weight"
+                )
+            )
             total = model.loss.reduce(values, weights)
             penalty = model.penalty()
             if penalty is not None:
                 total = total + penalty
             if total.shape != ():
-                raise CompileError(f"the loss must be a scalar, got shape {total.shape} "
-                                   "(reduction='none' cannot be trained)")
+                raise CompileError(
+                    f"the loss must be a scalar, got shape {total.shape} "
+                    "(reduction='none' cannot be trained)"
+                )
             if not total.requires_grad:
                 raise CompileError("the loss does not depend on any parameter")
             backward_from = len(trace.tensors)
@@ -148,11 +160,23 @@ def _trace(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
             for name, value in saved.items():
                 module.register_buffer(name, value)
     if trace.untraced_buffer_changes:
-        raise CompileError(f"{', '.join(trace.untraced_buffer_changes)} is changed outside the "
-                           "graph while training (use Module.update_buffer)")
+        raise CompileError(
+            f"{', '.join(trace.untraced_buffer_changes)} is changed outside the "
+            "graph while training (use Module.update_buffer)"
+        )
     errstates = {id(t): state for t, state in trace.errstates if state != default_errstate}
-    return _Trace(trace.tensors, backward_from, inputs, target, weights, total, prediction, grads,
-                  trace.buffer_updates, errstates)
+    return _Trace(
+        trace.tensors,
+        backward_from,
+        inputs,
+        target,
+        weights,
+        total,
+        prediction,
+        grads,
+        trace.buffer_updates,
+        errstates,
+    )
 
 
 def _outputs(trace: _Trace) -> list[Tensor]:
@@ -177,9 +201,11 @@ def _reachable(trace: _Trace) -> list[Tensor]:
     live = [t for t in trace.tensors if id(t) in seen]
     for tensor_ in live:
         if _node_of(tensor_).kernel is None:
-            raise CompileError(f"the op '{tensor_.op}' (shape {tensor_.shape}) was recorded "
-                               "without a kernel (chainrule.ops.record); define it with "
-                               "chainrule.ops.apply to compile it")
+            raise CompileError(
+                f"the op '{tensor_.op}' (shape {tensor_.shape}) was recorded "
+                "without a kernel (chainrule.ops.record); define it with "
+                "chainrule.ops.apply to compile it"
+            )
     return live
 
 
@@ -193,25 +219,26 @@ def _leaves(live: list[Tensor]) -> list[Tensor]:
     return list(leaves.values())
 
 
-def _signature(trace: _Trace, live: list[Tensor], params: set[int]) -> tuple[list[str],
-                                                                               list[Any]]:
+def _signature(trace: _Trace, live: list[Tensor], params: set[int]) -> tuple[list[str], list[Any]]:
     """What must not change with the data: the ops and shapes, and the constants."""
     ops = [f"{t.op}{t.shape}{t.dtype}" for t in live]
     constants: list[Any] = [leaf.data for leaf in _leaves(live) if id(leaf) not in params]
     for tensor_ in live:
-        constants.extend(v for v in _node_of(tensor_).kernel.params.values()
-                         if isinstance(v, np.ndarray))
+        constants.extend(
+            v for v in _node_of(tensor_).kernel.params.values() if isinstance(v, np.ndarray)
+        )
     return ops, constants
 
 
-def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
-                 ) -> Program:
+def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Program:
     """Trace the model's training step on (x, y), with the sample weights ``w`` when given,
     and compile it (``CompileError`` if not)."""
     optimizer = model.optimizer
     if getattr(optimizer, "requires_closure", False):
-        raise CompileError(f"{type(optimizer).__name__} evaluates the loss several times per "
-                           "step (a closure); only single-gradient optimisers are compiled")
+        raise CompileError(
+            f"{type(optimizer).__name__} evaluates the loss several times per "
+            "step (a closure); only single-gradient optimisers are compiled"
+        )
     if hasattr(model, "build"):
         model.build(x.shape[1:])  # lazily built layers get their parameters first
     flatten_parameters(model)
@@ -222,18 +249,25 @@ def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None 
     # constant that changed was computed from the data outside the graph, and a compiled
     # program would freeze it.
     other_x = np.ascontiguousarray(x[::-1]) if len(x) > 1 else x + 1
-    second = _trace(model, other_x + np.asarray(0.5, x.dtype), y[::-1] if len(y) > 1 else y,
-                    None if w is None else w[::-1] + np.asarray(0.5, w.dtype))
+    second = _trace(
+        model,
+        other_x + np.asarray(0.5, x.dtype),
+        y[::-1] if len(y) > 1 else y,
+        None if w is None else w[::-1] + np.asarray(0.5, w.dtype),
+    )
     ops_1, constants_1 = _signature(first, live, params)
     ops_2, constants_2 = _signature(second, _reachable(second), params)
     if ops_1 != ops_2:
-        raise CompileError("the recorded graph changes with the data (data-dependent control "
-                           "flow in forward); it cannot be compiled")
+        raise CompileError(
+            "the recorded graph changes with the data (data-dependent control "
+            "flow in forward); it cannot be compiled"
+        )
     for a, b in zip(constants_1, constants_2):
         if np.shape(a) != np.shape(b) or not np.array_equal(a, b, equal_nan=True):
             raise CompileError(
                 f"a constant of shape {np.shape(a)} in the graph depends on the data (it was "
-                "computed outside the recorded ops); it cannot be compiled")
+                "computed outside the recorded ops); it cannot be compiled"
+            )
     del second
     return _Lowering(model, first, live).program()
 
@@ -241,8 +275,11 @@ def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """The same shape, dtype and bytes (NaN payloads and the sign of zero included)."""
     a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and a.dtype == b.dtype and np.ascontiguousarray(a).tobytes() == (
-        np.ascontiguousarray(b).tobytes())
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and np.ascontiguousarray(a).tobytes() == (np.ascontiguousarray(b).tobytes())
+    )
 
 
 def flatten_parameters(model: Any) -> np.ndarray | None:
@@ -268,7 +305,7 @@ def _views_of(flat: np.ndarray, params: list[Tensor]) -> list[np.ndarray]:
     """Consecutive views of ``flat``, one shaped like each parameter, in order."""
     views, offset = [], 0
     for param in params:
-        views.append(flat[offset:offset + param.size].reshape(param.shape))
+        views.append(flat[offset : offset + param.size].reshape(param.shape))
         offset += param.size
     return views
 
@@ -315,14 +352,17 @@ class _Lowering:
         param_ids = {id(p) for p in self.params}
         for leaf in _leaves(live):
             if leaf.requires_grad and id(leaf) not in param_ids:
-                raise CompileError(f"a tensor of shape {leaf.shape} requires grad but is not "
-                                   "a parameter of the model")
+                raise CompileError(
+                    f"a tensor of shape {leaf.shape} requires grad but is not "
+                    "a parameter of the model"
+                )
             self._add(leaf, _FIXED, leaf.data)
         self.x = self._add(trace.inputs, _INPUT, trace.inputs.data)
         self.y = self._add(trace.target, _INPUT, trace.target.data)
-        self.w = None if trace.weights is None else self._add(trace.weights, _INPUT,
-                                                               trace.weights.data)
-        backward_ids = {id(t) for t in trace.tensors[trace.backward_from:]}
+        self.w = (
+            None if trace.weights is None else self._add(trace.weights, _INPUT, trace.weights.data)
+        )
+        backward_ids = {id(t) for t in trace.tensors[trace.backward_from :]}
         for tensor_ in live:
             if tensor_ is trace.inputs or tensor_ is trace.target or tensor_ is trace.weights:
                 continue
@@ -336,16 +376,26 @@ class _Lowering:
             for place, value in enumerate(inputs):
                 if place not in node.kernel.ignores:
                     self.values[value].readers.append(position)
-            self.instructions.append(_Instruction(
-                tensor_, inputs, output, "backward" if id(tensor_) in backward_ids else "forward"))
+            self.instructions.append(
+                _Instruction(
+                    tensor_,
+                    inputs,
+                    output,
+                    "backward" if id(tensor_) in backward_ids else "forward",
+                )
+            )
 
-    def _add(self, tensor_: Tensor, kind: str, data: np.ndarray,
-             inputs: tuple[int, ...] = ()) -> int:
+    def _add(
+        self, tensor_: Tensor, kind: str, data: np.ndarray, inputs: tuple[int, ...] = ()
+    ) -> int:
         index = len(self.values)
         value = _Value(kind, data.shape, data.dtype)
         if kind == _OWNED:
-            value.order = "F" if (data.ndim > 1 and data.flags.f_contiguous
-                                  and not data.flags.c_contiguous) else "C"
+            value.order = (
+                "F"
+                if (data.ndim > 1 and data.flags.f_contiguous and not data.flags.c_contiguous)
+                else "C"
+            )
         elif kind == _FRESH:
             for parent, parent_tensor in zip(inputs, _node_of(tensor_).parents):
                 if np.may_share_memory(data, parent_tensor.data):
@@ -361,10 +411,15 @@ class _Lowering:
     def _kind(tensor_: Tensor) -> str:
         node = _node_of(tensor_)
         kernel, data, parents = node.kernel, tensor_.data, node.parents
-        if (kernel.takes_out and isinstance(data, np.ndarray) and data.ndim > 0
-                and (data.flags.c_contiguous or data.flags.f_contiguous)
-                and data.flags.writeable and data.flags.owndata
-                and not any(np.may_share_memory(data, p.data) for p in parents)):
+        if (
+            kernel.takes_out
+            and isinstance(data, np.ndarray)
+            and data.ndim > 0
+            and (data.flags.c_contiguous or data.flags.f_contiguous)
+            and data.flags.writeable
+            and data.flags.owndata
+            and not any(np.may_share_memory(data, p.data) for p in parents)
+        ):
             return _OWNED
         return _FRESH
 
@@ -415,15 +470,20 @@ class _Lowering:
                 holder[id(buffer)] = instruction.output
             for value_index in {self._root(v) for v in instruction.inputs}:
                 value = self.values[value_index]
-                if (value.kind == _OWNED and value.end == position and value.buffer is not None
-                        and holder.get(id(value.buffer)) == value_index
-                        and value_index not in keep):
+                if (
+                    value.kind == _OWNED
+                    and value.end == position
+                    and value.buffer is not None
+                    and holder.get(id(value.buffer)) == value_index
+                    and value_index not in keep
+                ):
                     key = (value.shape, value.dtype.str, value.order)
                     if value.buffer is not out.buffer:
                         free.setdefault(key, []).append(value.buffer)
 
-    def _in_place(self, instruction: _Instruction, position: int, keep: set[int]
-                  ) -> np.ndarray | None:
+    def _in_place(
+        self, instruction: _Instruction, position: int, keep: set[int]
+    ) -> np.ndarray | None:
         """An input's buffer the elementwise kernel may overwrite (it dies here), or None."""
         node = _node_of(instruction.tensor)
         if not node.kernel.elementwise or instruction.output in keep:
@@ -431,10 +491,15 @@ class _Lowering:
         out = self.values[instruction.output]
         for value_index in instruction.inputs:
             value = self.values[value_index]
-            if (value.kind == _OWNED and value.end == position and value_index not in keep
-                    and value.shape == out.shape and value.dtype == out.dtype
-                    and value.order == out.order
-                    and instruction.inputs.count(value_index) == 1):
+            if (
+                value.kind == _OWNED
+                and value.end == position
+                and value_index not in keep
+                and value.shape == out.shape
+                and value.dtype == out.dtype
+                and value.order == out.order
+                and instruction.inputs.count(value_index) == 1
+            ):
                 if node.attrs and "activation" in node.attrs:
                     instruction.note = "in place: a overwrites z"
                 else:
@@ -448,28 +513,42 @@ class _Lowering:
         trace = self.trace
         total, prediction = self.index[id(trace.total)], self.index[id(trace.prediction)]
         grad_values = [None if g is None else self.index[id(g)] for g in trace.grads]
-        updates = [(module, name, self.index[id(value)])
-                   for module, name, value in trace.buffer_updates]
+        updates = [
+            (module, name, self.index[id(value)]) for module, name, value in trace.buffer_updates
+        ]
         main = {total, *(v for v in grad_values if v is not None), *(v for _, _, v in updates)}
         tail = self._only_for(prediction, main)
         # The prediction's own kernels (a softmax output behind a loss computed from the
         # logits) run when the prediction is read, after the step: what they read is kept.
-        keep = {prediction, *main, *(self.instructions[p].output for p in tail),
-                *(v for p in tail for v in self.instructions[p].inputs)}
+        keep = {
+            prediction,
+            *main,
+            *(self.instructions[p].output for p in tail),
+            *(v for p in tail for v in self.instructions[p].inputs),
+        }
         # The gradients are views of one array: one check covers them all.
         dtypes = {p.dtype for p in self.params}
-        flat = np.empty(sum(p.size for p in self.params), dtypes.pop()) if len(
-            dtypes) == 1 else None
-        views = _views_of(flat, self.params) if flat is not None else [
-            np.empty(p.shape, p.dtype) for p in self.params]
+        flat = (
+            np.empty(sum(p.size for p in self.params), dtypes.pop()) if len(dtypes) == 1 else None
+        )
+        views = (
+            _views_of(flat, self.params)
+            if flat is not None
+            else [np.empty(p.shape, p.dtype) for p in self.params]
+        )
         direct: dict[int, np.ndarray] = {}
         copies: list[tuple[int, np.ndarray]] = []
         for value_index, view in zip(grad_values, views):
             if value_index is None:
                 continue
             value = self.values[value_index]
-            if (value.kind == _OWNED and value.order == "C" and value_index not in direct
-                    and grad_values.count(value_index) == 1 and value_index != prediction):
+            if (
+                value.kind == _OWNED
+                and value.order == "C"
+                and value_index not in direct
+                and grad_values.count(value_index) == 1
+                and value_index != prediction
+            ):
                 direct[value_index] = view
             else:
                 copies.append((value_index, view))
@@ -489,19 +568,27 @@ class _Lowering:
             run = runs[position] if position in runs else self._closure(instruction)
             if run is not None:
                 phases[instruction.phase].append(run)
-        forward, backward, on_demand = phases["forward"], phases["backward"], phases[
-            "on demand"]
+        forward, backward, on_demand = phases["forward"], phases["backward"], phases["on demand"]
         arrays = self.arrays
         for value_index, view in copies:
+
             def copy(view: np.ndarray = view, index: int = value_index) -> None:
                 np.copyto(view, arrays[index])
+
             backward.append(copy)
-        sources = [(index, _node_of(self.tensors[index]).kernel)
-                   for index, value in enumerate(self.values) if value.kind == _SOURCE]
-        grads = [(param, None if value is None else Tensor._wrap(view))
-                 for param, value, view in zip(self.params, grad_values, views)]
-        loss, dummy = self.model.loss, Tensor._wrap(np.empty(trace.prediction.shape,
-                                                             trace.prediction.dtype))
+        sources = [
+            (index, _node_of(self.tensors[index]).kernel)
+            for index, value in enumerate(self.values)
+            if value.kind == _SOURCE
+        ]
+        grads = [
+            (param, None if value is None else Tensor._wrap(view))
+            for param, value, view in zip(self.params, grad_values, views)
+        ]
+        loss, dummy = (
+            self.model.loss,
+            Tensor._wrap(np.empty(trace.prediction.shape, trace.prediction.dtype)),
+        )
 
         def target_of(y: np.ndarray) -> np.ndarray:
             return loss.target(dummy, y).data
@@ -512,23 +599,44 @@ class _Lowering:
 
             def weights_of(w: np.ndarray) -> np.ndarray:
                 return sample_weight_array(w, (len(w),) + (1,) * (ndim - 1), dtype)
+
             weighting = (self.w, weights_of)
 
-        program = Program(arrays, self.x, self.y, total, prediction, sources, forward, backward,
-                          grads, updates, target_of, on_demand, weighting)
+        program = Program(
+            arrays,
+            self.x,
+            self.y,
+            total,
+            prediction,
+            sources,
+            forward,
+            backward,
+            grads,
+            updates,
+            target_of,
+            on_demand,
+            weighting,
+        )
         program.listing = [
             f"{i.phase:8} {i.tensor.op}{i.tensor.shape}" + (f" {i.note}" if i.note else "")
-            for i in self.instructions]
+            for i in self.instructions
+        ]
         program.kernels = len(forward) + len(backward) + len(on_demand) + len(copies)
         program.fused_kernels = fused_kernels
         gradient_buffers = {id(view) for view in direct.values()}
-        program.buffers = len({id(v.buffer) for v in self.values if v.buffer is not None
-                               and id(v.buffer) not in gradient_buffers})
+        program.buffers = len(
+            {
+                id(v.buffer)
+                for v in self.values
+                if v.buffer is not None and id(v.buffer) not in gradient_buffers
+            }
+        )
         if flat is not None and all(v is not None for v in grad_values):
             program._flat = flat  # (a parameter without gradient would leave stale entries)
             flat_parameters = getattr(self.model, "_flat_parameters", None)
-            if flat_parameters is not None and all(p.data.base is flat_parameters
-                                                   for p in self.params):
+            if flat_parameters is not None and all(
+                p.data.base is flat_parameters for p in self.params
+            ):
                 program._flat_parameters = flat_parameters
                 program._params = self.params
         return program
@@ -547,16 +655,31 @@ class _Lowering:
         for position, instruction in enumerate(self.instructions):
             value = self.values[instruction.output]
             kernel = _node_of(instruction.tensor).kernel
-            if (value.kind != _FRESH or value.views is None or position in tail
-                    or id(instruction.tensor) in self.trace.errstates
-                    or not all(self._stable(i, hoisted) for k, i in enumerate(instruction.inputs)
-                               if k not in kernel.ignores)):
+            if (
+                value.kind != _FRESH
+                or value.views is None
+                or position in tail
+                or id(instruction.tensor) in self.trace.errstates
+                or not all(
+                    self._stable(i, hoisted)
+                    for k, i in enumerate(instruction.inputs)
+                    if k not in kernel.ignores
+                )
+            ):
                 continue
-            view = kernel.call(*[None if k in kernel.ignores else self.arrays[i]
-                                 for k, i in enumerate(instruction.inputs)])
+            view = kernel.call(
+                *[
+                    None if k in kernel.ignores else self.arrays[i]
+                    for k, i in enumerate(instruction.inputs)
+                ]
+            )
             looked_into = self.arrays[value.views]
-            if (not isinstance(view, np.ndarray) or view.shape != value.shape
-                    or view.dtype != value.dtype or not np.shares_memory(view, looked_into)):
+            if (
+                not isinstance(view, np.ndarray)
+                or view.shape != value.shape
+                or view.dtype != value.dtype
+                or not np.shares_memory(view, looked_into)
+            ):
                 continue
             self.arrays[instruction.output] = view
             hoisted.add(instruction.output)
@@ -565,8 +688,9 @@ class _Lowering:
         self._hoisted = hoisted
         return runs
 
-    def _fuse(self, kernels: dict[str, Any] | None, keep: set[int], tail: set[int]
-              ) -> dict[int, Run | None]:
+    def _fuse(
+        self, kernels: dict[str, Any] | None, keep: set[int], tail: set[int]
+    ) -> dict[int, Run | None]:
         """The fusion pass: chains of elementwise kernels that ``chainrule.fast`` has as one
         loop (``kernels="numba"``) become one call, position -> the fused run (None for the
         instructions it absorbed). Each fused kernel is run once on the traced step's own
@@ -579,32 +703,46 @@ class _Lowering:
         instructions = self.instructions
         for position in range(len(instructions) - 1):
             first, second = instructions[position], instructions[position + 1]
-            if (position in runs or position in tail or position + 1 in tail
-                    or first.phase != second.phase
-                    or any(id(i.tensor) in self.trace.errstates for i in (first, second))):
+            if (
+                position in runs
+                or position in tail
+                or position + 1 in tail
+                or first.phase != second.phase
+                or any(id(i.tensor) in self.trace.errstates for i in (first, second))
+            ):
                 continue
-            fused = (self._bias_activation(first, second, kernels)
-                     or self._slope_times(first, second, position + 1, kernels, keep))
+            fused = self._bias_activation(first, second, kernels) or self._slope_times(
+                first, second, position + 1, kernels, keep
+            )
             if fused is not None:
                 runs[position], runs[position + 1] = fused, None
                 first.note = f"{first.note} + fused with the next (chainrule.fast)".lstrip()
                 second.note = f"{second.note} (fused into the previous)".lstrip()
         return runs
 
-    def _bias_activation(self, linear: _Instruction, activation: _Instruction,
-                         kernels: dict[str, Any]) -> Run | None:
+    def _bias_activation(
+        self, linear: _Instruction, activation: _Instruction, kernels: dict[str, Any]
+    ) -> Run | None:
         """linear (Z = X Wᵀ + b into a buffer) then a = g(Z) in place over it: Z = X Wᵀ by
         BLAS, then one pass a = g(Z + b)."""
         node, act_node = _node_of(linear.tensor), _node_of(activation.tensor)
         act = (act_node.attrs or {}).get("activation")
         fused = None if act is None else kernels["bias_activation"].get(act.name)
         out = self.values[linear.output]
-        if (act is None or fused is None or node.kernel.function is not linear_forward
-                or len(linear.inputs) != 3 or activation.inputs != (linear.output,)
-                or out.buffer is None or self.values[activation.output].buffer is not out.buffer
-                or out.order != "C" or len(out.shape) != 2 or act.params
-                or not self._stable(linear.inputs[1], self._hoisted)
-                or not self._stable(linear.inputs[2], self._hoisted)):
+        if (
+            act is None
+            or fused is None
+            or node.kernel.function is not linear_forward
+            or len(linear.inputs) != 3
+            or activation.inputs != (linear.output,)
+            or out.buffer is None
+            or self.values[activation.output].buffer is not out.buffer
+            or out.order != "C"
+            or len(out.shape) != 2
+            or act.params
+            or not self._stable(linear.inputs[1], self._hoisted)
+            or not self._stable(linear.inputs[2], self._hoisted)
+        ):
             return None
         x, weight, bias = (p.data for p in node.parents)
         trial = fused(np.matmul(x, weight.T), bias)
@@ -616,26 +754,42 @@ class _Lowering:
 
         def run() -> None:
             fused(matmul(arrays[x_slot], weight_t, out=buffer), bias_array)
+
         return run
 
-    def _slope_times(self, slope: _Instruction, product: _Instruction, position: int,
-                     kernels: dict[str, Any], keep: set[int]) -> Run | None:
+    def _slope_times(
+        self,
+        slope: _Instruction,
+        product: _Instruction,
+        position: int,
+        kernels: dict[str, Any],
+        keep: set[int],
+    ) -> Run | None:
         """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary."""
         node = _node_of(slope.tensor)
         act = (node.attrs or {}).get("activation")
         fused = None if act is None else kernels["slope_times"].get(act.name)
-        if (act is None or fused is None or not act.backward_reads_output or act.params
-                or node.kernel.ignores != (0,)
-                or _node_of(product.tensor).kernel.function is not np.multiply
-                or product.inputs.count(slope.output) != 1 or slope.output in keep
-                or self.values[slope.output].end != position):
+        if (
+            act is None
+            or fused is None
+            or not act.backward_reads_output
+            or act.params
+            or node.kernel.ignores != (0,)
+            or _node_of(product.tensor).kernel.function is not np.multiply
+            or product.inputs.count(slope.output) != 1
+            or slope.output in keep
+            or self.values[slope.output].end != position
+        ):
             return None
         other = product.inputs[1 - product.inputs.index(slope.output)]
         a_slot = slope.inputs[1]
         out = self.values[product.output]
         operands = [self.values[i] for i in (other, a_slot)]
-        if (out.buffer is None or out.order != "C" or not all(
-                v.shape == out.shape and v.dtype == out.dtype for v in operands)):
+        if (
+            out.buffer is None
+            or out.order != "C"
+            or not all(v.shape == out.shape and v.dtype == out.dtype for v in operands)
+        ):
             return None
         slope_first = product.inputs[0] == slope.output
         one = out.dtype.type(1)
@@ -645,18 +799,29 @@ class _Lowering:
         if not _same_bits(trial, product.tensor.data):
             return None
         result, arrays = out.buffer.reshape(-1), self.arrays
-        g_slot, (g, a) = other, (v.buffer.reshape(-1) if v.buffer is not None and v.kind == _OWNED
-                                 and v.order == "C" else None for v in operands)
+        g_slot, (g, a) = (
+            other,
+            (
+                v.buffer.reshape(-1)
+                if v.buffer is not None and v.kind == _OWNED and v.order == "C"
+                else None
+                for v in operands
+            ),
+        )
         ravel = np.ravel
         if g is not None and a is not None:
+
             def run() -> None:
                 fused(g, a, result, one, slope_first)
         elif g is not None:  # a fresh output (an activation not computed in place)
+
             def run() -> None:
                 fused(g, ravel(arrays[a_slot]), result, one, slope_first)
         else:
+
             def run() -> None:
                 fused(ravel(arrays[g_slot]), ravel(arrays[a_slot]), result, one, slope_first)
+
         return run
 
     def _only_for(self, prediction: int, main: set[int]) -> list[int]:
@@ -677,8 +842,11 @@ class _Lowering:
 
         needed = upstream(main)
         only = [producer[v] for v in upstream({prediction}) - needed if v in producer]
-        if any(self.values[v].kind == _FIXED and self.tensors[v].requires_grad
-               for p in only for v in self.instructions[p].inputs):
+        if any(
+            self.values[v].kind == _FIXED and self.tensors[v].requires_grad
+            for p in only
+            for v in self.instructions[p].inputs
+        ):
             return []
         return only
 
@@ -688,8 +856,9 @@ class _Lowering:
         arrays, output, inputs = self.arrays, instruction.output, instruction.inputs
         errstate = self.trace.errstates.get(id(instruction.tensor))
         ignores = kernel.ignores
-        stable = all(self.values[i].kind in (_FIXED, _OWNED) or k in ignores
-                     for k, i in enumerate(inputs))
+        stable = all(
+            self.values[i].kind in (_FIXED, _OWNED) or k in ignores for k, i in enumerate(inputs)
+        )
         buffer = self.values[output].buffer
         call = kernel.call
         if buffer is not None and stable:
@@ -698,30 +867,43 @@ class _Lowering:
             def run() -> None:
                 call(*bound, out=buffer)
         elif buffer is not None:
+
             def run() -> None:
                 call(*[arrays[i] for i in inputs], out=buffer)
         else:
+
             def run() -> None:
                 arrays[output] = call(*[arrays[i] for i in inputs])
+
         if errstate is None:
             return run
 
         def run_with_errstate() -> None:
             with np.errstate(**errstate):
                 run()
+
         return run_with_errstate
 
 
 class Program:
     """A compiled step for one batch shape: ``forward(x, y)`` → loss, then ``backward()``."""
 
-    def __init__(self, arrays: list[Any], x_slot: int, target_slot: int, total_slot: int,
-                 prediction_slot: int, sources: list[tuple[int, Any]], forward: list[Run],
-                 backward: list[Run], grads: list[tuple[Tensor, Tensor | None]],
-                 updates: list[tuple[Any, str, int]],
-                 target_of: Callable[[np.ndarray], np.ndarray], on_demand: list[Run],
-                 weights: tuple[int, Callable[[np.ndarray], np.ndarray]] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        arrays: list[Any],
+        x_slot: int,
+        target_slot: int,
+        total_slot: int,
+        prediction_slot: int,
+        sources: list[tuple[int, Any]],
+        forward: list[Run],
+        backward: list[Run],
+        grads: list[tuple[Tensor, Tensor | None]],
+        updates: list[tuple[Any, str, int]],
+        target_of: Callable[[np.ndarray], np.ndarray],
+        on_demand: list[Run],
+        weights: tuple[int, Callable[[np.ndarray], np.ndarray]] | None = None,
+    ) -> None:
         self._arrays = arrays
         self._weights = weights  # (slot, converter) of the sample weights, or None
         self._on_demand = on_demand
@@ -755,9 +937,11 @@ class Program:
         by the step (running statistics) are written back."""
         arrays = self._arrays
         if (w is None) != (self._weights is None):
-            raise ValueError("this program was compiled " + (
-                "without sample weights" if self._weights is None else "with sample weights")
-                + "; give w accordingly")
+            raise ValueError(
+                "this program was compiled "
+                + ("without sample weights" if self._weights is None else "with sample weights")
+                + "; give w accordingly"
+            )
         arrays[self._x_slot] = x
         arrays[self._target_slot] = self._target_of(y)
         if self._weights is not None and w is not None:  # both or neither (checked above)
@@ -796,19 +980,29 @@ class Program:
         if work is None or work[0] is not optimizer or work[3] != len(optimizer.params):
             # All parameters at once, when they are the flat array's views in the optimiser's
             # order (decided once per optimiser, not per step).
-            in_order = self._flat_parameters is not None and len(optimizer.params) == len(
-                self._params) and all(a is b for a, b in zip(optimizer.params, self._params))
-            work = self._work = (optimizer, [(index, param, param.grad.data)
-                                             for index, param in enumerate(optimizer.params)
-                                             if param.grad is not None], in_order,
-                                 len(optimizer.params))
+            in_order = (
+                self._flat_parameters is not None
+                and len(optimizer.params) == len(self._params)
+                and all(a is b for a, b in zip(optimizer.params, self._params))
+            )
+            work = self._work = (
+                optimizer,
+                [
+                    (index, param, param.grad.data)
+                    for index, param in enumerate(optimizer.params)
+                    if param.grad is not None
+                ],
+                in_order,
+                len(optimizer.params),
+            )
         flat = self._flat
         if flat is None or not all_finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
         # The optimiser's own rule, elementwise over the flat arrays, so the same bits.
-        if work[2] and optimizer._apply_flat(self._flat_parameters, flat, work[1],
-                                             self.fused_kernels):
+        if work[2] and optimizer._apply_flat(
+            self._flat_parameters, flat, work[1], self.fused_kernels
+        ):
             return
         optimizer._apply(work[1])
 
@@ -831,8 +1025,15 @@ class CompiledStep:
         and compiled on first use, and again when the model's parameters were replaced)."""
         last = self._last
         weighted = w is not None
-        if last and last[0] == x.shape and last[1] == y.shape and last[2] is x.dtype and (
-                last[3] is y.dtype) and last[5] == weighted and last[4].current():
+        if (
+            last
+            and last[0] == x.shape
+            and last[1] == y.shape
+            and last[2] is x.dtype
+            and (last[3] is y.dtype)
+            and last[5] == weighted
+            and last[4].current()
+        ):
             return last[4]
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str, weighted)
         program = self._programs.get(key)
@@ -842,8 +1043,9 @@ class CompiledStep:
         self._last = (x.shape, y.shape, x.dtype, y.dtype, program, weighted)
         return program
 
-    def __call__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
-                 ) -> tuple[float, np.ndarray]:
+    def __call__(
+        self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
         program = self.program(x, y, w)
         loss = program.forward(x, y, w)
         program.backward()
@@ -853,8 +1055,11 @@ class CompiledStep:
 
 def fallback_warning(reason: str) -> None:
     """Say once, as a ``JitFallbackWarning``, that fit trains eagerly and why."""
-    warnings.warn(f"jit=True: the training step could not be compiled ({reason}); training "
-                  "eagerly instead", JitFallbackWarning, stacklevel=3)
+    warnings.warn(
+        f"jit=True: the training step could not be compiled ({reason}); training eagerly instead",
+        JitFallbackWarning,
+        stacklevel=3,
+    )
 
 
 __all__ = ["CompileError", "CompiledStep", "JitFallbackWarning", "Program", "compile_step"]

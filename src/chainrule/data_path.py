@@ -52,8 +52,10 @@ from .errors import DataError, ShapeError
 # with the rest other numbers, have an ambiguous task (see the module docstring).
 LABEL_LIKE_FRACTION = 0.9
 LABEL_LIKE_DISTINCT = 10
-FLOAT64_ADVICE = ("use float64: chainrule.set_default_dtype('float64') before building the "
-                  "model, or dtype='float64' where a data file is loaded")
+FLOAT64_ADVICE = (
+    "use float64: chainrule.set_default_dtype('float64') before building the "
+    "model, or dtype='float64' where a data file is loaded"
+)
 
 
 # ---------------------------------------------------------------------- pandas, duck-typed
@@ -63,8 +65,12 @@ def is_frame(data: Any) -> bool:
 
 
 def _is_series(data: Any) -> bool:
-    return (not is_frame(data) and hasattr(data, "to_numpy") and hasattr(data, "index")
-            and hasattr(data, "dtype"))
+    return (
+        not is_frame(data)
+        and hasattr(data, "to_numpy")
+        and hasattr(data, "index")
+        and hasattr(data, "dtype")
+    )
 
 
 def column_names(data: Any) -> list[str] | None:
@@ -83,8 +89,9 @@ def plain(data: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- feature names
-def match_columns(given: Sequence[str], expected: Sequence[str], where: str,
-                  ignored: Sequence[str] = ()) -> list[int]:
+def match_columns(
+    given: Sequence[str], expected: Sequence[str], where: str, ignored: Sequence[str] = ()
+) -> list[int]:
     """The position in ``given`` of every name of ``expected``; a missing name or one that
     is neither expected nor ``ignored`` is a DataError listing them all."""
     missing = [name for name in expected if name not in given]
@@ -95,8 +102,10 @@ def match_columns(given: Sequence[str], expected: Sequence[str], where: str,
             parts.append("missing " + ", ".join(_with_hint(name, unknown) for name in missing))
         if unknown:
             parts.append("unknown " + ", ".join(_with_hint(name, missing) for name in unknown))
-        raise DataError(f"{where} does not have the model's feature columns: "
-                        f"{'; '.join(parts)} (the model was trained on: {', '.join(expected)})")
+        raise DataError(
+            f"{where} does not have the model's feature columns: "
+            f"{'; '.join(parts)} (the model was trained on: {', '.join(expected)})"
+        )
     return [list(given).index(name) for name in expected]
 
 
@@ -120,8 +129,9 @@ def check_feature_names(names: Any, width: int, what: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------- inputs
-def features(data: Any, dtype: Any, name: str = "x", names: Sequence[str] | None = None
-             ) -> tuple[np.ndarray, list[str] | None]:
+def features(
+    data: Any, dtype: Any, name: str = "x", names: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str] | None]:
     """(the inputs as a checked float array of ``dtype``, the DataFrame's column names or
     None). With the model's feature ``names``, a DataFrame's columns are taken by name."""
     given = column_names(data)
@@ -130,18 +140,20 @@ def features(data: Any, dtype: Any, name: str = "x", names: Sequence[str] | None
         if names is not None:
             array = array[:, match_columns(given, list(names), f"{name} (a DataFrame)")]
         elif array.dtype.kind == "O":  # mixed column dtypes: name the non-numeric ones
-            bad = [column for column, kind in zip(given, _column_kinds(data)) if kind not in
-                   "biuf"]
+            bad = [column for column, kind in zip(given, _column_kinds(data)) if kind not in "biuf"]
             if bad:
-                raise TypeError(f"{name} must be numeric; the columns "
-                                f"{', '.join(map(repr, bad))} are not")
+                raise TypeError(
+                    f"{name} must be numeric; the columns {', '.join(map(repr, bad))} are not"
+                )
             array = array.astype(np.float64)
     return checked_array(array, name, dtype), given
 
 
 def _column_kinds(frame: Any) -> list[str]:
-    return [np.dtype(getattr(kind, "numpy_dtype", kind)).kind
-            if _is_numpy_like(kind) else "O" for kind in frame.dtypes]
+    return [
+        np.dtype(getattr(kind, "numpy_dtype", kind)).kind if _is_numpy_like(kind) else "O"
+        for kind in frame.dtypes
+    ]
 
 
 def _is_numpy_like(kind: Any) -> bool:
@@ -157,9 +169,14 @@ def checked_array(data: Any, name: str, dtype: Any) -> np.ndarray:
     held exactly (integers beyond the dtype's exact range are refused)."""
     target = resolve_dtype(dtype)
     array = plain(data)
-    if array.dtype.kind == "O" and array.size and all(
+    if (
+        array.dtype.kind == "O"
+        and array.size
+        and all(
             isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-            for v in array.ravel()[:1000]):
+            for v in array.ravel()[:1000]
+        )
+    ):
         array = array.astype(np.float64)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
@@ -189,8 +206,9 @@ def exact_float_array(data: Any, dtype: Any, name: str) -> np.ndarray:
     return converted
 
 
-def _refuse_rounded_integers(array: np.ndarray, converted: np.ndarray, name: str,
-                             target: np.dtype) -> None:
+def _refuse_rounded_integers(
+    array: np.ndarray, converted: np.ndarray, name: str, target: np.dtype
+) -> None:
     """A DataError for the first integer of ``array`` that ``converted`` does not hold."""
     exact = 2 ** (np.finfo(target).nmant + 1)
     with np.errstate(invalid="ignore"):
@@ -201,15 +219,18 @@ def _refuse_rounded_integers(array: np.ndarray, converted: np.ndarray, name: str
         values = array[large]
         rounded = (values == np.round(values)) & (converted[large] != values)
     else:  # compared as Python ints: float64 cannot hold every int64 either
-        rounded = np.array([int(c) != a for a, c in zip(array[large].tolist(),
-                                                         converted[large].tolist())])
+        rounded = np.array(
+            [int(c) != a for a, c in zip(array[large].tolist(), converted[large].tolist())]
+        )
     if not rounded.any():
         return
     index = tuple(int(i) for i in np.argwhere(large)[int(np.argmax(rounded))])
     where = f"row {index[0]}" + (f", column {index[1]}" if len(index) > 1 else "")
-    raise DataError(f"{name}: the integer {int(array[index])} ({where}) cannot be held exactly in "
-                    f"{target.name} (it would become {int(converted[index])}; {target.name} "
-                    f"holds integers up to {exact}); {FLOAT64_ADVICE}")
+    raise DataError(
+        f"{name}: the integer {int(array[index])} ({where}) cannot be held exactly in "
+        f"{target.name} (it would become {int(converted[index])}; {target.name} "
+        f"holds integers up to {exact}); {FLOAT64_ADVICE}"
+    )
 
 
 # ---------------------------------------------------------------------- labels
@@ -237,8 +258,9 @@ def label_values(y: Any, name: str = "y") -> tuple[np.ndarray, list[Any] | None]
         missing = [i for i, v in enumerate(values.ravel()) if v is None or v != v]
         if missing:
             raise DataError(f"{name} has a missing label (None or NaN) in row {missing[0]}")
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-               for v in values.ravel()):
+        if all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values.ravel()
+        ):
             values = values.astype(np.int64)
         else:
             values = values.astype(str)
@@ -269,8 +291,9 @@ def _key(value: Any, as_text: bool) -> Any:
     return value
 
 
-def encode_labels(y: Any, width: int | None = None, known: Sequence[Any] | None = None,
-                  name: str = "y") -> tuple[np.ndarray, list[Any]]:
+def encode_labels(
+    y: Any, width: int | None = None, known: Sequence[Any] | None = None, name: str = "y"
+) -> tuple[np.ndarray, list[Any]]:
     """(class indices int64 of shape (n,), the classes) for labels ``y``, by the rules of the
     module docstring: ``known`` classes look labels up; else integer labels in 0..width−1
     are indices with the classes 0..width−1; else the distinct sorted values are the
@@ -285,13 +308,16 @@ def encode_labels(y: Any, width: int | None = None, known: Sequence[Any] | None 
     """
     values, categories = label_values(y, name)
     if values.ndim != 1:
-        raise ShapeError(f"{name}: class labels must be one per sample (shape (n,)), got "
-                         f"shape {values.shape}")
+        raise ShapeError(
+            f"{name}: class labels must be one per sample (shape (n,)), got shape {values.shape}"
+        )
     if values.dtype.kind == "f":
         row = int(np.argmax(values != np.round(values)))
-        raise DataError(f"{name}: the label {values[row]:g} in row {row} is not a class label "
-                        "(class labels are integers or names; a classification loss needs "
-                        "them)")
+        raise DataError(
+            f"{name}: the label {values[row]:g} in row {row} is not a class label "
+            "(class labels are integers or names; a classification loss needs "
+            "them)"
+        )
     if categories is not None:
         if known is None:
             _check_count(len(categories), width, categories, name)
@@ -299,8 +325,13 @@ def encode_labels(y: Any, width: int | None = None, known: Sequence[Any] | None 
         values = np.array(categories, dtype=object)[values]
     if known is not None:
         return _look_up(values, list(known), name), list(known)
-    if (values.dtype.kind in "iu" and width is not None and values.size
-            and values.min() >= 0 and values.max() < width):
+    if (
+        values.dtype.kind in "iu"
+        and width is not None
+        and values.size
+        and values.min() >= 0
+        and values.max() < width
+    ):
         return values.astype(np.int64), list(range(width))
     distinct, index = np.unique(values, return_inverse=True)
     classes = [_scalar(c) for c in distinct]
@@ -313,13 +344,17 @@ def _check_count(count: int, width: int | None, classes: Sequence[Any], name: st
         return
     shown = _shown_classes(classes)
     if count > width:
-        raise DataError(f"{name} has {count} distinct labels ({shown}) but the model's output "
-                        f"tells {width} classes apart; give the output layer {count} units "
-                        "(one per class)")
-    raise DataError(f"{name} has {count} distinct labels ({shown}), which are not the class "
-                    f"indices 0..{width - 1} of the model's {width} classes, so which output "
-                    f"is which class is unknown; use the labels 0..{width - 1}, or an output "
-                    f"layer of {count} units")
+        raise DataError(
+            f"{name} has {count} distinct labels ({shown}) but the model's output "
+            f"tells {width} classes apart; give the output layer {count} units "
+            "(one per class)"
+        )
+    raise DataError(
+        f"{name} has {count} distinct labels ({shown}), which are not the class "
+        f"indices 0..{width - 1} of the model's {width} classes, so which output "
+        f"is which class is unknown; use the labels 0..{width - 1}, or an output "
+        f"layer of {count} units"
+    )
 
 
 def _shown_classes(classes: Sequence[Any], limit: int = 6) -> str:
@@ -332,17 +367,24 @@ def _look_up(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:
     if as_text and values.dtype.kind in "iu" and not any(_is_numeral(c) for c in classes):
         if values.size and (values.min() < 0 or values.max() >= len(classes)):  # indices
             row = int(np.argmax((values < 0) | (values >= len(classes))))
-            raise DataError(f"{name} has the class index {int(values[row])} in row {row}, "
-                            f"but the model has {len(classes)} classes "
-                            f"({_shown_classes(classes, 20)}: indices 0..{len(classes) - 1})")
+            raise DataError(
+                f"{name} has the class index {int(values[row])} in row {row}, "
+                f"but the model has {len(classes)} classes "
+                f"({_shown_classes(classes, 20)}: indices 0..{len(classes) - 1})"
+            )
         return values.astype(np.int64)
     position = {_key(c, as_text): i for i, c in enumerate(classes)}
-    indices = np.fromiter((position.get(_key(v, as_text), -1) for v in values.tolist()),
-                          dtype=np.int64, count=len(values))
+    indices = np.fromiter(
+        (position.get(_key(v, as_text), -1) for v in values.tolist()),
+        dtype=np.int64,
+        count=len(values),
+    )
     if (indices < 0).any():
         row = int(np.argmax(indices < 0))
-        raise DataError(f"{name} has the label {_scalar(values[row])!r} in row {row}, which is "
-                        f"not one of the model's classes ({_shown_classes(classes, 20)})")
+        raise DataError(
+            f"{name} has the label {_scalar(values[row])!r} in row {row}, which is "
+            f"not one of the model's classes ({_shown_classes(classes, 20)})"
+        )
     return indices
 
 
@@ -385,8 +427,9 @@ def file_task(values: np.ndarray, task: str | None, where: str) -> str:
         return "classification" if is_one_hot(values) else "regression"
     stray = stray_label(values)
     if stray is not None:
-        raise DataError(ambiguous_task(where, values, f"{values[stray]:g} in row {stray} "
-                                                      "(counting from 0)"))
+        raise DataError(
+            ambiguous_task(where, values, f"{values[stray]:g} in row {stray} (counting from 0)")
+        )
     integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
     return "classification" if integral else "regression"
 
@@ -409,14 +452,31 @@ def ambiguous_task(where: str, values: np.ndarray, stray: str) -> str:
     """The message for targets that are class labels except ``stray``."""
     integral = values[values == np.round(values)]
     labels = ", ".join(f"{v:g}" for v in np.unique(integral))
-    return (f"{where}: the targets look like the class labels {labels} except {stray}; say "
-            "which task it is: task='classification' (then fix that label) or "
-            "task='regression'")
+    return (
+        f"{where}: the targets look like the class labels {labels} except {stray}; say "
+        "which task it is: task='classification' (then fix that label) or "
+        "task='regression'"
+    )
 
 
 __all__ = [
-    "FLOAT64_ADVICE", "LABEL_LIKE_DISTINCT", "LABEL_LIKE_FRACTION", "ambiguous_task",
-    "check_classes", "check_feature_names", "checked_array", "column_names", "decode_labels",
-    "encode_labels", "exact_float_array", "features", "file_task", "is_frame", "is_one_hot",
-    "label_values", "match_columns", "plain", "stray_label",
+    "FLOAT64_ADVICE",
+    "LABEL_LIKE_DISTINCT",
+    "LABEL_LIKE_FRACTION",
+    "ambiguous_task",
+    "check_classes",
+    "check_feature_names",
+    "checked_array",
+    "column_names",
+    "decode_labels",
+    "encode_labels",
+    "exact_float_array",
+    "features",
+    "file_task",
+    "is_frame",
+    "is_one_hot",
+    "label_values",
+    "match_columns",
+    "plain",
+    "stray_label",
 ]

@@ -97,11 +97,22 @@ UPDATE_RATIO_LOW = 1e-6
 MONITOR_SAMPLES = 256
 
 
-
 # ---------------------------------------------------------------------- advice in words
 #: every remedy a finding can call for; each vocabulary says it in its own words or not at all
-REMEDIES = ("lower_lr", "raise_lr", "clip", "check_data", "leaky", "he_init", "relu_he",
-            "batchnorm", "fewer_layers", "small_init", "standardise", "random_init")
+REMEDIES = (
+    "lower_lr",
+    "raise_lr",
+    "clip",
+    "check_data",
+    "leaky",
+    "he_init",
+    "relu_he",
+    "batchnorm",
+    "fewer_layers",
+    "small_init",
+    "standardise",
+    "random_init",
+)
 
 
 def _named_layer(position: int, count: int, name: str) -> str:
@@ -127,8 +138,9 @@ class Vocabulary:
         missing = sorted(set(self.known) - set(self.remedies))
         unknown = sorted(set(self.remedies) - set(self.known))
         if missing or unknown:
-            raise ValueError(f"vocabulary {self.name!r}: missing remedies {missing}, "
-                             f"unknown remedies {unknown}")
+            raise ValueError(
+                f"vocabulary {self.name!r}: missing remedies {missing}, unknown remedies {unknown}"
+            )
 
     def advice(self, remedies: Sequence[str]) -> str:
         """The offered remedies as one phrase: "a, b, or c" (empty when none is offered)."""
@@ -139,38 +151,44 @@ class Vocabulary:
 
 
 #: the Python API: parameters of compile, Dense and the optimisers
-API = Vocabulary("api", {
-    "lower_lr": "lower the learning rate (the optimiser's lr=...)",
-    "raise_lr": "raise the learning rate (the optimiser's lr=...)",
-    "clip": "clip the gradients (the optimiser's clipnorm=1.0)",
-    "check_data": "check the data for extreme values",
-    "leaky": 'use activation="leaky_relu" or "elu"',
-    "he_init": 'use kernel_init="he_normal"',
-    "relu_he": 'use activation="relu" with kernel_init="he_normal"',
-    "batchnorm": "add BatchNorm layers",
-    "fewer_layers": "use fewer layers",
-    "small_init": 'use kernel_init="glorot_uniform" or smaller initial weights',
-    "standardise": "standardise the inputs (model.preprocessing = Standardizer().fit(x))",
-    "random_init": 'initialise with random weights (kernel_init="glorot_uniform", or '
-                   '"he_normal" for ReLU)',
-})
+API = Vocabulary(
+    "api",
+    {
+        "lower_lr": "lower the learning rate (the optimiser's lr=...)",
+        "raise_lr": "raise the learning rate (the optimiser's lr=...)",
+        "clip": "clip the gradients (the optimiser's clipnorm=1.0)",
+        "check_data": "check the data for extreme values",
+        "leaky": 'use activation="leaky_relu" or "elu"',
+        "he_init": 'use kernel_init="he_normal"',
+        "relu_he": 'use activation="relu" with kernel_init="he_normal"',
+        "batchnorm": "add BatchNorm layers",
+        "fewer_layers": "use fewer layers",
+        "small_init": 'use kernel_init="glorot_uniform" or smaller initial weights',
+        "standardise": "standardise the inputs (model.preprocessing = Standardizer().fit(x))",
+        "random_init": 'initialise with random weights (kernel_init="glorot_uniform", or '
+        '"he_normal" for ReLU)',
+    },
+)
 
 #: ``chainrule train``: its options (it standardises the inputs and picks the initialisation
 #: for the activation itself, and has no clipping or BatchNorm)
-CLI = Vocabulary("cli", {
-    "lower_lr": "lower the learning rate (--lr)",
-    "raise_lr": "raise the learning rate (--lr)",
-    "clip": None,
-    "check_data": "check the data for extreme values (--data)",
-    "leaky": "use --activation leaky_relu or --activation elu",
-    "he_init": None,
-    "relu_he": "use --activation relu (He initialisation comes with it)",
-    "batchnorm": None,
-    "fewer_layers": "use fewer hidden layers (--layers)",
-    "small_init": None,
-    "standardise": None,
-    "random_init": None,
-})
+CLI = Vocabulary(
+    "cli",
+    {
+        "lower_lr": "lower the learning rate (--lr)",
+        "raise_lr": "raise the learning rate (--lr)",
+        "clip": None,
+        "check_data": "check the data for extreme values (--data)",
+        "leaky": "use --activation leaky_relu or --activation elu",
+        "he_init": None,
+        "relu_he": "use --activation relu (He initialisation comes with it)",
+        "batchnorm": None,
+        "fewer_layers": "use fewer hidden layers (--layers)",
+        "small_init": None,
+        "standardise": None,
+        "random_init": None,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -193,8 +211,10 @@ class Finding:
 
     def message(self, vocabulary: Vocabulary = API) -> str:
         """The finding and its advice in ``vocabulary``'s words."""
-        labels = {key: vocabulary.layer(position, self.count, name)
-                  for key, (position, name) in self.places.items()}
+        labels = {
+            key: vocabulary.layer(position, self.count, name)
+            for key, (position, name) in self.places.items()
+        }
         text = self.text.format(**labels)
         advice = vocabulary.advice(self.remedies)
         return f"{text} — {advice}" if advice else text
@@ -222,8 +242,11 @@ class Measures:
     @property
     def steps_too_large(self) -> bool:
         """The learning rate is the likely cause of whatever else is wrong."""
-        return bool(self.diverged or self.nonfinite or any(
-            ratio > UPDATE_RATIO_HIGH for ratio in self.update_ratios.values()))
+        return bool(
+            self.diverged
+            or self.nonfinite
+            or any(ratio > UPDATE_RATIO_HIGH for ratio in self.update_ratios.values())
+        )
 
 
 def _place(measures: Measures, name: str) -> dict[str, tuple[int, str]]:
@@ -231,8 +254,11 @@ def _place(measures: Measures, name: str) -> dict[str, tuple[int, str]]:
     return {"layer": (position, name)}
 
 
-def verdicts(measures: Measures, threshold: float = DEFAULT_THRESHOLD,
-             saturation_threshold: float = SATURATION_THRESHOLD) -> list[Finding]:
+def verdicts(
+    measures: Measures,
+    threshold: float = DEFAULT_THRESHOLD,
+    saturation_threshold: float = SATURATION_THRESHOLD,
+) -> list[Finding]:
     """The findings ``measures`` call for, worst first (one function for report and monitor).
 
     Non-finite values and a diverging loss come first, then update ratios outside
@@ -246,26 +272,55 @@ def verdicts(measures: Measures, threshold: float = DEFAULT_THRESHOLD,
     big_steps = measures.steps_too_large
     findings: list[Finding] = []
     if measures.diverged:
-        findings.append(Finding("diverging", None, f"training diverges: {measures.diverged}",
-                                ("lower_lr", "clip", "check_data"), count=count))
+        findings.append(
+            Finding(
+                "diverging",
+                None,
+                f"training diverges: {measures.diverged}",
+                ("lower_lr", "clip", "check_data"),
+                count=count,
+            )
+        )
     for name, what in measures.nonfinite:
-        findings.append(Finding("nonfinite", name, f"{{layer}}: {what}",
-                                ("lower_lr", "clip", "check_data"), _place(measures, name),
-                                count))
+        findings.append(
+            Finding(
+                "nonfinite",
+                name,
+                f"{{layer}}: {what}",
+                ("lower_lr", "clip", "check_data"),
+                _place(measures, name),
+                count,
+            )
+        )
     flow = _flow_findings(measures, big_steps)
-    findings.extend(_update_findings(measures, vanishing=any(
-        finding.kind == "vanishing" for finding in flow)))
+    findings.extend(
+        _update_findings(measures, vanishing=any(finding.kind == "vanishing" for finding in flow))
+    )
     last = measures.layers[-1] if measures.layers else None
     for row in measures.rows:
-        findings.extend(_unit_findings(row, (threshold, saturation_threshold), big_steps,
-                                       row.layer == last, _place(measures, row.layer), count))
+        findings.extend(
+            _unit_findings(
+                row,
+                (threshold, saturation_threshold),
+                big_steps,
+                row.layer == last,
+                _place(measures, row.layer),
+                count,
+            )
+        )
     findings.extend(flow)
     for name, units in measures.symmetric:
-        findings.append(Finding(
-            "symmetric", name,
-            f"{{layer}}: all {units} units have identical weights (symmetric), so they compute "
-            "the same function and learn the same thing", ("random_init",),
-            _place(measures, name), count))
+        findings.append(
+            Finding(
+                "symmetric",
+                name,
+                f"{{layer}}: all {units} units have identical weights (symmetric), so they compute "
+                "the same function and learn the same thing",
+                ("random_init",),
+                _place(measures, name),
+                count,
+            )
+        )
     return findings
 
 
@@ -276,18 +331,31 @@ def _update_findings(measures: Measures, vanishing: bool) -> list[Finding]:
     found = []
     for name, ratio in measures.update_ratios.items():
         if ratio > UPDATE_RATIO_HIGH:
-            found.append(Finding(
-                "update_large", name,
-                f"{{layer}}: each step changes its weights by {ratio:.2g} of their norm "
-                f"(median ‖ΔW‖/‖W‖; about 1e-3 is healthy, above {UPDATE_RATIO_HIGH:g} is too "
-                "large)", ("lower_lr", "clip"), _place(measures, name), count))
+            found.append(
+                Finding(
+                    "update_large",
+                    name,
+                    f"{{layer}}: each step changes its weights by {ratio:.2g} of their norm "
+                    f"(median ‖ΔW‖/‖W‖; about 1e-3 is healthy, above {UPDATE_RATIO_HIGH:g} is too "
+                    "large)",
+                    ("lower_lr", "clip"),
+                    _place(measures, name),
+                    count,
+                )
+            )
         elif 0 < ratio < UPDATE_RATIO_LOW and not vanishing:
-            found.append(Finding(
-                "update_small", name,
-                f"{{layer}}: each step changes its weights by only {ratio:.2g} of their norm "
-                f"(median ‖ΔW‖/‖W‖; about 1e-3 is healthy, below {UPDATE_RATIO_LOW:g} nothing "
-                "is learnt): its gradient vanishes or the learning rate is too small",
-                ("raise_lr",), _place(measures, name), count))
+            found.append(
+                Finding(
+                    "update_small",
+                    name,
+                    f"{{layer}}: each step changes its weights by only {ratio:.2g} of their norm "
+                    f"(median ‖ΔW‖/‖W‖; about 1e-3 is healthy, below {UPDATE_RATIO_LOW:g} nothing "
+                    "is learnt): its gradient vanishes or the learning rate is too small",
+                    ("raise_lr",),
+                    _place(measures, name),
+                    count,
+                )
+            )
     return found
 
 
@@ -311,29 +379,57 @@ def _dies_from_zero(activation: str) -> bool:
     return record is not None and record.dead_below == 0
 
 
-def _unit_findings(row: LayerHealth, thresholds: tuple[float, float], big_steps: bool,
-                   output_layer: bool, place: dict[str, tuple[int, str]], count: int
-                   ) -> list[Finding]:
+def _unit_findings(
+    row: LayerHealth,
+    thresholds: tuple[float, float],
+    big_steps: bool,
+    output_layer: bool,
+    place: dict[str, tuple[int, str]],
+    count: int,
+) -> list[Finding]:
     threshold, saturation_threshold = thresholds
     found = []
     if row.dead is not None and row.dead > 0 and row.dead >= threshold:
-        remedies = (("lower_lr", "clip") if big_steps else
-                    ("lower_lr", "leaky", "he_init") if _dies_from_zero(row.activation)
-                    else ("lower_lr", "standardise", "leaky"))
-        found.append(Finding(
-            "dead", row.layer,
-            f"{{layer}}: {row.dead:.0%} of its {_label(row.activation)} units are dead (output 0 "
-            f"on every sample; warning from {threshold:.0%})", remedies, place, count))
+        remedies = (
+            ("lower_lr", "clip")
+            if big_steps
+            else ("lower_lr", "leaky", "he_init")
+            if _dies_from_zero(row.activation)
+            else ("lower_lr", "standardise", "leaky")
+        )
+        found.append(
+            Finding(
+                "dead",
+                row.layer,
+                f"{{layer}}: {row.dead:.0%} of its {_label(row.activation)} units are dead "
+                "(output 0 "
+                f"on every sample; warning from {threshold:.0%})",
+                remedies,
+                place,
+                count,
+            )
+        )
     # A sigmoid output that is sure of its answers is fine: the output layer is not judged.
-    if (row.saturated is not None and row.saturated > 0 and row.saturated >= saturation_threshold
-            and not output_layer):
-        remedies = (("lower_lr", "clip") if big_steps else
-                    ("standardise", "small_init", "lower_lr"))
-        found.append(Finding(
-            "saturated", row.layer,
-            f"{{layer}}: {row.activation} is saturated on {row.saturated:.0%} of (unit, sample) "
-            f"pairs (|g'(z)| below {SLOPE_FRACTION:.0%} of its maximum; warning from "
-            f"{saturation_threshold:.0%})", remedies, place, count))
+    if (
+        row.saturated is not None
+        and row.saturated > 0
+        and row.saturated >= saturation_threshold
+        and not output_layer
+    ):
+        remedies = ("lower_lr", "clip") if big_steps else ("standardise", "small_init", "lower_lr")
+        found.append(
+            Finding(
+                "saturated",
+                row.layer,
+                f"{{layer}}: {row.activation} is saturated on {row.saturated:.0%} of (unit, "
+                "sample) "
+                f"pairs (|g'(z)| below {SLOPE_FRACTION:.0%} of its maximum; warning from "
+                f"{saturation_threshold:.0%})",
+                remedies,
+                place,
+                count,
+            )
+        )
     return found
 
 
@@ -345,18 +441,42 @@ def _flow_findings(measures: Measures, big_steps: bool) -> list[Finding]:
     places = {"first": (0, measures.layers[0]), "last": (count - 1, measures.layers[-1])}
     if ratio < VANISHING_RATIO:
         saturating = any(row.saturated is not None for row in measures.rows)
-        remedies = (("lower_lr", "clip") if big_steps else
-                    ("relu_he", "batchnorm", "fewer_layers") if saturating else
-                    ("he_init", "batchnorm", "fewer_layers"))
-        return [Finding("vanishing", None, (
-            f"gradients vanish: the gradient norm of the first layer ({{first}}) is {ratio:.1g} "
-            f"of the last one's ({{last}}; warning below {VANISHING_RATIO:g})"), remedies, places,
-            count)]
+        remedies = (
+            ("lower_lr", "clip")
+            if big_steps
+            else ("relu_he", "batchnorm", "fewer_layers")
+            if saturating
+            else ("he_init", "batchnorm", "fewer_layers")
+        )
+        return [
+            Finding(
+                "vanishing",
+                None,
+                (
+                    f"gradients vanish: the gradient norm of the first layer ({{first}}) is "
+                    f"{ratio:.1g} "
+                    f"of the last one's ({{last}}; warning below {VANISHING_RATIO:g})"
+                ),
+                remedies,
+                places,
+                count,
+            )
+        ]
     if ratio > EXPLODING_RATIO:
-        return [Finding("exploding", None, (
-            f"gradients explode: the gradient norm of the first layer ({{first}}) is {ratio:.1g} "
-            f"times the last one's ({{last}}; warning above {EXPLODING_RATIO:g})"),
-            ("lower_lr", "clip", "small_init", "fewer_layers"), places, count)]
+        return [
+            Finding(
+                "exploding",
+                None,
+                (
+                    f"gradients explode: the gradient norm of the first layer ({{first}}) is "
+                    f"{ratio:.1g} "
+                    f"times the last one's ({{last}}; warning above {EXPLODING_RATIO:g})"
+                ),
+                ("lower_lr", "clip", "small_init", "fewer_layers"),
+                places,
+                count,
+            )
+        ]
     return []
 
 
@@ -414,8 +534,10 @@ class HealthReport:
     def table(self) -> list[list[str]]:
         """The header and one row of cells per layer (the table of ``format`` and the HTML)."""
         header = ["Layer", "Units", "Activation", "Dead", "Saturated"]
-        table = [[row.layer, str(row.units), row.activation, _percent(row.dead),
-                  _percent(row.saturated)] for row in self.rows]
+        table = [
+            [row.layer, str(row.units), row.activation, _percent(row.dead), _percent(row.saturated)]
+            for row in self.rows
+        ]
         if self.grad_norms:
             header.append("Grad norm")
             for line, row in zip(table, self.rows):
@@ -430,23 +552,30 @@ class HealthReport:
         widths = [max(len(line[i]) for line in table) for i in range(len(header))]
         lines = [f"Network health on {self.samples:,} samples"]
         for index, line in enumerate(table):
-            lines.append("  ".join(
-                cell.rjust(width) if 0 < column and column != 2 else cell.ljust(width)
-                for column, (cell, width) in enumerate(zip(line, widths))
-            ).rstrip())
+            lines.append(
+                "  ".join(
+                    cell.rjust(width) if 0 < column and column != 2 else cell.ljust(width)
+                    for column, (cell, width) in enumerate(zip(line, widths))
+                ).rstrip()
+            )
             if index == 0:
                 lines.append("  ".join("─" * width for width in widths))
         if not self.rows:
             lines.append("(no Dense layer followed by an activation)")
         else:
-            lines.append("Dead: units that output 0 on every sample. Saturated: (unit, sample) "
-                         "pairs")
-            lines.append(f"with |g'(z)| below {SLOPE_FRACTION:.0%} of its maximum. Warning from "
-                         f"{self.threshold:.0%} dead, {self.saturation_threshold:.0%} saturated.")
+            lines.append(
+                "Dead: units that output 0 on every sample. Saturated: (unit, sample) pairs"
+            )
+            lines.append(
+                f"with |g'(z)| below {SLOPE_FRACTION:.0%} of its maximum. Warning from "
+                f"{self.threshold:.0%} dead, {self.saturation_threshold:.0%} saturated."
+            )
         if self.grad_norm_ratio is not None:
-            lines.append(f"Gradient norm, first layer over last: {self.grad_norm_ratio:.3g} "
-                         f"(vanishing below {VANISHING_RATIO:g}, exploding above "
-                         f"{EXPLODING_RATIO:g})")
+            lines.append(
+                f"Gradient norm, first layer over last: {self.grad_norm_ratio:.3g} "
+                f"(vanishing below {VANISHING_RATIO:g}, exploding above "
+                f"{EXPLODING_RATIO:g})"
+            )
         lines.extend(f"note: {note}" for note in self.notes)
         if self.findings:
             lines.extend(f"warning: {message}" for message in self.messages(vocabulary))
@@ -459,9 +588,11 @@ class HealthReport:
         if self.findings:
             count = len(self.findings)
             return f"{count} problem{'s' if count > 1 else ''} found."
-        return (f"OK: no layer has {self.threshold:.0%} or more dead units or "
-                f"{self.saturation_threshold:.0%} or more saturated pairs"
-                + (", and the gradients flow." if self.grad_norm_ratio is not None else "."))
+        return (
+            f"OK: no layer has {self.threshold:.0%} or more dead units or "
+            f"{self.saturation_threshold:.0%} or more saturated pairs"
+            + (", and the gradients flow." if self.grad_norm_ratio is not None else ".")
+        )
 
     def __str__(self) -> str:
         return self.format()
@@ -472,18 +603,22 @@ class HealthReport:
         from .notebook import table_html
 
         table = self.table()
-        after = self.format().split("\n")[2 + len(table):]
+        after = self.format().split("\n")[2 + len(table) :]
         if self.rows:  # the legend's two lines are one paragraph
             after[:2] = [" ".join(after[:2])]
         else:  # "(no Dense layer ...)" is said by the empty table's caption
             after = after[1:]
         caption = f"Network health on {self.samples:,} samples" + (
-            "" if self.rows else " (no Dense layer followed by an activation)")
+            "" if self.rows else " (no Dense layer followed by an activation)"
+        )
         page = table_html(table[0], table[1:], caption)
         paragraphs = "".join(
             f"<p><b>warning:</b> {html.escape(line.removeprefix('warning: '))}</p>"
-            if line.startswith("warning: ") else f"<p>{html.escape(line)}</p>" for line in after)
-        return page[:-len("</div>")] + paragraphs + "</div>"
+            if line.startswith("warning: ")
+            else f"<p>{html.escape(line)}</p>"
+            for line in after
+        )
+        return page[: -len("</div>")] + paragraphs + "</div>"
 
 
 def _percent(fraction: float | None) -> str:
@@ -513,8 +648,9 @@ class _Probe:
         self.activation = activation
         self.flat_zero = activation.elementwise and activation.can_die
         self.measures_saturation = _saturation_applies(activation, self.flat_zero)
-        self.cutoff = SLOPE_FRACTION * _largest_slope(activation) if (
-            self.measures_saturation) else 0.0
+        self.cutoff = (
+            SLOPE_FRACTION * _largest_slope(activation) if (self.measures_saturation) else 0.0
+        )
         self.always_zero = np.ones(dense.units, dtype=bool)
         self.flat_counts = np.zeros(dense.units, dtype=np.int64)
         self.nonfinite = 0
@@ -548,7 +684,8 @@ class _Probe:
             saturated=flat_pairs / pairs if self.measures_saturation else None,
             dead_units=tuple(int(i) for i in np.flatnonzero(dead_mask)),
             saturated_units=tuple(int(i) for i in np.flatnonzero(saturated_mask))
-            if self.measures_saturation else (),
+            if self.measures_saturation
+            else (),
             nonfinite=self.nonfinite,
         )
 
@@ -564,8 +701,9 @@ def _checked_input(x: Any) -> np.ndarray:
         array = array.astype(np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
-        raise ValueError(f"health_report: x has NaN or infinity (first in row "
-                         f"{int(np.argwhere(bad)[0][0])})")
+        raise ValueError(
+            f"health_report: x has NaN or infinity (first in row {int(np.argwhere(bad)[0][0])})"
+        )
     return array
 
 
@@ -579,13 +717,16 @@ def _dtype_of(layers: list[Any]) -> np.dtype:
 
 def _find_probes(found: list[Pairing]) -> dict[int, _Probe]:
     """One probe per Dense that feeds an activation (its own, or a following layer's)."""
-    return {id(pairing.dense): _Probe(pairing.dense, pairing.activation)
-            for pairing in found if pairing.activation is not None}
+    return {
+        id(pairing.dense): _Probe(pairing.dense, pairing.activation)
+        for pairing in found
+        if pairing.activation is not None
+    }
 
 
 def _batches(x: np.ndarray, size: int) -> Iterator[np.ndarray]:
     for start in range(0, len(x), size):
-        yield x[start:start + size]
+        yield x[start : start + size]
 
 
 def _dense_layers(model: Any) -> list[Dense]:
@@ -605,29 +746,43 @@ def _norm(array: np.ndarray) -> float:
     """‖array‖₂ in one BLAS pass (inf or NaN when an entry is)."""
     flat = np.asarray(array).reshape(-1)
     with np.errstate(all="ignore"):
-        return math.sqrt(float(np.dot(flat, flat))) if flat.dtype.kind == "f" else float(
-            np.sqrt(np.sum(np.square(flat, dtype=np.float64))))
+        return (
+            math.sqrt(float(np.dot(flat, flat)))
+            if flat.dtype.kind == "f"
+            else float(np.sqrt(np.sum(np.square(flat, dtype=np.float64))))
+        )
 
 
 def _describe_nonfinite(array: np.ndarray, what: str) -> str | None:
-    """"its weights hold NaN in 12 of 40 entries" (None when every entry is finite)."""
+    """ "its weights hold NaN in 12 of 40 entries" (None when every entry is finite)."""
     array = np.asarray(array)
     finite = np.isfinite(array)
     if finite.all():
         return None
     nan = int(np.count_nonzero(np.isnan(array)))
-    kinds = " and ".join(kind for kind, present in (("NaN", nan), ("infinity",
-                         array.size - np.count_nonzero(finite) - nan)) if present)
-    return f"its {what} hold {kinds} in {array.size - int(np.count_nonzero(finite))} of " \
-           f"{array.size} entries"
+    kinds = " and ".join(
+        kind
+        for kind, present in (
+            ("NaN", nan),
+            ("infinity", array.size - np.count_nonzero(finite) - nan),
+        )
+        if present
+    )
+    return (
+        f"its {what} hold {kinds} in {array.size - int(np.count_nonzero(finite))} of "
+        f"{array.size} entries"
+    )
 
 
 def _nonfinite_parameters(dense_layers: list[Dense]) -> list[tuple[str, str]]:
     """(layer, what) for every Dense whose weights, biases or slopes are not all finite."""
     found = []
     for layer in dense_layers:
-        for what, parameter in (("weights", layer.weight), ("biases", layer.bias),
-                                ("PReLU slopes", layer.alpha)):
+        for what, parameter in (
+            ("weights", layer.weight),
+            ("biases", layer.bias),
+            ("PReLU slopes", layer.alpha),
+        ):
             if parameter is not None:
                 description = _describe_nonfinite(parameter.data, what)
                 if description:
@@ -662,13 +817,16 @@ def _flow_ratio(norms: Sequence[float]) -> float | None:
     return norms[0] / norms[-1]
 
 
-def _gradient_norms(model: Any, dense_layers: list[Dense], x: np.ndarray, y: np.ndarray
-                    ) -> tuple[dict[str, float], list[tuple[str, str]]]:
+def _gradient_norms(
+    model: Any, dense_layers: list[Dense], x: np.ndarray, y: np.ndarray
+) -> tuple[dict[str, float], list[tuple[str, str]]]:
     """Backpropagate the loss (penalties included) of (x, y) once; the Dense layers' ‖∇W‖ and
     their non-finite gradients. Every parameter's ``.grad`` is put back as it was."""
     if getattr(model, "loss", None) is None or not hasattr(model, "total_loss"):
-        raise ValueError("health_report with y needs a compiled model "
-                         "(model.compile(loss=...)) to compute the gradients")
+        raise ValueError(
+            "health_report with y needs a compiled model "
+            "(model.compile(loss=...)) to compute the gradients"
+        )
     target = y
     if target.dtype.kind == "f":
         target = target.astype(x.dtype, copy=False)
@@ -699,9 +857,14 @@ def _checked_targets(x: np.ndarray, y: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- entry point
-def health_report(model: Any, x: Any, y: Any = None, batch_size: int = 512,
-                  threshold: float = DEFAULT_THRESHOLD,
-                  saturation_threshold: float = SATURATION_THRESHOLD) -> HealthReport:
+def health_report(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    batch_size: int = 512,
+    threshold: float = DEFAULT_THRESHOLD,
+    saturation_threshold: float = SATURATION_THRESHOLD,
+) -> HealthReport:
     """Measure the health of every Dense + activation of ``model`` on ``x`` (and with ``y``,
     the gradients of one batch), and judge it with ``verdicts``.
 
@@ -713,12 +876,16 @@ def health_report(model: Any, x: Any, y: Any = None, batch_size: int = 512,
     """
     _check_thresholds(threshold, saturation_threshold)
     measures, notes, samples = measure_network(model, x, y, batch_size)
-    return HealthReport(rows=measures.rows,
-                        findings=verdicts(measures, threshold, saturation_threshold),
-                        samples=samples, threshold=threshold,
-                        saturation_threshold=saturation_threshold, notes=notes,
-                        grad_norms=measures.grad_norms,
-                        grad_norm_ratio=measures.grad_norm_ratio)
+    return HealthReport(
+        rows=measures.rows,
+        findings=verdicts(measures, threshold, saturation_threshold),
+        samples=samples,
+        threshold=threshold,
+        saturation_threshold=saturation_threshold,
+        notes=notes,
+        grad_norms=measures.grad_norms,
+        grad_norm_ratio=measures.grad_norm_ratio,
+    )
 
 
 def _check_thresholds(*thresholds: float) -> None:
@@ -727,8 +894,9 @@ def _check_thresholds(*thresholds: float) -> None:
             raise ValueError(f"{name} must be in (0, 1], got {value!r}")
 
 
-def measure_network(model: Any, x: Any, y: Any = None, batch_size: int = 512
-                    ) -> tuple[Measures, list[str], int]:
+def measure_network(
+    model: Any, x: Any, y: Any = None, batch_size: int = 512
+) -> tuple[Measures, list[str], int]:
     """``health_report``'s measures (not yet judged), its notes and the number of samples."""
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -742,9 +910,11 @@ def measure_network(model: Any, x: Any, y: Any = None, batch_size: int = 512
         model.build(x.shape[1:])
     x = x.astype(_dtype_of(layers), copy=False)
     dense_layers = _dense_layers(model)
-    measures = Measures(layers=[_layer_name(layer) for layer in dense_layers],
-                        nonfinite=_nonfinite_parameters(dense_layers),
-                        symmetric=_symmetric(dense_layers))
+    measures = Measures(
+        layers=[_layer_name(layer) for layer in dense_layers],
+        nonfinite=_nonfinite_parameters(dense_layers),
+        symmetric=_symmetric(dense_layers),
+    )
     found = pairings(layers)
     probes = _find_probes(found)
     was_training = getattr(model, "training", False)
@@ -757,28 +927,40 @@ def measure_network(model: Any, x: Any, y: Any = None, batch_size: int = 512
                         probes[id(signals.dense)].observe(signals)
         if target is not None:
             rows = _evenly_spaced(len(x), int(batch_size))
-            measures.grad_norms, bad = _gradient_norms(model, dense_layers, x[rows],
-                                                       target[rows])
+            measures.grad_norms, bad = _gradient_norms(model, dense_layers, x[rows], target[rows])
             measures.nonfinite += bad
             measures.grad_norm_ratio = _flow_ratio(
-                [measures.grad_norms.get(name, 0.0) for name in measures.layers])
+                [measures.grad_norms.get(name, 0.0) for name in measures.layers]
+            )
     finally:
         model.train(was_training)
     measures.rows = [probe.result() for probe in probes.values()]
     measures.nonfinite += [
-        (row.layer, f"its pre-activations z hold NaN or infinity in {row.nonfinite} of "
-                    f"{row.units * len(x)} values") for row in measures.rows if row.nonfinite]
-    notes = [f"layer {row.layer}: {row.activation} is not elementwise; not measured"
-             for row, probe in zip(measures.rows, probes.values())
-             if not probe.activation.elementwise]
+        (
+            row.layer,
+            f"its pre-activations z hold NaN or infinity in {row.nonfinite} of "
+            f"{row.units * len(x)} values",
+        )
+        for row in measures.rows
+        if row.nonfinite
+    ]
+    notes = [
+        f"layer {row.layer}: {row.activation} is not elementwise; not measured"
+        for row, probe in zip(measures.rows, probes.values())
+        if not probe.activation.elementwise
+    ]
     return measures, notes, len(x)
 
 
 def _symmetric(dense_layers: list[Dense]) -> list[tuple[str, int]]:
     """(layer, units) for every Dense whose units all have identical weight rows."""
-    return [(_layer_name(layer), layer.weight.data.shape[0]) for layer in dense_layers
-            if layer.weight is not None and np.isfinite(layer.weight.data).all()
-            and symmetric_units(layer.weight.data)]
+    return [
+        (_layer_name(layer), layer.weight.data.shape[0])
+        for layer in dense_layers
+        if layer.weight is not None
+        and np.isfinite(layer.weight.data).all()
+        and symmetric_units(layer.weight.data)
+    ]
 
 
 def _evenly_spaced(count: int, limit: int) -> np.ndarray:
@@ -837,10 +1019,14 @@ class HealthMonitor(Callback):
     so training with and without it gives the same model.
     """
 
-    def __init__(self, every: int | None = None, sample: Any = None,
-                 threshold: float = DEFAULT_THRESHOLD,
-                 saturation_threshold: float = SATURATION_THRESHOLD,
-                 vocabulary: Vocabulary = API) -> None:
+    def __init__(
+        self,
+        every: int | None = None,
+        sample: Any = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        saturation_threshold: float = SATURATION_THRESHOLD,
+        vocabulary: Vocabulary = API,
+    ) -> None:
         super().__init__()
         if every is not None and (int(every) != every or every < 1):
             raise ValueError(f"every must be a positive integer or None, got {every!r}")
@@ -922,9 +1108,9 @@ class HealthMonitor(Callback):
             grad_norm = 0.0 if grad is None else _norm(grad)
             if not (math.isfinite(weight_norm) and math.isfinite(grad_norm)):
                 # overflow of a finite sum, or NaN/inf: look closer
-                problem = (_describe_nonfinite(weight, "weights")
-                           or (None if grad is None else
-                               _describe_nonfinite(grad, "weight gradients")))
+                problem = _describe_nonfinite(weight, "weights") or (
+                    None if grad is None else _describe_nonfinite(grad, "weight gradients")
+                )
                 if problem:
                     self._nonfinite.setdefault(name, problem)
                     continue
@@ -979,8 +1165,9 @@ class HealthMonitor(Callback):
             nonfinite=list(self._nonfinite.items()),
             grad_norms={name: float(np.median(v)) for name, v in self._grad_norms.items()},
             # (a full-batch line search — L-BFGS, conjugate gradient — takes large steps by design)
-            update_ratios={} if self._line_search else {
-                name: float(np.median(v)) for name, v in self._ratios.items()},
+            update_ratios={}
+            if self._line_search
+            else {name: float(np.median(v)) for name, v in self._ratios.items()},
             grad_norm_ratio=float(np.median(self._flow)) if self._flow else None,
             diverged=self._diverged,
             symmetric=_symmetric(self._layers),
@@ -995,10 +1182,24 @@ class HealthMonitor(Callback):
         if key in self.warned:
             return
         self.warned.add(key)
-        warnings.warn(TrainingHealthWarning(finding.message(self.vocabulary), finding),
-                      stacklevel=4)
+        warnings.warn(
+            TrainingHealthWarning(finding.message(self.vocabulary), finding), stacklevel=4
+        )
 
 
-__all__ = ["API", "CLI", "REMEDIES", "Finding", "HealthMonitor", "HealthReport", "LayerHealth",
-           "Measures", "TrainingHealthWarning", "Vocabulary", "health_report", "measure_network",
-           "sample_rows", "verdicts"]
+__all__ = [
+    "API",
+    "CLI",
+    "REMEDIES",
+    "Finding",
+    "HealthMonitor",
+    "HealthReport",
+    "LayerHealth",
+    "Measures",
+    "TrainingHealthWarning",
+    "Vocabulary",
+    "health_report",
+    "measure_network",
+    "sample_rows",
+    "verdicts",
+]

@@ -136,6 +136,11 @@ def all_finite(array: np.ndarray) -> bool:
 
 
 __all__ = [
-    "all_finite", "as_float_array", "default_dtype", "FLOAT_DTYPES", "get_default_dtype",
-    "resolve_dtype", "set_default_dtype"
+    "all_finite",
+    "as_float_array",
+    "default_dtype",
+    "FLOAT_DTYPES",
+    "get_default_dtype",
+    "resolve_dtype",
+    "set_default_dtype",
 ]

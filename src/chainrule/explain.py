@@ -59,9 +59,11 @@ class SaturatedUnit:
 
     def describe(self, examples: int) -> str:
         where = f" on example {self.example + 1}" if examples > 1 else ""
-        return (f"unit {self.unit} of layer {self.layer}: f'(z) = {_number(self.slope)}{where} "
-                f"(max {_number(self.max_slope)}), so δ and every update of its incoming "
-                "weights are ≈ 0 — it barely learns from this example")
+        return (
+            f"unit {self.unit} of layer {self.layer}: f'(z) = {_number(self.slope)}{where} "
+            f"(max {_number(self.max_slope)}), so δ and every update of its incoming "
+            "weights are ≈ 0 — it barely learns from this example"
+        )
 
 
 @dataclass
@@ -133,9 +135,11 @@ class Explanation:
         return _html(self)
 
     def __repr__(self) -> str:
-        return (f"Explanation(layers={len(self.layers)}, examples={len(self.x)}, "
-                f"loss={self.loss:.6g}, verified={self.verified}, "
-                f"max_difference={self.max_difference:.2e})")
+        return (
+            f"Explanation(layers={len(self.layers)}, examples={len(self.x)}, "
+            f"loss={self.loss:.6g}, verified={self.verified}, "
+            f"max_difference={self.max_difference:.2e})"
+        )
 
 
 # ---------------------------------------------------------------------- the model's layers
@@ -159,35 +163,43 @@ def _stages(model: CompiledModel) -> list[_Stage]:
         raise TypeError("explain needs a Sequential model of Dense and Activation layers")
     for layer in layers:
         if not isinstance(layer, (Dense, Activation, Dropout)):
-            raise TypeError(f"explain: layers of type {type(layer).__name__} are not supported "
-                            "(Dense, Activation and Dropout are)")
+            raise TypeError(
+                f"explain: layers of type {type(layer).__name__} are not supported "
+                "(Dense, Activation and Dropout are)"
+            )
     found = pairings(layers)  # Dropout, the identity in evaluation mode, is looked through
     owners = {id(pairing.owner) for pairing in found}
     for layer in layers:
         if isinstance(layer, Activation) and id(layer) not in owners:
-            raise TypeError(f"explain: the activation layer {layer.name!r} does not follow "
-                            "a Dense layer without activation")
+            raise TypeError(
+                f"explain: the activation layer {layer.name!r} does not follow "
+                "a Dense layer without activation"
+            )
     stages: list[_Stage] = []
     for pairing in found:
         dense, activation = pairing.dense, pairing.activation
         if activation is None:
             activation = activations.get("identity")
         if isinstance(activation, (activations.PReLU, activations.Maxout)):
-            raise TypeError(f"explain: the {activation.name} activation of "
-                            f"{dense.name!r} is not supported")
+            raise TypeError(
+                f"explain: the {activation.name} activation of {dense.name!r} is not supported"
+            )
         if dense.weight is None:
             raise RuntimeError(f"explain: the layer {dense.name!r} is not built")
         stages.append(_Stage(dense, activation, dense.weight, dense.bias))
     return stages
 
 
-def _vjp(activation: activations.Activation, z: np.ndarray, v: np.ndarray,
-         a: np.ndarray) -> np.ndarray:
+def _vjp(
+    activation: activations.Activation, z: np.ndarray, v: np.ndarray, a: np.ndarray
+) -> np.ndarray:
     """Jᵀv of a non-elementwise activation (softmax, log-softmax), from its own ``vjp``."""
     vjp = getattr(activation, "vjp", None)
     if vjp is None:
-        raise TypeError(f"explain: the {activation.name} activation is not elementwise and "
-                        "has no vjp(z, v, a) to give Jᵀv")
+        raise TypeError(
+            f"explain: the {activation.name} activation is not elementwise and "
+            "has no vjp(z, v, a) to give Jᵀv"
+        )
     return np.asarray(vjp(z, v, a))
 
 
@@ -205,8 +217,11 @@ def _engine_pass(stages: list[_Stage], loss: losses.Loss, x: np.ndarray, y: np.n
     penalty = None
     for stage in stages:
         weight = Tensor(stage.weight.data, requires_grad=True, dtype=np.float64)
-        bias = (None if stage.bias is None
-                else Tensor(stage.bias.data, requires_grad=True, dtype=np.float64))
+        bias = (
+            None
+            if stage.bias is None
+            else Tensor(stage.bias.data, requires_grad=True, dtype=np.float64)
+        )
         z = linear(a, weight, bias)
         a = apply_activation(stage.activation, z, None)
         if stage.dense.kernel_regularizer is not None:
@@ -221,20 +236,24 @@ def _engine_pass(stages: list[_Stage], loss: losses.Loss, x: np.ndarray, y: np.n
     wanted = [*zs, *weights, *[b for b in biases if b is not None], a]
     found = list(gradients(cost, wanted, retain_graph=True, allow_unused=True))
     count = len(stages)
-    z_grads, w_grads = found[:count], found[count:2 * count]
-    rest = iter(found[2 * count:-1])
+    z_grads, w_grads = found[:count], found[count : 2 * count]
+    rest = iter(found[2 * count : -1])
     b_grads = [None if b is None else next(rest) for b in biases]
     with no_grad():
         target = loss.target(a, y)
         values = loss.values(a, target)
     return {
-        "z": [t.data for t in zs], "a": [t.data for t in outputs],
+        "z": [t.data for t in zs],
+        "a": [t.data for t in outputs],
         "z_grad": [np.zeros_like(z.data) if g is None else g.data for z, g in zip(zs, z_grads)],
-        "w_grad": [np.zeros_like(w.data) if g is None else g.data
-                   for w, g in zip(weights, w_grads)],
+        "w_grad": [
+            np.zeros_like(w.data) if g is None else g.data for w, g in zip(weights, w_grads)
+        ],
         "b_grad": [None if g is None else g.data for g in b_grads],
-        "output_grad": None if found[-1] is None else found[-1].data, "target": target.data,
-        "loss": float(cost.item()), "values_count": values.size,
+        "output_grad": None if found[-1] is None else found[-1].data,
+        "target": target.data,
+        "loss": float(cost.item()),
+        "values_count": values.size,
         "penalty_grad": [_penalty_gradient(stage, w) for stage, w in zip(stages, weights)],
     }
 
@@ -248,9 +267,16 @@ def _penalty_gradient(stage: _Stage, weight: Tensor) -> np.ndarray | None:
 
 
 # ---------------------------------------------------------------------- the explicit backward
-def _output_delta(activation: activations.Activation, loss: losses.Loss, z: np.ndarray,
-                  a: np.ndarray, target: np.ndarray, scale: float, output_grad: Any,
-                  fused: bool) -> tuple[np.ndarray, str, bool]:
+def _output_delta(
+    activation: activations.Activation,
+    loss: losses.Loss,
+    z: np.ndarray,
+    a: np.ndarray,
+    target: np.ndarray,
+    scale: float,
+    output_grad: Any,
+    fused: bool,
+) -> tuple[np.ndarray, str, bool]:
     """δ⁽ᴸ⁾, the rule it follows, and whether f'(z⁽ᴸ⁾) multiplies it."""
     per = "" if scale == 1 else f" · {_number(scale)} (mean over {round(1 / scale)} values)"
     if fused and isinstance(loss, losses.CategoricalCrossentropy):
@@ -281,8 +307,10 @@ def _loss_is_fused(loss: losses.Loss, activation: activations.Activation) -> boo
 
 def _saturated_units(layer: int, slope: np.ndarray, max_slope: float) -> list[SaturatedUnit]:
     flat = np.argwhere(np.abs(slope) < SATURATION_FRACTION * max_slope)
-    return [SaturatedUnit(layer, int(unit) + 1, int(example), float(slope[example, unit]),
-                          max_slope) for example, unit in flat]
+    return [
+        SaturatedUnit(layer, int(unit) + 1, int(example), float(slope[example, unit]), max_slope)
+        for example, unit in flat
+    ]
 
 
 def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[LayerExplanation]:
@@ -296,8 +324,15 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
         slope = activation.derivative(z, a) if activation.elementwise else None
         if l == count - 1:
             delta, rule, multiplied = _output_delta(
-                activation, loss, z, a, engine["target"], scale, engine["output_grad"],
-                _loss_is_fused(loss, activation))
+                activation,
+                loss,
+                z,
+                a,
+                engine["target"],
+                scale,
+                engine["output_grad"],
+                _loss_is_fused(loss, activation),
+            )
         else:
             assert delta is not None  # the output layer came first
             back = delta @ stages[l + 1].weight.data.astype(np.float64)
@@ -316,14 +351,25 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
         if multiplied and slope is not None and activation.name != "identity":
             saturated = _saturated_units(l + 1, slope, _max_slope(activation))
         explained[l] = LayerExplanation(
-            index=l + 1, name=stage.dense.name or f"dense_{l}", activation=activation,
+            index=l + 1,
+            name=stage.dense.name or f"dense_{l}",
+            activation=activation,
             weight=stage.weight.data.astype(np.float64),
             bias=None if stage.bias is None else stage.bias.data.astype(np.float64),
-            a_prev=a_prev, z=z, a=a, slope=slope, delta=delta, delta_rule=rule,
-            weight_grad=weight_grad, bias_grad=None if stage.bias is None else delta.sum(axis=0),
-            penalty_grad=penalty, engine_delta=engine["z_grad"][l],
-            engine_weight_grad=engine["w_grad"][l], engine_bias_grad=engine["b_grad"][l],
-            saturated=saturated)
+            a_prev=a_prev,
+            z=z,
+            a=a,
+            slope=slope,
+            delta=delta,
+            delta_rule=rule,
+            weight_grad=weight_grad,
+            bias_grad=None if stage.bias is None else delta.sum(axis=0),
+            penalty_grad=penalty,
+            engine_delta=engine["z_grad"][l],
+            engine_weight_grad=engine["w_grad"][l],
+            engine_bias_grad=engine["b_grad"][l],
+            saturated=saturated,
+        )
     return [layer for layer in explained if layer is not None]
 
 
@@ -331,18 +377,28 @@ def _backward(stages: list[_Stage], loss: losses.Loss, engine: dict) -> list[Lay
 def _optimizer_rule(optimizer: Any) -> str:
     """What the optimiser does with a gradient, from its own docstring (one place)."""
     name = type(optimizer).__name__
-    simple_sgd = (name == "SGD" and not optimizer.momentum and not optimizer.weight_decay
-                  and optimizer.clipnorm is None)
+    simple_sgd = (
+        name == "SGD"
+        and not optimizer.momentum
+        and not optimizer.weight_decay
+        and optimizer.clipnorm is None
+    )
     if simple_sgd:
         return f"SGD: ΔW = −α·∂R/∂W, Δb = −α·∂R/∂b with α = {optimizer.lr:g}"
     doc = inspect.getdoc(type(optimizer)) or ""
     body = " ".join(doc.split("\n\n", 1)[-1].split())
-    return (f"{optimizer!r}: {body} Computed on a copy of the optimiser and its state "
-            f"(this would be step {optimizer.iterations + 1}).")
+    return (
+        f"{optimizer!r}: {body} Computed on a copy of the optimiser and its state "
+        f"(this would be step {optimizer.iterations + 1})."
+    )
 
 
-def _updates(model: CompiledModel, optimizer: optim.Optimizer, layers: list[LayerExplanation],
-             stages: list[_Stage]) -> None:
+def _updates(
+    model: CompiledModel,
+    optimizer: optim.Optimizer,
+    layers: list[LayerExplanation],
+    stages: list[_Stage],
+) -> None:
     """Each layer's ΔW and Δb: one step of a copy of the optimiser (the model is untouched)."""
     if getattr(optimizer, "requires_closure", False):
         return
@@ -378,8 +434,10 @@ def _as_rows(x: Any) -> np.ndarray:
     if array.ndim == 1:
         array = array.reshape(1, -1)
     if array.ndim != 2 or len(array) == 0:
-        raise ValueError(f"explain: x must be one example (a vector) or rows of examples, got "
-                         f"shape {array.shape}")
+        raise ValueError(
+            f"explain: x must be one example (a vector) or rows of examples, got "
+            f"shape {array.shape}"
+        )
     return array
 
 
@@ -402,8 +460,10 @@ def explain(model: CompiledModel, x: Any, y: Any, tolerance: float = 1e-9) -> Ex
     loss: losses.Loss | None = getattr(model, "loss", None)
     optimizer: optim.Optimizer | None = getattr(model, "optimizer", None)
     if loss is None or optimizer is None:
-        raise RuntimeError("explain needs a compiled model: call model.compile(loss=..., "
-                           "optimizer=...) first (it explains that loss and that optimiser)")
+        raise RuntimeError(
+            "explain needs a compiled model: call model.compile(loss=..., "
+            "optimizer=...) first (it explains that loss and that optimiser)"
+        )
     rows = _as_rows(x)
     targets = _as_targets(y, len(rows))
     if getattr(model, "preprocessing", None) is not None:
@@ -411,14 +471,23 @@ def explain(model: CompiledModel, x: Any, y: Any, tolerance: float = 1e-9) -> Ex
     model.build(rows.shape[1:])
     stages = _stages(model)
     if rows.shape[1] != stages[0].dense.input_dim:
-        raise ValueError(f"explain: the model expects {stages[0].dense.input_dim} features per "
-                         f"example, x has {rows.shape[1]}")
+        raise ValueError(
+            f"explain: the model expects {stages[0].dense.input_dim} features per "
+            f"example, x has {rows.shape[1]}"
+        )
     engine = _engine_pass(stages, loss, rows, targets)
     layers = _backward(stages, loss, engine)
     _updates(model, optimizer, layers, stages)
-    return Explanation(layers=layers, x=rows, y=engine["target"], prediction=engine["a"][-1],
-                       loss=engine["loss"], loss_name=loss.name,
-                       optimizer_rule=_optimizer_rule(optimizer), tolerance=tolerance)
+    return Explanation(
+        layers=layers,
+        x=rows,
+        y=engine["target"],
+        prediction=engine["a"][-1],
+        loss=engine["loss"],
+        loss_name=loss.name,
+        optimizer_rule=_optimizer_rule(optimizer),
+        tolerance=tolerance,
+    )
 
 
 # ---------------------------------------------------------------------- text
@@ -442,9 +511,11 @@ def _array(values: np.ndarray) -> str:
     """Small arrays in full (one row per example or per unit), large ones summarised."""
     values = np.asarray(values, dtype=np.float64)
     if values.size > FULL_DISPLAY_LIMIT:
-        return (f"{values.shape[0]}×{values.shape[1] if values.ndim > 1 else 1} values, "
-                f"min {_number(values.min())}, max {_number(values.max())}, "
-                f"mean |·| {_number(np.abs(values).mean())}")
+        return (
+            f"{values.shape[0]}×{values.shape[1] if values.ndim > 1 else 1} values, "
+            f"min {_number(values.min())}, max {_number(values.max())}, "
+            f"mean |·| {_number(np.abs(values).mean())}"
+        )
     if values.ndim == 1:
         return _vector(values)
     if len(values) == 1:
@@ -462,8 +533,10 @@ def _layer_forward_lines(layer: LayerExplanation) -> list[str]:
     n, p = _sup(layer.index), _sup(layer.index - 1)
     width_in, width_out = layer.weight.shape[1], layer.weight.shape[0]
     act = layer.activation
-    lines = [f"Layer {layer.index} ({layer.name}: {width_in} → {width_out}, {act.name})",
-             f"  W⁽{n}⁾ = {_array(layer.weight)}"]
+    lines = [
+        f"Layer {layer.index} ({layer.name}: {width_in} → {width_out}, {act.name})",
+        f"  W⁽{n}⁾ = {_array(layer.weight)}",
+    ]
     if layer.bias is not None:
         lines.append(f"  b⁽{n}⁾ = {_array(layer.bias)}")
     bias = f" + b⁽{n}⁾" if layer.bias is not None else ""
@@ -477,14 +550,18 @@ def _layer_forward_lines(layer: LayerExplanation) -> list[str]:
 def _layer_backward_lines(layer: LayerExplanation) -> list[str]:
     n, p = _sup(layer.index), _sup(layer.index - 1)
     penalty = " + ∂penalty/∂W" if layer.penalty_grad is not None else ""
-    lines = [f"Layer {layer.index}",
-             f"  δ⁽{n}⁾ = {layer.delta_rule} = {_array(layer.delta)}"
-             f"{_check(layer.delta, layer.engine_delta)}",
-             f"  ∂R/∂W⁽{n}⁾ = δ⁽{n}⁾ a⁽{p}⁾ᵀ{penalty} = {_array(layer.weight_grad)}"
-             f"{_check(layer.weight_grad, layer.engine_weight_grad)}"]
+    lines = [
+        f"Layer {layer.index}",
+        f"  δ⁽{n}⁾ = {layer.delta_rule} = {_array(layer.delta)}"
+        f"{_check(layer.delta, layer.engine_delta)}",
+        f"  ∂R/∂W⁽{n}⁾ = δ⁽{n}⁾ a⁽{p}⁾ᵀ{penalty} = {_array(layer.weight_grad)}"
+        f"{_check(layer.weight_grad, layer.engine_weight_grad)}",
+    ]
     if layer.bias_grad is not None:
-        lines.append(f"  ∂R/∂b⁽{n}⁾ = δ⁽{n}⁾ = {_array(layer.bias_grad)}"
-                     f"{_check(layer.bias_grad, layer.engine_bias_grad)}")
+        lines.append(
+            f"  ∂R/∂b⁽{n}⁾ = δ⁽{n}⁾ = {_array(layer.bias_grad)}"
+            f"{_check(layer.bias_grad, layer.engine_bias_grad)}"
+        )
     if layer.weight_update is not None:
         lines.append(f"  update ΔW⁽{n}⁾ = {_array(layer.weight_update)}")
     if layer.bias_update is not None:
@@ -494,14 +571,21 @@ def _layer_backward_lines(layer: LayerExplanation) -> list[str]:
 
 def _text_lines(explanation: Explanation) -> list[str]:
     examples = len(explanation.x)
-    lines = [f"Backpropagation on {examples} example{'s' if examples > 1 else ''} "
-             "(SPEC sections 2-3; batch rows, so W a is computed as a Wᵀ)",
-             "", "Forward", f"  a⁽⁰⁾ = x = {_array(explanation.x)}"]
+    lines = [
+        f"Backpropagation on {examples} example{'s' if examples > 1 else ''} "
+        "(SPEC sections 2-3; batch rows, so W a is computed as a Wᵀ)",
+        "",
+        "Forward",
+        f"  a⁽⁰⁾ = x = {_array(explanation.x)}",
+    ]
     for layer in explanation.layers:
         lines += _layer_forward_lines(layer)
-    lines += [f"  ŷ = {_array(explanation.prediction)},  y = {_array(explanation.y)}",
-              f"  R = {explanation.loss_name} (+ penalties) = {_number(explanation.loss)}",
-              "", "Backward (δ⁽ˡ⁾ = ∂R/∂z⁽ˡ⁾)"]
+    lines += [
+        f"  ŷ = {_array(explanation.prediction)},  y = {_array(explanation.y)}",
+        f"  R = {explanation.loss_name} (+ penalties) = {_number(explanation.loss)}",
+        "",
+        "Backward (δ⁽ˡ⁾ = ∂R/∂z⁽ˡ⁾)",
+    ]
     for layer in reversed(explanation.layers):
         lines += _layer_backward_lines(layer)
     lines += ["", f"Update: {explanation.optimizer_rule}"]
@@ -510,9 +594,12 @@ def _text_lines(explanation: Explanation) -> list[str]:
         lines += ["", f"Units with f'(z) ≈ 0 (|f'| below {SATURATION_FRACTION:.0%} of its max):"]
         lines += [f"  {unit.describe(examples)}" for unit in saturated]
     verdict = "verified" if explanation.verified else "NOT verified"
-    lines += ["", f"{verdict}: every δ, ∂R/∂W and ∂R/∂b equals the engine's gradient "
-              f"(chainrule.gradients, float64) within max |Δ| {explanation.max_difference:.1e}"
-              f" (tolerance {explanation.tolerance:g})"]
+    lines += [
+        "",
+        f"{verdict}: every δ, ∂R/∂W and ∂R/∂b equals the engine's gradient "
+        f"(chainrule.gradients, float64) within max |Δ| {explanation.max_difference:.1e}"
+        f" (tolerance {explanation.tolerance:g})",
+    ]
     return lines
 
 
@@ -527,5 +614,8 @@ def _html(explanation: Explanation) -> str:
         elif "✓" in line:
             escaped = escaped.replace("✓", '<span style="color:#1a7f37">✓</span>')
         rows.append(escaped)
-    return ('<div class="chainrule-explanation"><pre style="white-space:pre-wrap">'
-            + "\n".join(rows) + "</pre></div>")
+    return (
+        '<div class="chainrule-explanation"><pre style="white-space:pre-wrap">'
+        + "\n".join(rows)
+        + "</pre></div>"
+    )

@@ -41,8 +41,9 @@ def load() -> dict[str, Any]:
         try:
             import numba
         except ImportError as error:
-            raise ImportError('kernels="numba" needs Numba: pip install "chainrule[fast]"'
-                              ) from error
+            raise ImportError(
+                'kernels="numba" needs Numba: pip install "chainrule[fast]"'
+            ) from error
         _KERNELS = _compile(numba)
     return _KERNELS
 
@@ -51,8 +52,19 @@ def _compile(numba: Any) -> dict[str, Any]:
     jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
     @jit
-    def sgd(theta, grad, buffer, lr, weight_decay, momentum, damped, decay, with_momentum,
-            nesterov, first):  # pragma: no cover - compiled by Numba
+    def sgd(
+        theta,
+        grad,
+        buffer,
+        lr,
+        weight_decay,
+        momentum,
+        damped,
+        decay,
+        with_momentum,
+        nesterov,
+        first,
+    ):  # pragma: no cover - compiled by Numba
         """g ← g + λθ; b ← g (first) or μb + (1 − τ)g; d ← g + μb or b or g; θ ← θ − α·d."""
         for i in range(theta.size):
             g = grad[i]
@@ -71,9 +83,24 @@ def _compile(numba: Any) -> dict[str, Any]:
             theta[i] = theta[i] - g * lr
 
     @jit
-    def adam(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
-             one_minus_beta2, step_size, bias_correction2_sqrt, eps, weight_decay, shrink,
-             coupled, decoupled, amsgrad):  # pragma: no cover - compiled by Numba
+    def adam(
+        theta,
+        grad,
+        exp_avg,
+        exp_avg_sq,
+        max_exp_avg_sq,
+        one_minus_beta1,
+        beta2,
+        one_minus_beta2,
+        step_size,
+        bias_correction2_sqrt,
+        eps,
+        weight_decay,
+        shrink,
+        coupled,
+        decoupled,
+        amsgrad,
+    ):  # pragma: no cover - compiled by Numba
         """θ ← θ(1 − αλ) (AdamW) or g ← g + λθ; m += (1 − β₁)(g − m); v = β₂v + (1 − β₂)g·g;
         v̂ = max(v̂, v) (AMSGrad); θ −= (α/(1 − β₁ᵗ))·m / (√v̂/√(1 − β₂ᵗ) + ε)."""
         for i in range(theta.size):
@@ -95,9 +122,22 @@ def _compile(numba: Any) -> dict[str, Any]:
             theta[i] = t - (m * step_size) / denominator
 
     @jit
-    def rmsprop(theta, grad, square_avg, grad_avg, buffer, alpha, one_minus_alpha, eps, lr,
-                momentum, weight_decay, decay, centered,
-                with_momentum):  # pragma: no cover - compiled by Numba
+    def rmsprop(
+        theta,
+        grad,
+        square_avg,
+        grad_avg,
+        buffer,
+        alpha,
+        one_minus_alpha,
+        eps,
+        lr,
+        momentum,
+        weight_decay,
+        decay,
+        centered,
+        with_momentum,
+    ):  # pragma: no cover - compiled by Numba
         """g ← g + λθ; v ← ρv + (1 − ρ)g²; ḡ ← ḡ + (1 − ρ)(g − ḡ) (centred); s = √(v − ḡ²) + ε
         or √v + ε; b ← μb + g/s, θ ← θ − α·b, or θ ← θ − α·g/s."""
         for i in range(theta.size):
@@ -120,8 +160,9 @@ def _compile(numba: Any) -> dict[str, Any]:
                 theta[i] = theta[i] - (lr * g) / scale
 
     @jit
-    def adagrad(theta, grad, accumulator, decayed_lr, eps, weight_decay,
-                decay):  # pragma: no cover - compiled by Numba
+    def adagrad(
+        theta, grad, accumulator, decayed_lr, eps, weight_decay, decay
+    ):  # pragma: no cover - compiled by Numba
         """g ← g + λθ; G ← G + g²; θ ← θ − (α/(1 + (t − 1)κ))·g/(√G + ε)."""
         for i in range(theta.size):
             g = grad[i]
@@ -170,14 +211,23 @@ def _compile(numba: Any) -> dict[str, Any]:
                 for i in range(out.size):
                     s = slope(a[i], one, zero, nan)
                     out[i] = s * g[i] if slope_first else g[i] * s
+
         return times
 
-    return {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad,
-            "bias_activation": {"relu": bias_relu},
-            # the slopes written from the output a: 1[a > 0] (NaN where a is NaN), 1 − a·a,
-            # a(1 − a), as the catalog's derivative_from_output computes them
-            "slope_times": {"relu": slope_times(relu_slope), "tanh": slope_times(tanh_slope),
-                            "sigmoid": slope_times(sigmoid_slope)}}
+    return {
+        "sgd": sgd,
+        "adam": adam,
+        "rmsprop": rmsprop,
+        "adagrad": adagrad,
+        "bias_activation": {"relu": bias_relu},
+        # the slopes written from the output a: 1[a > 0] (NaN where a is NaN), 1 − a·a,
+        # a(1 − a), as the catalog's derivative_from_output computes them
+        "slope_times": {
+            "relu": slope_times(relu_slope),
+            "tanh": slope_times(tanh_slope),
+            "sigmoid": slope_times(sigmoid_slope),
+        },
+    }
 
 
 __all__ = ["load"]

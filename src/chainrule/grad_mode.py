@@ -129,6 +129,12 @@ class tracing:
 
 
 __all__ = [
-    "ErrState", "active_trace", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
-    "Trace", "tracing"
+    "ErrState",
+    "active_trace",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "Trace",
+    "tracing",
 ]

@@ -100,7 +100,7 @@ NOISE_FACTOR = 4.0
 #: one-sided slopes further apart than this many times u·max|f|/ε may mark a kink
 KINK_NOISE_FACTOR = 1000.0
 #: u, the unit roundoff of float64 (2⁻⁵³)
-UNIT_ROUNDOFF = 2.0 ** -53
+UNIT_ROUNDOFF = 2.0**-53
 #: below this: "correct"
 CORRECT_BELOW = 1e-7
 #: from CORRECT_BELOW up to and including this: "deserves a look"
@@ -225,8 +225,9 @@ class Differences:
         kink at θ gives the same jump at both)."""
         gap = self.forward - self.backward
         gap_wide = self.forward_wide - self.backward_wide
-        return ((np.abs(gap) > KINK_NOISE_FACTOR * self.rounding)
-                & (np.abs(gap_wide - gap) < 0.5 * np.abs(gap)))
+        return (np.abs(gap) > KINK_NOISE_FACTOR * self.rounding) & (
+            np.abs(gap_wide - gap) < 0.5 * np.abs(gap)
+        )
 
     def valid_subgradient(self, analytic: np.ndarray) -> np.ndarray:
         """Whether each analytic value lies between the one-sided slopes, within their noise
@@ -234,13 +235,17 @@ class Differences:
         moves from ε to 2ε)."""
         low = np.minimum(self.forward, self.backward)
         high = np.maximum(self.forward, self.backward)
-        slack = (NOISE_FACTOR * 2.0 * self.rounding + np.abs(self.forward_wide - self.forward)
-                 + np.abs(self.backward_wide - self.backward))
+        slack = (
+            NOISE_FACTOR * 2.0 * self.rounding
+            + np.abs(self.forward_wide - self.forward)
+            + np.abs(self.backward_wide - self.backward)
+        )
         return (analytic >= low - slack) & (analytic <= high + slack)
 
 
-def _perturbed_values(evaluate: Callable[[], float], data: np.ndarray, index: tuple[int, ...],
-                      eps: float, label: str) -> dict[int, tuple[float, float]]:
+def _perturbed_values(
+    evaluate: Callable[[], float], data: np.ndarray, index: tuple[int, ...], eps: float, label: str
+) -> dict[int, tuple[float, float]]:
     """{k: (step taken, f at θᵢ + k·ε)} for k = ±1, ±2; θᵢ is restored afterwards."""
     original = data[index]
     values: dict[int, tuple[float, float]] = {}
@@ -249,22 +254,31 @@ def _perturbed_values(evaluate: Callable[[], float], data: np.ndarray, index: tu
             data[index] = original + multiple * eps
             step = float(data[index] - original)
             if step == 0.0:
-                raise ValueError(f"eps = {eps:g} is below the float64 resolution of "
-                                 f"{label} = {float(original)!r}; use a larger eps")
+                raise ValueError(
+                    f"eps = {eps:g} is below the float64 resolution of "
+                    f"{label} = {float(original)!r}; use a larger eps"
+                )
             value = evaluate()
             if not math.isfinite(value):
                 raise NonFiniteError(
                     f"f is {_non_finite_name(value)} when {label} is moved from "
                     f"{float(original)!r} by {multiple:+d}ε (ε = {eps:g}): f must be finite "
-                    "around θ for finite differences")
+                    "around θ for finite differences"
+                )
             values[multiple] = (step, value)
     finally:
         data[index] = original
     return values
 
 
-def differences(evaluate: Callable[[], float], data: np.ndarray, indices: np.ndarray,
-                eps: float, value: float, name: str) -> Differences:
+def differences(
+    evaluate: Callable[[], float],
+    data: np.ndarray,
+    indices: np.ndarray,
+    eps: float,
+    value: float,
+    name: str,
+) -> Differences:
     """The finite differences of ``evaluate()`` (f, with f(θ) = ``value``) along the flat
     ``indices`` of the float64 array ``data``, which is perturbed in place and restored."""
     columns = {key: np.empty(indices.size) for key in Differences.__dataclass_fields__}
@@ -297,8 +311,10 @@ def _require_finite(array: np.ndarray, what: str) -> None:
     count = int(bad.sum())
     more = f" (and {count - 1} more entries)" if count > 1 else ""
     where = f" at {list(first)}" if array.ndim else ""
-    raise NonFiniteError(f"{what} holds {_non_finite_name(float(array[first]))}{where}{more}: "
-                         "the gradient check needs finite values")
+    raise NonFiniteError(
+        f"{what} holds {_non_finite_name(float(array[first]))}{where}{more}: "
+        "the gradient check needs finite values"
+    )
 
 
 # ---------------------------------------------------------------------- the report
@@ -333,10 +349,14 @@ class KinkEntry:
         subgradient' (or '... outside ... — a bug')."""
         low, high = sorted((self.backward, self.forward))
         if self.valid:
-            return (f"at a kink: analytic {self.analytic:.6g} lies between the one-sided slopes "
-                    f"{low:.6g} and {high:.6g} — a valid subgradient")
-        return (f"at a kink: analytic {self.analytic:.6g} lies outside the one-sided slopes "
-                f"{low:.6g} and {high:.6g} — a bug")
+            return (
+                f"at a kink: analytic {self.analytic:.6g} lies between the one-sided slopes "
+                f"{low:.6g} and {high:.6g} — a valid subgradient"
+            )
+        return (
+            f"at a kink: analytic {self.analytic:.6g} lies outside the one-sided slopes "
+            f"{low:.6g} and {high:.6g} — a bug"
+        )
 
 
 @dataclass(frozen=True)
@@ -395,8 +415,15 @@ class ParameterCheck:
         return owner or self.name
 
 
-def _judge(name: str, shape: tuple[int, ...], indices: np.ndarray, analytic: np.ndarray,
-           found: Differences, tolerance: float, worst_entries: int) -> ParameterCheck:
+def _judge(
+    name: str,
+    shape: tuple[int, ...],
+    indices: np.ndarray,
+    analytic: np.ndarray,
+    found: Differences,
+    tolerance: float,
+    worst_entries: int,
+) -> ParameterCheck:
     """A parameter's check from its analytic gradient and finite differences at ``indices``."""
     at_kink = found.at_kink
     smooth = ~at_kink
@@ -410,20 +437,40 @@ def _judge(name: str, shape: tuple[int, ...], indices: np.ndarray, analytic: np.
         return tuple(int(i) for i in np.unravel_index(indices[k], shape))
 
     kink_order = sorted(np.flatnonzero(at_kink).tolist(), key=lambda k: (bool(valid[k]), k))
-    kinks = tuple(KinkEntry(entry_index(k), float(analytic[k]), float(found.backward[k]),
-                            float(found.forward[k]), bool(valid[k]))
-                  for k in kink_order[:worst_entries])
+    kinks = tuple(
+        KinkEntry(
+            entry_index(k),
+            float(analytic[k]),
+            float(found.backward[k]),
+            float(found.forward[k]),
+            bool(valid[k]),
+        )
+        for k in kink_order[:worst_entries]
+    )
     gaps = np.where(smooth, np.abs(analytic - numeric), -1.0)
     order = [k for k in np.argsort(-gaps, kind="stable")[:worst_entries] if smooth[k]]
-    worst = tuple(EntryComparison(entry_index(k), float(analytic[k]), float(numeric[k]),
-                                  float(uncertainty[k]))
-                  for k in order)
+    worst = tuple(
+        EntryComparison(
+            entry_index(k), float(analytic[k]), float(numeric[k]), float(uncertainty[k])
+        )
+        for k in order
+    )
     reading = BUG if wrong_kink else verdict(error, floor)
     return ParameterCheck(
-        name=name, shape=shape, relative_error=error, noise_floor=floor, verdict=reading,
-        passed=not wrong_kink and _passes(error, floor, tolerance), indices=indices,
-        analytic=analytic, numeric=numeric, uncertainty=uncertainty, at_kink=at_kink,
-        worst_entries=worst, kinks=kinks, kink_count=int(at_kink.sum()),
+        name=name,
+        shape=shape,
+        relative_error=error,
+        noise_floor=floor,
+        verdict=reading,
+        passed=not wrong_kink and _passes(error, floor, tolerance),
+        indices=indices,
+        analytic=analytic,
+        numeric=numeric,
+        uncertainty=uncertainty,
+        at_kink=at_kink,
+        worst_entries=worst,
+        kinks=kinks,
+        kink_count=int(at_kink.sum()),
     )
 
 
@@ -459,8 +506,10 @@ class GradCheckReport:
     @property
     def verdict(self) -> str:
         """The worst of the overall verdict and every parameter's."""
-        readings = [verdict(self.relative_error, self.noise_floor),
-                    *(p.verdict for p in self.parameters)]
+        readings = [
+            verdict(self.relative_error, self.noise_floor),
+            *(p.verdict for p in self.parameters),
+        ]
         return max(readings, key=VERDICTS.index)
 
     @property
@@ -486,16 +535,19 @@ class GradCheckReport:
         """The parameter with the largest relative error (NaN counts as the largest)."""
         if not self.parameters:
             raise ValueError("the report has no parameters")
-        return max(self.parameters,
-                   key=lambda p: math.inf if math.isnan(p.relative_error) else p.relative_error)
+        return max(
+            self.parameters,
+            key=lambda p: math.inf if math.isnan(p.relative_error) else p.relative_error,
+        )
 
     def __getitem__(self, name: str) -> ParameterCheck:
         """The check of the parameter (or input) called ``name``."""
         for parameter in self.parameters:
             if parameter.name == name:
                 return parameter
-        raise KeyError(f"no parameter {name!r}; the report has "
-                       f"{', '.join(p.name for p in self.parameters)}")
+        raise KeyError(
+            f"no parameter {name!r}; the report has {', '.join(p.name for p in self.parameters)}"
+        )
 
     def raise_if_failed(self) -> GradCheckReport:
         """Raise ``GradientCheckError`` (with the table) unless ``ok``; returns the report."""
@@ -504,9 +556,11 @@ class GradCheckReport:
         return self
 
     def __repr__(self) -> str:
-        return (f"GradCheckReport(relative_error={self.relative_error:.3g}, "
-                f"noise_floor={self.noise_floor:.3g}, verdict={self.verdict!r}, ok={self.ok}, "
-                f"parameters={len(self.parameters)})")
+        return (
+            f"GradCheckReport(relative_error={self.relative_error:.3g}, "
+            f"noise_floor={self.noise_floor:.3g}, verdict={self.verdict!r}, ok={self.ok}, "
+            f"parameters={len(self.parameters)})"
+        )
 
     def _repr_html_(self) -> str:
         """``str(report)`` for notebooks: its table as HTML, the rest as text around it."""
@@ -514,8 +568,9 @@ class GradCheckReport:
 
         text = str(self).split("\n")
         table = _parameter_rows(self.parameters)
-        return table_html(table[0], table[1:], " ".join(text[:2]), "\n".join(text[3 + len(
-            table):]).strip())
+        return table_html(
+            table[0], table[1:], " ".join(text[:2]), "\n".join(text[3 + len(table) :]).strip()
+        )
 
     def __str__(self) -> str:
         outcome = "passed" if self.ok else "FAILED"
@@ -533,21 +588,36 @@ class GradCheckReport:
         lines += _kink_lines(self.parameters)
         unresolved = [p for p in self.parameters if p.unresolved]
         if unresolved:
-            lines += ["", "Below what finite differences resolve (noise floor above "
-                      f"{LOOK_UP_TO:g}; the check cannot judge them): "
-                      + ", ".join(p.name for p in unresolved)]
+            lines += [
+                "",
+                "Below what finite differences resolve (noise floor above "
+                f"{LOOK_UP_TO:g}; the check cannot judge them): "
+                + ", ".join(p.name for p in unresolved),
+            ]
         return "\n".join(lines)
 
 
 def _parameter_rows(parameters: Sequence[ParameterCheck]) -> list[tuple[str, ...]]:
     """The header and one row of cells per parameter (the table of ``str`` and HTML)."""
-    header: tuple[str, ...] = ("parameter", "shape", "checked", "‖analytic‖", "relative error",
-                               "noise floor", "verdict")
+    header: tuple[str, ...] = (
+        "parameter",
+        "shape",
+        "checked",
+        "‖analytic‖",
+        "relative error",
+        "noise floor",
+        "verdict",
+    )
     return [header] + [
-        (p.name, _format_shape(p.shape),
-         f"{p.checked}" if p.checked == p.size else f"{p.checked}/{p.size}",
-         f"{np.linalg.norm(p.analytic):.2e}", _format_error(p.relative_error),
-         _format_error(p.noise_floor), _verdict_cell(p))
+        (
+            p.name,
+            _format_shape(p.shape),
+            f"{p.checked}" if p.checked == p.size else f"{p.checked}/{p.size}",
+            f"{np.linalg.norm(p.analytic):.2e}",
+            _format_error(p.relative_error),
+            _format_error(p.noise_floor),
+            _verdict_cell(p),
+        )
         for p in parameters
     ]
 
@@ -555,8 +625,10 @@ def _parameter_rows(parameters: Sequence[ParameterCheck]) -> list[tuple[str, ...
 def _parameter_table(parameters: Sequence[ParameterCheck]) -> list[str]:
     rows = _parameter_rows(parameters)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
-            for row in rows]
+    return [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+        for row in rows
+    ]
 
 
 def _verdict_cell(parameter: ParameterCheck) -> str:
@@ -575,14 +647,20 @@ def _failing_lines(failing: Sequence[ParameterCheck]) -> list[str]:
     for parameter in failing:
         lines.append(f"  {parameter.name} {_format_shape(parameter.shape)}:")
         entry_rows = [("index", "analytic", "numeric", "analytic − numeric", "uncertainty")] + [
-            (_format_shape(e.index), f"{e.analytic: .8e}", f"{e.numeric: .8e}",
-             f"{e.difference: .3e}", f"{e.uncertainty:.1e}")
+            (
+                _format_shape(e.index),
+                f"{e.analytic: .8e}",
+                f"{e.numeric: .8e}",
+                f"{e.difference: .3e}",
+                f"{e.uncertainty:.1e}",
+            )
             for e in parameter.worst_entries
         ]
         widths = [max(len(row[i]) for row in entry_rows) for i in range(len(entry_rows[0]))]
         for row in entry_rows:
-            lines.append("    " + "  ".join(cell.rjust(widths[i])
-                                            for i, cell in enumerate(row)).rstrip())
+            lines.append(
+                "    " + "  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
+            )
     return lines
 
 
@@ -596,8 +674,12 @@ def _kink_lines(parameters: Sequence[ParameterCheck]) -> list[str]:
             lines.append(f"  {parameter.name}: {hidden} more at a kink")
     if not lines:
         return []
-    return ["", "Kinks (left out of the relative error, judged by the one-sided slopes "
-                "(f(θ+ε) − f(θ))/ε and (f(θ) − f(θ−ε))/ε):", *lines]
+    return [
+        "",
+        "Kinks (left out of the relative error, judged by the one-sided slopes "
+        "(f(θ+ε) − f(θ))/ε and (f(θ) − f(θ−ε))/ε):",
+        *lines,
+    ]
 
 
 def _format_error(error: float) -> str:
@@ -611,11 +693,15 @@ def _format_shape(shape: tuple[int, ...]) -> str:
 # ---------------------------------------------------------------------- the engine
 def _scalar(value: Any, what: str) -> Tensor:
     if not isinstance(value, Tensor):
-        raise TypeError(f"{what} must return a Tensor (built from its tensor arguments), "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{what} must return a Tensor (built from its tensor arguments), "
+            f"got {type(value).__name__}"
+        )
     if value.size != 1:
-        raise ValueError(f"{what} must return a scalar tensor, got shape {value.shape}; "
-                         "reduce it (e.g. .sum()) first")
+        raise ValueError(
+            f"{what} must return a scalar tensor, got shape {value.shape}; "
+            "reduce it (e.g. .sum()) first"
+        )
     return value
 
 
@@ -662,8 +748,9 @@ def _check(
         raise ValueError(f"{what} does not depend on any checked tensor (no graph was recorded)")
     loss = value.item()
     if not math.isfinite(loss):
-        raise NonFiniteError(f"{what} is {_non_finite_name(loss)} at θ: a non-finite f has no "
-                             "gradient to check")
+        raise NonFiniteError(
+            f"{what} is {_non_finite_name(loss)} at θ: a non-finite f has no gradient to check"
+        )
     analytic = gradients(value, list(leaves), allow_unused=True)
 
     def f() -> float:
@@ -681,29 +768,46 @@ def _check(
     results: list[ParameterCheck] = []
     for leaf, name, gradient in zip(leaves, names, analytic):
         data = leaf.data
-        flat_analytic = (np.zeros(data.size) if gradient is None
-                         else np.asarray(gradient.data, dtype=np.float64).reshape(-1))
+        flat_analytic = (
+            np.zeros(data.size)
+            if gradient is None
+            else np.asarray(gradient.data, dtype=np.float64).reshape(-1)
+        )
         _require_finite(flat_analytic.reshape(data.shape), f"backprop's gradient of {name}")
         indices = _entries(data.size, limit, rng)
         with no_grad():
             found = differences(f, data, indices, eps, loss, name)
-        results.append(_judge(name, tuple(data.shape), indices, flat_analytic[indices], found,
-                              tolerance, worst_entries))
+        results.append(
+            _judge(
+                name,
+                tuple(data.shape),
+                indices,
+                flat_analytic[indices],
+                found,
+                tolerance,
+                worst_entries,
+            )
+        )
     return _report(results, eps, tolerance, loss, subject)
 
 
-def _report(results: list[ParameterCheck], eps: float, tolerance: float, loss: float,
-            subject: str) -> GradCheckReport:
+def _report(
+    results: list[ParameterCheck], eps: float, tolerance: float, loss: float, subject: str
+) -> GradCheckReport:
     """The report over ``results``: the overall error and floor pool every smooth entry."""
+
     def pooled(attribute: str) -> np.ndarray:
-        return np.concatenate([getattr(p, attribute)[~p.at_kink] for p in results]
-                              or [np.zeros(0)])
+        return np.concatenate([getattr(p, attribute)[~p.at_kink] for p in results] or [np.zeros(0)])
 
     numeric, analytic = pooled("numeric"), pooled("analytic")
     return GradCheckReport(
-        parameters=results, relative_error=relative_error(numeric, analytic),
-        noise_floor=noise_floor(pooled("uncertainty"), numeric, analytic), eps=eps,
-        tolerance=float(tolerance), loss=loss, subject=subject,
+        parameters=results,
+        relative_error=relative_error(numeric, analytic),
+        noise_floor=noise_floor(pooled("uncertainty"), numeric, analytic),
+        eps=eps,
+        tolerance=float(tolerance),
+        loss=loss,
+        subject=subject,
     )
 
 
@@ -714,8 +818,9 @@ def _input_names(fn: Callable[..., Any], count: int) -> list[str]:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         parameters = []
-    positional = [p.name for p in parameters
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [
+        p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     if len(positional) >= count:
         return positional[:count]
     return [f"input_{i}" for i in range(count)]
@@ -759,10 +864,24 @@ def check_function(
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"input {label} must be numeric, got data of dtype {array.dtype}")
-        leaves.append(Tensor(np.array(array, dtype=np.float64, order="C", copy=True),
-                             requires_grad=True, dtype=np.float64))
-    return _check(lambda: fn(*leaves), leaves, labels, eps, max_entries, seed, tolerance,
-                  worst_entries, subject="function")
+        leaves.append(
+            Tensor(
+                np.array(array, dtype=np.float64, order="C", copy=True),
+                requires_grad=True,
+                dtype=np.float64,
+            )
+        )
+    return _check(
+        lambda: fn(*leaves),
+        leaves,
+        labels,
+        eps,
+        max_entries,
+        seed,
+        tolerance,
+        worst_entries,
+        subject="function",
+    )
 
 
 def gradcheck(
@@ -826,9 +945,16 @@ def gradcheck(
         return (value * cotangents[value.shape]).sum()
 
     labels = list(names) if names is not None else _input_names(fn, len(arguments))
-    report = check_function(projected, *arguments, eps=eps, names=labels,
-                            max_entries=max_entries, seed=seed, tolerance=tolerance,
-                            worst_entries=worst_entries)
+    report = check_function(
+        projected,
+        *arguments,
+        eps=eps,
+        names=labels,
+        max_entries=max_entries,
+        seed=seed,
+        tolerance=tolerance,
+        worst_entries=worst_entries,
+    )
     return report.raise_if_failed() if raise_exception else report
 
 
@@ -918,22 +1044,55 @@ def check_model(
     if preprocessing is not None:
         inputs = np.asarray(preprocessing.transform(inputs), dtype=np.float64)
     if inputs.ndim == 0 or len(inputs) != len(targets):
-        raise ValueError(f"x and y must hold the same number of samples, got shapes "
-                         f"{inputs.shape} and {targets.shape}")
+        raise ValueError(
+            f"x and y must hold the same number of samples, got shapes "
+            f"{inputs.shape} and {targets.shape}"
+        )
     twin = _float64_twin(model, inputs, batchnorm_train)
     named = [(name, p) for name, p in twin.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError("the model has no parameters that require grad; nothing to check")
     subject = f"model {getattr(model, 'name', type(model).__name__)!r}"
-    return _check(lambda: twin.total_loss(twin(inputs), targets),
-                  [p for _, p in named], [name for name, _ in named], eps,
-                  max_entries_per_parameter, seed, tolerance, worst_entries, subject=subject)
+    return _check(
+        lambda: twin.total_loss(twin(inputs), targets),
+        [p for _, p in named],
+        [name for name, _ in named],
+        eps,
+        max_entries_per_parameter,
+        seed,
+        tolerance,
+        worst_entries,
+        subject=subject,
+    )
 
 
 __all__ = [
-    "BUG", "BUG_FROM", "CORRECT", "CORRECT_BELOW", "DEFAULT_EPS", "DEFAULT_TOLERANCE",
-    "DESERVES_A_LOOK", "Differences", "EntryComparison", "GradCheckReport", "GradientCheckError",
-    "KINK_NOISE_FACTOR", "KinkEntry", "LOOK_UP_TO", "NOISE_FACTOR", "NonFiniteError",
-    "ParameterCheck", "SUSPICIOUS", "UNIT_ROUNDOFF", "VERDICTS", "check_function", "check_model",
-    "differences", "gradcheck", "noise_floor", "relative_error", "verdict", "within_noise",
+    "BUG",
+    "BUG_FROM",
+    "CORRECT",
+    "CORRECT_BELOW",
+    "DEFAULT_EPS",
+    "DEFAULT_TOLERANCE",
+    "DESERVES_A_LOOK",
+    "Differences",
+    "EntryComparison",
+    "GradCheckReport",
+    "GradientCheckError",
+    "KINK_NOISE_FACTOR",
+    "KinkEntry",
+    "LOOK_UP_TO",
+    "NOISE_FACTOR",
+    "NonFiniteError",
+    "ParameterCheck",
+    "SUSPICIOUS",
+    "UNIT_ROUNDOFF",
+    "VERDICTS",
+    "check_function",
+    "check_model",
+    "differences",
+    "gradcheck",
+    "noise_floor",
+    "relative_error",
+    "verdict",
+    "within_noise",
 ]

@@ -35,9 +35,11 @@ from .protocols import HasNamedParameters
 
 __all__ = ["GraphView", "draw_graph", "operand_role", "show_graph", "trace_gradients"]
 
-FREED_HINT = ("the graph behind this tensor was freed by backward(); draw it before backward, "
-              "or call chainrule.graph.trace_gradients(tensor) instead of backward() to keep "
-              "it with every node's gradient")
+FREED_HINT = (
+    "the graph behind this tensor was freed by backward(); draw it before backward, "
+    "or call chainrule.graph.trace_gradients(tensor) instead of backward() to keep "
+    "it with every node's gradient"
+)
 
 # Output formats by file suffix; "dot" is written as text, the others are rendered by Graphviz.
 _SUFFIX_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
@@ -52,8 +54,10 @@ def escape_label(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\\", "\\\\").replace('"', '\\"')
-    lines = ["".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in line)
-             for line in text.split("\n")]
+    lines = [
+        "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in line)
+        for line in text.split("\n")
+    ]
     return "\\n".join(lines)
 
 
@@ -71,8 +75,10 @@ def _describe_array(array: np.ndarray) -> str:
         return _format_number(array.reshape(-1)[0])
     values = np.asarray(array, dtype=np.float64)
     finite = values[np.isfinite(values)]
-    summary = (f"mean {_format_number(values.mean())}, "
-               f"min {_format_number(values.min())}, max {_format_number(values.max())}")
+    summary = (
+        f"mean {_format_number(values.mean())}, "
+        f"min {_format_number(values.min())}, max {_format_number(values.max())}"
+    )
     if finite.size != values.size:
         summary += f", {values.size - finite.size} non-finite"
     return summary
@@ -136,8 +142,9 @@ def trace_gradients(tensor: Tensor, grad: Any = None) -> Tensor:
 def _model_names(model: HasNamedParameters) -> dict[int, str]:
     """id(parameter) → its dotted name in ``model`` ("dense.weight")."""
     if not callable(getattr(model, "named_parameters", None)):
-        raise TypeError(f"draw_graph: model= must be a chainrule Module, got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"draw_graph: model= must be a chainrule Module, got {type(model).__name__}"
+        )
     return {id(parameter): name for name, parameter in model.named_parameters()}
 
 
@@ -250,8 +257,13 @@ def render(dot_text: str, format: str) -> bytes:
             "macOS: brew install graphviz) or save the graph as .dot text instead"
         )
     try:
-        result = subprocess.run([executable, f"-T{format}"], input=dot_text.encode("utf-8"),
-                                capture_output=True, check=False, timeout=_RENDER_TIMEOUT_S)
+        result = subprocess.run(
+            [executable, f"-T{format}"],
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=_RENDER_TIMEOUT_S,
+        )
     except subprocess.TimeoutExpired:
         raise RuntimeError(
             f"draw_graph: Graphviz took more than {_RENDER_TIMEOUT_S} s to render the graph; "
@@ -321,8 +333,14 @@ def draw_graph(
             ``path``.
         RuntimeError: rendering SVG/PNG without Graphviz installed.
     """
-    dot_text = to_dot(tensor, names=names, show_values=show_values, show_grads=show_grads,
-                      max_nodes=max_nodes, model=model)
+    dot_text = to_dot(
+        tensor,
+        names=names,
+        show_values=show_values,
+        show_grads=show_grads,
+        max_nodes=max_nodes,
+        model=model,
+    )
     if path is not None:
         target = Path(os.fspath(path))
         fmt = _output_format(target, format)

@@ -73,10 +73,30 @@ Shape = int | Sequence[int]
 InitFunction = Callable[[tuple[int, ...], np.random.Generator | None], Any]
 
 __all__ = [
-    "SYMMETRY_WARNING", "Constant", "FromCallable", "HeNormal", "HeUniform", "Initializer",
-    "LecunNormal", "LecunUniform", "Normal", "Ones", "Orthogonal", "Small", "SymmetryWarning",
-    "UnknownInitializerError", "Uniform", "XavierNormal", "XavierUniform", "Zeros",
-    "fan_in_and_fan_out", "get", "names", "normalize", "recommended_for", "symmetric_units",
+    "SYMMETRY_WARNING",
+    "Constant",
+    "FromCallable",
+    "HeNormal",
+    "HeUniform",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Normal",
+    "Ones",
+    "Orthogonal",
+    "Small",
+    "SymmetryWarning",
+    "UnknownInitializerError",
+    "Uniform",
+    "XavierNormal",
+    "XavierUniform",
+    "Zeros",
+    "fan_in_and_fan_out",
+    "get",
+    "names",
+    "normalize",
+    "recommended_for",
+    "symmetric_units",
     "warn_if_symmetric",
 ]
 
@@ -124,9 +144,7 @@ def fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
 def _check_rng(rng: Any, who: str, needed: bool) -> None:
     if rng is None:
         if needed:
-            raise TypeError(
-                f"{who} draws random numbers: pass rng=numpy.random.default_rng(seed)"
-            )
+            raise TypeError(f"{who} draws random numbers: pass rng=numpy.random.default_rng(seed)")
         return
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
@@ -504,8 +522,19 @@ class FromCallable(Initializer):
 
 # ---------------------------------------------------------------------- the registry
 _CATALOG: tuple[type[Initializer], ...] = (
-    Zeros, Ones, Constant, Normal, Uniform, Small, XavierUniform, XavierNormal, HeUniform,
-    HeNormal, LecunUniform, LecunNormal, Orthogonal,
+    Zeros,
+    Ones,
+    Constant,
+    Normal,
+    Uniform,
+    Small,
+    XavierUniform,
+    XavierNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    Orthogonal,
 )
 _classes: dict[str, type[Initializer]] = {cls.name: cls for cls in _CATALOG}
 
@@ -529,7 +558,8 @@ def _build(cls: type[Initializer], params: dict[str, Any]) -> Initializer:
     fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     check_parameters(cls.name, [f.name for f in fields], params)
     required = [
-        f.name for f in fields
+        f.name
+        for f in fields
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     missing = [p for p in required if p not in params]
@@ -559,9 +589,7 @@ def get(name_or_object: str | Initializer | InitFunction, **params: Any) -> Init
     """
     if isinstance(name_or_object, Initializer):
         if params:
-            raise TypeError(
-                "parameters can only be given with an initialiser name, not an object"
-            )
+            raise TypeError("parameters can only be given with an initialiser name, not an object")
         return name_or_object
     if isinstance(name_or_object, type) and issubclass(name_or_object, Initializer):
         if name_or_object is Initializer or name_or_object is FromCallable:
@@ -613,8 +641,9 @@ def warn_if_symmetric(weight: Any, layer_name: str = "layer") -> bool:
     if not symmetric_units(weight):
         return False
     units = np.asarray(weight).shape[0]
-    warnings.warn(f"{layer_name} ({units} units): {SYMMETRY_WARNING}", SymmetryWarning,
-                  stacklevel=2)
+    warnings.warn(
+        f"{layer_name} ({units} units): {SYMMETRY_WARNING}", SymmetryWarning, stacklevel=2
+    )
     return True
 
 

@@ -100,8 +100,7 @@ class Loss:
         return f"{type(self).__name__}({inside})"
 
     def _same_shape_target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
-        if prediction.ndim and prediction.shape[-1] == 1 and target.shape == prediction.shape[
-                :-1]:
+        if prediction.ndim and prediction.shape[-1] == 1 and target.shape == prediction.shape[:-1]:
             target = target.reshape(prediction.shape)  # one value per row for one output
         if target.shape != prediction.shape:
             raise ShapeError(
@@ -121,8 +120,9 @@ def sample_weight_array(weights: Any, shape: tuple[int, ...], dtype: np.dtype) -
     if not shape:
         raise ShapeError("sample weights need loss values with a sample axis, got a scalar")
     if array.shape != shape[:1]:
-        raise ShapeError(f"sample weights must have shape ({shape[0]},), one per sample, got "
-                         f"shape {array.shape}")
+        raise ShapeError(
+            f"sample weights must have shape ({shape[0]},), one per sample, got shape {array.shape}"
+        )
     converted = array.astype(dtype, copy=False)
     check_sample_weights(converted)
     return converted.reshape(shape[:1] + (1,) * (len(shape) - 1))
@@ -133,8 +133,9 @@ def check_sample_weights(weights: np.ndarray) -> None:
     bad = ~np.isfinite(weights) | (weights < 0)
     if bad.any():
         index = int(np.argwhere(bad)[0][0])
-        raise ValueError(f"sample weights must be finite and >= 0, got {weights[index]} "
-                         f"for sample {index}")
+        raise ValueError(
+            f"sample weights must be finite and >= 0, got {weights[index]} for sample {index}"
+        )
 
 
 # ---------------------------------------------------------------------- regression
@@ -180,8 +181,11 @@ class Huber(Loss):
     def values(self, prediction: Tensor, y: Tensor) -> Tensor:
         difference = prediction - y
         size = tensor_abs(difference)
-        return where(size <= self.delta, 0.5 * difference * difference,
-                     self.delta * (size - 0.5 * self.delta))
+        return where(
+            size <= self.delta,
+            0.5 * difference * difference,
+            self.delta * (size - 0.5 * self.delta),
+        )
 
 
 # ---------------------------------------------------------------------- probabilities or logits
@@ -228,8 +232,9 @@ class ProbabilityLoss(Loss):
         return source[1]
 
 
-def refuse_probabilities_of_probabilities(name: str, activation: activations.Activation,
-                                          z: Tensor) -> None:
+def refuse_probabilities_of_probabilities(
+    name: str, activation: activations.Activation, z: Tensor
+) -> None:
     """Refuse a = g(z) when both g and the activation that made z output probabilities."""
     inner = activations.activation_input(z)
     outer_name = activation.name
@@ -327,8 +332,12 @@ def check_binary_labels(name: str, y: np.ndarray) -> None:
 def _bce_from_logits(z: Tensor, y: Tensor) -> Tensor:
     """max(z, 0) − z·y + log1p(e^(−|z|)); VJP: g·(σ(z) − y)."""
     sigmoid = activations.get("sigmoid")
-    return apply("bce_with_logits", Kernel(bce_with_logits_values), (z, y),
-                 lambda g, out, needs: (g * (sigmoid(z) - y), None))
+    return apply(
+        "bce_with_logits",
+        Kernel(bce_with_logits_values),
+        (z, y),
+        lambda g, out, needs: (g * (sigmoid(z) - y), None),
+    )
 
 
 def bce_with_logits_values(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -359,7 +368,7 @@ def class_targets(name: str, prediction: Tensor, target: np.ndarray, axis: int) 
     if target.shape == prediction.shape:
         return as_tensor(target, like=prediction)
     classes_axis = axis % prediction.ndim if prediction.ndim else 0
-    label_shape = prediction.shape[:classes_axis] + prediction.shape[classes_axis + 1:]
+    label_shape = prediction.shape[:classes_axis] + prediction.shape[classes_axis + 1 :]
     if prediction.ndim == 0 or target.shape != label_shape:
         raise ShapeError(
             f"{name}: prediction has shape {prediction.shape}; the target must be one-hot of the "
@@ -382,8 +391,11 @@ def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
     labels = target.astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         bad = labels[(labels < 0) | (labels >= classes)].flat[0]
-        fix = (f"; for {labels.max() + 1} classes give the output layer {labels.max() + 1} units"
-               if bad >= classes else "")
+        fix = (
+            f"; for {labels.max() + 1} classes give the output layer {labels.max() + 1} units"
+            if bad >= classes
+            else ""
+        )
         raise ValueError(
             f"{name}: label {bad} is out of range for a model with {classes} outputs "
             f"(labels must be 0..{classes - 1}{fix})"
@@ -411,8 +423,12 @@ class CategoricalCrossentropy(ProbabilityLoss):
     """
 
     name = "categorical_crossentropy"
-    aliases: ClassVar[tuple[str, ...]] = ("cce", "crossentropy", "cross_entropy",
-                                          "softmax_crossentropy")
+    aliases: ClassVar[tuple[str, ...]] = (
+        "cce",
+        "crossentropy",
+        "cross_entropy",
+        "softmax_crossentropy",
+    )
     formula = "−Σᵢ yᵢ log ŷᵢ"
     logits_activation = "softmax"
     epsilon = 1e-7
@@ -426,8 +442,11 @@ class CategoricalCrossentropy(ProbabilityLoss):
 
     def fuses(self, activation: activations.Activation, ndim: int) -> bool:
         """A softmax along this loss's axis."""
-        return (super().fuses(activation, ndim) and isinstance(activation, activations.Softmax)
-                and activation.axis % ndim == self.axis % ndim)
+        return (
+            super().fuses(activation, ndim)
+            and isinstance(activation, activations.Softmax)
+            and activation.axis % ndim == self.axis % ndim
+        )
 
     def target(self, prediction: Tensor, target: np.ndarray) -> Tensor:
         return class_targets(self.name, prediction, target, self.axis)
@@ -470,12 +489,18 @@ def _softmax_cross_entropy(z: Tensor, y: Tensor, axis: int) -> Tensor:
         probabilities = exp(log_probabilities)
         return (g * (probabilities * tensor_sum(y, axis, keepdims=True) - y), None, None)
 
-    return apply("softmax_cross_entropy", Kernel(cross_entropy_values, ignores=(0,), axis=axis),
-                 (z, log_probabilities, y), vjp, {"axis": axis})
+    return apply(
+        "softmax_cross_entropy",
+        Kernel(cross_entropy_values, ignores=(0,), axis=axis),
+        (z, log_probabilities, y),
+        vjp,
+        {"axis": axis},
+    )
 
 
-def cross_entropy_values(z: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray,
-                         axis: int) -> np.ndarray:
+def cross_entropy_values(
+    z: np.ndarray, log_probabilities: np.ndarray, y: np.ndarray, axis: int
+) -> np.ndarray:
     """−Σ y·log p along ``axis`` (``z``, the logits, is the node's input; p is computed)."""
     return -(y * log_probabilities).sum(axis=axis)
 
@@ -483,7 +508,7 @@ def cross_entropy_values(z: np.ndarray, log_probabilities: np.ndarray, y: np.nda
 def keepdims_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
     """``shape`` with the ``axis`` entry set to 1 (a reduction's shape with keepdims)."""
     axis = axis % len(shape)
-    return shape[:axis] + (1,) + shape[axis + 1:]
+    return shape[:axis] + (1,) + shape[axis + 1 :]
 
 
 class NegativeLogLikelihood(Loss):
@@ -536,13 +561,19 @@ class L1(_Penalty):
 
 # ---------------------------------------------------------------------- registry
 CATALOG: tuple[type[Loss], ...] = (
-    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, NegativeLogLikelihood,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    Huber,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    NegativeLogLikelihood,
 )
 _classes = {cls.name: cls for cls in CATALOG}
 # The activations whose outputs are probabilities: those a cross-entropy computes from logits.
-PROBABILITY_OUTPUTS = frozenset(cls.logits_activation for cls in CATALOG
-                                if issubclass(cls, ProbabilityLoss))
+PROBABILITY_OUTPUTS = frozenset(
+    cls.logits_activation for cls in CATALOG if issubclass(cls, ProbabilityLoss)
+)
 _index = NameIndex("loss")
 for _cls in CATALOG:
     _index.add(_cls.name, _cls.aliases)
@@ -571,11 +602,33 @@ def get(name: str | Loss, **params: Any) -> Loss:
 
 
 __all__ = [
-    "bce_values", "bce_with_logits_values", "BinaryCrossentropy", "CATALOG",
-    "CategoricalCrossentropy", "check_binary_labels", "check_probabilities",
-    "check_rows_sum_to_one", "check_sample_weights", "class_targets", "cross_entropy_values", "get",
-    "Huber", "integer_labels", "keepdims_shape", "L1", "L2", "Loss", "MeanAbsoluteError",
-    "MeanSquaredError", "names", "NegativeLogLikelihood", "PROBABILITY_OUTPUTS", "ProbabilityLoss",
-    "REDUCTIONS", "refuse_probabilities_of_probabilities", "ROW_SUM_TOLERANCE",
-    "sample_weight_array", "SparseCategoricalCrossentropy"
+    "bce_values",
+    "bce_with_logits_values",
+    "BinaryCrossentropy",
+    "CATALOG",
+    "CategoricalCrossentropy",
+    "check_binary_labels",
+    "check_probabilities",
+    "check_rows_sum_to_one",
+    "check_sample_weights",
+    "class_targets",
+    "cross_entropy_values",
+    "get",
+    "Huber",
+    "integer_labels",
+    "keepdims_shape",
+    "L1",
+    "L2",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "names",
+    "NegativeLogLikelihood",
+    "PROBABILITY_OUTPUTS",
+    "ProbabilityLoss",
+    "REDUCTIONS",
+    "refuse_probabilities_of_probabilities",
+    "ROW_SUM_TOLERANCE",
+    "sample_weight_array",
+    "SparseCategoricalCrossentropy",
 ]

@@ -44,8 +44,11 @@ def _arrays(name: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray
             nan = np.isnan(array)
             if nan.any():
                 first = tuple(int(i) for i in np.argwhere(nan)[0])
-                cause = ("the model's output diverged or its input contains NaN"
-                         if what == "y_pred" else "the targets contain missing values")
+                cause = (
+                    "the model's output diverged or its input contains NaN"
+                    if what == "y_pred"
+                    else "the targets contain missing values"
+                )
                 raise ValueError(
                     f"{name}: {what} contains NaN at {int(nan.sum())} of {array.size} positions "
                     f"(first at index {first}); {cause}"
@@ -131,9 +134,11 @@ def categorical_accuracy(y_true: Any, y_pred: Any) -> float:
     name = "categorical_accuracy"
     y_true, y_pred = _arrays(name, y_true, y_pred)
     if y_pred.ndim == 0 or y_true.shape != y_pred.shape:
-        hint = (" (integer labels: use sparse_categorical_accuracy)"
-                if y_pred.ndim and y_true.shape in (y_pred.shape[:-1], y_pred.shape[:-1] + (1,))
-                else "")
+        hint = (
+            " (integer labels: use sparse_categorical_accuracy)"
+            if y_pred.ndim and y_true.shape in (y_pred.shape[:-1], y_pred.shape[:-1] + (1,))
+            else ""
+        )
         raise ShapeError(
             f"{name}: y_true must be one-hot of y_pred's shape {y_pred.shape}, got shape "
             f"{y_true.shape}{hint}"
@@ -247,14 +252,18 @@ def confusion_matrix(
     true = np.asarray(y_true_labels)
     pred = np.asarray(y_pred_labels)
     if true.shape != pred.shape:
-        hint = (" (pass predicted labels, e.g. y_pred.argmax(-1), not scores)"
-                if pred.ndim == true.ndim + 1 else "")
+        hint = (
+            " (pass predicted labels, e.g. y_pred.argmax(-1), not scores)"
+            if pred.ndim == true.ndim + 1
+            else ""
+        )
         raise ShapeError(
             f"{name}: y_true_labels has shape {true.shape} but y_pred_labels has shape "
             f"{pred.shape}; they must match{hint}"
         )
-    if num_classes is not None and (isinstance(num_classes, bool) or int(num_classes) != num_classes
-                                    or num_classes < 1):
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 1
+    ):
         raise ValueError(f"{name}: num_classes must be a positive integer, got {num_classes!r}")
     for what, labels in (("y_true_labels", true), ("y_pred_labels", pred)):
         if labels.dtype.kind not in "iuf":
@@ -298,16 +307,21 @@ def format_confusion_matrix(matrix: Any, classes: Sequence[str]) -> str:
     """
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape != (len(classes), len(classes)):
-        raise ShapeError(f"a confusion matrix of {len(classes)} classes is "
-                         f"{len(classes)}x{len(classes)}, not of shape {matrix.shape}")
+        raise ShapeError(
+            f"a confusion matrix of {len(classes)} classes is "
+            f"{len(classes)}x{len(classes)}, not of shape {matrix.shape}"
+        )
     corner = "true \\ predicted"
     header = [corner, *classes]
     rows = [header] + [[name, *(str(int(v)) for v in row)] for name, row in zip(classes, matrix)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["Confusion matrix (rows: true class, columns: predicted class)"]
     for row in rows:
-        lines.append("  ".join([row[0].ljust(widths[0]),
-                                *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]))
+        lines.append(
+            "  ".join(
+                [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))]
+            )
+        )
     return "\n".join(lines)
 
 
@@ -367,7 +381,16 @@ def metric_name(metric: str | Metric) -> str:
 
 
 __all__ = [
-    "accuracy", "binary_accuracy", "categorical_accuracy", "confusion_matrix",
-    "format_confusion_matrix", "get", "mean_absolute_error", "mean_squared_error", "Metric",
-    "metric_name", "names", "sparse_categorical_accuracy"
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "confusion_matrix",
+    "format_confusion_matrix",
+    "get",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "Metric",
+    "metric_name",
+    "names",
+    "sparse_categorical_accuracy",
 ]

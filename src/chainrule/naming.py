@@ -108,16 +108,22 @@ def check_parameters(owner: str, accepted: list[str], params: dict[str, Any]) ->
 
 
 # The names other libraries use for a parameter chainrule calls otherwise.
-KNOWN_SYNONYMS = {"kernel_initializer": "kernel_init", "bias_initializer": "bias_init",
-                  "input_shape": "input_dim"}
+KNOWN_SYNONYMS = {
+    "kernel_initializer": "kernel_init",
+    "bias_initializer": "bias_init",
+    "input_shape": "input_dim",
+}
 
 
 def suggest_keyword(owner: str, accepted: list[str], given: str) -> str:
     """``owner`` has no parameter ``given``: the message, with the closest accepted name."""
     import difflib  # imported on use
 
-    close = [KNOWN_SYNONYMS[given]] if KNOWN_SYNONYMS.get(given) in accepted else (
-        difflib.get_close_matches(given, accepted, n=1, cutoff=0.6))
+    close = (
+        [KNOWN_SYNONYMS[given]]
+        if KNOWN_SYNONYMS.get(given) in accepted
+        else (difflib.get_close_matches(given, accepted, n=1, cutoff=0.6))
+    )
     hint = f" (did you mean {close[0]}=?)" if close else ""
     return f"{owner} has no parameter {given!r}{hint}; its parameters are: {', '.join(accepted)}"
 
@@ -148,8 +154,12 @@ def with_keyword_suggestions(init: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-
 __all__ = [
-    "accepted_parameters", "check_parameters", "KNOWN_SYNONYMS", "NameIndex", "normalize",
-    "suggest_keyword", "with_keyword_suggestions"
+    "accepted_parameters",
+    "check_parameters",
+    "KNOWN_SYNONYMS",
+    "NameIndex",
+    "normalize",
+    "suggest_keyword",
+    "with_keyword_suggestions",
 ]

@@ -20,16 +20,21 @@ if TYPE_CHECKING:
 __all__ = ["history_html", "model_html", "table_html"]
 
 
-def table_html(header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "",
-               footer: str = "") -> str:
+def table_html(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "", footer: str = ""
+) -> str:
     """An HTML table with escaped cells (a caption above it and a footer line below)."""
     head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row)
-                   + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     tail = f"<p>{html.escape(footer)}</p>" if footer else ""
-    return f"<div><table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" \
-           f"{tail}</div>"
+    return (
+        f"<div><table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"{tail}</div>"
+    )
 
 
 def model_html(model: Module) -> str:
@@ -42,11 +47,16 @@ def model_html(model: Module) -> str:
         for layer, shape in zip(layers, model.output_shapes()):
             built = getattr(layer, "built", True)
             count = sum(p.size for p in layer.parameters())
-            rows.append((f"{getattr(layer, 'name', '') or '?'} ({type(layer).__name__})",
-                         "?" if shape is None else "(None, " + ", ".join(map(str, shape)) + ")",
-                         f"{count:,}" if built else "? (not built)"))
-        return table_html(("Layer (type)", "Output shape", "Params"), rows,
-                          f'Model: "{name}"', total)
+            rows.append(
+                (
+                    f"{getattr(layer, 'name', '') or '?'} ({type(layer).__name__})",
+                    "?" if shape is None else "(None, " + ", ".join(map(str, shape)) + ")",
+                    f"{count:,}" if built else "? (not built)",
+                )
+            )
+        return table_html(
+            ("Layer (type)", "Output shape", "Params"), rows, f'Model: "{name}"', total
+        )
     parameters = [(key, tuple(p.shape), f"{p.size:,}") for key, p in model.named_parameters()]
     return table_html(("Parameter", "Shape", "Size"), parameters, f'Model: "{name}"', total)
 
@@ -68,10 +78,11 @@ def history_html(history: Any) -> str:
 
         figure = plot.history(history)
     except (ImportError, ValueError):
-        rows = [(epoch + 1, *(_number(history.history[key][index]) for key in keys))
-                for index, epoch in enumerate(history.epoch)]
-        return table_html(("epoch", *keys), rows, f"History: {len(history.epoch)} epochs") \
-            + verdict
+        rows = [
+            (epoch + 1, *(_number(history.history[key][index]) for key in keys))
+            for index, epoch in enumerate(history.epoch)
+        ]
+        return table_html(("epoch", *keys), rows, f"History: {len(history.epoch)} epochs") + verdict
     return f"<div>{figure._repr_svg_()}</div>{verdict}"
 
 

@@ -75,8 +75,9 @@ def import_onnx() -> Any:
     try:
         import onnx
     except ImportError as error:
-        raise ImportError('ONNX export needs the onnx package: pip install "chainrule[onnx]"'
-                          ) from error
+        raise ImportError(
+            'ONNX export needs the onnx package: pip install "chainrule[onnx]"'
+        ) from error
     return onnx
 
 
@@ -130,8 +131,9 @@ class _Graph:
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
-    def op(self, op_type: str, inputs: list[str], since: int = FLOOR_OPSET,
-           **attributes: Any) -> str:
+    def op(
+        self, op_type: str, inputs: list[str], since: int = FLOOR_OPSET, **attributes: Any
+    ) -> str:
         """Append a node computing ``op_type(inputs)``; returns the name of its output.
         ``since``: an opset below which the op means something else than wanted. In a float64
         graph, an op that onnxruntime has no float64 kernel for is written as its
@@ -139,8 +141,7 @@ class _Graph:
         (``FLOAT64_SINCE``)."""
         if self.dtype == np.float64:
             decomposition = FLOAT64_DECOMPOSITIONS.get(op_type)
-            written = None if decomposition is None else decomposition(self, inputs,
-                                                                       **attributes)
+            written = None if decomposition is None else decomposition(self, inputs, **attributes)
             if written is not None:
                 return written
             since = max(since, FLOAT64_SINCE.get(op_type, since))
@@ -160,8 +161,9 @@ class _Graph:
 
 
 # ---------------------------------------------------------------------- activations
-def _lower_activation(graph: _Graph, activation: Any, x: str, shape: tuple[int, ...],
-                      slopes: Any = None) -> str:
+def _lower_activation(
+    graph: _Graph, activation: Any, x: str, shape: tuple[int, ...], slopes: Any = None
+) -> str:
     """The activation's own ONNX form (``Activation.to_onnx``, on its record)."""
     slope_values = None if slopes is None else np.asarray(slopes.data)
     try:
@@ -190,8 +192,11 @@ def _folded_batch_norm(dense: Dense, norm: BatchNorm) -> tuple[np.ndarray, np.nd
     """W' = diag(s)·W and b' = s·(b − μ) + β, s = γ/√(σ² + ε), in float64: the Dense followed
     by the BatchNorm at inference as one affine map."""
     weight = np.asarray(_weight(dense), dtype=np.float64)
-    bias = (np.zeros(dense.units) if dense.bias is None
-            else np.asarray(dense.bias.data, dtype=np.float64))
+    bias = (
+        np.zeros(dense.units)
+        if dense.bias is None
+        else np.asarray(dense.bias.data, dtype=np.float64)
+    )
     gamma = 1.0 if norm.weight is None else np.asarray(norm.weight.data, dtype=np.float64)
     beta = 0.0 if norm.bias is None else np.asarray(norm.bias.data, dtype=np.float64)
     scale = gamma / np.sqrt(np.asarray(norm.running_var, dtype=np.float64) + norm.eps)
@@ -199,8 +204,9 @@ def _folded_batch_norm(dense: Dense, norm: BatchNorm) -> tuple[np.ndarray, np.nd
     return weight * scale[:, None], scale * (bias - mean) + beta
 
 
-def _lower_dense(graph: _Graph, layer: Dense, x: str, shape: tuple[int, ...],
-                 folded: BatchNorm | None) -> str:
+def _lower_dense(
+    graph: _Graph, layer: Dense, x: str, shape: tuple[int, ...], folded: BatchNorm | None
+) -> str:
     if folded is None:
         bias = None if layer.bias is None else layer.bias.data
         z = _gemm(graph, x, _weight(layer), bias)
@@ -216,14 +222,19 @@ def _lower_batch_norm(graph: _Graph, layer: BatchNorm, x: str, shape: tuple[int,
     features = shape[0]
     gamma = np.ones(features) if layer.weight is None else layer.weight.data
     beta = np.zeros(features) if layer.bias is None else layer.bias.data
-    inputs = [x, graph.constant("weight", gamma), graph.constant("bias", beta),
-              graph.constant("running_mean", layer.running_mean),
-              graph.constant("running_var", layer.running_var)]
+    inputs = [
+        x,
+        graph.constant("weight", gamma),
+        graph.constant("bias", beta),
+        graph.constant("running_mean", layer.running_mean),
+        graph.constant("running_var", layer.running_var),
+    ]
     return graph.op("BatchNormalization", inputs, epsilon=layer.eps)
 
 
-def _lower_layer(graph: _Graph, layer: Layer, x: str, shape: tuple[int, ...],
-                 folded: BatchNorm | None) -> str:
+def _lower_layer(
+    graph: _Graph, layer: Layer, x: str, shape: tuple[int, ...], folded: BatchNorm | None
+) -> str:
     if type(layer) is Dense:
         return _lower_dense(graph, layer, x, shape, folded)
     if type(layer) is Activation:
@@ -232,8 +243,9 @@ def _lower_layer(graph: _Graph, layer: Layer, x: str, shape: tuple[int, ...],
         return _lower_activation(graph, activations.get("prelu"), x, shape, layer.alpha)
     if type(layer) is Maxout:
         z = _lower_dense(graph, layer.linear, x, shape, None)
-        return _lower_activation(graph, activations.get("maxout", pieces=layer.pieces), z,
-                                 (layer.units * layer.pieces,))
+        return _lower_activation(
+            graph, activations.get("maxout", pieces=layer.pieces), z, (layer.units * layer.pieces,)
+        )
     if type(layer) is BatchNorm:
         return _lower_batch_norm(graph, layer, x, shape)
     if type(layer) is Flatten:
@@ -241,8 +253,10 @@ def _lower_layer(graph: _Graph, layer: Layer, x: str, shape: tuple[int, ...],
     own_form = getattr(layer, "to_onnx", None)  # a layer of one's own: to_onnx(graph, x, shape)
     if callable(own_form):
         return str(own_form(graph, x, shape))
-    raise OnnxExportError(f"{graph.owner} has no ONNX form (exported layers: Dense, "
-                          "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)")
+    raise OnnxExportError(
+        f"{graph.owner} has no ONNX form (exported layers: Dense, "
+        "Activation, PReLU, Maxout, Dropout, BatchNorm, Flatten)"
+    )
 
 
 def _layers(model: Module) -> list[Layer]:
@@ -253,8 +267,10 @@ def _layers(model: Module) -> list[Layer]:
         return _layers(model.module)
     if isinstance(model, Layer):
         return [model]
-    raise OnnxExportError(f"only Sequential models of chainrule's layers can be exported, not "
-                          f"a {type(model).__name__}")
+    raise OnnxExportError(
+        f"only Sequential models of chainrule's layers can be exported, not "
+        f"a {type(model).__name__}"
+    )
 
 
 def _describe(layer: Module) -> str:
@@ -269,11 +285,14 @@ def _input_shape(model: Module, layers: list[Layer]) -> tuple[int, ...]:
     if shape is None:
         first = layers[0]
         width = getattr(first, "input_dim", None) or getattr(
-            getattr(first, "linear", None), "input_dim", None)
+            getattr(first, "linear", None), "input_dim", None
+        )
         shape = None if width is None else (int(width),)
     if shape is None or not all(getattr(layer, "built", True) for layer in layers):
-        raise OnnxExportError("the model is not built yet (its input width is unknown): fit "
-                              "it, or give the first layer input_dim")
+        raise OnnxExportError(
+            "the model is not built yet (its input width is unknown): fit "
+            "it, or give the first layer input_dim"
+        )
     return tuple(int(s) for s in shape)
 
 
@@ -284,8 +303,10 @@ def float_dtype(model: Module) -> np.dtype:
 
     dtypes = sorted({str(p.dtype) for p in model.parameters()} or {get_default_dtype().name})
     if len(dtypes) > 1 or dtypes[0] not in ("float32", "float64"):
-        raise OnnxExportError(f"ONNX export writes float32 or float64 models; this model has "
-                              f"{' and '.join(dtypes)} parameters")
+        raise OnnxExportError(
+            f"ONNX export writes float32 or float64 models; this model has "
+            f"{' and '.join(dtypes)} parameters"
+        )
     return np.dtype(dtypes[0])
 
 
@@ -295,8 +316,10 @@ def _lower_preprocessing(graph: _Graph, preprocessing: Any, x: str) -> str:
     if preprocessing is None:
         return x
     if type(preprocessing) is not Standardizer or not preprocessing.fitted:
-        raise OnnxExportError(f"the model's preprocessing ({preprocessing!r}) has no ONNX form "
-                              "(a fitted Standardizer has)")
+        raise OnnxExportError(
+            f"the model's preprocessing ({preprocessing!r}) has no ONNX form "
+            "(a fitted Standardizer has)"
+        )
     graph.owner, graph.scope = "the preprocessing (Standardizer)", "preprocessing"
     double, single = graph.onnx.TensorProto.DOUBLE, graph.onnx.TensorProto.FLOAT
     wide = x if graph.dtype == np.float64 else graph.op("Cast", [x], to=double)
@@ -318,8 +341,11 @@ def _lower_model(graph: _Graph, model: Module) -> tuple[tuple[int, ...], tuple[i
     while index < len(layers):
         layer = layers[index]
         following = layers[index + 1] if index + 1 < len(layers) else None
-        folded = (following if type(layer) is Dense and layer.activation is None
-                  and type(following) is BatchNorm else None)
+        folded = (
+            following
+            if type(layer) is Dense and layer.activation is None and type(following) is BatchNorm
+            else None
+        )
         graph.owner, graph.scope = _describe(layer), layer.name or ""
         value = _lower_layer(graph, layer, value, shape, folded)
         for consumed in (layer,) if folded is None else (layer, folded):
@@ -356,8 +382,9 @@ def _elu64(graph: _Graph, inputs: list[str], alpha: float = 1.0) -> str:
     return _exponential_branch(graph, inputs[0], alpha, 1.0)
 
 
-def _selu64(graph: _Graph, inputs: list[str], alpha: float = SELU_ALPHA,
-            gamma: float = SELU_SCALE) -> str:
+def _selu64(
+    graph: _Graph, inputs: list[str], alpha: float = SELU_ALPHA, gamma: float = SELU_SCALE
+) -> str:
     """λ·elu_α(z)."""
     return graph.op("Mul", [_elu64(graph, inputs, alpha), graph.constant("gamma", gamma)])
 
@@ -370,8 +397,7 @@ def _celu64(graph: _Graph, inputs: list[str], alpha: float = 1.0) -> str:
 def _leaky_relu64(graph: _Graph, inputs: list[str], alpha: float = 0.01) -> str:
     """max(z, 0) + α·min(z, 0)."""
     positive, negative = _positive_and_negative_parts(graph, inputs[0])
-    return graph.op("Add", [positive, graph.op("Mul", [negative, graph.constant("alpha",
-                                                                                alpha)])])
+    return graph.op("Add", [positive, graph.op("Mul", [negative, graph.constant("alpha", alpha)])])
 
 
 def _prelu64(graph: _Graph, inputs: list[str]) -> str:
@@ -380,13 +406,20 @@ def _prelu64(graph: _Graph, inputs: list[str]) -> str:
     return graph.op("Add", [positive, graph.op("Mul", [negative, inputs[1]])])
 
 
-def _hard_sigmoid64(graph: _Graph, inputs: list[str], alpha: float = 0.2, beta: float = 0.5
-                    ) -> str:
+def _hard_sigmoid64(graph: _Graph, inputs: list[str], alpha: float = 0.2, beta: float = 0.5) -> str:
     """min(max(αz + β, 0), 1)."""
-    line = graph.op("Add", [graph.op("Mul", [inputs[0], graph.constant("alpha", alpha)]),
-                            graph.constant("beta", beta)])
-    return graph.op("Min", [graph.op("Max", [line, graph.constant("zero", 0.0)], since=8),
-                            graph.constant("one", 1.0)], since=8)
+    line = graph.op(
+        "Add",
+        [
+            graph.op("Mul", [inputs[0], graph.constant("alpha", alpha)]),
+            graph.constant("beta", beta),
+        ],
+    )
+    return graph.op(
+        "Min",
+        [graph.op("Max", [line, graph.constant("zero", 0.0)], since=8), graph.constant("one", 1.0)],
+        since=8,
+    )
 
 
 def _hard_swish64(graph: _Graph, inputs: list[str]) -> str:
@@ -397,8 +430,7 @@ def _hard_swish64(graph: _Graph, inputs: list[str]) -> str:
 def _softsign64(graph: _Graph, inputs: list[str]) -> str:
     """z/(1 + |z|)."""
     x = inputs[0]
-    return graph.op("Div", [x, graph.op("Add", [graph.op("Abs", [x]),
-                                                graph.constant("one", 1.0)])])
+    return graph.op("Div", [x, graph.op("Add", [graph.op("Abs", [x]), graph.constant("one", 1.0)])])
 
 
 def _softplus64(graph: _Graph, inputs: list[str]) -> str:
@@ -406,8 +438,9 @@ def _softplus64(graph: _Graph, inputs: list[str]) -> str:
     x = inputs[0]
     positive, _ = _positive_and_negative_parts(graph, x)
     tail = graph.op("Exp", [graph.op("Neg", [graph.op("Abs", [x])])])
-    return graph.op("Add", [positive, graph.op("Log", [graph.op("Add", [
-        tail, graph.constant("one", 1.0)])])])
+    return graph.op(
+        "Add", [positive, graph.op("Log", [graph.op("Add", [tail, graph.constant("one", 1.0)])])]
+    )
 
 
 def _mish64(graph: _Graph, inputs: list[str]) -> str:
@@ -415,8 +448,9 @@ def _mish64(graph: _Graph, inputs: list[str]) -> str:
     return graph.op("Mul", [inputs[0], graph.op("Tanh", [_softplus64(graph, inputs)])])
 
 
-def _polynomial(graph: _Graph, x: str, leading: float, coefficients: Sequence[float],
-                constant: float) -> str:
+def _polynomial(
+    graph: _Graph, x: str, leading: float, coefficients: Sequence[float], constant: float
+) -> str:
     """((leading·x + c₀)·x + c₁)·x … + constant, Horner's rule as ``special`` evaluates it."""
     value = graph.op("Mul", [x, graph.constant("c", leading)])
     for coefficient in coefficients:
@@ -436,24 +470,49 @@ def _normal_cdf64(graph: _Graph, x: str) -> str:
     small_num = _polynomial(graph, square, special._A[4], special._A[:3], special._A[3])
     small_den = _polynomial(graph, square, 1.0, special._B[:3], special._B[3])
     erf_small = graph.op("Div", [graph.op("Mul", [t, small_num]), small_den])
-    small = graph.op("Add", [graph.op("Mul", [erf_small, graph.constant("half", 0.5)]),
-                             graph.constant("half", 0.5)])
-    mid = graph.op("Div", [_polynomial(graph, y, special._C[8], special._C[:7], special._C[7]),
-                           _polynomial(graph, y, 1.0, special._D[:7], special._D[7])])
+    small = graph.op(
+        "Add",
+        [graph.op("Mul", [erf_small, graph.constant("half", 0.5)]), graph.constant("half", 0.5)],
+    )
+    mid = graph.op(
+        "Div",
+        [
+            _polynomial(graph, y, special._C[8], special._C[:7], special._C[7]),
+            _polynomial(graph, y, 1.0, special._D[:7], special._D[7]),
+        ],
+    )
     z = graph.op("Reciprocal", [square])
-    tail_ratio = graph.op("Div", [_polynomial(graph, z, special._P[5], special._P[:4],
-                                              special._P[4]),
-                                  _polynomial(graph, z, 1.0, special._Q[:4], special._Q[4])])
-    tail = graph.op("Div", [graph.op("Sub", [graph.constant("sqrpi", special._SQRPI),
-                                             graph.op("Mul", [z, tail_ratio])]), y])
+    tail_ratio = graph.op(
+        "Div",
+        [
+            _polynomial(graph, z, special._P[5], special._P[:4], special._P[4]),
+            _polynomial(graph, z, 1.0, special._Q[:4], special._Q[4]),
+        ],
+    )
+    tail = graph.op(
+        "Div",
+        [
+            graph.op(
+                "Sub", [graph.constant("sqrpi", special._SQRPI), graph.op("Mul", [z, tail_ratio])]
+            ),
+            y,
+        ],
+    )
     in_mid = graph.op("Not", [graph.op("Greater", [y, graph.constant("four", special._FOUR)])])
     scaled = graph.op("Where", [in_mid, mid, tail])
     gauss = graph.op("Exp", [graph.op("Neg", [square])])  # e^(−t²) = e^(−z²/2)
     r = graph.op("Mul", [graph.op("Mul", [gauss, scaled]), graph.constant("half", 0.5)])
-    large = graph.op("Where", [graph.op("Less", [x, graph.constant("zero", 0.0)]), r,
-                               graph.op("Sub", [graph.constant("one", 1.0), r])])
-    is_small = graph.op("Not", [graph.op("Greater", [y, graph.constant(
-        "threshold", special._THRESH)])])
+    large = graph.op(
+        "Where",
+        [
+            graph.op("Less", [x, graph.constant("zero", 0.0)]),
+            r,
+            graph.op("Sub", [graph.constant("one", 1.0), r]),
+        ],
+    )
+    is_small = graph.op(
+        "Not", [graph.op("Greater", [y, graph.constant("threshold", special._THRESH)])]
+    )
     return graph.op("Where", [is_small, small, large])
 
 
@@ -462,11 +521,13 @@ def _tanh_gelu_weight(graph: _Graph, x: str) -> str:
     ``GELUTanh`` computes it (onnxruntime's float64 Gelu(approximate="tanh") is only accurate
     to about 5e-9)."""
     bound = modern._GELU_TANH_SATURATION
-    clipped = graph.op("Min", [graph.op("Max", [x, graph.constant("low", -bound)]),
-                               graph.constant("high", bound)])
+    clipped = graph.op(
+        "Min", [graph.op("Max", [x, graph.constant("low", -bound)]), graph.constant("high", bound)]
+    )
     cube = graph.op("Mul", [graph.op("Mul", [clipped, clipped]), clipped])
-    inner = graph.op("Add", [clipped, graph.op("Mul", [cube, graph.constant(
-        "cubic", modern._GELU_CUBIC)])])
+    inner = graph.op(
+        "Add", [clipped, graph.op("Mul", [cube, graph.constant("cubic", modern._GELU_CUBIC)])]
+    )
     twice_u = graph.op("Mul", [inner, graph.constant("scale", 2 * modern._SQRT_2_OVER_PI)])
     return graph.op("Sigmoid", [twice_u])
 
@@ -520,21 +581,28 @@ def _chosen_opset(onnx: Any, emitted: list[_Emitted], requested: int | None) -> 
     for entry in emitted:
         version = lowest_opset(onnx, entry.node, entry.since)
         if version is None:
-            raise OnnxExportError(f"{entry.owner}: the installed onnx {onnx.__version__} has no "
-                                  f"opset with {entry.node.op_type}")
+            raise OnnxExportError(
+                f"{entry.owner}: the installed onnx {onnx.__version__} has no "
+                f"opset with {entry.node.op_type}"
+            )
         needs.append((version, entry))
-    top: tuple[int, _Emitted | None] = (max(needs, key=lambda pair: pair[0]) if needs
-                                        else (FLOOR_OPSET, None))
+    top: tuple[int, _Emitted | None] = (
+        max(needs, key=lambda pair: pair[0]) if needs else (FLOOR_OPSET, None)
+    )
     needed, neediest = top
     if requested is None:
         return needed
     latest = onnx.defs.onnx_opset_version()
     if not FLOOR_OPSET <= requested <= latest:
-        raise OpsetError(f"opset {requested} is out of range: the export writes opsets "
-                              f"{FLOOR_OPSET} to {latest} (the newest the installed onnx knows)")
+        raise OpsetError(
+            f"opset {requested} is out of range: the export writes opsets "
+            f"{FLOOR_OPSET} to {latest} (the newest the installed onnx knows)"
+        )
     if neediest is not None and requested < needed:  # needed > FLOOR_OPSET: a node needs it
-        raise OpsetError(f"opset {requested} is too low for this model: {neediest.owner} "
-                         f"needs opset {needed} (ONNX {neediest.node.op_type})")
+        raise OpsetError(
+            f"opset {requested} is too low for this model: {neediest.owner} "
+            f"needs opset {needed} (ONNX {neediest.node.op_type})"
+        )
     return int(requested)
 
 
@@ -545,8 +613,10 @@ def output_meaning(model: Module) -> str:
     if not getattr(loss, "from_logits", False):
         return "what model.predict returns"
     squash = "a sigmoid" if isinstance(loss, losses.BinaryCrossentropy) else "a softmax"
-    return (f"logits, as model.predict returns them ({type(loss).__name__} is computed from "
-            f"logits; apply {squash} for probabilities)")
+    return (
+        f"logits, as model.predict returns them ({type(loss).__name__} is computed from "
+        f"logits; apply {squash} for probabilities)"
+    )
 
 
 def to_onnx(model: Module, opset: int | None = None) -> Any:
@@ -560,42 +630,73 @@ def to_onnx(model: Module, opset: int | None = None) -> Any:
     helper = onnx.helper
     element = helper.np_dtype_to_tensor_dtype(graph.dtype)  # the model's float type
     body = helper.make_graph(
-        [entry.node for entry in graph.emitted], getattr(model, "name", None) or "chainrule",
-        [helper.make_tensor_value_info(INPUT_NAME, element, ["N", *input_shape],
-                                       doc_string="raw inputs, as given to model.predict")],
-        [helper.make_tensor_value_info(OUTPUT_NAME, element, ["N", *output_shape],
-                                       doc_string=output_meaning(model))],
-        initializer=graph.initializers)
+        [entry.node for entry in graph.emitted],
+        getattr(model, "name", None) or "chainrule",
+        [
+            helper.make_tensor_value_info(
+                INPUT_NAME,
+                element,
+                ["N", *input_shape],
+                doc_string="raw inputs, as given to model.predict",
+            )
+        ],
+        [
+            helper.make_tensor_value_info(
+                OUTPUT_NAME, element, ["N", *output_shape], doc_string=output_meaning(model)
+            )
+        ],
+        initializer=graph.initializers,
+    )
     opsets = [helper.make_opsetid("", chosen)]
     ir_version = max(FLOOR_IR_VERSION, helper.find_min_ir_version_for(opsets))
-    proto = helper.make_model(body, opset_imports=opsets, ir_version=ir_version,
-                              producer_name="chainrule", producer_version=__version__,
-                              doc_string=f"Exported by chainrule; output: {output_meaning(model)}.")
+    proto = helper.make_model(
+        body,
+        opset_imports=opsets,
+        ir_version=ir_version,
+        producer_name="chainrule",
+        producer_version=__version__,
+        doc_string=f"Exported by chainrule; output: {output_meaning(model)}.",
+    )
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         first_line = str(error).strip().splitlines()[0]
-        raise OnnxExportError(f"the exported graph at opset {chosen} fails onnx.checker: "
-                              f"{first_line}") from error
+        raise OnnxExportError(
+            f"the exported graph at opset {chosen} fails onnx.checker: {first_line}"
+        ) from error
     return proto
 
 
-def export_onnx(model: Module, path: str | os.PathLike[str], opset: int | None = None
-                ) -> OnnxExport:
+def export_onnx(
+    model: Module, path: str | os.PathLike[str], opset: int | None = None
+) -> OnnxExport:
     """Write ``model`` to ``path`` as an ONNX file (atomically): see the module's docstring."""
     proto = to_onnx(model, opset)
     write_bytes_atomically(path, proto.SerializeToString())
     graph = proto.graph
     return OnnxExport(
-        path=os.fspath(path), opset=proto.opset_import[0].version,
-        ir_version=proto.ir_version, input_shape=_shape_of(graph.input[0]),
-        output_shape=_shape_of(graph.output[0]), output=output_meaning(model),
-        dtype=float_dtype(model).name)
+        path=os.fspath(path),
+        opset=proto.opset_import[0].version,
+        ir_version=proto.ir_version,
+        input_shape=_shape_of(graph.input[0]),
+        output_shape=_shape_of(graph.output[0]),
+        output=output_meaning(model),
+        dtype=float_dtype(model).name,
+    )
 
 
 def _shape_of(value_info: Any) -> tuple[int, ...]:
     return tuple(d.dim_value for d in value_info.type.tensor_type.shape.dim[1:])
 
 
-__all__ = ["FLOOR_OPSET", "OnnxExport", "OnnxExportError", "OpsetError",
-           "export_onnx", "import_onnx", "lowest_opset", "output_meaning", "to_onnx"]
+__all__ = [
+    "FLOOR_OPSET",
+    "OnnxExport",
+    "OnnxExportError",
+    "OpsetError",
+    "export_onnx",
+    "import_onnx",
+    "lowest_opset",
+    "output_meaning",
+    "to_onnx",
+]

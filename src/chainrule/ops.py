@@ -40,9 +40,14 @@ class Kernel:
 
     __slots__ = ("function", "params", "takes_out", "elementwise", "ignores", "call")
 
-    def __init__(self, function: Callable[..., Any], takes_out: bool = False,
-                 elementwise: bool = False, ignores: tuple[int, ...] = (), **params: Any
-                 ) -> None:
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        takes_out: bool = False,
+        elementwise: bool = False,
+        ignores: tuple[int, ...] = (),
+        **params: Any,
+    ) -> None:
         self.function = function
         self.params = params
         self.takes_out = takes_out
@@ -51,8 +56,9 @@ class Kernel:
         # (g' written from a is a function of z), which need not be kept for the kernel.
         self.ignores = ignores
         # The function with its parameters bound: what a compiled step calls directly.
-        self.call: Callable[..., Any] = functools.partial(function, **params) if params \
-            else function
+        self.call: Callable[..., Any] = (
+            functools.partial(function, **params) if params else function
+        )
 
     def __call__(self, *arrays: Any, out: np.ndarray | None = None) -> Any:
         if out is None:
@@ -61,8 +67,9 @@ class Kernel:
 
     def bind(self, **params: Any) -> Kernel:
         """The same function with (more) static parameters."""
-        return Kernel(self.function, self.takes_out, self.elementwise, self.ignores,
-                      **self.params, **params)
+        return Kernel(
+            self.function, self.takes_out, self.elementwise, self.ignores, **self.params, **params
+        )
 
     def __repr__(self) -> str:
         name = getattr(self.function, "__name__", type(self.function).__name__)
@@ -90,8 +97,7 @@ def _ufunc(function: np.ufunc) -> Kernel:
     return Kernel(function, takes_out=True, elementwise=True)
 
 
-_ADD, _SUB, _MUL, _DIV = _ufunc(np.add), _ufunc(np.subtract), _ufunc(np.multiply), _ufunc(
-    np.divide)
+_ADD, _SUB, _MUL, _DIV = _ufunc(np.add), _ufunc(np.subtract), _ufunc(np.multiply), _ufunc(np.divide)
 _NEG, _EXP, _LOG, _SQRT = _ufunc(np.negative), _ufunc(np.exp), _ufunc(np.log), _ufunc(np.sqrt)
 _ABS, _SIGN, _POWER = _ufunc(np.abs), _ufunc(np.sign), _ufunc(np.power)
 _MATMUL = Kernel(np.matmul, takes_out=True)
@@ -101,8 +107,13 @@ def _no_gradient(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[None,
     return (None,) * len(needs)
 
 
-def apply(op: str, kernel: Kernel, parents: tuple[Tensor, ...], vjp: VJP | None,
-          attrs: dict[str, Any] | None = None) -> Tensor:
+def apply(
+    op: str,
+    kernel: Kernel,
+    parents: tuple[Tensor, ...],
+    vjp: VJP | None,
+    attrs: dict[str, Any] | None = None,
+) -> Tensor:
     """Compute ``kernel(*parents' arrays)`` and record a graph node when a parent requires
     grad (``vjp`` None: a value that carries no gradient, such as a mask).
 
@@ -122,8 +133,7 @@ def apply(op: str, kernel: Kernel, parents: tuple[Tensor, ...], vjp: VJP | None,
                     break
         trace = active_trace()
         if trace is not None:
-            if out._node is None and any(p._node is not None or p.requires_grad
-                                         for p in parents):
+            if out._node is None and any(p._node is not None or p.requires_grad for p in parents):
                 out._node = Node(op, parents, vjp or _no_gradient, attrs, kernel)
             if out._node is not None:
                 trace.tensors.append(out)
@@ -143,8 +153,9 @@ def source(op: str, kernel: Kernel, attrs: dict[str, Any] | None = None) -> Tens
     return out
 
 
-def record(data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP,
-           attrs: dict[str, Any] | None = None) -> Tensor:
+def record(
+    data: Any, parents: tuple[Tensor, ...], op: str, vjp: VJP, attrs: dict[str, Any] | None = None
+) -> Tensor:
     """Wrap a value computed outside any kernel; record a graph node if a parent requires
     grad. (For user-defined ops; the compiler cannot replay such a node and says so.)"""
     if type(data) is not np.ndarray:
@@ -188,9 +199,7 @@ def check_broadcast(op: str, a: Tensor, b: Tensor) -> None:
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
-            raise ShapeError(
-                f"{op}: cannot broadcast shapes {a.shape} and {b.shape}"
-            ) from None
+            raise ShapeError(f"{op}: cannot broadcast shapes {a.shape} and {b.shape}") from None
 
 
 def _normalize_axes(op: str, axis: Axis, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -232,8 +241,12 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
         fits = False
     if not fits:
         raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
-    return apply("broadcast_to", Kernel(_broadcast_array, shape=shape), (x,),
-                 lambda g, out, needs: (sum_to(g, x.shape),))
+    return apply(
+        "broadcast_to",
+        Kernel(_broadcast_array, shape=shape),
+        (x,),
+        lambda g, out, needs: (sum_to(g, x.shape),),
+    )
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -241,8 +254,12 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    return apply("sum_to", Kernel(sum_to_array, shape=shape), (x,),
-                 lambda g, out, needs: (broadcast_to(g, x.shape),))
+    return apply(
+        "sum_to",
+        Kernel(sum_to_array, shape=shape),
+        (x,),
+        lambda g, out, needs: (broadcast_to(g, x.shape),),
+    )
 
 
 def sum_to_array(data: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -263,8 +280,9 @@ def add(a: Any, b: Any) -> Tensor:
     """a + b; VJP: (g, g) summed back to each operand's shape."""
     a, b = _pair(a, b)
     check_broadcast("add", a, b)
-    return apply("add", _ADD, (a, b),
-                 lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape)))
+    return apply(
+        "add", _ADD, (a, b), lambda g, out, needs: (sum_to(g, a.shape), sum_to(g, b.shape))
+    )
 
 
 @operands("sub", "minuend", "subtrahend")
@@ -272,9 +290,15 @@ def sub(a: Any, b: Any) -> Tensor:
     """a − b; VJP: (g, −g)."""
     a, b = _pair(a, b)
     check_broadcast("sub", a, b)
-    return apply("sub", _SUB, (a, b),
-                 lambda g, out, needs: (sum_to(g, a.shape) if needs[0] else None,
-                                        sum_to(neg(g), b.shape) if needs[1] else None))
+    return apply(
+        "sub",
+        _SUB,
+        (a, b),
+        lambda g, out, needs: (
+            sum_to(g, a.shape) if needs[0] else None,
+            sum_to(neg(g), b.shape) if needs[1] else None,
+        ),
+    )
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -283,8 +307,10 @@ def mul(a: Any, b: Any) -> Tensor:
     check_broadcast("mul", a, b)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        return (sum_to(g * b, a.shape) if needs[0] else None,
-                sum_to(g * a, b.shape) if needs[1] else None)
+        return (
+            sum_to(g * b, a.shape) if needs[0] else None,
+            sum_to(g * a, b.shape) if needs[1] else None,
+        )
 
     return apply("mul", _MUL, (a, b), vjp)
 
@@ -296,8 +322,10 @@ def div(a: Any, b: Any) -> Tensor:
     check_broadcast("div", a, b)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        return (sum_to(g / b, a.shape) if needs[0] else None,
-                sum_to(neg(g) * a / (b * b), b.shape) if needs[1] else None)
+        return (
+            sum_to(g / b, a.shape) if needs[0] else None,
+            sum_to(neg(g) * a / (b * b), b.shape) if needs[1] else None,
+        )
 
     return apply("div", _DIV, (a, b), vjp)
 
@@ -385,8 +413,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     return apply("matmul", _MATMUL, (a, b), vjp)
 
 
-def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
-                   out: np.ndarray | None = None) -> np.ndarray:
+def linear_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
     """Z = X Wᵀ (+ b), written into ``out`` when given."""
     out = np.matmul(x, weight.T, out=out)
     if bias is not None:
@@ -410,13 +439,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             "(expected inputs (N, in) and weight (out, in))"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ShapeError(f"linear: bias of shape {bias.shape} for a weight of shape "
-                         f"{weight.shape} (expected ({weight.shape[0]},))")
+        raise ShapeError(
+            f"linear: bias of shape {bias.shape} for a weight of shape "
+            f"{weight.shape} (expected ({weight.shape[0]},))"
+        )
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        grads = (matmul(g, weight) if needs[0] else None,
-                 matmul(transpose(g), x) if needs[1] else None)
+        grads = (
+            matmul(g, weight) if needs[0] else None,
+            matmul(transpose(g), x) if needs[1] else None,
+        )
         if bias is None:
             return grads
         return grads + (sum(g, 0) if needs[2] else None,)
@@ -424,8 +457,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply("linear", _LINEAR, parents, vjp)
 
 
-def dropout(x: Tensor, draw_mask: Callable[[tuple[int, ...]], np.ndarray], rate: float
-            ) -> Tensor:
+def dropout(x: Tensor, draw_mask: Callable[[tuple[int, ...]], np.ndarray], rate: float) -> Tensor:
     """Inverted dropout: x·keep/(1 − rate) with keep = ``draw_mask(x.shape)`` (True: kept);
     VJP: g·keep/(1 − rate). The scale is a ``source``: a compiled step draws a new mask on
     every step, from the same generator in the same order as eager training."""
@@ -435,8 +467,9 @@ def dropout(x: Tensor, draw_mask: Callable[[tuple[int, ...]], np.ndarray], rate:
         return dropout_scale(draw_mask(shape), rate, dtype)
 
     scale = source("dropout_mask", Kernel(draw_scale), attrs={"rate": rate})
-    return apply("dropout", _MUL, (x, scale), lambda g, out, needs: (g * scale, None),
-                 {"rate": rate})
+    return apply(
+        "dropout", _MUL, (x, scale), lambda g, out, needs: (g * scale, None), {"rate": rate}
+    )
 
 
 def dropout_scale(keep: np.ndarray, rate: float, dtype: np.dtype) -> np.ndarray:
@@ -541,8 +574,9 @@ def astype(a: Tensor, dtype: np.dtype) -> Tensor:
     """Cast to another float dtype; VJP: the gradient cast back."""
     if a.dtype == dtype:
         return a
-    return apply("astype", Kernel(_cast, dtype=dtype), (a,),
-                 lambda g, out, needs: (astype(g, a.dtype),))
+    return apply(
+        "astype", Kernel(_cast, dtype=dtype), (a,), lambda g, out, needs: (astype(g, a.dtype),)
+    )
 
 
 def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -555,8 +589,9 @@ _WHERE = Kernel(_where)
 @operands("where", "condition", "if true", "if false")
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition else y; VJP: g to x where condition, to y elsewhere."""
-    condition_tensor = condition if isinstance(condition, Tensor) else _constant(
-        np.asarray(condition))
+    condition_tensor = (
+        condition if isinstance(condition, Tensor) else _constant(np.asarray(condition))
+    )
     cond = condition_tensor.data
     if cond.dtype != np.bool_:
         raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
@@ -575,16 +610,19 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     check_broadcast("where", x, y)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor | None, ...]:
-        return (None,
-                sum_to(where(condition_tensor, g, 0.0), x.shape) if needs[1] else None,
-                sum_to(where(condition_tensor, 0.0, g), y.shape) if needs[2] else None)
+        return (
+            None,
+            sum_to(where(condition_tensor, g, 0.0), x.shape) if needs[1] else None,
+            sum_to(where(condition_tensor, 0.0, g), y.shape) if needs[2] else None,
+        )
 
     return apply("where", _WHERE, (condition_tensor, x, y), vjp)
 
 
 # ---------------------------------------------------------------------- reductions
-def _sum_array(data: np.ndarray, axes: tuple[int, ...], keepdims: bool,
-               out: np.ndarray | None = None) -> np.ndarray:
+def _sum_array(
+    data: np.ndarray, axes: tuple[int, ...], keepdims: bool, out: np.ndarray | None = None
+) -> np.ndarray:
     return data.sum(axis=axes, keepdims=keepdims, out=out)
 
 
@@ -592,9 +630,13 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Σ over ``axis``; VJP: g broadcast back over the summed axes."""
     axes = _normalize_axes("sum", axis, a.shape)
     kept = _keepdims_shape(a.shape, axes)
-    return apply("sum", Kernel(_sum_array, takes_out=True, axes=axes, keepdims=keepdims), (a,),
-                 lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),),
-                 {"axes": axes, "keepdims": keepdims})
+    return apply(
+        "sum",
+        Kernel(_sum_array, takes_out=True, axes=axes, keepdims=keepdims),
+        (a,),
+        lambda g, out, needs: (broadcast_to(reshape(g, kept), a.shape),),
+        {"axes": axes, "keepdims": keepdims},
+    )
 
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -616,8 +658,9 @@ def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return _reduce_extremum("min", np.min, a, axis, keepdims)
 
 
-def _extremum_share(a: np.ndarray, out: np.ndarray, kept: tuple[int, ...],
-                    axes: tuple[int, ...]) -> np.ndarray:
+def _extremum_share(
+    a: np.ndarray, out: np.ndarray, kept: tuple[int, ...], axes: tuple[int, ...]
+) -> np.ndarray:
     """1/count at the entries equal to the reduced extremum (count of them in the group)."""
     winners = a == out.reshape(kept)
     count = np.maximum(winners.sum(axis=axes, keepdims=True), 1)
@@ -631,8 +674,9 @@ def _reduce_extremum(name: str, reduce: Callable, a: Tensor, axis: Axis, keepdim
     kept = _keepdims_shape(a.shape, axes)
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> tuple[Tensor]:
-        share = apply(f"{name}_share", Kernel(_extremum_share, kept=kept, axes=axes), (a, out),
-                      None)
+        share = apply(
+            f"{name}_share", Kernel(_extremum_share, kept=kept, axes=axes), (a, out), None
+        )
         return (broadcast_to(reshape(g, kept), a.shape) * share,)
 
     return apply(name, Kernel(reduce, axis=axes, keepdims=keepdims), (a,), vjp)
@@ -654,8 +698,13 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
         raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {a.shape} to {shape}"
         ) from None
-    return apply("reshape", Kernel(_reshape_array, shape=resolved), (a,),
-                 lambda g, out, needs: (reshape(g, a.shape),), {"shape": resolved})
+    return apply(
+        "reshape",
+        Kernel(_reshape_array, shape=resolved),
+        (a,),
+        lambda g, out, needs: (reshape(g, a.shape),),
+        {"shape": resolved},
+    )
 
 
 def _transpose_array(data: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -672,8 +721,13 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     if sorted(axes) != list(range(a.ndim)):
         raise ShapeError(f"transpose: {axes} is not a permutation of the axes of shape {a.shape}")
     inverse = tuple(int(i) for i in np.argsort(axes))
-    return apply("transpose", Kernel(_transpose_array, axes=axes), (a,),
-                 lambda g, out, needs: (transpose(g, inverse),), {"axes": axes})
+    return apply(
+        "transpose",
+        Kernel(_transpose_array, axes=axes),
+        (a,),
+        lambda g, out, needs: (transpose(g, inverse),),
+        {"axes": axes},
+    )
 
 
 def swap_last_axes(a: Tensor) -> Tensor:
@@ -696,9 +750,7 @@ def _plain_index(index: Any) -> Any:
 
 def _is_basic_index(index: Any) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts
-    )
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
 
 
 def _getitem_array(data: np.ndarray, index: Any) -> np.ndarray:
@@ -712,8 +764,13 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         a.data[index]
     except IndexError as error:
         raise IndexError(f"index {index!r} into a tensor of shape {a.shape}: {error}") from None
-    return apply("getitem", Kernel(_getitem_array, index=index), (a,),
-                 lambda g, out, needs: (scatter_add(g, a.shape, index),), {"index": index})
+    return apply(
+        "getitem",
+        Kernel(_getitem_array, index=index),
+        (a,),
+        lambda g, out, needs: (scatter_add(g, a.shape, index),),
+        {"index": index},
+    )
 
 
 def _scatter_add_array(values: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -727,8 +784,13 @@ def _scatter_add_array(values: np.ndarray, shape: tuple[int, ...], index: Any) -
 
 def scatter_add(values: Tensor, shape: tuple[int, ...], index: Any) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``index``; VJP: ``getitem`` at ``index``."""
-    return apply("scatter_add", Kernel(_scatter_add_array, shape=tuple(shape), index=index),
-                 (values,), lambda g, out, needs: (getitem(g, index),), {"index": index})
+    return apply(
+        "scatter_add",
+        Kernel(_scatter_add_array, shape=tuple(shape), index=index),
+        (values,),
+        lambda g, out, needs: (getitem(g, index),),
+        {"index": index},
+    )
 
 
 def _join_arrays(*arrays: np.ndarray, join: Callable, axis: int) -> np.ndarray:
@@ -743,11 +805,12 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
     def vjp(g: Tensor, out: Tensor, needs: tuple[bool, ...]) -> list[Tensor | None]:
         lead = (slice(None),) * axis
-        return [getitem(g, lead + (slice(int(lo), int(hi)),)) if need else None
-                for lo, hi, need in zip(bounds[:-1], bounds[1:], needs)]
+        return [
+            getitem(g, lead + (slice(int(lo), int(hi)),)) if need else None
+            for lo, hi, need in zip(bounds[:-1], bounds[1:], needs)
+        ]
 
-    return _join("concatenate", Kernel(_join_arrays, join=np.concatenate, axis=axis), parts,
-                 vjp)
+    return _join("concatenate", Kernel(_join_arrays, join=np.concatenate, axis=axis), parts, vjp)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -764,8 +827,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def _join_axis(op: str, parts: list[Tensor], axis: int, ndim: int) -> int:
     if not -ndim <= axis < ndim:
-        raise ShapeError(f"{op}: axis {axis} is out of range for tensors of shape "
-                         f"{parts[0].shape}")
+        raise ShapeError(f"{op}: axis {axis} is out of range for tensors of shape {parts[0].shape}")
     return axis % ndim
 
 
@@ -775,8 +837,9 @@ def _join(op: str, kernel: Kernel, parts: list[Tensor], vjp: VJP) -> Tensor:
         return apply(op, kernel, tuple(parts), vjp, {"axis": kernel.params["axis"]})
     except ValueError as error:
         shapes = ", ".join(str(t.shape) for t in parts)
-        raise ShapeError(f"{op} along axis {kernel.params['axis']}: shapes {shapes} do not fit "
-                         f"({error})") from None
+        raise ShapeError(
+            f"{op} along axis {kernel.params['axis']}: shapes {shapes} do not fit ({error})"
+        ) from None
 
 
 def _operands(op: str, tensors: Sequence[Any]) -> list[Tensor]:
@@ -807,13 +870,53 @@ def ones_like(t: Tensor) -> Tensor:
 
 __all__ = [
     # the primitive ops, each with one kernel and one VJP
-    "abs", "add", "astype", "broadcast_to", "clip", "compare", "concatenate", "div", "dropout",
-    "exp", "getitem", "linear", "log", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "mul", "neg", "power", "reshape", "scatter_add", "sign", "sqrt", "stack", "sub", "sum",
-    "sum_to", "swap_last_axes", "transpose", "where",
+    "abs",
+    "add",
+    "astype",
+    "broadcast_to",
+    "clip",
+    "compare",
+    "concatenate",
+    "div",
+    "dropout",
+    "exp",
+    "getitem",
+    "linear",
+    "log",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mul",
+    "neg",
+    "power",
+    "reshape",
+    "scatter_add",
+    "sign",
+    "sqrt",
+    "stack",
+    "sub",
+    "sum",
+    "sum_to",
+    "swap_last_axes",
+    "transpose",
+    "where",
     # constructors
-    "ones", "ones_like", "zeros", "zeros_like",
+    "ones",
+    "ones_like",
+    "zeros",
+    "zeros_like",
     # how ops are made
-    "Kernel", "apply", "as_tensor", "check_broadcast", "mask", "record", "source",
-    "dropout_scale", "linear_forward", "sum_to_array",
+    "Kernel",
+    "apply",
+    "as_tensor",
+    "check_broadcast",
+    "mask",
+    "record",
+    "source",
+    "dropout_scale",
+    "linear_forward",
+    "sum_to_array",
 ]

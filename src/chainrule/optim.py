@@ -68,15 +68,13 @@ CLIP_EPSILON = 1e-6
 def _parameter_list(params: Any) -> list[Tensor]:
     """Validate an iterable of tensors that require grad; duplicates dropped, order kept."""
     if isinstance(params, Tensor):
-        raise TypeError(
-            "params must be an iterable of tensors, got a single tensor; pass [tensor]"
-        )
+        raise TypeError("params must be an iterable of tensors, got a single tensor; pass [tensor]")
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()  # a model: take its parameters
     try:
         items = list(params)
     except TypeError:
-        hint = (f" (did you mean lr={params!r}?)" if isinstance(params, (int, float)) else "")
+        hint = f" (did you mean lr={params!r}?)" if isinstance(params, (int, float)) else ""
         raise TypeError(
             f"params must be an iterable of tensors, got {type(params).__name__}{hint}"
         ) from None
@@ -277,8 +275,9 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check("the learning rate", value, lambda v: math.isfinite(v) and v >= 0,
-                          "finite and ≥ 0")
+        self._lr = _check(
+            "the learning rate", value, lambda v: math.isfinite(v) and v >= 0, "finite and ≥ 0"
+        )
 
     @property
     def learning_rate(self) -> float:
@@ -373,9 +372,13 @@ class Optimizer:
         """Change ``theta`` in place from its gradient (never modify ``grad``)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
-    def _apply_flat(self, theta: np.ndarray, grad: np.ndarray,
-                    work: list[tuple[int, Any, np.ndarray]],
-                    kernels: dict[str, Any] | None = None) -> bool:
+    def _apply_flat(
+        self,
+        theta: np.ndarray,
+        grad: np.ndarray,
+        work: list[tuple[int, Any, np.ndarray]],
+        kernels: dict[str, Any] | None = None,
+    ) -> bool:
         """``_apply`` in one pass when every parameter is a consecutive view of ``theta`` and
         its gradient the same view of ``grad`` (the compiled step lays them out so): the same
         elementwise rule over all entries at once, so the same bits as parameter by parameter.
@@ -395,8 +398,9 @@ class Optimizer:
         self.iterations += 1
         return True
 
-    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                      kernels: dict[str, Any]) -> bool:
+    def _update_fused(
+        self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
+    ) -> bool:
         """``_update`` as one fused loop (``chainrule.fast``), the same bits; False where the
         rule has no fused form."""
         return False
@@ -404,11 +408,21 @@ class Optimizer:
     def _flat_state(self, theta: np.ndarray, complete: bool) -> dict[str, Any] | None:
         """The flat state for ``theta``, built from the parameters' own states if needed."""
         flat = self.__dict__.get("_flat")
-        if flat is not None and flat[0] is theta and all(
-                state.get(key) is view for state, views in zip(self.state, flat[2])
-                for key, view in views.items()) and all(
-                state.get(key) == value for state in self.state
-                for key, value in flat[1].items() if not isinstance(value, np.ndarray)):
+        if (
+            flat is not None
+            and flat[0] is theta
+            and all(
+                state.get(key) is view
+                for state, views in zip(self.state, flat[2])
+                for key, view in views.items()
+            )
+            and all(
+                state.get(key) == value
+                for state in self.state
+                for key, value in flat[1].items()
+                if not isinstance(value, np.ndarray)
+            )
+        ):
             return flat[1]
         if not complete:
             return None
@@ -420,7 +434,8 @@ class Optimizer:
             values = [state[key] for state in self.state]
             if isinstance(values[0], np.ndarray):
                 merged[key] = np.concatenate([v.reshape(-1) for v in values]).astype(
-                    theta.dtype, copy=False)
+                    theta.dtype, copy=False
+                )
             elif any(v != values[0] for v in values):
                 return None  # e.g. step counts that differ
             else:
@@ -438,7 +453,7 @@ class Optimizer:
                     state[key] = value
                 elif key not in views[index]:
                     start = sum(p.size for p in self.params[:index])
-                    view = value[start:start + param.size].reshape(param.shape)
+                    view = value[start : start + param.size].reshape(param.shape)
                     state[key] = views[index][key] = view
 
     # ------------------------------------------------------------------ state
@@ -559,8 +574,9 @@ class SGD(Optimizer):
         self.dampening = float(dampening)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
-                         schedule=schedule)
+        super().__init__(
+            params, lr, learning_rate=learning_rate, clipnorm=clipnorm, schedule=schedule
+        )
 
     def _update(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay != 0:
@@ -579,16 +595,26 @@ class SGD(Optimizer):
                 grad = buffer
         theta -= np.multiply(grad, self.lr, out=scratch)
 
-    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                      kernels: dict[str, Any]) -> bool:
+    def _update_fused(
+        self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
+    ) -> bool:
         scalar = theta.dtype.type
         first = self.momentum != 0 and "momentum" not in state
         if first:
             state["momentum"] = np.empty_like(theta)
-        kernels["sgd"](theta, grad, state.get("momentum", theta), scalar(self.lr),
-                       scalar(self.weight_decay), scalar(self.momentum),
-                       scalar(1 - self.dampening), self.weight_decay != 0, self.momentum != 0,
-                       self.nesterov, first)
+        kernels["sgd"](
+            theta,
+            grad,
+            state.get("momentum", theta),
+            scalar(self.lr),
+            scalar(self.weight_decay),
+            scalar(self.momentum),
+            scalar(1 - self.dampening),
+            self.weight_decay != 0,
+            self.momentum != 0,
+            self.nesterov,
+            first,
+        )
         return True
 
 
@@ -632,8 +658,9 @@ class RMSprop(Optimizer):
         self.momentum = _non_negative("momentum", momentum)
         self.centered = bool(centered)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
-        super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
-                         schedule=schedule)
+        super().__init__(
+            params, lr, learning_rate=learning_rate, clipnorm=clipnorm, schedule=schedule
+        )
 
     def _start_step(self, theta: np.ndarray, state: dict[str, Any]) -> None:
         """The state on the first step (zeros), then one more step counted."""
@@ -668,15 +695,27 @@ class RMSprop(Optimizer):
         else:
             theta -= self.lr * grad / scale
 
-    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                      kernels: dict[str, Any]) -> bool:
+    def _update_fused(
+        self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
+    ) -> bool:
         self._start_step(theta, state)
         scalar = theta.dtype.type
-        kernels["rmsprop"](theta, grad, state["square_avg"], state.get("grad_avg", theta),
-                           state.get("momentum", theta), scalar(self.alpha),
-                           scalar(1 - self.alpha), scalar(self.eps), scalar(self.lr),
-                           scalar(self.momentum), scalar(self.weight_decay),
-                           self.weight_decay != 0, self.centered, self.momentum > 0)
+        kernels["rmsprop"](
+            theta,
+            grad,
+            state["square_avg"],
+            state.get("grad_avg", theta),
+            state.get("momentum", theta),
+            scalar(self.alpha),
+            scalar(1 - self.alpha),
+            scalar(self.eps),
+            scalar(self.lr),
+            scalar(self.momentum),
+            scalar(self.weight_decay),
+            self.weight_decay != 0,
+            self.centered,
+            self.momentum > 0,
+        )
         return True
 
 
@@ -720,16 +759,21 @@ class Adam(Optimizer):
         self.eps = _non_negative("eps", eps)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.amsgrad = bool(amsgrad)
-        super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
-                         schedule=schedule)
+        super().__init__(
+            params, lr, learning_rate=learning_rate, clipnorm=clipnorm, schedule=schedule
+        )
 
     @property
     def betas(self) -> tuple[float, float]:
         return (self.beta1, self.beta2)
 
     def _settings(self) -> dict[str, Any]:
-        return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
-                "amsgrad": self.amsgrad}
+        return {
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "amsgrad": self.amsgrad,
+        }
 
     def _start_step(self, theta: np.ndarray, state: dict[str, Any]) -> None:
         """The state on the first step (zeros), then one more step counted."""
@@ -773,20 +817,31 @@ class Adam(Optimizer):
         work /= denominator
         theta -= work
 
-    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                      kernels: dict[str, Any]) -> bool:
+    def _update_fused(
+        self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
+    ) -> bool:
         self._start_step(theta, state)
         step = state["step"]
         scalar = theta.dtype.type
         decay = self.weight_decay != 0
-        kernels["adam"](theta, grad, state["exp_avg"], state["exp_avg_sq"],
-                        state.get("max_exp_avg_sq", theta), scalar(1 - self.beta1),
-                        scalar(self.beta2), scalar(1 - self.beta2),
-                        scalar(self.lr / (1 - self.beta1**step)),
-                        scalar((1 - self.beta2**step) ** 0.5), scalar(self.eps),
-                        scalar(self.weight_decay), scalar(1 - self.lr * self.weight_decay),
-                        decay and not self.decoupled_weight_decay,
-                        decay and self.decoupled_weight_decay, self.amsgrad)
+        kernels["adam"](
+            theta,
+            grad,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state.get("max_exp_avg_sq", theta),
+            scalar(1 - self.beta1),
+            scalar(self.beta2),
+            scalar(1 - self.beta2),
+            scalar(self.lr / (1 - self.beta1**step)),
+            scalar((1 - self.beta2**step) ** 0.5),
+            scalar(self.eps),
+            scalar(self.weight_decay),
+            scalar(1 - self.lr * self.weight_decay),
+            decay and not self.decoupled_weight_decay,
+            decay and self.decoupled_weight_decay,
+            self.amsgrad,
+        )
         return True
 
 
@@ -817,8 +872,17 @@ class AdamW(Adam):
         clipnorm: float | None = None,
         schedule: Schedule | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
-                         learning_rate=learning_rate, clipnorm=clipnorm, schedule=schedule)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            learning_rate=learning_rate,
+            clipnorm=clipnorm,
+            schedule=schedule,
+        )
 
 
 class Adagrad(Optimizer):
@@ -856,10 +920,12 @@ class Adagrad(Optimizer):
         self.lr_decay = _non_negative("lr_decay", lr_decay)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.initial_accumulator_value = _non_negative(
-            "initial_accumulator_value", initial_accumulator_value)
+            "initial_accumulator_value", initial_accumulator_value
+        )
         self.eps = _non_negative("eps", eps)
-        super().__init__(params, lr, learning_rate=learning_rate, clipnorm=clipnorm,
-                         schedule=schedule)
+        super().__init__(
+            params, lr, learning_rate=learning_rate, clipnorm=clipnorm, schedule=schedule
+        )
 
     def _decayed_lr(self, step: int) -> float:
         """α/(1 + (t − 1)κ) for step t."""
@@ -883,13 +949,21 @@ class Adagrad(Optimizer):
         scale += self.eps
         theta -= decayed_lr * grad / scale
 
-    def _update_fused(self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any],
-                      kernels: dict[str, Any]) -> bool:
+    def _update_fused(
+        self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
+    ) -> bool:
         self._start_step(theta, state)
         scalar = theta.dtype.type
         decayed_lr = self._decayed_lr(state["step"])
-        kernels["adagrad"](theta, grad, state["sum"], scalar(decayed_lr), scalar(self.eps),
-                           scalar(self.weight_decay), self.weight_decay != 0)
+        kernels["adagrad"](
+            theta,
+            grad,
+            state["sum"],
+            scalar(decayed_lr),
+            scalar(self.eps),
+            scalar(self.weight_decay),
+            self.weight_decay != 0,
+        )
         return True
 
 
@@ -925,7 +999,7 @@ class _ScipyMinimizer(Optimizer):
         offset = 0
         for param in self.params:
             size = param.data.size
-            param.data[...] = vector[offset:offset + size].reshape(param.shape)
+            param.data[...] = vector[offset : offset + size].reshape(param.shape)
             offset += size
 
     def _flat_gradient(self) -> np.ndarray:
@@ -970,8 +1044,9 @@ class _ScipyMinimizer(Optimizer):
             raise FloatingPointError(
                 "the loss or its gradient is NaN/inf at the starting parameters"
             )
-        result = optimize.minimize(objective, start, jac=True, method=self.method, tol=self.tol,
-                                   options=self._options())
+        result = optimize.minimize(
+            objective, start, jac=True, method=self.method, tol=self.tol, options=self._options()
+        )
         if best["fun"] < result.fun or not np.isfinite(result.fun):
             result.x, result.fun, result.jac = best["x"], best["fun"], best["jac"]
         self._write(result.x)
@@ -1115,8 +1190,13 @@ _CATALOG: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {}
 _index = NameIndex("optimizer")
 
 
-def register(name: str, cls: type[Optimizer], preset: dict[str, Any] | None = None,
-             aliases: tuple[str, ...] = (), replace: bool = False) -> type[Optimizer]:
+def register(
+    name: str,
+    cls: type[Optimizer],
+    preset: dict[str, Any] | None = None,
+    aliases: tuple[str, ...] = (),
+    replace: bool = False,
+) -> type[Optimizer]:
     """Make ``get(name)`` build ``cls(**preset, **params)``; returns the class.
 
     ``preset`` fixes defaults of a named variant ("momentum" is SGD with momentum 0.9);
@@ -1171,15 +1251,27 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
         label = _index.resolve(name)
         cls, preset = _CATALOG[label]
     else:
-        raise TypeError(
-            f"an optimizer is a name or an Optimizer object, not {type(name).__name__}"
-        )
+        raise TypeError(f"an optimizer is a name or an Optimizer object, not {type(name).__name__}")
     check_parameters(label, accepted_parameters(cls), params)
     return cls(**{**preset, **params})
 
 
 __all__ = [
-    "SGD", "Adagrad", "Adam", "AdamW", "ConjugateGradient", "CosineDecay", "ExponentialDecay",
-    "InverseTimeDecay", "LBFGS", "Optimizer", "RMSprop", "StepDecay", "clip_grad_norm", "get",
-    "names", "register", "unregister",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "ConjugateGradient",
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LBFGS",
+    "Optimizer",
+    "RMSprop",
+    "StepDecay",
+    "clip_grad_norm",
+    "get",
+    "names",
+    "register",
+    "unregister",
 ]

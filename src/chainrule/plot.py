@@ -34,7 +34,11 @@ if TYPE_CHECKING:  # imported on use (the plots load without the layers)
 PathLike = str | os.PathLike[str]
 
 __all__ = [
-    "activation_histograms", "activations", "decision_boundary", "gradient_flow", "history",
+    "activation_histograms",
+    "activations",
+    "decision_boundary",
+    "gradient_flow",
+    "history",
 ]
 
 _INSTALL_HINT = 'chainrule.plot needs matplotlib: pip install "chainrule[plot]"'
@@ -54,7 +58,7 @@ def _notebook_figure_class() -> Any:
             buffer = io.StringIO()
             self.savefig(buffer, format="svg")
             svg = buffer.getvalue()
-            return svg[svg.index("<svg"):]  # the element, without the XML prolog and DOCTYPE
+            return svg[svg.index("<svg") :]  # the element, without the XML prolog and DOCTYPE
 
     return NotebookFigure
 
@@ -64,6 +68,7 @@ def _new_figure(width: float, height: float, dpi: float) -> Any:
     notebooks display as SVG."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         figure_class = _notebook_figure_class()
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
@@ -80,8 +85,9 @@ def format_for(path: PathLike) -> str:
     """The file format of ``path`` by its suffix (.png, .pdf, .svg); another is an error."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in FORMATS:
-        raise ValueError(f"cannot tell the plot format from {os.fspath(path)!r}: name it "
-                         f"{', '.join(FORMATS)}")
+        raise ValueError(
+            f"cannot tell the plot format from {os.fspath(path)!r}: name it {', '.join(FORMATS)}"
+        )
     return FORMATS[suffix]
 
 
@@ -168,11 +174,18 @@ def activations(
     for ax, activation in zip(axes, chosen):
         a = activation.forward(grid)
         ax.plot(grid, a, "-", color="C0", linewidth=2, label="g(z)")
-        ax.plot(grid, activation.derivative(grid, a), "--", color="C1", linewidth=1.6,
-                label="g′(z)")
+        ax.plot(
+            grid, activation.derivative(grid, a), "--", color="C1", linewidth=1.6, label="g′(z)"
+        )
         if second:
-            ax.plot(grid, activation.second_derivative(grid, a), ":", color="C2",
-                    linewidth=1.6, label="g″(z)")
+            ax.plot(
+                grid,
+                activation.second_derivative(grid, a),
+                ":",
+                color="C2",
+                linewidth=1.6,
+                label="g″(z)",
+            )
         ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
         ax.axvline(0.0, color="0.6", linewidth=0.8, zorder=0)
         ax.set_xlim(low, high)
@@ -180,7 +193,7 @@ def activations(
         ax.set_xlabel("z")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="small")
-    for ax in axes[len(chosen):]:
+    for ax in axes[len(chosen) :]:
         ax.set_visible(False)
     return _finish(figure, path, dpi)
 
@@ -216,12 +229,12 @@ def history(history: Any, path: PathLike | None = None, *, dpi: float = 100) -> 
             values = _numbers(series.get(key, []))
             if values is None or not len(values):
                 continue
-            ax.plot(x[:len(values)], values, style, markersize=3, label=label)
+            ax.plot(x[: len(values)], values, style, markersize=3, label=label)
         ax.set_title(base)
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="small")
-    for ax in axes[len(groups):]:
+    for ax in axes[len(groups) :]:
         ax.set_visible(False)
     return _finish(figure, path, dpi)
 
@@ -298,10 +311,20 @@ def decision_boundary(
         cmap = colormaps["tab20"].resampled(count)
     figure = _new_figure(6.0, 5.0, dpi)
     ax = figure.add_subplot(1, 1, 1)
-    ax.contourf(mesh_x, mesh_y, predicted, levels=levels, cmap=cmap, alpha=0.35,
-                vmin=-0.5, vmax=count - 0.5)
-    ax.scatter(points[:, 0], points[:, 1], c=label_ids, cmap=cmap, vmin=-0.5,
-               vmax=count - 0.5, edgecolors="k", linewidths=0.4, s=18)
+    ax.contourf(
+        mesh_x, mesh_y, predicted, levels=levels, cmap=cmap, alpha=0.35, vmin=-0.5, vmax=count - 0.5
+    )
+    ax.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=label_ids,
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=count - 0.5,
+        edgecolors="k",
+        linewidths=0.4,
+        s=18,
+    )
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     ax.set_xlabel("x₁")
@@ -336,7 +359,7 @@ def gradient_flow(history: Any, path: PathLike | None = None, *, dpi: float = 10
     x = np.asarray(epochs) + 1
     for name, norms in layers:
         positive = np.where(norms > 0, norms, np.nan)  # a log axis has no room for 0
-        ax.plot(x[:len(positive)], positive, "-o", markersize=3, label=name)
+        ax.plot(x[: len(positive)], positive, "-o", markersize=3, label=name)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("gradient norm (median over sampled batches)")
@@ -357,9 +380,15 @@ def _dense_signals(model: Any, x: Any) -> list[tuple[str, str, np.ndarray, np.nd
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("the model has no Dense layer to show")
     position = {id(layer): index for index, layer in enumerate(layers)}
-    return [(signals.dense.name or f"layer{position[id(signals.dense)]}",
-             signals.activation_name, np.asarray(signals.z), np.asarray(signals.a))
-            for signals in walk(model, x)]
+    return [
+        (
+            signals.dense.name or f"layer{position[id(signals.dense)]}",
+            signals.activation_name,
+            np.asarray(signals.z),
+            np.asarray(signals.a),
+        )
+        for signals in walk(model, x)
+    ]
 
 
 def activation_histograms(
@@ -381,8 +410,10 @@ def activation_histograms(
     figure = _new_figure(9.0, 2.8 * len(signals), dpi)
     axes = figure.subplots(len(signals), 2, squeeze=False)
     for (ax_z, ax_a), (name, g, z, a) in zip(axes, signals):
-        for ax, values, color, title in ((ax_z, z, "C0", f"{name}: z"),
-                                         (ax_a, a, "C1", f"{name}: a = {g}(z)")):
+        for ax, values, color, title in (
+            (ax_z, z, "C0", f"{name}: z"),
+            (ax_a, a, "C1", f"{name}: a = {g}(z)"),
+        ):
             finite = values[np.isfinite(values)].ravel()
             ax.hist(finite, bins=bins, color=color, alpha=0.8)
             ax.set_title(title, fontsize="medium")

@@ -25,8 +25,13 @@ if TYPE_CHECKING:  # both import the tensor ops; nothing here needs them at run 
     from .losses import Loss
     from .optim import Optimizer
 
-__all__ = ["CompiledModel", "HasNamedParameters", "SupportsPredict", "SupportsSave",
-           "TrainableModel"]
+__all__ = [
+    "CompiledModel",
+    "HasNamedParameters",
+    "SupportsPredict",
+    "SupportsSave",
+    "TrainableModel",
+]
 
 
 @runtime_checkable

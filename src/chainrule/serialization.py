@@ -85,12 +85,17 @@ def describe_model(model: Any) -> dict[str, Any]:
         class_name = registered_name(layer)  # a module of another kind is an error here
         assert isinstance(layer, Layer)  # register_layer takes Layer classes only
         layers.append({"class": class_name, "name": layer.name, "config": layer.config()})
-    return {"class": "Sequential", "name": model.name, "input_shape": list(model.input_shape),
-            "layers": layers}
+    return {
+        "class": "Sequential",
+        "name": model.name,
+        "input_shape": list(model.input_shape),
+        "layers": layers,
+    }
 
 
-def save_model(model: Any, path: str | os.PathLike[str],
-               training_state: dict[str, Any] | None = None) -> None:
+def save_model(
+    model: Any, path: str | os.PathLike[str], training_state: dict[str, Any] | None = None
+) -> None:
     """Write ``model`` (and, for a checkpoint, ``training_state``) to ``path``."""
     arrays: dict[str, np.ndarray] = {}
     for name, value in model.state_dict().items():
@@ -105,9 +110,11 @@ def save_model(model: Any, path: str | os.PathLike[str],
         "weights": {name: list(value.shape) for name, value in model.state_dict().items()},
         "compile": _describe_compile(model),
         "preprocessing": _describe_preprocessing(getattr(model, "preprocessing", None), arrays),
-        "metadata": split_arrays(dict(getattr(model, "metadata", {}) or {}), "state/metadata",
-                                 arrays),
-        "training": None if training_state is None
+        "metadata": split_arrays(
+            dict(getattr(model, "metadata", {}) or {}), "state/metadata", arrays
+        ),
+        "training": None
+        if training_state is None
         else split_arrays(training_state, "state/training", arrays),
     }
     continuation = None if training_state is not None else model.continuation_state()
@@ -141,12 +148,15 @@ def optimizer_settings(optimizer: Any) -> dict[str, Any]:
     return settings
 
 
-def _describe_preprocessing(preprocessing: Any, arrays: dict[str, np.ndarray]
-                            ) -> dict[str, Any] | None:
+def _describe_preprocessing(
+    preprocessing: Any, arrays: dict[str, np.ndarray]
+) -> dict[str, Any] | None:
     if preprocessing is None:
         return None
-    return {"class": type(preprocessing).__name__,
-            "state": split_arrays(preprocessing.state(), "state/preprocessing", arrays)}
+    return {
+        "class": type(preprocessing).__name__,
+        "state": split_arrays(preprocessing.state(), "state/preprocessing", arrays),
+    }
 
 
 # ---------------------------------------------------------------------- reading
@@ -176,12 +186,15 @@ def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
 def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
     header = archive.headers.get(_DESCRIPTION_KEY)
     if header is None:
-        raise ModelFileError(f"{path} is an .npz archive but not a chainrule model file "
-                             "(it has no description)")
+        raise ModelFileError(
+            f"{path} is an .npz archive but not a chainrule model file (it has no description)"
+        )
     if header.dtype != np.uint8 or len(header.shape) != 1 or header.shape[0] > MAX_DESCRIPTION:
-        raise ModelFileError(f"{path}: the model description is not UTF-8 bytes of at most "
-                             f"{MAX_DESCRIPTION} bytes (dtype {header.dtype}, shape "
-                             f"{header.shape})")
+        raise ModelFileError(
+            f"{path}: the model description is not UTF-8 bytes of at most "
+            f"{MAX_DESCRIPTION} bytes (dtype {header.dtype}, shape "
+            f"{header.shape})"
+        )
     try:
         description = json.loads(archive.read(_DESCRIPTION_KEY).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -191,8 +204,9 @@ def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
         raise ModelFileError(f"{path} is not a chainrule model file")
     version = description.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{path}: the model-file format version must be a positive "
-                             f"integer, not {version!r}")
+        raise ModelFileError(
+            f"{path}: the model-file format version must be a positive integer, not {version!r}"
+        )
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model-file format {version}, newer than this chainrule "
@@ -201,8 +215,9 @@ def _read_description(path: Path, archive: NpzArchive) -> dict[str, Any]:
     return description
 
 
-def _check_description(path: Path, description: dict[str, Any],
-                       headers: Mapping[str, ArrayHeader]) -> None:
+def _check_description(
+    path: Path, description: dict[str, Any], headers: Mapping[str, ArrayHeader]
+) -> None:
     """Every field of ``description`` against the array ``headers``; nothing is built."""
     try:
         expected = schema.expected_arrays(description.get("model"))
@@ -211,13 +226,15 @@ def _check_description(path: Path, description: dict[str, Any],
             schema.check_weight_listing(description.get("weights"), expected, headers)
         except schema.DescriptionError as error:
             raise schema.DescriptionError(
-                f"the description does not match the stored weights: {error}") from None
+                f"the description does not match the stored weights: {error}"
+            ) from None
         for key in ("chainrule_version", "dtype"):
             if description.get(key) is not None:
                 schema.check_str(description[key], f"the {key}")
         _check_compile_entry(description.get("compile"))
-        _check_preprocessing_entry(description.get("preprocessing"), headers,
-                                   description["model"]["input_shape"])
+        _check_preprocessing_entry(
+            description.get("preprocessing"), headers, description["model"]["input_shape"]
+        )
         metadata = description.get("metadata")
         if metadata is not None:
             schema.check_dict(metadata, "the metadata")
@@ -225,14 +242,17 @@ def _check_description(path: Path, description: dict[str, Any],
             from .datasets.features import FeatureMap
 
             raw = description.get("preprocessing") or {}
-            shape = ([FeatureMap.raw_width] if isinstance(raw, dict)
-                     and raw.get("class") == "FeatureMap"
-                     else description["model"]["input_shape"])
+            shape = (
+                [FeatureMap.raw_width]
+                if isinstance(raw, dict) and raw.get("class") == "FeatureMap"
+                else description["model"]["input_shape"]
+            )
             schema.check_data_record(metadata, shape)
         for key in ("metadata", "training", "continuation"):
             schema.check_references(description.get(key), headers, f"state/{key}", f"the {key}")
-        _check_continuation_entry(description.get("continuation"), description.get("compile"),
-                                  headers)
+        _check_continuation_entry(
+            description.get("continuation"), description.get("compile"), headers
+        )
     except schema.DescriptionError as error:
         raise ModelFileError(f"{path}: {error}") from None
 
@@ -246,16 +266,18 @@ def _check_compile_entry(entry: Any) -> None:
         raise schema.DescriptionError(f"the compile entry has the unknown key {unknown[0]!r}")
     jit = entry.get("jit", "auto")
     if not (isinstance(jit, bool) or jit == "auto"):
-        raise schema.DescriptionError(f"the compile entry's jit must be true, false or "
-                                      f"\"auto\", not {jit!r}")
+        raise schema.DescriptionError(
+            f'the compile entry\'s jit must be true, false or "auto", not {jit!r}'
+        )
     for kind in ("loss", "optimizer"):
         schema.check_named_entry(entry.get(kind), kind)
     for metric in schema.check_list(entry.get("metrics") or [], "the metrics"):
         schema.check_str(metric, "a metric name")
 
 
-def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
-                               input_shape: list[int]) -> None:
+def _check_preprocessing_entry(
+    entry: Any, headers: Mapping[str, ArrayHeader], input_shape: list[int]
+) -> None:
     if entry is None:
         return
     entry = schema.check_dict(entry, "the preprocessing entry")
@@ -274,82 +296,104 @@ def _check_preprocessing_entry(entry: Any, headers: Mapping[str, ArrayHeader],
         if header.shape != (math.prod(input_shape),) or header.dtype.kind != "f":
             raise schema.DescriptionError(
                 f"the preprocessing {key!r} is {header.dtype} of shape {header.shape}, not "
-                f"floats of shape ({math.prod(input_shape)},) for the model's inputs")
+                f"floats of shape ({math.prod(input_shape)},) for the model's inputs"
+            )
 
 
-def _check_continuation_entry(entry: Any, compile_entry: Any,
-                              headers: Mapping[str, ArrayHeader]) -> None:
+def _check_continuation_entry(
+    entry: Any, compile_entry: Any, headers: Mapping[str, ArrayHeader]
+) -> None:
     """The structure of what ``Model.continuation_state`` saved; the optimiser state is
     checked against the rebuilt model when it is restored (``_restore_continuation``)."""
     if entry is None:
         return
     entry = schema.check_dict(entry, "the continuation")
-    keys = {"next_epoch", "optimizer", "shuffle_generator", "fit_generator",
-            "layer_generators", "history"}
+    keys = {
+        "next_epoch",
+        "optimizer",
+        "shuffle_generator",
+        "fit_generator",
+        "layer_generators",
+        "history",
+    }
     if set(entry) != keys:
         odd = sorted(set(entry) ^ keys)[0]
-        raise schema.DescriptionError(f"the continuation has the key {odd!r} missing or "
-                                      f"unknown (it holds {sorted(keys)})")
+        raise schema.DescriptionError(
+            f"the continuation has the key {odd!r} missing or unknown (it holds {sorted(keys)})"
+        )
     if compile_entry is None:
-        raise schema.DescriptionError("the continuation needs compile settings, and the file "
-                                      "has none")
-    next_epoch = schema.check_int(entry["next_epoch"], "the continuation's next epoch", low=0,
-                                  high=10**9)
-    _check_optimizer_entries(schema.check_dict(entry["optimizer"], "the optimizer state"),
-                             headers)
+        raise schema.DescriptionError(
+            "the continuation needs compile settings, and the file has none"
+        )
+    next_epoch = schema.check_int(
+        entry["next_epoch"], "the continuation's next epoch", low=0, high=10**9
+    )
+    _check_optimizer_entries(schema.check_dict(entry["optimizer"], "the optimizer state"), headers)
     generators = schema.check_dict(entry["layer_generators"], "the layer generators")
-    for name, value in [("shuffle", entry["shuffle_generator"]),
-                        ("fit", entry["fit_generator"]), *generators.items()]:
+    for name, value in [
+        ("shuffle", entry["shuffle_generator"]),
+        ("fit", entry["fit_generator"]),
+        *generators.items(),
+    ]:
         if value is not None or name not in ("shuffle", "fit"):
             _check_generator_state(value, f"the {name} generator state")
     if entry["history"] is not None:
         _check_history(entry["history"])
         if entry["shuffle_generator"] is None and entry["fit_generator"] is None:
-            raise schema.DescriptionError("the continuation has a history but no shuffle "
-                                          "generator state")
+            raise schema.DescriptionError(
+                "the continuation has a history but no shuffle generator state"
+            )
     elif next_epoch:
-        raise schema.DescriptionError(f"the continuation's next epoch is {next_epoch} but it "
-                                      "has no history")
+        raise schema.DescriptionError(
+            f"the continuation's next epoch is {next_epoch} but it has no history"
+        )
 
 
-def _check_optimizer_entries(state: dict[str, Any], headers: Mapping[str, ArrayHeader]
-                             ) -> None:
+def _check_optimizer_entries(state: dict[str, Any], headers: Mapping[str, ArrayHeader]) -> None:
     """The optimiser state's settings and counters: finite numbers, counters in 0..10¹²;
     its arrays: floating point (their shapes are the optimiser's to check, their values are
     checked once read)."""
     for key, value in state.items():
         if isinstance(value, dict):  # an array reference, checked by check_references
             if "__array__" not in value:
-                raise schema.DescriptionError(f"the optimizer state {key!r} is neither a "
-                                              "number nor an array")
+                raise schema.DescriptionError(
+                    f"the optimizer state {key!r} is neither a number nor an array"
+                )
             dtype = headers[value["__array__"]].dtype
             if dtype.kind != "f":
-                raise schema.DescriptionError(f"the optimizer state {key!r} is {dtype}, not "
-                                              "floating point")
+                raise schema.DescriptionError(
+                    f"the optimizer state {key!r} is {dtype}, not floating point"
+                )
         elif key in ("epoch", "iterations") or key.endswith(".step"):
             schema.check_int(value, f"the optimizer state {key!r}", low=0, high=10**12)
         elif value is not None and not isinstance(value, bool):
             schema.check_float(value, f"the optimizer state {key!r}")
 
 
-def _restore_continuation(path: Path, model: Any, entry: Any, arrays: dict[str, np.ndarray]
-                          ) -> None:
+def _restore_continuation(
+    path: Path, model: Any, entry: Any, arrays: dict[str, np.ndarray]
+) -> None:
     """Give the rebuilt, compiled ``model`` the saved optimiser state, epoch and generators."""
     state = join_arrays(entry, arrays)
     for key, value in state["optimizer"].items():
         if isinstance(value, np.ndarray) and schema.non_finite(value):
-            raise ModelFileError(f"{path}: the optimizer state {key!r} holds "
-                                 f"{schema.non_finite(value)}")
+            raise ModelFileError(
+                f"{path}: the optimizer state {key!r} holds {schema.non_finite(value)}"
+            )
     generators = {name for name, module in model.named_modules() if hasattr(module, "_generator")}
     if set(state["layer_generators"]) != generators:
-        raise ModelFileError(f"{path}: the continuation's layer generators are for "
-                             f"{sorted(state['layer_generators'])}, but the model's random "
-                             f"layers are {sorted(generators)}")
+        raise ModelFileError(
+            f"{path}: the continuation's layer generators are for "
+            f"{sorted(state['layer_generators'])}, but the model's random "
+            f"layers are {sorted(generators)}"
+        )
     try:
         model.restore_continuation(state)
     except (KeyError, TypeError, ValueError, OverflowError) as error:
-        raise ModelFileError(f"{path}: the continuation's optimizer state does not fit the "
-                             f"model's {type(model.optimizer).__name__} ({error})") from None
+        raise ModelFileError(
+            f"{path}: the continuation's optimizer state does not fit the "
+            f"model's {type(model.optimizer).__name__} ({error})"
+        ) from None
 
 
 def _check_feature_map_entry(entry: dict[str, Any], input_shape: list[int]) -> None:
@@ -363,17 +407,23 @@ def _check_feature_map_entry(entry: dict[str, Any], input_shape: list[int]) -> N
     if len(names) != math.prod(input_shape):
         raise schema.DescriptionError(
             f"the preprocessing FeatureMap makes {len(names)} features, but the model takes "
-            f"{math.prod(input_shape)} inputs")
+            f"{math.prod(input_shape)} inputs"
+        )
 
 
 def _refuse_non_finite(path: Path, key: str, array: np.ndarray) -> None:
     problem = schema.non_finite(array)
     if problem is not None:
-        what = (f"the weights {key[len('weights/'):]!r}" if key.startswith("weights/")
-                else f"the array {key!r}")
-        raise ModelFileError(f"{path}: {what} hold {problem}; a model with non-finite weights "
-                             "predicts nothing useful, so it is not loaded (retrain it, or "
-                             "load an earlier checkpoint)")
+        what = (
+            f"the weights {key[len('weights/') :]!r}"
+            if key.startswith("weights/")
+            else f"the array {key!r}"
+        )
+        raise ModelFileError(
+            f"{path}: {what} hold {problem}; a model with non-finite weights "
+            "predicts nothing useful, so it is not loaded (retrain it, or "
+            "load an earlier checkpoint)"
+        )
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
@@ -390,15 +440,21 @@ def load_model(path: str | os.PathLike[str]) -> Any:
 def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
     settings = description.get("compile")
     try:
-        compiled = None if not settings else (_named("loss", settings["loss"]),
-                                              _named("optimizer", settings["optimizer"]))
+        compiled = (
+            None
+            if not settings
+            else (_named("loss", settings["loss"]), _named("optimizer", settings["optimizer"]))
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path}: the compile settings are not usable ({error})") from None
     try:
         with default_dtype(description.get("dtype") or get_default_dtype()):
             model = _rebuild(description["model"])  # float64 models stay float64
-        weights = {key[len("weights/"):]: value for key, value in arrays.items()
-                   if key.startswith("weights/")}
+        weights = {
+            key[len("weights/") :]: value
+            for key, value in arrays.items()
+            if key.startswith("weights/")
+        }
         model.load_state_dict(_with_fixed_slopes(model, weights))
         model.preprocessing = _restore_preprocessing(description.get("preprocessing"), arrays)
         model.metadata = join_arrays(description.get("metadata") or {}, arrays)
@@ -413,12 +469,14 @@ def _build(path: Path, description: dict[str, Any], arrays: dict[str, np.ndarray
         raise ModelFileError(f"{path}: {error}") from None
     if settings and compiled is not None:
         try:
-            model.compile(loss=compiled[0], optimizer=compiled[1],
-                          metrics=settings.get("metrics") or None,
-                          jit=settings.get("jit", "auto"))
+            model.compile(
+                loss=compiled[0],
+                optimizer=compiled[1],
+                metrics=settings.get("metrics") or None,
+                jit=settings.get("jit", "auto"),
+            )
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"{path}: the compile settings are not usable ({error})"
-                                 ) from None
+            raise ModelFileError(f"{path}: the compile settings are not usable ({error})") from None
         if description.get("continuation") is not None:
             _restore_continuation(path, model, description["continuation"], arrays)
         elif description.get("training"):
@@ -433,10 +491,16 @@ def _continue_checkpoint(path: Path, model: Any, state: Any) -> None:
         _check_training_state(state, model)  # also gives the optimiser its state
     except schema.DescriptionError as error:
         raise ModelFileError(f"{path}: the training progress is damaged: {error}") from None
-    model.restore_continuation({
-        "next_epoch": int(state["epoch"]) + 1, "optimizer": state["optimizer"],
-        "shuffle_generator": None, "fit_generator": state["shuffle_generator"],
-        "layer_generators": state["layer_generators"], "history": state["history"]})
+    model.restore_continuation(
+        {
+            "next_epoch": int(state["epoch"]) + 1,
+            "optimizer": state["optimizer"],
+            "shuffle_generator": None,
+            "fit_generator": state["shuffle_generator"],
+            "layer_generators": state["layer_generators"],
+            "history": state["history"],
+        }
+    )
 
 
 def _with_fixed_slopes(model: Any, weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -448,9 +512,12 @@ def _with_fixed_slopes(model: Any, weights: dict[str, np.ndarray]) -> dict[str, 
     """
     from .nn.layers import learns_slopes
 
-    kept = {f"{layer.name}.alpha": layer.alpha.data for layer in model.layers
-            if learns_slopes(getattr(layer, "activation", None))
-            and f"{layer.name}.alpha" not in weights}
+    kept = {
+        f"{layer.name}.alpha": layer.alpha.data
+        for layer in model.layers
+        if learns_slopes(getattr(layer, "activation", None))
+        and f"{layer.name}.alpha" not in weights
+    }
     return {**weights, **kept}
 
 
@@ -471,11 +538,15 @@ def _rebuild(architecture: dict[str, Any]) -> Any:
     from . import nn
     from .models import Sequential
 
-    layers = [nn.layer_class(entry["class"]).from_config(dict(entry.get("config", {})),
-                                                         entry["name"])
-              for entry in architecture["layers"]]
-    return Sequential(layers, input_shape=tuple(architecture["input_shape"]),
-                      name=architecture.get("name", "sequential"))
+    layers = [
+        nn.layer_class(entry["class"]).from_config(dict(entry.get("config", {})), entry["name"])
+        for entry in architecture["layers"]
+    ]
+    return Sequential(
+        layers,
+        input_shape=tuple(architecture["input_shape"]),
+        name=architecture.get("name", "sequential"),
+    )
 
 
 def _restore_preprocessing(entry: dict[str, Any] | None, arrays: dict[str, np.ndarray]) -> Any:
@@ -505,8 +576,9 @@ def read_training_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], d
     try:
         description, arrays = read_archive(path)
         if not description.get("training"):
-            raise ModelFileError(f"{path} is a model file without training progress (not a "
-                                 "checkpoint)")
+            raise ModelFileError(
+                f"{path} is a model file without training progress (not a checkpoint)"
+            )
         state = join_arrays(description["training"], arrays)
         model = _build(path, description, arrays)
         try:
@@ -516,10 +588,12 @@ def read_training_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], d
     except ModelFileError as error:
         if "without training progress" in str(error):
             raise
-        raise ModelFileError(f"{error}; a damaged checkpoint cannot be resumed (delete it to "
-                             "start training over)") from None
-    weights = {key[len("weights/"):]: value for key, value in arrays.items()
-               if key.startswith("weights/")}
+        raise ModelFileError(
+            f"{error}; a damaged checkpoint cannot be resumed (delete it to start training over)"
+        ) from None
+    weights = {
+        key[len("weights/") :]: value for key, value in arrays.items() if key.startswith("weights/")
+    }
     state["optimizer_name"] = model.optimizer.name  # which optimiser wrote it (not stored)
     return state, weights
 
@@ -529,28 +603,34 @@ def _check_training_state(state: Any, model: Any) -> None:
     state = schema.check_dict(state, "the training progress")
     schema.check_int(state.get("epoch"), "the epoch", low=0, high=10**9)
     if model.optimizer is None:
-        raise schema.DescriptionError("a checkpoint needs compile settings, and this one has "
-                                      "none")
+        raise schema.DescriptionError("a checkpoint needs compile settings, and this one has none")
     optimizer_state = schema.check_dict(state.get("optimizer"), "the optimizer state")
     for key, value in optimizer_state.items():
         if isinstance(value, np.ndarray) and value.dtype.kind != "f":
-            raise schema.DescriptionError(f"the optimizer state {key!r} is {value.dtype}, not "
-                                          "floating point")
+            raise schema.DescriptionError(
+                f"the optimizer state {key!r} is {value.dtype}, not floating point"
+            )
         if isinstance(value, np.ndarray) and schema.non_finite(value):
-            raise schema.DescriptionError(f"the optimizer state {key!r} holds "
-                                          f"{schema.non_finite(value)}")
+            raise schema.DescriptionError(
+                f"the optimizer state {key!r} holds {schema.non_finite(value)}"
+            )
     try:
         model.optimizer.load_state_dict(optimizer_state)
     except (KeyError, TypeError, ValueError, OverflowError) as error:
-        raise schema.DescriptionError(f"the optimizer state does not fit the model ({error})"
-                                      ) from None
+        raise schema.DescriptionError(
+            f"the optimizer state does not fit the model ({error})"
+        ) from None
     generators = {name for name, module in model.named_modules() if hasattr(module, "_generator")}
     layer_generators = schema.check_dict(state.get("layer_generators"), "the layer generators")
     if set(layer_generators) != generators:
-        raise schema.DescriptionError(f"the layer generators are for {sorted(layer_generators)}, "
-                                      f"but the model's random layers are {sorted(generators)}")
-    for name, generator_state in [("shuffle", state.get("shuffle_generator")),
-                                  *layer_generators.items()]:
+        raise schema.DescriptionError(
+            f"the layer generators are for {sorted(layer_generators)}, "
+            f"but the model's random layers are {sorted(generators)}"
+        )
+    for name, generator_state in [
+        ("shuffle", state.get("shuffle_generator")),
+        *layer_generators.items(),
+    ]:
         _check_generator_state(generator_state, f"the {name} generator state")
     _check_history(state.get("history"))
     for index, entry in enumerate(schema.check_list(state.get("callbacks"), "the callbacks")):
@@ -574,8 +654,9 @@ def _check_history(value: Any) -> None:
     for key, values in schema.check_dict(recorded.get("history"), "the history").items():
         for number in schema.check_list(values, f"the history of {key!r}"):
             if isinstance(number, bool) or not isinstance(number, (int, float)):
-                raise schema.DescriptionError(f"the history of {key!r} holds {number!r}, not "
-                                              "a number")
+                raise schema.DescriptionError(
+                    f"the history of {key!r} holds {number!r}, not a number"
+                )
     for epoch in schema.check_list(recorded.get("epoch"), "the history's epochs"):
         schema.check_int(epoch, "an epoch of the history", low=0, high=10**9)
 
@@ -585,12 +666,22 @@ def _check_weights_like(value: Any, model: Any, what: str) -> None:
     own = model.state_dict()
     for name, array in weights.items():
         if name not in own or np.shape(array) != own[name].shape:
-            raise schema.DescriptionError(f"{what} has {name!r} of shape {np.shape(array)}, "
-                                          "which the model does not have")
+            raise schema.DescriptionError(
+                f"{what} has {name!r} of shape {np.shape(array)}, which the model does not have"
+            )
 
 
 __all__ = [
-    "describe_model", "FORMAT_NAME", "FORMAT_VERSION", "join_arrays", "load_model",
-    "MAX_DESCRIPTION", "ModelFileError", "optimizer_settings", "read_archive",
-    "read_training_state", "save_model", "split_arrays"
+    "describe_model",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "join_arrays",
+    "load_model",
+    "MAX_DESCRIPTION",
+    "ModelFileError",
+    "optimizer_settings",
+    "read_archive",
+    "read_training_state",
+    "save_model",
+    "split_arrays",
 ]

@@ -69,8 +69,10 @@ def _per_layer(name: str, value: Any, layers: int) -> list[Any]:
     """One value for every hidden layer: a single value repeated, or a list of that length."""
     if isinstance(value, (list, tuple)):
         if len(value) != layers:
-            raise ValueError(f"{name} gives {len(value)} values for {layers} hidden layers; "
-                             "give one value, or one per hidden layer")
+            raise ValueError(
+                f"{name} gives {len(value)} values for {layers} hidden layers; "
+                "give one value, or one per hidden layer"
+            )
         return list(value)
     return [value] * layers
 
@@ -167,8 +169,10 @@ class _ChainruleNetwork(BaseEstimator):
         if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
             sizes = (sizes,)
         if not isinstance(sizes, (list, tuple)):
-            raise ValueError("hidden_layer_sizes must be a positive integer or a sequence of "
-                             f"them, got {sizes!r}")
+            raise ValueError(
+                "hidden_layer_sizes must be a positive integer or a sequence of "
+                f"them, got {sizes!r}"
+            )
         return [_positive_int("hidden_layer_sizes", size) for size in sizes]
 
     def _dtype(self) -> np.dtype:
@@ -185,26 +189,29 @@ class _ChainruleNetwork(BaseEstimator):
         penalty = float(self.alpha) or None
         mask_generators = np.random.SeedSequence(seed).spawn(len(sizes))
         layers: list[Any] = []
-        for units, activation, rate, generator in zip(sizes, activations, rates,
-                                                       mask_generators):
+        for units, activation, rate, generator in zip(sizes, activations, rates, mask_generators):
             layers.append(Dense(units, activation=activation, kernel_regularizer=penalty))
             if rate:
                 layers.append(Dropout(rate, seed=np.random.default_rng(generator)))
         layers.append(Dense(self._output_units(), kernel_regularizer=penalty))
         with default_dtype(self._dtype()):
-            return Sequential(layers, seed=seed, input_shape=(n_features,),
-                              name=type(self).__name__)
+            return Sequential(
+                layers, seed=seed, input_shape=(n_features,), name=type(self).__name__
+            )
 
     def _compile(self, model: Sequential) -> None:
         if not isinstance(self.optimizer, str):
-            raise ValueError("optimizer must be the name of a chainrule optimizer (its settings "
-                             f"go to learning_rate_init and optimizer_params), not "
-                             f"{self.optimizer!r}")
+            raise ValueError(
+                "optimizer must be the name of a chainrule optimizer (its settings "
+                f"go to learning_rate_init and optimizer_params), not "
+                f"{self.optimizer!r}"
+            )
         settings = dict(self.optimizer_params or {})
-        model.compile(loss=self._loss(),
-                      optimizer=optim.get(self.optimizer, lr=self.learning_rate_init,
-                                          **settings),
-                      jit=self.jit)
+        model.compile(
+            loss=self._loss(),
+            optimizer=optim.get(self.optimizer, lr=self.learning_rate_init, **settings),
+            jit=self.jit,
+        )
 
     # ------------------------------------------------------------------ training
     def _batch_size(self, samples: int) -> int | None:
@@ -218,20 +225,35 @@ class _ChainruleNetwork(BaseEstimator):
         monitor = "val_loss" if self.early_stopping else "loss"
         if not self.tol >= 0:
             raise ValueError(f"tol must be ≥ 0, got {self.tol!r}")
-        return EarlyStopping(monitor=monitor, min_delta=self.tol,
-                             patience=_positive_int("n_iter_no_change", self.n_iter_no_change),
-                             restore_best_weights=bool(self.early_stopping))
+        return EarlyStopping(
+            monitor=monitor,
+            min_delta=self.tol,
+            patience=_positive_int("n_iter_no_change", self.n_iter_no_change),
+            restore_best_weights=bool(self.early_stopping),
+        )
 
-    def _train(self, X: np.ndarray, targets: np.ndarray, epochs: int,
-               stopping: EarlyStopping | None, validation: tuple[Any, ...] | None,
-               weights: np.ndarray | None = None) -> None:
+    def _train(
+        self,
+        X: np.ndarray,
+        targets: np.ndarray,
+        epochs: int,
+        stopping: EarlyStopping | None,
+        validation: tuple[Any, ...] | None,
+        weights: np.ndarray | None = None,
+    ) -> None:
         """Train ``model_`` for up to ``epochs`` epochs; ``n_iter_`` and ``history_`` grow."""
         model = self.model_
         history = model.fit(
-            X, targets, epochs=epochs, batch_size=self._batch_size(len(X)),
-            validation_data=validation, shuffle=bool(self.shuffle),
-            callbacks=[stopping] if stopping is not None else None, verbose=self.verbose,
-            seed=self._seed + 1 + self.n_iter_, health=bool(self.health),
+            X,
+            targets,
+            epochs=epochs,
+            batch_size=self._batch_size(len(X)),
+            validation_data=validation,
+            shuffle=bool(self.shuffle),
+            callbacks=[stopping] if stopping is not None else None,
+            verbose=self.verbose,
+            seed=self._seed + 1 + self.n_iter_,
+            health=bool(self.health),
             sample_weight=weights,
         )
         for key, values in history.history.items():
@@ -257,13 +279,24 @@ class _ChainruleNetwork(BaseEstimator):
             if not 0 < fraction < 1:
                 raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
             parts = train_test_split(
-                X, targets, *([] if weights is None else [weights]), test_size=fraction,
-                random_state=self._seed, stratify=self._stratify(targets))
+                X,
+                targets,
+                *([] if weights is None else [weights]),
+                test_size=fraction,
+                random_state=self._seed,
+                stratify=self._stratify(targets),
+            )
             X, X_val, targets, targets_val = parts[:4]
             validation = (X_val, targets_val, *parts[5:6])  # the held-out weights, if any
             weights = None if weights is None else parts[4]
-        self._train(X, targets, _positive_int("max_iter", self.max_iter), self._stopping(),
-                    validation, weights)
+        self._train(
+            X,
+            targets,
+            _positive_int("max_iter", self.max_iter),
+            self._stopping(),
+            validation,
+            weights,
+        )
         return self
 
     def _partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> _ChainruleNetwork:
@@ -304,21 +337,25 @@ class _ChainruleNetwork(BaseEstimator):
             try:
                 json.dumps(value)
             except TypeError:
-                raise TypeError(f"cannot save {type(self).__name__}: its parameter {name}="
-                                f"{value!r} cannot be written to a model file") from None
-        record = {"estimator": type(self).__name__, "params": params,
-                  # JSON has no tuples: the names of the parameters given as tuples
-                  "tuple_params": [name for name, value in params.items()
-                                   if isinstance(value, tuple)],
-                  "seed": self._seed,
-                  "n_iter": self.n_iter_,
-                  "history": self.history_, **self._fitted_record()}
+                raise TypeError(
+                    f"cannot save {type(self).__name__}: its parameter {name}="
+                    f"{value!r} cannot be written to a model file"
+                ) from None
+        record = {
+            "estimator": type(self).__name__,
+            "params": params,
+            # JSON has no tuples: the names of the parameters given as tuples
+            "tuple_params": [name for name, value in params.items() if isinstance(value, tuple)],
+            "seed": self._seed,
+            "n_iter": self.n_iter_,
+            "history": self.history_,
+            **self._fitted_record(),
+        }
         if hasattr(self, "feature_names_in_"):
             record["feature_names_in"] = self.feature_names_in_.tolist()
         return record
 
-    def _write(self, path: str | os.PathLike[str], training_state: dict[str, Any] | None
-               ) -> None:
+    def _write(self, path: str | os.PathLike[str], training_state: dict[str, Any] | None) -> None:
         model = self.model_
         metadata = model.metadata
         model.metadata = {**metadata, _METADATA_KEY: self._record()}
@@ -328,8 +365,7 @@ class _ChainruleNetwork(BaseEstimator):
             model.metadata = metadata
 
     @classmethod
-    def _read(cls, path: str | os.PathLike[str], with_training_state: bool
-              ) -> _ChainruleNetwork:
+    def _read(cls, path: str | os.PathLike[str], with_training_state: bool) -> _ChainruleNetwork:
         description, _ = read_archive(path)
         record = (description.get("metadata") or {}).get(_METADATA_KEY)
         if not isinstance(record, dict) or record.get("estimator") != cls.__name__:
@@ -377,9 +413,11 @@ class _ChainruleNetwork(BaseEstimator):
                 "epoch": max(self.n_iter_ - 1, 0),
                 "optimizer": model.optimizer.state_dict(),
                 "shuffle_generator": np.random.default_rng(self._seed).bit_generator.state,
-                "layer_generators": {name: module._generator.bit_generator.state
-                                     for name, module in model.named_modules()
-                                     if hasattr(module, "_generator")},
+                "layer_generators": {
+                    name: module._generator.bit_generator.state
+                    for name, module in model.named_modules()
+                    if hasattr(module, "_generator")
+                },
                 "history": {"history": {}, "epoch": []},
                 "callbacks": [],
             }
@@ -418,18 +456,23 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
         sample's loss weighted by ``sample_weight`` (see the module docstring)."""
         return self._fit(X, y, sample_weight)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
-                    ) -> MLPClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> MLPClassifier:
         """Train one epoch on (X, y), continuing the network (new on the first call, which
         must name every class in ``classes``), weighted by ``sample_weight``."""
         if not hasattr(self, "model_"):
             if classes is None:
-                raise ValueError("classes must be given on the first call to partial_fit (every "
-                                 "class the network will see)")
+                raise ValueError(
+                    "classes must be given on the first call to partial_fit (every "
+                    "class the network will see)"
+                )
             self.classes_ = np.unique(np.asarray(classes))
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes={classes!r} differs from the classes of the first call "
-                             f"to partial_fit ({self.classes_.tolist()})")
+            raise ValueError(
+                f"classes={classes!r} differs from the classes of the first call "
+                f"to partial_fit ({self.classes_.tolist()})"
+            )
         return self._partial_fit(X, y, sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -461,8 +504,10 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
             self.classes_ = np.unique(y)
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
-            raise ValueError(f"y holds labels {unknown.tolist()[:5]} that are not among the "
-                             f"classes {self.classes_.tolist()}")
+            raise ValueError(
+                f"y holds labels {unknown.tolist()[:5]} that are not among the "
+                f"classes {self.classes_.tolist()}"
+            )
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
@@ -481,8 +526,9 @@ class MLPClassifier(ClassifierMixin, _ChainruleNetwork):
         (scikit-learn's MLP always stratifies, and fails on small data); else split plainly."""
         counts = np.bincount(y)
         held_out = int(np.ceil(self.validation_fraction * len(y)))
-        possible = (counts.min() >= 2 and held_out >= len(counts)
-                    and len(y) - held_out >= len(counts))
+        possible = (
+            counts.min() >= 2 and held_out >= len(counts) and len(y) - held_out >= len(counts)
+        )
         return y if possible else None
 
     def _fitted_record(self) -> dict[str, Any]:
@@ -527,8 +573,9 @@ class MLPRegressor(RegressorMixin, _ChainruleNetwork):
         return tags
 
     def _validated(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, reset=reset, dtype=self._dtype(), multi_output=True,
-                             y_numeric=True)
+        return validate_data(
+            self, X, y, reset=reset, dtype=self._dtype(), multi_output=True, y_numeric=True
+        )
 
     def _network_targets(self, y: np.ndarray) -> np.ndarray:
         targets = np.asarray(y, dtype=self._dtype())
@@ -536,8 +583,9 @@ class MLPRegressor(RegressorMixin, _ChainruleNetwork):
         if not hasattr(self, "model_"):
             self.n_outputs_ = targets.shape[1]
         elif targets.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {targets.shape[1]} targets, the network was trained on "
-                             f"{self.n_outputs_}")
+            raise ValueError(
+                f"y has {targets.shape[1]} targets, the network was trained on {self.n_outputs_}"
+            )
         return targets
 
     def _fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:

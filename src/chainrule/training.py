@@ -70,8 +70,9 @@ class Model(Module):
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         """Create lazily built parameters by running one sample of ``input_shape`` through."""
-        if not self.parameters() or any(not getattr(m, "built", True)
-                                         for _, m in self.named_modules()):
+        if not self.parameters() or any(
+            not getattr(m, "built", True) for _, m in self.named_modules()
+        ):
             with no_grad():
                 self.eval()
                 self(np.zeros((2, *input_shape), dtype=get_default_dtype()))
@@ -147,19 +148,22 @@ class Model(Module):
         if isinstance(self.metadata, dict) and self._known(key) is None:
             self.metadata[key] = value
 
-    def _inputs(self, x: Any, name: str = "x", remember: bool = False,
-                dtype: Any = None) -> np.ndarray:
+    def _inputs(
+        self, x: Any, name: str = "x", remember: bool = False, dtype: Any = None
+    ) -> np.ndarray:
         """``x`` through ``chainrule.data_path``: a checked float array (the parameters'
         dtype unless ``dtype``), a DataFrame's columns matched to the model's feature names;
         with ``remember``, the first DataFrame's names become the model's."""
-        array, names = data_path.features(x, dtype or self._data_dtype(), name,
-                                          self._known("feature_names"))
+        array, names = data_path.features(
+            x, dtype or self._data_dtype(), name, self._known("feature_names")
+        )
         if remember and names is not None:
             self._remember("feature_names", names)
         return array
 
-    def _targets(self, x: np.ndarray, y: Any, name: str = "y", remember: bool = False,
-                 dtype: Any = None) -> np.ndarray:
+    def _targets(
+        self, x: np.ndarray, y: Any, name: str = "y", remember: bool = False, dtype: Any = None
+    ) -> np.ndarray:
         """``y`` through ``chainrule.data_path``: for a classification loss, labels become
         class indices (their distinct values, or the model's classes; one-hot rows for a
         sparse loss their arg-max), with ``remember`` the classes kept in
@@ -170,8 +174,9 @@ class Model(Module):
             return _checked_target(plain, name, target_dtype)
         binary = isinstance(self.loss, losses.BinaryCrossentropy)
         if plain.ndim == 2 and plain.shape[1] > 1:  # one-hot rows, probabilities, multi-label
-            sparse = isinstance(self.loss, (losses.SparseCategoricalCrossentropy,
-                                            losses.NegativeLogLikelihood))
+            sparse = isinstance(
+                self.loss, (losses.SparseCategoricalCrossentropy, losses.NegativeLogLikelihood)
+            )
             if data_path.is_one_hot(plain) and remember:
                 self._remember("classes", list(range(plain.shape[1])))
             if sparse and data_path.is_one_hot(plain):
@@ -185,8 +190,9 @@ class Model(Module):
             self._remember("classes", classes)
         return indices
 
-    def _pair(self, x: Any, y: Any, x_name: str, y_name: str, remember: bool = False,
-              dtype: Any = None) -> Arrays:
+    def _pair(
+        self, x: Any, y: Any, x_name: str, y_name: str, remember: bool = False, dtype: Any = None
+    ) -> Arrays:
         """Inputs and targets through the data path, with as many rows each; what
         ``remember`` would keep is kept only when both are usable."""
         unknown = [key for key in ("feature_names", "classes") if self._known(key) is None]
@@ -213,8 +219,10 @@ class Model(Module):
         refused."""
         classes = self._known("classes")
         if classes is None and not isinstance(self.loss, CLASSIFICATION_LOSSES):
-            raise ValueError("predict_classes needs a classification model (compiled with a "
-                             "cross-entropy or nll, or trained on class labels); use predict")
+            raise ValueError(
+                "predict_classes needs a classification model (compiled with a "
+                "cross-entropy or nll, or trained on class labels); use predict"
+            )
         outputs = self.predict(x, batch_size)
         if outputs.ndim == 1 or outputs.shape[1] == 1:
             probability = self.predict_proba(x, batch_size).reshape(len(outputs))
@@ -224,9 +232,14 @@ class Model(Module):
         return data_path.decode_labels(index, classes)
 
     # ------------------------------------------------------------------ compile
-    def compile(self, loss: Any = "mse", optimizer: Any = "sgd",
-                metrics: Sequence[Any] | None = None, jit: bool | str = "auto",
-                kernels: str = "numpy") -> None:
+    def compile(
+        self,
+        loss: Any = "mse",
+        optimizer: Any = "sgd",
+        metrics: Sequence[Any] | None = None,
+        jit: bool | str = "auto",
+        kernels: str = "numpy",
+    ) -> None:
         """Choose the loss, the optimiser and the metrics (names or objects).
 
         A Keras-style optimiser (built without parameters) is bound to the model's parameters
@@ -375,9 +388,11 @@ class Model(Module):
         if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if resume and checkpoint is None and self.__dict__.get("_fit_progress") is None:
-            raise ValueError("resume=True without a checkpoint path continues this model's last "
-                             "training (a fit, or a model file saved after one), and this model "
-                             "has none; give checkpoint=PATH, or drop resume=True")
+            raise ValueError(
+                "resume=True without a checkpoint path continues this model's last "
+                "training (a fit, or a model file saved after one), and this model "
+                "has none; give checkpoint=PATH, or drop resume=True"
+            )
         x, y = self._pair(x, y, "x", "y", remember=True)
         w_val = None
         x_val: np.ndarray | None
@@ -385,14 +400,20 @@ class Model(Module):
         if validation_data is not None:
             if validation_split:
                 raise ValueError("give validation_data or validation_split, not both")
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (
-                    2, 3):
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be (x, y) or (x, y, sample_weight)")
-            x_val, y_val = self._pair(validation_data[0], validation_data[1], "validation x",
-                                      "validation y")
+            x_val, y_val = self._pair(
+                validation_data[0], validation_data[1], "validation x", "validation y"
+            )
             if len(validation_data) == 3:
-                w_val = self._sample_weights(x_val, y_val, validation_data[2], None,
-                                             "validation sample_weight", remember=False)
+                w_val = self._sample_weights(
+                    x_val,
+                    y_val,
+                    validation_data[2],
+                    None,
+                    "validation sample_weight",
+                    remember=False,
+                )
             x_val = self._prepare(x_val)
         else:
             x_val = y_val = None
@@ -400,7 +421,7 @@ class Model(Module):
         if validation_split:
             x, y, x_val, y_val = _split_off_validation(x, y, validation_split)
             if weights is not None:
-                weights, w_val = weights[:len(x)], weights[len(x):]
+                weights, w_val = weights[: len(x)], weights[len(x) :]
             x_val = self._prepare(x_val)
         raw_sample = x  # the monitor's health_report applies the preprocessing itself
         x = self._prepare(x)
@@ -423,10 +444,16 @@ class Model(Module):
             progress.append(HealthMonitor(sample=sample_rows(raw_sample)))
         callback_list = CallbackList([*user_callbacks, *progress, history])
         callback_list.set_model(self)
-        callback_list.set_params({
-            "epochs": epochs, "steps": -(-count // size), "batch_size": size, "samples": count,
-            "validation_samples": 0 if x_val is None else len(x_val), "verbose": verbose,
-        })
+        callback_list.set_params(
+            {
+                "epochs": epochs,
+                "steps": -(-count // size),
+                "batch_size": size,
+                "samples": count,
+                "validation_samples": 0 if x_val is None else len(x_val),
+                "verbose": verbose,
+            }
+        )
         self.stop_training = False
         callback_list.on_train_begin({})
         if resume and checkpoint is None:
@@ -438,8 +465,9 @@ class Model(Module):
             for epoch in range(initial_epoch, epochs):
                 optimizer.set_epoch(epoch)  # the optimiser's own schedule; callbacks may change it
                 callback_list.on_epoch_begin(epoch, {})
-                logs = self._run_epoch(x, y, size, shuffle, generator, callback_list,
-                                       stop_on_nan, interrupt, weights)
+                logs = self._run_epoch(
+                    x, y, size, shuffle, generator, callback_list, stop_on_nan, interrupt, weights
+                )
                 if interrupt.requested:
                     raise TrainingInterrupted(_interrupted_message(epoch, checkpoint))
                 if x_val is not None and y_val is not None:  # set together
@@ -447,8 +475,11 @@ class Model(Module):
                     logs.update({f"val_{key}": value for key, value in validation.items()})
                 logs["lr"] = float(optimizer.lr)
                 callback_list.on_epoch_end(epoch, logs)
-                object.__setattr__(self, "_fit_progress", {
-                    "next_epoch": epoch + 1, "generator": generator, "history": history})
+                object.__setattr__(
+                    self,
+                    "_fit_progress",
+                    {"next_epoch": epoch + 1, "generator": generator, "history": history},
+                )
                 if checkpoint is not None:
                     self._save_checkpoint(checkpoint, epoch, generator, history, user_callbacks)
                 if self.stop_training:
@@ -493,10 +524,13 @@ class Model(Module):
             "optimizer": self.optimizer.state_dict(),
             "shuffle_generator": None if own is None else own.bit_generator.state,
             "fit_generator": None if last is None or last is own else last.bit_generator.state,
-            "layer_generators": {name: layer_generator.bit_generator.state
-                                 for name, layer_generator in _layer_generators(self).items()},
-            "history": None if history is None else {"history": history.history,
-                                                     "epoch": history.epoch},
+            "layer_generators": {
+                name: layer_generator.bit_generator.state
+                for name, layer_generator in _layer_generators(self).items()
+            },
+            "history": None
+            if history is None
+            else {"history": history.history, "epoch": history.epoch},
         }
 
     def restore_continuation(self, state: dict[str, Any]) -> None:
@@ -521,13 +555,24 @@ class Model(Module):
             history = History()
             history.history = {k: list(v) for k, v in state["history"]["history"].items()}
             history.epoch = list(state["history"]["epoch"])
-            object.__setattr__(self, "_fit_progress", {
-                "next_epoch": int(state["next_epoch"]), "generator": last, "history": history})
+            object.__setattr__(
+                self,
+                "_fit_progress",
+                {"next_epoch": int(state["next_epoch"]), "generator": last, "history": history},
+            )
 
-    def _run_epoch(self, x: np.ndarray, y: np.ndarray, size: int, shuffle: bool,
-                   generator: np.random.Generator, callback_list: CallbackList,
-                   stop_on_nan: bool, interrupt: _StopOnInterrupt,
-                   weights: np.ndarray | None = None) -> dict[str, float]:
+    def _run_epoch(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        size: int,
+        shuffle: bool,
+        generator: np.random.Generator,
+        callback_list: CallbackList,
+        stop_on_nan: bool,
+        interrupt: _StopOnInterrupt,
+        weights: np.ndarray | None = None,
+    ) -> dict[str, float]:
         """One pass over the (shuffled) training set in mini-batches; the epoch's mean logs.
 
         Off the hot path: the batch hooks go only to callbacks that define them (the running
@@ -562,26 +607,37 @@ class Model(Module):
         return {key: value / seen for key, value in totals.items()}
 
     # ------------------------------------------------------------------ checkpoints
-    def _save_checkpoint(self, path: str | os.PathLike[str], epoch: int,
-                         generator: np.random.Generator, history: History,
-                         callbacks: Sequence[Callback]) -> None:
+    def _save_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        epoch: int,
+        generator: np.random.Generator,
+        history: History,
+        callbacks: Sequence[Callback],
+    ) -> None:
         _, optimizer = self._require_compiled()
         state = {
             "epoch": epoch,
             "optimizer": optimizer.state_dict(),
             "shuffle_generator": generator.bit_generator.state,
-            "layer_generators": {name: layer_generator.bit_generator.state
-                                 for name, layer_generator in _layer_generators(self).items()},
+            "layer_generators": {
+                name: layer_generator.bit_generator.state
+                for name, layer_generator in _layer_generators(self).items()
+            },
             "history": {"history": history.history, "epoch": history.epoch},
-            "callbacks": [{"class": type(c).__name__, "state": c.get_state()}
-                          for c in callbacks],
+            "callbacks": [{"class": type(c).__name__, "state": c.get_state()} for c in callbacks],
         }
         from .serialization import save_model  # a higher layer; on use
 
         save_model(self, path, training_state=state)
 
-    def _resume_from(self, path: str | os.PathLike[str], generator: np.random.Generator,
-                     history: History, callbacks: Sequence[Callback]) -> int:
+    def _resume_from(
+        self,
+        path: str | os.PathLike[str],
+        generator: np.random.Generator,
+        history: History,
+        callbacks: Sequence[Callback],
+    ) -> int:
         """Load a checkpoint's weights and progress; returns the epoch to continue with."""
         from .serialization import ModelFileError, read_training_state  # a higher layer; on use
 
@@ -590,24 +646,33 @@ class Model(Module):
         own = {name: value.shape for name, value in self.state_dict().items()}
         stored = {name: value.shape for name, value in weights.items()}
         if own != stored:  # checked before anything is loaded: nothing changes on failure
-            name = (sorted(set(own) ^ set(stored)) or sorted(k for k in own
-                                                              if own[k] != stored[k]))[0]
-            detail = (f"it lacks {name!r}" if name not in stored else
-                      f"it has {name!r}, which the model has not" if name not in own else
-                      f"it stores {name!r} of shape {stored[name]}, the model's is {own[name]}")
+            name = (
+                sorted(set(own) ^ set(stored)) or sorted(k for k in own if own[k] != stored[k])
+            )[0]
+            detail = (
+                f"it lacks {name!r}"
+                if name not in stored
+                else f"it has {name!r}, which the model has not"
+                if name not in own
+                else f"it stores {name!r} of shape {stored[name]}, the model's is {own[name]}"
+            )
             raise ModelFileError(f"the checkpoint {path} does not match this model ({detail})")
         written_by = state.get("optimizer_name")
         if written_by is not None and written_by != optimizer.name:
-            raise ModelFileError(f"the checkpoint {path} holds the state of the {written_by} "
-                                 f"optimiser, but this model is compiled with {optimizer.name}; "
-                                 f"compile with optimizer={written_by!r} to resume, or delete "
-                                 "the checkpoint to start over")
+            raise ModelFileError(
+                f"the checkpoint {path} holds the state of the {written_by} "
+                f"optimiser, but this model is compiled with {optimizer.name}; "
+                f"compile with optimizer={written_by!r} to resume, or delete "
+                "the checkpoint to start over"
+            )
         try:
             optimizer.load_state_dict(state["optimizer"])
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"the checkpoint {path} holds an optimiser state that does not "
-                                 f"fit this model's {optimizer.name} ({error}); delete the "
-                                 "checkpoint to start over") from None
+            raise ModelFileError(
+                f"the checkpoint {path} holds an optimiser state that does not "
+                f"fit this model's {optimizer.name} ({error}); delete the "
+                "checkpoint to start over"
+            ) from None
         self.load_state_dict(weights)
         generator.bit_generator.state = state["shuffle_generator"]
         layer_generators = _layer_generators(self)
@@ -621,8 +686,9 @@ class Model(Module):
                 callback.set_state(entry["state"])
         return int(state["epoch"]) + 1
 
-    def total_loss(self, prediction: Tensor, target: np.ndarray,
-                   sample_weight: np.ndarray | None = None) -> Tensor:
+    def total_loss(
+        self, prediction: Tensor, target: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> Tensor:
         """The compiled loss (weighted by ``sample_weight``, one weight per row, when given)
         plus every layer's weight penalty (SPEC's regularised risk)."""
         loss_function, _ = self._require_compiled()
@@ -630,8 +696,7 @@ class Model(Module):
         penalty = self.penalty()
         return value if penalty is None else value + penalty
 
-    def _compiled_program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
-                          ) -> Any:
+    def _compiled_program(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Any:
         """The compiled program for this batch, or None (eager) after saying why once."""
         step = self.compiled_step
         if step is None or self.jit_fallback_reason is not None:
@@ -648,8 +713,9 @@ class Model(Module):
                 fallback_warning(self.jit_fallback_reason)
             return None
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool,
-                    w: np.ndarray | None = None) -> dict[str, float]:
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, stop_on_nan: bool, w: np.ndarray | None = None
+    ) -> dict[str, float]:
         _, optimizer = self._require_compiled()
         program = self._compiled_program(x, y, w)
         if program is not None:
@@ -663,6 +729,7 @@ class Model(Module):
                 logs.update(self._metric_values(program.prediction, y))
             return logs
         if getattr(optimizer, "requires_closure", False):
+
             def closure() -> Tensor:
                 optimizer.zero_grad()
                 value = self.total_loss(self(x), y, w)
@@ -695,9 +762,15 @@ class Model(Module):
         )
 
     # ------------------------------------------------------------------ sample weights
-    def _sample_weights(self, x: np.ndarray, y: np.ndarray, sample_weight: Any,
-                        class_weight: Any, name: str, remember: bool = True
-                        ) -> np.ndarray | None:
+    def _sample_weights(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        sample_weight: Any,
+        class_weight: Any,
+        name: str,
+        remember: bool = True,
+    ) -> np.ndarray | None:
         """One weight per row in the parameters' dtype: ``sample_weight`` times the class
         weight of each row's class, or None when neither is given (unweighted). With
         ``remember``, the class weights used are kept in ``metadata["class_weight"]``."""
@@ -707,10 +780,14 @@ class Model(Module):
         if remember and isinstance(self.metadata, dict):
             self.metadata.pop("class_weight", None)
         classes = self._known("classes")
-        if isinstance(class_weight, dict) and classes is not None and list(classes) != list(
-                range(len(classes))):  # keyed by the labels themselves (the data path's rule)
-            keys = data_path.encode_labels(list(class_weight), known=classes,
-                                           name="class_weight")[0]
+        if (
+            isinstance(class_weight, dict)
+            and classes is not None
+            and list(classes) != list(range(len(classes)))
+        ):  # keyed by the labels themselves (the data path's rule)
+            keys = data_path.encode_labels(list(class_weight), known=classes, name="class_weight")[
+                0
+            ]
             class_weight = {int(k): w for k, w in zip(keys, class_weight.values())}
         if class_weight is not None:
             labels = class_labels(self.loss, y)
@@ -742,19 +819,22 @@ class Model(Module):
     def _saved_class_weight(self) -> dict[int, float]:
         saved = self.metadata.get("class_weight") if isinstance(self.metadata, dict) else None
         if saved is None:
-            raise ValueError('class_weight="saved": the model has no saved class weights '
-                             "(fit it with class_weight=...)")
+            raise ValueError(
+                'class_weight="saved": the model has no saved class weights '
+                "(fit it with class_weight=...)"
+            )
         return {int(k): float(v) for k, v in saved.items()}
 
     # ------------------------------------------------------------------ evaluate / predict
-    def _measure(self, x: np.ndarray, y: np.ndarray, batch_size: int,
-                 w: np.ndarray | None = None) -> dict[str, float]:
+    def _measure(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, w: np.ndarray | None = None
+    ) -> dict[str, float]:
         self.eval()
         totals: dict[str, float] = {}
         with no_grad():
             for start in range(0, len(x), batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                wb = None if w is None else w[start:start + batch_size]
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                wb = None if w is None else w[start : start + batch_size]
                 prediction = self(xb)
                 values = {"loss": self.total_loss(prediction, yb, wb).item()}
                 values.update(self._metric_values(prediction.data, yb))
@@ -763,9 +843,16 @@ class Model(Module):
         self.train()
         return {key: value / len(x) for key, value in totals.items()}
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = 32,
-                 return_dict: bool = False, verbose: int = 0, sample_weight: Any = None,
-                 class_weight: Any = None) -> Any:
+    def evaluate(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = 32,
+        return_dict: bool = False,
+        verbose: int = 0,
+        sample_weight: Any = None,
+        class_weight: Any = None,
+    ) -> Any:
         """The loss (and metrics) on (x, y) in eval mode: a float without metrics, else
         ``[loss, metric, ...]`` (Keras), or a dict with ``return_dict=True``.
 
@@ -798,8 +885,9 @@ class Model(Module):
         x, y = self._pair(x, y, "x", "y")
         if isinstance(class_weight, str) and class_weight == "saved":
             class_weight = self._saved_class_weight()
-        weights = self._sample_weights(x, y, sample_weight, class_weight, "sample_weight",
-                                       remember=False)
+        weights = self._sample_weights(
+            x, y, sample_weight, class_weight, "sample_weight", remember=False
+        )
         x = self._prepare(x)
         self.build(x.shape[1:])
         size = len(x) if batch_size is None else _batch_size(batch_size)
@@ -860,7 +948,7 @@ class Model(Module):
         size = len(x) if batch_size is None else _batch_size(batch_size)
         self.eval()
         with no_grad():
-            outputs = [self(x[start:start + size]) for start in range(0, len(x), size)]
+            outputs = [self(x[start : start + size]) for start in range(0, len(x), size)]
         self.train()
         return outputs
 
@@ -876,8 +964,10 @@ class Model(Module):
         state = self.state_dict()
         names = list(state)
         if not names:
-            raise ValueError("set_weights: the model has no weights yet; build it first "
-                             "(give input_dim, or call it once)")
+            raise ValueError(
+                "set_weights: the model has no weights yet; build it first "
+                "(give input_dim, or call it once)"
+            )
         if len(weights) != len(names):
             raise ValueError(
                 f"set_weights: the model has {len(names)} weight arrays (get_weights order), "
@@ -911,10 +1001,12 @@ class Model(Module):
 def _batch_listeners(callback_list: CallbackList, hook: str) -> list[Callback]:
     """The callbacks whose ``hook`` does something: those that define it, on the class or the
     instance (a silent progress bar does not), in order."""
-    return [callback for callback in callback_list.callbacks
-            if (hook in vars(callback) or getattr(type(callback), hook) is not getattr(
-                Callback, hook))
-            and not (isinstance(callback, ProgressBar) and callback.verbose == 0)]
+    return [
+        callback
+        for callback in callback_list.callbacks
+        if (hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook))
+        and not (isinstance(callback, ProgressBar) and callback.verbose == 0)
+    ]
 
 
 class _BatchGather:
@@ -929,8 +1021,9 @@ class _BatchGather:
         self.size = size
         self.kept: list[np.ndarray] | None = None
 
-    def __call__(self, order: np.ndarray | None, start: int, kept: bool
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def __call__(
+        self, order: np.ndarray | None, start: int, kept: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         stop = start + self.size
         if order is None and all(a.flags.c_contiguous for a in self.arrays):
             batch = [a[start:stop] for a in self.arrays]
@@ -940,10 +1033,14 @@ class _BatchGather:
             rows = order[start:stop]
             if kept:
                 if self.kept is None:
-                    self.kept = [np.empty((min(self.size, len(a)),) + a.shape[1:], a.dtype)
-                                 for a in self.arrays]
-                batch = [np.take(a, rows, axis=0, out=buffer[:len(rows)], mode="clip")
-                         for a, buffer in zip(self.arrays, self.kept)]
+                    self.kept = [
+                        np.empty((min(self.size, len(a)),) + a.shape[1:], a.dtype)
+                        for a in self.arrays
+                    ]
+                batch = [
+                    np.take(a, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+                    for a, buffer in zip(self.arrays, self.kept)
+                ]
             else:
                 batch = [a[rows] for a in self.arrays]
         return batch[0], batch[1], batch[2] if self.weighted else None
@@ -974,11 +1071,15 @@ class _StopOnInterrupt:
 
 def _interrupted_message(epoch: int, checkpoint: Any) -> str:
     if checkpoint is None:
-        return (f"training interrupted during epoch {epoch + 1}; no checkpoint was being "
-                "written (pass checkpoint=PATH to fit to be able to resume)")
+        return (
+            f"training interrupted during epoch {epoch + 1}; no checkpoint was being "
+            "written (pass checkpoint=PATH to fit to be able to resume)"
+        )
     kept = f"holds epoch {epoch}" if epoch > 0 else "was not written yet (no epoch finished)"
-    return (f"training interrupted during epoch {epoch + 1}; the checkpoint {checkpoint} {kept}; "
-            "run again with resume=True (chainrule train --resume) to continue")
+    return (
+        f"training interrupted during epoch {epoch + 1}; the checkpoint {checkpoint} {kept}; "
+        "run again with resume=True (chainrule train --resume) to continue"
+    )
 
 
 # ---------------------------------------------------------------------- data checks
@@ -997,13 +1098,13 @@ CLASSIFICATION_LOSSES = (losses.ProbabilityLoss, losses.NegativeLogLikelihood)
 
 def _checked_sample_weight(sample_weight: Any, count: int, name: str) -> np.ndarray:
     """The sample weights as a float64 array of shape (count,): finite and >= 0."""
-    array = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor)
-                       else sample_weight)
+    array = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got data of dtype {array.dtype}")
     if array.shape != (count,):
-        raise ShapeError(f"{name} must have shape ({count},), one weight per sample, got "
-                         f"shape {array.shape}")
+        raise ShapeError(
+            f"{name} must have shape ({count},), one weight per sample, got shape {array.shape}"
+        )
     array = array.astype(np.float64)
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
@@ -1016,12 +1117,15 @@ def class_labels(loss: Any, y: np.ndarray) -> np.ndarray:
     """The class index of every row, for class weights: integer labels as they are, one-hot
     rows by their arg-max, binary 0/1 targets as 0 and 1."""
     if not isinstance(loss, CLASSIFICATION_LOSSES):
-        raise ValueError(f"class_weight needs a classification loss (a cross-entropy or nll), "
-                         f"not {loss.name}; use sample_weight")
+        raise ValueError(
+            f"class_weight needs a classification loss (a cross-entropy or nll), "
+            f"not {loss.name}; use sample_weight"
+        )
     if isinstance(loss, losses.BinaryCrossentropy):
         if y.ndim > 1 and y.shape[1:] != (1,):
-            raise ValueError(f"class_weight needs one binary label per row, got targets of "
-                             f"shape {y.shape}")
+            raise ValueError(
+                f"class_weight needs one binary label per row, got targets of shape {y.shape}"
+            )
         labels = y.reshape(len(y))
         if not np.all((labels == 0) | (labels == 1)):
             raise ValueError("class_weight needs binary targets of 0 and 1, not soft labels")
@@ -1029,13 +1133,14 @@ def class_labels(loss: Any, y: np.ndarray) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1)
     if y.ndim != 1 or not np.all(y == np.round(y)):
-        raise ValueError(f"class_weight needs integer class labels or one-hot rows, got "
-                         f"targets of shape {y.shape}")
+        raise ValueError(
+            f"class_weight needs integer class labels or one-hot rows, got "
+            f"targets of shape {y.shape}"
+        )
     return y.astype(np.int64)
 
 
-def resolve_class_weight(class_weight: Any, labels: np.ndarray, classes: int
-                         ) -> dict[int, float]:
+def resolve_class_weight(class_weight: Any, labels: np.ndarray, classes: int) -> dict[int, float]:
     """{class index: weight}, checked, from a dict or ``"balanced"``: n_samples /
     (n_classes · count(class)) over the classes present (scikit-learn's formula)."""
     if isinstance(class_weight, str):
@@ -1044,34 +1149,42 @@ def resolve_class_weight(class_weight: Any, labels: np.ndarray, classes: int
         present, counts = np.unique(labels, return_counts=True)
         return {int(c): len(labels) / (len(present) * int(n)) for c, n in zip(present, counts)}
     if not isinstance(class_weight, dict):
-        raise TypeError(f"class_weight must be a dict {{class index: weight}} or 'balanced', "
-                        f"not {type(class_weight).__name__}")
+        raise TypeError(
+            f"class_weight must be a dict {{class index: weight}} or 'balanced', "
+            f"not {type(class_weight).__name__}"
+        )
     resolved: dict[int, float] = {}
     for key, weight in class_weight.items():
         if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
             raise ValueError(f"class_weight: the class {key!r} is not a class index (an int)")
         if not 0 <= key < classes:
-            raise ValueError(f"class_weight: unknown class {key} (the model has classes "
-                             f"0..{classes - 1})")
-        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float,
-                                                                          np.number)):
-            raise ValueError(f"class_weight: the weight of class {key} must be a number, got "
-                             f"{weight!r}")
+            raise ValueError(
+                f"class_weight: unknown class {key} (the model has classes 0..{classes - 1})"
+            )
+        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float, np.number)):
+            raise ValueError(
+                f"class_weight: the weight of class {key} must be a number, got {weight!r}"
+            )
         if not (np.isfinite(weight) and weight >= 0):
-            raise ValueError(f"class_weight: the weight of class {key} must be finite and "
-                             f">= 0, got {weight}")
+            raise ValueError(
+                f"class_weight: the weight of class {key} must be finite and >= 0, got {weight}"
+            )
         resolved[int(key)] = float(weight)
     return resolved
 
 
 def _layer_generators(model: Module) -> dict[str, np.random.Generator]:
     """The random generator of every layer that draws (a Dropout's mask), by module name."""
-    return {name: module._generator for name, module in model.named_modules()
-            if hasattr(module, "_generator")}
+    return {
+        name: module._generator
+        for name, module in model.named_modules()
+        if hasattr(module, "_generator")
+    }
 
 
-def _split_off_validation(x: np.ndarray, y: np.ndarray, fraction: float
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _split_off_validation(
+    x: np.ndarray, y: np.ndarray, fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"validation_split must be between 0 and 1, got {fraction}")
     held_out = int(round(len(x) * fraction))
@@ -1099,6 +1212,10 @@ def _metric_function(metric: Any) -> Callable[..., float]:
 
 
 __all__ = [
-    "Arrays", "class_labels", "CLASSIFICATION_LOSSES", "Model", "resolve_class_weight",
-    "TrainingInterrupted"
+    "Arrays",
+    "class_labels",
+    "CLASSIFICATION_LOSSES",
+    "Model",
+    "resolve_class_weight",
+    "TrainingInterrupted",
 ]

@@ -22,6 +22,7 @@ from .classic import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softplus, Tanh  # noq
 from .vector import LogSoftmax, Maxout, Softmax  # noqa: F401
 from .modern import CELU, GELU, SELU, GELUTanh, HardSigmoid, HardSwish, HardTanh  # noqa: F401
 from .modern import Identity, LogSigmoid, Mish, ReLU6, SiLU, Softsign  # noqa: F401
+
 # isort: on
 from .registry import (
     UnknownActivationError,
@@ -38,8 +39,15 @@ CATALOG: tuple[type[Activation], ...] = built_in()
 install_activation_lookup(get)
 
 __all__ = [
-    "Activation", "CATALOG", "UnknownActivationError", "activation_input", "check_derivatives",
-    "get", "names",
-    "normalize", "register", "remove",
+    "Activation",
+    "CATALOG",
+    "UnknownActivationError",
+    "activation_input",
+    "check_derivatives",
+    "get",
+    "names",
+    "normalize",
+    "register",
+    "remove",
     *(cls.__name__ for cls in CATALOG),
 ]

@@ -70,11 +70,9 @@ class OnnxGraph(Protocol):
     the op means what is wanted); ``constant`` adds an initializer and returns its name.
     """
 
-    def op(self, op_type: str, inputs: list[str], since: int = ..., **attributes: Any) -> str:
-        ...
+    def op(self, op_type: str, inputs: list[str], since: int = ..., **attributes: Any) -> str: ...
 
-    def constant(self, label: str, value: Any, dtype: Any = ...) -> str:
-        ...
+    def constant(self, label: str, value: Any, dtype: Any = ...) -> str: ...
 
 
 class Activation:
@@ -105,8 +103,7 @@ class Activation:
     #: z stays there gets no gradient and never recovers (it is dead); None: g has no flat zero
     dead_below: ClassVar[float | None] = None
 
-    def __init__(self, subgradient: float | list[float] | tuple[float, ...] | None = None
-                 ) -> None:
+    def __init__(self, subgradient: float | list[float] | tuple[float, ...] | None = None) -> None:
         self.subgradient = subgradient
         self._subgradient_values: tuple[Any, ...] | None = None
         if subgradient is not None:
@@ -212,8 +209,9 @@ class Activation:
             "saturating": self.saturating,
             "smooth": self.smooth,
             "kinks": list(self.kinks),
-            "one_sided_slopes": [[_plain(left), _plain(right)]
-                                 for left, right in self.one_sided_slopes],
+            "one_sided_slopes": [
+                [_plain(left), _plain(right)] for left, right in self.one_sided_slopes
+            ],
             "subgradients_at_kinks": list(self.subgradients_at_kinks),
             "second_derivatives_at_kinks": list(self.second_derivatives_at_kinks),
             "elementwise": self.elementwise,
@@ -240,8 +238,9 @@ class Activation:
     def __hash__(self) -> int:
         return hash(repr(self))
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """Append the ONNX nodes computing a = g(x) to ``graph``; returns the output's name.
 
         ``shape`` is x's shape without the batch axis, ``slopes`` a PReLU layer's learned γ
@@ -249,8 +248,9 @@ class Activation:
         ``ValueError`` when these parameters have none.
         """
         if self.onnx_op is None:
-            raise NotImplementedError(f"the activation {self.name!r} ({type(self).__name__}) "
-                                      "has no ONNX form")
+            raise NotImplementedError(
+                f"the activation {self.name!r} ({type(self).__name__}) has no ONNX form"
+            )
         return graph.op(self.onnx_op, [x])
 
     # ------------------------------------------------------------------ NumPy interface
@@ -343,8 +343,9 @@ class Activation:
         return self.derivative(z, a)
 
 
-def _forward_with_out(z: np.ndarray, activation: Activation, out: np.ndarray | None = None
-                      ) -> np.ndarray:
+def _forward_with_out(
+    z: np.ndarray, activation: Activation, out: np.ndarray | None = None
+) -> np.ndarray:
     if out is None:
         return activation._forward_checked(z)
     return activation._forward_into(z, out)
@@ -368,8 +369,13 @@ def _slope_tensor(activation: Activation, x: Tensor, out: Tensor) -> Tensor:
         return (g * _curvature_tensor(activation, x), None)
 
     ignores = (0,) if activation.backward_reads_output else ()
-    return apply(f"{activation.name}'", Kernel(_slope, ignores=ignores, activation=activation),
-                 (x, out), vjp, {"activation": activation})
+    return apply(
+        f"{activation.name}'",
+        Kernel(_slope, ignores=ignores, activation=activation),
+        (x, out),
+        vjp,
+        {"activation": activation},
+    )
 
 
 def _curvature(z: np.ndarray, activation: Activation) -> np.ndarray:
@@ -385,8 +391,13 @@ def _curvature_tensor(activation: Activation, x: Tensor) -> Tensor:
             "(it gives g, g' and g'')"
         )
 
-    return apply(f"{activation.name}''", Kernel(_curvature, activation=activation), (x,), vjp,
-                 {"activation": activation})
+    return apply(
+        f"{activation.name}''",
+        Kernel(_curvature, activation=activation),
+        (x,),
+        vjp,
+        {"activation": activation},
+    )
 
 
 __all__ = ["Activation", "activation_input", "as_input_array", "restore_nan"]

@@ -140,8 +140,8 @@ class ReLU(Activation):
     monotonic = True
     saturating = "left"
     onnx_op = "Relu"
-    recommended_init = 'he_normal'
-    display_name = 'ReLU'
+    recommended_init = "he_normal"
+    display_name = "ReLU"
     dead_below = 0.0
     piecewise = True
 
@@ -224,8 +224,8 @@ class LeakyReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True
     saturating = "no"
-    recommended_init = 'he_normal'
-    display_name = 'leaky ReLU'
+    recommended_init = "he_normal"
+    display_name = "leaky ReLU"
 
     def __init__(self, gamma: float = 0.01, subgradient: float | None = None) -> None:
         self.gamma = _check_finite("leaky_relu gamma", gamma)
@@ -239,8 +239,9 @@ class LeakyReLU(_NegativeSlope):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, self.gamma)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """max(0, z) + γ·min(0, z): LeakyRelu(alpha = γ)."""
         return graph.op("LeakyRelu", [x], alpha=float(self.gamma))
 
@@ -276,7 +277,7 @@ class PReLU(_NegativeSlope):
     zero_centered = "roughly"
     monotonic = True  # for γ ≥ 0
     saturating = "no"
-    recommended_init = 'he_normal'
+    recommended_init = "he_normal"
 
     def __init__(self, gamma: Any = 0.25, subgradient: float | None = None) -> None:
         self.gamma = np.asarray(gamma, dtype=np.float64) if np.ndim(gamma) else float(gamma)
@@ -316,8 +317,9 @@ class PReLU(_NegativeSlope):
         out._activation_input = (self, x)
         return out
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """max(0, z) + γᵢ·min(0, z) with the layer's learned γᵢ: PRelu(z, γ)."""
         gamma = self.gamma if slopes is None else slopes
         return graph.op("PRelu", [x, graph.constant("alpha", np.reshape(gamma, (-1,)))])
@@ -348,8 +350,8 @@ class ELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
-    recommended_init = 'he_normal'
-    display_name = 'ELU'
+    recommended_init = "he_normal"
+    display_name = "ELU"
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
@@ -385,8 +387,9 @@ class ELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a + self.alpha)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """z if z > 0, α(e^z − 1) otherwise: Elu(alpha = α)."""
         return graph.op("Elu", [x], alpha=float(self.alpha))
 
@@ -442,8 +445,9 @@ class Softplus(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(self.beta * a > self.threshold, 1.0, -np.expm1(-self.beta * a))
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """log(1 + e^(βz))/β, and z itself where βz > threshold (PyTorch's and chainrule's
         rule): Where(βz > threshold, z, Softplus(βz)/β)."""
         beta = float(self.beta)
@@ -454,7 +458,16 @@ class Softplus(Activation):
         linear = graph.op("Greater", [scaled, graph.constant("threshold", self.threshold)])
         return graph.op("Where", [linear, x, smooth])
 
+
 __all__ = [
-    "ELU", "LeakyReLU", "PReLU", "ReLU", "Sigmoid", "sigmoid_from_exp", "Softplus",
-    "stable_sigmoid", "stable_softplus", "Tanh"
+    "ELU",
+    "LeakyReLU",
+    "PReLU",
+    "ReLU",
+    "Sigmoid",
+    "sigmoid_from_exp",
+    "Softplus",
+    "stable_sigmoid",
+    "stable_softplus",
+    "Tanh",
 ]

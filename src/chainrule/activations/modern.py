@@ -96,8 +96,8 @@ class GELU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
-    recommended_init = 'he_normal'
-    display_name = 'GELU'
+    recommended_init = "he_normal"
+    display_name = "GELU"
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
         cdf = normal_cdf(z)
@@ -112,8 +112,9 @@ class GELU(Activation):
         z = zero_where_vanished(z, pdf)
         return pdf * (2 - z * z)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """z·Φ(z): Gelu(approximate = "none")."""
         return graph.op("Gelu", [x], approximate="none")
 
@@ -142,7 +143,7 @@ class GELUTanh(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
-    recommended_init = 'he_normal'
+    recommended_init = "he_normal"
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -166,8 +167,9 @@ class GELUTanh(Activation):
         ddu = 6 * _SQRT_2_OVER_PI * _GELU_CUBIC * z
         return 4 * plus * minus * (du - z * t * du * du + 0.5 * z * ddu)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """The tanh approximation of GELU: Gelu(approximate = "tanh")."""
         return graph.op("Gelu", [x], approximate="tanh")
 
@@ -192,8 +194,8 @@ class SiLU(Activation):
     zero_centered = "roughly"
     monotonic = False
     saturating = "left"
-    recommended_init = 'he_normal'
-    display_name = 'SiLU'
+    recommended_init = "he_normal"
+    display_name = "SiLU"
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +215,9 @@ class SiLU(Activation):
         s, w = self._pieces(z)
         return w * (2 + zero_where_vanished(z, w) * (1 - 2 * s))
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """z·σ(z)."""
         return graph.op("Mul", [x, graph.op("Sigmoid", [x])])
 
@@ -239,7 +242,7 @@ class Mish(Activation):
     monotonic = False
     saturating = "left"
     onnx_op = "Mish"
-    recommended_init = 'he_normal'
+    recommended_init = "he_normal"
 
     @staticmethod
     def _pieces(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,8 +284,8 @@ class SELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
-    recommended_init = 'lecun_normal'
-    display_name = 'SELU'
+    recommended_init = "lecun_normal"
+    display_name = "SELU"
     piecewise = True
 
     @property
@@ -309,8 +312,9 @@ class SELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """λ·(z if z > 0 else α(e^z − 1)) with chainrule's α and λ, given explicitly."""
         return graph.op("Selu", [x], alpha=SELU_ALPHA, gamma=SELU_SCALE)
 
@@ -335,8 +339,8 @@ class CELU(Activation):
     zero_centered = "roughly"
     monotonic = True
     saturating = "left"
-    recommended_init = 'he_normal'
-    display_name = 'CELU'
+    recommended_init = "he_normal"
+    display_name = "CELU"
     piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
@@ -363,8 +367,9 @@ class CELU(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, 1.0, a / self.alpha + 1)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """z if z > 0, α(e^(z/α) − 1) otherwise: Celu(alpha = α)."""
         return graph.op("Celu", [x], alpha=float(self.alpha))
 
@@ -404,8 +409,9 @@ class _Clipped(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return np.where((a > self.low) & (a < self.high), self.scale, 0.0)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """clip(scale·z + shift, low, high): HardSigmoid(alpha = scale, beta = shift) on [0, 1],
         Clip(z, low, high) when unscaled."""
         scale, shift = float(self.scale), float(self.shift)
@@ -485,7 +491,7 @@ class HardSwish(Activation):
     monotonic = False
     saturating = "left"
     onnx_op = "HardSwish"
-    recommended_init = 'he_normal'
+    recommended_init = "he_normal"
     dead_below = -3.0
     piecewise = True
 
@@ -531,8 +537,8 @@ class ReLU6(_Clipped):
     zero_centered = "no"
     monotonic = True
     saturating = "both"
-    recommended_init = 'he_normal'
-    display_name = 'ReLU6'
+    recommended_init = "he_normal"
+    display_name = "ReLU6"
     dead_below = 0.0
     low, high = 0.0, 6.0
 
@@ -609,12 +615,28 @@ class LogSigmoid(Activation):
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         return -np.expm1(a)
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """log σ(z) = −softplus(−z) (finite for every finite z, unlike Log(Sigmoid(z)))."""
         return graph.op("Neg", [graph.op("Softplus", [graph.op("Neg", [x])])])
 
+
 __all__ = [
-    "CELU", "GELU", "GELUTanh", "HardSigmoid", "HardSwish", "HardTanh", "Identity", "LogSigmoid",
-    "Mish", "ReLU6", "SELU", "SELU_ALPHA", "SELU_SCALE", "SiLU", "Softsign", "zero_where_vanished"
+    "CELU",
+    "GELU",
+    "GELUTanh",
+    "HardSigmoid",
+    "HardSwish",
+    "HardTanh",
+    "Identity",
+    "LogSigmoid",
+    "Mish",
+    "ReLU6",
+    "SELU",
+    "SELU_ALPHA",
+    "SELU_SCALE",
+    "SiLU",
+    "Softsign",
+    "zero_where_vanished",
 ]

@@ -241,12 +241,19 @@ def check_derivatives(
         numeric_second = (activation.derivative(z + step) - activation.derivative(z - step)) / (
             2 * step
         )
-        _compare(activation.name, "second_derivative", z, analytic_second, numeric_second,
-                 tolerance)
+        _compare(
+            activation.name, "second_derivative", z, analytic_second, numeric_second, tolerance
+        )
     if activation.has_derivative_from_output:
         from_output = activation.derivative_from_output(forward(z))
-        _compare(activation.name, "derivative_from_output", z, from_output,
-                 activation.derivative(z), tolerance)
+        _compare(
+            activation.name,
+            "derivative_from_output",
+            z,
+            from_output,
+            activation.derivative(z),
+            tolerance,
+        )
     if activation.dead_below is not None:
         _check_dead_below(activation, z)
 
@@ -292,6 +299,14 @@ def _compare(
 
 
 __all__ = [
-    "add", "ArrayFunction", "check_derivatives", "default_check_points", "get",
-    "lookup_for_tensor_methods", "names", "register", "remove", "UnknownActivationError"
+    "add",
+    "ArrayFunction",
+    "check_derivatives",
+    "default_check_points",
+    "get",
+    "lookup_for_tensor_methods",
+    "names",
+    "register",
+    "remove",
+    "UnknownActivationError",
 ]

@@ -82,21 +82,29 @@ class _AlongAxis(Activation):
 
     def __call__(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        out = apply(self.name, Kernel(self.forward), (x,),
-                    lambda g, out, needs: (self._tensor_vjp(g, out),), {"activation": self})
+        out = apply(
+            self.name,
+            Kernel(self.forward),
+            (x,),
+            lambda g, out, needs: (self._tensor_vjp(g, out),),
+            {"activation": self},
+        )
         out._activation_input = (self, x)
         return out
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """Softmax or LogSoftmax (``onnx_op``) along the axis (a positive axis: negative ones
         are opset 11's). Before opset 13 these ops flattened every axis from ``axis`` on,
         which is the same thing only for the last axis."""
         rank = len(shape) + 1
         axis = self.axis % rank if -rank <= self.axis < rank else None
         if axis is None or axis == 0:
-            raise ValueError(f"{self.name} along axis {self.axis} of inputs of rank {rank} is "
-                             "not over the features of a sample; it cannot be exported")
+            raise ValueError(
+                f"{self.name} along axis {self.axis} of inputs of rank {rank} is "
+                "not over the features of a sample; it cannot be exported"
+            )
         if axis == rank - 1:
             return graph.op(str(self.onnx_op), [x], axis=axis)
         return graph.op(str(self.onnx_op), [x], since=13, axis=axis)
@@ -265,14 +273,18 @@ class Maxout(Activation):
         out._activation_input = (self, x)
         return out
 
-    def to_onnx(self, graph: OnnxGraph, x: str, shape: tuple[int, ...],
-                slopes: np.ndarray | None) -> str:
+    def to_onnx(
+        self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
+    ) -> str:
         """aᵤ = maxⱼ z[u·k + j]: the Max of the k pieces, piece j gathered from columns j,
         j + k, …"""
         pieces, axis = self.pieces, len(shape)
         columns = np.arange(shape[-1]).reshape(-1, pieces)
-        gathered = [graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)],
-                             axis=axis) for j in range(pieces)]
+        gathered = [
+            graph.op("Gather", [x, graph.constant(f"piece{j}", columns[:, j], np.int64)], axis=axis)
+            for j in range(pieces)
+        ]
         return graph.op("Max", gathered)
+
 
 __all__ = ["LogSoftmax", "Maxout", "Softmax"]

@@ -48,29 +48,54 @@ from .train import _add_train
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the traceback of an error")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an error",
+    )
     parser = _Parser(
-        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="chainrule: feedforward neural networks in NumPy, from the command line.",
-        epilog="Start with: chainrule train   (then: chainrule evaluate chainrule-model.npz)")
+        epilog="Start with: chainrule train   (then: chainrule evaluate chainrule-model.npz)",
+    )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                     parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     _add_train(commands, common)
     _add_evaluate(commands, common)
     _add_predict(commands, common)
-    info = _subparser(commands, "info", command_info, "describe a model file",
-                      "Describe a model file: its layers, shapes and parameters, the activation "
-                      "of each layer,\nthe data it was trained on, and its preprocessing.", common)
+    info = _subparser(
+        commands,
+        "info",
+        command_info,
+        "describe a model file",
+        "Describe a model file: its layers, shapes and parameters, the activation "
+        "of each layer,\nthe data it was trained on, and its preprocessing.",
+        common,
+    )
     info.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
-    _subparser(commands, "datasets", command_datasets, "list the built-in datasets",
-               "List the built-in datasets (use one with 'chainrule train --data NAME').", common)
-    acts = _subparser(commands, "activations", command_activations, "the activation catalog",
-                      "Without NAME: a table of the whole activation catalog. With NAME (aliases "
-                      "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
-                      "z = −3, −1, 0, 1, 3.", common)
+    _subparser(
+        commands,
+        "datasets",
+        command_datasets,
+        "list the built-in datasets",
+        "List the built-in datasets (use one with 'chainrule train --data NAME').",
+        common,
+    )
+    acts = _subparser(
+        commands,
+        "activations",
+        command_activations,
+        "the activation catalog",
+        "Without NAME: a table of the whole activation catalog. With NAME (aliases "
+        "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
+        "z = −3, −1, 0, 1, 3.",
+        common,
+    )
     acts.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
@@ -113,5 +138,14 @@ def _run(argv: list[str] | None) -> int:
         return 1
 
 
-__all__ = ["CommandError", "UsageError", "build_parser", "checkpoint_path", "curves_path",
-           "history_plot_path", "load_data", "main", "split_data"]
+__all__ = [
+    "CommandError",
+    "UsageError",
+    "build_parser",
+    "checkpoint_path",
+    "curves_path",
+    "history_plot_path",
+    "load_data",
+    "main",
+    "split_data",
+]

@@ -15,25 +15,52 @@ from .common import Z_TABLE, _fit_columns, _message, _say, _table, _terminal_wid
 
 # ====================================================================== activations
 def _catalog_table() -> str:
-    rows = [("Name", "Formula", "Derivative", "Range", "Zero-centred", "Monotonic",
-             "Saturating", "Smooth")]
+    rows = [
+        (
+            "Name",
+            "Formula",
+            "Derivative",
+            "Range",
+            "Zero-centred",
+            "Monotonic",
+            "Saturating",
+            "Smooth",
+        )
+    ]
     for name in activations.names():
         act = activations.get(name)
-        rows.append((name, act.formula, act.derivative_formula, act.output_range,
-                     _yes_no(act.zero_centered), _yes_no(act.monotonic), act.saturating,
-                     _yes_no(act.smooth)))
+        rows.append(
+            (
+                name,
+                act.formula,
+                act.derivative_formula,
+                act.output_range,
+                _yes_no(act.zero_centered),
+                _yes_no(act.monotonic),
+                act.saturating,
+                _yes_no(act.smooth),
+            )
+        )
     width = _terminal_width()
     fitted, dropped = _fit_columns(rows, width)
-    note = ("" if not dropped else "\n" + textwrap.fill(
-        f"(columns left out to fit the terminal: {', '.join(dropped)}; see them with "
-        "'chainrule activations NAME')", width=max(width, 20)))
+    note = (
+        ""
+        if not dropped
+        else "\n"
+        + textwrap.fill(
+            f"(columns left out to fit the terminal: {', '.join(dropped)}; see them with "
+            "'chainrule activations NAME')",
+            width=max(width, 20),
+        )
+    )
     return _table(fitted) + note
 
 
 def _kink_lines(act: Any) -> list[str]:
     if act.kinks:
-        pairs = ", ".join(f"z = {k:g}: g' taken as {v:g}"
-                          for k, v in zip(act.kinks, act.subgradients_at_kinks))
+        pairs = ", ".join(
+            f"z = {k:g}: g' taken as {v:g}" for k, v in zip(act.kinks, act.subgradients_at_kinks)
+        )
         return [f"Kinks: {pairs} (change with subgradient=...)"]
     if act.smooth:
         return ["Kinks: none (differentiable everywhere)"]
@@ -77,15 +104,23 @@ def _describe_activation(name: str) -> str:
     aliases = f" (aliases: {', '.join(act.aliases)})" if act.aliases else ""
     lines = [f"{act.name}{aliases}", ""]
     if not act.elementwise:
-        lines.append(f"{act.name} is vector-valued: it maps a whole vector z to a vector a, so "
-                     "its derivative is a Jacobian matrix, not one slope per element.")
-    lines += [f"  g(z)   {act.formula}", f"  g'(z)  {act.derivative_formula}",
-              f"  g''(z) {act.second_derivative_formula}"]
+        lines.append(
+            f"{act.name} is vector-valued: it maps a whole vector z to a vector a, so "
+            "its derivative is a Jacobian matrix, not one slope per element."
+        )
+    lines += [
+        f"  g(z)   {act.formula}",
+        f"  g'(z)  {act.derivative_formula}",
+        f"  g''(z) {act.second_derivative_formula}",
+    ]
     if act.derivative_from_output_formula:
         lines.append(f"  g' from the output a: {act.derivative_from_output_formula}")
-    lines += ["", f"Range: {act.output_range}; zero-centred: {_yes_no(act.zero_centered)}; "
-              f"monotonic: {_yes_no(act.monotonic)}; saturating: {act.saturating}; "
-              f"smooth: {_yes_no(act.smooth)}"]
+    lines += [
+        "",
+        f"Range: {act.output_range}; zero-centred: {_yes_no(act.zero_centered)}; "
+        f"monotonic: {_yes_no(act.monotonic)}; saturating: {act.saturating}; "
+        f"smooth: {_yes_no(act.smooth)}",
+    ]
     if act.params:
         lines.append("Parameters: " + ", ".join(f"{k} = {v}" for k, v in act.params.items()))
     lines += _kink_lines(act)
@@ -99,8 +134,12 @@ def command_activations(args: argparse.Namespace) -> int:
     if args.name is None:
         _say(_catalog_table())
         _say()
-        _say(textwrap.fill("Details of one: chainrule activations NAME (aliases work: "
-                           "logistic, swish, ...)", width=max(_terminal_width(), 20)))
+        _say(
+            textwrap.fill(
+                "Details of one: chainrule activations NAME (aliases work: logistic, swish, ...)",
+                width=max(_terminal_width(), 20),
+            )
+        )
     else:
         _say(_describe_activation(args.name))
     return 0

@@ -55,8 +55,10 @@ def _table(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [cell.rjust(w) if i in right else cell.ljust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths))]
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))
+        ]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("─" * w for w in widths)
@@ -68,16 +70,16 @@ def _terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def _fit_columns(given: Sequence[Sequence[str]], width: int
-                 ) -> tuple[list[list[str]], list[str]]:
+def _fit_columns(given: Sequence[Sequence[str]], width: int) -> tuple[list[list[str]], list[str]]:
     """(rows, dropped headers): the rightmost columns dropped until the table fits ``width``
     (the first column is kept); cells still too wide are cut, ending in "…"."""
     rows = [list(row) for row in given]
     dropped: list[str] = []
 
     def table_width(table: list[list[str]]) -> int:
-        return sum(max(len(row[i]) for row in table) for i in range(len(table[0]))) + \
-            2 * (len(table[0]) - 1)
+        return sum(max(len(row[i]) for row in table) for i in range(len(table[0]))) + 2 * (
+            len(table[0]) - 1
+        )
 
     while len(rows[0]) > 2 and table_width(rows) > width:
         dropped.insert(0, rows[0][-1])
@@ -88,7 +90,7 @@ def _fit_columns(given: Sequence[Sequence[str]], width: int
         limit = max(1, max(len(row[column]) for row in rows) - excess)
         for row in rows:
             if len(row[column]) > limit:
-                row[column] = row[column][:limit - 1] + "…"
+                row[column] = row[column][: limit - 1] + "…"
     return rows, dropped
 
 
@@ -104,8 +106,9 @@ def _plural(count: int, word: str) -> str:
 
 
 # ====================================================================== argument types
-def _parsed(text: str, convert: Callable[[str], Any], accept: Callable[[Any], bool],
-            expected: str) -> Any:
+def _parsed(
+    text: str, convert: Callable[[str], Any], accept: Callable[[Any], bool], expected: str
+) -> Any:
     """``convert(text)`` if it works and ``accept``s the value, else argparse's usage error."""
     try:
         value = convert(text)
@@ -141,7 +144,7 @@ def _error_rate(text: str) -> float:
 
 
 def _layer_sizes(text: str) -> tuple[int, ...]:
-    """"64,64" → (64, 64); "" or "none" → () (no hidden layer: a linear model)."""
+    """ "64,64" → (64, 64); "" or "none" → () (no hidden layer: a linear model)."""
     if text.strip().lower() in ("", "none"):
         return ()
     sizes = []
@@ -188,7 +191,8 @@ def _optimizer_name(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{optimizer.name} minimises the full-batch loss without a learning rate, which "
             f"'train' does not drive (use it from Python); choose one of: "
-            f"{', '.join(train_optimizers())}")
+            f"{', '.join(train_optimizers())}"
+        )
     return text.lower()
 
 
@@ -199,18 +203,20 @@ def _check_writable(path: Path, what: str = "output") -> None:
         raise CommandError(f"the {what} {path} is a directory; give a file name")
     directory = path.parent
     if not directory.exists():
-        raise CommandError(f"cannot write the {what} {path}: the directory {directory} does "
-                           "not exist")
+        raise CommandError(
+            f"cannot write the {what} {path}: the directory {directory} does not exist"
+        )
     if not directory.is_dir():
         raise CommandError(f"cannot write the {what} {path}: {directory} is not a directory")
     if path.exists() and not os.access(path, os.W_OK):
         raise CommandError(f"cannot write the {what} {path}: the file exists and is read-only")
     try:
-        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe",
-                                         dir=directory)
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=directory)
     except OSError as error:
-        raise CommandError(f"cannot write the {what} {path}: cannot create files in "
-                           f"{directory} ({error.strerror or error})") from None
+        raise CommandError(
+            f"cannot write the {what} {path}: cannot create files in "
+            f"{directory} ({error.strerror or error})"
+        ) from None
     os.close(handle)
     os.remove(probe)
 
@@ -228,8 +234,10 @@ def _refuse_overwriting(output: Path, option: str, inputs: dict[str, str]) -> No
     """A usage error when ``output`` is one of the ``inputs`` (their option names → paths)."""
     for name, spec in inputs.items():
         if spec is not None and _same_file(output, Path(spec)):
-            raise UsageError(f"{option} {output} is the {name}; writing it would destroy the "
-                             "input: choose another output file")
+            raise UsageError(
+                f"{option} {output} is the {name}; writing it would destroy the "
+                "input: choose another output file"
+            )
 
 
 def _stem(output: Path) -> Path:
@@ -267,22 +275,28 @@ def _names_builtin(spec: str) -> bool:
     return not ("/" in spec or os.sep in spec or Path(spec).suffix or Path(spec).exists())
 
 
-def load_data(spec: str, target: str | None = None, task: str | None = None,
-              dtype: str = "float32", model_task: str | None = None) -> datasets.Dataset:
+def load_data(
+    spec: str,
+    target: str | None = None,
+    task: str | None = None,
+    dtype: str = "float32",
+    model_task: str | None = None,
+) -> datasets.Dataset:
     """A built-in dataset by name, or a data file (CSV with a header row, .npz with x and y)
     read for ``task`` (None: guessed from its targets, ``chainrule.data_path``'s rules) in
     ``dtype``; targets whose task is ambiguous are read for ``model_task`` when given (the
     task of the model the data is for)."""
     if target is not None and _names_builtin(spec):
-        raise UsageError(f"--target names a column of a data file; the built-in dataset "
-                         f"{spec!r} has its own targets")
+        raise UsageError(
+            f"--target names a column of a data file; the built-in dataset "
+            f"{spec!r} has its own targets"
+        )
     if Path(spec).suffix.lower() == ".npz" and _npz_without_rows(Path(spec)):
         raise CommandError(f"the data in {spec} has no rows")
     try:
         reading = {}  # built-in sets and IDX images (bytes, class labels) need no choice
         with contextlib.suppress(ValueError):  # an unknown format: datasets.load says so
-            if not _names_builtin(spec) and datasets.file_format(spec) in ("csv", "tsv",
-                                                                           "npz"):
+            if not _names_builtin(spec) and datasets.file_format(spec) in ("csv", "tsv", "npz"):
                 reading = {"task": task, "dtype": dtype}
         data = datasets.load(spec, target=target, **reading)
     except datasets.UnknownDatasetError as error:
@@ -309,7 +323,8 @@ def load_data(spec: str, target: str | None = None, task: str | None = None,
 def _names_a_missing_column(error: BaseException) -> bool:
     """Whether a data error says the target column (CSV) or array (.npz) is not there."""
     return isinstance(error, ValueError) and any(
-        words in str(error) for words in ("has no column", "has no array"))
+        words in str(error) for words in ("has no column", "has no array")
+    )
 
 
 def _npz_without_rows(path: Path) -> bool:
@@ -339,12 +354,13 @@ def split_data(data: Any, test_size: float, seed: int) -> Split:
     stratify = data.task == "classification"
     try:
         x_train, x_test, y_train, y_test = datasets.train_test_split(
-            data.x, data.y, test_size=test_size, stratify=stratify, seed=seed)
+            data.x, data.y, test_size=test_size, stratify=stratify, seed=seed
+        )
     except ValueError as error:
-        raise CommandError(f"cannot split {data.name} into training and test rows: {error}"
-                           ) from error
-    return Split(np.asarray(x_train), np.asarray(y_train), np.asarray(x_test),
-                 np.asarray(y_test))
+        raise CommandError(
+            f"cannot split {data.name} into training and test rows: {error}"
+        ) from error
+    return Split(np.asarray(x_train), np.asarray(y_train), np.asarray(x_test), np.asarray(y_test))
 
 
 def _feature_count(model: Any) -> int | None:
@@ -359,8 +375,10 @@ def _feature_count(model: Any) -> int | None:
 def _check_features(model: Any, x: np.ndarray, source: str) -> None:
     expected = _feature_count(model)
     if expected is not None and x.shape[1] != expected:
-        raise CommandError(f"the model expects {_plural(expected, 'feature')} per row, but "
-                           f"{source} has {_plural(x.shape[1], 'feature')} (columns)")
+        raise CommandError(
+            f"the model expects {_plural(expected, 'feature')} per row, but "
+            f"{source} has {_plural(x.shape[1], 'feature')} (columns)"
+        )
 
 
 def _trained_task(model: Any) -> str | None:
@@ -389,8 +407,7 @@ def _model_task(model: Any) -> str:
     return "classification" if "crossentropy" in loss or loss == "nll" else "regression"
 
 
-def _labels_for_model(model: Any, y: np.ndarray, data_classes: list[str] | None
-                      ) -> np.ndarray:
+def _labels_for_model(model: Any, y: np.ndarray, data_classes: list[str] | None) -> np.ndarray:
     """Labels ``y`` of data with ``data_classes`` as the model's class indices (matched by
     class name when both have names); a class the model does not have is an error."""
     classes = _model_classes(model)
@@ -400,18 +417,25 @@ def _labels_for_model(model: Any, y: np.ndarray, data_classes: list[str] | None
         mapped = np.array([position.get(name, -1) for name in data_classes], np.int64)[y]
         if np.any(mapped < 0):
             row = int(np.argmax(mapped < 0))
-            raise CommandError(f"row {row} of the data has the class {data_classes[y[row]]!r}, "
-                               f"which the model does not know; its classes are: "
-                               f"{', '.join(classes)}")
+            raise CommandError(
+                f"row {row} of the data has the class {data_classes[y[row]]!r}, "
+                f"which the model does not know; its classes are: "
+                f"{', '.join(classes)}"
+            )
         return mapped
-    if data_classes is not None and classes is None and all(
-            name.isdigit() for name in data_classes):  # a model of labels as indices 0..max
+    if (
+        data_classes is not None
+        and classes is None
+        and all(name.isdigit() for name in data_classes)
+    ):  # a model of labels as indices 0..max
         y = np.array([int(name) for name in data_classes], np.int64)[y]
     count = len(classes) if classes is not None else _output_count(model)
     if count is not None and y.size and int(y.max()) >= count:
         row = int(np.argmax(y >= count))
-        raise CommandError(f"label {int(y[row])} in row {row} is out of range: the model has "
-                           f"{_plural(count, 'class')} (labels 0..{count - 1})")
+        raise CommandError(
+            f"label {int(y[row])} in row {row} is out of range: the model has "
+            f"{_plural(count, 'class')} (labels 0..{count - 1})"
+        )
     return y
 
 
@@ -435,9 +459,12 @@ def file_sha256(path: str | os.PathLike[str]) -> str | None:
 
 def _whole_in(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``."""
+
     def convert(text: str) -> int:
-        return _parsed(text, int, lambda v: low <= v <= high,
-                       f"a whole number from {low} to {high}")
+        return _parsed(
+            text, int, lambda v: low <= v <= high, f"a whole number from {low} to {high}"
+        )
+
     return convert
 
 
@@ -454,8 +481,7 @@ class _Parser(argparse.ArgumentParser):
         if "required: COMMAND" in message:
             self.print_help(sys.stderr)
             sys.stderr.write("\n")
-        self.exit(2, f"{PROG}: error: {_with_suggestion(message)} (see '{self.prog} "
-                  "--help')\n")
+        self.exit(2, f"{PROG}: error: {_with_suggestion(message)} (see '{self.prog} --help')\n")
 
 
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
@@ -473,22 +499,30 @@ def _with_suggestion(message: str) -> str:
     return f"{message}; did you mean {close[0]}?" if close else message
 
 
-def _subparser(commands: Any, name: str, handler: Callable[[argparse.Namespace], int],
-               summary: str, description: str, common: argparse.ArgumentParser
-               ) -> argparse.ArgumentParser:
-    parser = commands.add_parser(name, help=summary, description=description,
-                                 formatter_class=_Formatter, parents=[common])
+def _subparser(
+    commands: Any,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    summary: str,
+    description: str,
+    common: argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        name, help=summary, description=description, formatter_class=_Formatter, parents=[common]
+    )
     parser.set_defaults(handler=handler)
     return parser
 
 
-def _add_data_options(parser: argparse.ArgumentParser, default: str | None,
-                      data_help: str) -> None:
+def _add_data_options(parser: argparse.ArgumentParser, default: str | None, data_help: str) -> None:
     """The --data and --target options that train, evaluate and gradcheck share."""
     parser.add_argument("--data", default=default, metavar="NAME|PATH", help=data_help)
-    parser.add_argument("--target", metavar="COL", default=None,
-                        help="the CSV column holding the targets (default: the last "
-                        "column)%(default).0s")
+    parser.add_argument(
+        "--target",
+        metavar="COL",
+        default=None,
+        help="the CSV column holding the targets (default: the last column)%(default).0s",
+    )
 
 
 # ====================================================================== main
@@ -498,10 +532,14 @@ TERMINATED = 143  # the shell's code for a process ended by SIGTERM
 # Advice in the library's messages that names Python-only parameters, in the CLI's terms.
 _PYTHON_ADVICE = (
     (re.compile(re.escape(FLOAT64_ADVICE)), "use float64: --dtype float64"),
-    (re.compile(r" \(choose them with x_key= and y_key=\)"),
-     " (the command reads the arrays 'x' and 'y'; --target names another array for y)"),
-    (re.compile(r"pass labels_path( to name it)?"),
-     "put the labels file beside the images, named by MNIST's pattern"),
+    (
+        re.compile(r" \(choose them with x_key= and y_key=\)"),
+        " (the command reads the arrays 'x' and 'y'; --target names another array for y)",
+    ),
+    (
+        re.compile(r"pass labels_path( to name it)?"),
+        "put the labels file beside the images, named by MNIST's pattern",
+    ),
     (re.compile(r"use dtype='float64' or rescale the data"), "rescale the data"),
     (re.compile(r"use dtype='float64' or float data"), "use float data"),
     (re.compile(r"\btarget="), "--target"),
@@ -606,8 +644,9 @@ def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     label = "terminated (SIGTERM)" if terminated else "interrupted"
     detail = _message(error) if str(error) else ""
-    print(f"{PROG}: {label}: {detail}" if detail else f"{PROG}: {label}", file=sys.stderr,
-          flush=True)
+    print(
+        f"{PROG}: {label}: {detail}" if detail else f"{PROG}: {label}", file=sys.stderr, flush=True
+    )
     # CPython (3.11) marks a KeyboardInterrupt that escapes exec(source) as unhandled and
     # then ends the process by SIGINT (exit -2), even once it is caught; the compiled
     # step's code is exec'd, so Ctrl-C there would set that mark. Running source code again
@@ -616,6 +655,21 @@ def _report_interruption(error: KeyboardInterrupt, terminated: bool, debug: bool
     return TERMINATED if terminated else INTERRUPTED
 
 
-__all__ = ["checkpoint_path", "curves_path", "DEFAULT_DATA", "DEFAULT_LR", "DEFAULT_OUTPUT",
-           "file_sha256", "in_cli_terms", "INTERRUPTED", "load_data", "PROG", "Split", "split_data",
-           "TERMINATED", "train_optimizers", "VALIDATION_SPLIT", "Z_TABLE"]
+__all__ = [
+    "checkpoint_path",
+    "curves_path",
+    "DEFAULT_DATA",
+    "DEFAULT_LR",
+    "DEFAULT_OUTPUT",
+    "file_sha256",
+    "in_cli_terms",
+    "INTERRUPTED",
+    "load_data",
+    "PROG",
+    "Split",
+    "split_data",
+    "TERMINATED",
+    "train_optimizers",
+    "VALIDATION_SPLIT",
+    "Z_TABLE",
+]

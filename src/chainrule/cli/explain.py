@@ -40,8 +40,10 @@ def default_model(features: int, classes: int) -> Sequential:
     from ..models import Sequential
     from ..nn import Dense
 
-    model = Sequential([Dense(3, input_dim=features, activation="sigmoid"),
-                        Dense(classes, activation="softmax")], seed=0)
+    model = Sequential(
+        [Dense(3, input_dim=features, activation="sigmoid"), Dense(classes, activation="softmax")],
+        seed=0,
+    )
     model.compile(loss="sparse_categorical_crossentropy", optimizer=optim.SGD(lr=0.1))
     return model
 
@@ -51,14 +53,17 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
         data = load_data(args.data or DEFAULT_EXPLAIN_DATA, args.target)
         classes = data.num_classes  # None exactly for regression
         if data.task != "classification" or classes is None:
-            raise UsageError(f"the default network classifies; {data.name} is a {data.task} "
-                               "dataset (give a MODEL trained on it)")
-        _say(f"Model: the default network ({data.x.shape[1]}-3-{classes}, sigmoid "
-             "hidden units, softmax output, SGD α = 0.1), untrained")
+            raise UsageError(
+                f"the default network classifies; {data.name} is a {data.task} "
+                "dataset (give a MODEL trained on it)"
+            )
+        _say(
+            f"Model: the default network ({data.x.shape[1]}-3-{classes}, sigmoid "
+            "hidden units, softmax output, SGD α = 0.1), untrained"
+        )
         return default_model(int(data.x.shape[1]), classes), data
     model = _compiled(_load_model(args.model))
-    spec, target = (args.data, args.target) if args.data is not None else \
-        _recorded_data(model)[:2]
+    spec, target = (args.data, args.target) if args.data is not None else _recorded_data(model)[:2]
     data = load_data(spec, target)
     _check_features(model, data.x, data.name)
     task = _model_task(model)
@@ -74,9 +79,11 @@ def command_explain(args: argparse.Namespace) -> int:
 
     model, data = _model_and_data(args)
     if args.row >= len(data.x):
-        raise UsageError(f"--row {args.row} is out of range: {data.name} has "
-                           f"{len(data.x)} rows (0..{len(data.x) - 1})")
-    x, y = data.x[args.row:args.row + 1], np.asarray(data.y)[args.row:args.row + 1]
+        raise UsageError(
+            f"--row {args.row} is out of range: {data.name} has "
+            f"{len(data.x)} rows (0..{len(data.x) - 1})"
+        )
+    x, y = data.x[args.row : args.row + 1], np.asarray(data.y)[args.row : args.row + 1]
     if data.task == "classification" and args.model is not None:
         y = _labels_for_model(model, y, data.classes)
     _say(f"Data: {data.name}, row {args.row}")
@@ -91,23 +98,43 @@ def command_explain(args: argparse.Namespace) -> int:
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add the ``explain`` command to the ``chainrule`` parser."""
-    parser = _subparser(commands, "explain", command_explain,
-                        "backprop on one example, term by term", (
-        "Run one example through a network's forward and backward pass and print every\n"
-        "term in the notation of docs/math.md: z, a, f'(z), δ = f'(z) ⊙ (Wᵀδ),\n"
-        "∂R/∂W = δ aᵀ, ∂R/∂b = δ,\n"
-        "each checked against the engine's own gradient, the update the optimiser would\n"
-        "make, and the units where f'(z) ≈ 0 (they barely learn from the example).\n\n"
-        "Without MODEL: a small default network on the built-in xor set. Exit code 1 when\n"
-        "the explicit terms disagree with the engine."), common)
-    parser.add_argument("model", nargs="?", default=None, metavar="MODEL",
-                        help="a model file written by 'train' (default: a small new "
-                        "network)%(default).0s")
-    _add_data_options(parser, None, "a built-in dataset, a CSV file or an .npz with x and y "
-                      f"(default: {DEFAULT_EXPLAIN_DATA}, or MODEL's recorded data)"
-                      "%(default).0s")
-    parser.add_argument("--row", type=_non_negative_int, default=0, metavar="N",
-                        help="the row of the data to explain, counted from 0")
+    parser = _subparser(
+        commands,
+        "explain",
+        command_explain,
+        "backprop on one example, term by term",
+        (
+            "Run one example through a network's forward and backward pass and print every\n"
+            "term in the notation of docs/math.md: z, a, f'(z), δ = f'(z) ⊙ (Wᵀδ),\n"
+            "∂R/∂W = δ aᵀ, ∂R/∂b = δ,\n"
+            "each checked against the engine's own gradient, the update the optimiser would\n"
+            "make, and the units where f'(z) ≈ 0 (they barely learn from the example).\n\n"
+            "Without MODEL: a small default network on the built-in xor set. Exit code 1 when\n"
+            "the explicit terms disagree with the engine."
+        ),
+        common,
+    )
+    parser.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        metavar="MODEL",
+        help="a model file written by 'train' (default: a small new network)%(default).0s",
+    )
+    _add_data_options(
+        parser,
+        None,
+        "a built-in dataset, a CSV file or an .npz with x and y "
+        f"(default: {DEFAULT_EXPLAIN_DATA}, or MODEL's recorded data)"
+        "%(default).0s",
+    )
+    parser.add_argument(
+        "--row",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="the row of the data to explain, counted from 0",
+    )
 
 
 __all__ = ["add_parser", "command_explain", "DEFAULT_EXPLAIN_DATA", "default_model"]

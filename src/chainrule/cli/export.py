@@ -44,26 +44,41 @@ def command_export(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     except OnnxExportError as error:
         raise CommandError(f"cannot export {args.model}: {error}") from None
-    _say(f"Wrote {output} (ONNX opset {written.opset}, IR version {written.ir_version}): "
-         f"input {_shape(written.input_shape)} raw {written.dtype} rows, output "
-         f"{_shape(written.output_shape)}: {written.output}.")
+    _say(
+        f"Wrote {output} (ONNX opset {written.opset}, IR version {written.ir_version}): "
+        f"input {_shape(written.input_shape)} raw {written.dtype} rows, output "
+        f"{_shape(written.output_shape)}: {written.output}."
+    )
     return 0
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add the ``export`` command to the ``chainrule`` parser."""
-    parser = _subparser(commands, "export", command_export, "write a model as ONNX", (
-        "Write a saved model as an ONNX file (atomically), to run it with onnxruntime or any\n"
-        "ONNX runtime. The ONNX model takes raw rows: the model's preprocessing is part of it.\n"
-        "Its output is what 'predict' computes from: probabilities after a softmax or sigmoid\n"
-        "output layer, logits when the loss was computed from logits.\n\n"
-        "The opset is the lowest the model needs (7 for a ReLU network; Mish needs 18, GELU\n"
-        "20). Needs the onnx extra: pip install \"chainrule[onnx]\"."), common)
+    parser = _subparser(
+        commands,
+        "export",
+        command_export,
+        "write a model as ONNX",
+        (
+            "Write a saved model as an ONNX file (atomically), to run it with onnxruntime or any\n"
+            "ONNX runtime. The ONNX model takes raw rows: the model's preprocessing is part of "
+            "it.\n"
+            "Its output is what 'predict' computes from: probabilities after a softmax or sigmoid\n"
+            "output layer, logits when the loss was computed from logits.\n\n"
+            "The opset is the lowest the model needs (7 for a ReLU network; Mish needs 18, GELU\n"
+            '20). Needs the onnx extra: pip install "chainrule[onnx]".'
+        ),
+        common,
+    )
     parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
     parser.add_argument("output", metavar="OUT", help="the .onnx file to write")
-    parser.add_argument("--opset", type=_positive_int, default=None, metavar="N",
-                        help="the ONNX opset to write (default: the lowest the model needs)"
-                        "%(default).0s")
+    parser.add_argument(
+        "--opset",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="the ONNX opset to write (default: the lowest the model needs)%(default).0s",
+    )
 
 
 __all__ = ["add_parser", "command_export"]

@@ -36,15 +36,18 @@ def _preprocessing_lines(preprocessing: Any) -> list[str]:
     if preprocessing is None:
         return ["Preprocessing: none (the model reads the inputs as they are)"]
     state = preprocessing.state()
-    lines = [f"Preprocessing: {type(preprocessing).__name__} (applied to raw inputs by "
-             "evaluate and predict)"]
+    lines = [
+        f"Preprocessing: {type(preprocessing).__name__} (applied to raw inputs by "
+        "evaluate and predict)"
+    ]
     if "names" in state:  # the playground's FeatureMap
         lines.append(f"  features of the raw inputs: {', '.join(state['names'])}")
     for key in ("mean", "std", "scale"):
         if key in state:
             values = np.asarray(state[key], dtype=np.float64)
-            lines.append(f"  {key}: {values.size} values in [{values.min():.4g}, "
-                         f"{values.max():.4g}]")
+            lines.append(
+                f"  {key}: {values.size} values in [{values.min():.4g}, {values.max():.4g}]"
+            )
     return lines
 
 
@@ -71,9 +74,14 @@ def _metadata_lines(meta: dict[str, Any]) -> list[str]:
 def _activation_table(model: Any) -> str | None:
     """Each Dense layer with the activation applied to its outputs."""
     rows = [("Layer", "Units", "Activation after it")]
-    rows += [(pairing.dense.name or "?", str(pairing.dense.units),
-              _activation_after(pairing, pairing.dense is model.layers[-1]))
-             for pairing in pairings(model.layers)]
+    rows += [
+        (
+            pairing.dense.name or "?",
+            str(pairing.dense.units),
+            _activation_after(pairing, pairing.dense is model.layers[-1]),
+        )
+        for pairing in pairings(model.layers)
+    ]
     return _table(rows, right=(1,)) if len(rows) > 1 else None
 
 
@@ -84,8 +92,9 @@ def _training_line(model: Any) -> str | None:
         return None
     detail = " (from logits)" if getattr(loss, "from_logits", False) else ""
     optimizer = getattr(model, "optimizer", None)
-    chosen = "" if optimizer is None else f"; optimizer {optimizer.name}, lr " \
-                                         f"{optimizer.initial_lr:g}"
+    chosen = (
+        "" if optimizer is None else f"; optimizer {optimizer.name}, lr {optimizer.initial_lr:g}"
+    )
     return f"Loss: {loss.name}{detail}{chosen}"
 
 

@@ -32,8 +32,9 @@ def _draw(draw: Callable[[], Any], path: Path) -> None:
     try:
         draw()
     except ImportError:
-        raise CommandError('plotting needs matplotlib, which is not installed: '
-                           'pip install "chainrule[plot]"') from None
+        raise CommandError(
+            'plotting needs matplotlib, which is not installed: pip install "chainrule[plot]"'
+        ) from None
 
 
 def command_plot_activations(args: argparse.Namespace) -> int:
@@ -52,9 +53,11 @@ def command_plot_activations(args: argparse.Namespace) -> int:
     vector = [act.name for act in chosen if not act.elementwise]
     if vector:
         kind = "is a vector activation" if len(vector) == 1 else "are vector activations"
-        raise UsageError(f"{', '.join(vector)} {kind} "
-                         "(each output depends on the whole row), with no curve g(z) to draw; "
-                         "choose elementwise activations")
+        raise UsageError(
+            f"{', '.join(vector)} {kind} "
+            "(each output depends on the whole row), with no curve g(z) to draw; "
+            "choose elementwise activations"
+        )
     path = Path(args.output)
     _draw(lambda: _plot_module().activations(chosen, second=args.second, path=path), path)
     _say(f"Wrote the plot of {', '.join(act.name for act in chosen)} to {path}")
@@ -99,7 +102,8 @@ def _read_history(path: Path) -> Any:
     if not isinstance(recorded, dict) or not isinstance(recorded.get("history"), dict):
         raise CommandError(
             f"{path} records no training history (model files written by 'train' and its "
-            "checkpoints, <output stem>.ckpt.npz, do)")
+            "checkpoints, <output stem>.ckpt.npz, do)"
+        )
     records = {str(k): list(np.ravel(v)) for k, v in recorded["history"].items()}
     epochs = [int(e) for e in np.ravel(recorded.get("epoch", []))]
     return SimpleNamespace(history=records, epoch=epochs)
@@ -115,39 +119,66 @@ def command_plot_history(args: argparse.Namespace) -> int:
     try:
         _draw(lambda: _plot_module().history(history, path=path), path)
     except (TypeError, ValueError) as error:
-        raise CommandError(f"cannot plot the history in {source}: {_message(error)}"
-                           ) from error
+        raise CommandError(f"cannot plot the history in {source}: {_message(error)}") from error
     _say(f"Wrote the training history ({_plural(len(history.epoch), 'epoch')}) to {path}")
     return 0
 
 
 def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
     plot = commands.add_parser(
-        "plot", help="draw activations or a training history (PNG, PDF, SVG)",
+        "plot",
+        help="draw activations or a training history (PNG, PDF, SVG)",
         description="Draw a plot to a .png, .pdf or .svg file (needs matplotlib: pip install "
-        "\"chainrule[plot]\").", formatter_class=_Formatter, parents=[common])
-    kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True,
-                                parser_class=_Parser)
-    acts = _subparser(kinds, "activations", command_plot_activations,
-                      "g, g′ (and g″) of activations", (
-        "Plot g and g′ (and g″ with --second) of activations, one panel each.\n"
-        "NAMES: comma-separated catalog names (see 'chainrule activations'), e.g. "
-        "relu,tanh,gelu.\nVector activations (softmax, maxout) have no curve and are "
-        "refused."), common)
+        '"chainrule[plot]").',
+        formatter_class=_Formatter,
+        parents=[common],
+    )
+    kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True, parser_class=_Parser)
+    acts = _subparser(
+        kinds,
+        "activations",
+        command_plot_activations,
+        "g, g′ (and g″) of activations",
+        (
+            "Plot g and g′ (and g″ with --second) of activations, one panel each.\n"
+            "NAMES: comma-separated catalog names (see 'chainrule activations'), e.g. "
+            "relu,tanh,gelu.\nVector activations (softmax, maxout) have no curve and are "
+            "refused."
+        ),
+        common,
+    )
     acts.add_argument("names", metavar="NAMES", help="activation names separated by commas")
-    acts.add_argument("--output", "-o", default="activations.png", metavar="FILE",
-                      help="the file to write (.png, .pdf or .svg)")
+    acts.add_argument(
+        "--output",
+        "-o",
+        default="activations.png",
+        metavar="FILE",
+        help="the file to write (.png, .pdf or .svg)",
+    )
     acts.add_argument("--second", action="store_true", help="also draw g″")
-    hist = _subparser(kinds, "history", command_plot_history,
-                      "loss and metrics over the epochs", (
-        "Plot the loss and metrics (training and validation) over the epochs of a run.\n"
-        "FILE is a model file written by 'train' (it keeps its history) or a training\n"
-        "checkpoint, <output stem>.ckpt.npz, which 'train' keeps while it runs."), common)
-    hist.add_argument("file", metavar="FILE",
-                      help="a model file written by 'train', or a checkpoint (.ckpt.npz)")
-    hist.add_argument("--output", "-o", default=None, metavar="OUT",
-                      help="the file to write, .png, .pdf or .svg (default: "
-                      "<FILE stem>-history.png)%(default).0s")
+    hist = _subparser(
+        kinds,
+        "history",
+        command_plot_history,
+        "loss and metrics over the epochs",
+        (
+            "Plot the loss and metrics (training and validation) over the epochs of a run.\n"
+            "FILE is a model file written by 'train' (it keeps its history) or a training\n"
+            "checkpoint, <output stem>.ckpt.npz, which 'train' keeps while it runs."
+        ),
+        common,
+    )
+    hist.add_argument(
+        "file", metavar="FILE", help="a model file written by 'train', or a checkpoint (.ckpt.npz)"
+    )
+    hist.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        metavar="OUT",
+        help="the file to write, .png, .pdf or .svg (default: "
+        "<FILE stem>-history.png)%(default).0s",
+    )
 
 
 __all__ = ["command_plot_activations", "command_plot_history", "history_plot_path"]

@@ -98,10 +98,15 @@ class Dataset:
         return int(self.y.max()) + 1 if self.y.size else 0
 
     def __repr__(self) -> str:
-        what = (f"{self.num_classes} classes" if self.task == "classification"
-                else f"{self.y.shape[1]} target(s)")
-        return (f"Dataset({self.name!r}, {self.task}, {len(self)} samples, "
-                f"{self.num_features} features, {what})")
+        what = (
+            f"{self.num_classes} classes"
+            if self.task == "classification"
+            else f"{self.y.shape[1]} target(s)"
+        )
+        return (
+            f"Dataset({self.name!r}, {self.task}, {len(self)} samples, "
+            f"{self.num_features} features, {what})"
+        )
 
 
 def _features(data: Any, name: str, dtype: str) -> np.ndarray:
@@ -148,8 +153,7 @@ def _labels(data: Any, n: int, name: str) -> np.ndarray:
     if y.size and y.min() < 0:
         row = int(np.argmax(y < 0))
         raise ValueError(
-            f"dataset {name!r}: labels must be non-negative integers 0..k-1; row {row} has "
-            f"{y[row]}"
+            f"dataset {name!r}: labels must be non-negative integers 0..k-1; row {row} has {y[row]}"
         )
     return y.astype(np.int64)
 

@@ -28,8 +28,9 @@ from .synthetic import GENERATORS
 _IDX_NAME = re.compile(r"idx\d|ubyte", re.IGNORECASE)
 
 
-_index = NameIndex("dataset", UnknownDatasetError,
-                   advice="; or pass the path of a .csv, .npz or IDX file")
+_index = NameIndex(
+    "dataset", UnknownDatasetError, advice="; or pass the path of a .csv, .npz or IDX file"
+)
 _loaders: dict[str, Callable[..., Dataset]] = {"digits": load_digits, **GENERATORS}
 _ALIASES: dict[str, tuple[str, ...]] = {
     "digits": ("optdigits", "uci_digits"),
@@ -57,31 +58,47 @@ def describe() -> list[tuple[str, str, int, int, int | None, str]]:
     rows = []
     for name in names():
         ds = _loaders[name]()
-        rows.append((name, ds.task, len(ds), ds.num_features, ds.num_classes,
-                     ds.description.splitlines()[0] if ds.description else ""))
+        rows.append(
+            (
+                name,
+                ds.task,
+                len(ds),
+                ds.num_features,
+                ds.num_classes,
+                ds.description.splitlines()[0] if ds.description else "",
+            )
+        )
     return rows
 
 
 def file_format(path: str | os.PathLike[str]) -> str:
-    """"csv", "tsv", "npz" or "idx", from a file's name; a ValueError for anything else."""
+    """ "csv", "tsv", "npz" or "idx", from a file's name; a ValueError for anything else."""
     name = Path(path).name.lower()
     for extension in ("csv", "tsv", "npz"):
         if name.endswith(f".{extension}"):
             return extension
     if _IDX_NAME.search(name):
         return "idx"
-    raise ValueError(f"cannot tell the format of {path} from its name; load reads .csv, .tsv, "
-                     ".npz and IDX files (named like train-images-idx3-ubyte, optionally .gz); "
-                     "or call load_csv, load_npz or load_idx yourself")
+    raise ValueError(
+        f"cannot tell the format of {path} from its name; load reads .csv, .tsv, "
+        ".npz and IDX files (named like train-images-idx3-ubyte, optionally .gz); "
+        "or call load_csv, load_npz or load_idx yourself"
+    )
 
 
 def _looks_like_path(text: str) -> bool:
-    return (os.sep in text or "/" in text or bool(Path(text).suffix)
-            or bool(_IDX_NAME.search(text)) or Path(text).exists())
+    return (
+        os.sep in text
+        or "/" in text
+        or bool(Path(text).suffix)
+        or bool(_IDX_NAME.search(text))
+        or Path(text).exists()
+    )
 
 
-def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
-         **kwargs: Any) -> Dataset:
+def load(
+    name_or_path: str | os.PathLike[str], target: str | int | None = None, **kwargs: Any
+) -> Dataset:
     """A built-in dataset by name (``kwargs`` go to it: n, noise, seed) or a data file.
 
     For a CSV file ``target`` is the target column (name or index) and ``kwargs`` go to
@@ -108,8 +125,10 @@ def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
     if isinstance(name_or_path, str) and name_or_path in _index:
         name = _index.resolve(name_or_path)
         if target is not None:
-            raise TypeError(f"target names a column of a data file; the built-in dataset "
-                            f"{name!r} has no columns to choose")
+            raise TypeError(
+                f"target names a column of a data file; the built-in dataset "
+                f"{name!r} has no columns to choose"
+            )
         loader = _loaders[name]
         check_parameters(name, accepted_parameters(loader), kwargs)
         return loader(**kwargs)
@@ -132,8 +151,9 @@ def load(name_or_path: str | os.PathLike[str], target: str | int | None = None,
             kwargs["y_key"] = target
         return load_npz(file, **kwargs)
     if target is not None:
-        raise TypeError("target does not apply to IDX files; pass labels_path= to name the "
-                        "labels file")
+        raise TypeError(
+            "target does not apply to IDX files; pass labels_path= to name the labels file"
+        )
     check_parameters("load_idx", ["labels_path"], kwargs)
     return load_idx(file, **kwargs)
 

@@ -43,16 +43,25 @@ def citation() -> str:
 
 def load_digits() -> Dataset:
     """The digits as a Dataset: x float32 (1797 × 64, values 0..16), y int64 0..9."""
-    with _data_file(DIGITS_FILE).open("rb") as handle, \
-            np.load(handle, allow_pickle=False) as archive:
+    with (
+        _data_file(DIGITS_FILE).open("rb") as handle,
+        np.load(handle, allow_pickle=False) as archive,
+    ):
         images = archive["images"]
         labels = archive["labels"]
-    if images.shape != (SAMPLES, SIDE, SIDE) or labels.shape != (SAMPLES,) \
-            or images.dtype != np.uint8 or labels.dtype != np.uint8 \
-            or images.max() > 16 or labels.max() > 9:
-        raise ValueError(f"the shipped {DIGITS_FILE} is damaged (unexpected arrays: images "
-                         f"{images.shape} {images.dtype}, labels {labels.shape} {labels.dtype}); "
-                         "reinstall chainrule")
+    if (
+        images.shape != (SAMPLES, SIDE, SIDE)
+        or labels.shape != (SAMPLES,)
+        or images.dtype != np.uint8
+        or labels.dtype != np.uint8
+        or images.max() > 16
+        or labels.max() > 9
+    ):
+        raise ValueError(
+            f"the shipped {DIGITS_FILE} is damaged (unexpected arrays: images "
+            f"{images.shape} {images.dtype}, labels {labels.shape} {labels.dtype}); "
+            "reinstall chainrule"
+        )
     return Dataset(
         images.reshape(SAMPLES, SIDE * SIDE).astype(np.float32),
         labels.astype(np.int64),

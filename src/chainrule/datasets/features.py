@@ -29,15 +29,18 @@ class Feature:
     compute: Callable[[np.ndarray], np.ndarray]
 
 
-FEATURES: dict[str, Feature] = {feature.name: feature for feature in (
-    Feature("x1", "x₁", "x[:, 0]", lambda x: x[:, 0]),
-    Feature("x2", "x₂", "x[:, 1]", lambda x: x[:, 1]),
-    Feature("x1_sq", "x₁²", "x[:, 0] ** 2", lambda x: x[:, 0] ** 2),
-    Feature("x2_sq", "x₂²", "x[:, 1] ** 2", lambda x: x[:, 1] ** 2),
-    Feature("x1_x2", "x₁·x₂", "x[:, 0] * x[:, 1]", lambda x: x[:, 0] * x[:, 1]),
-    Feature("sin_x1", "sin x₁", "np.sin(x[:, 0])", lambda x: np.sin(x[:, 0])),
-    Feature("sin_x2", "sin x₂", "np.sin(x[:, 1])", lambda x: np.sin(x[:, 1])),
-)}
+FEATURES: dict[str, Feature] = {
+    feature.name: feature
+    for feature in (
+        Feature("x1", "x₁", "x[:, 0]", lambda x: x[:, 0]),
+        Feature("x2", "x₂", "x[:, 1]", lambda x: x[:, 1]),
+        Feature("x1_sq", "x₁²", "x[:, 0] ** 2", lambda x: x[:, 0] ** 2),
+        Feature("x2_sq", "x₂²", "x[:, 1] ** 2", lambda x: x[:, 1] ** 2),
+        Feature("x1_x2", "x₁·x₂", "x[:, 0] * x[:, 1]", lambda x: x[:, 0] * x[:, 1]),
+        Feature("sin_x1", "sin x₁", "np.sin(x[:, 0])", lambda x: np.sin(x[:, 0])),
+        Feature("sin_x2", "sin x₂", "np.sin(x[:, 1])", lambda x: np.sin(x[:, 1])),
+    )
+}
 """Every feature, in the order the page lists them."""
 
 
@@ -53,8 +56,9 @@ def check_names(names: object, what: str = "the feature map") -> tuple[str, ...]
         raise ValueError(f"{what} must list at least one feature name")
     for name in names:
         if not isinstance(name, str) or name not in FEATURES:
-            raise ValueError(f"{what} names an unknown feature {name!r}; expected one of: "
-                             f"{', '.join(FEATURES)}")
+            raise ValueError(
+                f"{what} names an unknown feature {name!r}; expected one of: {', '.join(FEATURES)}"
+            )
     if len(set(names)) != len(names):
         raise ValueError(f"{what} lists a feature twice")
     return tuple(names)
@@ -78,8 +82,10 @@ class FeatureMap:
         """φ(x) for raw points x of shape (n, 2); ValueError for any other shape."""
         points = np.asarray(x, dtype=np.float64)
         if points.ndim != 2 or points.shape[1] != self.raw_width:
-            raise ValueError(f"the feature map takes raw points (x1, x2): rows of "
-                             f"{self.raw_width} values, got shape {points.shape}")
+            raise ValueError(
+                f"the feature map takes raw points (x1, x2): rows of "
+                f"{self.raw_width} values, got shape {points.shape}"
+            )
         return feature_matrix(points, self.names)
 
     def state(self) -> dict[str, list[str]]:

@@ -58,7 +58,12 @@ from .base import TASKS, Dataset
 PathLike = str | os.PathLike[str]
 
 IDX_TYPES: dict[int, str] = {
-    0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8",
+    0x08: ">u1",
+    0x09: ">i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
 }
 _SIBLING = re.compile(r"images([-._]?idx)\d")
 MAX_IDX_BYTES = 8 * 2**30
@@ -84,14 +89,15 @@ def existing_file(path: PathLike) -> Path:
 
 def _check_task(task: str | None) -> None:
     if task is not None and task not in TASKS:
-        raise ValueError(f"task must be 'classification', 'regression' or None (guess), "
-                         f"not {task!r}")
+        raise ValueError(
+            f"task must be 'classification', 'regression' or None (guess), not {task!r}"
+        )
 
 
 # ---------------------------------------------------------------------- targets
-def _targets_from_numbers(values: np.ndarray, task: str | None, where: str,
-                          declared: list[str] | None = None
-                          ) -> tuple[np.ndarray, str, list[str] | None]:
+def _targets_from_numbers(
+    values: np.ndarray, task: str | None, where: str, declared: list[str] | None = None
+) -> tuple[np.ndarray, str, list[str] | None]:
     """(y, task, classes) for numeric targets, following the rules in the module docstring;
     ``declared``: the class names the file gives."""
     if values.dtype.kind == "f" and not np.isfinite(values).all():
@@ -106,21 +112,29 @@ def _targets_from_numbers(values: np.ndarray, task: str | None, where: str,
     if data_path.is_one_hot(values):
         width = values.shape[1]
         if declared is not None and len(declared) != width:
-            raise DataFileError(f"{where}: one-hot rows of {width} columns, but the file names "
-                                f"{len(declared)} classes")
-        return (np.argmax(values, axis=1).astype(np.int64), "classification",
-                declared or [str(i) for i in range(width)])
+            raise DataFileError(
+                f"{where}: one-hot rows of {width} columns, but the file names "
+                f"{len(declared)} classes"
+            )
+        return (
+            np.argmax(values, axis=1).astype(np.int64),
+            "classification",
+            declared or [str(i) for i in range(width)],
+        )
     integral = values.dtype.kind in "biu" or bool(np.all(values == np.round(values)))
     if not integral:
         if task == "classification":
             first = values.ravel()[np.argmax(values.ravel() != np.round(values.ravel()))]
-            raise DataFileError(f"{where}: the target {first} is not an integer; class labels "
-                                "must be integers or names (use task='regression' for real "
-                                "values)")
+            raise DataFileError(
+                f"{where}: the target {first} is not an integer; class labels "
+                "must be integers or names (use task='regression' for real "
+                "values)"
+            )
         return values.astype(np.float64), "regression", None
     if values.ndim != 1:
-        raise DataFileError(f"{where}: class labels must be one per sample (shape (n,)), got "
-                            f"{values.shape}")
+        raise DataFileError(
+            f"{where}: class labels must be one per sample (shape (n,)), got {values.shape}"
+        )
     if values.dtype.kind == "f":
         values = values.astype(np.int64)
     if declared is not None:  # indices into the file's class names (Dataset checks them)
@@ -129,19 +143,26 @@ def _targets_from_numbers(values: np.ndarray, task: str | None, where: str,
     return index, "classification", [str(v) for v in distinct]
 
 
-def _targets_from_names(names: np.ndarray, task: str | None, where: str
-                        ) -> tuple[np.ndarray, str, list[str]]:
+def _targets_from_names(
+    names: np.ndarray, task: str | None, where: str
+) -> tuple[np.ndarray, str, list[str]]:
     if task == "regression":
-        raise DataFileError(f"{where}: the target holds text ({names.ravel()[0]!r}), which "
-                            "cannot be a regression target")
+        raise DataFileError(
+            f"{where}: the target holds text ({names.ravel()[0]!r}), which "
+            "cannot be a regression target"
+        )
     distinct, index = np.unique(names, return_inverse=True)
     return index.reshape(-1).astype(np.int64), "classification", [str(v) for v in distinct]
 
 
 # ---------------------------------------------------------------------- CSV
-def load_csv(path: PathLike, target: str | int | list[str | int] | None = None,
-             delimiter: str = ",",
-             task: str | None = None, dtype: str = "float32") -> Dataset:
+def load_csv(
+    path: PathLike,
+    target: str | int | list[str | int] | None = None,
+    delimiter: str = ",",
+    task: str | None = None,
+    dtype: str = "float32",
+) -> Dataset:
     """A CSV file with a header row: one column is the target, all others numeric features.
 
     ``target`` is a column name (exact, else ignoring case, '_', '-' and spaces) or index
@@ -160,16 +181,30 @@ def load_csv(path: PathLike, target: str | int | list[str | int] | None = None,
     header, rows = _read_csv(file, delimiter)
     several = target_columns(target, header)
     if several is not None:
-        return _one_hot_csv(file, header, rows, [_target_column(name, header, file)
-                                                 for name in several], task, dtype)
+        return _one_hot_csv(
+            file,
+            header,
+            rows,
+            [_target_column(name, header, file) for name in several],
+            task,
+            dtype,
+        )
     column = _target_column(target, header, file)
     features = [i for i in range(len(header)) if i != column]
     x = _csv_features(file, header, rows, features)
     values = [cells[column] for _, cells in rows]
     y, task, classes = _csv_target(file, header[column], rows, values, task)
-    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
-                    feature_names=[header[i] for i in features],
-                    description=f"loaded from {file} (target column {header[column]!r})")
+    return _dataset(
+        file,
+        x,
+        y,
+        name=file.stem,
+        task=task,
+        classes=classes,
+        dtype=dtype,
+        feature_names=[header[i] for i in features],
+        description=f"loaded from {file} (target column {header[column]!r})",
+    )
 
 
 def target_columns(target: Any, header: list[str]) -> list[Any] | None:
@@ -177,16 +212,24 @@ def target_columns(target: Any, header: list[str]) -> list[Any] | None:
     not itself a column of ``header``), None for a single column."""
     if isinstance(target, (list, tuple)):
         if len(target) < 2:
-            raise ValueError(f"target lists {len(target)} columns; name one column, or two "
-                             "or more one-hot columns")
+            raise ValueError(
+                f"target lists {len(target)} columns; name one column, or two "
+                "or more one-hot columns"
+            )
         return list(target)
     if isinstance(target, str) and "," in target and target not in header:
         return [name.strip() for name in target.split(",")]
     return None
 
 
-def _one_hot_csv(file: Path, header: list[str], rows: list[tuple[int, list[str]]],
-                 columns: list[int], task: str | None, dtype: str) -> Dataset:
+def _one_hot_csv(
+    file: Path,
+    header: list[str],
+    rows: list[tuple[int, list[str]]],
+    columns: list[int],
+    task: str | None,
+    dtype: str,
+) -> Dataset:
     """A CSV set whose targets are several columns: one-hot rows are class labels (the
     classes are the column names), other numbers regression targets."""
     if len(set(columns)) != len(columns):
@@ -199,19 +242,30 @@ def _one_hot_csv(file: Path, header: list[str], rows: list[tuple[int, list[str]]
     names = [header[i] for i in columns]
     one_hot = data_path.is_one_hot(values)
     if task == "classification" and not one_hot:
-        raise DataFileError(f"{file}: the target columns {', '.join(names)} are not one-hot "
-                            "(each row one 1, the others 0), so they are no class labels")
+        raise DataFileError(
+            f"{file}: the target columns {', '.join(names)} are not one-hot "
+            "(each row one 1, the others 0), so they are no class labels"
+        )
     if task != "regression" and one_hot:
         y, task, classes = np.argmax(values, axis=1), "classification", names
     else:
         y, task, classes = values, "regression", None
-    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
-                    feature_names=[header[i] for i in features],
-                    description=f"loaded from {file} (target columns {', '.join(names)})")
+    return _dataset(
+        file,
+        x,
+        y,
+        name=file.stem,
+        task=task,
+        classes=classes,
+        dtype=dtype,
+        feature_names=[header[i] for i in features],
+        description=f"loaded from {file} (target columns {', '.join(names)})",
+    )
 
 
-def read_csv_table(file: Path, delimiter: str = ",", *, needs_target: bool = True
-                   ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_csv_table(
+    file: Path, delimiter: str = ",", *, needs_target: bool = True
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the data rows of a CSV file, each row with its line number, cells stripped.
 
     Blank lines are skipped. Raises DataFileError (naming the file and line) for text that is
@@ -235,34 +289,46 @@ def read_csv_table(file: Path, delimiter: str = ",", *, needs_target: bool = Tru
                     else:
                         rows.append((reader.line_num, cells))
             except csv.Error as error:
-                raise DataFileError(f"{file}, line {reader.line_num}: not valid CSV: {error}"
-                                 ) from error
+                raise DataFileError(
+                    f"{file}, line {reader.line_num}: not valid CSV: {error}"
+                ) from error
     except UnicodeDecodeError as error:
         raise DataFileError(f"{file} is not UTF-8 text: {error}") from error
     if header is None:
-        raise DataFileError(f"{file} is empty; a CSV file needs a header row naming the columns "
-                            "and at least one data row")
+        raise DataFileError(
+            f"{file} is empty; a CSV file needs a header row naming the columns "
+            "and at least one data row"
+        )
     for index, name in enumerate(header):
         if not name:
-            raise DataFileError(f"{file}, line {header_line}: column {index + 1} of the header has "
-                                "no name")
+            raise DataFileError(
+                f"{file}, line {header_line}: column {index + 1} of the header has no name"
+            )
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise DataFileError(f"{file}: the header names {', '.join(map(repr, repeated))} more than "
-                            "once; column names must be unique")
+        raise DataFileError(
+            f"{file}: the header names {', '.join(map(repr, repeated))} more than "
+            "once; column names must be unique"
+        )
     if all(_is_number(name) for name in header):
-        raise DataFileError(f"{file}, line {header_line}: the first row is all numbers "
-                            f"({delimiter.join(header)}); the file needs a header row naming "
-                            "the columns")
+        raise DataFileError(
+            f"{file}, line {header_line}: the first row is all numbers "
+            f"({delimiter.join(header)}); the file needs a header row naming "
+            "the columns"
+        )
     if needs_target and len(header) < 2:
-        raise DataFileError(f"{file} has a single column {header[0]!r}; it needs feature columns "
-                            "and a target column")
+        raise DataFileError(
+            f"{file} has a single column {header[0]!r}; it needs feature columns "
+            "and a target column"
+        )
     if not rows:
         raise DataFileError(f"{file} has a header but no data rows")
     for line, cells in rows:
         if len(cells) != len(header):
-            raise DataFileError(f"{file}, line {line}: {len(cells)} cells but the header has "
-                                f"{len(header)} columns (is the delimiter {delimiter!r} right?)")
+            raise DataFileError(
+                f"{file}, line {line}: {len(cells)} cells but the header has "
+                f"{len(header)} columns (is the delimiter {delimiter!r} right?)"
+            )
     return header, rows
 
 
@@ -287,8 +353,10 @@ def _target_column(target: object, header: list[str], file: Path) -> int:
         index = int(target)
         if -len(header) <= index < len(header):
             return index % len(header)
-        raise IndexError(f"target column {target} is out of range: {file} has {len(header)} "
-                         f"columns ({', '.join(header)})")
+        raise IndexError(
+            f"target column {target} is out of range: {file} has {len(header)} "
+            f"columns ({', '.join(header)})"
+        )
     if target in header:
         return header.index(target)
     same = [i for i, name in enumerate(header) if normalize(name) == normalize(target)]
@@ -296,12 +364,12 @@ def _target_column(target: object, header: list[str], file: Path) -> int:
         return same[0]
     close = difflib.get_close_matches(target, header, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
-    raise ValueError(f"{file} has no column {target!r}; {hint}its columns are: "
-                     f"{', '.join(header)}")
+    raise ValueError(f"{file} has no column {target!r}; {hint}its columns are: {', '.join(header)}")
 
 
-def _csv_features(file: Path, header: list[str], rows: list[tuple[int, list[str]]],
-                  features: list[int]) -> np.ndarray:
+def _csv_features(
+    file: Path, header: list[str], rows: list[tuple[int, list[str]]], features: list[int]
+) -> np.ndarray:
     table = [[cells[i] for i in features] for _, cells in rows]
     try:  # the fast path; on any doubt, parse cell by cell to name the first bad one
         x = np.array(table, dtype=np.float64).reshape(len(rows), len(features))
@@ -309,28 +377,39 @@ def _csv_features(file: Path, header: list[str], rows: list[tuple[int, list[str]
             return x
     except ValueError:
         pass
-    return np.array([[_feature_value(cells[i], file, line, header[i]) for i in features]
-                     for line, cells in rows], dtype=np.float64)
+    return np.array(
+        [
+            [_feature_value(cells[i], file, line, header[i]) for i in features]
+            for line, cells in rows
+        ],
+        dtype=np.float64,
+    )
 
 
 def _feature_value(cell: str, file: Path, line: int, column: str) -> float:
     if not cell:
-        raise DataFileError(f"{file}, line {line}: column {column!r} is empty; every feature needs "
-                            "a value (fill in or drop rows with missing values)")
+        raise DataFileError(
+            f"{file}, line {line}: column {column!r} is empty; every feature needs "
+            "a value (fill in or drop rows with missing values)"
+        )
     try:
         value = float(cell)
     except ValueError:
-        raise DataFileError(f"{file}, line {line}: column {column!r} has the non-numeric value "
-                            f"{cell!r}; feature columns must be numbers (only the target column "
-                            "may hold class names)") from None
+        raise DataFileError(
+            f"{file}, line {line}: column {column!r} has the non-numeric value "
+            f"{cell!r}; feature columns must be numbers (only the target column "
+            "may hold class names)"
+        ) from None
     if not math.isfinite(value):
-        raise DataFileError(f"{file}, line {line}: column {column!r} has the non-finite value "
-                            f"{cell!r}")
+        raise DataFileError(
+            f"{file}, line {line}: column {column!r} has the non-finite value {cell!r}"
+        )
     return value
 
 
-def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], values: list[str],
-                task: str | None) -> tuple[np.ndarray, str, list[str] | None]:
+def _csv_target(
+    file: Path, column: str, rows: list[tuple[int, list[str]]], values: list[str], task: str | None
+) -> tuple[np.ndarray, str, list[str] | None]:
     lines = [line for line, _ in rows]
     for line, cell in zip(lines, values):
         if not cell:
@@ -340,29 +419,37 @@ def _csv_target(file: Path, column: str, rows: list[tuple[int, list[str]]], valu
     where = f"{file}, target column {column!r}"
     if len(parsed) < len(maybe_parsed):  # text: every value is a class name
         if task == "regression":
-            line, cell = next((ln, c) for ln, c, v in zip(lines, values, maybe_parsed)
-                              if v is None)
-            raise DataFileError(f"{file}, line {line}: the target column {column!r} has the "
-                                f"non-numeric value {cell!r}; regression needs numbers")
+            line, cell = next((ln, c) for ln, c, v in zip(lines, values, maybe_parsed) if v is None)
+            raise DataFileError(
+                f"{file}, line {line}: the target column {column!r} has the "
+                f"non-numeric value {cell!r}; regression needs numbers"
+            )
         return _targets_from_names(np.array(values), task, where)
     for line, cell, value in zip(lines, values, parsed):
         if not math.isfinite(value):
-            raise DataFileError(f"{file}, line {line}: the target column {column!r} has the "
-                                f"non-finite value {cell!r}")
+            raise DataFileError(
+                f"{file}, line {line}: the target column {column!r} has the "
+                f"non-finite value {cell!r}"
+            )
     if task == "regression":
         return np.array(parsed, dtype=np.float64), "regression", None
     fractional = [i for i, value in enumerate(parsed) if not isinstance(value, int)]
     stray = data_path.stray_label(np.array(parsed, dtype=np.float64))
     if stray is not None and task is None:
-        raise AmbiguousTaskError(data_path.ambiguous_task(
-            where, np.array(parsed, dtype=np.float64), f"{values[stray]} on line {lines[stray]}"))
+        raise AmbiguousTaskError(
+            data_path.ambiguous_task(
+                where, np.array(parsed, dtype=np.float64), f"{values[stray]} on line {lines[stray]}"
+            )
+        )
     if not fractional:
         return _targets_from_numbers(np.array(parsed, dtype=np.int64), task, where)
     if task == "classification":
         i = fractional[0]
-        raise DataFileError(f"{file}, line {lines[i]}: the target {values[i]!r} in column "
-                            f"{column!r} is not an integer; class labels must be integers or "
-                            "names (use task='regression' for real values)")
+        raise DataFileError(
+            f"{file}, line {lines[i]}: the target {values[i]!r} in column "
+            f"{column!r} is not an integer; class labels must be integers or "
+            "names (use task='regression' for real values)"
+        )
     return np.array(parsed, dtype=np.float64), "regression", None
 
 
@@ -378,8 +465,13 @@ def _parse_number(cell: str) -> float | int | None:
 
 
 # ---------------------------------------------------------------------- NPZ
-def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | None = None,
-             dtype: str = "float32") -> Dataset:
+def load_npz(
+    path: PathLike,
+    x_key: str = "x",
+    y_key: str = "y",
+    task: str | None = None,
+    dtype: str = "float32",
+) -> Dataset:
     """Arrays ``x_key`` (samples × features; more dimensions are flattened) and ``y_key``.
 
     Read with ``allow_pickle=False``: object arrays are refused, since unpickling a file can
@@ -391,35 +483,48 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
     with file.open("rb") as handle:
         magic = handle.read(6)
     if magic.startswith(b"\x93NUMPY"):
-        raise DataFileError(f"{file} is a single .npy array, not an .npz archive holding "
-                            f"{x_key!r} and {y_key!r} (save with numpy.savez(path, x=x, y=y))")
+        raise DataFileError(
+            f"{file} is a single .npy array, not an .npz archive holding "
+            f"{x_key!r} and {y_key!r} (save with numpy.savez(path, x=x, y=y))"
+        )
     if magic[:1] == b"\x80":
-        raise DataFileError(f"{file} holds pickled data, which chainrule refuses to load "
-                            "(unpickling can run arbitrary code); save numeric arrays with "
-                            "numpy.savez")
+        raise DataFileError(
+            f"{file} holds pickled data, which chainrule refuses to load "
+            "(unpickling can run arbitrary code); save numeric arrays with "
+            "numpy.savez"
+        )
     if not magic.startswith(b"PK"):
         raise DataFileError(f"{file} is not an .npz archive (numpy.savez writes a zip file)")
     with NpzArchive(file, DataFileError, "an .npz archive") as archive:
         stored = list(archive.headers)
         missing = [key for key in (x_key, y_key) if key not in stored]
         if missing:
-            raise DataFileError(f"{file} has no array {' or '.join(map(repr, missing))}; its "
-                                f"arrays are: {', '.join(stored) or 'none'} (choose them with "
-                                "x_key= and y_key=)")
-        arrays = {key: archive.read(key)
-                  for key in (x_key, y_key, "classes", "feature_names") if key in stored}
+            raise DataFileError(
+                f"{file} has no array {' or '.join(map(repr, missing))}; its "
+                f"arrays are: {', '.join(stored) or 'none'} (choose them with "
+                "x_key= and y_key=)"
+            )
+        arrays = {
+            key: archive.read(key)
+            for key in (x_key, y_key, "classes", "feature_names")
+            if key in stored
+        }
     x, y = arrays[x_key], arrays[y_key]
     if x.dtype.kind not in "biuf":
         raise DataFileError(f"{file}: array {x_key!r} must be numeric, not {x.dtype}")
     if x.ndim < 2:
-        raise DataFileError(f"{file}: array {x_key!r} must be samples × features, got shape "
-                            f"{x.shape} (reshape one feature to (n, 1))")
+        raise DataFileError(
+            f"{file}: array {x_key!r} must be samples × features, got shape "
+            f"{x.shape} (reshape one feature to (n, 1))"
+        )
     if x.shape[0] == 0:
         raise DataFileError(f"{file}: array {x_key!r} has no rows (the data set is empty)")
     x = x.reshape(x.shape[0], -1)
     if y.shape[:1] != x.shape[:1]:
-        raise DataFileError(f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
-                            f"{y.shape}; they need one target per row")
+        raise DataFileError(
+            f"{file}: {x_key!r} has {x.shape[0]} rows but {y_key!r} has shape "
+            f"{y.shape}; they need one target per row"
+        )
     where = f"{file}, array {y_key!r}"
     classes: list[str] | None
     if y.dtype.kind in "US":
@@ -427,15 +532,22 @@ def load_npz(path: PathLike, x_key: str = "x", y_key: str = "y", task: str | Non
     elif y.dtype.kind in "biuf":
         if y.ndim == 2 and y.shape[1] == 1 and task != "regression":
             y = y[:, 0]
-        declared = ([str(c) for c in arrays["classes"].tolist()] if "classes" in arrays
-                    else None)
+        declared = [str(c) for c in arrays["classes"].tolist()] if "classes" in arrays else None
         y, task, classes = _targets_from_numbers(y, task, where, declared)
     else:
         raise DataFileError(f"{where} must hold numbers or class names, not {y.dtype}")
     names = arrays.get("feature_names")
-    return _dataset(file, x, y, name=file.stem, task=task, classes=classes, dtype=dtype,
-                    feature_names=None if names is None else [str(n) for n in names.tolist()],
-                    description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})")
+    return _dataset(
+        file,
+        x,
+        y,
+        name=file.stem,
+        task=task,
+        classes=classes,
+        dtype=dtype,
+        feature_names=None if names is None else [str(n) for n in names.tolist()],
+        description=f"loaded from {file} (arrays {x_key!r} and {y_key!r})",
+    )
 
 
 # ---------------------------------------------------------------------- IDX
@@ -447,8 +559,9 @@ def read_idx(path: PathLike) -> np.ndarray:
     decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
     head = raw if decompressor is None else _inflate(file, decompressor, raw, 4 + 4 * 255)
     if len(head) < 4:
-        raise DataFileError(f"{file} is truncated: {len(head)} bytes, too short for the 4-byte "
-                            "IDX magic number")
+        raise DataFileError(
+            f"{file} is truncated: {len(head)} bytes, too short for the 4-byte IDX magic number"
+        )
     if head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES or head[3] == 0:
         raise DataFileError(
             f"{file} is not an IDX file: bad magic number 0x{head[:4].hex()} (expected 0x0000, a "
@@ -457,31 +570,38 @@ def read_idx(path: PathLike) -> np.ndarray:
     ndim = head[3]
     start = 4 + 4 * ndim
     if len(head) < start:
-        raise DataFileError(f"{file} is truncated: the header needs {start} bytes for {ndim} "
-                            f"dimensions, the file has {len(head)}")
+        raise DataFileError(
+            f"{file} is truncated: the header needs {start} bytes for {ndim} "
+            f"dimensions, the file has {len(head)}"
+        )
     shape = struct.unpack(f">{ndim}I", head[4:start])
     dtype = np.dtype(IDX_TYPES[head[2]])
     count = math.prod(shape)
     expected = count * dtype.itemsize
     limit = min(MAX_IDX_BYTES, len(raw) * DEFLATE_RATIO)
     if gzipped and start + expected > limit:
-        raise DataFileError(f"{file} declares shape {shape} ({start + expected} bytes), more "
-                            f"than the file can hold ({limit} bytes); it is damaged or not an "
-                            "IDX file")
+        raise DataFileError(
+            f"{file} declares shape {shape} ({start + expected} bytes), more "
+            f"than the file can hold ({limit} bytes); it is damaged or not an "
+            "IDX file"
+        )
     if decompressor is not None:
-        raw = head + _inflate(file, decompressor, decompressor.unconsumed_tail,
-                              start + expected + 1 - len(head))
+        raw = head + _inflate(
+            file, decompressor, decompressor.unconsumed_tail, start + expected + 1 - len(head)
+        )
         if not decompressor.eof and len(raw) <= start + expected:
-            raise DataFileError(f"{file} is a damaged or truncated gzip file (its data end "
-                                "early)")
+            raise DataFileError(f"{file} is a damaged or truncated gzip file (its data end early)")
     found = len(raw) - start
     if found < expected:
-        raise DataFileError(f"{file} is truncated: shape {shape} needs {expected} bytes of data, "
-                            f"the file has {found}")
+        raise DataFileError(
+            f"{file} is truncated: shape {shape} needs {expected} bytes of data, "
+            f"the file has {found}"
+        )
     if found > expected:
         extra = "more data" if gzipped else f"{found - expected} bytes more"
-        raise DataFileError(f"{file} has {extra} than its shape {shape} needs; it is not a "
-                            "valid IDX file")
+        raise DataFileError(
+            f"{file} has {extra} than its shape {shape} needs; it is not a valid IDX file"
+        )
     array = np.frombuffer(raw, dtype=dtype, count=count, offset=start).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
 
@@ -502,15 +622,19 @@ def find_labels(images_path: PathLike) -> Path:
     images = Path(images_path)
     name, replaced = _SIBLING.subn(r"labels\g<1>1", images.name)
     if not replaced:
-        raise DataFileError(f"cannot guess the labels file for {images}: its name does not follow "
-                            "MNIST's '...-images-idx3-ubyte' pattern; pass labels_path")
+        raise DataFileError(
+            f"cannot guess the labels file for {images}: its name does not follow "
+            "MNIST's '...-images-idx3-ubyte' pattern; pass labels_path"
+        )
     plain = name[:-3] if name.endswith(".gz") else name
     candidates = list(dict.fromkeys([name, plain, plain + ".gz"]))
     for candidate in candidates:
         if (images.parent / candidate).is_file():
             return images.parent / candidate
-    raise DataFileError(f"no labels file for the images {images}: looked for "
-                        f"{' and '.join(candidates)} beside them (pass labels_path to name it)")
+    raise DataFileError(
+        f"no labels file for the images {images}: looked for "
+        f"{' and '.join(candidates)} beside them (pass labels_path to name it)"
+    )
 
 
 def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Dataset:
@@ -526,28 +650,49 @@ def load_idx(images_path: PathLike, labels_path: PathLike | None = None) -> Data
     images = read_idx(images_file)
     labels = read_idx(labels_file)
     if labels.ndim != 1:
-        raise DataFileError(f"{labels_file} must hold one label per image (1 dimension), got shape "
-                            f"{labels.shape}")
+        raise DataFileError(
+            f"{labels_file} must hold one label per image (1 dimension), got shape {labels.shape}"
+        )
     if labels.shape[0] != images.shape[0]:
-        raise DataFileError(f"{images_file} has {images.shape[0]} images but {labels_file} has "
-                            f"{labels.shape[0]} labels")
+        raise DataFileError(
+            f"{images_file} has {images.shape[0]} images but {labels_file} has "
+            f"{labels.shape[0]} labels"
+        )
     if labels.dtype.kind not in "iu":
         raise DataFileError(f"{labels_file} holds {labels.dtype} values; labels must be integers")
     names = None
     if images.ndim == 3:
         names = [f"pixel_{r}_{c}" for r in range(images.shape[1]) for c in range(images.shape[2])]
     # MNIST's one-byte labels are the digits, class indices 0..max; others their values
-    declared = ([str(i) for i in range(int(labels.max()) + 1)]
-                if labels.size and 0 <= labels.min() and labels.max() <= 255 else None)
-    y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file),
-                                             declared)
+    declared = (
+        [str(i) for i in range(int(labels.max()) + 1)]
+        if labels.size and 0 <= labels.min() and labels.max() <= 255
+        else None
+    )
+    y, task, classes = _targets_from_numbers(labels, "classification", str(labels_file), declared)
     stem = images_file.name[:-3] if images_file.name.endswith(".gz") else images_file.name
-    return _dataset(images_file, images.reshape(images.shape[0], -1), y, name=stem, task=task,
-                    classes=classes, feature_names=names,
-                    description=f"loaded from {images_file} and {labels_file}")
+    return _dataset(
+        images_file,
+        images.reshape(images.shape[0], -1),
+        y,
+        name=stem,
+        task=task,
+        classes=classes,
+        feature_names=names,
+        description=f"loaded from {images_file} and {labels_file}",
+    )
 
 
 __all__ = [
-    "DataFileError", "existing_file", "find_labels", "IDX_TYPES", "load_csv", "load_idx",
-    "load_npz", "MAX_IDX_BYTES", "PathLike", "read_csv_table", "read_idx"
+    "DataFileError",
+    "existing_file",
+    "find_labels",
+    "IDX_TYPES",
+    "load_csv",
+    "load_idx",
+    "load_npz",
+    "MAX_IDX_BYTES",
+    "PathLike",
+    "read_csv_table",
+    "read_idx",
 ]

@@ -32,8 +32,9 @@ from ..errors import ShapeError
 
 
 # ---------------------------------------------------------------------- splitting
-def train_test_split(x: Any, y: Any, test_size: float | int = 0.2, stratify: bool = True,
-                     seed: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def train_test_split(
+    x: Any, y: Any, test_size: float | int = 0.2, stratify: bool = True, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(x_train, x_test, y_train, y_test)``, shuffled with ``seed``.
 
     ``test_size`` is a fraction in (0, 1) (the test set gets test_size·n samples, rounded to the
@@ -45,8 +46,9 @@ def train_test_split(x: Any, y: Any, test_size: float | int = 0.2, stratify: boo
     x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim == 0 or y.ndim == 0:
-        raise ShapeError(f"x and y must be arrays with one row per sample, got shapes {x.shape} "
-                         f"and {y.shape}")
+        raise ShapeError(
+            f"x and y must be arrays with one row per sample, got shapes {x.shape} and {y.shape}"
+        )
     n = x.shape[0]
     if y.shape[0] != n:
         raise ShapeError(f"x has {n} rows but y has {y.shape[0]}; they need one target per row")
@@ -65,20 +67,27 @@ def _test_count(test_size: float | int, n: int) -> int:
     if n < 2:
         raise ValueError(f"cannot split {n} sample(s) into a training and a test set")
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise TypeError(f"test_size must be a fraction in (0, 1) or a number of samples, not "
-                        f"{test_size!r}")
+        raise TypeError(
+            f"test_size must be a fraction in (0, 1) or a number of samples, not {test_size!r}"
+        )
     if isinstance(test_size, numbers.Integral):
         if not 1 <= test_size <= n - 1:
-            raise ValueError(f"test_size={test_size} samples is out of range: with {n} samples it "
-                             f"must be 1..{n - 1}")
+            raise ValueError(
+                f"test_size={test_size} samples is out of range: with {n} samples it "
+                f"must be 1..{n - 1}"
+            )
         return int(test_size)
     if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size={test_size} is out of range: a fraction must be in (0, 1) "
-                         "(or pass a number of samples as an int)")
+        raise ValueError(
+            f"test_size={test_size} is out of range: a fraction must be in (0, 1) "
+            "(or pass a number of samples as an int)"
+        )
     count = math.floor(test_size * n + 0.5)  # to the nearest count, halves up
     if not 1 <= count <= n - 1:
-        raise ValueError(f"test_size={test_size} of {n} samples gives {count} test samples; "
-                         "each side needs at least one")
+        raise ValueError(
+            f"test_size={test_size} of {n} samples gives {count} test samples; "
+            "each side needs at least one"
+        )
     return count
 
 
@@ -91,16 +100,22 @@ def _class_labels(y: np.ndarray) -> np.ndarray | None:
     return y
 
 
-def _stratified(labels: np.ndarray, n_test: int, rng: np.random.Generator
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _stratified(
+    labels: np.ndarray, n_test: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     classes, index, counts = np.unique(labels, return_inverse=True, return_counts=True)
     index = index.reshape(-1)
     single = classes[counts < 2].tolist()
     if single:
-        which = (f"class {single[0]!r} has" if len(single) == 1
-                 else f"classes {', '.join(map(repr, single))} have")
-        raise ValueError(f"cannot stratify: {which} only 1 sample (every class needs at least "
-                         "2, one for each side); pass stratify=False")
+        which = (
+            f"class {single[0]!r} has"
+            if len(single) == 1
+            else f"classes {', '.join(map(repr, single))} have"
+        )
+        raise ValueError(
+            f"cannot stratify: {which} only 1 sample (every class needs at least "
+            "2, one for each side); pass stratify=False"
+        )
     n = labels.shape[0]
     share = counts * n_test / n
     take = np.floor(share).astype(np.int64)
@@ -112,7 +127,7 @@ def _stratified(labels: np.ndarray, n_test: int, rng: np.random.Generator
     for c in range(classes.size):
         members = rng.permutation(np.flatnonzero(index == c))
         test_parts.append(members[: take[c]])
-        train_parts.append(members[take[c]:])
+        train_parts.append(members[take[c] :])
     test = rng.permutation(np.concatenate(test_parts))
     train = rng.permutation(np.concatenate(train_parts))
     return test, train
@@ -159,8 +174,10 @@ class Standardizer:
             raise RuntimeError(f"Standardizer.{method}: not fitted yet; call fit(x_train) first")
         x = _matrix(x, method)
         if x.shape[1] != self.mean.shape[0]:
-            raise ShapeError(f"Standardizer.{method}: expected {self.mean.shape[0]} features (as "
-                             f"in the data it was fitted on), got {x.shape[1]} (shape {x.shape})")
+            raise ShapeError(
+                f"Standardizer.{method}: expected {self.mean.shape[0]} features (as "
+                f"in the data it was fitted on), got {x.shape[1]} (shape {x.shape})"
+            )
         return x
 
     def transform(self, x: Any) -> np.ndarray:
@@ -188,13 +205,16 @@ class Standardizer:
         """A fitted Standardizer from ``state()``'s arrays (checked: same length, s > 0)."""
         missing = [key for key in ("mean", "scale") if key not in state]
         if missing:
-            raise ValueError(f"Standardizer state lacks {', '.join(missing)}; it needs 'mean' "
-                             "and 'scale'")
+            raise ValueError(
+                f"Standardizer state lacks {', '.join(missing)}; it needs 'mean' and 'scale'"
+            )
         mean = np.array(state["mean"], dtype=np.float64)
         scale = np.array(state["scale"], dtype=np.float64)
         if mean.ndim != 1 or scale.shape != mean.shape:
-            raise ShapeError(f"Standardizer state: mean and scale must be 1-D of equal length, "
-                             f"got shapes {mean.shape} and {scale.shape}")
+            raise ShapeError(
+                f"Standardizer state: mean and scale must be 1-D of equal length, "
+                f"got shapes {mean.shape} and {scale.shape}"
+            )
         if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
             raise ValueError("Standardizer state: mean must be finite and scale finite and > 0")
         standardizer = cls()
@@ -212,8 +232,9 @@ def _matrix(x: Any, method: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Standardizer.{method}: x must be numeric, not {array.dtype}")
     if array.ndim != 2:
-        raise ShapeError(f"Standardizer.{method}: x must be 2-D (samples × features), got shape "
-                         f"{array.shape}")
+        raise ShapeError(
+            f"Standardizer.{method}: x must be 2-D (samples × features), got shape {array.shape}"
+        )
     return array.astype(np.float64)
 
 

@@ -53,11 +53,11 @@ def _check(function: str, n: object, noise: object, seed: object, minimum: int) 
     if n < minimum:
         raise ValueError(f"{function}: n must be at least {minimum}, got {n}")
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise TypeError(f"{function}: noise must be a number (a standard deviation), not "
-                        f"{noise!r}")
+        raise TypeError(f"{function}: noise must be a number (a standard deviation), not {noise!r}")
     if not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"{function}: noise is a standard deviation and must be finite and "
-                         f"≥ 0, got {noise}")
+        raise ValueError(
+            f"{function}: noise is a standard deviation and must be finite and ≥ 0, got {noise}"
+        )
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"{function}: seed must be an integer or None, not {seed!r}")
@@ -65,9 +65,14 @@ def _check(function: str, n: object, noise: object, seed: object, minimum: int) 
             raise ValueError(f"{function}: seed must be ≥ 0, got {seed}")
 
 
-def _two_classes(function: str, n: int, noise: float, seed: int | None,
-                 draw: Callable[[np.random.Generator, int, int], np.ndarray],
-                 description: str) -> Dataset:
+def _two_classes(
+    function: str,
+    n: int,
+    noise: float,
+    seed: int | None,
+    draw: Callable[[np.random.Generator, int, int], np.ndarray],
+    description: str,
+) -> Dataset:
     """Draw ⌈n/2⌉ points of class 0 and ⌊n/2⌋ of class 1, add the noise, shuffle."""
     _check(function, n, noise, seed, minimum=2)
     rng = np.random.default_rng(seed)
@@ -76,8 +81,15 @@ def _two_classes(function: str, n: int, noise: float, seed: int | None,
     y = np.repeat(np.arange(2), sizes)
     x = x + noise * rng.standard_normal(x.shape)  # drawn even at noise 0: same points, order
     order = rng.permutation(n)
-    return Dataset(x[order], y[order], name=function, task="classification",
-                   classes=["0", "1"], feature_names=["x1", "x2"], description=description)
+    return Dataset(
+        x[order],
+        y[order],
+        name=function,
+        task="classification",
+        classes=["0", "1"],
+        feature_names=["x1", "x2"],
+        description=description,
+    )
 
 
 def _xor(rng: np.random.Generator, label: int, size: int) -> np.ndarray:
@@ -113,32 +125,57 @@ def _gaussians(rng: np.random.Generator, label: int, size: int) -> np.ndarray:
 
 def xor(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """XOR: label 1 where x₁·x₂ > 0; points uniform in [−1, 1]², ≥ 0.1 away from the axes."""
-    return _two_classes("xor", n, noise, seed, _xor,
-                        "XOR: label 1 where x1*x2 > 0 (quadrants I and III), 0 elsewhere")
+    return _two_classes(
+        "xor",
+        n,
+        noise,
+        seed,
+        _xor,
+        "XOR: label 1 where x1*x2 > 0 (quadrants I and III), 0 elsewhere",
+    )
 
 
 def circles(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """A disc ‖p‖ ≤ 0.5 (class 0) inside a ring 0.7 ≤ ‖p‖ ≤ 1 (class 1)."""
-    return _two_classes("circles", n, noise, seed, _circles,
-                        "a disc of radius 0.5 (class 0) inside a ring 0.7..1 (class 1)")
+    return _two_classes(
+        "circles",
+        n,
+        noise,
+        seed,
+        _circles,
+        "a disc of radius 0.5 (class 0) inside a ring 0.7..1 (class 1)",
+    )
 
 
 def moons(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """Two interleaved half circles of radius 1, centred on the origin together."""
-    return _two_classes("moons", n, noise, seed, _moons,
-                        "two interleaved half circles of radius 1 (two moons)")
+    return _two_classes(
+        "moons", n, noise, seed, _moons, "two interleaved half circles of radius 1 (two moons)"
+    )
 
 
 def spirals(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """Two interleaved spirals: θ = 3.5π·r + cπ for r ∈ [0, 1], class c ∈ {0, 1}."""
-    return _two_classes("spirals", n, noise, seed, _spirals,
-                        "two interleaved spirals of 1.75 turns each, radius 0..1")
+    return _two_classes(
+        "spirals",
+        n,
+        noise,
+        seed,
+        _spirals,
+        "two interleaved spirals of 1.75 turns each, radius 0..1",
+    )
 
 
 def gaussians(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     """Two Gaussian clusters (σ = 0.25 per coordinate) centred at ∓(0.5, 0.5)."""
-    return _two_classes("gaussians", n, noise, seed, _gaussians,
-                        "two Gaussian clusters (std 0.25) centred at (-0.5,-0.5) and (0.5,0.5)")
+    return _two_classes(
+        "gaussians",
+        n,
+        noise,
+        seed,
+        _gaussians,
+        "two Gaussian clusters (std 0.25) centred at (-0.5,-0.5) and (0.5,0.5)",
+    )
 
 
 def regression1d(n: int = 200, noise: float = 0.0, seed: int | None = 0) -> Dataset:
@@ -148,17 +185,38 @@ def regression1d(n: int = 200, noise: float = 0.0, seed: int | None = 0) -> Data
     x = rng.uniform(-1.0, 1.0, size=(n, 1))
     y = np.sin(math.pi * x)
     y = y + noise * rng.standard_normal(y.shape)
-    return Dataset(x, y, name="regression1d", task="regression", feature_names=["x"],
-                   description="y = sin(pi*x) for x uniform in [-1, 1], noise added to y")
+    return Dataset(
+        x,
+        y,
+        name="regression1d",
+        task="regression",
+        feature_names=["x"],
+        description="y = sin(pi*x) for x uniform in [-1, 1], noise added to y",
+    )
 
 
 GENERATORS: dict[str, Callable[..., Dataset]] = {
-    "xor": xor, "circles": circles, "moons": moons, "spirals": spirals,
-    "gaussians": gaussians, "regression1d": regression1d,
+    "xor": xor,
+    "circles": circles,
+    "moons": moons,
+    "spirals": spirals,
+    "gaussians": gaussians,
+    "regression1d": regression1d,
 }
 
 
 __all__ = [
-    "circles", "GAUSSIAN_CENTRE", "GAUSSIAN_STD", "gaussians", "GENERATORS", "INNER_RADIUS",
-    "moons", "regression1d", "RING_RADII", "SPIRAL_TURN", "spirals", "xor", "XOR_MARGIN"
+    "circles",
+    "GAUSSIAN_CENTRE",
+    "GAUSSIAN_STD",
+    "gaussians",
+    "GENERATORS",
+    "INNER_RADIUS",
+    "moons",
+    "regression1d",
+    "RING_RADII",
+    "SPIRAL_TURN",
+    "spirals",
+    "xor",
+    "XOR_MARGIN",
 ]

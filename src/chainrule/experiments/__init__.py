@@ -30,8 +30,30 @@ from .storage import StudyFileError, StudyStorage, TrialRecord
 from .study import Study, StudyProgress
 from .trial import TRIAL_DEFAULTS, TrialResult, run_trial
 
-__all__ = ["ASHA", "Choice", "IntUniform", "LogUniform", "Objective", "OneMinusLogUniform",
-           "RunAll", "SpaceError", "Study", "StudyFileError", "StudyProgress", "StudyStorage",
-           "SuccessiveHalving", "TRIAL_DEFAULTS", "TrialRecord", "TrialResult", "Uniform",
-           "coarse_to_fine_configs", "dask_executor", "executor_for", "grid_configs",
-           "local_pool", "random_configs", "ray_executor", "run_trial"]
+__all__ = [
+    "ASHA",
+    "Choice",
+    "IntUniform",
+    "LogUniform",
+    "Objective",
+    "OneMinusLogUniform",
+    "RunAll",
+    "SpaceError",
+    "Study",
+    "StudyFileError",
+    "StudyProgress",
+    "StudyStorage",
+    "SuccessiveHalving",
+    "TRIAL_DEFAULTS",
+    "TrialRecord",
+    "TrialResult",
+    "Uniform",
+    "coarse_to_fine_configs",
+    "dask_executor",
+    "executor_for",
+    "grid_configs",
+    "local_pool",
+    "random_configs",
+    "ray_executor",
+    "run_trial",
+]

@@ -46,8 +46,11 @@ class Summary:
         finite = [v for v in values if math.isfinite(v)]
         if not finite:
             return Summary(math.nan, math.nan, 0)
-        return Summary(statistics.fmean(finite),
-                       statistics.stdev(finite) if len(finite) > 1 else 0.0, len(finite))
+        return Summary(
+            statistics.fmean(finite),
+            statistics.stdev(finite) if len(finite) > 1 else 0.0,
+            len(finite),
+        )
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,11 @@ class Claim:
 def layer_names(trial: TrialRecord) -> list[str]:
     """The Dense layers with a gradient-norm figure, in network order (the file stores keys
     alphabetically: dense, dense_1, dense_10, dense_2, ...)."""
-    names = [key.split("/")[1] for key in trial.history
-             if key.startswith("health/") and key.endswith("/grad_norm") and key.count("/") == 2]
+    names = [
+        key.split("/")[1]
+        for key in trial.history
+        if key.startswith("health/") and key.endswith("/grad_norm") and key.count("/") == 2
+    ]
 
     def position(name: str) -> tuple[str, int]:
         match = _LAYER_NAME.match(name)  # matches every name: both parts may be empty
@@ -95,8 +101,11 @@ def first_layer_gradient_norm(trial: TrialRecord) -> float:
 
 def dead_fractions(trial: TrialRecord) -> list[float]:
     """The final fraction of dead units of each hidden layer that measures it, in order."""
-    return [trial.value(f"health/{name}/dead") for name in layer_names(trial)
-            if f"health/{name}/dead" in trial.history]
+    return [
+        trial.value(f"health/{name}/dead")
+        for name in layer_names(trial)
+        if f"health/{name}/dead" in trial.history
+    ]
 
 
 # ---------------------------------------------------------------------- grouping
@@ -148,31 +157,53 @@ def vanishing_gradient_claims(data: str, groups: Groups, metric: str) -> list[Cl
         sigmoid, relu = groups.get((depth, "sigmoid")), groups.get((depth, "relu"))
         if not sigmoid or not relu:
             continue
-        norms = {name: Summary.of(first_layer_gradient_norm(t) for t in trials)
-                 for name, trials in (("sigmoid", sigmoid), ("relu", relu))}
+        norms = {
+            name: Summary.of(first_layer_gradient_norm(t) for t in trials)
+            for name, trials in (("sigmoid", sigmoid), ("relu", relu))
+        }
         if not norms["sigmoid"].seeds or not norms["relu"].seeds or norms["sigmoid"].mean <= 0:
             continue
         factor = norms["relu"].mean / norms["sigmoid"].mean
         factors.append((depth, factor))
-        accuracy = {name: Summary.of(t.value(metric) for t in trials)
-                    for name, trials in (("sigmoid", sigmoid), ("relu", relu))}
-        comparison = (f"{factor:.3g}× smaller than" if factor >= 1 else
-                      f"{1 / factor:.3g}× larger than")
-        claims.append(Claim("vanishing_gradient", data, (
-            f"{data}, depth {depth}: sigmoid's first-layer gradient norm is {comparison} "
-            f"ReLU's ({norms['sigmoid'].mean:.3g} vs {norms['relu'].mean:.3g}, mean over the "
-            f"epochs and {norms['sigmoid'].seeds} seeds); final {metric} "
-            f"{_percent(accuracy['sigmoid'])} vs {_percent(accuracy['relu'])}."),
-            {"depth": depth, "relu_over_sigmoid": factor,
-             "sigmoid_grad_norm": norms["sigmoid"].mean, "relu_grad_norm": norms["relu"].mean,
-             "sigmoid_accuracy": accuracy["sigmoid"].mean,
-             "relu_accuracy": accuracy["relu"].mean}))
+        accuracy = {
+            name: Summary.of(t.value(metric) for t in trials)
+            for name, trials in (("sigmoid", sigmoid), ("relu", relu))
+        }
+        comparison = (
+            f"{factor:.3g}× smaller than" if factor >= 1 else f"{1 / factor:.3g}× larger than"
+        )
+        claims.append(
+            Claim(
+                "vanishing_gradient",
+                data,
+                (
+                    f"{data}, depth {depth}: sigmoid's first-layer gradient norm is {comparison} "
+                    f"ReLU's ({norms['sigmoid'].mean:.3g} vs {norms['relu'].mean:.3g}, mean "
+                    "over the "
+                    f"epochs and {norms['sigmoid'].seeds} seeds); final {metric} "
+                    f"{_percent(accuracy['sigmoid'])} vs {_percent(accuracy['relu'])}."
+                ),
+                {
+                    "depth": depth,
+                    "relu_over_sigmoid": factor,
+                    "sigmoid_grad_norm": norms["sigmoid"].mean,
+                    "relu_grad_norm": norms["relu"].mean,
+                    "sigmoid_accuracy": accuracy["sigmoid"].mean,
+                    "relu_accuracy": accuracy["relu"].mean,
+                },
+            )
+        )
     trend = _trend([factor for _, factor in factors])
     if trend:
         listed = ", ".join(f"{factor:.3g}× at depth {depth}" for depth, factor in factors)
-        claims.append(Claim("vanishing_gradient", data,
-                            f"{data}: the factor ReLU / sigmoid {trend} ({listed}).",
-                            {f"depth_{depth}": factor for depth, factor in factors}))
+        claims.append(
+            Claim(
+                "vanishing_gradient",
+                data,
+                f"{data}: the factor ReLU / sigmoid {trend} ({listed}).",
+                {f"depth_{depth}": factor for depth, factor in factors},
+            )
+        )
     return claims
 
 
@@ -180,17 +211,26 @@ def accuracy_claims(data: str, groups: Groups, metric: str) -> list[Claim]:
     """Every activation's final figure (mean ± s over seeds) at each depth, best first."""
     claims = []
     for depth in _depths(groups):
-        summaries = {activation: Summary.of(t.value(metric) for t in trials)
-                     for (d, activation), trials in groups.items() if d == depth}
+        summaries = {
+            activation: Summary.of(t.value(metric) for t in trials)
+            for (d, activation), trials in groups.items()
+            if d == depth
+        }
         ranked = sorted(summaries.items(), key=lambda item: -item[1].mean)
         seeds = sorted({summary.seeds for summary in summaries.values()})
         listed = ", ".join(f"{_label(name)} {_percent(summary)}" for name, summary in ranked)
-        seed_text = (f"{seeds[0]} seeds each" if len(seeds) == 1 else
-                     f"{seeds[0]}–{seeds[-1]} seeds")
-        claims.append(Claim("accuracy", data, (
-            f"{data}, depth {depth}: final {metric} {listed} ({seed_text}); best "
-            f"{_label(ranked[0][0])}, worst {_label(ranked[-1][0])}."),
-            {"depth": depth, **{name: summary.mean for name, summary in ranked}}))
+        seed_text = f"{seeds[0]} seeds each" if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]} seeds"
+        claims.append(
+            Claim(
+                "accuracy",
+                data,
+                (
+                    f"{data}, depth {depth}: final {metric} {listed} ({seed_text}); best "
+                    f"{_label(ranked[0][0])}, worst {_label(ranked[-1][0])}."
+                ),
+                {"depth": depth, **{name: summary.mean for name, summary in ranked}},
+            )
+        )
     return claims
 
 
@@ -209,14 +249,24 @@ def dead_relu_claims(data: str, groups: Groups) -> list[Claim]:
     figures = {f"depth_{depth}": mean for depth, mean, _ in rows}
     if all(worst == 0 for _, _, worst in rows):
         depths = ", ".join(str(depth) for depth, _, _ in rows)
-        return [Claim("dead_relu", data, f"{data}: no ReLU unit died (depth {depths}).",
-                      figures)]
-    listed = ", ".join(f"{100 * mean:.1f}% at depth {depth} (worst layer {100 * worst:.0f}%)"
-                       for depth, mean, worst in rows)
+        return [Claim("dead_relu", data, f"{data}: no ReLU unit died (depth {depths}).", figures)]
+    listed = ", ".join(
+        f"{100 * mean:.1f}% at depth {depth} (worst layer {100 * worst:.0f}%)"
+        for depth, mean, worst in rows
+    )
     trend = _trend([mean for _, mean, _ in rows])
-    return [Claim("dead_relu", data, (
-        f"{data}: dead ReLU units at the end of training: {listed}, mean over the hidden layers "
-        f"and seeds" + (f"; the fraction {trend}." if trend else ".")), figures)]
+    return [
+        Claim(
+            "dead_relu",
+            data,
+            (
+                f"{data}: dead ReLU units at the end of training: {listed}, mean over the "
+                "hidden layers "
+                f"and seeds" + (f"; the fraction {trend}." if trend else ".")
+            ),
+            figures,
+        )
+    ]
 
 
 def non_monotonic_claims(data: str, groups: Groups, metric: str) -> list[Claim]:
@@ -228,26 +278,42 @@ def non_monotonic_claims(data: str, groups: Groups, metric: str) -> list[Claim]:
         if not relu_trials or not present:
             continue
         relu = Summary.of(t.value(metric) for t in relu_trials)
-        summaries = {name: Summary.of(t.value(metric) for t in groups[(depth, name)])
-                     for name in present}
-        as_well = [name for name, summary in summaries.items()
-                   if summary.mean >= relu.mean - max(ACCURACY_TOLERANCE, relu.spread,
-                                                      summary.spread)]
+        summaries = {
+            name: Summary.of(t.value(metric) for t in groups[(depth, name)]) for name in present
+        }
+        as_well = [
+            name
+            for name, summary in summaries.items()
+            if summary.mean >= relu.mean - max(ACCURACY_TOLERANCE, relu.spread, summary.spread)
+        ]
         worse = [name for name in present if name not in as_well]
         if not as_well:
-            sentence = (f"none of {_names([_label(n) for n in worse])} trained as well as "
-                        f"ReLU ({_listed(worse, summaries)} vs ReLU {_percent(relu)})")
+            sentence = (
+                f"none of {_names([_label(n) for n in worse])} trained as well as "
+                f"ReLU ({_listed(worse, summaries)} vs ReLU {_percent(relu)})"
+            )
         else:
-            sentence = (f"{_names([_label(n) for n in as_well])} trained as well as ReLU "
-                        f"({_listed(as_well, summaries)} vs ReLU {_percent(relu)})")
+            sentence = (
+                f"{_names([_label(n) for n in as_well])} trained as well as ReLU "
+                f"({_listed(as_well, summaries)} vs ReLU {_percent(relu)})"
+            )
             if worse:
-                sentence += (f"; {_names([_label(n) for n in worse])} did not "
-                             f"({_listed(worse, summaries)})")
-        claims.append(Claim("non_monotonic", data,
-                            f"{data}, depth {depth}: {sentence}.",
-                            {"depth": depth, "relu": relu.mean,
-                             **{name: summaries[name].mean for name in present},
-                             "as_well": float(len(as_well))}))
+                sentence += (
+                    f"; {_names([_label(n) for n in worse])} did not ({_listed(worse, summaries)})"
+                )
+        claims.append(
+            Claim(
+                "non_monotonic",
+                data,
+                f"{data}, depth {depth}: {sentence}.",
+                {
+                    "depth": depth,
+                    "relu": relu.mean,
+                    **{name: summaries[name].mean for name in present},
+                    "as_well": float(len(as_well)),
+                },
+            )
+        )
     return claims
 
 
@@ -262,11 +328,12 @@ def study_claims(trials: Sequence[TrialRecord], metric: str = "val_accuracy") ->
     return claims
 
 
-TOPIC_TITLES = {"vanishing_gradient": "Do sigmoid's gradients vanish in deep networks?",
-                "accuracy": "Final accuracy per activation (mean ± s over seeds)",
-                "dead_relu": "Do ReLU units die?",
-                "non_monotonic": "Do the non-monotonic GELU, SiLU and Mish train as well as "
-                                 "ReLU?"}
+TOPIC_TITLES = {
+    "vanishing_gradient": "Do sigmoid's gradients vanish in deep networks?",
+    "accuracy": "Final accuracy per activation (mean ± s over seeds)",
+    "dead_relu": "Do ReLU units die?",
+    "non_monotonic": "Do the non-monotonic GELU, SiLU and Mish train as well as ReLU?",
+}
 
 
 def format_claims(claims: Sequence[Claim]) -> str:
@@ -281,7 +348,20 @@ def format_claims(claims: Sequence[Claim]) -> str:
     return "\n".join(lines[1:])
 
 
-__all__ = ["ACCURACY_TOLERANCE", "Claim", "NON_MONOTONIC", "Summary", "TOPIC_TITLES",
-           "accuracy_claims", "dead_fractions", "dead_relu_claims", "first_layer_gradient_norm",
-           "format_claims", "gradient_norms", "layer_names", "non_monotonic_claims",
-           "study_claims", "vanishing_gradient_claims"]
+__all__ = [
+    "ACCURACY_TOLERANCE",
+    "Claim",
+    "NON_MONOTONIC",
+    "Summary",
+    "TOPIC_TITLES",
+    "accuracy_claims",
+    "dead_fractions",
+    "dead_relu_claims",
+    "first_layer_gradient_norm",
+    "format_claims",
+    "gradient_norms",
+    "layer_names",
+    "non_monotonic_claims",
+    "study_claims",
+    "vanishing_gradient_claims",
+]

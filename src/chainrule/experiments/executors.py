@@ -24,8 +24,14 @@ from multiprocessing import get_context
 from typing import Any
 
 # The variables the BLAS and OpenMP runtimes read when they load (before NumPy is imported).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 @contextmanager
@@ -61,8 +67,11 @@ class LocalPool(ProcessPoolExecutor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        super().__init__(max_workers=self.workers, mp_context=get_context("spawn"),
-                         initializer=limit_blas_threads)
+        super().__init__(
+            max_workers=self.workers,
+            mp_context=get_context("spawn"),
+            initializer=limit_blas_threads,
+        )
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
         with _one_blas_thread_environment():  # submit is where the pool starts its processes
@@ -78,8 +87,9 @@ def _import_distributed() -> Any:
     try:
         import distributed
     except ImportError:
-        raise ImportError('running trials on Dask needs dask and distributed: pip install '
-                          '"chainrule[dask]"') from None
+        raise ImportError(
+            'running trials on Dask needs dask and distributed: pip install "chainrule[dask]"'
+        ) from None
     return distributed
 
 
@@ -101,8 +111,7 @@ def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ImportError('running trials on Ray needs ray: pip install "chainrule[ray]"'
-                          ) from None
+        raise ImportError('running trials on Ray needs ray: pip install "chainrule[ray]"') from None
     return ray
 
 
@@ -150,8 +159,7 @@ def _check_ray_address(cluster: str) -> None:
         raise ValueError(f"--cluster must be a Ray address ray://host:port, not {cluster!r}")
 
 
-def executor_for(cluster: str | None, workers: int | None = None
-                 ) -> tuple[Executor, int, Any]:
+def executor_for(cluster: str | None, workers: int | None = None) -> tuple[Executor, int, Any]:
     """(executor, how many trials it runs at once, what to shut down afterwards) for the
     command line's ``--cluster``: none (the local pool), ``tcp://...`` (Dask), ``ray://...``
     (Ray)."""
@@ -163,9 +171,19 @@ def executor_for(cluster: str | None, workers: int | None = None
     if cluster.startswith("ray://"):
         _check_ray_address(cluster)
         return ray_executor(cluster)
-    raise ValueError(f"--cluster must be a Dask address tcp://host:port or a Ray address "
-                     f"ray://host:port, not {cluster!r}")
+    raise ValueError(
+        f"--cluster must be a Dask address tcp://host:port or a Ray address "
+        f"ray://host:port, not {cluster!r}"
+    )
 
 
-__all__ = ["LocalPool", "RayExecutor", "THREAD_VARIABLES", "dask_executor", "executor_for",
-           "limit_blas_threads", "local_pool", "ray_executor"]
+__all__ = [
+    "LocalPool",
+    "RayExecutor",
+    "THREAD_VARIABLES",
+    "dask_executor",
+    "executor_for",
+    "limit_blas_threads",
+    "local_pool",
+    "ray_executor",
+]

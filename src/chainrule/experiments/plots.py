@@ -41,8 +41,14 @@ def unhealthy_fractions(trial: TrialRecord) -> list[float]:
     activation has no dead measure (NaN where it has neither)."""
     fractions = []
     for name in layer_names(trial)[:-1]:  # the output layer has no activation measured
-        key = next((f"health/{name}/{kind}" for kind in ("dead", "saturated")
-                    if f"health/{name}/{kind}" in trial.history), None)
+        key = next(
+            (
+                f"health/{name}/{kind}"
+                for kind in ("dead", "saturated")
+                if f"health/{name}/{kind}" in trial.history
+            ),
+            None,
+        )
         fractions.append(math.nan if key is None else trial.value(key))
     return fractions
 
@@ -63,8 +69,7 @@ def _settings(trials: Sequence[TrialRecord]) -> dict[tuple[str, int], list[Trial
 def _mean_curve(curves: Sequence[Sequence[float]]) -> list[float]:
     """Position-wise mean over the seeds (as long as the longest curve)."""
     length = max((len(curve) for curve in curves), default=0)
-    return [Summary.of(curve[i] for curve in curves if i < len(curve)).mean
-            for i in range(length)]
+    return [Summary.of(curve[i] for curve in curves if i < len(curve)).mean for i in range(length)]
 
 
 class _Styles:
@@ -74,8 +79,9 @@ class _Styles:
         activations = list(dict.fromkeys(str(t.config.get("activation")) for t in trials))
         depths = sorted({int(t.config.get("depth", 0)) for t in trials})
         self.colours = {name: f"C{i % 10}" for i, name in enumerate(activations)}
-        self.lines: dict[int, LineStyle] = {depth: _LINE_STYLES[i % len(_LINE_STYLES)]
-                                            for i, depth in enumerate(depths)}
+        self.lines: dict[int, LineStyle] = {
+            depth: _LINE_STYLES[i % len(_LINE_STYLES)] for i, depth in enumerate(depths)
+        }
 
     def legend(self, axes: Any, integer_x: bool = True) -> None:
         from matplotlib.lines import Line2D
@@ -84,27 +90,38 @@ class _Styles:
         if integer_x:  # epochs and layers
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
-        handles = [Line2D([], [], color=colour, label=name)
-                   for name, colour in self.colours.items()]
+        handles = [
+            Line2D([], [], color=colour, label=name) for name, colour in self.colours.items()
+        ]
         if len(self.lines) > 1:
-            handles += [Line2D([], [], color="0.4", linestyle=style, label=f"depth {depth}")
-                        for depth, style in self.lines.items()]
+            handles += [
+                Line2D([], [], color="0.4", linestyle=style, label=f"depth {depth}")
+                for depth, style in self.lines.items()
+            ]
         axes.legend(handles=handles, fontsize="x-small", ncol=2)
 
 
 # ---------------------------------------------------------------------- the panels
-def metric_against_learning_rate(axes: Any, trials: Sequence[TrialRecord],
-                                 objective: Objective) -> None:
+def metric_against_learning_rate(
+    axes: Any, trials: Sequence[TrialRecord], objective: Objective
+) -> None:
     """Final validation figure of each finished trial against its learning rate (log x)."""
     finished = _finished(trials, objective.metric)
     styles = _Styles(finished)
     for (activation, _), members in _settings(finished).items():
-        axes.scatter([float(t.config.get("lr", math.nan)) for t in members],
-                     [t.value(objective.metric) for t in members],
-                     color=styles.colours[activation], s=14, alpha=0.8)
+        axes.scatter(
+            [float(t.config.get("lr", math.nan)) for t in members],
+            [t.value(objective.metric) for t in members],
+            color=styles.colours[activation],
+            s=14,
+            alpha=0.8,
+        )
     axes.set_xscale("log")
-    axes.set(xlabel="learning rate α (log scale)", ylabel=f"final {objective.metric}",
-             title=f"{objective.metric} against the learning rate")
+    axes.set(
+        xlabel="learning rate α (log scale)",
+        ylabel=f"final {objective.metric}",
+        title=f"{objective.metric} against the learning rate",
+    )
     styles.lines = {}  # the points are not lines: colours only
     styles.legend(axes, integer_x=False)
 
@@ -115,48 +132,75 @@ def learning_curves(axes: Any, trials: Sequence[TrialRecord], objective: Objecti
     styles = _Styles(finished)
     for (activation, depth), members in _settings(finished).items():
         curve = _mean_curve([t.history[objective.metric] for t in members])
-        axes.plot(range(1, len(curve) + 1), curve, color=styles.colours[activation],
-                  linestyle=styles.lines[depth])
-    axes.set(xlabel="epoch", ylabel=objective.metric,
-             title="learning curves per activation (mean over seeds)")
+        axes.plot(
+            range(1, len(curve) + 1),
+            curve,
+            color=styles.colours[activation],
+            linestyle=styles.lines[depth],
+        )
+    axes.set(
+        xlabel="epoch",
+        ylabel=objective.metric,
+        title="learning curves per activation (mean over seeds)",
+    )
     styles.legend(axes)
 
 
-def gradient_norm_by_layer(axes: Any, trials: Sequence[TrialRecord],
-                           objective: Objective) -> None:
+def gradient_norm_by_layer(axes: Any, trials: Sequence[TrialRecord], objective: Objective) -> None:
     """Each layer's gradient norm (mean over epochs and seeds, log y) by activation, depth."""
     finished = _finished(trials, objective.metric)
     styles = _Styles(finished)
     for (activation, depth), members in _settings(finished).items():
         norms = _mean_curve([gradient_norms(t) for t in members])
         if any(value > 0 for value in norms):
-            axes.plot(range(1, len(norms) + 1), norms, marker=".",
-                      color=styles.colours[activation], linestyle=styles.lines[depth])
+            axes.plot(
+                range(1, len(norms) + 1),
+                norms,
+                marker=".",
+                color=styles.colours[activation],
+                linestyle=styles.lines[depth],
+            )
     axes.set_yscale("log")
-    axes.set(xlabel="layer (1 = first, last = output)", ylabel="‖∂L/∂W‖ (log scale)",
-             title="gradient norm per layer")
+    axes.set(
+        xlabel="layer (1 = first, last = output)",
+        ylabel="‖∂L/∂W‖ (log scale)",
+        title="gradient norm per layer",
+    )
     styles.legend(axes)
 
 
-def unhealthy_fraction_by_layer(axes: Any, trials: Sequence[TrialRecord],
-                                objective: Objective) -> None:
+def unhealthy_fraction_by_layer(
+    axes: Any, trials: Sequence[TrialRecord], objective: Objective
+) -> None:
     """Each hidden layer's final dead-or-saturated fraction by activation and depth."""
     finished = _finished(trials, objective.metric)
     styles = _Styles(finished)
     for (activation, depth), members in _settings(finished).items():
         fractions = _mean_curve([unhealthy_fractions(t) for t in members])
         if any(math.isfinite(value) for value in fractions):
-            axes.plot(range(1, len(fractions) + 1), fractions, marker=".",
-                      color=styles.colours[activation], linestyle=styles.lines[depth])
+            axes.plot(
+                range(1, len(fractions) + 1),
+                fractions,
+                marker=".",
+                color=styles.colours[activation],
+                linestyle=styles.lines[depth],
+            )
     axes.set_ylim(-0.03, 1.03)
-    axes.set(xlabel="hidden layer", ylabel="fraction of units",
-             title="dead (ReLU-like) or saturated units at the end")
+    axes.set(
+        xlabel="hidden layer",
+        ylabel="fraction of units",
+        title="dead (ReLU-like) or saturated units at the end",
+    )
     styles.legend(axes)
 
 
 Panel = Callable[[Any, Sequence[TrialRecord], Objective], None]
-PANELS: tuple[Panel, ...] = (metric_against_learning_rate, learning_curves,
-                             gradient_norm_by_layer, unhealthy_fraction_by_layer)
+PANELS: tuple[Panel, ...] = (
+    metric_against_learning_rate,
+    learning_curves,
+    gradient_norm_by_layer,
+    unhealthy_fraction_by_layer,
+)
 
 
 # ---------------------------------------------------------------------- figures and files
@@ -181,8 +225,10 @@ def figure_format(path: str | os.PathLike[str]) -> str:
     """png, svg or pdf, from the file name's suffix."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in FORMATS:
-        raise ValueError(f"cannot tell the figure's format from {os.fspath(path)!r}: end the "
-                         f"name with {', '.join(FORMATS)}")
+        raise ValueError(
+            f"cannot tell the figure's format from {os.fspath(path)!r}: end the "
+            f"name with {', '.join(FORMATS)}"
+        )
     return FORMATS[suffix]
 
 
@@ -194,8 +240,9 @@ def _figure_bytes(figure: Any, kind: str) -> bytes:
     return buffer.getvalue()
 
 
-def save_study_figure(trials: Sequence[TrialRecord], objective: Objective,
-                      path: str | os.PathLike[str]) -> None:
+def save_study_figure(
+    trials: Sequence[TrialRecord], objective: Objective, path: str | os.PathLike[str]
+) -> None:
     """Write the four panels to ``path`` (PNG, SVG or PDF by suffix), atomically."""
     kind = figure_format(path)
     write_bytes_atomically(path, _figure_bytes(study_figure(trials, objective), kind))
@@ -205,9 +252,9 @@ def _inline_svg(figure: Any) -> str:
     """The figure as an ``<svg>`` element (its XML declaration, DOCTYPE and RDF metadata left
     out: nothing in the page names another address but the XML namespaces)."""
     text = _figure_bytes(figure, "svg").decode("utf-8")
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     if "<metadata>" in text:
-        text = text[:text.index("<metadata>")] + text[text.index("</metadata>") + 11:]
+        text = text[: text.index("<metadata>")] + text[text.index("</metadata>") + 11 :]
     return text
 
 
@@ -220,14 +267,20 @@ svg{max-width:100%;height:auto}"""
 
 def _ranking_table(trials: Sequence[TrialRecord], objective: Objective) -> str:
     keys = varying_keys(trials)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in (
-        "rank", *keys, f"mean {objective.metric}", "± s", "seeds", "best trial"))
+    head = "".join(
+        f"<th>{html.escape(h)}</th>"
+        for h in ("rank", *keys, f"mean {objective.metric}", "± s", "seeds", "best trial")
+    )
     rows = []
     for rank, setting in enumerate(ranking(trials, objective), start=1):
-        cells = [f"<td class=n>{rank}</td>",
-                 *(f"<td>{html.escape(str(setting.config.get(key)))}</td>" for key in keys),
-                 f"<td class=n>{setting.mean:.4f}</td>", f"<td class=n>{setting.spread:.4f}</td>",
-                 f"<td class=n>{setting.seeds}</td>", f"<td class=n>{setting.best_trial}</td>"]
+        cells = [
+            f"<td class=n>{rank}</td>",
+            *(f"<td>{html.escape(str(setting.config.get(key)))}</td>" for key in keys),
+            f"<td class=n>{setting.mean:.4f}</td>",
+            f"<td class=n>{setting.spread:.4f}</td>",
+            f"<td class=n>{setting.seeds}</td>",
+            f"<td class=n>{setting.best_trial}</td>",
+        ]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>\n" + "\n".join(rows) + "</table>"
 
@@ -237,8 +290,11 @@ def _claims_html(trials: Sequence[TrialRecord], objective: Objective) -> str:
     for block in format_claims(study_claims(trials, objective.metric)).split("\n\n"):
         title, *sentences = block.split("\n")
         items = "".join(f"<li>{html.escape(s.removeprefix('  - '))}</li>" for s in sentences)
-        blocks.append(f"<h3>{html.escape(title)}</h3><ul>{items}</ul>" if items else
-                      f"<p>{html.escape(title)}</p>")
+        blocks.append(
+            f"<h3>{html.escape(title)}</h3><ul>{items}</ul>"
+            if items
+            else f"<p>{html.escape(title)}</p>"
+        )
     return "\n".join(blocks)
 
 
@@ -254,17 +310,36 @@ def study_html(trials: Sequence[TrialRecord], objective: Objective, title: str) 
         panel(figure.add_subplot(1, 1, 1), trials, objective)
         figure.tight_layout()
         panels.append(f"<figure>{_inline_svg(figure)}</figure>")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{len(trials)} trials: {html.escape(summary)}. Ranked by {objective.metric} "
-        f"({objective.mode}), mean and sample standard deviation s over the seeds.</p>",
-        "<h2>Ranking</h2>", _ranking_table(trials, objective),
-        "<h2>What the data said</h2>", _claims_html(trials, objective),
-        "<h2>Figures</h2>", *panels, "</body></html>", ""])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>",
+            f"<p>{len(trials)} trials: {html.escape(summary)}. Ranked by {objective.metric} "
+            f"({objective.mode}), mean and sample standard deviation s over the seeds.</p>",
+            "<h2>Ranking</h2>",
+            _ranking_table(trials, objective),
+            "<h2>What the data said</h2>",
+            _claims_html(trials, objective),
+            "<h2>Figures</h2>",
+            *panels,
+            "</body></html>",
+            "",
+        ]
+    )
 
 
-__all__ = ["FORMATS", "PANELS", "figure_format", "gradient_norm_by_layer",
-           "learning_curves", "metric_against_learning_rate", "save_study_figure",
-           "study_figure", "study_html", "unhealthy_fraction_by_layer", "unhealthy_fractions"]
+__all__ = [
+    "FORMATS",
+    "PANELS",
+    "figure_format",
+    "gradient_norm_by_layer",
+    "learning_curves",
+    "metric_against_learning_rate",
+    "save_study_figure",
+    "study_figure",
+    "study_html",
+    "unhealthy_fraction_by_layer",
+    "unhealthy_fractions",
+]

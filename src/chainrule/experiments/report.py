@@ -45,24 +45,31 @@ def ranking(trials: Sequence[TrialRecord], objective: Objective) -> list[RankedS
         finite = [v for v in values if math.isfinite(v)]
         best = max(members, key=lambda t: (objective.goodness(t), -t.id))
         config = {k: v for k, v in members[0].config.items() if k != "seed"}
-        settings.append(RankedSetting(
-            config=config, mean=statistics.fmean(finite) if finite else math.nan,
-            spread=statistics.stdev(finite) if len(finite) > 1 else 0.0,
-            seeds=len(members), best_trial=best.id))
+        settings.append(
+            RankedSetting(
+                config=config,
+                mean=statistics.fmean(finite) if finite else math.nan,
+                spread=statistics.stdev(finite) if len(finite) > 1 else 0.0,
+                seeds=len(members),
+                best_trial=best.id,
+            )
+        )
     sign = 1 if objective.mode == "max" else -1
-    return sorted(settings, key=lambda s: (-sign * s.mean if math.isfinite(s.mean) else math.inf,
-                                           s.best_trial))
+    return sorted(
+        settings,
+        key=lambda s: (-sign * s.mean if math.isfinite(s.mean) else math.inf, s.best_trial),
+    )
 
 
 def varying_keys(trials: Sequence[TrialRecord]) -> list[str]:
     """The configuration keys whose values differ between trials (the seed left out)."""
     keys = sorted({key for trial in trials for key in trial.config} - {"seed"})
-    return [key for key in keys
-            if len({repr(trial.config.get(key)) for trial in trials}) > 1]
+    return [key for key in keys if len({repr(trial.config.get(key)) for trial in trials}) > 1]
 
 
-def format_ranking(trials: Sequence[TrialRecord], objective: Objective,
-                   limit: int | None = None) -> str:
+def format_ranking(
+    trials: Sequence[TrialRecord], objective: Objective, limit: int | None = None
+) -> str:
     """The ranking as an aligned text table."""
     settings = ranking(trials, objective)[:limit]
     if not settings:
@@ -71,9 +78,16 @@ def format_ranking(trials: Sequence[TrialRecord], objective: Objective,
     header = ["rank", *keys, f"mean {objective.metric}", "± s", "seeds", "best trial"]
     rows = [header]
     for rank, setting in enumerate(settings, start=1):
-        rows.append([str(rank), *(_cell(setting.config.get(key)) for key in keys),
-                     f"{setting.mean:.4f}", f"{setting.spread:.4f}", str(setting.seeds),
-                     str(setting.best_trial)])
+        rows.append(
+            [
+                str(rank),
+                *(_cell(setting.config.get(key)) for key in keys),
+                f"{setting.mean:.4f}",
+                f"{setting.spread:.4f}",
+                str(setting.seeds),
+                str(setting.best_trial),
+            ]
+        )
     return _table(rows, right=range(len(keys) + 1, len(header)))
 
 
@@ -87,11 +101,14 @@ def _table(rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        return "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))
+        ).rstrip()
 
-    return "\n".join([line(rows[0]), "  ".join("─" * w for w in widths),
-                      *(line(row) for row in rows[1:])])
+    return "\n".join(
+        [line(rows[0]), "  ".join("─" * w for w in widths), *(line(row) for row in rows[1:])]
+    )
 
 
 def export_csv(trials: Sequence[TrialRecord]) -> str:
@@ -102,9 +119,17 @@ def export_csv(trials: Sequence[TrialRecord]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["trial", "status", "epochs", "seconds", *settings, *figures, "error"])
     for trial in trials:
-        writer.writerow([trial.id, trial.status, trial.epochs_done, f"{trial.seconds:.3f}",
-                         *(trial.config.get(key) for key in settings),
-                         *(_figure(trial.value(key)) for key in figures), trial.error or ""])
+        writer.writerow(
+            [
+                trial.id,
+                trial.status,
+                trial.epochs_done,
+                f"{trial.seconds:.3f}",
+                *(trial.config.get(key) for key in settings),
+                *(_figure(trial.value(key)) for key in figures),
+                trial.error or "",
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -115,11 +140,18 @@ def _figure(value: float) -> str:
 def progress_text(progress: StudyProgress) -> str:
     """``trials 5/27 done, 2 running, 3 waiting, 4 pruned, 0 failed; best val_accuracy
     0.9120 (trial 4); ETA 12 s``."""
-    parts = [f"trials {progress.done}/{progress.total} done", f"{progress.running} running",
-             f"{progress.paused} waiting", f"{progress.pruned} pruned",
-             f"{progress.failed} failed"]
-    best = ("best: none yet" if progress.best_trial is None else
-            f"best {progress.metric} {progress.best_value:.4f} (trial {progress.best_trial})")
+    parts = [
+        f"trials {progress.done}/{progress.total} done",
+        f"{progress.running} running",
+        f"{progress.paused} waiting",
+        f"{progress.pruned} pruned",
+        f"{progress.failed} failed",
+    ]
+    best = (
+        "best: none yet"
+        if progress.best_trial is None
+        else f"best {progress.metric} {progress.best_value:.4f} (trial {progress.best_trial})"
+    )
     eta = "" if progress.eta_seconds is None else f"; ETA {_duration(progress.eta_seconds)}"
     return f"{', '.join(parts)}; {best}{eta}"
 
@@ -128,8 +160,11 @@ def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s"
     minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h " \
-        f"{minutes % 60:02d} min"
+    return (
+        f"{minutes} min {seconds:02d} s"
+        if minutes < 60
+        else f"{minutes // 60} h {minutes % 60:02d} min"
+    )
 
 
 class ProgressLine:
@@ -158,5 +193,12 @@ class ProgressLine:
             self.stream.flush()
 
 
-__all__ = ["ProgressLine", "RankedSetting", "export_csv", "format_ranking", "progress_text",
-           "ranking", "varying_keys"]
+__all__ = [
+    "ProgressLine",
+    "RankedSetting",
+    "export_csv",
+    "format_ranking",
+    "progress_text",
+    "ranking",
+    "varying_keys",
+]

@@ -51,8 +51,9 @@ class Objective:
     def for_metric(metric: str) -> Objective:
         """Losses and errors are minimised, everything else (accuracy, ...) maximised."""
         lowered = metric.lower()
-        return Objective(metric, "min" if "loss" in lowered or "error" in lowered
-                         or "mse" in lowered else "max")
+        return Objective(
+            metric, "min" if "loss" in lowered or "error" in lowered or "mse" in lowered else "max"
+        )
 
     def goodness(self, trial: TrialRecord, epochs: int | None = None) -> float:
         """Higher is better; a missing or NaN figure ranks last (−inf)."""
@@ -66,8 +67,9 @@ def _alive(trial: TrialRecord) -> bool:
     return trial.status != "failed"
 
 
-def top_trials(trials: Sequence[TrialRecord], objective: Objective, epochs: int, keep: int
-               ) -> list[TrialRecord]:
+def top_trials(
+    trials: Sequence[TrialRecord], objective: Objective, epochs: int, keep: int
+) -> list[TrialRecord]:
     """The ``keep`` best trials by the objective after ``epochs`` epochs (ties: lower id)."""
     ranked = sorted(trials, key=lambda t: (-objective.goodness(t, epochs), t.id))
     return ranked[:keep]
@@ -86,10 +88,14 @@ class RunAll:
     def max_epochs(self) -> int:
         return self.epochs
 
-    def plan(self, trials: Sequence[TrialRecord], running: Collection[int],
-             objective: Objective) -> Plan:
-        jobs = [(t.id, self.epochs) for t in trials
-                if _alive(t) and t.epochs_done < self.epochs and t.id not in running]
+    def plan(
+        self, trials: Sequence[TrialRecord], running: Collection[int], objective: Objective
+    ) -> Plan:
+        jobs = [
+            (t.id, self.epochs)
+            for t in trials
+            if _alive(t) and t.epochs_done < self.epochs and t.id not in running
+        ]
         return Plan(jobs, finished=not jobs and not running)
 
     def epoch_budget(self, count: int) -> int:
@@ -108,11 +114,13 @@ class _Halving:
     def __post_init__(self) -> None:
         _check_epochs(type(self).__name__, self.min_epochs)
         if self.max_epochs < self.min_epochs:
-            raise ValueError(f"max_epochs ({self.max_epochs}) must be at least min_epochs "
-                             f"({self.min_epochs})")
+            raise ValueError(
+                f"max_epochs ({self.max_epochs}) must be at least min_epochs ({self.min_epochs})"
+            )
         if int(self.reduction_factor) != self.reduction_factor or self.reduction_factor < 2:
-            raise ValueError(f"the reduction factor must be an integer >= 2, not "
-                             f"{self.reduction_factor}")
+            raise ValueError(
+                f"the reduction factor must be an integer >= 2, not {self.reduction_factor}"
+            )
 
     def rungs(self) -> list[int]:
         """The rung budgets rₖ = min_epochs·ηᵏ below max_epochs, then max_epochs."""
@@ -140,15 +148,20 @@ class _Halving:
         return total
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": type(self).__name__, "min_epochs": self.min_epochs,
-                "max_epochs": self.max_epochs, "reduction_factor": self.reduction_factor}
+        return {
+            "type": type(self).__name__,
+            "min_epochs": self.min_epochs,
+            "max_epochs": self.max_epochs,
+            "reduction_factor": self.reduction_factor,
+        }
 
 
 class SuccessiveHalving(_Halving):
     """Synchronous successive halving: a rung is complete before anyone is promoted."""
 
-    def plan(self, trials: Sequence[TrialRecord], running: Collection[int],
-             objective: Objective) -> Plan:
+    def plan(
+        self, trials: Sequence[TrialRecord], running: Collection[int], objective: Objective
+    ) -> Plan:
         survivors = [t for t in trials if _alive(t)]
         rungs = self.rungs()
         for index, budget in enumerate(rungs):
@@ -167,8 +180,9 @@ class SuccessiveHalving(_Halving):
 class ASHA(_Halving):
     """Asynchronous successive halving: promote whenever a trial is in its rung's top 1/η."""
 
-    def plan(self, trials: Sequence[TrialRecord], running: Collection[int],
-             objective: Objective) -> Plan:
+    def plan(
+        self, trials: Sequence[TrialRecord], running: Collection[int], objective: Objective
+    ) -> Plan:
         rungs = self.rungs()
         alive = [t for t in trials if _alive(t)]
         jobs: list[Job] = []
@@ -179,11 +193,13 @@ class ASHA(_Halving):
             for trial in top_trials(finished_rung, objective, budget, keep):
                 if trial.epochs_done == budget and trial.id not in running:
                     jobs.append((trial.id, following))
-        jobs += [(t.id, rungs[0]) for t in alive
-                 if t.epochs_done == 0 and t.id not in running]
+        jobs += [(t.id, rungs[0]) for t in alive if t.epochs_done == 0 and t.id not in running]
         # a trial that ran but was stopped mid-rung (a killed sweep) continues its rung
-        jobs += [(t.id, _next_rung(rungs, t.epochs_done)) for t in alive
-                 if t.epochs_done and t.epochs_done not in rungs and t.id not in running]
+        jobs += [
+            (t.id, _next_rung(rungs, t.epochs_done))
+            for t in alive
+            if t.epochs_done and t.epochs_done not in rungs and t.id not in running
+        ]
         return Plan(jobs, finished=not jobs and not running)
 
 
@@ -208,5 +224,14 @@ def scheduler_from_json(document: dict[str, Any]) -> Scheduler:
     return SCHEDULERS[kind](**options)
 
 
-__all__ = ["ASHA", "Job", "Objective", "Plan", "RunAll", "Scheduler", "SuccessiveHalving",
-           "scheduler_from_json", "top_trials"]
+__all__ = [
+    "ASHA",
+    "Job",
+    "Objective",
+    "Plan",
+    "RunAll",
+    "Scheduler",
+    "SuccessiveHalving",
+    "scheduler_from_json",
+    "top_trials",
+]

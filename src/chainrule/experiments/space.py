@@ -109,7 +109,7 @@ class LogUniform(Uniform):
         return math.log10(value)
 
     def from_unit(self, position: float) -> float:
-        return float(10.0 ** position)
+        return float(10.0**position)
 
 
 class OneMinusLogUniform(Uniform):
@@ -118,15 +118,17 @@ class OneMinusLogUniform(Uniform):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 <= self.low < self.high < 1:
-            raise SpaceError("OneMinusLogUniform needs 0 <= low < high < 1, got "
-                             f"low={self.low}, high={self.high}")
+            raise SpaceError(
+                "OneMinusLogUniform needs 0 <= low < high < 1, got "
+                f"low={self.low}, high={self.high}"
+            )
 
     # The unit coordinate is −log₁₀(1 − β), which grows with β, so zoom keeps low < high.
     def to_unit(self, value: float) -> float:
         return -math.log10(1.0 - value)
 
     def from_unit(self, position: float) -> float:
-        return float(1.0 - 10.0 ** -position)
+        return float(1.0 - 10.0**-position)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ class IntUniform:
 
 Dimension = Choice | Uniform | IntUniform
 DIMENSIONS: dict[str, Callable[..., Dimension]] = {
-    cls.__name__: cls for cls in (Choice, Uniform, LogUniform, OneMinusLogUniform, IntUniform)}
+    cls.__name__: cls for cls in (Choice, Uniform, LogUniform, OneMinusLogUniform, IntUniform)
+}
 
 
 def _check_bounds(kind: str, low: float, high: float, allow_equal: bool = False) -> None:
@@ -189,8 +192,9 @@ def grid_configs(space: Mapping[str, Any], points: int = 3) -> list[Config]:
     if points < 1:
         raise SpaceError(f"a grid needs at least 1 point per dimension, got {points}")
     names = sorted(space)
-    axes = [space[name].grid(points) if is_dimension(space[name]) else [space[name]]
-            for name in names]
+    axes = [
+        space[name].grid(points) if is_dimension(space[name]) else [space[name]] for name in names
+    ]
     return [dict(zip(names, values)) for values in itertools.product(*axes)]
 
 
@@ -198,26 +202,38 @@ def zoomed_space(space: Mapping[str, Any], best: Sequence[Config]) -> dict[str, 
     """The space narrowed to the region of the ``best`` configurations (coarse to fine)."""
     if not best:
         raise SpaceError("zooming needs at least one good configuration")
-    return {name: dimension.zoom([config[name] for config in best])
-            if is_dimension(dimension) else dimension for name, dimension in space.items()}
+    return {
+        name: dimension.zoom([config[name] for config in best])
+        if is_dimension(dimension)
+        else dimension
+        for name, dimension in space.items()
+    }
 
 
-def coarse_to_fine_configs(space: Mapping[str, Any], scored: Sequence[tuple[Config, float]],
-                           count: int, keep: float = 0.25, seed: int = 0) -> list[Config]:
+def coarse_to_fine_configs(
+    space: Mapping[str, Any],
+    scored: Sequence[tuple[Config, float]],
+    count: int,
+    keep: float = 0.25,
+    seed: int = 0,
+) -> list[Config]:
     """The second round of coarse-to-fine search: ``count`` random configurations from the
     space zoomed on the best ``keep`` fraction of the ``scored`` (configuration, score) pairs
     of the first round (higher scores are better)."""
-    ranked = sorted((pair for pair in scored if math.isfinite(pair[1])),
-                    key=lambda pair: pair[1], reverse=True)
-    best = [config for config, _ in ranked[:max(1, math.ceil(keep * len(ranked)))]]
+    ranked = sorted(
+        (pair for pair in scored if math.isfinite(pair[1])), key=lambda pair: pair[1], reverse=True
+    )
+    best = [config for config, _ in ranked[: max(1, math.ceil(keep * len(ranked)))]]
     return random_configs(zoomed_space(space, best), count, seed=seed)
 
 
 # ---------------------------------------------------------------------- storage form
 def space_to_json(space: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-ready form of the space (what a study file records)."""
-    return {name: value.to_json() if is_dimension(value) else {"type": "Fixed", "value": value}
-            for name, value in sorted(space.items())}
+    return {
+        name: value.to_json() if is_dimension(value) else {"type": "Fixed", "value": value}
+        for name, value in sorted(space.items())
+    }
 
 
 def space_from_json(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,6 +251,18 @@ def space_from_json(document: Mapping[str, Any]) -> dict[str, Any]:
     return space
 
 
-__all__ = ["Choice", "Config", "IntUniform", "LogUniform", "OneMinusLogUniform", "SpaceError",
-           "Uniform", "coarse_to_fine_configs", "grid_configs", "random_configs",
-           "space_from_json", "space_to_json", "zoomed_space"]
+__all__ = [
+    "Choice",
+    "Config",
+    "IntUniform",
+    "LogUniform",
+    "OneMinusLogUniform",
+    "SpaceError",
+    "Uniform",
+    "coarse_to_fine_configs",
+    "grid_configs",
+    "random_configs",
+    "space_from_json",
+    "space_to_json",
+    "zoomed_space",
+]

@@ -72,8 +72,12 @@ class StudyStorage:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def create(cls, path: str | os.PathLike[str], settings: Mapping[str, Any],
-               configs: list[dict[str, Any]]) -> StudyStorage:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        settings: Mapping[str, Any],
+        configs: list[dict[str, Any]],
+    ) -> StudyStorage:
         """A new study file recording ``settings`` (JSON) and one pending trial per config."""
         path = os.fspath(path)
         if os.path.exists(path):
@@ -81,12 +85,21 @@ class StudyStorage:
         storage = cls(_connect(path), path)
         with storage._writing() as db:
             db.executescript(_SCHEMA)
-            db.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("format", FORMAT_NAME), ("version", str(FORMAT_VERSION)),
-                ("settings", json.dumps(settings, sort_keys=True))])
-            db.executemany("INSERT INTO trials (id, config, status) VALUES (?, ?, 'pending')",
-                           [(index, json.dumps(config, sort_keys=True))
-                            for index, config in enumerate(configs)])
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("format", FORMAT_NAME),
+                    ("version", str(FORMAT_VERSION)),
+                    ("settings", json.dumps(settings, sort_keys=True)),
+                ],
+            )
+            db.executemany(
+                "INSERT INTO trials (id, config, status) VALUES (?, ?, 'pending')",
+                [
+                    (index, json.dumps(config, sort_keys=True))
+                    for index, config in enumerate(configs)
+                ],
+            )
         return storage
 
     @classmethod
@@ -101,16 +114,20 @@ class StudyStorage:
         except sqlite3.DatabaseError as error:
             storage.close()
             if "no such table" in str(error):
-                raise StudyFileError(f"{path} is an SQLite database but not a chainrule study "
-                                     "(it has no study tables)") from None
+                raise StudyFileError(
+                    f"{path} is an SQLite database but not a chainrule study "
+                    "(it has no study tables)"
+                ) from None
             raise StudyFileError(f"{path} is not a chainrule study file ({error})") from None
         if meta.get("format") != FORMAT_NAME:
             storage.close()
             raise StudyFileError(f"{path} is an SQLite database but not a chainrule study")
         if int(meta.get("version", 0)) > FORMAT_VERSION:
             storage.close()
-            raise StudyFileError(f"{path} was written by a newer chainrule (study format "
-                                 f"{meta['version']}; this one reads up to {FORMAT_VERSION})")
+            raise StudyFileError(
+                f"{path} was written by a newer chainrule (study format "
+                f"{meta['version']}; this one reads up to {FORMAT_VERSION})"
+            )
         return storage
 
     def close(self) -> None:
@@ -135,22 +152,33 @@ class StudyStorage:
     def trials(self) -> list[TrialRecord]:
         """Every trial with its per-epoch history, in id order; NaN where an epoch has no value
         (SQLite stores NaN as NULL, and a key may be missing from some epochs)."""
-        records = {row[0]: TrialRecord(id=row[0], config=json.loads(row[1]), status=row[2],
-                                       epochs_done=row[3], seconds=row[4], error=row[5],
-                                       warnings=json.loads(row[6]))
-                   for row in self.connection.execute(
-                       "SELECT id, config, status, epochs_done, seconds, error, warnings "
-                       "FROM trials ORDER BY id")}
+        records = {
+            row[0]: TrialRecord(
+                id=row[0],
+                config=json.loads(row[1]),
+                status=row[2],
+                epochs_done=row[3],
+                seconds=row[4],
+                error=row[5],
+                warnings=json.loads(row[6]),
+            )
+            for row in self.connection.execute(
+                "SELECT id, config, status, epochs_done, seconds, error, warnings "
+                "FROM trials ORDER BY id"
+            )
+        }
         for trial, epoch, key, value in self.connection.execute(
-                "SELECT trial, epoch, key, value FROM metrics ORDER BY trial, epoch"):
+            "SELECT trial, epoch, key, value FROM metrics ORDER BY trial, epoch"
+        ):
             values = records[trial].history.setdefault(key, [])
             values.extend([math.nan] * (epoch + 1 - len(values)))
             values[epoch] = math.nan if value is None else value
         return list(records.values())
 
     def checkpoint(self, trial: int) -> bytes | None:
-        row = self.connection.execute("SELECT checkpoint FROM trials WHERE id=?",
-                                      (trial,)).fetchone()
+        row = self.connection.execute(
+            "SELECT checkpoint FROM trials WHERE id=?", (trial,)
+        ).fetchone()
         return None if row is None or row[0] is None else bytes(row[0])
 
     # ------------------------------------------------------------------ writing
@@ -158,21 +186,35 @@ class StudyStorage:
         if status not in STATUSES:
             raise ValueError(f"unknown trial status {status!r}")
         with self._writing() as db:
-            db.execute("UPDATE trials SET status=?, error=coalesce(?, error) WHERE id=?",
-                       (status, error, trial))
+            db.execute(
+                "UPDATE trials SET status=?, error=coalesce(?, error) WHERE id=?",
+                (status, error, trial),
+            )
 
-    def record_result(self, trial: int, status: str, epochs_done: int, seconds: float,
-                      history: Mapping[str, list[float]], checkpoint: bytes,
-                      warnings: list[str], error: str | None = None) -> None:
+    def record_result(
+        self,
+        trial: int,
+        status: str,
+        epochs_done: int,
+        seconds: float,
+        history: Mapping[str, list[float]],
+        checkpoint: bytes,
+        warnings: list[str],
+        error: str | None = None,
+    ) -> None:
         """A finished job: its status, the whole history so far, the checkpoint to continue
         from; in one transaction, so a kill leaves the previous state intact."""
-        rows = [(trial, epoch, key, None if value is None else float(value))
-                for key, values in history.items() for epoch, value in enumerate(values)]
+        rows = [
+            (trial, epoch, key, None if value is None else float(value))
+            for key, values in history.items()
+            for epoch, value in enumerate(values)
+        ]
         with self._writing() as db:
-            db.execute("UPDATE trials SET status=?, epochs_done=?, seconds=seconds+?, "
-                       "checkpoint=?, warnings=?, error=? WHERE id=?",
-                       (status, epochs_done, seconds, checkpoint, json.dumps(warnings), error,
-                        trial))
+            db.execute(
+                "UPDATE trials SET status=?, epochs_done=?, seconds=seconds+?, "
+                "checkpoint=?, warnings=?, error=? WHERE id=?",
+                (status, epochs_done, seconds, checkpoint, json.dumps(warnings), error, trial),
+            )
             db.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?)", rows)
 
 
@@ -186,5 +228,11 @@ def _connect(path: str) -> sqlite3.Connection:
     return connection
 
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "STATUSES", "StudyFileError", "StudyStorage",
-           "TrialRecord"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "STATUSES",
+    "StudyFileError",
+    "StudyStorage",
+    "TrialRecord",
+]

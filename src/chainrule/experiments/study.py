@@ -64,21 +64,29 @@ class Study:
 
     # ------------------------------------------------------------------ files
     @classmethod
-    def open_or_create(cls, path: str | os.PathLike[str], configs: Sequence[Mapping[str, Any]],
-                       scheduler: Scheduler, objective: Objective | str = "val_accuracy",
-                       extra: Mapping[str, Any] | None = None) -> Study:
+    def open_or_create(
+        cls,
+        path: str | os.PathLike[str],
+        configs: Sequence[Mapping[str, Any]],
+        scheduler: Scheduler,
+        objective: Objective | str = "val_accuracy",
+        extra: Mapping[str, Any] | None = None,
+    ) -> Study:
         """The study in ``path``: created with one trial per configuration, or reopened when
         it exists — then it must hold the same configurations, scheduler and objective."""
         if isinstance(objective, str):
             objective = Objective.for_metric(objective)
         # as the file will give them back (JSON: tuples become lists)
-        stored: list[dict[str, Any]] = [json.loads(json.dumps(full_config(config)))
-                                        for config in configs]
+        stored: list[dict[str, Any]] = [
+            json.loads(json.dumps(full_config(config))) for config in configs
+        ]
         if not stored:
             raise ValueError("a study needs at least one configuration")
-        settings = {"scheduler": scheduler.to_json(),
-                    "objective": {"metric": objective.metric, "mode": objective.mode},
-                    **(extra or {})}
+        settings = {
+            "scheduler": scheduler.to_json(),
+            "objective": {"metric": objective.metric, "mode": objective.mode},
+            **(extra or {}),
+        }
         if not os.path.exists(path):
             return cls(StudyStorage.create(path, settings, stored))
         storage = StudyStorage.open(path)
@@ -127,13 +135,21 @@ class Study:
                 handle.write(checkpoint)
             model = load_model(source)
         record = next(t for t in self.trials() if t.id == trial)
-        model.metadata = {**model.metadata, "study": os.path.abspath(self.storage.path),
-                          "trial": trial, "config": record.config}
+        model.metadata = {
+            **model.metadata,
+            "study": os.path.abspath(self.storage.path),
+            "trial": trial,
+            "config": record.config,
+        }
         model.save(path)
 
     # ------------------------------------------------------------------ running
-    def run(self, executor: Executor | None = None, parallel: int | None = None,
-            progress: Callable[[StudyProgress], Any] | None = None) -> StudyProgress:
+    def run(
+        self,
+        executor: Executor | None = None,
+        parallel: int | None = None,
+        progress: Callable[[StudyProgress], Any] | None = None,
+    ) -> StudyProgress:
         """Run the study to its end on ``executor`` (default: a local process pool of
         ``parallel`` workers) with at most ``parallel`` trials at once; returns the final
         progress. Interrupted (Ctrl-C, a kill), it can be continued by running it again."""
@@ -153,7 +169,7 @@ class Study:
                 plan = self.scheduler.plan(list(records.values()), active, self.objective)
                 if plan.finished:
                     break
-                for trial, epochs in plan.jobs[:max(0, parallel - len(running))]:
+                for trial, epochs in plan.jobs[: max(0, parallel - len(running))]:
                     running[self._submit(executor, records[trial], epochs)] = (trial, epochs)
                 if not running:  # nothing can start and nothing runs: the plan is stuck
                     break
@@ -196,8 +212,16 @@ class Study:
             status = "done"
         else:
             status = "paused"
-        self.storage.record_result(trial.id, status, result.epochs_done, result.seconds,
-                                   result.history, result.checkpoint, result.warnings, message)
+        self.storage.record_result(
+            trial.id,
+            status,
+            result.epochs_done,
+            result.seconds,
+            result.history,
+            result.checkpoint,
+            result.warnings,
+            message,
+        )
         trial.status, trial.error, trial.epochs_done = status, message, result.epochs_done
         trial.history, trial.warnings = result.history, result.warnings
         trial.seconds += result.seconds
@@ -210,8 +234,9 @@ class Study:
                 trial.status = "pruned"
                 self.storage.set_status(trial.id, "pruned")
 
-    def _progress(self, records: Mapping[int, TrialRecord], running: int, clock: _Clock
-                  ) -> StudyProgress:
+    def _progress(
+        self, records: Mapping[int, TrialRecord], running: int, clock: _Clock
+    ) -> StudyProgress:
         counts = {status: 0 for status in ("done", "paused", "pruned", "failed")}
         for trial in records.values():
             if trial.status in counts:
@@ -219,11 +244,16 @@ class Study:
         scored = [t for t in records.values() if t.history and t.status != "failed"]
         best = max(scored, key=lambda t: (self.objective.goodness(t), -t.id), default=None)
         return StudyProgress(
-            total=len(records), running=running, **counts,
+            total=len(records),
+            running=running,
+            **counts,
             best_value=best.value(self.objective.metric) if best else math.nan,
-            best_trial=best.id if best else None, metric=self.objective.metric,
-            epochs_trained=clock.epochs_done, epoch_budget=clock.budget,
-            eta_seconds=clock.eta())
+            best_trial=best.id if best else None,
+            metric=self.objective.metric,
+            epochs_trained=clock.epochs_done,
+            epoch_budget=clock.budget,
+            eta_seconds=clock.eta(),
+        )
 
 
 class _Clock:
@@ -246,18 +276,22 @@ class _Clock:
         return max(0.0, (self.budget - self.epochs_done) * rate)
 
 
-def _check_same_study(storage: StudyStorage, settings: Mapping[str, Any],
-                      configs: Sequence[Mapping[str, Any]]) -> None:
+def _check_same_study(
+    storage: StudyStorage, settings: Mapping[str, Any], configs: Sequence[Mapping[str, Any]]
+) -> None:
     saved = storage.settings()
-    changed = sorted(key for key in set(saved) | set(settings)
-                     if saved.get(key) != settings.get(key))
+    changed = sorted(
+        key for key in set(saved) | set(settings) if saved.get(key) != settings.get(key)
+    )
     stored_configs = [t.config for t in storage.trials()]
     if stored_configs != list(configs):
         changed.append("configurations")
     if changed:
-        raise StudyFileError(f"{storage.path} holds a study with other settings "
-                             f"({', '.join(changed)}); run the same command to continue it, or "
-                             "give another file to start a new study")
+        raise StudyFileError(
+            f"{storage.path} holds a study with other settings "
+            f"({', '.join(changed)}); run the same command to continue it, or "
+            "give another file to start a new study"
+        )
 
 
 __all__ = ["Study", "StudyProgress"]

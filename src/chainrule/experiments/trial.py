@@ -37,18 +37,31 @@ from ..models import Sequential
 from ..nn import Activation, Dense, Dropout
 
 TRIAL_DEFAULTS: dict[str, Any] = {
-    "data": "moons", "samples": 400, "validation": 0.25, "split_seed": 0,
-    "depth": 2, "width": 16, "activation": "relu", "dropout": 0.0, "l2": 0.0,
-    "optimizer": "adam", "lr": 0.01, "batch_size": 32, "seed": 0,
+    "data": "moons",
+    "samples": 400,
+    "validation": 0.25,
+    "split_seed": 0,
+    "depth": 2,
+    "width": 16,
+    "activation": "relu",
+    "dropout": 0.0,
+    "l2": 0.0,
+    "optimizer": "adam",
+    "lr": 0.01,
+    "batch_size": 32,
+    "seed": 0,
 }
 # Generated data sets take a row count; the built-in digits do not.
 _GENERATED = ("xor", "circles", "moons", "spirals", "gaussians", "regression1d")
 # The options of optim.get that a configuration's "beta" sets, by optimiser: momentum's β, Adam's
 # β₁ (β₂ kept at its default), RMSprop's decay α.
 _BETA_OPTIONS = {
-    "sgd": lambda beta: {"momentum": beta}, "momentum": lambda beta: {"momentum": beta},
-    "nesterov": lambda beta: {"momentum": beta}, "adam": lambda beta: {"betas": (beta, 0.999)},
-    "adamw": lambda beta: {"betas": (beta, 0.999)}, "rmsprop": lambda beta: {"alpha": beta},
+    "sgd": lambda beta: {"momentum": beta},
+    "momentum": lambda beta: {"momentum": beta},
+    "nesterov": lambda beta: {"momentum": beta},
+    "adam": lambda beta: {"betas": (beta, 0.999)},
+    "adamw": lambda beta: {"betas": (beta, 0.999)},
+    "rmsprop": lambda beta: {"alpha": beta},
 }
 
 
@@ -75,18 +88,22 @@ def full_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` with the defaults filled in; unknown keys are an error."""
     unknown = sorted(set(config) - set(TRIAL_DEFAULTS) - {"beta"})
     if unknown:
-        raise ValueError(f"unknown trial settings {', '.join(map(repr, unknown))}; known: "
-                         f"{', '.join(sorted([*TRIAL_DEFAULTS, 'beta']))}")
+        raise ValueError(
+            f"unknown trial settings {', '.join(map(repr, unknown))}; known: "
+            f"{', '.join(sorted([*TRIAL_DEFAULTS, 'beta']))}"
+        )
     return {**TRIAL_DEFAULTS, **config}
 
 
 @functools.lru_cache(maxsize=8)
-def _split_data(name: str, samples: int, validation: float, split_seed: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+def _split_data(
+    name: str, samples: int, validation: float, split_seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     options = {"n": samples, "seed": split_seed} if name in _GENERATED else {}
     data = datasets.load(name, **options)
     x_train, x_val, y_train, y_val = datasets.train_test_split(
-        data.x, data.y, test_size=validation, seed=split_seed)
+        data.x, data.y, test_size=validation, seed=split_seed
+    )
     return x_train, x_val, y_train, y_val, data.task
 
 
@@ -113,15 +130,19 @@ def _optimizer(config: Mapping[str, Any]) -> optim.Optimizer:
     return optim.get(config["optimizer"], **options)
 
 
-def run_trial(config: Mapping[str, Any], epochs: int, checkpoint: bytes | None = None
-              ) -> TrialResult:
+def run_trial(
+    config: Mapping[str, Any], epochs: int, checkpoint: bytes | None = None
+) -> TrialResult:
     """Train ``config``'s network until it has done ``epochs`` epochs in all, continuing from
     ``checkpoint`` (the bytes a previous ``run_trial`` returned) when given."""
     started = time.perf_counter()
     config = full_config(config)
     x_train, x_val, y_train, y_val, task = _split_data(
-        config["data"], int(config["samples"]), float(config["validation"]),
-        int(config["split_seed"]))
+        config["data"],
+        int(config["samples"]),
+        float(config["validation"]),
+        int(config["split_seed"]),
+    )
     classes = int(y_train.max()) + 1 if task == "classification" else 1
     model = build_network(config, x_train.shape[1], classes)
     model.preprocessing = datasets.Standardizer().fit(x_train)
@@ -137,16 +158,28 @@ def run_trial(config: Mapping[str, Any], epochs: int, checkpoint: bytes | None =
                 handle.write(checkpoint)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            history = model.fit(x_train, y_train, epochs=epochs,
-                                batch_size=int(config["batch_size"]),
-                                validation_data=(x_val, y_val), verbose=0,
-                                seed=int(config["seed"]), checkpoint=path, resume=True,
-                                callbacks=[TerminateOnNaN()])
+            history = model.fit(
+                x_train,
+                y_train,
+                epochs=epochs,
+                batch_size=int(config["batch_size"]),
+                validation_data=(x_val, y_val),
+                verbose=0,
+                seed=int(config["seed"]),
+                checkpoint=path,
+                resume=True,
+                callbacks=[TerminateOnNaN()],
+            )
         with open(path, "rb") as handle:
             state = handle.read()
-    return TrialResult(epochs_done=len(history.epoch), history=history.to_dict(),
-                       checkpoint=state, seconds=time.perf_counter() - started, task=task,
-                       warnings=sorted({str(w.message) for w in caught}))
+    return TrialResult(
+        epochs_done=len(history.epoch),
+        history=history.to_dict(),
+        checkpoint=state,
+        seconds=time.perf_counter() - started,
+        task=task,
+        warnings=sorted({str(w.message) for w in caught}),
+    )
 
 
 __all__ = ["TRIAL_DEFAULTS", "TrialResult", "build_network", "full_config", "run_trial"]

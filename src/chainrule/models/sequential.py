@@ -63,8 +63,12 @@ class Sequential(Model):
         self.layers.append(layer)
         if self.input_shape is None and len(self.layers) == 1:
             self.input_shape = _declared_input_shape(layer)
-        if isinstance(layer, Layer) and layer.built and layer.parameters() and (
-                self._owns_initialisation(layer)):
+        if (
+            isinstance(layer, Layer)
+            and layer.built
+            and layer.parameters()
+            and (self._owns_initialisation(layer))
+        ):
             layer.built = False  # draw its weights from the model's generator instead
         if isinstance(layer, Activation) and _auto_dense(previous):
             # The Dense before an Activation layer is initialised for that activation.
@@ -95,8 +99,9 @@ class Sequential(Model):
                 return
             if not layer.built:
                 own_seed = getattr(layer, "seed", None)
-                layer.build(shape, self._rng if own_seed is None else np.random.default_rng(
-                    own_seed))
+                layer.build(
+                    shape, self._rng if own_seed is None else np.random.default_rng(own_seed)
+                )
             shape = layer.output_shape(shape)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -114,7 +119,8 @@ class Sequential(Model):
     @property
     def built(self) -> bool:
         return self.input_shape is not None and all(
-            getattr(layer, "built", True) for layer in self.layers)
+            getattr(layer, "built", True) for layer in self.layers
+        )
 
     # ------------------------------------------------------------------ running
     def forward(self, x: Any) -> Tensor:
@@ -130,8 +136,11 @@ class Sequential(Model):
         shapes: list[tuple[int, ...] | None] = []
         shape = self.input_shape
         for layer in self.layers:
-            shape = layer.output_shape(shape) if shape is not None and isinstance(
-                layer, Layer) else None
+            shape = (
+                layer.output_shape(shape)
+                if shape is not None and isinstance(layer, Layer)
+                else None
+            )
             shapes.append(shape)
         return shapes
 
@@ -141,11 +150,13 @@ class Sequential(Model):
         for layer, shape in zip(self.layers, self.output_shapes()):
             count = sum(p.size for p in layer.parameters())
             built = getattr(layer, "built", True)
-            rows.append((
-                f"{getattr(layer, 'name', '') or '?'} ({type(layer).__name__})",
-                "?" if shape is None else f"(None, {_shape(shape)})",
-                f"{count:,}" if built else "? (not built)",
-            ))
+            rows.append(
+                (
+                    f"{getattr(layer, 'name', '') or '?'} ({type(layer).__name__})",
+                    "?" if shape is None else f"(None, {_shape(shape)})",
+                    f"{count:,}" if built else "? (not built)",
+                )
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         rule = "─" * (sum(widths) + 4)
         lines = [f'Model: "{self.name}"', rule]
@@ -171,8 +182,12 @@ class Sequential(Model):
 
 
 def _auto_dense(layer: Module | None) -> TypeGuard[Dense]:
-    return (isinstance(layer, Dense) and layer.activation is None
-            and isinstance(layer.kernel_init, str) and layer.kernel_init == "auto")
+    return (
+        isinstance(layer, Dense)
+        and layer.activation is None
+        and isinstance(layer.kernel_init, str)
+        and layer.kernel_init == "auto"
+    )
 
 
 def _declared_input_shape(layer: Module) -> tuple[int, ...] | None:

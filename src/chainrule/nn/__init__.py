@@ -22,15 +22,34 @@ from .registry import (
 )
 from .signals import Signals, walk
 
-__all__ = ["Activation", "BatchNorm", "Dense", "Dropout", "Flatten", "Layer", "Maxout", "Module",
-           "PReLU", "Parameter", "Signals", "UnknownLayerError", "layer_class", "layer_names",
-           "register_layer", "unregister_layer", "walk"]
+__all__ = [
+    "Activation",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "Maxout",
+    "Module",
+    "PReLU",
+    "Parameter",
+    "Signals",
+    "UnknownLayerError",
+    "layer_class",
+    "layer_names",
+    "register_layer",
+    "unregister_layer",
+    "walk",
+]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Sequential":  # its old home; a Sequential is a Model, which sits above nn
-        warnings.warn("chainrule.nn.Sequential moved to chainrule.models.Sequential",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "chainrule.nn.Sequential moved to chainrule.models.Sequential",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         from ..models import Sequential  # the compatibility path only, on use
 
         return Sequential

@@ -48,8 +48,10 @@ def learned_slopes(activation: activations.PReLU, width: int) -> Parameter:
     (0.25 unless given: PyTorch's initial value)."""
     start = np.asarray(activation.gamma, dtype=get_default_dtype())
     if start.ndim and start.shape != (width,):
-        raise ValueError(f"prelu gamma has {start.size} values for a layer of {width} units; "
-                         "give one value, or one per unit")
+        raise ValueError(
+            f"prelu gamma has {start.size} values for a layer of {width} units; "
+            "give one value, or one per unit"
+        )
     return Parameter(np.broadcast_to(start, (width,)).copy())
 
 
@@ -59,13 +61,16 @@ def activated_width(activation: activations.Activation | None, width: int) -> in
     if not isinstance(activation, activations.Maxout):
         return width
     if width % activation.pieces:
-        raise ValueError(f"maxout with {activation.pieces} pieces needs a number of units "
-                         f"divisible by {activation.pieces}, got {width}")
+        raise ValueError(
+            f"maxout with {activation.pieces} pieces needs a number of units "
+            f"divisible by {activation.pieces}, got {width}"
+        )
     return width // activation.pieces
 
 
-def apply_activation(activation: activations.Activation, z: Tensor,
-                     slopes: Parameter | None) -> Tensor:
+def apply_activation(
+    activation: activations.Activation, z: Tensor, slopes: Parameter | None
+) -> Tensor:
     """a = g(z); a PReLU uses the layer's learned ``slopes`` γ: max(0, z) + γᵢ·min(0, z)."""
     if slopes is None:
         return activation(z)
@@ -74,15 +79,18 @@ def apply_activation(activation: activations.Activation, z: Tensor,
     return activation(z, slopes)
 
 
-def _stored_slopes(activation: activations.Activation | None, width: int
-                   ) -> dict[str, schema.StoredArray]:
+def _stored_slopes(
+    activation: activations.Activation | None, width: int
+) -> dict[str, schema.StoredArray]:
     """PReLU's slopes in a model file: ``alpha``, optional (older files ran with a fixed γ)."""
-    return {"alpha": schema.StoredArray((width,), optional=True)} if learns_slopes(
-        activation) else {}
+    return (
+        {"alpha": schema.StoredArray((width,), optional=True)} if learns_slopes(activation) else {}
+    )
 
 
-def _checked_width(activation: activations.Activation | None, shape: tuple[int, ...],
-                   where: str) -> tuple[int, ...]:
+def _checked_width(
+    activation: activations.Activation | None, shape: tuple[int, ...], where: str
+) -> tuple[int, ...]:
     """``activated_width`` for a model file's layer: a bad width is a ``DescriptionError``."""
     try:
         return shape[:-1] + (activated_width(activation, shape[-1]),)
@@ -91,10 +99,13 @@ def _checked_width(activation: activations.Activation | None, shape: tuple[int, 
 
 
 def _check_input_dim(config: dict[str, Any], inputs: int, where: str) -> None:
-    if "input_dim" in config and schema.check_int(config["input_dim"],
-                                                  f"{where}: input_dim") != inputs:
-        raise schema.DescriptionError(f"{where}: input_dim {config['input_dim']} differs from "
-                                      f"its input width {inputs}")
+    if (
+        "input_dim" in config
+        and schema.check_int(config["input_dim"], f"{where}: input_dim") != inputs
+    ):
+        raise schema.DescriptionError(
+            f"{where}: input_dim {config['input_dim']} differs from its input width {inputs}"
+        )
 
 
 class Layer(Module):
@@ -119,8 +130,9 @@ class Layer(Module):
         """Create the parameters for inputs of ``input_shape`` (without the batch axis)."""
         self.built = True
 
-    def ensure_built(self, input_shape: tuple[int, ...], rng: np.random.Generator | None = None
-                     ) -> None:
+    def ensure_built(
+        self, input_shape: tuple[int, ...], rng: np.random.Generator | None = None
+    ) -> None:
         if not self.built:
             self.build(tuple(input_shape), rng if rng is not None else self._default_rng())
 
@@ -147,8 +159,10 @@ class Layer(Module):
         its output shape. Every problem is one ``DescriptionError`` line starting ``where``.
         A layer class that model files may hold defines it and is registered
         (``register_layer``)."""
-        raise schema.DescriptionError(f"{where}: {cls.__name__} layers cannot be read from a "
-                                      "model file (the class defines no check_config)")
+        raise schema.DescriptionError(
+            f"{where}: {cls.__name__} layers cannot be read from a "
+            "model file (the class defines no check_config)"
+        )
 
     def __repr__(self) -> str:
         inside = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -286,8 +300,10 @@ class Dense(Layer):
             lam = getattr(self.kernel_regularizer, "lam", None)
             if lam is None:
                 raise TypeError("only L1/L2 kernel regularizers can be described in a model file")
-            config["kernel_regularizer"] = {"class": type(self.kernel_regularizer).__name__,
-                                            "lam": lam}
+            config["kernel_regularizer"] = {
+                "class": type(self.kernel_regularizer).__name__,
+                "lam": lam,
+            }
         return config
 
     @classmethod
@@ -299,15 +315,26 @@ class Dense(Layer):
         if "kernel_regularizer" in config:
             from .. import losses
 
-            kind, lam = schema.check_regularizer(config["kernel_regularizer"],
-                                                 "the kernel regularizer")
+            kind, lam = schema.check_regularizer(
+                config["kernel_regularizer"], "the kernel regularizer"
+            )
             config["kernel_regularizer"] = {"L1": losses.L1, "L2": losses.L2}[kind](lam)
         return cls(**config, name=name)
 
     @classmethod
     def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
-        schema.check_only(config, ("units", "activation", "activation_params", "input_dim",
-                                   "use_bias", "kernel_regularizer"), where)
+        schema.check_only(
+            config,
+            (
+                "units",
+                "activation",
+                "activation_params",
+                "input_dim",
+                "use_bias",
+                "kernel_regularizer",
+            ),
+            where,
+        )
         units = schema.check_int(config.get("units"), f"{where}: units")
         inputs = schema.check_rows(shape, where)
         _check_input_dim(config, inputs, where)
@@ -315,8 +342,9 @@ class Dense(Layer):
             raise schema.DescriptionError(f"{where} has activation_params but no activation")
         activation = None
         if "activation" in config:
-            activation = schema.check_activation(config["activation"],
-                                                 config.get("activation_params", {}), where)
+            activation = schema.check_activation(
+                config["activation"], config.get("activation_params", {}), where
+            )
         if "kernel_regularizer" in config:
             schema.check_regularizer(config["kernel_regularizer"], where)
         stored = {"weight": schema.StoredArray((units, inputs))}
@@ -406,8 +434,9 @@ class PReLU(Layer):
 
     kind = "prelu"
 
-    def __init__(self, alpha_init: float = 0.25, shared: bool = False, name: str | None = None
-                 ) -> None:
+    def __init__(
+        self, alpha_init: float = 0.25, shared: bool = False, name: str | None = None
+    ) -> None:
         super().__init__(name)
         self.alpha_init = float(alpha_init)
         self.shared = bool(shared)
@@ -451,14 +480,25 @@ class Maxout(Layer):
 
     kind = "maxout"
 
-    def __init__(self, units: int, pieces: int = 2, input_dim: int | None = None,
-                 kernel_init: Any = "xavier_uniform",
-                 seed: int | np.random.Generator | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        units: int,
+        pieces: int = 2,
+        input_dim: int | None = None,
+        kernel_init: Any = "xavier_uniform",
+        seed: int | np.random.Generator | None = None,
+        name: str | None = None,
+    ) -> None:
         super().__init__(name)
         self.units = int(units)
         self.pieces = int(pieces)
-        self.linear = Dense(self.units * self.pieces, input_dim=input_dim, kernel_init=kernel_init,
-                            seed=seed, name=name)
+        self.linear = Dense(
+            self.units * self.pieces,
+            input_dim=input_dim,
+            kernel_init=kernel_init,
+            seed=seed,
+            name=name,
+        )
         self._maxout = activations.get("maxout", pieces=self.pieces)
         self.seed = seed
         self.built = self.linear.built
@@ -489,8 +529,13 @@ class Maxout(Layer):
         inputs = schema.check_rows(shape, where)
         _check_input_dim(config, inputs, where)
         width = schema.check_int(units * pieces, f"{where}: units × pieces")
-        return ({"linear.weight": schema.StoredArray((width, inputs)),
-                 "linear.bias": schema.StoredArray((width,))}, (units,))
+        return (
+            {
+                "linear.weight": schema.StoredArray((width, inputs)),
+                "linear.bias": schema.StoredArray((width,)),
+            },
+            (units,),
+        )
 
 
 # ---------------------------------------------------------------------- regularisation
@@ -510,8 +555,9 @@ class Dropout(Layer):
     kind = "dropout"
     preserves_units = True
 
-    def __init__(self, rate: float, seed: int | np.random.Generator | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, rate: float, seed: int | np.random.Generator | None = None, name: str | None = None
+    ) -> None:
         super().__init__(name)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
@@ -539,8 +585,7 @@ class Dropout(Layer):
     @classmethod
     def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
         schema.check_only(config, ("rate",), where)
-        schema.check_float(config.get("rate"), f"{where}: rate", lambda v: 0 <= v < 1,
-                           "in [0, 1)")
+        schema.check_float(config.get("rate"), f"{where}: rate", lambda v: 0 <= v < 1, "in [0, 1)")
         return {}, shape
 
 
@@ -566,8 +611,9 @@ class BatchNorm(Layer):
     running_var: np.ndarray
     num_batches_tracked: np.ndarray
 
-    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, momentum: float = 0.1, eps: float = 1e-5, affine: bool = True, name: str | None = None
+    ) -> None:
         super().__init__(name)
         self.momentum = float(momentum)
         self.eps = float(eps)
@@ -606,8 +652,10 @@ class BatchNorm(Layer):
             for name, batch in (("running_mean", mean), ("running_var", unbiased)):
                 running = self.buffer_tensor(name)
                 self.update_buffer(name, ((1 - m) * running + m * batch).astype(running.dtype))
-            self.update_buffer("num_batches_tracked",
-                               mask("count", _plus_one, self.buffer_tensor("num_batches_tracked")))
+            self.update_buffer(
+                "num_batches_tracked",
+                mask("count", _plus_one, self.buffer_tensor("num_batches_tracked")),
+            )
             normalised = centred / (variance + self.eps).sqrt()
         else:
             mean = self.running_mean.astype(x.dtype)
@@ -624,16 +672,23 @@ class BatchNorm(Layer):
     def check_config(cls, config: dict[str, Any], shape: tuple[int, ...], where: str) -> Stored:
         schema.check_only(config, ("momentum", "eps", "affine"), where)
         schema.check_float(config.get("momentum", 0.1), f"{where}: momentum")
-        schema.check_float(config.get("eps", 1e-5), f"{where}: eps", lambda v: v > 0,
-                           "a number > 0")
+        schema.check_float(
+            config.get("eps", 1e-5), f"{where}: eps", lambda v: v > 0, "a number > 0"
+        )
         features = schema.check_rows(shape, where)
         stored = {}
         if schema.check_bool(config.get("affine", True), f"{where}: affine"):
-            stored = {"weight": schema.StoredArray((features,)),
-                      "bias": schema.StoredArray((features,))}
-        stored.update({"running_mean": schema.StoredArray((features,)),
-                       "running_var": schema.StoredArray((features,)),
-                       "num_batches_tracked": schema.StoredArray((), kinds="iu")})
+            stored = {
+                "weight": schema.StoredArray((features,)),
+                "bias": schema.StoredArray((features,)),
+            }
+        stored.update(
+            {
+                "running_mean": schema.StoredArray((features,)),
+                "running_var": schema.StoredArray((features,)),
+                "num_batches_tracked": schema.StoredArray((), kinds="iu"),
+            }
+        )
         return stored, shape
 
 

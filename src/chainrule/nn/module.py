@@ -36,7 +36,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, dtype=dtype)
 
     def __repr__(self) -> str:
-        return "Parameter" + super().__repr__()[len("Tensor"):]
+        return "Parameter" + super().__repr__()[len("Tensor") :]
 
 
 class Module:
@@ -115,9 +115,11 @@ class Module:
         return [parameter for _, parameter in self.named_parameters()]
 
     def named_buffers(self) -> list[tuple[str, np.ndarray]]:
-        return [(f"{prefix}.{name}" if prefix else name, value)
-                for prefix, module in self.named_modules()
-                for name, value in module._buffers.items()]
+        return [
+            (f"{prefix}.{name}" if prefix else name, value)
+            for prefix, module in self.named_modules()
+            for name, value in module._buffers.items()
+        ]
 
     def count_parameters(self) -> int:
         return sum(p.size for p in self.parameters())

@@ -32,9 +32,11 @@ def register_layer(cls: LayerType, replace: bool = False) -> LayerType:
     name = cls.__name__
     known = _classes.get(name)
     if known is not None and known is not cls and not replace:
-        raise ValueError(f"a layer class named {name!r} is already registered "
-                         f"({known.__module__}.{known.__qualname__}); pass replace=True "
-                         "to replace it")
+        raise ValueError(
+            f"a layer class named {name!r} is already registered "
+            f"({known.__module__}.{known.__qualname__}); pass replace=True "
+            "to replace it"
+        )
     _classes[name] = cls
     return cls
 
@@ -50,8 +52,9 @@ def layer_class(name: str) -> type[Layer]:
     """The layer class registered as ``name``."""
     cls = _classes.get(name)
     if cls is None:
-        raise UnknownLayerError(f"no layer class {name!r} is registered (known: "
-                                f"{', '.join(_classes)})")
+        raise UnknownLayerError(
+            f"no layer class {name!r} is registered (known: {', '.join(_classes)})"
+        )
     return cls
 
 
@@ -64,10 +67,18 @@ def registered_name(layer: object) -> str:
     """The name ``layer``'s class is registered under; an unregistered class is an error."""
     name = type(layer).__name__
     if _classes.get(name) is not type(layer):
-        raise TypeError(f"{name} layers cannot be stored in a model file: register the class "
-                        "with chainrule.nn.register_layer (and give it check_config)")
+        raise TypeError(
+            f"{name} layers cannot be stored in a model file: register the class "
+            "with chainrule.nn.register_layer (and give it check_config)"
+        )
     return name
 
 
-__all__ = ["UnknownLayerError", "layer_class", "layer_names", "register_layer",
-           "registered_name", "unregister_layer"]
+__all__ = [
+    "UnknownLayerError",
+    "layer_class",
+    "layer_names",
+    "register_layer",
+    "registered_name",
+    "unregister_layer",
+]

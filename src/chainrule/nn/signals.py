@@ -83,8 +83,9 @@ class Signals:
         if g is None:
             return np.ones_like(self.z)
         if not g.elementwise:
-            raise ValueError(f"{self.name}: {g.name} is not elementwise; it has no slope g'(z) "
-                             "per unit")
+            raise ValueError(
+                f"{self.name}: {g.name} is not elementwise; it has no slope g'(z) per unit"
+            )
         slopes = getattr(self.pairing.owner, "alpha", None)
         if slopes is not None:
             g = activations.get("prelu", gamma=np.asarray(slopes.data))
@@ -107,8 +108,9 @@ def pairings(layers: list[Any]) -> list[Pairing]:
     pending: int | None = None  # the index in found of a Dense still awaiting a g
     for layer in layers:
         if isinstance(layer, Dense):
-            found.append(Pairing(layer, layer.activation,
-                                 layer if layer.activation is not None else None))
+            found.append(
+                Pairing(layer, layer.activation, layer if layer.activation is not None else None)
+            )
             pending = len(found) - 1 if layer.activation is None else None
         elif isinstance(layer, Activation) and pending is not None:
             found[pending] = Pairing(found[pending].dense, layer.activation, layer)
@@ -118,22 +120,32 @@ def pairings(layers: list[Any]) -> list[Pairing]:
     return found
 
 
-def walk_layers(layers: list[Any], x: np.ndarray, found: list[Pairing] | None = None
-                ) -> list[Signals]:
+def walk_layers(
+    layers: list[Any], x: np.ndarray, found: list[Pairing] | None = None
+) -> list[Signals]:
     """Run ``x`` (already preprocessed) through ``layers`` as they are (the caller sets eval
     mode and no_grad); the signals of each pairing, in ``pairings(layers)`` order."""
     found = pairings(layers) if found is None else found
     by_dense = {id(pairing.dense): pairing for pairing in found}
-    by_owner = {id(pairing.owner): pairing for pairing in found
-                if pairing.owner is not None and pairing.owner is not pairing.dense}
+    by_owner = {
+        id(pairing.owner): pairing
+        for pairing in found
+        if pairing.owner is not None and pairing.owner is not pairing.dense
+    }
     signals: dict[int, Signals] = {}
     for layer in layers:
         pairing = by_dense.get(id(layer)) if isinstance(layer, Dense) else None
         if pairing is not None:
-            z = linear_forward(x, layer.weight.data,  # Dense's own kernel: the same bits
-                               None if layer.bias is None else layer.bias.data)
-            x = z if layer.activation is None else apply_activation(
-                layer.activation, Tensor._wrap(z), layer.alpha).data  # PReLU: learned slopes
+            z = linear_forward(
+                x,
+                layer.weight.data,  # Dense's own kernel: the same bits
+                None if layer.bias is None else layer.bias.data,
+            )
+            x = (
+                z
+                if layer.activation is None
+                else apply_activation(layer.activation, Tensor._wrap(z), layer.alpha).data
+            )  # PReLU: learned slopes
             signals[id(pairing.dense)] = Signals(pairing, z, x)
             continue
         output = layer(Tensor(x)).data

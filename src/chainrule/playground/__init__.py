@@ -29,8 +29,10 @@ def web_server() -> ModuleType:
     try:
         from . import server
     except ImportError as error:
-        raise ImportError(f"the playground needs Starlette and uvicorn, which are not "
-                          f"installed ({error.name or error}): {WEB_EXTRA}") from error
+        raise ImportError(
+            f"the playground needs Starlette and uvicorn, which are not "
+            f"installed ({error.name or error}): {WEB_EXTRA}"
+        ) from error
     return server
 
 

@@ -43,9 +43,11 @@ from .session import Session, TrainingFailed
 
 #: what the page says when a change of the data, the features, the layers, the optimiser or the
 #: seed started a new network (a learning-rate, penalty or batch-size change keeps the weights)
-RESTART_NOTICE = ("New network at epoch 0: the data, the features, the layers, the optimizer or "
-                  "the seed changed. (The learning rate, the regularization and the batch size "
-                  "change without a reset.)")
+RESTART_NOTICE = (
+    "New network at epoch 0: the data, the features, the layers, the optimizer or "
+    "the seed changed. (The learning rate, the regularization and the batch size "
+    "change without a reset.)"
+)
 
 
 def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
@@ -56,8 +58,9 @@ def catalog(caps: Caps = DEFAULT_CAPS) -> dict[str, Any]:
         "max_upload_bytes": MAX_UPLOAD_BYTES,
         "max_classes": MAX_CLASSES,
         "features": [{"name": f.name, "label": f.label} for f in FEATURES.values()],
-        "activations": [{"name": name, "formula": activations.get(name).formula}
-                        for name in activations.names()],
+        "activations": [
+            {"name": name, "formula": activations.get(name).formula} for name in activations.names()
+        ],
         "optimizers": list(OPTIMIZERS),
         "regularizations": list(REGULARIZATIONS),
         "limits": caps.limits(),
@@ -82,8 +85,7 @@ def _plural(count: int, noun: str) -> str:
 class Connection:
     """One tab's conversation: runs until the tab closes the WebSocket."""
 
-    def __init__(self, socket: Any, session: Session, key: str,
-                 caps: Caps = DEFAULT_CAPS) -> None:
+    def __init__(self, socket: Any, session: Session, key: str, caps: Caps = DEFAULT_CAPS) -> None:
         self.socket = socket
         self.caps = caps
         self.session = session
@@ -160,15 +162,14 @@ class Connection:
             await self.send_state()
             return
         if message.kind == "probe":
-            await asyncio.to_thread(self.session.set_probe,
-                                    _field(message, message.point, "point"))
+            await asyncio.to_thread(self.session.set_probe, _field(message, message.point, "point"))
             await self.send_state()
             return
         if message.kind == "explain":
             try:
-                view = await asyncio.to_thread(self.session.explain,
-                                               _field(message, message.point, "point"),
-                                               message.label)
+                view = await asyncio.to_thread(
+                    self.session.explain, _field(message, message.point, "point"), message.label
+                )
             except ValueError as problem:  # a class the data does not have
                 await self.error(str(problem))
                 return
@@ -178,13 +179,17 @@ class Connection:
             setup, problems = _field(message, message.setup, "setup"), message.problems
             if message.kind == "link" and setup.dataset == OWN and self.session.own_data is None:
                 setup = replace(setup, dataset=Setup().dataset)
-                problems = (*problems, "dataset: a link cannot carry your CSV; upload it again "
-                            "in this tab")
+                problems = (
+                    *problems,
+                    "dataset: a link cannot carry your CSV; upload it again in this tab",
+                )
             await self.configure(setup)
             if problems:
-                await self.error(f"The link's {_plural(len(problems), 'bad field')} "
-                                 f"took the default: {'; '.join(problems)}. Every "
-                                 "other field of the link was kept.")
+                await self.error(
+                    f"The link's {_plural(len(problems), 'bad field')} "
+                    f"took the default: {'; '.join(problems)}. Every "
+                    "other field of the link was kept."
+                )
             return
         await self.stop()
         if message.kind == "reset":

@@ -39,8 +39,14 @@ def regression2d(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Data
     x = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = x[:, :1] * x[:, 1:] + 0.5 * np.sin(math.pi * x[:, :1])
     y = y + noise * rng.standard_normal(y.shape)
-    return Dataset(x, y, name="regression2d", task="regression", feature_names=["x1", "x2"],
-                   description="y = x1*x2 + sin(pi*x1)/2 for p uniform in [-1, 1]^2, noise on y")
+    return Dataset(
+        x,
+        y,
+        name="regression2d",
+        task="regression",
+        feature_names=["x1", "x2"],
+        description="y = x1*x2 + sin(pi*x1)/2 for p uniform in [-1, 1]^2, noise on y",
+    )
 
 
 def spirals3(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
@@ -57,9 +63,15 @@ def spirals3(n: int = 400, noise: float = 0.0, seed: int | None = 0) -> Dataset:
     x = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
     x = x + noise * rng.standard_normal(x.shape)  # drawn at noise 0 too: the same points
     order = rng.permutation(n)
-    return Dataset(x[order], y[order], name="spirals3", task="classification",
-                   classes=["0", "1", "2"], feature_names=["x1", "x2"],
-                   description="three interleaved spiral arms, theta = 4r + 2*pi*c/3")
+    return Dataset(
+        x[order],
+        y[order],
+        name="spirals3",
+        task="classification",
+        classes=["0", "1", "2"],
+        feature_names=["x1", "x2"],
+        description="three interleaved spiral arms, theta = 4r + 2*pi*c/3",
+    )
 
 
 @dataclass(frozen=True)
@@ -83,10 +95,12 @@ DATASETS: dict[str, Source] = {
     "spirals": _library("spirals", spirals),
     "gaussians": _library("gaussians", gaussians),
     "moons": _library("moons", moons),
-    "spirals3": Source(spirals3,
-                       "from chainrule.playground.datasets import spirals3 as generate", 3),
-    "regression": Source(regression2d,
-                         "from chainrule.playground.datasets import regression2d as generate", 0),
+    "spirals3": Source(
+        spirals3, "from chainrule.playground.datasets import spirals3 as generate", 3
+    ),
+    "regression": Source(
+        regression2d, "from chainrule.playground.datasets import regression2d as generate", 0
+    ),
 }
 
 
@@ -117,8 +131,7 @@ def _read_uploaded(content: bytes, read: Callable[[Path], T]) -> T:
     """``read`` applied to the uploaded bytes written to a temporary file (at most
     ``MAX_UPLOAD_BYTES``); a reader's error becomes one sentence naming "your CSV"."""
     if len(content) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"the CSV has {len(content):,} bytes; the limit is "
-                         f"{MAX_UPLOAD_BYTES:,}")
+        raise ValueError(f"the CSV has {len(content):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
     with tempfile.TemporaryDirectory(prefix="chainrule-upload-") as folder:
         path = Path(folder) / "your.csv"
         path.write_bytes(content)
@@ -133,27 +146,34 @@ def read_own_csv(content: bytes, max_rows: int) -> Dataset:
     rows of x1, x2 and the class (the last column: integers 0..k−1 or names, 2 ≤ k ≤
     ``MAX_CLASSES``), at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes. Every problem is
     a ValueError with one sentence for the page (naming the line and column the reader names)."""
-    data = _read_uploaded(content, lambda path: load_csv(path, target=-1,
-                                                         task="classification"))
+    data = _read_uploaded(content, lambda path: load_csv(path, target=-1, task="classification"))
     names = list(data.feature_names or [])
     if data.x.shape[1] != 2:
-        raise ValueError(f"your CSV has {data.x.shape[1]} feature columns ({', '.join(names)}) "
-                         "besides the class (the last column); the playground needs exactly 2: "
-                         "x1, x2")
+        raise ValueError(
+            f"your CSV has {data.x.shape[1]} feature columns ({', '.join(names)}) "
+            "besides the class (the last column); the playground needs exactly 2: "
+            "x1, x2"
+        )
     if not MIN_UPLOAD_ROWS <= len(data.x) <= max_rows:
-        raise ValueError(f"your CSV has {len(data.x):,} rows; the playground takes "
-                         f"{MIN_UPLOAD_ROWS} to {max_rows:,}")
+        raise ValueError(
+            f"your CSV has {len(data.x):,} rows; the playground takes "
+            f"{MIN_UPLOAD_ROWS} to {max_rows:,}"
+        )
     counts = np.bincount(data.y)
     if data.classes is None and (counts == 0).any():
         missing = ", ".join(str(c) for c in np.flatnonzero(counts == 0)[:5])
-        raise ValueError(f"the class labels of your CSV skip {missing}: number the classes "
-                         "0..k-1 (or name them)")
+        raise ValueError(
+            f"the class labels of your CSV skip {missing}: number the classes 0..k-1 (or name them)"
+        )
     if not 2 <= len(counts) <= MAX_CLASSES:
-        raise ValueError(f"your CSV has {len(counts)} class(es); the playground takes 2 to "
-                         f"{MAX_CLASSES}")
+        raise ValueError(
+            f"your CSV has {len(counts)} class(es); the playground takes 2 to {MAX_CLASSES}"
+        )
     if counts.min() < 2:
-        raise ValueError(f"class {int(counts.argmin())} has {counts.min()} row; every class "
-                         "needs at least 2 (one to train on, one to test)")
+        raise ValueError(
+            f"class {int(counts.argmin())} has {counts.min()} row; every class "
+            "needs at least 2 (one to train on, one to test)"
+        )
     return data
 
 
@@ -161,14 +181,16 @@ def read_own_points(content: bytes, max_rows: int) -> np.ndarray:
     """An uploaded CSV without a class column: a header, then rows of x1, x2 (n × 2, float64),
     each cell checked by ``chainrule.datasets``' CSV reader (the checks ``load_csv`` makes of
     its feature columns); at most ``max_rows`` rows and ``MAX_UPLOAD_BYTES`` bytes."""
+
     def features(path: Path) -> np.ndarray:
         header, rows = _read_csv(path, ",")
         return _csv_features(path, header, rows, [0, 1])
 
     points = _read_uploaded(content, features)
     if not 1 <= len(points) <= max_rows:
-        raise ValueError(f"your CSV has {len(points):,} rows; the playground takes 1 to "
-                         f"{max_rows:,}")
+        raise ValueError(
+            f"your CSV has {len(points):,} rows; the playground takes 1 to {max_rows:,}"
+        )
     return points
 
 
@@ -189,5 +211,16 @@ def _header_width(content: bytes) -> int | None:
     return len(next(csv.reader([first])))
 
 
-__all__ = ["DATASETS", "MAX_CLASSES", "MAX_UPLOAD_BYTES", "MIN_UPLOAD_ROWS", "OWN", "class_count",
-           "is_regression", "read_own_csv", "read_own_points", "read_upload", "regression2d"]
+__all__ = [
+    "DATASETS",
+    "MAX_CLASSES",
+    "MAX_UPLOAD_BYTES",
+    "MIN_UPLOAD_ROWS",
+    "OWN",
+    "class_count",
+    "is_regression",
+    "read_own_csv",
+    "read_own_points",
+    "read_upload",
+    "regression2d",
+]

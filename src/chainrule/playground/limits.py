@@ -51,11 +51,20 @@ DOMAIN = 1.5
 MAX_CURVE_POINTS = 400
 
 LIMITS = {
-    "max_layers": MAX_LAYERS, "max_units": MAX_UNITS, "min_samples": MIN_SAMPLES,
-    "max_samples": MAX_SAMPLES, "max_step_epochs": MAX_STEP_EPOCHS, "max_epochs": MAX_EPOCHS,
-    "max_message_bytes": MAX_MESSAGE_BYTES, "max_sessions": MAX_SESSIONS, "max_seed": MAX_SEED,
-    "noise": NOISE_RANGE, "train_ratio": TRAIN_RATIO_RANGE,
-    "learning_rate": LEARNING_RATE_RANGE, "lambda": LAMBDA_RANGE, "dropout": DROPOUT_RANGE,
+    "max_layers": MAX_LAYERS,
+    "max_units": MAX_UNITS,
+    "min_samples": MIN_SAMPLES,
+    "max_samples": MAX_SAMPLES,
+    "max_step_epochs": MAX_STEP_EPOCHS,
+    "max_epochs": MAX_EPOCHS,
+    "max_message_bytes": MAX_MESSAGE_BYTES,
+    "max_sessions": MAX_SESSIONS,
+    "max_seed": MAX_SEED,
+    "noise": NOISE_RANGE,
+    "train_ratio": TRAIN_RATIO_RANGE,
+    "learning_rate": LEARNING_RATE_RANGE,
+    "lambda": LAMBDA_RANGE,
+    "dropout": DROPOUT_RANGE,
     "domain": DOMAIN,
 }
 """The caps as plain data, for the page (it disables the + buttons at the caps)."""
@@ -90,13 +99,19 @@ class Caps:
             low = MIN_SAMPLES if item.name == "max_samples" else 1
             high = CAP_CEILINGS[item.name]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{item.name} must be a whole number from {low} to {high}, "
-                                 f"got {value!r}")
+                raise ValueError(
+                    f"{item.name} must be a whole number from {low} to {high}, got {value!r}"
+                )
 
     def limits(self) -> dict[str, Any]:
         """``LIMITS`` with these caps in place (what the page is told)."""
-        return {**LIMITS, "max_layers": self.max_layers, "max_units": self.max_units,
-                "max_sessions": self.max_sessions, "max_samples": self.max_samples}
+        return {
+            **LIMITS,
+            "max_layers": self.max_layers,
+            "max_units": self.max_units,
+            "max_sessions": self.max_sessions,
+            "max_samples": self.max_samples,
+        }
 
 
 #: the caps of a server started without options
@@ -104,9 +119,28 @@ DEFAULT_CAPS = Caps()
 
 
 __all__ = [
-    "BOUNDARY_GRID", "CAP_CEILINGS", "Caps", "DEFAULT_CAPS", "DOMAIN", "LAMBDA_RANGE",
-    "LEARNING_RATE_RANGE", "LIMITS", "MAX_CURVE_POINTS",
-    "MAX_EPOCHS", "MAX_FRAME_BYTES", "MAX_LAYERS", "MAX_MESSAGE_BYTES", "MAX_SAMPLES", "MAX_SEED",
-    "MAX_SESSIONS", "MAX_STEP_EPOCHS", "MAX_STEP_SECONDS", "MAX_UNITS", "MIN_SAMPLES",
-    "NEURON_GRID", "NOISE_RANGE", "TRAIN_RATIO_RANGE", "TRAIN_SLICE_SECONDS"
+    "BOUNDARY_GRID",
+    "CAP_CEILINGS",
+    "Caps",
+    "DEFAULT_CAPS",
+    "DOMAIN",
+    "LAMBDA_RANGE",
+    "LEARNING_RATE_RANGE",
+    "LIMITS",
+    "MAX_CURVE_POINTS",
+    "MAX_EPOCHS",
+    "MAX_FRAME_BYTES",
+    "MAX_LAYERS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_SAMPLES",
+    "MAX_SEED",
+    "MAX_SESSIONS",
+    "MAX_STEP_EPOCHS",
+    "MAX_STEP_SECONDS",
+    "MAX_UNITS",
+    "MIN_SAMPLES",
+    "NEURON_GRID",
+    "NOISE_RANGE",
+    "TRAIN_RATIO_RANGE",
+    "TRAIN_SLICE_SECONDS",
 ]

@@ -57,8 +57,7 @@ REGULARIZATIONS = ("none", "l1", "l2")
 #: the setup fields that change how the network trains but not what it is: a change of only
 #: these keeps the weights (and the optimiser's state); any other change starts a new network
 TRAINING_SETTINGS = ("learning_rate", "regularization", "lam", "batch_size")
-MESSAGE_TYPES = ("explain", "link", "pause", "probe", "reset", "select", "setup", "start",
-                 "step")
+MESSAGE_TYPES = ("explain", "link", "pause", "probe", "reset", "select", "setup", "start", "step")
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,9 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
     if not isinstance(value, str):
         raise MessageError(f"{name} must be a name, got {_shown(value)}")
     if value not in allowed:
-        raise MessageError(f"unknown {name} {_shown(value)}; expected one of: "
-                           f"{', '.join(sorted(allowed))}")
+        raise MessageError(
+            f"unknown {name} {_shown(value)}; expected one of: {', '.join(sorted(allowed))}"
+        )
     return value
 
 
@@ -171,13 +171,17 @@ def _layers(value: Any, caps: Caps = DEFAULT_CAPS) -> tuple[LayerSpec, ...]:
     layers = []
     for index, layer in enumerate(value):
         if not isinstance(layer, dict) or not {"units", "activation"} <= set(layer) <= {
-                "units", "activation", "dropout"}:
-            raise MessageError(f"layer {index + 1} must be an object with exactly 'units' and "
-                               "'activation' (and optionally 'dropout')")
+            "units",
+            "activation",
+            "dropout",
+        }:
+            raise MessageError(
+                f"layer {index + 1} must be an object with exactly 'units' and "
+                "'activation' (and optionally 'dropout')"
+            )
         units = _integer(f"layer {index + 1} units", layer["units"], 1, caps.max_units)
         activation = _choice("activation", layer["activation"], catalog)
-        dropout = _number(f"layer {index + 1} dropout", layer.get("dropout", 0.0),
-                          DROPOUT_RANGE)
+        dropout = _number(f"layer {index + 1} dropout", layer.get("dropout", 0.0), DROPOUT_RANGE)
         layers.append(LayerSpec(units, activation, dropout))
     return tuple(layers)
 
@@ -204,8 +208,10 @@ def default_setup(caps: Caps = DEFAULT_CAPS) -> Setup:
     """``Setup()`` brought within ``caps`` (fewer samples, layers or units when they are
     lower than the defaults)."""
     setup = Setup()
-    layers = tuple(replace(layer, units=min(layer.units, caps.max_units))
-                   for layer in setup.layers[:caps.max_layers])
+    layers = tuple(
+        replace(layer, units=min(layer.units, caps.max_units))
+        for layer in setup.layers[: caps.max_layers]
+    )
     return replace(setup, samples=min(setup.samples, caps.max_samples), layers=layers)
 
 
@@ -216,10 +222,13 @@ def parse_setup(data: Any, caps: Caps = DEFAULT_CAPS) -> Setup:
     checks = _fields(caps)
     unknown = sorted(set(data) - set(checks))
     if unknown:
-        raise MessageError(f"unknown setup field {_shown(unknown[0])}; expected: "
-                           f"{', '.join(checks)}")
-    return replace(default_setup(caps), **{name: check(data[name])
-                                           for name, check in checks.items() if name in data})
+        raise MessageError(
+            f"unknown setup field {_shown(unknown[0])}; expected: {', '.join(checks)}"
+        )
+    return replace(
+        default_setup(caps),
+        **{name: check(data[name]) for name, check in checks.items() if name in data},
+    )
 
 
 def parse_link_setup(data: Any, caps: Caps = DEFAULT_CAPS) -> tuple[Setup, tuple[str, ...]]:
@@ -258,8 +267,7 @@ def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
         raise MessageError("messages must be JSON text")
     size = len(raw.encode("utf-8", errors="replace"))
     if size > MAX_MESSAGE_BYTES:
-        raise MessageError(f"message too long: {size:,} bytes (the limit is "
-                           f"{MAX_MESSAGE_BYTES:,})")
+        raise MessageError(f"message too long: {size:,} bytes (the limit is {MAX_MESSAGE_BYTES:,})")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -278,27 +286,38 @@ def parse_message(raw: str | bytes, caps: Caps = DEFAULT_CAPS) -> Message:
         return Message(kind, setup=setup, problems=problems)
     if kind == "step":
         _expect_keys(data, {"epochs"})
-        return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1,
-                                             MAX_STEP_EPOCHS))
+        return Message(kind, epochs=_integer("epochs", data.get("epochs", 1), 1, MAX_STEP_EPOCHS))
     if kind in ("probe", "explain"):
         _expect_keys(data, {"point"} if kind == "probe" else {"point", "label"})
         point = data.get("point")
         if not isinstance(point, list) or len(point) != 2:
             raise MessageError("point must be a list of two numbers [x1, x2]")
         label = data.get("label")
-        return Message(kind, point=(_number("x1", point[0], (-DOMAIN, DOMAIN)),
-                                    _number("x2", point[1], (-DOMAIN, DOMAIN))),
-                       label=None if label is None else _integer("label", label, 0,
-                                                                 MAX_CLASSES - 1))
+        return Message(
+            kind,
+            point=(
+                _number("x1", point[0], (-DOMAIN, DOMAIN)),
+                _number("x2", point[1], (-DOMAIN, DOMAIN)),
+            ),
+            label=None if label is None else _integer("label", label, 0, MAX_CLASSES - 1),
+        )
     if kind == "select":
         _expect_keys(data, {"layer"})
-        return Message(kind, layer=_integer("layer", data.get("layer"), 0,
-                                            caps.max_layers - 1))
+        return Message(kind, layer=_integer("layer", data.get("layer"), 0, caps.max_layers - 1))
     _expect_keys(data, set())
     return Message(kind)
 
 
 __all__ = [
-    "LayerSpec", "Message", "MESSAGE_TYPES", "MessageError", "OPTIMIZERS", "parse_link_setup",
-    "parse_message", "parse_setup", "REGULARIZATIONS", "Setup", "TRAINING_SETTINGS"
+    "LayerSpec",
+    "Message",
+    "MESSAGE_TYPES",
+    "MessageError",
+    "OPTIMIZERS",
+    "parse_link_setup",
+    "parse_message",
+    "parse_setup",
+    "REGULARIZATIONS",
+    "Setup",
+    "TRAINING_SETTINGS",
 ]

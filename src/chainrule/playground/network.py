@@ -60,10 +60,10 @@ def make_data(setup: Setup, own: Dataset | None = None) -> RunData:
             raise ValueError("no CSV uploaded in this tab: choose Your CSV first")
         data = own
     else:
-        data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise,
-                                                seed=setup.seed)
+        data = DATASETS[setup.dataset].generate(n=setup.samples, noise=setup.noise, seed=setup.seed)
     points_train, points_test, y_train, y_test = train_test_split(
-        data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed)
+        data.x, data.y, test_size=round(1.0 - setup.train_ratio, 6), seed=setup.seed
+    )
     regression = is_regression(setup.dataset)
     if setup.dataset == OWN:
         classes = len(data.classes) if data.classes else int(np.max(data.y)) + 1
@@ -71,9 +71,16 @@ def make_data(setup: Setup, own: Dataset | None = None) -> RunData:
         classes = class_count(setup.dataset)
     if classes == 2:  # one logit: the targets are a column
         y_train, y_test = y_train.reshape(-1, 1), y_test.reshape(-1, 1)
-    return RunData(points_train, points_test, feature_matrix(points_train, setup.features),
-                   feature_matrix(points_test, setup.features), y_train, y_test, regression,
-                   classes)
+    return RunData(
+        points_train,
+        points_test,
+        feature_matrix(points_train, setup.features),
+        feature_matrix(points_test, setup.features),
+        y_train,
+        y_test,
+        regression,
+        classes,
+    )
 
 
 def output_units(classes: int) -> int:
@@ -109,14 +116,16 @@ def build_model(setup: Setup, classes: int | None = None) -> Sequential:
     width: int | None = len(setup.features)
     layers: list[Any] = []
     for index, spec in enumerate(setup.layers):
-        layers.append(Dense(units_of(spec.units, spec.activation), input_dim=width,
-                            kernel_regularizer=penalty))
+        layers.append(
+            Dense(
+                units_of(spec.units, spec.activation), input_dim=width, kernel_regularizer=penalty
+            )
+        )
         layers.append(Activation(spec.activation))
         if spec.dropout > 0:
             layers.append(Dropout(spec.dropout, seed=dropout_seed(setup.seed, index)))
         width = None
-    layers.append(Dense(output_units(classes), input_dim=width,
-                        kernel_regularizer=penalty))
+    layers.append(Dense(output_units(classes), input_dim=width, kernel_regularizer=penalty))
     model = Sequential(layers, seed=setup.seed)
     _compile(model, setup, optim.get(setup.optimizer, lr=setup.learning_rate))
     return model
@@ -126,11 +135,17 @@ def _compile(model: Sequential, setup: Setup, optimizer: optim.Optimizer) -> Non
     if is_regression(setup.dataset):
         model.compile(loss="mse", optimizer=optimizer)
     elif getattr(model.layers[-1], "units", 1) > 1:  # one logit per class
-        model.compile(loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
-                      optimizer=optimizer, metrics=["accuracy"])
+        model.compile(
+            loss=losses.get("sparse_categorical_crossentropy", from_logits=True),
+            optimizer=optimizer,
+            metrics=["accuracy"],
+        )
     else:
-        model.compile(loss=losses.get("binary_crossentropy", from_logits=True),
-                      optimizer=optimizer, metrics=["accuracy"])
+        model.compile(
+            loss=losses.get("binary_crossentropy", from_logits=True),
+            optimizer=optimizer,
+            metrics=["accuracy"],
+        )
 
 
 def change_training(model: Sequential, setup: Setup) -> None:
@@ -150,8 +165,15 @@ def change_training(model: Sequential, setup: Setup) -> None:
 
 def train_epoch(model: Sequential, data: RunData, setup: Setup, epoch: int) -> None:
     """One epoch of mini-batch training: ``fit`` for one epoch, shuffled with seed + epoch."""
-    model.fit(data.x_train, data.y_train, epochs=1, batch_size=setup.batch_size,
-              seed=setup.seed + epoch, verbose=0, health=False)
+    model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=1,
+        batch_size=setup.batch_size,
+        seed=setup.seed + epoch,
+        verbose=0,
+        health=False,
+    )
 
 
 def measure(model: Sequential, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -160,6 +182,12 @@ def measure(model: Sequential, x: np.ndarray, y: np.ndarray) -> dict[str, float]
 
 
 __all__ = [
-    "build_model", "change_training", "make_data", "MAXOUT_PIECES", "measure", "RunData",
-    "train_epoch", "units_of"
+    "build_model",
+    "change_training",
+    "make_data",
+    "MAXOUT_PIECES",
+    "measure",
+    "RunData",
+    "train_epoch",
+    "units_of",
 ]

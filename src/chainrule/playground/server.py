@@ -50,7 +50,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
 }
@@ -74,8 +75,9 @@ class SecurityHeaders:
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.extend((name.encode(), value.encode())
-                               for name, value in SECURITY_HEADERS.items())
+                headers.extend(
+                    (name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()
+                )
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -100,16 +102,20 @@ async def _export_model(request: Request) -> Response:
     if session is None:
         return PlainTextResponse("no such session (the tab was closed?)", status_code=404)
     content = await asyncio.to_thread(session.model_file)
-    return Response(content, media_type="application/octet-stream", headers={
-        "content-disposition": 'attachment; filename="playground-model.npz"'})
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"content-disposition": 'attachment; filename="playground-model.npz"'},
+    )
 
 
 async def _export_snippet(request: Request) -> Response:
     session = _session_or_404(request)
     if session is None:
         return PlainTextResponse("no such session (the tab was closed?)", status_code=404)
-    return PlainTextResponse(session.snippet(), headers={
-        "content-disposition": 'inline; filename="playground_run.py"'})
+    return PlainTextResponse(
+        session.snippet(), headers={"content-disposition": 'inline; filename="playground_run.py"'}
+    )
 
 
 async def _upload(request: Request) -> Response:
@@ -120,8 +126,10 @@ async def _upload(request: Request) -> Response:
     async for chunk in request.stream():
         content.extend(chunk)
         if len(content) > MAX_UPLOAD_BYTES:  # stop reading: the cap is the point
-            return JSONResponse({"error": f"the CSV is larger than the limit of "
-                                 f"{MAX_UPLOAD_BYTES:,} bytes"}, status_code=413)
+            return JSONResponse(
+                {"error": f"the CSV is larger than the limit of {MAX_UPLOAD_BYTES:,} bytes"},
+                status_code=413,
+            )
     caps: Caps = request.app.state.caps
     try:
         answer = await asyncio.to_thread(session.upload, bytes(content), caps.max_samples)
@@ -147,9 +155,16 @@ async def _socket(websocket: WebSocket) -> None:
     session = await asyncio.to_thread(Session, default_setup(caps))
     key = sessions.open(session)
     if key is None:
-        await websocket.send_json({"type": "full", "message": (
-            f"Server full: the playground serves at most {sessions.limit} tabs at once. Close "
-            "one, then reload this page.")})
+        await websocket.send_json(
+            {
+                "type": "full",
+                "message": (
+                    f"Server full: the playground serves at most {sessions.limit} tabs at "
+                    "once. Close "
+                    "one, then reload this page."
+                ),
+            }
+        )
         await websocket.close(code=TRY_AGAIN_LATER, reason="server full")
         return
     try:
@@ -166,8 +181,11 @@ def allowed_hosts(host: str) -> list[str]:
     return sorted({*LOCAL_HOSTS, "[::1]", host})
 
 
-def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None = None,
-               caps: Caps = DEFAULT_CAPS) -> Starlette:
+def create_app(
+    hosts: list[str] | None = None,
+    sessions: SessionRegistry | None = None,
+    caps: Caps = DEFAULT_CAPS,
+) -> Starlette:
     """The playground's ASGI application, under ``caps`` (the registry holds at most
     ``caps.max_sessions`` tabs unless ``sessions`` is given)."""
     app = Starlette(
@@ -180,11 +198,14 @@ def create_app(hosts: list[str] | None = None, sessions: SessionRegistry | None 
             WebSocketRoute("/ws", _socket),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(LOCAL_HOSTS)),
-                    Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(LOCAL_HOSTS)),
+            Middleware(SecurityHeaders),
+        ],
     )
-    app.state.sessions = (sessions if sessions is not None
-                          else SessionRegistry(limit=caps.max_sessions))
+    app.state.sessions = (
+        sessions if sessions is not None else SessionRegistry(limit=caps.max_sessions)
+    )
     app.state.caps = caps
     return app
 
@@ -206,8 +227,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 def make_server(app: Starlette, log_level: str = "warning") -> uvicorn.Server:
     """A uvicorn server for ``app`` whose WebSocket frames are capped at MAX_FRAME_BYTES."""
-    config = uvicorn.Config(app, log_level=log_level, lifespan="off", ws="websockets-sansio",
-                            ws_max_size=MAX_FRAME_BYTES)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        lifespan="off",
+        ws="websockets-sansio",
+        ws_max_size=MAX_FRAME_BYTES,
+    )
     return uvicorn.Server(config)
 
 
@@ -215,12 +241,20 @@ def url_for(host: str, port: int) -> str:
     """The page's address for a server bound to (host, port)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     shown = "[::1]" if shown == "::" else shown
-    return f"http://[{shown}]:{port}/" if ":" in shown and not shown.startswith("[") else (
-        f"http://{shown}:{port}/")
+    return (
+        f"http://[{shown}]:{port}/"
+        if ":" in shown and not shown.startswith("[")
+        else (f"http://{shown}:{port}/")
+    )
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          announce: Callable[[str], Any] = print, caps: Caps = DEFAULT_CAPS) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    open_browser: bool = False,
+    announce: Callable[[str], Any] = print,
+    caps: Caps = DEFAULT_CAPS,
+) -> None:
     """Run the playground until Ctrl-C; ``announce`` gets the URL line."""
     listener = bind(host, port)
     port = listener.getsockname()[1]
@@ -235,6 +269,16 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
 
 
 __all__ = [
-    "allowed_hosts", "bind", "create_app", "LOCAL_HOSTS", "make_server", "POLICY_VIOLATION",
-    "SECURITY_HEADERS", "SecurityHeaders", "serve", "STATIC", "TRY_AGAIN_LATER", "url_for"
+    "allowed_hosts",
+    "bind",
+    "create_app",
+    "LOCAL_HOSTS",
+    "make_server",
+    "POLICY_VIOLATION",
+    "SECURITY_HEADERS",
+    "SecurityHeaders",
+    "serve",
+    "STATIC",
+    "TRY_AGAIN_LATER",
+    "url_for",
 ]

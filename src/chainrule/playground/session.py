@@ -76,8 +76,12 @@ class Session:
         with self._lock:
             previous = getattr(self, "setup", None)
             fresh_data = setup.dataset == OWN and self._own_changed  # a new upload
-            if (previous is not None and self.diverged is None and not fresh_data
-                    and previous.keeps_network(setup)):
+            if (
+                previous is not None
+                and self.diverged is None
+                and not fresh_data
+                and previous.keeps_network(setup)
+            ):
                 if setup != previous:
                     change_training(self.model, setup)
                     self.setup = setup
@@ -99,8 +103,10 @@ class Session:
                 self.own_points = data
                 return {"rows": len(data), "classes": None}
             self.own_data, self._own_changed = data, True
-        return {"rows": len(data.x), "classes": data.classes or [
-            str(c) for c in range(int(data.y.max()) + 1)]}
+        return {
+            "rows": len(data.x),
+            "classes": data.classes or [str(c) for c in range(int(data.y.max()) + 1)],
+        }
 
     def reset(self) -> None:
         """Back to epoch 0 with the setup's initial weights (the same seed gives the same)."""
@@ -131,11 +137,15 @@ class Session:
             data = self.data
             if label is not None:
                 if data.regression:
-                    raise ValueError("a regression has no classes to pick: the explanation "
-                                     "uses the nearest training point's value")
+                    raise ValueError(
+                        "a regression has no classes to pick: the explanation "
+                        "uses the nearest training point's value"
+                    )
                 if label >= data.classes:
-                    raise ValueError(f"class {label} is not in this data: it has the classes "
-                                     f"0 to {data.classes - 1}")
+                    raise ValueError(
+                        f"class {label} is not in this data: it has the classes "
+                        f"0 to {data.classes - 1}"
+                    )
             view = views.explanation(self.model, self.setup, data, point, label)
             return {"epoch": self.epoch, **view}
 
@@ -187,8 +197,10 @@ class Session:
 
     def _diverge(self, what: str) -> None:
         """Stop for good: the epoch, the curves and the last finite losses stay as they are."""
-        self.diverged = (f"training diverged: {what} stopped being a finite number in epoch "
-                         f"{self.epoch}; {PLAYGROUND.advice(['lower_lr'])}, then reset")
+        self.diverged = (
+            f"training diverged: {what} stopped being a finite number in epoch "
+            f"{self.epoch}; {PLAYGROUND.advice(['lower_lr'])}, then reset"
+        )
         raise TrainingFailed(self.diverged)
 
     def _record(self) -> None:
@@ -230,15 +242,22 @@ class Session:
                 "neurons": views.neuron_maps(model, setup, NEURON_GRID),
                 "neuron_size": NEURON_GRID,
                 "weights": views.weights(model, setup),
-                "activation": views.activation_view(model, setup, self.selected_layer,
-                                                    data.x_train),
+                "activation": views.activation_view(
+                    model, setup, self.selected_layer, data.x_train
+                ),
                 "health": views.health(model, data.x_train),
                 # no verdict on a diverged run: its advice is to lower the learning rate
-                "bias_variance": None if self.diverged is not None else views.bias_variance(
-                    model, setup, data, self.train_metrics, self.test_metrics),
+                "bias_variance": None
+                if self.diverged is not None
+                else views.bias_variance(model, setup, data, self.train_metrics, self.test_metrics),
                 "own_points": views.predicted_points(model, setup, self.own_points),
-                "probe": views.probe(model, setup, self.probe_point if self.probe_point
-                                     is not None else tuple(data.points_train[0])),
+                "probe": views.probe(
+                    model,
+                    setup,
+                    self.probe_point
+                    if self.probe_point is not None
+                    else tuple(data.points_train[0]),
+                ),
                 "finished": self.finished,
                 "diverged": self.diverged,
             }
@@ -251,10 +270,13 @@ class Session:
         with self._lock:
             regression = self.data.regression
             self.model.metadata = {
-                "playground": self.setup.as_dict(), "epoch": self.epoch,
-                "features": list(self.setup.features), "feature_names": ["x1", "x2"],
+                "playground": self.setup.as_dict(),
+                "epoch": self.epoch,
+                "features": list(self.setup.features),
+                "feature_names": ["x1", "x2"],
                 "task": "regression" if regression else "classification",
-                **({} if regression else {"classes": self._class_names()})}
+                **({} if regression else {"classes": self._class_names()}),
+            }
             self.model.preprocessing = FeatureMap(self.setup.features)
             try:
                 with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as folder:

@@ -44,8 +44,7 @@ DIGITS = 4
 
 def _rounded(array: np.ndarray) -> list[Any]:
     """Rounded plain floats; NaN and infinities (a diverged run) become JSON-safe numbers."""
-    values = np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6,
-                           neginf=-1e6)
+    values = np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6, neginf=-1e6)
     return np.round(values, DIGITS).tolist()
 
 
@@ -60,8 +59,10 @@ def layer_outputs(model: Sequential, x: np.ndarray) -> tuple[list[np.ndarray], l
     """The pre-activations z and the outputs a of every hidden layer, and the network output
     last among the z (``chainrule.nn.walk``: eval mode, without a graph)."""
     signals = walk(model, x)
-    return ([step.z for step in signals],
-            [step.a for step in signals if step.activation is not None])
+    return (
+        [step.z for step in signals],
+        [step.a for step in signals if step.activation is not None],
+    )
 
 
 def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> list[Any]:
@@ -78,8 +79,9 @@ def boundary(model: Sequential, setup: Setup, size: int, regression: bool) -> li
     return _rounded(output)
 
 
-def predicted_points(model: Sequential, setup: Setup, points: np.ndarray | None
-                     ) -> list[list[float]] | None:
+def predicted_points(
+    model: Sequential, setup: Setup, points: np.ndarray | None
+) -> list[list[float]] | None:
     """Rows (x₁, x₂, prediction) for the points of a CSV without classes: the class the
     network gives each (argmax of its softmax, or P(class 1) > ½), or its value (regression)."""
     if points is None:
@@ -100,8 +102,9 @@ def neuron_maps(model: Sequential, setup: Setup, size: int) -> dict[str, Any]:
     _, post = layer_outputs(model, inputs)
     return {
         "inputs": [_rounded(inputs[:, column]) for column in range(inputs.shape[1])],
-        "layers": [[_rounded(outputs[:, unit]) for unit in range(outputs.shape[1])]
-                   for outputs in post],
+        "layers": [
+            [_rounded(outputs[:, unit]) for unit in range(outputs.shape[1])] for outputs in post
+        ],
     }
 
 
@@ -125,21 +128,27 @@ def weights(model: Sequential, setup: Setup) -> list[list[list[float]]]:
     return matrices
 
 
-def activation_view(model: Sequential, setup: Setup, layer: int, x: np.ndarray
-                    ) -> dict[str, Any] | None:
+def activation_view(
+    model: Sequential, setup: Setup, layer: int, x: np.ndarray
+) -> dict[str, Any] | None:
     """g, g' and the histogram of z for hidden layer ``layer`` (None without hidden layers)."""
     if not setup.layers:
         return None
     layer = min(layer, len(setup.layers) - 1)
     act = activations.get(setup.layers[layer].activation)
-    view: dict[str, Any] = {"layer": layer, "name": act.name, "formula": act.formula,
-                            "derivative_formula": act.derivative_formula,
-                            "elementwise": act.elementwise}
+    view: dict[str, Any] = {
+        "layer": layer,
+        "name": act.name,
+        "formula": act.formula,
+        "derivative_formula": act.derivative_formula,
+        "elementwise": act.elementwise,
+    }
     pre, _ = layer_outputs(model, x)
     z = pre[layer].ravel()
     z = z[np.isfinite(z)]
-    counts, _ = np.histogram(np.clip(z, -Z_RANGE, Z_RANGE), bins=HISTOGRAM_BINS,
-                             range=(-Z_RANGE, Z_RANGE))
+    counts, _ = np.histogram(
+        np.clip(z, -Z_RANGE, Z_RANGE), bins=HISTOGRAM_BINS, range=(-Z_RANGE, Z_RANGE)
+    )
     view["histogram"] = counts.tolist()
     view["outside"] = int(np.sum(np.abs(z) > Z_RANGE))
     view["z_range"] = Z_RANGE
@@ -165,14 +174,26 @@ def probe(model: Sequential, setup: Setup, point: tuple[float, float]) -> dict[s
     for index, layer in enumerate(dense):
         output = post[index][0] if index < len(post) else None
         bias = layer.bias.data if layer.bias is not None else np.zeros(layer.units)
-        layers.append({"w": _rounded(_weight_of(layer)), "b": _rounded(bias),
-                       "a_in": _rounded(reading), "z": _rounded(pre[index][0]),
-                       "a": None if output is None else _rounded(output),
-                       "pieces": (MAXOUT_PIECES if index < len(setup.layers)
-                                  and setup.layers[index].activation == "maxout" else 1)})
+        layers.append(
+            {
+                "w": _rounded(_weight_of(layer)),
+                "b": _rounded(bias),
+                "a_in": _rounded(reading),
+                "z": _rounded(pre[index][0]),
+                "a": None if output is None else _rounded(output),
+                "pieces": (
+                    MAXOUT_PIECES
+                    if index < len(setup.layers) and setup.layers[index].activation == "maxout"
+                    else 1
+                ),
+            }
+        )
         reading = output if output is not None else pre[index][0]
-    return {"point": [float(point[0]), float(point[1])], "features": _rounded(inputs[0]),
-            "layers": layers}
+    return {
+        "point": [float(point[0]), float(point[1])],
+        "features": _rounded(inputs[0]),
+        "layers": layers,
+    }
 
 
 #: the basic recipe in the page's words: ``bias_variance.PLAYGROUND``, and the page's dropout
@@ -189,9 +210,13 @@ def _recipe(setup: Setup) -> RecipeVocabulary:
     return RecipeVocabulary("playground", {**RECIPE.remedies, "less_regularisation": None})
 
 
-def bias_variance(model: Sequential, setup: Setup, data: RunData,
-                  train_metrics: dict[str, float], test_metrics: dict[str, float]
-                  ) -> dict[str, Any] | None:
+def bias_variance(
+    model: Sequential,
+    setup: Setup,
+    data: RunData,
+    train_metrics: dict[str, float],
+    test_metrics: dict[str, float],
+) -> dict[str, Any] | None:
     """The basic recipe's verdict on the current network, with e* = ``BASELINE_ERROR`` = 0:
 
         avoidable bias = e_train − e*,   variance = e_test − e_train
@@ -201,31 +226,43 @@ def bias_variance(model: Sequential, setup: Setup, data: RunData,
     penalty that the loss adds). None when an error is not a finite number (a diverged run)."""
     if data.regression:
         scale = float(np.var(data.y_train))
-        errors = [float(np.mean((model.predict(x).astype(np.float64) - y) ** 2)) / scale
-                  if scale > 0 else float("nan")
-                  for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))]
+        errors = [
+            float(np.mean((model.predict(x).astype(np.float64) - y) ** 2)) / scale
+            if scale > 0
+            else float("nan")
+            for x, y in ((data.x_train, data.y_train), (data.x_test, data.y_test))
+        ]
         measure = "MSE ÷ variance of the training targets"
     else:
-        errors = [1.0 - float(metrics.get("accuracy", float("nan")))
-                  for metrics in (train_metrics, test_metrics)]
+        errors = [
+            1.0 - float(metrics.get("accuracy", float("nan")))
+            for metrics in (train_metrics, test_metrics)
+        ]
         measure = "error"
     if not all(np.isfinite(errors)):
         return None
     result = diagnose(errors[0], errors[1], BASELINE_ERROR, measure=measure, validation="test")
     words = _recipe(setup)
-    return {"training_error": result.training_error, "test_error": result.validation_error,
-            "baseline": result.baseline, "avoidable_bias": result.avoidable_bias,
-            "variance": result.variance, "verdict": result.verdict,
-            "remedies": [words.remedies[key] for key in result.remedies if words.remedies[key]],
-            "figures": result.figures(), "advice": result.advice(words)}
+    return {
+        "training_error": result.training_error,
+        "test_error": result.validation_error,
+        "baseline": result.baseline,
+        "avoidable_bias": result.avoidable_bias,
+        "variance": result.variance,
+        "verdict": result.verdict,
+        "remedies": [words.remedies[key] for key in result.remedies if words.remedies[key]],
+        "figures": result.figures(),
+        "advice": result.advice(words),
+    }
 
 
 def _plain(array: Any) -> Any:
     """The numbers unrounded (what ``explain`` computed, exactly); NaN/inf JSON-safe."""
     if array is None:
         return None
-    return np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6,
-                         neginf=-1e6).tolist()
+    return np.nan_to_num(
+        np.asarray(array, dtype=np.float64), nan=0.0, posinf=1e6, neginf=-1e6
+    ).tolist()
 
 
 def _scalar(value: float) -> float:
@@ -241,8 +278,13 @@ def nearest_label(data: RunData, point: tuple[float, float]) -> tuple[int, Any]:
     return index, float(target) if data.regression else int(target)
 
 
-def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[float, float],
-                label: int | None = None) -> dict[str, Any]:
+def explanation(
+    model: Sequential,
+    setup: Setup,
+    data: RunData,
+    point: tuple[float, float],
+    label: int | None = None,
+) -> dict[str, Any]:
     """``chainrule.explain`` on the raw point p = (x₁, x₂) with the label y: the nearest
     training point's target, or ``label`` (a class the user picked). Per Dense layer l, under
     the page's name, the forward values z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and a⁽ˡ⁾ = f(z⁽ˡ⁾), the slope
@@ -255,14 +297,21 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
     y = label if chosen else target
     inputs = feature_matrix(np.array([point], dtype=np.float64), setup.features)
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
-    names = [_page_layer(position, len(dense), layer.name or "")
-             for position, layer in enumerate(dense)]
+    names = [
+        _page_layer(position, len(dense), layer.name or "") for position, layer in enumerate(dense)
+    ]
     result: dict[str, Any] = {
-        "point": [float(point[0]), float(point[1])], "features": _plain(inputs[0]),
-        "label": y, "label_from": "chosen" if chosen else "nearest",
-        "nearest": _plain(data.points_train[nearest]), "regression": data.regression,
-        "classes": data.classes, "dropout": any(spec.dropout > 0 for spec in setup.layers),
-        "saturation_fraction": SATURATION_FRACTION, "unsupported": None}
+        "point": [float(point[0]), float(point[1])],
+        "features": _plain(inputs[0]),
+        "label": y,
+        "label_from": "chosen" if chosen else "nearest",
+        "nearest": _plain(data.points_train[nearest]),
+        "regression": data.regression,
+        "classes": data.classes,
+        "dropout": any(spec.dropout > 0 for spec in setup.layers),
+        "saturation_fraction": SATURATION_FRACTION,
+        "unsupported": None,
+    }
     if data.regression or data.classes == 2:
         targets = np.array([[y]], dtype=np.float64)
     else:
@@ -278,17 +327,24 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
         return result
     layers = []
     for name, step in zip(names, found.layers):
-        layers.append({
-            "name": name, "activation": step.activation.name,
-            "z": _plain(step.z[0]), "a": _plain(step.a[0]),
-            "slope": None if step.slope is None else _plain(step.slope[0]),
-            "delta": _plain(step.delta[0]), "delta_rule": step.delta_rule,
-            "weight_grad": _plain(step.weight_grad), "bias_grad": _plain(step.bias_grad),
-            "weight_update": _plain(step.weight_update),
-            "bias_update": _plain(step.bias_update),
-            "max_difference": _scalar(step.max_difference),
-            "saturated": [unit.unit for unit in step.saturated],
-            "max_slope": step.saturated[0].max_slope if step.saturated else None})
+        layers.append(
+            {
+                "name": name,
+                "activation": step.activation.name,
+                "z": _plain(step.z[0]),
+                "a": _plain(step.a[0]),
+                "slope": None if step.slope is None else _plain(step.slope[0]),
+                "delta": _plain(step.delta[0]),
+                "delta_rule": step.delta_rule,
+                "weight_grad": _plain(step.weight_grad),
+                "bias_grad": _plain(step.bias_grad),
+                "weight_update": _plain(step.weight_update),
+                "bias_update": _plain(step.bias_update),
+                "max_difference": _scalar(step.max_difference),
+                "saturated": [unit.unit for unit in step.saturated],
+                "max_slope": step.saturated[0].max_slope if step.saturated else None,
+            }
+        )
     output = found.prediction[0].astype(np.float64)
     if data.regression:
         probabilities = None
@@ -296,12 +352,20 @@ def explanation(model: Sequential, setup: Setup, data: RunData, point: tuple[flo
         probabilities = activations.get("softmax").forward(output)
     else:
         probabilities = activations.get("sigmoid").forward(output)
-    result.update({
-        "layers": layers, "output": _plain(output), "probabilities": _plain(probabilities),
-        "loss": _scalar(found.loss), "loss_name": found.loss_name,
-        "penalty": any(step.penalty_grad is not None for step in found.layers),
-        "optimizer_rule": found.optimizer_rule, "verified": found.verified,
-        "max_difference": _scalar(found.max_difference), "tolerance": found.tolerance})
+    result.update(
+        {
+            "layers": layers,
+            "output": _plain(output),
+            "probabilities": _plain(probabilities),
+            "loss": _scalar(found.loss),
+            "loss_name": found.loss_name,
+            "penalty": any(step.penalty_grad is not None for step in found.layers),
+            "optimizer_rule": found.optimizer_rule,
+            "verified": found.verified,
+            "max_difference": _scalar(found.max_difference),
+            "tolerance": found.tolerance,
+        }
+    )
     return result
 
 
@@ -312,20 +376,24 @@ def _page_layer(position: int, count: int, name: str) -> str:
 
 #: health advice in the page's words: only its controls (Learning rate, a layer's activation,
 #: the − button); it has no gradient clipping, initialisation or BatchNorm to offer
-PLAYGROUND = Vocabulary("playground", {
-    "lower_lr": "lower the Learning rate",
-    "raise_lr": "raise the Learning rate",
-    "clip": None,
-    "check_data": None,
-    "leaky": "choose leaky_relu or elu as this layer's activation",
-    "he_init": None,
-    "relu_he": "choose relu or leaky_relu as the hidden layers' activation",
-    "batchnorm": None,
-    "fewer_layers": "remove a hidden layer (−)",
-    "small_init": None,
-    "standardise": None,
-    "random_init": None,
-}, layer=_page_layer)
+PLAYGROUND = Vocabulary(
+    "playground",
+    {
+        "lower_lr": "lower the Learning rate",
+        "raise_lr": "raise the Learning rate",
+        "clip": None,
+        "check_data": None,
+        "leaky": "choose leaky_relu or elu as this layer's activation",
+        "he_init": None,
+        "relu_he": "choose relu or leaky_relu as the hidden layers' activation",
+        "batchnorm": None,
+        "fewer_layers": "remove a hidden layer (−)",
+        "small_init": None,
+        "standardise": None,
+        "random_init": None,
+    },
+    layer=_page_layer,
+)
 
 
 def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
@@ -333,10 +401,17 @@ def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
     same measure as the report's table), and the findings in the page's words."""
     report = model.health(x)
     return {
-        "layers": [{"layer": row.layer, "activation": row.activation,
-                    "dead": row.dead, "saturated": row.saturated,
-                    "dead_units": list(row.dead_units),
-                    "saturated_units": list(row.saturated_units)} for row in report.rows],
+        "layers": [
+            {
+                "layer": row.layer,
+                "activation": row.activation,
+                "dead": row.dead,
+                "saturated": row.saturated,
+                "dead_units": list(row.dead_units),
+                "saturated_units": list(row.saturated_units),
+            }
+            for row in report.rows
+        ],
         "warnings": report.messages(PLAYGROUND),
         "notes": list(report.notes),
         "summary": report.summary(),
@@ -345,6 +420,16 @@ def health(model: Sequential, x: np.ndarray) -> dict[str, Any]:
 
 
 __all__ = [
-    "activation_view", "boundary", "CURVE_POINTS", "DIGITS", "grid_points", "health",
-    "HISTOGRAM_BINS", "layer_outputs", "neuron_maps", "PLAYGROUND", "weights", "Z_RANGE"
+    "activation_view",
+    "boundary",
+    "CURVE_POINTS",
+    "DIGITS",
+    "grid_points",
+    "health",
+    "HISTOGRAM_BINS",
+    "layer_outputs",
+    "neuron_maps",
+    "PLAYGROUND",
+    "weights",
+    "Z_RANGE",
 ]
