@@ -97,3 +97,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------------- experiments
+# A small `chainrule compare` on xor (4 trials of 2 epochs), for the tests that run one.
+XOR_COMPARE = [
+    "compare",
+    "--activations",
+    "relu,tanh",
+    "--depths",
+    "1",
+    "--seeds",
+    "2",
+    "--epochs",
+    "2",
+    "--data",
+    "xor",
+    "--width",
+    "6",
+]

@@ -9,24 +9,9 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from conftest import XOR_COMPARE
 
-COMPARE = [
-    "compare",
-    "--activations",
-    "relu,tanh",
-    "--depths",
-    "1",
-    "--seeds",
-    "2",
-    "--epochs",
-    "2",
-    "--data",
-    "xor",
-    "--width",
-    "6",
-    "--workers",
-    "2",
-]
+COMPARE = [*XOR_COMPARE, "--workers", "2"]
 
 
 def test_compare_ranks_settings_with_the_seed_spread_and_continues_when_run_again(tmp_path, capsys):

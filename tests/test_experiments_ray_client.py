@@ -19,22 +19,9 @@ import pytest
 
 from chainrule.cli import main
 from chainrule.experiments import Study
+from conftest import XOR_COMPARE
 
-ARGS = [
-    "compare",
-    "--activations",
-    "relu,tanh",
-    "--depths",
-    "1",
-    "--seeds",
-    "2",
-    "--epochs",
-    "2",
-    "--data",
-    "xor",
-    "--width",
-    "4",
-]
+ARGS = XOR_COMPARE
 
 
 def _free_port() -> int:
