@@ -2,7 +2,8 @@
 
 - **pool vs serial**: 16 digits trials, each sized (epochs) to take at least 1 s, as one study
   on the local pool of 2 workers and on a pool of 1; the speed-up serial / pool must be ≥ 1.8.
-- **Dask vs pool**: the same study on a Dask ``LocalCluster`` of 2 one-thread worker processes;
+- **Dask vs pool**: the same study on a Dask ``LocalCluster`` of 2 one-thread worker processes
+  with ``DASK_TRIAL_CONFIG`` (no stack profiler, slower housekeeping ticks);
   its time / the pool's − 1 (the overhead) must be ≤ 5%. The three run interleaved, three
   rounds, and the ratios are of the median times.
 - **ASHA vs full runs**: 27 random configurations of ``chainrule tune``'s space on digits,
@@ -27,8 +28,15 @@ from concurrent.futures import Executor, wait
 from pathlib import Path
 from typing import Any
 
-from chainrule.experiments import ASHA, RunAll, Study, local_pool, random_configs, run_trial
-from chainrule.experiments.executors import _one_blas_thread_environment, limit_blas_threads
+from chainrule.experiments import (
+    ASHA,
+    RunAll,
+    Study,
+    dask_local_cluster,
+    local_pool,
+    random_configs,
+    run_trial,
+)
 
 from .timing import target
 
@@ -81,19 +89,9 @@ def _on_pool(
 
 @contextlib.contextmanager
 def _dask_cluster(workers: int = 2) -> Iterator[Executor]:
-    """A warm Dask ``LocalCluster`` of one-thread worker processes, as an Executor."""
-    import distributed
-
-    with _one_blas_thread_environment():  # the worker processes inherit it, as the pool's do
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-    with cluster, distributed.Client(cluster) as client:
-        client.run(limit_blas_threads)
+    """A warm Dask ``LocalCluster`` of one-thread worker processes (``dask_local_cluster``:
+    the settings chainrule documents for trials), as an Executor."""
+    with dask_local_cluster(workers) as client:
         executor = client.get_executor(pure=False)
         warm_up(executor, workers)
         yield executor

@@ -69,3 +69,33 @@ def test_a_real_dask_cluster_runs_the_same_study(tmp_path, serial_histories):
                 assert final.done == 4 and _histories(study) == serial_histories
         finally:
             client.close()
+
+
+def _worker_settings() -> tuple[bool, str, str | None]:
+    import dask
+
+    return (
+        dask.config.get("distributed.worker.profile.enabled"),
+        str(dask.config.get("distributed.admin.tick.interval")),
+        os.environ.get("OPENBLAS_NUM_THREADS"),
+    )
+
+
+def test_the_trial_cluster_quiets_its_workers_and_runs_the_same_study(tmp_path, serial_histories):
+    pytest.importorskip("distributed")
+    import dask
+
+    from chainrule.experiments import DASK_TRIAL_CONFIG, dask_executor, dask_local_cluster
+
+    before = (_thread_settings(), dask.config.get("distributed.worker.profile.enabled"))
+    with dask_local_cluster(2) as client:
+        # The caller's own settings are back as soon as the workers have started.
+        assert (_thread_settings(), dask.config.get("distributed.worker.profile.enabled")) == before
+        settings = set(client.run(_worker_settings).values())
+        assert settings == {(False, DASK_TRIAL_CONFIG["distributed.admin.tick.interval"], "1")}
+        executor, slots, owned = dask_executor(client)
+        assert (slots, owned) == (2, None)
+        with Study.open_or_create(tmp_path / "quiet.study", CONFIGS, RunAll(2)) as study:
+            final = study.run(executor, parallel=slots)
+            assert final.done == 4 and _histories(study) == serial_histories
+    assert client.status == "closed"

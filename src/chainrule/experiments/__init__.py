@@ -13,7 +13,14 @@
 
 from __future__ import annotations
 
-from .executors import dask_executor, executor_for, local_pool, ray_executor
+from .executors import (
+    DASK_TRIAL_CONFIG,
+    dask_executor,
+    dask_local_cluster,
+    executor_for,
+    local_pool,
+    ray_executor,
+)
 from .schedulers import ASHA, Objective, RunAll, SuccessiveHalving
 from .space import (
     Choice,
@@ -32,6 +39,7 @@ from .trial import TRIAL_DEFAULTS, TrialResult, run_trial
 
 __all__ = [
     "ASHA",
+    "DASK_TRIAL_CONFIG",
     "Choice",
     "IntUniform",
     "LogUniform",
@@ -50,6 +58,7 @@ __all__ = [
     "Uniform",
     "coarse_to_fine_configs",
     "dask_executor",
+    "dask_local_cluster",
     "executor_for",
     "grid_configs",
     "local_pool",
