@@ -95,7 +95,7 @@ def _import_distributed() -> Any:
 
 # Dask settings for workers that run CPU-bound trials. A worker's defaults sample its threads'
 # stacks every 10 ms (the profiler), check the event loop every 20 ms and poll its memory every
-# 100 ms: on 2 cores an idle LocalCluster(2) spent 14% of a core on that (0.2% per worker
+# 100 ms: on 2 cores an idle LocalCluster(2) spent 14% of a core on that (0.4-0.5% per worker
 # process and 1% in the scheduler's with these), time the trials lose. Set them before the
 # workers start: ``with dask.config.set(DASK_TRIAL_CONFIG): LocalCluster(...)``, or for
 # ``dask worker`` as environment variables (``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``
@@ -113,7 +113,8 @@ DASK_TRIAL_CONFIG: dict[str, Any] = {
 def dask_local_cluster(workers: int = 2) -> Iterator[Any]:
     """A Dask ``LocalCluster`` of ``workers`` one-thread worker processes on this machine, with
     ``DASK_TRIAL_CONFIG`` and one BLAS thread per worker; yields its ``distributed.Client``
-    (for ``dask_executor``, ``Study.run`` or ``run_study``) and closes both on exit."""
+    (``dask_executor(client)`` makes it the Executor ``Study.run`` takes) and closes both on
+    exit."""
     distributed = _import_distributed()
     import dask
 
