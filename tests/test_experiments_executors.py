@@ -99,3 +99,58 @@ def test_the_trial_cluster_quiets_its_workers_and_runs_the_same_study(tmp_path, 
             final = study.run(executor, parallel=slots)
             assert final.done == 4 and _histories(study) == serial_histories
     assert client.status == "closed"
+
+
+class _FlakyRayClient:
+    """Stands in for ``ray``: its ``init`` fails the way a Ray Client proxy does when the server
+    it forks for a connection dies, ``failures`` times, then connects."""
+
+    def __init__(self, failures: int, message: str = "Initialization failure from server:\n..."):
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def is_initialized(self) -> bool:
+        return self.calls > self.failures
+
+    def init(self, address: str | None = None) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionAbortedError(self.message)
+
+    def remote(self, **resources):
+        return lambda fn: fn
+
+    def cluster_resources(self) -> dict:
+        return {"CPU": 2.0}
+
+    def shutdown(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("failures", [0, 1, 2])
+def test_a_ray_client_connection_is_asked_again_when_the_proxy_fails_to_start_its_server(
+    monkeypatch, failures
+):
+    from chainrule.experiments import executors
+
+    ray, pauses = _FlakyRayClient(failures), []
+    monkeypatch.setattr(executors, "_import_ray", lambda: ray)
+    monkeypatch.setattr(executors.time, "sleep", pauses.append)
+    executor, slots, owned = executors.ray_executor("ray://127.0.0.1:10001")
+    assert (ray.calls, slots, owned) == (failures + 1, 2, executor)
+    assert pauses == [1.0, 2.0][:failures]
+
+
+def test_a_ray_client_connection_gives_up_after_its_attempts_and_on_other_errors(monkeypatch):
+    from chainrule.experiments import executors
+
+    monkeypatch.setattr(executors.time, "sleep", lambda seconds: None)
+    always = _FlakyRayClient(executors.RAY_CONNECT_ATTEMPTS)
+    monkeypatch.setattr(executors, "_import_ray", lambda: always)
+    with pytest.raises(ConnectionAbortedError, match="Initialization failure"):
+        executors.ray_executor("ray://127.0.0.1:10001")
+    assert always.calls == executors.RAY_CONNECT_ATTEMPTS
+    refused = _FlakyRayClient(1, "the cluster's token does not match")
+    monkeypatch.setattr(executors, "_import_ray", lambda: refused)
+    with pytest.raises(ConnectionAbortedError, match="token"):
+        executors.ray_executor("ray://127.0.0.1:10001")
+    assert refused.calls == 1

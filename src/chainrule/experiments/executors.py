@@ -17,6 +17,7 @@ Trials send their checkpoints as bytes, so workers need no shared filesystem.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -178,6 +179,26 @@ class RayExecutor(Executor):
             self._ray.shutdown()
 
 
+# How often to ask a Ray Client proxy for a connection when the per-client server it forks fails
+# to start ("Initialization failure from server", a ConnectionAbortedError; seen on a loaded
+# 2-core machine, where the forked server died before the proxy read its command line).
+RAY_CONNECT_ATTEMPTS = 3
+
+
+def _connect_ray(ray: Any, address: str | None, pause: float = 1.0) -> None:
+    """``ray.init(address=address)``, asked again (after ``pause``, then twice that) when a Ray
+    Client proxy could not start the server for this connection; Ray disconnects a failed
+    attempt itself, so the next one starts clean. Any other error is raised at once."""
+    for attempt in range(1, RAY_CONNECT_ATTEMPTS + 1):
+        try:
+            ray.init(address=address)
+            return
+        except ConnectionAbortedError as error:
+            if attempt == RAY_CONNECT_ATTEMPTS or "Initialization failure" not in str(error):
+                raise
+            time.sleep(pause * attempt)
+
+
 def ray_executor(address: str | None = None) -> tuple[Executor, int, Any]:
     """A Ray cluster as an Executor: (the executor, the cluster's CPUs, the executor to shut
     down or None when the caller's own ``ray.init()`` is used). ``address`` is
@@ -185,7 +206,7 @@ def ray_executor(address: str | None = None) -> tuple[Executor, int, Any]:
     ray = _import_ray()
     owns_connection = not ray.is_initialized()
     if owns_connection:
-        ray.init(address=address)
+        _connect_ray(ray, address)
     executor = RayExecutor(ray, owns_connection)
     slots = int(ray.cluster_resources().get("CPU", 0)) or 1
     return executor, slots, executor if owns_connection else None
@@ -218,6 +239,7 @@ def executor_for(cluster: str | None, workers: int | None = None) -> tuple[Execu
 __all__ = [
     "DASK_TRIAL_CONFIG",
     "LocalPool",
+    "RAY_CONNECT_ATTEMPTS",
     "RayExecutor",
     "THREAD_VARIABLES",
     "dask_executor",
