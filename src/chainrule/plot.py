@@ -107,6 +107,18 @@ def _grid(count: int, columns: int) -> tuple[int, int]:
     return -(-count // columns), columns
 
 
+def _panels(count: int, columns: int, width: float, height: float, dpi: float) -> tuple[Any, Any]:
+    """A figure of ``count`` panels of ``width`` × ``height`` inches, ``columns`` to a row
+    (fewer for fewer panels): the figure and its first ``count`` axes; the grid's panels
+    beyond them are hidden."""
+    rows, cols = _grid(count, columns)
+    figure = _new_figure(width * cols, height * rows, dpi)
+    axes = figure.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return figure, axes[:count]
+
+
 def _records(history: Any) -> tuple[dict[str, list[Any]], list[int]]:
     """The name → per-epoch list of a ``History`` (or of a plain dict), and the epoch numbers."""
     records = getattr(history, "history", history)
@@ -168,9 +180,7 @@ def activations(
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"z must be a finite range (low, high) with low < high, got {z!r}")
     grid = np.linspace(low, high, int(points), dtype=np.float64)
-    rows, cols = _grid(len(chosen), columns)
-    figure = _new_figure(4.0 * cols, 3.2 * rows, dpi)
-    axes = figure.subplots(rows, cols, squeeze=False).ravel()
+    figure, axes = _panels(len(chosen), columns, 4.0, 3.2, dpi)
     for ax, activation in zip(axes, chosen):
         a = activation.forward(grid)
         ax.plot(grid, a, "-", color="C0", linewidth=2, label="g(z)")
@@ -193,8 +203,6 @@ def activations(
         ax.set_xlabel("z")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="small")
-    for ax in axes[len(chosen) :]:
-        ax.set_visible(False)
     return _finish(figure, path, dpi)
 
 
@@ -220,9 +228,7 @@ def history(history: Any, path: PathLike | None = None, *, dpi: float = 100) -> 
     if not groups:
         raise ValueError("the history has nothing to plot: fit the model for an epoch first")
     groups.sort(key=lambda base: base != "loss")  # the loss first, metrics in their order
-    rows, cols = _grid(len(groups), 2)
-    figure = _new_figure(5.0 * cols, 3.5 * rows, dpi)
-    axes = figure.subplots(rows, cols, squeeze=False).ravel()
+    figure, axes = _panels(len(groups), 2, 5.0, 3.5, dpi)
     x = np.asarray(epochs) + 1  # epochs as people count them
     for ax, base in zip(axes, groups):
         for key, style, label in ((base, "-o", "train"), ("val_" + base, "--s", "validation")):
@@ -234,8 +240,6 @@ def history(history: Any, path: PathLike | None = None, *, dpi: float = 100) -> 
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="small")
-    for ax in axes[len(groups) :]:
-        ax.set_visible(False)
     return _finish(figure, path, dpi)
 
 

@@ -146,20 +146,34 @@ def learning_curves(axes: Any, trials: Sequence[TrialRecord], objective: Objecti
     styles.legend(axes)
 
 
-def gradient_norm_by_layer(axes: Any, trials: Sequence[TrialRecord], objective: Objective) -> None:
-    """Each layer's gradient norm (mean over epochs and seeds, log y) by activation, depth."""
+def _lines_by_layer(
+    axes: Any,
+    trials: Sequence[TrialRecord],
+    objective: Objective,
+    per_layer: Callable[[TrialRecord], Sequence[float]],
+    shown: Callable[[float], bool],
+) -> _Styles:
+    """Per (activation, depth) of the finished trials: the mean over the seeds of
+    ``per_layer(trial)`` (one value per layer) against the layer 1, 2, …, as dots on a line;
+    left out where ``shown`` holds for none of its values. Returns the styles, for the legend."""
     finished = _finished(trials, objective.metric)
     styles = _Styles(finished)
     for (activation, depth), members in _settings(finished).items():
-        norms = _mean_curve([gradient_norms(t) for t in members])
-        if any(value > 0 for value in norms):
+        values = _mean_curve([per_layer(t) for t in members])
+        if any(shown(value) for value in values):
             axes.plot(
-                range(1, len(norms) + 1),
-                norms,
+                range(1, len(values) + 1),
+                values,
                 marker=".",
                 color=styles.colours[activation],
                 linestyle=styles.lines[depth],
             )
+    return styles
+
+
+def gradient_norm_by_layer(axes: Any, trials: Sequence[TrialRecord], objective: Objective) -> None:
+    """Each layer's gradient norm (mean over epochs and seeds, log y) by activation, depth."""
+    styles = _lines_by_layer(axes, trials, objective, gradient_norms, lambda norm: norm > 0)
     axes.set_yscale("log")
     axes.set(
         xlabel="layer (1 = first, last = output)",
@@ -173,18 +187,7 @@ def unhealthy_fraction_by_layer(
     axes: Any, trials: Sequence[TrialRecord], objective: Objective
 ) -> None:
     """Each hidden layer's final dead-or-saturated fraction by activation and depth."""
-    finished = _finished(trials, objective.metric)
-    styles = _Styles(finished)
-    for (activation, depth), members in _settings(finished).items():
-        fractions = _mean_curve([unhealthy_fractions(t) for t in members])
-        if any(math.isfinite(value) for value in fractions):
-            axes.plot(
-                range(1, len(fractions) + 1),
-                fractions,
-                marker=".",
-                color=styles.colours[activation],
-                linestyle=styles.lines[depth],
-            )
+    styles = _lines_by_layer(axes, trials, objective, unhealthy_fractions, math.isfinite)
     axes.set_ylim(-0.03, 1.03)
     axes.set(
         xlabel="hidden layer",
