@@ -4,8 +4,9 @@
   on the local pool of 2 workers and on a pool of 1; the speed-up serial / pool must be ≥ 1.8.
 - **Dask vs pool**: the same study on a Dask ``LocalCluster`` of 2 one-thread worker processes
   with ``DASK_TRIAL_CONFIG`` (no stack profiler, slower housekeeping ticks);
-  its time / the pool's − 1 (the overhead) must be ≤ 5%. The three run interleaved, three
-  rounds, and the ratios are of the median times.
+  its time / the pool's − 1 (the overhead) must be ≤ 5%. The three run interleaved, five
+  rounds (the pool and Dask swapping places each round); the speed-up is of the median
+  times, the overhead the median of each round's Dask / pool ratio.
 - **ASHA vs full runs**: 27 random configurations of ``chainrule tune``'s space on digits,
   ASHA (η = 3, 1 → 3 → 9 epochs) against training all 27 to 9 epochs: the epochs ASHA trained
   must be ≤ 40% of the full runs', and its best final validation accuracy within 1 point of
@@ -113,13 +114,14 @@ def _dask_installed() -> bool:
 
 
 def parallel_trials(
-    trials: int = 16, seconds_per_trial: float = 1.0, dask: bool = True, rounds: int = 3
+    trials: int = 16, seconds_per_trial: float = 1.0, dask: bool = True, rounds: int = 5
 ) -> dict[str, Any]:
     """Serial (a pool of 1), the pool of 2 and a Dask LocalCluster(2) on the same study.
 
     Every executor is started once and kept warm; the studies then run interleaved for
     ``rounds`` rounds (serial, pool, Dask, serial, ...), and the ratios are of the median
-    times, so a burst of load on the shared machine moves one round, not the figure."""
+    times (Dask's overhead: the median of each round's Dask time over that round's pool time),
+    so a burst of load on the shared machine moves one round, not the figure."""
     # Timed where the trials run (a worker with one BLAS thread, not this process), with a
     # margin: the shared machine varies.
     with local_pool(1) as pool:
@@ -135,8 +137,13 @@ def parallel_trials(
         }
         if dask and _dask_installed():
             executors["dask_2"] = (stack.enter_context(_dask_cluster(2)), 2)
-        for _ in range(rounds):
-            for name, (executor, parallel) in executors.items():
+        names = list(executors)
+        for round_ in range(rounds):
+            # the pool and Dask swap places every round, so a drift in the machine's load
+            # favours neither
+            order = names if round_ % 2 == 0 else [names[0], *reversed(names[1:])]
+            for name in order:
+                executor, parallel = executors[name]
                 seconds, done = time_study(configs, scheduler, executor, parallel)
                 runs.setdefault(name, []).append(seconds)
                 trial_seconds[name] = min(
@@ -153,7 +160,10 @@ def parallel_trials(
         "speedup_pool_over_serial": times["serial"] / times["pool_2"],
     }
     if "dask_2" in times:
-        result["dask_overhead_over_pool"] = times["dask_2"] / times["pool_2"] - 1
+        # paired: each round's Dask time over the same round's pool time (run back to back)
+        result["dask_overhead_over_pool"] = (
+            statistics.median(d / p for d, p in zip(runs["dask_2"], runs["pool_2"])) - 1
+        )
     return result
 
 
