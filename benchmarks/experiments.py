@@ -125,7 +125,7 @@ def parallel_trials(
     # Timed where the trials run (a worker with one BLAS thread, not this process), with a
     # margin: the shared machine varies.
     with local_pool(1) as pool:
-        epochs = pool.submit(epochs_for, 1.2 * seconds_per_trial).result()
+        epochs = pool.submit(epochs_for, 1.6 * seconds_per_trial).result()
     configs = [{**TRIAL_SHAPE, "seed": seed} for seed in range(trials)]
     scheduler = RunAll(epochs)
     runs: dict[str, list[float]] = {}

@@ -41,6 +41,14 @@ def _check_finite(name: str, value: float) -> float:
     return value
 
 
+def _check_positive(name: str, value: float) -> float:
+    """``value`` as a float, refused unless it is finite and > 0."""
+    value = _check_finite(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0")
+    return value
+
+
 @catalogued
 class Sigmoid(Activation):
     """Logistic sigmoid: σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a); σ'' = a(1 − a)(1 − 2a).
@@ -330,8 +338,57 @@ def _prelu_forward(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     return np.where(z > 0, z, gamma * z).astype(z.dtype, copy=False)
 
 
+class _ExponentialLinear(Activation):
+    """The shared math of ELU, SELU and CELU: g = λ·(z if z > 0 else α(e^(z/d) − 1)).
+
+    g' = λ (z > 0), (λα/d)·e^(z/d) = a/d + λα/d (z ≤ 0); g'' = (λα/d)·e^(z/d)/d for z < 0,
+    0 for z ≥ 0 (0 at z = 0, as PyTorch). z = 0 is a kink with g'(0) = λα/d (PyTorch) unless
+    the slopes either side agree, λα/d = λ. ELU: λ = d = 1; SELU: d = 1 and fixed α, λ;
+    CELU: λ = 1, d = α (never a kink). The exponent min(z, 0)/d ≤ 0 never overflows.
+    """
+
+    piecewise = True
+    alpha: float
+    scale: float = 1.0  # λ
+    divisor: float = 1.0  # d
+
+    @property
+    def _left_slope(self) -> float:
+        """g'(0⁻) = λα/d."""
+        return self.scale * self.alpha / self.divisor
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return () if self._left_slope == self.scale else (0.0,)
+
+    @property
+    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
+        return () if self._left_slope == self.scale else ((self._left_slope, self.scale),)
+
+    @property
+    def default_subgradients(self) -> tuple[Any, ...]:
+        return () if self._left_slope == self.scale else (self._left_slope,)
+
+    def _exponential(self, z: np.ndarray) -> np.ndarray:
+        """e^(z/d) for z ≤ 0, taken at min(z, 0) (1 for z > 0, where it is not used)."""
+        return np.exp(np.minimum(z, 0) / self.divisor)
+
+    def _forward(self, z: np.ndarray) -> np.ndarray:
+        negative = self.alpha * np.expm1(np.minimum(z, 0) / self.divisor)
+        return self.scale * np.where(z > 0, z, negative)
+
+    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z > 0, self.scale, self._left_slope * self._exponential(z))
+
+    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
+        return np.where(z < 0, self._left_slope * self._exponential(z) / self.divisor, 0.0)
+
+    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        return np.where(a > 0, self.scale, a / self.divisor + self._left_slope)
+
+
 @catalogued
-class ELU(Activation):
+class ELU(_ExponentialLinear):
     """Exponential linear unit: z if z > 0, α(e^z − 1) if z ≤ 0; g' = 1 or αe^z = a + α.
 
     g'' = αe^z (z < 0), 0 (z ≥ 0). For α ≠ 1, z = 0 is a kink; g'(0) = α there and g''(0) = 0,
@@ -352,40 +409,13 @@ class ELU(Activation):
     saturating = "left"
     recommended_init = "he_normal"
     display_name = "ELU"
-    piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
-        self.alpha = _check_finite("elu alpha", alpha)
-        if self.alpha <= 0:
-            raise ValueError("elu alpha must be > 0")
+        self.alpha = _check_positive("elu alpha", alpha)
         super().__init__(subgradient)
 
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
-
-    @property
-    def kinks(self) -> tuple[float, ...]:
-        return () if self.alpha == 1.0 else (0.0,)
-
-    @property
-    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
-        return () if self.alpha == 1.0 else ((self.alpha, 1.0),)
-
-    @property
-    def default_subgradients(self) -> tuple[Any, ...]:
-        return () if self.alpha == 1.0 else (self.alpha,)
-
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0)))
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z < 0, self.alpha * np.exp(np.minimum(z, 0)), 0.0)
-
-    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, 1.0, a + self.alpha)
 
     def to_onnx(
         self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None

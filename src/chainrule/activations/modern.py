@@ -15,7 +15,7 @@ import numpy as np
 
 from ..special import normal_cdf, normal_pdf
 from .base import Activation, OnnxGraph, restore_nan
-from .classic import _check_finite, stable_sigmoid, stable_softplus
+from .classic import _check_positive, _ExponentialLinear, stable_sigmoid, stable_softplus
 from .registry import catalogued
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -265,7 +265,7 @@ class Mish(Activation):
 
 
 @catalogued
-class SELU(Activation):
+class SELU(_ExponentialLinear):
     """Scaled ELU: λ·(z if z > 0 else α(e^z − 1)), α ≈ 1.6733, λ ≈ 1.0507 (self-normalising).
 
     g' = λ (z > 0), λαe^z (z ≤ 0) = a + λα; g'(0) = λα by default (PyTorch).
@@ -286,31 +286,7 @@ class SELU(Activation):
     saturating = "left"
     recommended_init = "lecun_normal"
     display_name = "SELU"
-    piecewise = True
-
-    @property
-    def kinks(self) -> tuple[float, ...]:
-        return (0.0,)
-
-    @property
-    def one_sided_slopes(self) -> tuple[tuple[Any, Any], ...]:
-        return ((SELU_SCALE * SELU_ALPHA, SELU_SCALE),)
-
-    @property
-    def default_subgradients(self) -> tuple[Any, ...]:
-        return (SELU_SCALE * SELU_ALPHA,)
-
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)))
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z < 0, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0)), 0.0)
-
-    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA)
+    alpha, scale = SELU_ALPHA, SELU_SCALE
 
     def to_onnx(
         self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
@@ -320,7 +296,7 @@ class SELU(Activation):
 
 
 @catalogued
-class CELU(Activation):
+class CELU(_ExponentialLinear):
     """Continuously differentiable ELU: z if z > 0 else α(e^(z/α) − 1).
 
     g' = 1 (z > 0), e^(z/α) = a/α + 1 (z ≤ 0): continuous at 0 for every α (no kink);
@@ -341,31 +317,13 @@ class CELU(Activation):
     saturating = "left"
     recommended_init = "he_normal"
     display_name = "CELU"
-    piecewise = True
 
     def __init__(self, alpha: float = 1.0, subgradient: float | None = None) -> None:
-        self.alpha = _check_finite("celu alpha", alpha)
-        if self.alpha <= 0:
-            raise ValueError("celu alpha must be > 0")
+        self.alpha = self.divisor = _check_positive("celu alpha", alpha)  # e^(z/α)
         super().__init__(subgradient)
 
     def _params(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
-
-    def _exp_part(self, z: np.ndarray) -> np.ndarray:
-        return np.exp(np.minimum(z, 0) / self.alpha)
-
-    def _forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0) / self.alpha))
-
-    def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z > 0, 1.0, self._exp_part(z))
-
-    def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z < 0, self._exp_part(z) / self.alpha, 0.0)
-
-    def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, 1.0, a / self.alpha + 1)
 
     def to_onnx(
         self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None

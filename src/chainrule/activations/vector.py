@@ -62,15 +62,20 @@ class _AlongAxis(Activation):
         self._check_vector(z)
         return np.moveaxis(z, self.axis, -1)
 
+    def _output(self, z: np.ndarray, a: Any) -> np.ndarray:
+        """The output a = g(z): the caller's ``a`` as an array (it saves the forward pass), or
+        computed from z."""
+        return self.forward(z) if a is None else as_input_array(a)
+
     def derivative(self, z: Any, a: Any = None) -> np.ndarray:
         """The Jacobian J[..., i, j] = ∂aᵢ/∂zⱼ along ``axis`` (moved last)."""
         z = as_input_array(z)
-        return self.derivative_from_output(self.forward(z) if a is None else as_input_array(a))
+        return self.derivative_from_output(self._output(z, a))
 
     def vjp(self, z: Any, v: Any, a: Any = None) -> np.ndarray:
         """The vector–Jacobian product vᵀJ along ``axis`` (same shape as z)."""
         z = as_input_array(z)
-        a = self.forward(z) if a is None else as_input_array(a)
+        a = self._output(z, a)
         return self._vjp_from_output(a, np.asarray(v, dtype=z.dtype))
 
     def _vjp_from_output(self, a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -143,7 +148,7 @@ class Softmax(_AlongAxis):
 
     def second_derivative(self, z: Any, a: Any = None) -> np.ndarray:
         z = as_input_array(z)
-        a = self._last(self.forward(z) if a is None else as_input_array(a))
+        a = self._last(self._output(z, a))
         eye = np.eye(a.shape[-1], dtype=a.dtype)
         centred = eye - a[..., None, :]  # [..., i, j] = δᵢⱼ − aⱼ
         first = a[..., :, None, None] * centred[..., :, :, None] * centred[..., :, None, :]
@@ -185,7 +190,7 @@ class LogSoftmax(_AlongAxis):
 
     def second_derivative(self, z: Any, a: Any = None) -> np.ndarray:
         z = as_input_array(z)
-        s = np.exp(self._last(self.forward(z) if a is None else as_input_array(a)))
+        s = np.exp(self._last(self._output(z, a)))  # softmax(z)
         n = s.shape[-1]
         block = -(s[..., :, None] * (np.eye(n, dtype=s.dtype) - s[..., None, :]))  # [..., j, k]
         return np.broadcast_to(block[..., None, :, :], s.shape[:-1] + (n, n, n)).copy()
