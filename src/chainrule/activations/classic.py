@@ -369,13 +369,18 @@ class _ExponentialLinear(Activation):
     def default_subgradients(self) -> tuple[Any, ...]:
         return () if self._left_slope == self.scale else (self._left_slope,)
 
+    def _exponent(self, z: np.ndarray) -> np.ndarray:
+        """min(z, 0)/d (no division where d = 1: ELU and SELU, on the hot path)."""
+        left = np.minimum(z, 0)
+        return left if self.divisor == 1.0 else left / self.divisor
+
     def _exponential(self, z: np.ndarray) -> np.ndarray:
         """e^(z/d) for z ≤ 0, taken at min(z, 0) (1 for z > 0, where it is not used)."""
-        return np.exp(np.minimum(z, 0) / self.divisor)
+        return np.exp(self._exponent(z))
 
     def _forward(self, z: np.ndarray) -> np.ndarray:
-        negative = self.alpha * np.expm1(np.minimum(z, 0) / self.divisor)
-        return self.scale * np.where(z > 0, z, negative)
+        a = np.where(z > 0, z, self.alpha * np.expm1(self._exponent(z)))
+        return a if self.scale == 1.0 else self.scale * a
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.where(z > 0, self.scale, self._left_slope * self._exponential(z))
