@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations, cli
+from chainrule import activations
 from chainrule.cli import common as cli_common
+from chainrule.cli import datasets as cli_datasets
 from chainrule.cli import main
 from chainrule.cli import train as cli_train
 
@@ -679,7 +680,7 @@ def test_an_unexpected_exception_suggests_debug(capsys, monkeypatch):
     def broken(args):
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(cli, "command_datasets", broken)
+    monkeypatch.setattr(cli_datasets, "command_datasets", broken)
     code, _, err = run(capsys, "datasets")
     assert code == 1
     assert_one_line_error(err, "RuntimeError: something odd", "run with --debug")

@@ -23,7 +23,7 @@ import traceback
 from .. import __version__
 from ..errors import CommandError, UsageError
 from . import experiments, explain, export
-from .activations import command_activations
+from .activations import _add_activations
 from .common import (
     PROG,
     _Parser,
@@ -31,15 +31,14 @@ from .common import (
     _report,
     _report_interruption,
     _Signals,
-    _subparser,
     checkpoint_path,
     curves_path,
     load_data,
     split_data,
 )
-from .datasets import command_datasets
+from .datasets import _add_datasets
 from .evaluate import _add_evaluate, _add_gradcheck, _add_predict
-from .info import command_info
+from .info import _add_info
 from .playground import _add_playground
 from .plot import _add_plot, history_plot_path
 from .train import _add_train
@@ -68,35 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands, common)
     _add_evaluate(commands, common)
     _add_predict(commands, common)
-    info = _subparser(
-        commands,
-        "info",
-        command_info,
-        "describe a model file",
-        "Describe a model file: its layers, shapes and parameters, the activation "
-        "of each layer,\nthe data it was trained on, and its preprocessing.",
-        common,
-    )
-    info.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
-    _subparser(
-        commands,
-        "datasets",
-        command_datasets,
-        "list the built-in datasets",
-        "List the built-in datasets (use one with 'chainrule train --data NAME').",
-        common,
-    )
-    acts = _subparser(
-        commands,
-        "activations",
-        command_activations,
-        "the activation catalog",
-        "Without NAME: a table of the whole activation catalog. With NAME (aliases "
-        "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
-        "z = −3, −1, 0, 1, 3.",
-        common,
-    )
-    acts.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
+    _add_info(commands, common)
+    _add_datasets(commands, common)
+    _add_activations(commands, common)
     _add_gradcheck(commands, common)
     _add_plot(commands, common)
     _add_playground(commands, common)

@@ -10,7 +10,16 @@ import numpy as np
 
 from .. import activations
 from ..errors import UsageError
-from .common import Z_TABLE, _fit_columns, _message, _say, _table, _terminal_width, _yes_no
+from .common import (
+    Z_TABLE,
+    _fit_columns,
+    _message,
+    _say,
+    _subparser,
+    _table,
+    _terminal_width,
+    _yes_no,
+)
 
 
 # ====================================================================== activations
@@ -143,6 +152,20 @@ def command_activations(args: argparse.Namespace) -> int:
     else:
         _say(_describe_activation(args.name))
     return 0
+
+
+def _add_activations(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(
+        commands,
+        "activations",
+        command_activations,
+        "the activation catalog",
+        "Without NAME: a table of the whole activation catalog. With NAME (aliases "
+        "accepted):\nits formulas, properties, kink values, and g, g', g'' at "
+        "z = −3, −1, 0, 1, 3.",
+        common,
+    )
+    parser.add_argument("name", nargs="?", metavar="NAME", help="one activation to describe")
 
 
 __all__ = ["command_activations"]

@@ -499,6 +499,16 @@ def _with_suggestion(message: str) -> str:
     return f"{message}; did you mean {close[0]}?" if close else message
 
 
+def _command_parser(
+    commands: Any, name: str, summary: str, description: str, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The parser of command ``name``: ``summary`` in the list of commands, ``description`` in
+    its --help, and the options every command takes (``common``)."""
+    return commands.add_parser(
+        name, help=summary, description=description, formatter_class=_Formatter, parents=[common]
+    )
+
+
 def _subparser(
     commands: Any,
     name: str,
@@ -507,15 +517,55 @@ def _subparser(
     description: str,
     common: argparse.ArgumentParser,
 ) -> argparse.ArgumentParser:
-    parser = commands.add_parser(
-        name, help=summary, description=description, formatter_class=_Formatter, parents=[common]
-    )
+    parser = _command_parser(commands, name, summary, description, common)
     parser.set_defaults(handler=handler)
     return parser
 
 
+def _command_group(
+    commands: Any,
+    name: str,
+    summary: str,
+    description: str,
+    common: argparse.ArgumentParser,
+    *,
+    dest: str,
+    metavar: str,
+) -> Any:
+    """A command made of subcommands (``chainrule plot WHAT``, ``chainrule study ACTION``): the
+    subcommands' action, to add each to with ``_subparser``; one of them is required."""
+    group = _command_parser(commands, name, summary, description, common)
+    return group.add_subparsers(dest=dest, metavar=metavar, required=True, parser_class=_Parser)
+
+
+_MODEL_HELP = "a model file written by 'train'"
+
+
+def _add_model_argument(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """The MODEL argument of the commands that read a model file; with ``default`` (what the
+    command works on without one, in words) it may be left out."""
+    if default is None:
+        parser.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
+    else:
+        parser.add_argument(
+            "model",
+            nargs="?",
+            default=None,
+            metavar="MODEL",
+            help=f"{_MODEL_HELP} (default: {default})%(default).0s",
+        )
+
+
+def _data_help(default: str) -> str:
+    """--data's help for the commands that read a model's data unless given other data;
+    ``default``: the data they use without --data, in words."""
+    return (
+        f"a built-in dataset, a CSV file or an .npz with x and y (default: {default})%(default).0s"
+    )
+
+
 def _add_data_options(parser: argparse.ArgumentParser, default: str | None, data_help: str) -> None:
-    """The --data and --target options that train, evaluate and gradcheck share."""
+    """The --data and --target options that train, evaluate, gradcheck and explain share."""
     parser.add_argument("--data", default=default, metavar="NAME|PATH", help=data_help)
     parser.add_argument(
         "--target",

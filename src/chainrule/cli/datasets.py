@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .. import datasets
-from .common import _say, _table
+from .common import _say, _subparser, _table
 
 
 # ====================================================================== datasets
@@ -27,6 +28,17 @@ def command_datasets(args: argparse.Namespace) -> int:
     _say()
     _say("Train on one with: chainrule train --data NAME  (or --data FILE.csv --target COLUMN)")
     return 0
+
+
+def _add_datasets(commands: Any, common: argparse.ArgumentParser) -> None:
+    _subparser(
+        commands,
+        "datasets",
+        command_datasets,
+        "list the built-in datasets",
+        "List the built-in datasets (use one with 'chainrule train --data NAME').",
+        common,
+    )
 
 
 __all__ = ["command_datasets"]

@@ -21,8 +21,10 @@ from .common import (
     DEFAULT_LR,
     _activation_name,
     _add_data_options,
+    _add_model_argument,
     _check_features,
     _check_writable,
+    _data_help,
     _labels_for_model,
     _layer_sizes,
     _load_model,
@@ -442,13 +444,9 @@ def _add_evaluate(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
         common,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    _add_model_argument(parser)
     _add_data_options(
-        parser,
-        None,
-        "a built-in dataset, a CSV file or an .npz with x and y "
-        "(default: the test rows of the data the model was trained on)"
-        "%(default).0s",
+        parser, None, _data_help("the test rows of the data the model was trained on")
     )
 
 
@@ -466,7 +464,7 @@ def _add_predict(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
         common,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    _add_model_argument(parser)
     parser.add_argument("input", metavar="INPUT", help="a CSV file or an .npz with 'x'")
     parser.add_argument(
         "--output",
@@ -510,20 +508,8 @@ def _add_gradcheck(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
         common,
     )
-    parser.add_argument(
-        "model",
-        nargs="?",
-        default=None,
-        metavar="MODEL",
-        help="a model file written by 'train' (default: a new model built "
-        "from the options)%(default).0s",
-    )
-    _add_data_options(
-        parser,
-        None,
-        "a built-in dataset, a CSV file or an .npz with x and y "
-        f"(default: {DEFAULT_DATA}, or MODEL's recorded data)%(default).0s",
-    )
+    _add_model_argument(parser, "a new model built from the options")
+    _add_data_options(parser, None, _data_help(f"{DEFAULT_DATA}, or MODEL's recorded data"))
     parser.add_argument(
         "--layers",
         type=_layer_sizes,

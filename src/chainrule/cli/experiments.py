@@ -24,7 +24,15 @@ from ..experiments.space import (
     random_configs,
     space_to_json,
 )
-from .common import CommandError, UsageError, _note, _positive_int, _say, _subparser
+from .common import (
+    CommandError,
+    UsageError,
+    _command_group,
+    _note,
+    _positive_int,
+    _say,
+    _subparser,
+)
 
 # The course's advice, put to the test: its activations at shallow to deep depths, 3 seeds.
 PRESETS = {
@@ -470,17 +478,14 @@ def command_study_plot(args: argparse.Namespace) -> int:
 
 
 def _add_study(commands: Any, common: argparse.ArgumentParser) -> None:
-    from .common import _Formatter, _Parser
-
-    study = commands.add_parser(
+    actions = _command_group(
+        commands,
         "study",
-        help="show, plot or export a study file",
-        description="Read a study file written by compare or tune.",
-        formatter_class=_Formatter,
-        parents=[common],
-    )
-    actions = study.add_subparsers(
-        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+        "show, plot or export a study file",
+        "Read a study file written by compare or tune.",
+        common,
+        dest="action",
+        metavar="ACTION",
     )
     show = _subparser(
         actions,

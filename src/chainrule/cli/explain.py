@@ -17,7 +17,9 @@ from .common import (
     CommandError,
     UsageError,
     _add_data_options,
+    _add_model_argument,
     _check_features,
+    _data_help,
     _labels_for_model,
     _load_model,
     _model_task,
@@ -114,20 +116,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
         common,
     )
-    parser.add_argument(
-        "model",
-        nargs="?",
-        default=None,
-        metavar="MODEL",
-        help="a model file written by 'train' (default: a small new network)%(default).0s",
-    )
-    _add_data_options(
-        parser,
-        None,
-        "a built-in dataset, a CSV file or an .npz with x and y "
-        f"(default: {DEFAULT_EXPLAIN_DATA}, or MODEL's recorded data)"
-        "%(default).0s",
-    )
+    _add_model_argument(parser, "a small new network")
+    _add_data_options(parser, None, _data_help(f"{DEFAULT_EXPLAIN_DATA}, or MODEL's recorded data"))
     parser.add_argument(
         "--row",
         type=_non_negative_int,

@@ -15,6 +15,7 @@ from typing import Any
 from .common import (
     CommandError,
     UsageError,
+    _add_model_argument,
     _check_writable,
     _load_model,
     _positive_int,
@@ -70,7 +71,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
         common,
     )
-    parser.add_argument("model", metavar="MODEL", help="a model file written by 'train'")
+    _add_model_argument(parser)
     parser.add_argument("output", metavar="OUT", help="the .onnx file to write")
     parser.add_argument(
         "--opset",

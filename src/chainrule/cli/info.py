@@ -10,7 +10,7 @@ import numpy as np
 
 from ..nn import Activation
 from ..nn.signals import Pairing, pairings
-from .common import _load_model, _say, _table
+from .common import _add_model_argument, _load_model, _say, _subparser, _table
 
 
 # ====================================================================== info
@@ -118,6 +118,19 @@ def command_info(args: argparse.Namespace) -> int:
     for line in _metadata_lines(meta):
         _say(line)
     return 0
+
+
+def _add_info(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = _subparser(
+        commands,
+        "info",
+        command_info,
+        "describe a model file",
+        "Describe a model file: its layers, shapes and parameters, the activation "
+        "of each layer,\nthe data it was trained on, and its preprocessing.",
+        common,
+    )
+    _add_model_argument(parser)
 
 
 __all__ = ["command_info"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import CommandError, UsageError
 from ..serialization import ModelFileError, load_model
-from .common import _check_writable, _Formatter, _message, _Parser, _plural, _say, _stem, _subparser
+from .common import _check_writable, _command_group, _message, _plural, _say, _stem, _subparser
 
 
 # ====================================================================== plot
@@ -125,15 +125,16 @@ def command_plot_history(args: argparse.Namespace) -> int:
 
 
 def _add_plot(commands: Any, common: argparse.ArgumentParser) -> None:
-    plot = commands.add_parser(
+    kinds = _command_group(
+        commands,
         "plot",
-        help="draw activations or a training history (PNG, PDF, SVG)",
-        description="Draw a plot to a .png, .pdf or .svg file (needs matplotlib: pip install "
+        "draw activations or a training history (PNG, PDF, SVG)",
+        "Draw a plot to a .png, .pdf or .svg file (needs matplotlib: pip install "
         '"chainrule[plot]").',
-        formatter_class=_Formatter,
-        parents=[common],
+        common,
+        dest="plot",
+        metavar="WHAT",
     )
-    kinds = plot.add_subparsers(dest="plot", metavar="WHAT", required=True, parser_class=_Parser)
     acts = _subparser(
         kinds,
         "activations",
