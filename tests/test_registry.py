@@ -203,3 +203,29 @@ def test_a_name_that_starts_valid_names_suggests_them(get, name, suggested):
         return
     with pytest.raises(ValueError, match=f"did you mean {suggested}\\?"):
         get(name)
+
+
+def _catalogs():
+    """Every catalog's get with an object it returns as it is and one parameter its names take."""
+    from chainrule import init, losses, metrics, optim
+
+    return [
+        ("activation", cr.activations.get, cr.activations.get("leaky_relu"), {"gamma": 0.2}),
+        ("initialiser", init.get, init.get("he_normal"), {"gain": 2.0}),
+        ("initialiser", init.get, lambda shape, rng: np.zeros(shape), {"gain": 2.0}),
+        ("loss", losses.get, losses.get("mse"), {"reduction": "sum"}),
+        ("optimiser", optim.get, optim.get("sgd"), {"lr": 0.1}),
+        ("metric", metrics.get, metrics.get("binary_accuracy"), {"threshold": 0.7}),
+    ]
+
+
+@pytest.mark.parametrize(("kind", "get", "given", "params"), _catalogs())
+def test_every_catalog_returns_an_object_as_it_is_and_refuses_parameters_with_it(
+    kind, get, given, params
+):
+    returned = get(given)
+    assert returned is given or getattr(returned, "function", None) is given
+    with pytest.raises(TypeError, match=f"parameters can only be given with an? {kind} name"):
+        get(given, **params)
+    with pytest.raises(TypeError, match=r", not int$"):
+        get(3)

@@ -66,7 +66,7 @@ import numpy as np
 from . import activations
 from .dtypes import as_float_array, resolve_dtype
 from .errors import SymmetryWarning, UnknownInitializerError
-from .naming import NameIndex, check_parameters, normalize
+from .naming import NameIndex, check_parameters, normalize, not_a_name, returned_as_is
 
 Shape = int | Sequence[int]
 #: ``function(shape, rng)``; rng is None when the initialiser is called without one
@@ -588,9 +588,7 @@ def get(name_or_object: str | Initializer | InitFunction, **params: Any) -> Init
     Constant(value=0.5)
     """
     if isinstance(name_or_object, Initializer):
-        if params:
-            raise TypeError("parameters can only be given with an initialiser name, not an object")
-        return name_or_object
+        return returned_as_is(name_or_object, params, "an initialiser")
     if isinstance(name_or_object, type) and issubclass(name_or_object, Initializer):
         if name_or_object is Initializer or name_or_object is FromCallable:
             raise TypeError(f"{name_or_object.__name__} cannot be built by name")
@@ -598,12 +596,10 @@ def get(name_or_object: str | Initializer | InitFunction, **params: Any) -> Init
     if isinstance(name_or_object, str):
         return _build(_classes[_index.resolve(name_or_object)], params)
     if callable(name_or_object):
-        if params:
-            raise TypeError("parameters can only be given with an initialiser name, not a function")
-        return FromCallable(name_or_object)
-    raise TypeError(
-        "an initialiser is a name, an Initializer object or a function (shape, rng) -> array, "
-        f"not {type(name_or_object).__name__}"
+        return FromCallable(returned_as_is(name_or_object, params, "an initialiser", "a function"))
+    raise not_a_name(
+        "an initialiser is a name, an Initializer object or a function (shape, rng) -> array",
+        name_or_object,
     )
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from . import activations
 from ._tensor import Tensor
 from .errors import ShapeError
-from .naming import NameIndex, accepted_parameters, check_parameters
+from .naming import NameIndex, accepted_parameters, check_parameters, not_a_name, returned_as_is
 from .ops import Kernel, apply, as_tensor, clip, exp, log, maximum, where
 from .ops import abs as tensor_abs
 from .ops import sum as tensor_sum
@@ -591,11 +591,9 @@ def get(name: str | Loss, **params: Any) -> Loss:
     CategoricalCrossentropy(from_logits=True, axis=-1, reduction='mean')
     """
     if isinstance(name, Loss):
-        if params:
-            raise TypeError("parameters can only be given with a loss name, not an object")
-        return name
+        return returned_as_is(name, params, "a loss")
     if not isinstance(name, str):
-        raise TypeError(f"a loss is a name or a Loss object, not {type(name).__name__}")
+        raise not_a_name("a loss is a name or a Loss object", name)
     loss_class = _classes[_index.resolve(name)]
     check_parameters(loss_class.name, accepted_parameters(loss_class), params)
     return loss_class(**params)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeError
-from .naming import NameIndex
+from .naming import NameIndex, not_a_name, returned_as_is
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -342,11 +342,9 @@ def get(name: str | Metric, **params: Any) -> Metric:
     5.0
     """
     if callable(name):
-        if params:
-            raise TypeError("parameters can only be given with a metric name, not a function")
-        return name
+        return returned_as_is(name, params, "a metric", "a function")
     if not isinstance(name, str):
-        raise TypeError(f"a metric is a name or a function, not {type(name).__name__}")
+        raise not_a_name("a metric is a name or a function", name)
     function = _CATALOG[_index.resolve(name)][0]
     if not params:
         return function

@@ -9,7 +9,9 @@ lists the accepted ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 def normalize(name: str) -> str:
@@ -107,6 +109,23 @@ def check_parameters(owner: str, accepted: list[str], params: dict[str, Any]) ->
         )
 
 
+def returned_as_is(given: _T, params: dict[str, Any], kind: str, what: str = "an object") -> _T:
+    """What a catalog's ``get`` does with an object passed instead of a name: return it as it
+    is, and refuse parameters, which only a name can be built with.
+
+    ``kind`` names a name of the catalog with its article ("an activation"), ``what`` the
+    object ("an object", "a function").
+    """
+    if params:
+        raise TypeError(f"parameters can only be given with {kind} name, not {what}")
+    return given
+
+
+def not_a_name(expected: str, given: object) -> TypeError:
+    """The error for a ``get`` argument of the wrong kind: "<expected>, not <its type>"."""
+    return TypeError(f"{expected}, not {type(given).__name__}")
+
+
 # The names other libraries use for a parameter chainrule calls otherwise.
 KNOWN_SYNONYMS = {
     "kernel_initializer": "kernel_init",
@@ -160,6 +179,8 @@ __all__ = [
     "KNOWN_SYNONYMS",
     "NameIndex",
     "normalize",
+    "not_a_name",
+    "returned_as_is",
     "suggest_keyword",
     "with_keyword_suggestions",
 ]

@@ -55,7 +55,7 @@ from ._tensor import Tensor
 from .dtypes import all_finite
 from .errors import ShapeError
 from .grad_mode import enable_grad
-from .naming import NameIndex, accepted_parameters, check_parameters
+from .naming import NameIndex, accepted_parameters, check_parameters, not_a_name, returned_as_is
 
 Schedule = Callable[[int, float], float]
 Closure = Callable[[], Any]
@@ -1241,9 +1241,7 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
     SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.0, dampening=0.0)
     """
     if isinstance(name, Optimizer):
-        if params:
-            raise TypeError("parameters can only be given with an optimiser name, not an object")
-        return name
+        return returned_as_is(name, params, "an optimiser")
     preset: dict[str, Any]
     if isinstance(name, type) and issubclass(name, Optimizer):
         cls, preset, label = name, {}, name.__name__
@@ -1251,7 +1249,7 @@ def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
         label = _index.resolve(name)
         cls, preset = _CATALOG[label]
     else:
-        raise TypeError(f"an optimizer is a name or an Optimizer object, not {type(name).__name__}")
+        raise not_a_name("an optimizer is a name or an Optimizer object", name)
     check_parameters(label, accepted_parameters(cls), params)
     return cls(**{**preset, **params})
 

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import DerivativeCheckError, UnknownActivationError
-from ..naming import NameIndex, accepted_parameters, check_parameters
+from ..naming import (
+    NameIndex,
+    accepted_parameters,
+    check_parameters,
+    not_a_name,
+    returned_as_is,
+)
 from .base import Activation
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
@@ -70,13 +76,9 @@ def get(name: str | Activation, **params: Any) -> Activation:
     LeakyReLU(gamma=0.2)
     """
     if isinstance(name, Activation):
-        if params:
-            raise TypeError("parameters can only be given with an activation name, not an object")
-        return name
+        return returned_as_is(name, params, "an activation")
     if not isinstance(name, str):
-        raise TypeError(
-            f"an activation is a name or an Activation object, not {type(name).__name__}"
-        )
+        raise not_a_name("an activation is a name or an Activation object", name)
     canonical = _index.resolve(name)
     if not params:
         if canonical not in _defaults:

@@ -10,12 +10,15 @@ const Draw = (() => {
   const CLASSES = [NEGATIVE, POSITIVE, [44, 160, 44], [148, 103, 189], [214, 39, 40],
     [140, 86, 75], [227, 119, 194], [23, 190, 207]];
 
+  /** The colour a fraction t (0..1) of the way from light grey to `end`. */
+  function towards(end, t) {
+    return MIDDLE.map((m, c) => Math.round(m + (end[c] - m) * t));
+  }
+
   /** The colour of t in [−1, 1] (orange → light grey → blue) as [r, g, b]. */
   function colour(t) {
     const s = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
-    const end = s < 0 ? NEGATIVE : POSITIVE;
-    const k = Math.abs(s);
-    return MIDDLE.map((m, i) => Math.round(m + (end[i] - m) * k));
+    return towards(s < 0 ? NEGATIVE : POSITIVE, Math.abs(s));
   }
 
   function css(t) {
@@ -23,16 +26,16 @@ const Draw = (() => {
     return `rgb(${r},${g},${b})`;
   }
 
-  /** Paint size × size values (row 0 at the top), each mapped by scale (and muted by
-   * strength, 0..1), onto a canvas. */
-  function heatmap(canvas, values, size, scale, strength = 1) {
+  /** Paint a size × size picture whose pixel i has the colour pixel(i) = [r, g, b], stretched
+   * smoothly over the whole canvas. */
+  function paint(canvas, size, pixel) {
     const source = document.createElement("canvas");
     source.width = size;
     source.height = size;
     const context = source.getContext("2d");
     const image = context.createImageData(size, size);
     for (let i = 0; i < size * size; i += 1) {
-      const [r, g, b] = colour(strength * scale(values[i]));
+      const [r, g, b] = pixel(i);
       image.data[4 * i] = r;
       image.data[4 * i + 1] = g;
       image.data[4 * i + 2] = b;
@@ -45,6 +48,12 @@ const Draw = (() => {
     target.drawImage(source, 0, 0, canvas.width, canvas.height);
   }
 
+  /** Paint size × size values (row 0 at the top), each mapped by scale (and muted by
+   * strength, 0..1), onto a canvas. */
+  function heatmap(canvas, values, size, scale, strength = 1) {
+    paint(canvas, size, (i) => colour(strength * scale(values[i])));
+  }
+
   /** The colour of class c (as a CSS colour). */
   function classCss(c) {
     const [r, g, b] = CLASSES[c % CLASSES.length];
@@ -55,43 +64,18 @@ const Draw = (() => {
    * class, from light grey (p = 1/k) to the full colour (p = 1), muted by strength. */
   function regions(canvas, maps, size, strength = 1) {
     const k = maps.length;
-    const source = document.createElement("canvas");
-    source.width = size;
-    source.height = size;
-    const context = source.getContext("2d");
-    const image = context.createImageData(size, size);
-    for (let i = 0; i < size * size; i += 1) {
+    paint(canvas, size, (i) => {
       let best = 0;
       for (let j = 1; j < k; j += 1) if (maps[j][i] > maps[best][i]) best = j;
       const t = strength * Math.max(0, (maps[best][i] - 1 / k) / (1 - 1 / k));
-      const end = CLASSES[best % CLASSES.length];
-      for (let c = 0; c < 3; c += 1) image.data[4 * i + c] = Math.round(MIDDLE[c] + (end[c] - MIDDLE[c]) * t);
-      image.data[4 * i + 3] = 255;
-    }
-    context.putImageData(image, 0, 0);
-    const target = canvas.getContext("2d");
-    target.imageSmoothingEnabled = true;
-    target.clearRect(0, 0, canvas.width, canvas.height);
-    target.drawImage(source, 0, 0, canvas.width, canvas.height);
+      return towards(CLASSES[best % CLASSES.length], t);
+    });
   }
 
   /** Paint one class's probabilities (size × size, in [0, 1]): light grey → the class colour. */
   function classMap(canvas, values, size, c) {
     const end = CLASSES[c % CLASSES.length];
-    const source = document.createElement("canvas");
-    source.width = size;
-    source.height = size;
-    const context = source.getContext("2d");
-    const image = context.createImageData(size, size);
-    for (let i = 0; i < size * size; i += 1) {
-      const t = Math.max(0, Math.min(1, values[i]));
-      for (let k = 0; k < 3; k += 1) image.data[4 * i + k] = Math.round(MIDDLE[k] + (end[k] - MIDDLE[k]) * t);
-      image.data[4 * i + 3] = 255;
-    }
-    context.putImageData(image, 0, 0);
-    const target = canvas.getContext("2d");
-    target.clearRect(0, 0, canvas.width, canvas.height);
-    target.drawImage(source, 0, 0, canvas.width, canvas.height);
+    paint(canvas, size, (i) => towards(end, Math.max(0, Math.min(1, values[i]))));
   }
 
   /** A scale that maps values by their largest magnitude (at least `floor`) to [−1, 1]. */
