@@ -387,7 +387,7 @@ def test_jit_auto_is_the_default_compiles_silently_and_says_why_when_it_cannot()
 
 
 def test_a_keras_style_model_compiles_to_the_same_bits():
-    """Softmax output + categorical_crossentropy on probabilities, one-hot labels (SPEC
+    """Softmax output + categorical_crossentropy on probabilities, one-hot labels (docs/math.md §3,
     section 6's API shape): computed from the logits, compiled, bit-identical to eager."""
     x, labels = _data()
     y = np.eye(3, dtype=np.float32)[labels]

@@ -1,4 +1,4 @@
-"""Gradient checking (SPEC section 5): the formula, the verdicts, check_function, check_model.
+"""Gradient checking (docs/math.md §5): the formula, the verdicts, check_function, check_model.
 
 The model checks run every activation of the catalog through a small MLP with dropout and an
 L2 penalty, and show that a wrong VJP or a wrong registered derivative is caught and located.

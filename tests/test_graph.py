@@ -1,4 +1,4 @@
-"""Computation-graph drawings: DOT text for the SPEC §4 example, files, rendering, errors."""
+"""Computation-graph drawings: DOT text for docs/math.md §4's example, files, rendering, errors."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ HAS_DOT = shutil.which("dot") is not None or bool(os.environ.get("CHAINRULE_REQU
 
 
 def spec_example() -> dict[str, cr.Tensor]:
-    """SPEC §4: f = 1 / (exp(−(w·x + b)) + 1) from primitive ops at x = 1, w = 0, b = 0."""
+    """docs/math.md §4: f = 1 / (exp(−(w·x + b)) + 1) from primitive ops at x = 1, w = 0, b = 0."""
     x = cr.tensor(1.0)
     w = cr.tensor(0.0, requires_grad=True)
     b = cr.tensor(0.0, requires_grad=True)

@@ -29,7 +29,7 @@ def test_trace_gradients_shows_every_intermediate_gradient_of_the_spec_example()
     assert w.grad.item() == 0.25
     labels = [label.split("\\n") for label in LABELS.findall(draw_graph(f))]
     grads = {parts[0]: parts[-1] for parts in labels if parts[-1].startswith("∂")}
-    # SPEC §4: ∂f/∂h5 = −1/h5² = −0.25, ∂f/∂h4 = −0.25, ∂f/∂h3 = −0.25·e⁰, ∂f/∂h2 = 0.25
+    # docs/math.md §4: ∂f/∂h5 = −1/h5² = −0.25, ∂f/∂h4 = −0.25, ∂f/∂h3 = −0.25·e⁰, ∂f/∂h2 = 0.25
     assert grads["exp"] == "∂ = -0.25" and grads["neg"] == "∂ = -0.25"
     assert grads["mul"] == "∂ = 0.25" and grads["div"] == "∂ = 1"
 

@@ -248,7 +248,8 @@ def test_module_registration_train_eval_and_custom_modules():
 
 # ---------------------------------------------------------------------- prelu and maxout by name
 def _prelu_gradient(z, upstream):
-    """∂(Σ upstream·a)/∂γᵢ = Σ over the batch of upstream·min(0, z) (SPEC: ∂a/∂γ = min(0, z))."""
+    """∂(Σ upstream·a)/∂γᵢ = Σ over the batch of upstream·min(0, z) (docs/math.md §1:
+    ∂a/∂γ = min(0, z))."""
     return (upstream * np.minimum(z, 0.0)).sum(axis=0)
 
 

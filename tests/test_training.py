@@ -1,4 +1,4 @@
-"""compile / fit / evaluate / predict: the reference training loop of SPEC section 3."""
+"""compile / fit / evaluate / predict: the reference training loop of docs/math.md §3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC section 4: f(x; w, b) = 1/(exp(−(w·x + b)) + 1) at x = 1, w = b = 0: ∂f/∂w = 0.25."""
+"""docs/math.md §4: f(x; w, b) = 1/(exp(−(w·x + b)) + 1) at x = 1, w = b = 0: ∂f/∂w = 0.25."""
 
 from __future__ import annotations
 

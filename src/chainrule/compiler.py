@@ -1,6 +1,6 @@
 """The compiled training step: the engine's own graph of one step, lowered to a static program.
 
-SPEC section 4: a static graph can be optimised before it runs. ``compile_step`` runs the
+docs/math.md §4: a static graph can be optimised before it runs. ``compile_step`` runs the
 model's forward pass and loss once on a real batch with the ordinary engine, then the backward
 pass with ``create_graph=True``: the VJPs of ``chainrule.ops`` are tensor operations, so the
 backward pass is recorded as a graph like any other. Every recorded node keeps the ``Kernel``

@@ -1,4 +1,4 @@
-"""Backpropagation explained on your own network and numbers (SPEC sections 2 and 3).
+"""Backpropagation explained on your own network and numbers (docs/math.md §2–3).
 
 ``explain(model, x, y)`` runs one example (or a few) through the forward pass
 
@@ -573,7 +573,7 @@ def _text_lines(explanation: Explanation) -> list[str]:
     examples = len(explanation.x)
     lines = [
         f"Backpropagation on {examples} example{'s' if examples > 1 else ''} "
-        "(SPEC sections 2-3; batch rows, so W a is computed as a Wᵀ)",
+        "(docs/math.md §2–3; batch rows, so W a is computed as a Wᵀ)",
         "",
         "Forward",
         f"  a⁽⁰⁾ = x = {_array(explanation.x)}",

@@ -1,4 +1,4 @@
-"""Gradient checking: the analytic gradient against two-sided finite differences (SPEC §5).
+"""Gradient checking: the analytic gradient against two-sided finite differences (docs/math.md §5).
 
 Backpropagation computes ∂f/∂θ exactly, so a wrong VJP or activation derivative is a bug that
 training can hide (the loss often still goes down, only worse). ``gradcheck(f, inputs)`` — like
@@ -22,7 +22,7 @@ u·max|f|/ε. Pooled like the error, ‖uncertainty‖₂ / (‖g_num‖₂ + �
 ``NOISE_FACTOR`` (4) times its floor is rounding and truncation, not a bug; ε = 1e−6 keeps the
 floor near 1e−8 for ordinary nets (1e−7 sat on the floor: a trained ReLU net measured 2e−7).
 
-The verdicts use SPEC section 5's words ("about 1e−7 is right, 1e−5 deserves a look, 1e−3 or
+The verdicts use docs/math.md §5's words ("about 1e−7 is right, 1e−5 deserves a look, 1e−3 or
 more is a bug") with these exact ends:
 
     ===========================================  ==================
@@ -45,7 +45,7 @@ maxout ties) the two-sided difference is the mean of the two one-sided slopes
 
     forward  = (f(θ + ε) − f(θ)) / ε,    backward = (f(θ) − f(θ − ε)) / ε,
 
-and any value between them is a valid subgradient (SPEC section 1). An entry sits at a kink when
+and any value between them is a valid subgradient (docs/math.md §1). An entry sits at a kink when
 its one-sided slopes differ by far more than rounding (``KINK_NOISE_FACTOR`` × u·|f|/ε) and the
 gap does not grow with the step as a curvature would (at 2ε it is less than 1.5 times the gap at
 ε). Such an entry is left out of the relative error and judged on its own: an analytic value
@@ -60,7 +60,7 @@ mean nothing).
 ``gradcheck(f, inputs)`` and ``check_function(f, *inputs)`` check any scalar function of tensors;
 ``check_model(model, x, y)`` (and ``model.gradcheck(x, y)``) checks a compiled model's cost — the
 compiled loss plus the weight penalties (``Model.total_loss``), the regularisation term included
-as SPEC asks — on a float64 copy of the model with dropout off, and names the parameters
+as docs/math.md §5 asks — on a float64 copy of the model with dropout off, and names the parameters
 (``"dense_1.weight"``), and the entries in them, where the two gradients disagree. ``str(report)``
 (what ``print(report)`` shows) is the table.
 
@@ -168,7 +168,7 @@ def within_noise(error: float, floor: float) -> bool:
 
 
 def verdict(error: float, floor: float = 0.0) -> str:
-    """SPEC section 5's reading of a relative error, given its noise floor (the bands are in
+    """docs/math.md §5's reading of a relative error, given its noise floor (the bands are in
     the module docstring): "correct" below 1e−7 or within 4× the floor.
 
     >>> [verdict(e) for e in (1e-9, 1e-7, 1e-5, 1e-4, 1e-3, float("nan"))]
@@ -366,8 +366,8 @@ class ParameterCheck:
     ``indices`` are the flat indices of the entries that were perturbed (all of them unless a
     sample was asked for), ``analytic`` and ``numeric`` the two gradients at those entries,
     ``uncertainty`` how far each numeric value may be off, and ``at_kink`` which entries sit at
-    a kink. ``relative_error`` and ``noise_floor`` are the SPEC formula and its floor over the
-    entries not at a kink; ``kinks`` describes those at one (wrong values first) and
+    a kink. ``relative_error`` and ``noise_floor`` are the formula of docs/math.md §5 and its
+    floor over the entries not at a kink; ``kinks`` describes those at one (wrong values first) and
     ``worst_entries`` the others with the largest |analytic − numeric|, worst first.
     """
 
@@ -479,8 +479,8 @@ class GradCheckReport:
     """The result of a gradient check: the overall and per-parameter relative errors, their
     noise floors, and the entries at kinks. ``str(report)`` is the table.
 
-    ``relative_error`` and ``noise_floor`` are the SPEC formula and its floor over every
-    checked entry (kinks apart) of every parameter; ``max_relative_error`` the largest
+    ``relative_error`` and ``noise_floor`` are the formula of docs/math.md §5 and its floor over
+    every checked entry (kinks apart) of every parameter; ``max_relative_error`` the largest
     per-parameter error. ``ok`` (also ``bool(report)``) says whether the overall error and
     every parameter's passed: below ``tolerance`` or within 4× the noise floor, and no wrong
     value at a kink. ``verdict`` is the worst of the overall verdict and the parameters'.
@@ -1011,8 +1011,8 @@ def check_model(
     """Check backprop's gradient of a compiled model's cost on (x, y), parameter by parameter.
 
     The cost is ``model.total_loss(model(x), y)``: the compiled loss plus every layer's weight
-    penalty (SPEC: include the regularisation term). It is evaluated on a deep copy of the
-    model cast to float64 (parameters and floating-point buffers), so the model itself — its
+    penalty (docs/math.md §5: include the regularisation term). It is evaluated on a deep copy
+    of the model cast to float64 (parameters and floating-point buffers), so the model itself — its
     dtype, weights, running statistics, random generators and train/eval mode — is untouched.
     ``x`` is raw data as for ``fit``: the model's ``preprocessing`` is applied when it has one.
 

@@ -1,4 +1,4 @@
-"""Loss functions 𝓛(prediction, target) and weight penalties (SPEC sections 2 and 3).
+"""Loss functions 𝓛(prediction, target) and weight penalties (docs/math.md §2–3).
 
 Every loss reduces over all elements (``reduction="mean"``, the default), sums
 (``"sum"``) or returns the per-sample values (``"none"``). Targets are constants.
@@ -546,7 +546,8 @@ class _Penalty:
 
 
 class L2(_Penalty):
-    """L2 penalty (λ/2)‖W‖²_F (SPEC's regularised risk); its gradient is λW (weight decay)."""
+    """L2 penalty (λ/2)‖W‖²_F (the regularised risk of docs/math.md §2); its gradient is λW
+    (weight decay)."""
 
     def __call__(self, weight: Tensor) -> Tensor:
         return (0.5 * self.lam) * tensor_sum(weight * weight)

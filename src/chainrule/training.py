@@ -1,6 +1,6 @@
 """The Keras-like training API: ``compile``, ``fit``, ``evaluate``, ``predict``.
 
-``fit`` is SPEC section 3's reference loop: every epoch shuffles the training set, and for each
+``fit`` is docs/math.md §3's reference loop: every epoch shuffles the training set, and for each
 mini-batch runs the forward pass, the loss (plus the layers' weight penalties), backpropagation
 and one optimiser step; after the epoch it measures the validation loss, and callbacks such as
 ``EarlyStopping(restore_best_weights=True)`` stop when that loss no longer falls and keep the best
@@ -105,7 +105,7 @@ class Model(Module):
 
     def gradcheck(self, x: Any, y: Any, **options: Any) -> Any:
         """Check the backpropagated gradients of the compiled loss (penalties included) against
-        two-sided differences in float64 (SPEC section 5): ``gradient_check.check_model``."""
+        two-sided differences in float64 (docs/math.md §5): ``gradient_check.check_model``."""
         from .gradient_check import check_model  # a higher layer; imported on use
 
         x, y = self._pair(x, y, "x", "y", dtype=np.float64)  # checks run in float64
@@ -690,7 +690,7 @@ class Model(Module):
         self, prediction: Tensor, target: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> Tensor:
         """The compiled loss (weighted by ``sample_weight``, one weight per row, when given)
-        plus every layer's weight penalty (SPEC's regularised risk)."""
+        plus every layer's weight penalty (the regularised risk of docs/math.md §2)."""
         loss_function, _ = self._require_compiled()
         value = loss_function(prediction, target, sample_weight)
         penalty = self.penalty()
