@@ -69,12 +69,12 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _python(code: str, *args: str) -> float:
+def _python(code: str, *args: str, environment: dict[str, str] | None = None) -> float:
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
-        env=_environment(),
+        env=environment or _environment(),
         check=True,
     )
     return float(done.stdout.strip().splitlines()[-1])
@@ -101,13 +101,24 @@ def peak_memory(quick: bool = False) -> dict[str, Any]:
 
 
 def import_time(quick: bool = False) -> dict[str, Any]:
-    """Median seconds of ``import chainrule`` in a fresh process (and of its peers)."""
+    """Median seconds of ``import chainrule`` in a fresh process (and of its peers).
+
+    Measured as users meet it: with the bytecode cache (``__pycache__``) that ``pip install``
+    writes, which an untimed first import writes here; ``PYTHONDONTWRITEBYTECODE`` (set on
+    some machines) is dropped, or every run would compile the sources again.
+    """
     repeats = 3 if quick else 7
     modules = ["numpy", "chainrule"] + (["torch"] if peer("torch") is not None else [])
     times: dict[str, list[float]] = {module: [] for module in modules}
+    environment = _environment()
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    for module in modules:
+        _python(_IMPORT.replace("{module}", module), environment=environment)
     for _ in range(repeats):  # interleaved, like every other benchmark
         for module in modules:
-            times[module].append(_python(_IMPORT.replace("{module}", module)))
+            times[module].append(
+                _python(_IMPORT.replace("{module}", module), environment=environment)
+            )
     medians = {module: statistics.median(values) for module, values in times.items()}
     return {
         "benchmark": "import",

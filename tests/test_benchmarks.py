@@ -161,6 +161,24 @@ def test_memory_and_import_time_are_measured_in_fresh_processes(monkeypatch):
     assert process.targets([imports])[0]["target"] == "import chainrule (seconds, absolute)"
 
 
+def test_import_time_is_measured_with_the_bytecode_cache_users_have(monkeypatch):
+    """PYTHONDONTWRITEBYTECODE (set on some machines) would make every timed import compile
+    the sources again; the benchmark drops it and imports once untimed to write the cache."""
+    monkeypatch.setattr(process, "peer", lambda name: None)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    calls = []
+
+    def python(code, *args, environment=None):
+        calls.append((code, environment))
+        return 0.1
+
+    monkeypatch.setattr(process, "_python", python)
+    process.import_time(quick=True)
+    assert all("PYTHONDONTWRITEBYTECODE" not in environment for _, environment in calls)
+    assert len(calls) == 2 + 2 * 3  # one untimed import per module, then 3 rounds
+    assert [code.split()[-4] for code, _ in calls[:2]] == ["numpy", "chainrule"]
+
+
 def test_health_overhead_reports_a_ratio_of_two_medians():
     result = health_overhead.run(samples=256, repeats=1, batch_size=64)
     assert result["overhead_ratio"] == (
