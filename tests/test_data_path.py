@@ -545,6 +545,26 @@ def test_data_path_helpers_agree_with_the_rules():
         data_path.encode_labels([2], known=["cat", "dog"])
 
 
+@pytest.mark.parametrize(
+    "known", [[0, 1, 2, 3], [0, 1, 3], [1, 2, 3, 4], [True, False], [0.0, 1.0, 2.0, 3.0]]
+)
+def test_known_classes_0_to_k_are_looked_up_like_any_others(known):
+    """Classes 0..k−1 take a vectorised path; it finds what the per-row lookup finds and
+    names the same first unknown label (classes of other kinds or order go row by row)."""
+    labels = np.array([3, 0, 2, 1, 3, 0], dtype=np.int32)
+    position = {c: i for i, c in enumerate(known)}
+    expected = [position.get(int(v), -1) for v in labels]
+    if -1 in expected:
+        row = expected.index(-1)
+        with pytest.raises(DataError, match=f"label {labels[row]} in row {row}, which is not"):
+            data_path.encode_labels(labels, known=known)
+    else:
+        indices, classes = data_path.encode_labels(labels, known=known)
+        assert indices.dtype == np.int64 and indices.tolist() == expected and classes == known
+    with pytest.raises(DataError, match="label -1 in row 1, which is not"):
+        data_path.encode_labels(np.array([1, -1]), known=known)
+
+
 def test_pandas_weights_and_validation_data_are_taken_like_arrays():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(3)

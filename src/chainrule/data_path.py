@@ -373,12 +373,18 @@ def _look_up(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:
                 f"({_shown_classes(classes, 20)}: indices 0..{len(classes) - 1})"
             )
         return values.astype(np.int64)
-    position = {_key(c, as_text): i for i, c in enumerate(classes)}
-    indices = np.fromiter(
-        (position.get(_key(v, as_text), -1) for v in values.tolist()),
-        dtype=np.int64,
-        count=len(values),
-    )
+    if values.dtype.kind in "iu" and _are_indices(classes):
+        # classes 0..k−1: a label is its own index (a vectorised lookup; the dict below
+        # would find the same, one Python call per row)
+        indices = values.astype(np.int64).reshape(-1)
+        indices[(indices < 0) | (indices >= len(classes))] = -1
+    else:
+        position = {_key(c, as_text): i for i, c in enumerate(classes)}
+        indices = np.fromiter(
+            (position.get(_key(v, as_text), -1) for v in values.tolist()),
+            dtype=np.int64,
+            count=len(values),
+        )
     if (indices < 0).any():
         row = int(np.argmax(indices < 0))
         raise DataError(
@@ -386,6 +392,11 @@ def _look_up(values: np.ndarray, classes: list[Any], name: str) -> np.ndarray:
             f"not one of the model's classes ({_shown_classes(classes, 20)})"
         )
     return indices
+
+
+def _are_indices(classes: Sequence[Any]) -> bool:
+    """True when the classes are the integers 0, 1, …, k−1 in order (not bools)."""
+    return all(type(c) is int and c == i for i, c in enumerate(classes))
 
 
 def _is_numeral(value: Any) -> bool:
