@@ -110,15 +110,14 @@ def import_time(quick: bool = False) -> dict[str, Any]:
     repeats = 3 if quick else 7
     modules = ["numpy", "chainrule"] + (["torch"] if peer("torch") is not None else [])
     times: dict[str, list[float]] = {module: [] for module in modules}
+    codes = {module: _IMPORT.replace("{module}", module) for module in modules}
     environment = _environment()
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    for module in modules:
-        _python(_IMPORT.replace("{module}", module), environment=environment)
+    for code in codes.values():
+        _python(code, environment=environment)
     for _ in range(repeats):  # interleaved, like every other benchmark
-        for module in modules:
-            times[module].append(
-                _python(_IMPORT.replace("{module}", module), environment=environment)
-            )
+        for module, code in codes.items():
+            times[module].append(_python(code, environment=environment))
     medians = {module: statistics.median(values) for module, values in times.items()}
     return {
         "benchmark": "import",
