@@ -93,7 +93,6 @@ def _compile(numba: Any) -> dict[str, Any]:
         beta2,
         one_minus_beta2,
         step_size,
-        bias_correction2_sqrt,
         eps,
         weight_decay,
         shrink,
@@ -102,7 +101,8 @@ def _compile(numba: Any) -> dict[str, Any]:
         amsgrad,
     ):  # pragma: no cover - compiled by Numba
         """θ ← θ(1 − αλ) (AdamW) or g ← g + λθ; m += (1 − β₁)(g − m); v = β₂v + (1 − β₂)g·g;
-        v̂ = max(v̂, v) (AMSGrad); θ −= (α/(1 − β₁ᵗ))·m / (√v̂/√(1 − β₂ᵗ) + ε)."""
+        v̂ = max(v̂, v) (AMSGrad); θ −= s·m / (√v̂ + ε̂) with the corrected step size
+        s = α√(1 − β₂ᵗ)/(1 − β₁ᵗ) and ε̂ = ε√(1 − β₂ᵗ) (``Adam._corrected``)."""
         for i in range(theta.size):
             t = theta[i]
             if decoupled:
@@ -118,7 +118,7 @@ def _compile(numba: Any) -> dict[str, Any]:
                 if max_exp_avg_sq[i] >= v:
                     v = max_exp_avg_sq[i]
                 max_exp_avg_sq[i] = v
-            denominator = np.sqrt(v) / bias_correction2_sqrt + eps
+            denominator = np.sqrt(v) + eps
             theta[i] = t - (m * step_size) / denominator
 
     @jit

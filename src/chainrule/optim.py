@@ -2,7 +2,8 @@
 
 Every optimiser updates each parameter's ``.data`` in place and keeps its state (momentum
 buffers, moment estimates) as arrays of the parameter's own dtype. The first-order rules are
-PyTorch's (``torch.optim``), operation for operation, so that PyTorch can serve as the oracle.
+PyTorch's (``torch.optim``), operation for operation (Adam's in the efficient form below, equal up
+to rounding), so that PyTorch can serve as the oracle.
 With learning rate α, weight decay λ and t the parameter's step count (1 on its first update):
 
 SGD (momentum μ, dampening τ)
@@ -13,7 +14,8 @@ RMSprop (smoothing ρ = ``alpha``)
     otherwise s = √v + ε;  with momentum μ: b ← μb + g/s, θ ← θ − α·b;  else θ ← θ − α·g/s
 Adam (β₁, β₂)
     g ← g + λθ;  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  AMSGrad: v̂ ← max(v̂, v)
-    (v̂ = v otherwise);  θ ← θ − (α/(1 − β₁ᵗ))·m/(√v̂/√(1 − β₂ᵗ) + ε)
+    (v̂ = v otherwise);  θ ← θ − (α/(1 − β₁ᵗ))·m/(√v̂/√(1 − β₂ᵗ) + ε), computed as
+    θ ← θ − (α√(1 − β₂ᵗ)/(1 − β₁ᵗ))·m/(√v̂ + ε√(1 − β₂ᵗ)) (one division per entry, not two)
 AdamW
     θ ← θ(1 − αλ) first (decoupled decay), then Adam's update with g unchanged
 Adagrad (decay κ = ``lr_decay``)
@@ -724,7 +726,8 @@ class Adam(Optimizer):
 
     g ← g + λθ (L2 decay);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  v̂ = max(v̂, v) with
     AMSGrad, else v;  θ ← θ − (α/(1 − β₁ᵗ))·m/(√v̂/√(1 − β₂ᵗ) + ε).
-    Exactly ``torch.optim.Adam``.
+    ``torch.optim.Adam``'s rule, computed in Kingma & Ba's efficient form (the corrections
+    folded into the step size and ε, one division per entry): the same values up to rounding.
 
     Args:
         lr: the learning rate α.
@@ -808,20 +811,28 @@ class Adam(Optimizer):
         if self.amsgrad:
             second_moment = state["max_exp_avg_sq"]
             np.maximum(second_moment, exp_avg_sq, out=second_moment)
-        step_size = self.lr / (1 - self.beta1**step)
-        bias_correction2_sqrt = (1 - self.beta2**step) ** 0.5
-        np.sqrt(second_moment, out=denominator)  # √v̂/√(1 − β₂ᵗ) + ε
-        denominator /= bias_correction2_sqrt
-        denominator += self.eps
-        np.multiply(exp_avg, step_size, out=work)  # θ −= (α/(1 − β₁ᵗ))·m / denominator
+        step_size, eps = self._corrected(step)
+        np.sqrt(second_moment, out=denominator)  # √v̂ + ε√(1 − β₂ᵗ)
+        denominator += eps
+        np.multiply(exp_avg, step_size, out=work)  # θ −= (α√(1 − β₂ᵗ)/(1 − β₁ᵗ))·m / denominator
         work /= denominator
         theta -= work
+
+    def _corrected(self, step: int) -> tuple[float, float]:
+        """The bias corrections folded into two scalars (Kingma & Ba's efficient form):
+        α√(1 − β₂ᵗ)/(1 − β₁ᵗ) and ε√(1 − β₂ᵗ), so that the update divides once per entry:
+        α/(1 − β₁ᵗ)·m/(√v̂/√(1 − β₂ᵗ) + ε) = α√(1 − β₂ᵗ)/(1 − β₁ᵗ)·m/(√v̂ + ε√(1 − β₂ᵗ))."""
+        bias_correction2_sqrt = (1 - self.beta2**step) ** 0.5
+        return (
+            self.lr * bias_correction2_sqrt / (1 - self.beta1**step),
+            self.eps * bias_correction2_sqrt,
+        )
 
     def _update_fused(
         self, theta: np.ndarray, grad: np.ndarray, state: dict[str, Any], kernels: dict[str, Any]
     ) -> bool:
         self._start_step(theta, state)
-        step = state["step"]
+        step_size, eps = self._corrected(state["step"])
         scalar = theta.dtype.type
         decay = self.weight_decay != 0
         kernels["adam"](
@@ -833,9 +844,8 @@ class Adam(Optimizer):
             scalar(1 - self.beta1),
             scalar(self.beta2),
             scalar(1 - self.beta2),
-            scalar(self.lr / (1 - self.beta1**step)),
-            scalar((1 - self.beta2**step) ** 0.5),
-            scalar(self.eps),
+            scalar(step_size),
+            scalar(eps),
             scalar(self.weight_decay),
             scalar(1 - self.lr * self.weight_decay),
             decay and not self.decoupled_weight_decay,
@@ -848,7 +858,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: θ ← θ(1 − αλ) first, then Adam's update (λ = 0.01).
 
-    Exactly ``torch.optim.AdamW``.
+    ``torch.optim.AdamW``'s rule (Adam's efficient form: equal up to rounding).
 
     Args:
         lr, betas, eps, amsgrad: as for ``Adam``.
