@@ -20,7 +20,7 @@ import numpy as np
 import chainrule as cr
 
 from . import contenders as c
-from .timing import interleaved, peer, ratios, target
+from .timing import floor_note, interleaved, peer, ratios, target
 
 MLP = (784, 256, 128, 10)
 BATCH = 128
@@ -173,6 +173,7 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "60k epoch: compiled / PyTorch",
                     result["ratio_to_torch"]["chainrule_compiled"],
                     0.5,
+                    note=floor_note(0.5, result["ratio_to_torch"], "PyTorch"),
                 )
             )
         if result["ratio_to_sklearn_sgd"]:
@@ -181,6 +182,7 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "60k epoch: compiled / scikit-learn (sgd)",
                     result["ratio_to_sklearn_sgd"]["chainrule_compiled"],
                     0.5,
+                    note=floor_note(0.5, result["ratio_to_sklearn_sgd"], "scikit-learn"),
                 )
             )
     return found

@@ -75,6 +75,15 @@ def ratios(times: Mapping[str, float], reference: str) -> dict[str, float]:
     return {name: value / times[reference] for name, value in times.items()}
 
 
+def floor_note(limit: float, ratios_to_peer: Mapping[str, float], peer_name: str) -> str:
+    """The bound, and what the GEMMs alone take relative to the same peer in the same run: a
+    target below that floor cannot be met on this machine by any implementation."""
+    floor = ratios_to_peer["gemm"]
+    return f"must be ≤ {limit}; the GEMMs alone take {floor:.2f}× {peer_name}" + (
+        " here: the target is below that floor" if floor > limit else ""
+    )
+
+
 def target(
     name: str, value: float, limit: float, met: bool | None = None, note: str = ""
 ) -> dict[str, Any]:

@@ -567,3 +567,24 @@ def test_third_derivative_is_refused_with_a_clear_error():
     (second,) = cr.gradients(first.sum(), [x], create_graph=True)
     with pytest.raises(NotImplementedError, match="third derivatives of sigmoid"):
         cr.gradients(second.sum(), [x])
+
+
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((128, 10), -1), ((7, 1), 1), ((3, 4, 5), -1), ((5, 32), -1), ((5, 33), -1), ((6, 4), 0)]
+    + [((0, 3), -1), ((4,), 0)],
+)
+def test_max_along_a_short_axis_is_numpys_maximum(shape, axis):
+    """The row maximum behind softmax's shift (a transposed copy for a short last axis) gives
+    np.max's values, NaN and ±∞ included, for every layout."""
+    from chainrule.activations.vector import _max_along
+
+    z = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    if z.size > 8:
+        z.flat[[1, 5, 7]] = [np.nan, np.inf, -np.inf]
+    expected, got = np.max(z, axis=axis, keepdims=True), _max_along(z, axis)
+    assert got.shape == expected.shape and got.dtype == z.dtype
+    np.testing.assert_array_equal(got, expected)
+    if z.ndim > 1:  # a non-contiguous view gives the same
+        view = np.asfortranarray(z)
+        np.testing.assert_array_equal(_max_along(view, axis), np.max(view, axis, keepdims=True))

@@ -19,11 +19,26 @@ from ..ops import sum as tensor_sum
 from .base import Activation, OnnxGraph, as_input_array, restore_nan
 from .registry import catalogued
 
+_SHORT_AXIS = 32  # up to this many entries, a last axis is reduced through a transposed copy
+
+
+def _max_along(z: np.ndarray, axis: int) -> np.ndarray:
+    """max z along ``axis``, kept as an axis of length 1 (NaN where a NaN is among them).
+
+    Along a short last axis (a few classes) NumPy's reduction costs ~0.1 µs per row: 23 µs
+    for 128 rows of 10, 7 ms for 60,000. Reducing the rows of the transposed copy instead
+    is one vectorised pass per class (6 µs, 1.3 ms), and the same maximum: a maximum does
+    not round, whatever the order."""
+    if z.ndim < 2 or axis % z.ndim != z.ndim - 1 or z.shape[-1] > _SHORT_AXIS or not z.size:
+        return np.max(z, axis=axis, keepdims=True)
+    columns = np.ascontiguousarray(z.reshape(-1, z.shape[-1]).T)
+    return np.maximum.reduce(columns, axis=0).reshape(z.shape[:-1] + (1,))
+
 
 def _shift_by_max(z: np.ndarray, axis: int) -> np.ndarray:
     """z − max z along ``axis``, with 0 at the maximum itself (also when it is +∞, where
     ∞ − ∞ would be NaN: softmax(∞, 0) is then the limit (1, 0))."""
-    top = np.max(z, axis=axis, keepdims=True)
+    top = _max_along(z, axis)
     if np.isfinite(top).all():  # the usual case: plain z − max z (the same values)
         return z - top
     return np.subtract(z, top, out=np.zeros_like(z), where=z != top)
