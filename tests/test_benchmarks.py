@@ -167,6 +167,13 @@ def test_memory_and_import_time_are_measured_in_fresh_processes(monkeypatch):
     assert process.targets([imports])[0]["target"] == "import chainrule (seconds, absolute)"
 
 
+@pytest.mark.parametrize("ratio, met", [(0.48, True), (0.6, False)])
+def test_the_memory_target_is_half_of_pytorchs_peak(ratio, met):
+    memory = {"benchmark": "memory", "ratio_to_torch": {"chainrule_compiled": ratio}}
+    (found,) = process.targets([memory])
+    assert (found["limit"], found["met"]) == (0.5, met)
+
+
 def test_import_time_is_measured_with_the_bytecode_cache_users_have(monkeypatch):
     """PYTHONDONTWRITEBYTECODE (set on some machines) would make every timed import compile
     the sources again; the benchmark drops it and imports once untimed to write the cache."""
