@@ -214,6 +214,31 @@ def test_the_command_writes_json(tmp_path, monkeypatch, capsys):
     assert "import chainrule" in out and "targets" in out
 
 
+def test_a_partial_run_keeps_the_other_suites_numbers(tmp_path, monkeypatch):
+    """--only updates its suites in the output file and leaves the others' numbers there."""
+    fake = {
+        name: (lambda quick, name=name: [{"benchmark": "fake", "value": 1 + quick}], lambda r: [])
+        for name in ("steps", "import")
+    }
+    monkeypatch.setattr(bench, "SUITES", fake)
+    output = tmp_path / "results.json"
+    assert bench.main(["--output", str(output)]) == 0
+    assert bench.main(["--quick", "--only", "import", "--output", str(output)]) == 0
+    document = json.loads(output.read_text())
+    assert sorted((r["suite"], r["value"]) for r in document["results"]) == [
+        ("import", 2),
+        ("steps", 1),
+    ]
+    assert (document["suites"]["steps"]["quick"], document["suites"]["import"]["quick"]) == (
+        False,
+        True,
+    )
+    output.write_text("{not json")
+    with pytest.raises(SystemExit, match="cannot read the earlier results"):
+        bench.main(["--only", "import", "--output", str(output)])
+    assert output.read_text() == "{not json"  # nothing lost
+
+
 def test_the_experiments_benchmark_reports_its_ratios_and_targets():
     from benchmarks import experiments
 
