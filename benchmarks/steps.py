@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import contenders as c
-from .timing import floor_note, interleaved, peer, ratios, target
+from .timing import PAUSE_S, QUICK_PAUSE_S, floor_note, interleaved, peer, ratios, target
 
 MLP = (784, 256, 128, 10)
 XOR = (2, 8, 1)
@@ -49,9 +49,14 @@ def _workload(
     rounds: int,
     inner: int,
     optimizer: str = "sgd",
+    pause_s: float = PAUSE_S,
 ) -> dict[str, Any]:
     times = interleaved(
-        _step_contenders(sizes, activation, rows, optimizer=optimizer), rounds, inner, warmup=3
+        _step_contenders(sizes, activation, rows, optimizer=optimizer),
+        rounds,
+        inner,
+        warmup=3,
+        pause_s=pause_s,
     )
     return {
         "benchmark": "step",
@@ -68,6 +73,7 @@ def _workload(
 def run(quick: bool = False) -> list[dict[str, Any]]:
     rounds = 3 if quick else 15
     scale = 0.05 if quick else 1.0
+    pause = QUICK_PAUSE_S if quick else PAUSE_S
     results = [
         _workload(
             f"MLP 784-256-128-10, batch {rows}",
@@ -76,6 +82,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             rows,
             rounds,
             max(1, int(inner * scale)),
+            pause_s=pause,
         )
         for rows, inner in ((32, 40), (128, 20), (1024, 4))
     ]
@@ -88,14 +95,23 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             rounds,
             max(1, int(20 * scale)),
             optimizer="adam",
+            pause_s=pause,
         )
     )
     results.append(
-        _workload("XOR 2-8-1, batch 4", XOR, "tanh", 4, rounds, max(1, int(400 * scale)))
+        _workload(
+            "XOR 2-8-1, batch 4", XOR, "tanh", 4, rounds, max(1, int(400 * scale)), pause_s=pause
+        )
     )
     results.append(
         _workload(
-            "depth: 10 × 256 ReLU, batch 128", DEEP, "relu", 128, rounds, max(1, int(10 * scale))
+            "depth: 10 × 256 ReLU, batch 128",
+            DEEP,
+            "relu",
+            128,
+            rounds,
+            max(1, int(10 * scale)),
+            pause_s=pause,
         )
     )
     results.append(width_scaling(quick))
@@ -118,6 +134,7 @@ def width_scaling(quick: bool = False) -> dict[str, Any]:
             rounds=3 if quick else 7,
             inner=inner,
             warmup=2,
+            pause_s=QUICK_PAUSE_S if quick else PAUSE_S,
         )
         rows[str(width)] = {
             "median_s": times,

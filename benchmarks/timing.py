@@ -15,6 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 THREADS = 2  # the issue's setting: 2 threads for every contender
+# Between two contenders' timings: longer than OpenBLAS's workers spin after a call (2²⁸
+# cycles, ~0.1 s) before they sleep. With 0.05 s they were still spinning on both cores when
+# PyTorch's step ran next, which then took 4.7 ms instead of its 2.6 ms alone.
+PAUSE_S = 0.25
+QUICK_PAUSE_S = 0.01  # smoke runs (--quick) measure nothing
 
 
 def peer(name: str) -> Any:
@@ -34,7 +39,7 @@ def interleaved(
     inner: int = 1,
     warmup: int = 1,
     warmup_s: float = 0.3,
-    pause_s: float = 0.05,
+    pause_s: float = PAUSE_S,
 ) -> dict[str, float]:
     """The median seconds per call of each contender, timed in alternating order.
 
@@ -53,7 +58,7 @@ def interleaved(
         for name in names if round_ % 2 == 0 else reversed(names):
             call = contenders[name]
             # Let the previous contender's worker threads (OpenBLAS, OpenMP) stop spinning:
-            # otherwise they steal the 2 cores from whoever runs next.
+            # otherwise they steal the 2 cores from whoever runs next (see PAUSE_S).
             time.sleep(pause_s)
             start = time.perf_counter()
             for _ in range(inner):

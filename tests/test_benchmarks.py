@@ -12,15 +12,17 @@ import json
 import numpy as np
 import pytest
 from benchmarks import __main__ as bench
-from benchmarks import contenders, epoch, health_overhead, process, report, steps
+from benchmarks import contenders, epoch, health_overhead, process, report, steps, timing
 from benchmarks.timing import floor_note, interleaved, ratios, target
 
 XOR = (2, 8, 1)
 SMALL = (12, 8, 6, 3)
 
 
-def test_contenders_are_interleaved_in_alternating_order():
+def test_contenders_are_interleaved_in_alternating_order(monkeypatch):
     calls: list[str] = []
+    pauses: list[float] = []
+    monkeypatch.setattr(timing.time, "sleep", pauses.append)
     times = interleaved(
         {name: (lambda n=name: calls.append(n)) for name in "abc"},
         rounds=4,
@@ -29,6 +31,8 @@ def test_contenders_are_interleaved_in_alternating_order():
         warmup_s=0.0,
     )
     assert calls == list("abccbaabccba")
+    # before each timing, longer than OpenBLAS's workers spin (~0.1 s) after a call
+    assert pauses == [timing.PAUSE_S] * 12 and timing.PAUSE_S >= 0.2
     assert set(times) == set("abc") and all(value >= 0 for value in times.values())
     assert ratios({"a": 2.0, "b": 1.0}, "b") == {"a": 2.0, "b": 1.0}
 
