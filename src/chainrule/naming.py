@@ -8,6 +8,7 @@ lists the accepted ones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -89,14 +90,27 @@ class NameIndex:
 
 
 def accepted_parameters(function: Callable[..., Any]) -> list[str]:
-    """The keyword parameters ``function`` (a class: its ``__init__``) accepts, ``self`` aside."""
+    """The keyword parameters ``function`` (a class: its ``__init__``) accepts, ``self`` aside.
+
+    Read once per function (``inspect.signature`` costs ~50 µs, and a loss asks for its
+    log-softmax by name with its axis on every eager step); a copy of the list is returned."""
+    try:
+        return list(_cached_parameters(function))
+    except TypeError:  # an unhashable callable: read it every time
+        return list(_read_parameters(function))
+
+
+def _read_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
     target = function
     if isinstance(function, type):
         klass: Any = function  # mypy refuses __init__ read from a class object
         target = klass.__init__
     import inspect  # imported on use: it is slow to import
 
-    return [p for p in inspect.signature(target).parameters if p != "self"]
+    return tuple(p for p in inspect.signature(target).parameters if p != "self")
+
+
+_cached_parameters = functools.lru_cache(maxsize=1024)(_read_parameters)
 
 
 def check_parameters(owner: str, accepted: list[str], params: dict[str, Any]) -> None:
