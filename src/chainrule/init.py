@@ -70,7 +70,7 @@ from .naming import NameIndex, check_parameters, normalize, not_a_name, returned
 
 Shape = int | Sequence[int]
 #: ``function(shape, rng)``; rng is None when the initialiser is called without one
-InitFunction = Callable[[tuple[int, ...], np.random.Generator | None], Any]
+InitFunction = Callable[[tuple[int, ...], "np.random.Generator | None"], Any]
 
 __all__ = [
     "SYMMETRY_WARNING",
