@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     found_targets: list[dict[str, Any]] = []
     runs: dict[str, Any] = {}
+    machine = _machine()
     for name in args.only or list(SUITES):
         run, targets = SUITES[name]
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -76,13 +77,13 @@ def main(argv: list[str] | None = None) -> int:
             "quick": args.quick,
             "seconds": time.perf_counter() - started,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "machine": _machine(),
+            "machine": machine,
         }
     print(format_results(results))
     print()
     print(format_targets(found_targets))
     document = {
-        "machine": _machine(),
+        "machine": machine,
         "suites": {**kept.get("suites", {}), **runs},
         "results": [*kept.get("results", []), *results],
         "targets": [*kept.get("targets", []), *found_targets],

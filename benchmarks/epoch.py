@@ -20,7 +20,7 @@ import numpy as np
 import chainrule as cr
 
 from . import contenders as c
-from .timing import PAUSE_S, QUICK_PAUSE_S, floor_note, interleaved, peer, ratios, target
+from .timing import floor_note, interleaved, pause_for, peer, ratios, target
 
 MLP = (784, 256, 128, 10)
 BATCH = 128
@@ -115,9 +115,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     if sklearn is not None:
         contenders["sklearn_sgd"] = _sklearn_epoch(sklearn, x, y, "sgd")
         contenders["sklearn_adam"] = _sklearn_epoch(sklearn, x, y, "adam")
-    times = interleaved(
-        contenders, rounds=3 if quick else 5, warmup=1, pause_s=QUICK_PAUSE_S if quick else PAUSE_S
-    )
+    times = interleaved(contenders, rounds=3 if quick else 5, warmup=1, pause_s=pause_for(quick))
     results = [
         {
             "benchmark": "epoch",
@@ -137,7 +135,7 @@ def sample_scaling(quick: bool = False) -> dict[str, Any]:
     counts = (1_000, 2_000, 4_000) if quick else (10_000, 20_000, 40_000, 80_000, 160_000)
     x, y = _data(counts[-1])
     contenders = {str(n): _chainrule_epoch(x[:n], y[:n], jit=True) for n in counts}
-    times = interleaved(contenders, rounds=3, warmup=1, pause_s=QUICK_PAUSE_S if quick else PAUSE_S)
+    times = interleaved(contenders, rounds=3, warmup=1, pause_s=pause_for(quick))
     first = times[str(counts[0])] / counts[0]
     return {
         "benchmark": "samples",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import contenders as c
-from .timing import PAUSE_S, QUICK_PAUSE_S, floor_note, interleaved, peer, ratios, target
+from .timing import PAUSE_S, floor_note, interleaved, pause_for, peer, ratios, target
 
 MLP = (784, 256, 128, 10)
 XOR = (2, 8, 1)
@@ -73,7 +73,7 @@ def _workload(
 def run(quick: bool = False) -> list[dict[str, Any]]:
     rounds = 3 if quick else 15
     scale = 0.05 if quick else 1.0
-    pause = QUICK_PAUSE_S if quick else PAUSE_S
+    pause = pause_for(quick)
     results = [
         _workload(
             f"MLP 784-256-128-10, batch {rows}",
@@ -134,7 +134,7 @@ def width_scaling(quick: bool = False) -> dict[str, Any]:
             rounds=3 if quick else 7,
             inner=inner,
             warmup=2,
-            pause_s=QUICK_PAUSE_S if quick else PAUSE_S,
+            pause_s=pause_for(quick),
         )
         rows[str(width)] = {
             "median_s": times,

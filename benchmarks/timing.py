@@ -22,6 +22,11 @@ PAUSE_S = 0.25
 QUICK_PAUSE_S = 0.01  # smoke runs (--quick) measure nothing
 
 
+def pause_for(quick: bool) -> float:
+    """The pause between contenders: ``PAUSE_S``, or ``QUICK_PAUSE_S`` for a smoke run."""
+    return QUICK_PAUSE_S if quick else PAUSE_S
+
+
 def peer(name: str) -> Any:
     """An optional peer library (torch, sklearn), or None when it is not installed."""
     try:
