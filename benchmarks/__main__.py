@@ -108,6 +108,12 @@ def _kept_suites(path: str, running: set[str]) -> dict[str, Any]:
         ) from None
     if not isinstance(earlier, dict) or not isinstance(earlier.get("suites"), dict):
         return {}
+    entries = [*earlier.get("results", []), *earlier.get("targets", [])]
+    if not all(isinstance(entry, dict) for entry in entries):
+        raise SystemExit(
+            f"python -m benchmarks: cannot read the earlier results in {path} (an entry of its "
+            "results or targets is not an object); move it away or give --output another file"
+        )
     keep = set(earlier["suites"]) - running
     return {
         "suites": {name: earlier["suites"][name] for name in keep},

@@ -241,6 +241,9 @@ def test_a_partial_run_keeps_the_other_suites_numbers(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="cannot read the earlier results"):
         bench.main(["--only", "import", "--output", str(output)])
     assert output.read_text() == "{not json"  # nothing lost
+    output.write_text('{"suites": {"steps": {}}, "results": [3]}')
+    with pytest.raises(SystemExit, match="an entry of its results or targets is not an object"):
+        bench.main(["--only", "import", "--output", str(output)])
 
 
 def test_the_experiments_benchmark_reports_its_ratios_and_targets():
