@@ -229,3 +229,24 @@ def test_vector_nan_stays_in_its_own_vector(case: Case):
         slope = activation.derivative(z)
     assert np.isnan(value[0]).any() and not np.isnan(value[1]).any()
     assert np.isnan(slope).any()
+
+
+
+def _sigmoid_by_selection(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))
+    return np.asarray(np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))).astype(z.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_stable_sigmoid_is_the_selection_of_its_two_quotients(dtype: str):
+    """σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) below (e = e^(−|z|)): the kernel computes the
+    numerator as e^(min(z, 0)) instead of selecting with np.where, and must give those bits."""
+    from chainrule.activations.classic import stable_sigmoid
+
+    z = (np.random.default_rng(0).standard_normal(4096) * 30).astype(dtype)
+    z[:8] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, -100.0]
+    with np.errstate(all="ignore"):
+        for shaped in (z, z.reshape(64, 64), z[::3], z[3:4].reshape(()), z[4:5].reshape(())):
+            got = stable_sigmoid(shaped)
+            assert got.dtype == np.dtype(dtype) and got.shape == shaped.shape
+            assert np.array_equal(got, _sigmoid_by_selection(shaped), equal_nan=True)

@@ -24,9 +24,14 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 def sigmoid_from_exp(z: np.ndarray, e: np.ndarray) -> np.ndarray:
     """σ(z) from e = e^(−|z|): 1/(1 + e) for z ≥ 0, e/(1 + e) below (the compiled BCE
-    backward passes the e its forward pass computed)."""
-    denominator = 1.0 + e
-    return np.where(z >= 0, 1.0 / denominator, e / denominator).astype(z.dtype, copy=False)
+    backward passes the e its forward pass computed).
+
+    The numerator is e^(min(z, 0)): exactly 1 for z ≥ 0 and e^z = e for z < 0 (z = −|z|
+    there), so this is that selection without ``np.where``, which costs ~10× an ``exp``.
+    """
+    numerator = np.exp(np.minimum(z, 0))
+    out = numerator if isinstance(numerator, np.ndarray) else None  # not a NumPy scalar
+    return np.divide(numerator, 1.0 + e, out=out).astype(z.dtype, copy=False)
 
 
 def stable_softplus(z: np.ndarray) -> np.ndarray:
