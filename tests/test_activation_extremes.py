@@ -231,7 +231,6 @@ def test_vector_nan_stays_in_its_own_vector(case: Case):
     assert np.isnan(slope).any()
 
 
-
 def _sigmoid_by_selection(z: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(z))
     return np.asarray(np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))).astype(z.dtype)
