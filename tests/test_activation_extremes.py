@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import pytest
 
+from chainrule import activations
 from test_activations import ELEMENTWISE, VECTOR, Case
 
 POINTS = (-np.inf, -1e30, -1e4, 1e4, 1e30, np.inf, np.nan)
@@ -249,3 +250,53 @@ def test_stable_sigmoid_is_the_selection_of_its_two_quotients(dtype: str):
             got = stable_sigmoid(shaped)
             assert got.dtype == np.dtype(dtype) and got.shape == shaped.shape
             assert np.array_equal(got, _sigmoid_by_selection(shaped), equal_nan=True)
+
+
+def _where_forms(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
+    """The np.where forms these piecewise activations were written with (their twins)."""
+    gamma = {"leaky_relu": 0.01, "leaky_relu_0": 0.0, "leaky_relu_1": 1.0, "leaky_relu_2": 2.0}
+    if name in gamma:
+        g = gamma[name]
+        return {"forward": np.where(z > 0, z, g * z), "derivative": np.where(z > 0, 1.0, g)}
+    alpha, scale, divisor = {
+        "elu": (1.0, 1.0, 1.0),
+        "selu": (1.6732632423543772, 1.0507009873554805, 1.0),
+        "celu": (2.0, 1.0, 2.0),
+    }[name]
+    left = np.minimum(z, 0) if divisor == 1.0 else np.minimum(z, 0) / divisor
+    a = np.where(z > 0, z, alpha * np.expm1(left))
+    a = a if scale == 1.0 else scale * a
+    slope = scale * alpha / divisor
+    return {
+        "forward": a,
+        "derivative": np.where(z > 0, scale, slope * np.exp(left)),
+        "second_derivative": np.where(z < 0, slope * np.exp(left) / divisor, 0.0),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["leaky_relu", "leaky_relu_0", "leaky_relu_1", "leaky_relu_2", "elu", "selu", "celu"]
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_piecewise_activations_give_the_bits_of_their_np_where_forms(name: str, dtype: str):
+    """Leaky ReLU's max(z, γz) (0 < γ ≤ 1) and the bit selections replacing np.where (a branch
+    per entry) must reproduce the np.where forms exactly, signed zeros and infinities included."""
+    params = {"leaky_relu_0": {"gamma": 0.0}, "leaky_relu_1": {"gamma": 1.0}}
+    params.update({"leaky_relu_2": {"gamma": 2.0}, "celu": {"alpha": 2.0}})
+    activation = activations.get(
+        name.rstrip("_0123") if "leaky" in name else name, **params.get(name, {})
+    )
+    z = (np.random.default_rng(1).standard_normal(4096) * 5).astype(dtype)
+    z[:7] = [np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, -1e-45]
+    bits = {"float32": np.uint32, "float64": np.uint64}[dtype]
+    with np.errstate(all="ignore"):
+        for method, expected in _where_forms(name, z).items():
+            expected = np.asarray(expected).astype(dtype)
+            if method == "derivative" and activation.kinks:  # the kink value at exactly 0
+                expected[(z == 0)] = activation.default_subgradients[0]
+            got = getattr(activation, method)(z)
+            assert np.array_equal(got.view(bits), expected.view(bits)), method
+        nan = np.full(600, np.nan, dtype)
+        assert (
+            np.isnan(activation.forward(nan)).all() and np.isnan(activation.derivative(nan)).all()
+        )

@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "archive",
             "naming",
             "special",
+            "selection",
             "progress",
             "fast",
         ),

@@ -23,6 +23,7 @@ from ._tensor import VJP, Node, Tensor
 from .dtypes import as_float_array
 from .errors import ShapeError
 from .grad_mode import active_trace, is_grad_enabled
+from .selection import select
 
 Axis = int | tuple[int, ...] | None
 
@@ -580,7 +581,7 @@ def astype(a: Tensor, dtype: np.dtype) -> Tensor:
 
 
 def _where(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.where(condition, x, y)
+    return select(condition, x, y, np.result_type(x, y))
 
 
 _WHERE = Kernel(_where)

@@ -32,6 +32,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..dtypes import as_float_array
 from ..ops import Kernel, apply
+from ..selection import select
 
 
 def as_input_array(z: Any) -> np.ndarray:
@@ -268,7 +269,7 @@ class Activation:
             for kink, value in zip(self.kinks, self._subgradient_values):
                 at_kink = z == kink
                 if at_kink.any():
-                    result = np.where(at_kink, value, result).astype(z.dtype, copy=False)
+                    result = select(at_kink, value, result, z.dtype)
         return restore_nan(z, result) if self.piecewise else result
 
     def second_derivative(self, z: Any, a: Any = None) -> np.ndarray:

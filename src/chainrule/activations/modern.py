@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..selection import select
 from ..special import normal_cdf, normal_pdf
 from .base import Activation, OnnxGraph, restore_nan
 from .classic import _check_positive, _ExponentialLinear, stable_sigmoid, stable_softplus
@@ -359,13 +360,13 @@ class _Clipped(Activation):
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         left, right = self.kinks
-        return np.where((z > left) & (z < right), self.scale, 0.0)
+        return select((z > left) & (z < right), self.scale, 0.0, z.dtype)
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
         return np.zeros_like(z)
 
     def _derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        return np.where((a > self.low) & (a < self.high), self.scale, 0.0)
+        return select((a > self.low) & (a < self.high), self.scale, 0.0, a.dtype)
 
     def to_onnx(
         self, graph: OnnxGraph, x: str, shape: tuple[int, ...], slopes: np.ndarray | None
@@ -470,10 +471,11 @@ class HardSwish(Activation):
         return zero_where_vanished(z, gate) * gate  # 0 for z ≤ −3, also at −∞
 
     def _derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where(z <= -3, 0.0, np.where(z < 3, (2 * z + 3) / 6, 1.0))
+        inside = select(z < 3, (2 * z + 3) / 6, 1.0, z.dtype)
+        return select(z <= -3, 0.0, inside, z.dtype)
 
     def _second_derivative(self, z: np.ndarray, a: np.ndarray | None) -> np.ndarray:
-        return np.where((z > -3) & (z < 3), 1.0 / 3.0, 0.0)
+        return select((z > -3) & (z < 3), 1.0 / 3.0, 0.0, z.dtype)
 
 
 @catalogued
