@@ -99,3 +99,31 @@ def test_kernels_are_checked_and_numba_is_only_imported_when_asked(monkeypatch):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_fused_finiteness_check_agrees_with_numpy(dtype):
+    check = fast.load()["all_finite"]
+    values = np.random.default_rng(0).standard_normal(1001).astype(dtype) * 1e30
+    assert check(values) and check(values[:0])
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in (0, 500, 1000):
+            broken = values.copy()
+            broken[where] = bad
+            assert not check(broken), (bad, where)
+    big = np.full(7, np.finfo(dtype).max, dtype)  # finite, though Σx² overflows
+    assert check(big)
+
+
+def test_a_non_finite_gradient_updates_nothing_with_numba_kernels():
+    model = Sequential([Dense(3, input_dim=2, activation="relu"), Dense(1)], seed=0)
+    model.compile(loss="mse", optimizer=cr.optim.SGD(lr=0.1), kernels="numba")
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    model.compiled_step(x, y)
+    assert model.compiled_step.program(x, y).fused_kernels is not None
+    before = [p.data.copy() for p in model.parameters()]
+    x[0, 0] = np.nan
+    with pytest.raises(FloatingPointError, match="6 NaN"):
+        model.compiled_step(x, y)
+    for old, p in zip(before, model.parameters()):
+        assert np.array_equal(old, p.data)

@@ -996,13 +996,13 @@ class Program:
                 len(optimizer.params),
             )
         flat = self._flat
-        if flat is None or not all_finite(flat):
+        kernels = self.fused_kernels
+        finite = all_finite if kernels is None else kernels["all_finite"]
+        if flat is None or not finite(flat):
             optimizer.step()  # checks each gradient and names the bad one
             return
         # The optimiser's own rule, elementwise over the flat arrays, so the same bits.
-        if work[2] and optimizer._apply_flat(
-            self._flat_parameters, flat, work[1], self.fused_kernels
-        ):
+        if work[2] and optimizer._apply_flat(self._flat_parameters, flat, work[1], kernels):
             return
         optimizer._apply(work[1])
 

@@ -7,6 +7,8 @@ parameters in NumPy, one here), and fuses the elementwise chains of the program 
 
 - **bias + activation** (forward): Z = X Wᵀ by BLAS, then one pass a = g(Z + b) in place,
   for ReLU: ``max(z + b, 0)`` (NaN kept, ``max(−0.0, 0) = +0.0`` as ``np.maximum``);
+- **the finiteness check** of the flat gradient before the update (one boolean pass instead
+  of BLAS's Σg², which the NumPy path uses);
 - **g ⊙ f'(a)** (backward) for the slopes written from the output: ReLU 1[a > 0] (NaN where
   a is NaN), tanh 1 − a·a, sigmoid a(1 − a), one pass instead of the slope's temporaries and
   the product.
@@ -173,6 +175,15 @@ def _compile(numba: Any) -> dict[str, Any]:
             theta[i] = theta[i] - (decayed_lr * g) / (np.sqrt(total) + eps)
 
     @jit
+    def all_finite(values):  # pragma: no cover - compiled by Numba
+        """True when every entry is finite: v − v is 0 exactly then (NaN for ±∞ and NaN), an
+        AND over booleans, which vectorises (a float sum would need reassociation)."""
+        finite = True
+        for i in range(values.size):
+            finite &= (values[i] - values[i]) == 0
+        return finite
+
+    @jit
     def bias_relu(z, bias):  # pragma: no cover - compiled by Numba
         """z ← max(z + b, 0) in place, row by row (b per column), as np.add then np.maximum:
         NaN stays NaN, −0.0 and negatives become +0.0."""
@@ -215,6 +226,7 @@ def _compile(numba: Any) -> dict[str, Any]:
         return times
 
     return {
+        "all_finite": all_finite,
         "sgd": sgd,
         "adam": adam,
         "rmsprop": rmsprop,
