@@ -117,14 +117,14 @@ def test_targets_are_judged_from_the_ratios():
         {
             "benchmark": "step",
             "workload": "MLP 784-256-128-10, batch 32",
-            "ratio_to_gemm": {"chainrule_compiled": 1.6},
+            "ratio_to_gemm": {"chainrule_compiled": 1.6, "chainrule_numba": 1.4},
             "ratio_to_torch": None,
         },
         {
             "benchmark": "step",
             "workload": "XOR 2-8-1, batch 4",
             "ratio_to_gemm": {},
-            "ratio_to_torch": {"chainrule_compiled": 0.05},
+            "ratio_to_torch": {"chainrule_compiled": 0.05, "chainrule_numba": 0.125},
         },
     ]
     found = {t["target"]: t for t in steps.targets(results)}
@@ -134,6 +134,9 @@ def test_targets_are_judged_from_the_ratios():
     assert found["batch-32 step: compiled / pure GEMM"]["met"] is False  # 1.6 > 1.5
     assert found["XOR 2-8-1 step: PyTorch / compiled (speed-up)"]["value"] == 20.0
     assert found["XOR 2-8-1 step: PyTorch / compiled (speed-up)"]["met"] is True  # ≥ 10
+    assert found["batch-32 step: compiled / pure GEMM (numba kernels)"]["met"] is True
+    xor_numba = found["XOR 2-8-1 step: PyTorch / compiled (numba kernels) (speed-up)"]
+    assert xor_numba["value"] == 8.0 and xor_numba["met"] is False
     assert target("x", 2.0, 1.0)["met"] is False
     text = report.format_targets(list(found.values()))
     assert (

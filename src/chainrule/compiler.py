@@ -269,7 +269,12 @@ def compile_step(model: Any, x: np.ndarray, y: np.ndarray, w: np.ndarray | None 
                 "computed outside the recorded ops); it cannot be compiled"
             )
     del second
-    return _Lowering(model, first, live).program()
+    program = _Lowering(model, first, live).program()
+    if getattr(model, "kernels", "numpy") == "numba":
+        from .dense_step import install
+
+        install(model, program, x, y)
+    return program
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -923,6 +928,7 @@ class Program:
         self._work: tuple[Any, list[tuple[int, Tensor, np.ndarray]], bool, int] | None = None
         # chainrule.fast's kernels (compile(kernels="numba")) for the optimiser's update
         self.fused_kernels: dict[str, Any] | None = None
+        self.dense_step = False  # forward and backward in one kernel (chainrule.dense_step)
         self.listing: list[str] = []  # one line per kernel: phase, op, shape, buffer use
         self.kernels = 0
         self.buffers = 0  # preallocated work arrays (after reuse)
