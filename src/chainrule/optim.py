@@ -410,6 +410,8 @@ class Optimizer:
     def _flat_state(self, theta: np.ndarray, complete: bool) -> dict[str, Any] | None:
         """The flat state for ``theta``, built from the parameters' own states if needed."""
         flat = self.__dict__.get("_flat")
+        if flat is not None and flat[0] is theta and not flat[1]:
+            return flat[1]  # no state to check (plain SGD): what the test below would find
         if (
             flat is not None
             and flat[0] is theta
@@ -448,6 +450,8 @@ class Optimizer:
 
     def _share_flat_state(self, flat_state: dict[str, Any]) -> None:
         """Every parameter's state: views of the flat arrays, copies of the counters."""
+        if not flat_state:
+            return
         _, _, views = self.__dict__["_flat"]
         for index, (param, state) in enumerate(zip(self.params, self.state)):
             for key, value in flat_state.items():
