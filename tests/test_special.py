@@ -347,3 +347,22 @@ def test_property_float32_arrays(values: list[float]) -> None:
         out = fn(x32)
         assert out.dtype == np.float32 and out.shape == x32.shape
         np.testing.assert_array_equal(out, fn(x32.astype(np.float64)).astype(np.float32))
+
+
+@pytest.mark.parametrize("fn", [erf, erfc, normal_cdf, normal_pdf])
+def test_blocks_and_mixed_intervals_give_each_entry_its_own_value(fn) -> None:
+    """Work goes in blocks of ``_BLOCK`` entries and evaluates every interval's form on every
+    entry, selecting afterwards: an entry's value must not depend on its neighbours, its
+    block or the array's shape. Compared bit for bit with the entry evaluated alone."""
+    from chainrule import special
+
+    rng = np.random.default_rng(7)
+    n = 3 * special._BLOCK + 17
+    values = rng.standard_normal(n) * rng.choice([0.3, 1.0, 4.0, 12.0, 40.0], n)
+    values[rng.choice(n, 40, replace=False)] = [np.nan, np.inf, -np.inf, 0.0, -0.0] * 8
+    got = fn(values.reshape(n, 1))
+    assert got.shape == (n, 1)
+    edges = [k * special._BLOCK + d for k in range(1, 4) for d in (-2, -1, 0, 1)]
+    picks = np.unique(np.concatenate([edges, rng.choice(n, 300, replace=False)]))
+    alone = np.array([fn(values[i]) for i in picks])
+    np.testing.assert_array_equal(got[picks, 0].view(np.uint64), alone.view(np.uint64))
