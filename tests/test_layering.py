@@ -54,7 +54,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("nn", ("nn",)),
     (
         "models: Model, Sequential, fit",
-        ("training", "models", "compiler", "dense_step", "callbacks", "protocols"),
+        ("training", "models", "compiler", "dense_step", "fused_loss", "callbacks", "protocols"),
     ),
     (
         "tools: diagnostics, gradcheck, graph, plot, serialization",

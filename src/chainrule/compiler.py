@@ -33,7 +33,10 @@ is where the optimisations happen:
   operations in the same order are fused (no exp, log or tanh, whose Numba and NumPy versions
   may differ by an ulp), and each is run once on the traced step and kept only when it gives
   the eager bits there, so a fused program is bit-identical to eager training too. Without
-  Numba the recorded NumPy kernels run unfused (nothing is slower than before).
+  Numba the recorded NumPy kernels run unfused (nothing is slower than before). The one
+  exception is the loss: a softmax cross-entropy from logits becomes two ``chainrule.fast``
+  kernels (``chainrule.fused_loss``), equal to the NumPy kernels to rounding (checked on the
+  traced step), not bit for bit.
 
 Randomness (dropout's mask) and layer state (BatchNorm's running statistics) are *sources* of
 the graph: the program draws a new mask from the layer's generator and reads the current
@@ -568,6 +571,10 @@ class _Lowering:
             fused_kernels = load()
         runs = self._hoist_views(set(tail))
         runs.update(self._fuse(fused_kernels, keep, set(tail)))
+        if fused_kernels is not None:
+            from .fused_loss import fuse
+
+            runs.update(fuse(self, fused_kernels, keep, set(tail), set(runs)))
         phases: dict[str, list[Run]] = {"forward": [], "backward": [], "on demand": []}
         for position, instruction in enumerate(self.instructions):
             run = runs[position] if position in runs else self._closure(instruction)

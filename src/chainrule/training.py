@@ -254,7 +254,9 @@ class Model(Module):
 
         ``kernels="numba"`` (the ``fast`` extra) makes the compiled step update the parameters
         with ``chainrule.fast``'s fused loops, bit-identical to the NumPy rules (``"numpy"``,
-        the default); for a small Dense network (``chainrule.dense_step``: ReLU, tanh, sigmoid
+        the default), and computes a softmax cross-entropy from logits and its gradient with
+        two kernels equal to the NumPy ones to rounding (``chainrule.fused_loss``); for a small
+        Dense network (``chainrule.dense_step``: ReLU, tanh, sigmoid
         or no activation, at most 64 units wide and 256 rows, MSE or a cross-entropy from
         logits) it also runs forward and backward as one kernel, equal to the NumPy kernels to
         rounding (checked on the traced batch), not bit for bit.
