@@ -210,6 +210,37 @@ def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, na
         assert g.tobytes() == twin.tobytes(), (name, size, "in place")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("slope_first", [False, True])
+def test_the_slope_kernel_with_the_bias_sum_gives_numpys_sum_over_rows(dtype, name, slope_first):
+    kernels = _numba_kernels()
+    activation = cr.activations.get(name)
+    one = np.dtype(dtype).type(1)
+    for rows, columns in ((1, 1), (3, 5), (128, 64), (7, 129)):
+        size = rows * columns
+        g = _special(dtype, size, seed=size)
+        a = activation.forward(_special(dtype, size, seed=size + 1))
+        if name == "relu":
+            a = np.where(np.isnan(a), _special(dtype, size, seed=size + 1), a)
+        g[: min(3, size)] = -0.0  # a column of −0.0 products sums to +0.0, as NumPy's does
+        with np.errstate(all="ignore"):
+            product = (
+                activation.derivative_from_output(a) * g
+                if slope_first
+                else g * (activation.derivative_from_output(a))
+            )
+            twin = product.reshape(rows, columns).sum(axis=0)
+        for in_place in (False, True):
+            out = g.copy() if in_place else np.empty_like(g)
+            sums = np.full(columns, np.nan, dtype)
+            kernels["slope_times_sum"][name](
+                out if in_place else g.copy(), a, out, one, slope_first, columns, sums
+            )
+            assert out.tobytes() == product.tobytes(), (name, rows, columns, in_place)
+            assert sums.tobytes() == twin.tobytes(), (name, rows, columns, in_place)
+
+
 def _deep(jit: bool, activation: str, optimizer: str, kernels: str = "numpy") -> Sequential:
     optimizers = {
         "sgd": lambda: cr.optim.SGD(lr=0.05),
@@ -244,6 +275,7 @@ def test_the_fused_program_trains_to_the_eager_bits(monkeypatch, activation, opt
     listing = "\n".join(fused.compiled_step.program(x[:16], y[:16]).listing)
     # both hidden layers' g ⊙ f'(a), and for ReLU both bias + activation passes, are fused
     assert listing.count("fused with the next") == (4 if activation == "relu" else 2)
+    assert listing.count(f"(fused into {activation}')") == 2  # both hidden biases' Σ over rows
     for (name, a), (_, b) in zip(eager.named_parameters(), fused.named_parameters()):
         assert np.array_equal(a.data, b.data), name
 

@@ -73,7 +73,7 @@ from .dtypes import all_finite
 from .errors import CompileError, JitFallbackWarning
 from .grad_mode import ErrState, enable_grad, tracing
 from .losses import sample_weight_array
-from .ops import _no_gradient, linear_forward
+from .ops import _no_gradient, _sum_array, linear_forward
 
 Run = Callable[[], None]
 
@@ -357,6 +357,7 @@ class _Lowering:
         self.index: dict[int, int] = {}  # id(tensor) -> value
         self.instructions: list[_Instruction] = []
         self._hoisted: set[int] = set()  # values that are views made once (_hoist_views)
+        self._sum_fused = False  # the last slope fusion also computes the bias's gradient
         param_ids = {id(p) for p in self.params}
         for leaf in _leaves(live):
             if leaf.requires_grad and id(leaf) not in param_ids:
@@ -723,14 +724,47 @@ class _Lowering:
                 or any(id(i.tensor) in self.trace.errstates for i in (first, second))
             ):
                 continue
+            self._sum_fused = False
+            column_sum = self._column_sum(second, position + 1, set(runs))
             fused = self._bias_activation(first, second, kernels) or self._slope_times(
-                first, second, position + 1, kernels, keep
+                first, second, position + 1, kernels, keep, column_sum
             )
             if fused is not None:
                 runs[position], runs[position + 1] = fused, None
                 first.note = f"{first.note} + fused with the next (chainrule.fast)".lstrip()
                 second.note = f"{second.note} (fused into the previous)".lstrip()
+                if column_sum is not None and self._sum_fused:
+                    runs[column_sum] = None
+                    summed = self.instructions[column_sum]
+                    summed.note = f"{summed.note} (fused into {first.tensor.op})".lstrip()
         return runs
+
+    def _column_sum(self, product: _Instruction, position: int, taken: set[int]) -> int | None:
+        """A later Σ over the rows of the product at ``position`` (the bias's gradient) that
+        the slope kernel can compute in the same pass: a sum over axis 0 of the 2-d product
+        into a buffer that no other value uses (so writing it early is safe)."""
+        shape = self.values[product.output].shape
+        if len(shape) != 2:
+            return None
+        for reader in self.values[product.output].readers:
+            instruction = self.instructions[reader]
+            kernel = _node_of(instruction.tensor).kernel
+            out = self.values[instruction.output]
+            if (
+                reader > position
+                and reader not in taken
+                and instruction.phase == product.phase
+                and kernel.function is _sum_array
+                and kernel.params.get("axes") == (0,)
+                and not kernel.params.get("keepdims")
+                and instruction.inputs == (product.output,)
+                and out.shape == (shape[1],)
+                and out.buffer is not None
+                and id(instruction.tensor) not in self.trace.errstates
+                and sum(v.buffer is out.buffer for v in self.values) == 1
+            ):
+                return reader
+        return None
 
     def _bias_activation(
         self, linear: _Instruction, activation: _Instruction, kernels: dict[str, Any]
@@ -776,8 +810,12 @@ class _Lowering:
         position: int,
         kernels: dict[str, Any],
         keep: set[int],
+        column_sum: int | None = None,
     ) -> Run | None:
-        """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary."""
+        """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary;
+        with the Σ over rows at ``column_sum`` (the bias's gradient) in the same pass when the
+        kernel gives its bits too (``self._sum_fused`` says whether it does)."""
+        self._sum_fused = False
         node = _node_of(slope.tensor)
         act = (node.attrs or {}).get("activation")
         fused = None if act is None else kernels["slope_times"].get(act.name)
@@ -821,6 +859,46 @@ class _Lowering:
             ),
         )
         ravel = np.ravel
+        summing = None if column_sum is None else kernels["slope_times_sum"].get(act.name)
+        sums = (
+            None if column_sum is None else self.values[self.instructions[column_sum].output].buffer
+        )
+        if summing is not None and column_sum is not None and sums is not None:
+            columns = out.shape[1]
+            trial_sum = np.empty(sums.shape, sums.dtype)
+            summing(
+                np.ravel(g_traced),
+                np.ravel(a_traced),
+                trial.reshape(-1),
+                one,
+                slope_first,
+                columns,
+                trial_sum,
+            )
+            if _same_bits(trial_sum, self.instructions[column_sum].tensor.data):
+                self._sum_fused = True
+                if g is not None and a is not None:
+
+                    def run() -> None:
+                        summing(g, a, result, one, slope_first, columns, sums)
+                elif g is not None:
+
+                    def run() -> None:
+                        summing(g, ravel(arrays[a_slot]), result, one, slope_first, columns, sums)
+                else:
+
+                    def run() -> None:
+                        summing(
+                            ravel(arrays[g_slot]),
+                            ravel(arrays[a_slot]),
+                            result,
+                            one,
+                            slope_first,
+                            columns,
+                            sums,
+                        )
+
+                return run
         if g is not None and a is not None:
 
             def run() -> None:

@@ -11,7 +11,9 @@ parameters in NumPy, one here), and fuses the elementwise chains of the program 
   of BLAS's Σg², which the NumPy path uses);
 - **g ⊙ f'(a)** (backward) for the slopes written from the output: ReLU 1[a > 0] (NaN where
   a is NaN), tanh 1 − a·a, sigmoid a(1 − a), one pass instead of the slope's temporaries and
-  the product.
+  the product; when the layer's bias gradient is the Σ over rows of that product, the same
+  pass sums it too (``slope_times_sum``, in NumPy's order for a sum over axis 0: 0 + row 0,
+  then each next row).
 
 The contract is **bit-identity** with the NumPy rules (``chainrule.optim``, the activation
 catalog): every kernel performs the same IEEE operations in the same order on the same dtype
@@ -393,6 +395,40 @@ def _compile(numba: Any) -> dict[str, Any]:
 
         return times
 
+    def slope_times_sum(slope: Any) -> Any:
+        """``slope_times`` over rows of ``columns`` entries that also sums the product over
+        the rows into ``column_sum`` (the bias's gradient), in NumPy's order for a sum over
+        axis 0 of a C-ordered array: 0 + row 0, then each next row added."""
+
+        @jit
+        def times_sum(g, a, out, one, slope_first, columns, column_sum):  # pragma: no cover
+            zero = one - one
+            nan = np.full(1, np.nan, a.dtype)[0]
+            # A fresh accumulator: the compiler then knows it aliases nothing, and the
+            # loop over a row vectorises.
+            total = np.zeros(columns, out.dtype)
+            if out is g:  # in place (as in slope_times: then one array is written)
+                for row in range(g.size // columns):
+                    start = row * columns
+                    for j in range(columns):
+                        i = start + j
+                        s = slope(a[i], one, zero, nan)
+                        v = s * g[i] if slope_first else g[i] * s
+                        g[i] = v
+                        total[j] += v
+            else:
+                for row in range(out.size // columns):
+                    start = row * columns
+                    for j in range(columns):
+                        i = start + j
+                        s = slope(a[i], one, zero, nan)
+                        v = s * g[i] if slope_first else g[i] * s
+                        out[i] = v
+                        total[j] += v
+            column_sum[:] = total
+
+        return times_sum
+
     return {
         "all_finite": all_finite,
         "dense_network": dense_network,
@@ -410,6 +446,12 @@ def _compile(numba: Any) -> dict[str, Any]:
             "relu": slope_times(relu_slope),
             "tanh": slope_times(tanh_slope),
             "sigmoid": slope_times(sigmoid_slope),
+        },
+        # the same, with the bias's gradient Σ over rows in the same pass
+        "slope_times_sum": {
+            "relu": slope_times_sum(relu_slope),
+            "tanh": slope_times_sum(tanh_slope),
+            "sigmoid": slope_times_sum(sigmoid_slope),
         },
     }
 
