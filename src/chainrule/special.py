@@ -127,10 +127,12 @@ def _apply(x: ArrayLike, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarr
     """Run ``kernel`` on ``x`` as flat float64 and return the result in ``x``'s shape and dtype.
 
     The work goes in blocks of ``_BLOCK`` entries: a kernel keeps a dozen float64 temporaries
-    alive, and at 32k entries each (256 KiB) glibc's malloc hands them out and takes them
-    back from the operating system on every call (~600 page faults, more than half of the
-    time here); 64 KiB blocks stay in the heap and in the cache. Each entry's arithmetic is
-    the same either way.
+    alive, and at 32k entries each (256 KiB) glibc's malloc takes them back to the operating
+    system after every call and faults them in again on the next (~400–600 page faults, half
+    of Φ's time here, even once a freed batch-sized array has raised glibc's thresholds, as in
+    any training process); 64 KiB blocks then stay in the heap and in the cache. (In a fresh
+    process, whose trim threshold is still 128 KiB, blocks fault too.) Each entry's arithmetic
+    is the same either way.
 
     Gradual underflow (a subnormal or zero result, also when casting down to float32) is the
     correct outcome for tiny arguments and far tails, so only that flag is silenced; the
