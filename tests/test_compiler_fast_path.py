@@ -189,20 +189,29 @@ def test_fused_bias_relu_is_bit_identical_to_its_numpy_twin(dtype, shape):
     assert fused.tobytes() == twin.tobytes()
 
 
+def _slope_case(
+    dtype: str, name: str, size: int, slope_first: bool, negative_zeros: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """g, the activation's output a (NaN of either sign, ±∞, 0 among them) and the NumPy
+    twin's product g ⊙ f'(a) in the order ``slope_first`` says."""
+    activation = cr.activations.get(name)
+    g = _special(dtype, size, seed=size)
+    g[: min(negative_zeros, size)] = -0.0
+    a = activation.forward(_special(dtype, size, seed=size + 1))
+    if name == "relu":  # a NaN output of either sign (the slope is then NaN)
+        a = np.where(np.isnan(a), _special(dtype, size, seed=size + 1), a)
+    slope = activation.derivative_from_output(a)
+    with np.errstate(all="ignore"):  # inf · 0
+        return g, a, slope * g if slope_first else g * slope
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid"])
 @pytest.mark.parametrize("slope_first", [False, True])
 def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, name, slope_first):
     kernels = _numba_kernels()
-    activation = cr.activations.get(name)
     for size in (1, 5, 64, 1000):
-        g = _special(dtype, size, seed=size)
-        a = activation.forward(_special(dtype, size, seed=size + 1))
-        if name == "relu":  # a NaN output of either sign (the slope is then NaN)
-            a = np.where(np.isnan(a), _special(dtype, size, seed=size + 1), a)
-        slope = activation.derivative_from_output(a)
-        with np.errstate(all="ignore"):  # inf · 0
-            twin = slope * g if slope_first else g * slope
+        g, a, twin = _slope_case(dtype, name, size, slope_first)
         out = np.empty_like(g)
         kernels["slope_times"][name](g, a, out, np.dtype(dtype).type(1), slope_first)
         assert out.tobytes() == twin.tobytes(), (name, size)
@@ -215,22 +224,11 @@ def test_fused_slope_times_gradient_is_bit_identical_to_its_numpy_twin(dtype, na
 @pytest.mark.parametrize("slope_first", [False, True])
 def test_the_slope_kernel_with_the_bias_sum_gives_numpys_sum_over_rows(dtype, name, slope_first):
     kernels = _numba_kernels()
-    activation = cr.activations.get(name)
     one = np.dtype(dtype).type(1)
     for rows, columns in ((1, 1), (3, 5), (128, 64), (7, 129)):
-        size = rows * columns
-        g = _special(dtype, size, seed=size)
-        a = activation.forward(_special(dtype, size, seed=size + 1))
-        if name == "relu":
-            a = np.where(np.isnan(a), _special(dtype, size, seed=size + 1), a)
-        g[: min(3, size)] = -0.0  # a column of −0.0 products sums to +0.0, as NumPy's does
-        with np.errstate(all="ignore"):
-            product = (
-                activation.derivative_from_output(a) * g
-                if slope_first
-                else g * (activation.derivative_from_output(a))
-            )
-            twin = product.reshape(rows, columns).sum(axis=0)
+        # a column of −0.0 products sums to +0.0, as NumPy's sum does
+        g, a, product = _slope_case(dtype, name, rows * columns, slope_first, negative_zeros=3)
+        twin = product.reshape(rows, columns).sum(axis=0)
         for in_place in (False, True):
             out = g.copy() if in_place else np.empty_like(g)
             sums = np.full(columns, np.nan, dtype)

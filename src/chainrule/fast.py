@@ -400,31 +400,29 @@ def _compile(numba: Any) -> dict[str, Any]:
         the rows into ``column_sum`` (the bias's gradient), in NumPy's order for a sum over
         axis 0 of a C-ordered array: 0 + row 0, then each next row added."""
 
-        @jit
-        def times_sum(g, a, out, one, slope_first, columns, column_sum):  # pragma: no cover
+        @numba.njit(inline="always")
+        def rows(g, a, dest, one, slope_first, columns, total):  # pragma: no cover
             zero = one - one
             nan = np.full(1, np.nan, a.dtype)[0]
-            # A fresh accumulator: the compiler then knows it aliases nothing, and the
-            # loop over a row vectorises.
+            for row in range(g.size // columns):
+                start = row * columns
+                for j in range(columns):
+                    i = start + j
+                    s = slope(a[i], one, zero, nan)
+                    v = s * g[i] if slope_first else g[i] * s
+                    dest[i] = v
+                    total[j] += v
+
+        @jit
+        def times_sum(g, a, out, one, slope_first, columns, column_sum):  # pragma: no cover
+            # A fresh accumulator: the compiler then knows it aliases nothing, and the loop
+            # over a row vectorises; in place, g is passed as the destination itself (then
+            # one array is written, as in slope_times).
             total = np.zeros(columns, out.dtype)
-            if out is g:  # in place (as in slope_times: then one array is written)
-                for row in range(g.size // columns):
-                    start = row * columns
-                    for j in range(columns):
-                        i = start + j
-                        s = slope(a[i], one, zero, nan)
-                        v = s * g[i] if slope_first else g[i] * s
-                        g[i] = v
-                        total[j] += v
+            if out is g:
+                rows(g, a, g, one, slope_first, columns, total)
             else:
-                for row in range(out.size // columns):
-                    start = row * columns
-                    for j in range(columns):
-                        i = start + j
-                        s = slope(a[i], one, zero, nan)
-                        v = s * g[i] if slope_first else g[i] * s
-                        out[i] = v
-                        total[j] += v
+                rows(g, a, out, one, slope_first, columns, total)
             column_sum[:] = total
 
         return times_sum

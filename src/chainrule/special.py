@@ -147,39 +147,40 @@ def _apply(x: ArrayLike, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarr
     return out.reshape(shape)
 
 
+def _cody_ratio(
+    t: np.ndarray, a: tuple[float, ...], b: tuple[float, ...], terms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cody's numerator and denominator in Horner form, in place (the same operations as
+    ``num = a[terms+1]·t; den = t; num = (num + a[i])·t; den = (den + b[i])·t`` for i below
+    ``terms``, then ``num + a[terms]`` and ``den + b[terms]``)."""
+    xnum = a[terms + 1] * t
+    xden = t + b[0]
+    for i in range(terms):
+        xnum += a[i]
+        xnum *= t
+        if i:
+            xden += b[i]
+        xden *= t
+    xnum += a[terms]
+    xden += b[terms]
+    return xnum, xden
+
+
 def _erf_small(x: np.ndarray) -> np.ndarray:
     """``erf(x) = x * P(x**2) / Q(x**2)`` for ``|x| <= 0.46875`` (Cody, first interval)."""
     y = np.abs(x)
     # y·[y > xsmall] is Cody's "y if y > xsmall else 0" for finite y >= 0, without a branch.
     ysq = y * (y > _XSMALL)
     ysq *= ysq
-    xnum = _A[4] * ysq
-    xden = ysq + _B[0]
-    for i in range(3):  # Horner in place: the same operations as (xnum + a) * ysq
-        xnum += _A[i]
-        xnum *= ysq
-        if i:
-            xden += _B[i]
-        xden *= ysq
-    xnum += _A[3]
+    xnum, xden = _cody_ratio(ysq, _A, _B, 3)
     xnum *= x
-    xden += _B[3]
     xnum /= xden
     return xnum
 
 
 def _erfcx_mid(y: np.ndarray) -> np.ndarray:
     """``exp(y**2) * erfc(y) = P(y) / Q(y)`` for ``0.46875 < y <= 4`` (second interval)."""
-    xnum = _C[8] * y
-    xden = y + _D[0]
-    for i in range(7):  # Horner in place: the same operations as (xnum + c) * y
-        xnum += _C[i]
-        xnum *= y
-        if i:
-            xden += _D[i]
-        xden *= y
-    xnum += _C[7]
-    xden += _D[7]
+    xnum, xden = _cody_ratio(y, _C, _D, 7)
     xnum /= xden
     return xnum
 
