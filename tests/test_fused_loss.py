@@ -40,7 +40,13 @@ def _fused_kernels(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     with np.errstate(under="ignore"):
         np.exp(shifted, out=p)
     loss = kernels["softmax_cross_entropy"](shifted, p, y, scale)
-    kernels["softmax_cross_entropy_grad"](y, np.full((len(z), 1), scale), p, grad)
+    sums = np.empty(z.shape[1], z.dtype)
+    kernels["softmax_cross_entropy_grad"](y, np.full((len(z), 1), scale), p, grad, sums)
+    # the output bias's gradient: NumPy's own sum of this gradient over the rows, bit for bit
+    np.testing.assert_array_equal(sums.view(np.uint8), grad.sum(axis=0).view(np.uint8))
+    alone = np.empty_like(grad)
+    kernels["softmax_cross_entropy_grad"](y, np.full((len(z), 1), scale), p, alone, sums[:0])
+    np.testing.assert_array_equal(alone.view(np.uint8), grad.view(np.uint8))
     return loss, grad
 
 
@@ -133,7 +139,9 @@ def test_a_compiled_classifier_uses_the_kernels_and_trains_as_the_numpy_program(
     listing = "\n".join(numba_model.compiled_step.program(x[:32], y[:32]).listing)
     assert "the loss: softmax_cross_entropy (chainrule.fast" in listing
     assert "→ softmax_cross_entropy_grad" in listing
-    assert listing.count("(fused: softmax_cross_entropy") == 7
+    # the nine kernels but the two that run, and the output bias's Σ over the rows
+    assert listing.count("(fused: softmax_cross_entropy, chainrule.fast)") == 7
+    assert "sum(4,) → ∂L/∂θ (out=) (fused: softmax_cross_entropy_grad" in listing
     np.testing.assert_allclose(histories[1], histories[0], rtol=1e-5)
     for (name, a), (_, b) in zip(numpy_model.named_parameters(), numba_model.named_parameters()):
         np.testing.assert_allclose(b.data, a.data, rtol=1e-4, atol=1e-6, err_msg=name)

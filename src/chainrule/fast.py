@@ -235,16 +235,25 @@ def _compile(numba: Any) -> dict[str, Any]:
         return total * scale
 
     @jit
-    def softmax_cross_entropy_grad(y, g, p, out):  # pragma: no cover - compiled by Numba
+    def softmax_cross_entropy_grad(y, g, p, out, column_sum):  # pragma: no cover - Numba
         """∂L/∂z = g·(p·Σⱼyⱼ − y), with p the softmax from the forward call and g the upstream
-        gradient of each row's loss (rows × 1), in the order of the NumPy kernels."""
+        gradient of each row's loss (rows × 1), in the order of the NumPy kernels; unless
+        ``column_sum`` is empty, also its Σ over the rows (the output bias's gradient) in
+        NumPy's order for a sum over axis 0 (0 + row 0, then each next row)."""
         rows, classes = y.shape
+        summing = column_sum.size > 0
+        total = np.zeros(classes if summing else 0, out.dtype)
         for r in range(rows):
             total_y = y[r, 0] - y[r, 0]
             for j in range(classes):
                 total_y += y[r, j]
             for j in range(classes):
-                out[r, j] = g[r, 0] * (p[r, j] * total_y - y[r, j])
+                v = g[r, 0] * (p[r, j] * total_y - y[r, j])
+                out[r, j] = v
+                if summing:
+                    total[j] += v
+        if summing:
+            column_sum[:] = total
 
     @jit
     def dense_network(

@@ -11,7 +11,8 @@ arithmetic. ``fuse`` finds exactly that chain in a program being lowered and rep
 ``chainrule.fast``'s kernels: in the forward phase ``shift_by_max`` (s = z − max z), NumPy's
 exp and ``softmax_cross_entropy`` (the loss; the softmax p is left in a buffer of its own),
 ~5.5 µs together; where the gradient is due in the backward phase
-``softmax_cross_entropy_grad`` (∂L/∂z = g·(p·Σy − y)), ~1 µs.
+``softmax_cross_entropy_grad`` (∂L/∂z = g·(p·Σy − y), and the output bias's gradient, its Σ
+over the rows in NumPy's order, when that is the next use), ~1 µs.
 
 The contract is not bit-identity: the kernels call Numba's log, sum in loop order (NumPy sums
 pairwise) and take p = e^s/Σe^s rather than exp(log_softmax). Before the program uses them
@@ -204,12 +205,22 @@ def _install(
         shift(z_traced, shifted)
         np.exp(shifted, out=probabilities)
     trial_loss = loss_of(shifted, probabilities, y_traced, scale)
-    grad_of(y_traced, upstream, probabilities, trial_grad)
+    # The output bias's gradient (Σ of ∂L/∂z over the rows) in the same pass, when it is one.
+    bias_sum = lowering._column_sum(instructions[found["grad"]], found["grad"], taken)
+    sums = np.empty(0, dtype) if bias_sum is None else values[instructions[bias_sum].output].buffer
+    trial_sums = np.empty(sums.shape, dtype)
+    grad_of(y_traced, upstream, probabilities, trial_grad, trial_sums)
     if not (
         _agrees(trial_loss, tensors[total_value].data, epsilon, ULPS)
         and _agrees(trial_grad, tensors[grad_value].data, epsilon, ULPS)
     ):
         return {}
+    if bias_sum is not None:
+        # NumPy's own sum of the fused gradient, bit for bit (the same order)
+        if not np.array_equal(trial_sums, trial_grad.sum(axis=0), equal_nan=True) or not (
+            _agrees(trial_sums, tensors[instructions[bias_sum].output].data, epsilon, ULPS)
+        ):
+            bias_sum, sums = None, np.empty(0, dtype)
     arrays, scalar = lowering.arrays, dtype.type
 
     exp = np.exp
@@ -220,13 +231,19 @@ def _install(
         arrays[total_value] = scalar(loss_of(shifted, probabilities, arrays[y], scale))
 
     def backward() -> None:
-        grad_of(arrays[y], upstream, probabilities, grad_buffer)
+        grad_of(arrays[y], upstream, probabilities, grad_buffer, sums)
 
+    if bias_sum is not None:
+        positions.append(bias_sum)
     runs: dict[int, Run | None] = {p: None for p in positions}
     runs[found["log_softmax"]] = forward
     runs[found["grad"]] = backward
     for p in positions:
-        instructions[p].note = "(fused: softmax_cross_entropy, chainrule.fast)"
+        instructions[p].note = (
+            f"{instructions[p].note} (fused: softmax_cross_entropy_grad, chainrule.fast)"
+            if p == bias_sum
+            else "(fused: softmax_cross_entropy, chainrule.fast)"
+        )
     instructions[
         found["log_softmax"]
     ].note = "+ the loss: softmax_cross_entropy (chainrule.fast, equal to rounding)"
