@@ -242,6 +242,14 @@ def test_registry_names_aliases_and_errors():
             ValueError,
             r"label 3 is out of range for a model with 3 outputs \(labels must be 0\.\.2",
         ),
+        ("cce", np.zeros((4, 3)), np.array([0, 1, -1, 2]), ValueError, "label -1 is out of range"),
+        (
+            "cce",
+            np.zeros((4, 3)),
+            np.array([0, -(2**62), 1, 2], dtype=np.int64),
+            ValueError,
+            "label -4611686018427387904 is out of range",
+        ),
         ("cce", np.zeros((4, 3)), np.array([0, 1.5, 2, 1]), ValueError, "non-integer"),
         ("sparse_cce", np.zeros((4, 3)), np.eye(3)[[0, 1, 2, 0]], cr.ShapeError, "one-hot"),
     ],
@@ -249,6 +257,19 @@ def test_registry_names_aliases_and_errors():
 def test_bad_targets_are_explained(name, prediction, target, error, match):
     with pytest.raises(error, match=match):
         losses.get(name)(cr.tensor(prediction), target)
+
+
+def test_one_hot_targets_from_labels_are_fresh_arrays_every_time():
+    """The identity whose rows are the one-hot targets is made once per size; what a call
+    returns is its own array, so changing it changes no later target."""
+    loss = losses.get("sparse_cce", from_logits=True)
+    prediction = cr.tensor(np.zeros((3, 4), np.float32))
+    first = loss.target(prediction, np.array([2, 0, 3])).data
+    np.testing.assert_array_equal(first, np.eye(4, dtype=np.float32)[[2, 0, 3]])
+    first[:] = 7
+    again = loss.target(prediction, np.array([1, 1, 0])).data
+    np.testing.assert_array_equal(again, np.eye(4, dtype=np.float32)[[1, 1, 0]])
+    assert again.dtype == np.float32 and again.flags.writeable
 
 
 @pytest.mark.parametrize("name", ["mse", "mae", "huber", "bce"])

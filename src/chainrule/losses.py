@@ -25,6 +25,7 @@ Penalties on weights (never biases): ``L2(λ)`` gives (λ/2)‖W‖²_F, ``L1(λ
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -375,10 +376,19 @@ def class_targets(name: str, prediction: Tensor, target: np.ndarray, axis: int) 
             f"same shape or integer labels of shape {label_shape}, got {target.shape}"
         )
     labels = integer_labels(name, target, prediction.shape[classes_axis])
-    one_hot = np.eye(prediction.shape[classes_axis], dtype=prediction.dtype)[labels]
+    one_hot = np.take(_identity(prediction.shape[classes_axis], prediction.dtype.str), labels, 0)
     if classes_axis != prediction.ndim - 1:
         one_hot = np.moveaxis(one_hot, -1, classes_axis)
     return Tensor._wrap(one_hot)
+
+
+@functools.lru_cache(maxsize=32)
+def _identity(classes: int, dtype: str) -> np.ndarray:
+    """The read-only identity matrix whose rows are the one-hot targets (made once per size,
+    not per batch)."""
+    identity = np.eye(classes, dtype=dtype)
+    identity.flags.writeable = False
+    return identity
 
 
 def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
@@ -389,7 +399,8 @@ def integer_labels(name: str, target: np.ndarray, classes: int) -> np.ndarray:
     elif target.dtype.kind not in "iu":
         raise TypeError(f"{name}: class labels must be integers, got dtype {target.dtype}")
     labels = target.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    # One pass for both ends: a negative label, seen as unsigned, is at least 2⁶³.
+    if labels.size and not (labels.view(np.uint64) < classes).all():
         bad = labels[(labels < 0) | (labels >= classes)].flat[0]
         fix = (
             f"; for {labels.max() + 1} classes give the output layer {labels.max() + 1} units"
