@@ -186,6 +186,42 @@ def test_full_batch_optimizers_are_refused_and_not_listed(capsys, name):
     assert name not in help_text.split("--optimizer OPTIMIZER")[1].split("--lr")[0]
 
 
+# Everything the core does not depend on (the extras and the test oracles), refused on import.
+_OPTIONAL = (
+    "scipy", "sklearn", "torch", "numba", "matplotlib", "onnx", "onnxruntime", "dask",
+    "distributed", "ray", "optuna", "pandas", "graphviz", "hypothesis", "playwright",
+)  # fmt: skip
+_NUMPY_ALONE = f"""
+import sys
+from importlib.abc import MetaPathFinder
+
+class Refuse(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {_OPTIONAL!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (refused by the test)")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+from chainrule.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_main_job_needs_numpy_alone(tmp_path):
+    """The README's first command on a machine with NumPy and nothing else: building the
+    parser lists the optimisers without building them (L-BFGS would need SciPy), and the
+    default job trains and reports; asking for L-BFGS is a usage error, not a traceback."""
+    command = [sys.executable, "-c", _NUMPY_ALONE, "train", "--epochs", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Data: digits" in done.stdout and "Traceback" not in done.stderr
+    refused = subprocess.run(
+        [*command, "--optimizer", "lbfgs"], capture_output=True, text=True, timeout=300
+    )
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "without a learning rate" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_unknown_names_list_every_valid_name(capsys):
     _, _, err = run(capsys, "train", "--activation", "swishy")
     assert "valid names: " + ", ".join(activations.names()) in err

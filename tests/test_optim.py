@@ -789,6 +789,18 @@ def test_missing_scipy_says_how_to_install(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "chainrule\[scipy\]"'):
         optim.LBFGS()
     optim.SGD(lr=0.1)  # the first-order methods do not need SciPy
+    assert optim.optimizer_class("L-BFGS") is optim.LBFGS  # nor naming one's class
+
+
+def test_optimizer_class_resolves_names_as_get_does():
+    assert optim.optimizer_class("Nesterov") is optim.SGD
+    assert optim.optimizer_class("conjugate_gradient") is optim.ConjugateGradient
+    for name in set(optim.names()) - {"lbfgs", "cg"}:  # (building those needs SciPy)
+        assert optim.optimizer_class(name) is type(optim.get(name))
+    with pytest.raises(ValueError, match="valid names: sgd, momentum"):
+        optim.optimizer_class("adamm")
+    with pytest.raises(TypeError):
+        optim.optimizer_class(3)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- registry

@@ -1245,6 +1245,18 @@ def names() -> list[str]:
     return _index.names()
 
 
+def optimizer_class(name: str) -> type[Optimizer]:
+    """The class of the optimiser called ``name`` (as ``get`` resolves it), without building
+    one: L-BFGS and CG need SciPy only when they are built.
+
+    >>> optimizer_class("nesterov").__name__
+    'SGD'
+    """
+    if not isinstance(name, str):
+        raise not_a_name("an optimizer is a name or an Optimizer object", name)
+    return _CATALOG[_index.resolve(name)][0]
+
+
 def get(name: str | Optimizer | type[Optimizer], **params: Any) -> Optimizer:
     """The optimiser called ``name`` (case, '_' and '-' ignored), built with ``params``.
 
@@ -1283,6 +1295,7 @@ __all__ = [
     "StepDecay",
     "clip_grad_norm",
     "get",
+    "optimizer_class",
     "names",
     "register",
     "unregister",

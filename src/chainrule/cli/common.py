@@ -169,27 +169,28 @@ def _activation_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _takes_learning_rate(optimizer: Any) -> bool:
+def _takes_learning_rate(cls: type[optim.Optimizer]) -> bool:
     """Whether an optimiser steps on mini-batches with a learning rate (the ones ``train``
-    drives); lbfgs and cg minimise the full-batch loss with scipy and have no lr."""
+    drives); lbfgs and cg minimise the full-batch loss with scipy and have no lr. Asked of
+    the class: building L-BFGS needs SciPy, which the core does not."""
     from ..naming import accepted_parameters
 
-    return "lr" in accepted_parameters(type(optimizer))
+    return "lr" in accepted_parameters(cls)
 
 
 def train_optimizers() -> list[str]:
     """The optimiser names ``train --optimizer`` accepts."""
-    return [name for name in optim.names() if _takes_learning_rate(optim.get(name))]
+    return [name for name in optim.names() if _takes_learning_rate(optim.optimizer_class(name))]
 
 
 def _optimizer_name(text: str) -> str:
     try:
-        optimizer = optim.get(text)
+        cls = optim.optimizer_class(text)
     except (KeyError, ValueError) as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    if not _takes_learning_rate(optimizer):
+    if not _takes_learning_rate(cls):
         raise argparse.ArgumentTypeError(
-            f"{optimizer.name} minimises the full-batch loss without a learning rate, which "
+            f"{cls.name} minimises the full-batch loss without a learning rate, which "
             f"'train' does not drive (use it from Python); choose one of: "
             f"{', '.join(train_optimizers())}"
         )
