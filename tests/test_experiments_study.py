@@ -112,6 +112,20 @@ def test_asha_promotes_without_waiting_and_starts_new_trials_otherwise():
     assert Objective.for_metric("val_loss").mode == "min"
 
 
+def test_asha_promotes_the_best_of_a_rung_that_can_grow_no_more():
+    """Fewer than η trials in a rung and none left below it: the best still goes on, so a
+    small study ends with a trained trial instead of every trial pruned."""
+    asha = ASHA(1, 9, 3)
+    objective = Objective()
+    trials = [_record(0, 1, [0.4]), _record(1, 1, [0.9])]
+    assert asha.plan(trials, set(), objective).jobs == [(1, 3)]
+    assert asha.plan(trials, {1}, objective).jobs == []  # (promoted, running)
+    trials[1] = _record(1, 3, [0.9, 0.9, 0.95])
+    assert asha.plan(trials, set(), objective).jobs == [(1, 9)]
+    trials = [_record(0, 1, [0.4]), _record(1, 1, [0.9]), _record(2, 0, [], "pending")]
+    assert asha.plan(trials, {2}, objective).jobs == []  # trial 2 may still join rung 0
+
+
 # ---------------------------------------------------------------------- studies
 def test_asha_study_ends_bit_identical_to_uninterrupted_runs(tmp_path):
     configs = _configs(9)

@@ -10,7 +10,9 @@ does not hold.
   rung k trains to rₖ, then the best ⌊n/η⌋ (at least one) go on to rₖ₊₁.
 - ``ASHA`` (asynchronous successive halving, Li et al. 2020): whenever a worker is free, promote
   a trial that is in the top 1/η of those that have finished its rung (highest rung first),
-  or else start a new trial at the lowest rung; no waiting for a rung to fill.
+  or else start a new trial at the lowest rung; no waiting for a rung to fill. When nothing is
+  left to run, the best of a rung that fewer than η trials finished goes on (with 2 trials and
+  η = 3 the better one still trains to the end).
 
 Promoted trials *continue* from their checkpoint (``fit(resume=True)``), so the epochs of a
 rung are never trained twice, and a promoted trial ends bit-identical to an uninterrupted run.
@@ -200,7 +202,24 @@ class ASHA(_Halving):
             for t in alive
             if t.epochs_done and t.epochs_done not in rungs and t.id not in running
         ]
+        if not jobs and not running:
+            jobs = self._best_of_a_short_rung(alive, rungs, objective)
         return Plan(jobs, finished=not jobs and not running)
+
+    def _best_of_a_short_rung(
+        self, alive: Sequence[TrialRecord], rungs: Sequence[int], objective: Objective
+    ) -> list[Job]:
+        """With nothing left to run, the best of the highest rung that fewer than η trials
+        finished goes on (top 1/η of fewer than η is nobody), as synchronous halving keeps at
+        least one: otherwise a small study would end with every trial pruned."""
+        for index in range(len(rungs) - 2, -1, -1):
+            budget = rungs[index]
+            finished_rung = [t for t in alive if t.epochs_done >= budget]
+            if 0 < len(finished_rung) < self.reduction_factor:
+                best = top_trials(finished_rung, objective, budget, 1)[0]
+                if best.epochs_done == budget:
+                    return [(best.id, rungs[index + 1])]
+        return []
 
 
 def _next_rung(rungs: Sequence[int], epochs_done: int) -> int:
