@@ -357,7 +357,6 @@ class _Lowering:
         self.index: dict[int, int] = {}  # id(tensor) -> value
         self.instructions: list[_Instruction] = []
         self._hoisted: set[int] = set()  # values that are views made once (_hoist_views)
-        self._sum_fused = False  # the last slope fusion also computes the bias's gradient
         param_ids = {id(p) for p in self.params}
         for leaf in _leaves(live):
             if leaf.requires_grad and id(leaf) not in param_ids:
@@ -724,19 +723,19 @@ class _Lowering:
                 or any(id(i.tensor) in self.trace.errstates for i in (first, second))
             ):
                 continue
-            self._sum_fused = False
-            column_sum = self._column_sum(second, position + 1, set(runs))
-            fused = self._bias_activation(first, second, kernels) or self._slope_times(
-                first, second, position + 1, kernels, keep, column_sum
-            )
+            fused, summed = self._bias_activation(first, second, kernels), None
+            if fused is None:
+                found = self._slope_times(first, second, position + 1, kernels, keep, set(runs))
+                if found is not None:
+                    fused, summed = found
             if fused is not None:
                 runs[position], runs[position + 1] = fused, None
                 first.note = f"{first.note} + fused with the next (chainrule.fast)".lstrip()
                 second.note = f"{second.note} (fused into the previous)".lstrip()
-                if column_sum is not None and self._sum_fused:
-                    runs[column_sum] = None
-                    summed = self.instructions[column_sum]
-                    summed.note = f"{summed.note} (fused into {first.tensor.op})".lstrip()
+            if summed is not None:
+                runs[summed] = None
+                column_sum = self.instructions[summed]
+                column_sum.note = f"{column_sum.note} (fused into {first.tensor.op})".lstrip()
         return runs
 
     def _column_sum(self, product: _Instruction, position: int, taken: set[int]) -> int | None:
@@ -810,12 +809,11 @@ class _Lowering:
         position: int,
         kernels: dict[str, Any],
         keep: set[int],
-        column_sum: int | None = None,
-    ) -> Run | None:
+        taken: set[int],
+    ) -> tuple[Run, int | None] | None:
         """f'(a) (the slope written from the output) then g ⊙ f'(a): one pass, no temporary;
-        with the Σ over rows at ``column_sum`` (the bias's gradient) in the same pass when the
-        kernel gives its bits too (``self._sum_fused`` says whether it does)."""
-        self._sum_fused = False
+        with the later Σ over rows of the product (the bias's gradient) in the same pass when
+        the kernel gives its bits too. The run, and that sum's position or None."""
         node = _node_of(slope.tensor)
         act = (node.attrs or {}).get("activation")
         fused = None if act is None else kernels["slope_times"].get(act.name)
@@ -859,60 +857,38 @@ class _Lowering:
             ),
         )
         ravel = np.ravel
-        summing = None if column_sum is None else kernels["slope_times_sum"].get(act.name)
-        sums = (
-            None if column_sum is None else self.values[self.instructions[column_sum].output].buffer
-        )
-        if summing is not None and column_sum is not None and sums is not None:
-            columns = out.shape[1]
-            trial_sum = np.empty(sums.shape, sums.dtype)
+        kernel: Any = fused
+        tail: tuple[Any, ...] = (result, one, slope_first)
+        column_sum = self._column_sum(product, position, taken)
+        summing = kernels["slope_times_sum"].get(act.name)
+        summed = None if column_sum is None else self.instructions[column_sum]
+        sums = None if summed is None else self.values[summed.output].buffer
+        if summed is not None and summing is not None and sums is not None:
+            columns, trial_sum = out.shape[1], np.empty(sums.shape, sums.dtype)
+            trial = trial.reshape(-1)
             summing(
-                np.ravel(g_traced),
-                np.ravel(a_traced),
-                trial.reshape(-1),
-                one,
-                slope_first,
-                columns,
-                trial_sum,
+                np.ravel(g_traced), np.ravel(a_traced), trial, one, slope_first, columns, trial_sum
             )
-            if _same_bits(trial_sum, self.instructions[column_sum].tensor.data):
-                self._sum_fused = True
-                if g is not None and a is not None:
-
-                    def run() -> None:
-                        summing(g, a, result, one, slope_first, columns, sums)
-                elif g is not None:
-
-                    def run() -> None:
-                        summing(g, ravel(arrays[a_slot]), result, one, slope_first, columns, sums)
-                else:
-
-                    def run() -> None:
-                        summing(
-                            ravel(arrays[g_slot]),
-                            ravel(arrays[a_slot]),
-                            result,
-                            one,
-                            slope_first,
-                            columns,
-                            sums,
-                        )
-
-                return run
+            if _same_bits(trial_sum, summed.tensor.data):
+                kernel, tail = summing, (result, one, slope_first, columns, sums)
+            else:
+                column_sum = None
+        else:
+            column_sum = None
         if g is not None and a is not None:
 
             def run() -> None:
-                fused(g, a, result, one, slope_first)
+                kernel(g, a, *tail)
         elif g is not None:  # a fresh output (an activation not computed in place)
 
             def run() -> None:
-                fused(g, ravel(arrays[a_slot]), result, one, slope_first)
+                kernel(g, ravel(arrays[a_slot]), *tail)
         else:
 
             def run() -> None:
-                fused(ravel(arrays[g_slot]), ravel(arrays[a_slot]), result, one, slope_first)
+                kernel(ravel(arrays[g_slot]), ravel(arrays[a_slot]), *tail)
 
-        return run
+        return run, column_sum
 
     def _only_for(self, prediction: int, main: set[int]) -> list[int]:
         """The instructions that only the prediction needs (none when one of them reads a
